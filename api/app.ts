@@ -1,0 +1,33 @@
+/** The HTTP application: the route table over one platform. Used by the local server and the Lambda. */
+import { json, type HttpRequest, type HttpResponse } from './http.js';
+import { createImageHandler } from './image-handler.js';
+import { describeImage } from './meta.js';
+import { decodeImageRequest } from './decode-request.js';
+import { createRouter, healthRoute, type Route } from './router.js';
+import type { Platform } from '../core/compose.js';
+
+export interface App {
+  handle: (request: HttpRequest) => Promise<HttpResponse>;
+  /** Routes other capabilities (workflow API, console, metrics) add before the image fallback. */
+  routes: Route[];
+  ready: boolean;
+}
+
+export function createApp(platform: Platform, extraRoutes: Route[] = []): App {
+  const { config, storage } = platform;
+  const image = createImageHandler(platform);
+  const app: App = { handle: async () => ({ status: 500, headers: {} }), routes: [], ready: false };
+  const metaRoute: Route = {
+    method: ['GET', 'HEAD'],
+    path: /^\/meta(\/.+)$/,
+    handle: async (request, [imagePath]) => {
+      const { request: decoded } = decodeImageRequest(imagePath!, request.query, config, platform.presets);
+      const source = await storage.get(decoded.source.bucket, decoded.source.key, { maxBytes: config.limits.maxSourceBytes });
+      const meta = await describeImage(source.body, config.limits);
+      return json(200, { bucket: decoded.source.bucket, key: decoded.source.key, ...meta }, { 'Cache-Control': 'max-age=300,public' });
+    },
+  };
+  app.routes = [healthRoute(() => app.ready), metaRoute, ...extraRoutes];
+  app.handle = createRouter(app.routes, image, config);
+  return app;
+}

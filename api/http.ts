@@ -1,0 +1,34 @@
+import type { Readable } from 'node:stream';
+
+/** A transport-free HTTP request: what the Lambda adapter and the local server both produce. */
+export interface HttpRequest {
+  method: string;
+  /** The path as received, still percent-encoded, with its leading slash. */
+  path: string;
+  /** Decoded query parameters; the last value wins when a name repeats. */
+  query: Record<string, string>;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  body?: Buffer | Readable;
+  /** An id for logs and traces, from the platform when it has one. */
+  requestId?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body?: Buffer | string | Readable;
+}
+
+export function json(status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return {
+    status,
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(value),
+  };
+}
+
+/** Reads a header by its case-insensitive name. */
+export function header(request: HttpRequest, name: string): string | undefined {
+  return request.headers[name.toLowerCase()];
+}

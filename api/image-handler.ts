@@ -1,0 +1,142 @@
+/**
+ * The on-demand image path, free of transport: `(HttpRequest) → HttpResponse`. The Lambda
+ * adapter and the local server both call it.
+ *
+ * Order: signature and expiry → decode the door → (If-None-Match → 304 without reading the
+ * image) → read the source → pass through or render → headers. Errors become SIH's JSON body or,
+ * when configured, SIH's fallback image with the error's status.
+ */
+import { createHash } from 'node:crypto';
+import type { Config } from '../core/config.js';
+import { Semaphore } from '../core/concurrency.js';
+import { toShutterError } from '../core/errors.js';
+import { contentTypeOf, detectImageType } from '../core/image-type.js';
+import { DEFAULTS } from '../core/limits.js';
+import type { Analyzer } from '../core/ports/analyzer.js';
+import type { Secrets } from '../core/ports/secrets.js';
+import type { ObjectInfo, Storage } from '../core/ports/storage.js';
+import type { PresetCatalog } from '../core/presets.js';
+import type { RenderDeps } from '../core/pipeline/render-context.js';
+import { isPassThrough, renderImage } from '../core/pipeline/render-image.js';
+import { inspectImage } from '../core/pipeline/sharp-factory.js';
+import { decodeImageRequest } from './decode-request.js';
+import { header, type HttpRequest, type HttpResponse } from './http.js';
+import { chooseFormat, negotiation } from './negotiate-format.js';
+import { baseHeaders, errorResponse } from './responses.js';
+import { secondsToExpiry, signingKey, verifySignature } from './signature.js';
+
+export interface ImageServiceDeps {
+  config: Readonly<Config>;
+  storage: Storage;
+  analyzer: Analyzer;
+  secrets: Secrets;
+  presets: Readonly<PresetCatalog>;
+  now?: () => Date;
+}
+
+/** Bump when a change to rendering should invalidate every ETag issued before. */
+const RENDER_VERSION = '1';
+
+export type ImageHandler = (request: HttpRequest) => Promise<HttpResponse>;
+
+export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
+  const { config, storage } = deps;
+  const now = deps.now ?? (() => new Date());
+  const renderDeps: RenderDeps = {
+    storage,
+    analyzer: deps.analyzer,
+    limits: config.limits,
+    allowedBuckets: config.sourceBuckets,
+  };
+  // Two renders per core saturate libvips; a short queue absorbs bursts, beyond it we shed.
+  const renders = new Semaphore(config.maxConcurrentRenders, config.maxConcurrentRenders * 32);
+  const key = () => signingKey(deps.secrets, config.signature.secretName!, config.signature.secretKey!);
+
+  async function handle(http: HttpRequest): Promise<HttpResponse> {
+    if (config.signature.enabled) await verifySignature(http.path, http.query, key);
+    const expiresIn = secondsToExpiry(http.query, now());
+    const { request, ignored } = decodeImageRequest(http.path, http.query, config, deps.presets);
+    const negotiated = negotiation(request, header(http, 'accept'), config);
+    const { bucket, key: objectKey } = request.source;
+
+    const etagOf = (source: ObjectInfo) =>
+      `"${createHash('sha256')
+        .update(JSON.stringify([RENDER_VERSION, source.etag, request, negotiated.preference]))
+        .digest('base64url')
+        .slice(0, 32)}"`;
+    const headersFor = (source: ObjectInfo, contentType: string): Record<string, string> => {
+      const headers: Record<string, string> = {
+        ...baseHeaders(config),
+        'Cache-Control': source.cacheControl ?? DEFAULTS.cacheControl,
+        ...request.headers,
+        'Content-Type': contentType,
+        'Last-Modified': source.lastModified.toUTCString(),
+        ETag: etagOf(source),
+      };
+      if (source.expires) headers.Expires = source.expires.toUTCString();
+      if (expiresIn !== undefined) headers['Cache-Control'] = `max-age=${expiresIn},public`;
+      if (negotiated.varies) headers.Vary = 'Accept';
+      if (ignored.length) headers['X-Shutter-Ignored-Edits'] = ignored.join(',');
+      return headers;
+    };
+
+    const ifNoneMatch = header(http, 'if-none-match');
+    if (ifNoneMatch) {
+      const info = await storage.head(bucket, objectKey);
+      if (info && matchesEtag(ifNoneMatch, etagOf(info))) {
+        const { 'Content-Type': _type, ...headers } = headersFor(info, '');
+        return { status: 304, headers };
+      }
+    }
+
+    const source = await storage.get(bucket, objectKey, { maxBytes: config.limits.maxSourceBytes });
+    if (isPassThrough(request) && negotiated.preference.length === 0) {
+      return { status: 200, headers: headersFor(source, storedContentType(source)), body: source.body };
+    }
+    const info = await inspectImage(source.body, config.limits);
+    const format = chooseFormat(negotiated, request, info.pages > 1 && request.edits.animated !== false);
+    const effective = format === request.output.format ? request : { ...request, output: { ...request.output, format } };
+    const rendered = await renders.run(() => renderImage(source.body, effective, renderDeps, { source: info }));
+    return { status: 200, headers: headersFor(source, contentTypeOf(rendered.format)), body: rendered.data };
+  }
+
+  return async function handleImage(http: HttpRequest): Promise<HttpResponse> {
+    try {
+      return await handle(http);
+    } catch (error) {
+      const failure = toShutterError(error);
+      if (failure.status >= 500 && failure.code === 'InternalError') {
+        console.error(JSON.stringify({ level: 'error', msg: 'image request failed', path: http.path, error: String((error as Error)?.stack ?? error) }));
+      }
+      if (config.fallbackImage) {
+        const fallback = await storage.get(config.fallbackImage.bucket, config.fallbackImage.key).catch(() => undefined);
+        if (fallback) {
+          return {
+            status: failure.status,
+            headers: {
+              ...baseHeaders(config),
+              'Content-Type': storedContentType(fallback),
+              'Cache-Control': fallback.cacheControl ?? DEFAULTS.cacheControl,
+              'Last-Modified': fallback.lastModified.toUTCString(),
+            },
+            body: fallback.body,
+          };
+        }
+      }
+      return errorResponse(failure, config);
+    }
+  };
+}
+
+function storedContentType(source: ObjectInfo & { body: Buffer }): string {
+  const declared = source.contentType;
+  if (declared && declared.startsWith('image/')) return declared;
+  const detected = detectImageType(source.body);
+  return detected ? contentTypeOf(detected) : declared ?? 'application/octet-stream';
+}
+
+function matchesEtag(ifNoneMatch: string, etag: string): boolean {
+  if (ifNoneMatch.trim() === '*') return true;
+  return ifNoneMatch.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag);
+}
+

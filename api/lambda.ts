@@ -1,0 +1,16 @@
+/**
+ * The on-demand Lambda: API Gateway event → the same app as the local server → proxy result.
+ * Config and adapters are built once per container, outside the handler.
+ */
+import { loadConfig } from '../core/config.js';
+import { createPlatform } from '../core/compose.js';
+import { createApp } from './app.js';
+import { fromApiGatewayEvent, toLambdaResult, type ApiGatewayV1Event, type ApiGatewayV2Event, type LambdaResult } from './lambda-adapter.js';
+
+const config = loadConfig(process.env);
+const app = createApp(createPlatform(config));
+app.ready = true;
+
+export async function handler(event: ApiGatewayV1Event | ApiGatewayV2Event): Promise<LambdaResult> {
+  return toLambdaResult(await app.handle(fromApiGatewayEvent(event)), { cors: config.cors });
+}

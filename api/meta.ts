@@ -1,0 +1,70 @@
+/**
+ * `GET /meta/<any image path>`: what the source behind an image URL is, without rendering it:
+ * dimensions, format, frames, an EXIF summary, the dominant colour and a ThumbHash placeholder
+ * (a ~25-byte preview a page can paint before the image arrives).
+ */
+import exifReader from 'exif-reader';
+import { rgbaToThumbHash } from 'thumbhash';
+import { openImage, inspectImage, type ImageLimits } from '../core/pipeline/sharp-factory.js';
+
+export interface ImageMeta {
+  width: number;
+  height: number;
+  format: string;
+  bytes: number;
+  frames: number;
+  hasAlpha: boolean;
+  orientation: number;
+  dominantColor: string;
+  thumbhash: string;
+  exif?: Record<string, string | number>;
+}
+
+export async function describeImage(input: Buffer, limits: ImageLimits): Promise<ImageMeta> {
+  const source = await inspectImage(input, limits);
+  const image = openImage(input, limits).autoOrient();
+  const [{ dominant }, metadata, preview] = await Promise.all([
+    image.clone().stats(),
+    image.clone().metadata(),
+    image.clone().resize(100, 100, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true }),
+  ]);
+  const hex = (value: number) => value.toString(16).padStart(2, '0');
+  const exif = metadata.exif ? summarizeExif(metadata.exif) : undefined;
+  return {
+    width: source.width,
+    height: source.height,
+    format: source.format,
+    bytes: source.size,
+    frames: source.pages,
+    hasAlpha: source.hasAlpha,
+    orientation: source.orientation,
+    dominantColor: `#${hex(dominant.r)}${hex(dominant.g)}${hex(dominant.b)}`,
+    thumbhash: Buffer.from(rgbaToThumbHash(preview.info.width, preview.info.height, preview.data)).toString('base64'),
+    ...(exif && Object.keys(exif).length ? { exif } : {}),
+  };
+}
+
+/** The few EXIF fields people ask about; GPS is reported only as present or not. */
+function summarizeExif(raw: Buffer): Record<string, string | number> | undefined {
+  try {
+    const tags = exifReader(raw);
+    const summary: Record<string, string | number> = {};
+    const pick = (name: string, value: unknown) => {
+      if (typeof value === 'string' || typeof value === 'number') summary[name] = typeof value === 'string' ? value.trim() : value;
+      else if (value instanceof Date) summary[name] = value.toISOString();
+    };
+    pick('make', tags.Image?.Make);
+    pick('model', tags.Image?.Model);
+    pick('software', tags.Image?.Software);
+    pick('dateTimeOriginal', tags.Photo?.DateTimeOriginal);
+    pick('exposureTime', tags.Photo?.ExposureTime);
+    pick('fNumber', tags.Photo?.FNumber);
+    pick('iso', tags.Photo?.ISOSpeedRatings);
+    pick('focalLength', tags.Photo?.FocalLength);
+    pick('lensModel', tags.Photo?.LensModel);
+    if (tags.GPSInfo && Object.keys(tags.GPSInfo).length) summary.gps = 'present';
+    return summary;
+  } catch {
+    return undefined;
+  }
+}

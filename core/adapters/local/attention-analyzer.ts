@@ -1,0 +1,43 @@
+/**
+ * The stand-in analyzer until the real local models land: libvips' attention strategy finds the
+ * most salient region (skin tones, saturation, edges) for smart crops; moderation is refused with
+ * a clear 501 rather than pretending every image is safe.
+ */
+import sharp from 'sharp';
+import { NotImplementedError } from '../../errors.js';
+import type { Analyzer, ModerationResult, SubjectsResult } from '../../ports/analyzer.js';
+
+export class AttentionAnalyzer implements Analyzer {
+  readonly name = 'libvips-attention';
+
+  async moderate(): Promise<ModerationResult> {
+    throw new NotImplementedError(
+      'ContentModeration::NotAvailable',
+      'Content moderation needs an analyzer: none that can moderate is configured in this deployment.',
+    );
+  }
+
+  async detectSubjects(image: Buffer): Promise<SubjectsResult> {
+    const started = performance.now();
+    // Work on a small copy: attention needs shapes, not detail.
+    const { data, info } = await sharp(image).autoOrient().resize(256, 256, { fit: 'inside' }).toBuffer({ resolveWithObject: true });
+    const side = Math.max(1, Math.min(info.width, info.height));
+    const { info: focus } = await sharp(data)
+      .resize(side, side, { fit: 'cover', position: sharp.strategy.attention })
+      .toBuffer({ resolveWithObject: true });
+    // sharp reports the attention focal point in the (unscaled, since side = the short side) image.
+    const x = (focus.attentionX ?? info.width / 2) / info.width;
+    const y = (focus.attentionY ?? info.height / 2) / info.height;
+    // A square of half the short side around the focal point, kept inside the image.
+    const width = side / 2 / info.width;
+    const height = side / 2 / info.height;
+    const left = Math.min(Math.max(0, x - width / 2), 1 - width);
+    const top = Math.min(Math.max(0, y - height / 2), 1 - height);
+    return {
+      analyzer: this.name,
+      ms: performance.now() - started,
+      faces: [],
+      subject: { left, top, width, height, kind: 'saliency', confidence: 50 },
+    };
+  }
+}

@@ -1,0 +1,227 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ImageError, NotFoundError, RequestError } from '../../errors.js';
+import { BucketName } from '../../image-request.js';
+import { contentTypeFromKey } from '../../image-type.js';
+import type { ListPage, ObjectInfo, PutOptions, Storage, StoredObject } from '../../ports/storage.js';
+
+interface Sidecar {
+  etag: string;
+  size: number;
+  mtimeMs: number;
+  contentType?: string;
+  cacheControl?: string;
+  metadata?: Record<string, string>;
+}
+
+/**
+ * Buckets as folders: `<root>/<bucket>/<key>`. Object metadata (content type, cache control,
+ * ETag) lives in sidecars under `<root>/.meta/`, outside every bucket, so a bucket folder holds
+ * only the objects and users may drop files into it by hand.
+ *
+ * No key can escape its bucket: `.`/`..`/empty segments are refused and every resolved path is
+ * checked to stay inside the bucket folder. Writes go to a temporary file and are renamed into
+ * place, so a reader never sees a half-written object.
+ */
+export class FsStorage implements Storage {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  async get(bucket: string, key: string, options: { maxBytes?: number } = {}): Promise<StoredObject> {
+    const file = this.pathOf(bucket, key);
+    const stats = await this.statFile(file, bucket, key);
+    if (options.maxBytes !== undefined && stats.size > options.maxBytes) throw tooLarge(key, stats.size, options.maxBytes);
+    const body = await readFile(file).catch((error: unknown) => rethrowMissing(error, bucket, key));
+    const info = await this.infoOf(bucket, key, stats, body);
+    return { ...info, body };
+  }
+
+  async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    const file = this.pathOf(bucket, key);
+    const stats = await stat(file).catch(() => undefined);
+    if (!stats?.isFile()) return undefined;
+    return this.infoOf(bucket, key, stats);
+  }
+
+  async openRead(bucket: string, key: string): Promise<{ info: ObjectInfo; stream: Readable }> {
+    const file = this.pathOf(bucket, key);
+    const stats = await this.statFile(file, bucket, key);
+    const info = await this.infoOf(bucket, key, stats);
+    return { info, stream: createReadStream(file) };
+  }
+
+  async put(bucket: string, key: string, body: Buffer | Readable, options: PutOptions = {}): Promise<{ etag: string }> {
+    const file = this.pathOf(bucket, key);
+    const temporary = path.join(this.root, '.tmp', randomUUID());
+    await mkdir(path.dirname(temporary), { recursive: true });
+    const hash = createHash('md5');
+    try {
+      const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
+      await pipeline(
+        source,
+        async function* (chunks: AsyncIterable<Buffer>) {
+          for await (const chunk of chunks) {
+            hash.update(chunk);
+            yield chunk;
+          }
+        },
+        // flush: fsync before close, so a crash cannot leave a renamed but empty file.
+        createWriteStream(temporary, { flush: true }),
+      );
+      await mkdir(path.dirname(file), { recursive: true }).catch((error: unknown) => rethrowConflict(error, key));
+      await rename(temporary, file).catch((error: unknown) => rethrowConflict(error, key));
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    const stats = await stat(file);
+    const etag = `"${hash.digest('hex')}"`;
+    await this.writeSidecar(bucket, key, {
+      etag,
+      size: stats.size,
+      mtimeMs: stats.mtimeMs,
+      contentType: options.contentType ?? contentTypeFromKey(key),
+      ...(options.cacheControl ? { cacheControl: options.cacheControl } : {}),
+      ...(options.metadata ? { metadata: options.metadata } : {}),
+    });
+    return { etag };
+  }
+
+  async list(bucket: string, prefix = '', options: { cursor?: string; limit?: number } = {}): Promise<ListPage> {
+    const limit = Math.min(options.limit ?? 1000, 1000);
+    const bucketDir = this.bucketDir(bucket);
+    // Walk only the folder the prefix names; keys are compared as S3 does (UTF-8 byte order).
+    const prefixDir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const keys: string[] = [];
+    await walk(path.join(bucketDir, prefixDir), prefixDir, keys);
+    const selected = keys
+      .filter((key) => key.startsWith(prefix) && (!options.cursor || compareKeys(key, options.cursor) > 0))
+      .sort(compareKeys);
+    const page = selected.slice(0, limit);
+    const objects = await Promise.all(
+      page.map(async (key) => this.infoOf(bucket, key, await stat(this.pathOf(bucket, key)))),
+    );
+    return selected.length > limit ? { objects, cursor: page[page.length - 1]! } : { objects };
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    await rm(this.pathOf(bucket, key), { force: true });
+    await rm(this.sidecarPath(bucket, key), { force: true });
+  }
+
+  /** The file of an object; throws before touching the disk when the key could escape. */
+  pathOf(bucket: string, key: string): string {
+    const bucketDir = this.bucketDir(bucket);
+    const segments = key.split('/');
+    if (key.includes('\0') || segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
+      throw new RequestError('ImageSource::InvalidKey', `The key "${key}" is not a valid object key for local storage.`);
+    }
+    const file = path.resolve(bucketDir, ...segments);
+    if (!file.startsWith(bucketDir + path.sep)) {
+      throw new RequestError('ImageSource::InvalidKey', `The key "${key}" is not a valid object key for local storage.`);
+    }
+    return file;
+  }
+
+  private bucketDir(bucket: string): string {
+    if (!BucketName.safeParse(bucket).success) {
+      throw new RequestError('ImageBucket::InvalidBucketName', `"${bucket}" is not a valid bucket name.`);
+    }
+    return path.join(this.root, bucket);
+  }
+
+  private sidecarPath(bucket: string, key: string): string {
+    return path.join(this.root, '.meta', bucket, `${key}.json`);
+  }
+
+  private async statFile(file: string, bucket: string, key: string) {
+    const stats = await stat(file).catch((error: unknown) => rethrowMissing(error, bucket, key));
+    if (!stats.isFile()) throw missing(bucket, key);
+    return stats;
+  }
+
+  private async infoOf(
+    bucket: string,
+    key: string,
+    stats: { size: number; mtimeMs: number; mtime: Date },
+    body?: Buffer,
+  ): Promise<ObjectInfo> {
+    let sidecar = await readFile(this.sidecarPath(bucket, key), 'utf8')
+      .then((text) => JSON.parse(text) as Sidecar)
+      .catch(() => undefined);
+    if (!sidecar || sidecar.size !== stats.size || sidecar.mtimeMs !== stats.mtimeMs) {
+      // Dropped in by hand or changed behind our back: derive what S3 would report.
+      const etag = `"${await md5Of(body ?? (await readFile(this.pathOf(bucket, key))))}"`;
+      sidecar = { ...sidecar, etag, size: stats.size, mtimeMs: stats.mtimeMs, contentType: contentTypeFromKey(key) };
+      await this.writeSidecar(bucket, key, sidecar).catch(() => undefined);
+    }
+    return {
+      key,
+      size: stats.size,
+      lastModified: stats.mtime,
+      etag: sidecar.etag,
+      ...(sidecar.contentType ? { contentType: sidecar.contentType } : {}),
+      ...(sidecar.cacheControl ? { cacheControl: sidecar.cacheControl } : {}),
+      ...(sidecar.metadata ? { metadata: sidecar.metadata } : {}),
+    };
+  }
+
+  private async writeSidecar(bucket: string, key: string, sidecar: Sidecar): Promise<void> {
+    const file = this.sidecarPath(bucket, key);
+    await mkdir(path.dirname(file), { recursive: true });
+    const temporary = `${file}.${randomUUID()}.tmp`;
+    await writeFile(temporary, JSON.stringify(sidecar));
+    await rename(temporary, file);
+  }
+}
+
+async function md5Of(body: Buffer): Promise<string> {
+  return createHash('md5').update(body).digest('hex');
+}
+
+async function walk(dir: string, relative: string, keys: string[]): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    const key = relative ? `${relative}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) await walk(path.join(dir, entry.name), key, keys);
+    else if (entry.isFile()) keys.push(key);
+  }
+}
+
+/** S3 orders keys by their UTF-8 bytes. */
+function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function missing(bucket: string, key: string): NotFoundError {
+  return new NotFoundError('NoSuchKey', `The image ${key} does not exist in bucket ${bucket}.`);
+}
+
+function rethrowMissing(error: unknown, bucket: string, key: string): never {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') throw missing(bucket, key);
+  throw error;
+}
+
+function rethrowConflict(error: unknown, key: string): never {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') {
+    throw new RequestError('Storage::KeyConflict', `The key "${key}" conflicts with an existing object or folder.`, 409);
+  }
+  throw error;
+}
+
+export function tooLarge(key: string, size: number, maxBytes: number): ImageError {
+  return new ImageError(
+    'ImageSource::TooLarge',
+    `The source image ${key} is ${size} bytes, more than the limit of ${maxBytes} bytes.`,
+    413,
+  );
+}

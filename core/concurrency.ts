@@ -1,0 +1,40 @@
+/**
+ * A counting semaphore with a bounded queue: work beyond `limit` waits, and beyond
+ * `limit + maxQueue` is refused at once (the caller answers 503 + Retry-After) instead of
+ * queueing without bound.
+ */
+import { TransientError } from './errors.js';
+
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    readonly limit: number,
+    readonly maxQueue = Number.POSITIVE_INFINITY,
+  ) {}
+
+  get pending(): number {
+    return this.waiting.length;
+  }
+
+  get running(): number {
+    return this.active;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) {
+      if (this.waiting.length >= this.maxQueue) {
+        throw new TransientError('Server::Overloaded', 'The server is busy. Please retry shortly.', 503);
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else this.active++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Geometry decided before any pixel moves: the target size of a resize, the crop box of a
+ * smart crop. Pure functions, testable without decoding an image.
+ */
+import type { Resize } from '../edits.js';
+import type { BoundingBox } from '../ports/analyzer.js';
+
+export interface Size {
+  width: number;
+  height: number;
+}
+
+/**
+ * The size sharp's `resize` will produce for a source of `source` size, mirroring sharp's rules
+ * for each fit (cover/contain/fill give the box; inside/outside keep the aspect ratio).
+ */
+export function plannedResize(source: Size, resize: Pick<Resize, 'width' | 'height' | 'fit' | 'withoutEnlargement' | 'withoutReduction'>): Size {
+  const { width, height } = resize;
+  const fit = resize.fit ?? 'cover';
+  const ratio = source.width / source.height;
+  let target: Size;
+  if (width && height) {
+    if (fit === 'inside') target = ratio > width / height ? { width, height: Math.round(width / ratio) } : { width: Math.round(height * ratio), height };
+    else if (fit === 'outside') target = ratio > width / height ? { width: Math.round(height * ratio), height } : { width, height: Math.round(width / ratio) };
+    else target = { width, height };
+  } else if (width) target = { width, height: Math.max(1, Math.round(width / ratio)) };
+  else if (height) target = { width: Math.max(1, Math.round(height * ratio)), height };
+  else return source;
+  if (resize.withoutEnlargement && (target.width > source.width || target.height > source.height)) {
+    return fit === 'cover' || fit === 'contain' || fit === 'fill' ? clampBox(target, source) : source;
+  }
+  if (resize.withoutReduction && (target.width < source.width || target.height < source.height)) return source;
+  return target;
+}
+
+function clampBox(target: Size, source: Size): Size {
+  const scale = Math.min(1, source.width / target.width, source.height / target.height);
+  return { width: Math.round(target.width * scale), height: Math.round(target.height * scale) };
+}
+
+export interface PixelBox {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * SIH's smart crop area: the subject box in pixels, grown by `padding` on every side.
+ * Returns undefined when the padded box leaves the image (SIH: SmartCrop::PaddingOutOfBounds).
+ */
+export function smartCropArea(box: BoundingBox, padding: number, image: Size): PixelBox | undefined {
+  const left = Math.floor(box.left * image.width - padding);
+  const top = Math.floor(box.top * image.height - padding);
+  const width = Math.floor(box.width * image.width + padding * 2);
+  const height = Math.floor(box.height * image.height + padding * 2);
+  if (left < 0 || top < 0 || width < 1 || height < 1 || left + width > image.width || top + height > image.height) {
+    return undefined;
+  }
+  return { left, top, width, height };
+}

@@ -1,0 +1,48 @@
+import type { OutputInfo, Sharp } from 'sharp';
+import type { ImageRequest } from '../image-request.js';
+import type { Analyzer } from '../ports/analyzer.js';
+import type { Storage } from '../ports/storage.js';
+import type { Size } from './plan-geometry.js';
+import { openTrusted, type ImageLimits, type SourceInfo } from './sharp-factory.js';
+
+/** What the pipeline needs from the outside world; injected by the composition root. */
+export interface RenderDeps {
+  storage: Storage;
+  analyzer: Analyzer;
+  limits: ImageLimits & { maxOutputDimension: number; maxOutputPixels: number; maxSourceBytes: number };
+  /** Buckets an overlay may be read from (SIH: SOURCE_BUCKETS). */
+  allowedBuckets: readonly string[];
+}
+
+/** The state one render carries from step to step. */
+export interface RenderContext {
+  request: ImageRequest;
+  source: SourceInfo;
+  /** The original bytes, for analyzers that look at the image as uploaded. */
+  input: Buffer;
+  image: Sharp;
+  /** The size of the image the chain currently produces, when known without rendering. */
+  size: Size;
+  animated: boolean;
+  deps: RenderDeps;
+  signal?: AbortSignal;
+  /** Facts the steps learned (moderation labels, subject box), returned with the result. */
+  notes: Record<string, unknown>;
+}
+
+export interface Step {
+  readonly name: string;
+  /** Applies the step to `ctx.image`, or does nothing when the request does not ask for it. */
+  run(ctx: RenderContext): Promise<void> | void;
+}
+
+/**
+ * Renders what the chain holds so far into raw pixels and starts a new chain from them: for the
+ * steps that must see real dimensions (round crop, overlay, smart crop). Raw keeps it lossless.
+ */
+export async function materialize(ctx: RenderContext): Promise<{ data: Buffer; info: OutputInfo }> {
+  const { data, info } = await ctx.image.raw().toBuffer({ resolveWithObject: true });
+  ctx.image = openTrusted(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+  ctx.size = { width: info.width, height: info.height };
+  return { data, info };
+}

@@ -1,0 +1,101 @@
+/**
+ * The transformation, in one place: an ordered list of named steps turning a source image and
+ * an ImageRequest into encoded bytes. Steps only configure the sharp chain (or, where a step
+ * must see real pixels, render what came before); encoding happens once, at the end.
+ */
+import type { OutputFormat } from '../edits.js';
+import { RequestError, ShutterError } from '../errors.js';
+import type { ImageRequest } from '../image-request.js';
+import { ANIMATED_FORMATS, applyEncoder, outputFormatOf } from './encode.js';
+import type { RenderContext, RenderDeps, Step } from './render-context.js';
+import { inspectImage, mapSharpError, openImage, type SourceInfo } from './sharp-factory.js';
+import { adjust } from './steps/adjust.js';
+import { crop } from './steps/crop.js';
+import { moderate } from './steps/moderate.js';
+import { overlay } from './steps/overlay.js';
+import { resize } from './steps/resize.js';
+import { roundCrop } from './steps/round-crop.js';
+import { smartCrop } from './steps/smart-crop.js';
+
+/** The order every render follows: analysis on the source, geometry, adjustments, composites. */
+export const STEPS: readonly Step[] = [moderate, smartCrop, crop, resize, adjust, roundCrop, overlay];
+
+export interface RenderedImage {
+  data: Buffer;
+  format: OutputFormat;
+  width: number;
+  height: number;
+  animated: boolean;
+  /** What analysis steps found (moderation labels, subject boxes), for logs and events. */
+  notes: Record<string, unknown>;
+}
+
+/** The format a request will produce for a source: the request's own, else the source's. */
+export function resolveFormat(request: ImageRequest, source: Pick<SourceInfo, 'format'>): OutputFormat {
+  return request.output.format ?? outputFormatOf(source.format);
+}
+
+/** True when a request changes nothing, so the stored bytes can be answered as they are (SIH). */
+export function isPassThrough(request: ImageRequest): boolean {
+  const { format, quality, dpr, keepMetadata } = request.output;
+  return Object.keys(request.edits).length === 0 && !format && !quality && !dpr && !keepMetadata;
+}
+
+export async function renderImage(
+  input: Buffer,
+  request: ImageRequest,
+  deps: RenderDeps,
+  options: { signal?: AbortSignal; source?: SourceInfo } = {},
+): Promise<RenderedImage> {
+  const source = options.source ?? (await inspectImage(input, deps.limits));
+  const format = resolveFormat(request, source);
+  const animated = source.pages > 1 && request.edits.animated !== false && ANIMATED_FORMATS.has(format);
+  const image = openImage(input, deps.limits, { animated });
+  // EXIF orientation is honoured unless the request asks to keep it (SIH: `rotate: null`).
+  if (request.edits.rotate !== null) image.autoOrient();
+  const ctx: RenderContext = {
+    request,
+    source,
+    input,
+    image,
+    size: { width: source.width, height: source.height },
+    animated,
+    deps,
+    notes: {},
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  try {
+    for (const step of STEPS) {
+      options.signal?.throwIfAborted();
+      await step.run(ctx);
+    }
+    const { data, info } = await applyEncoder(ctx.image, format, request.output).toBuffer({ resolveWithObject: true });
+    return {
+      data,
+      format,
+      width: info.width,
+      height: animated && info.pageHeight ? info.pageHeight : info.height,
+      animated,
+      notes: ctx.notes,
+    };
+  } catch (error) {
+    throw mapRenderError(error);
+  }
+}
+
+function mapRenderError(error: unknown): unknown {
+  if (error instanceof ShutterError) return error;
+  const message = error instanceof Error ? error.message : '';
+  if (/composite must have same dimensions or smaller/.test(message)) {
+    return new RequestError('BadRequest', 'Image to overlay must have same dimensions or smaller', 400, { cause: error });
+  }
+  if (/extract_area|bad extract area/i.test(message)) {
+    return new RequestError(
+      'Crop::AreaOutOfBounds',
+      'The cropping area you provided exceeds the boundaries of the original image. Please try choosing a correct cropping value.',
+      400,
+      { cause: error },
+    );
+  }
+  return mapSharpError(error);
+}

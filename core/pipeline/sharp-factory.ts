@@ -1,0 +1,114 @@
+/**
+ * The one place `sharp()` is called for untrusted input: every instance gets the pixel limit,
+ * the failure policy and the timeout, so no code path can forget them.
+ */
+import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
+import { ImageError } from '../errors.js';
+import { DEFAULTS, LIMITS } from '../limits.js';
+
+export interface ImageLimits {
+  maxInputPixels: number;
+  maxAnimationFrames: number;
+  processingTimeoutMs: number;
+}
+
+export const DEFAULT_IMAGE_LIMITS: ImageLimits = {
+  maxInputPixels: LIMITS.maxInputPixels,
+  maxAnimationFrames: LIMITS.maxAnimationFrames,
+  processingTimeoutMs: LIMITS.processingTimeoutMs,
+};
+
+/** Process-wide libvips settings; call once at start (the composition root does). */
+export function configureSharp(options: { concurrency?: number; cacheMemoryMb?: number } = {}): void {
+  sharp.concurrency(options.concurrency ?? DEFAULTS.sharpConcurrency);
+  sharp.cache({ memory: options.cacheMemoryMb ?? DEFAULTS.sharpCacheMemoryMb, files: 0, items: 0 });
+}
+
+/** Opens untrusted image bytes with every guard applied. `pages: -1` keeps all frames of an animation. */
+export function openImage(input: Buffer, limits: ImageLimits, options: { animated?: boolean } = {}): Sharp {
+  return sharp(input, {
+    limitInputPixels: limits.maxInputPixels,
+    // Refuse truncated or corrupt files rather than render grey: the client gets a clear error.
+    failOn: 'error',
+    ...(options.animated ? { pages: -1 } : {}),
+    sequentialRead: true,
+  }).timeout({ seconds: Math.max(1, Math.ceil(limits.processingTimeoutMs / 1000)) });
+}
+
+/** Opens an image we produced ourselves (an intermediate buffer): no need to re-check limits. */
+export function openTrusted(input: Buffer | SharpOptions['create'], options: SharpOptions = {}): Sharp {
+  return Buffer.isBuffer(input) ? sharp(input, options) : sharp({ create: input! });
+}
+
+export interface SourceInfo {
+  format: string;
+  /** Width and height after EXIF orientation, of one frame. */
+  width: number;
+  height: number;
+  pages: number;
+  hasAlpha: boolean;
+  orientation: number;
+  size: number;
+}
+
+/**
+ * Reads only the header and refuses decompression bombs before any pixel is decoded:
+ * declared width × height × frames above the limit, or too many frames.
+ */
+export async function inspectImage(input: Buffer, limits: ImageLimits): Promise<SourceInfo> {
+  let metadata: Metadata;
+  try {
+    metadata = await sharp(input, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw mapSharpError(error);
+  }
+  const { width = 0, height = 0, orientation = 1 } = metadata;
+  const pages = metadata.pages ?? 1;
+  const frameHeight = metadata.pageHeight ?? height;
+  if (!width || !height) throw new ImageError('ImageSource::CorruptImage', 'The source image declares no dimensions.', 422);
+  if (width * frameHeight * pages > limits.maxInputPixels || width * height > limits.maxInputPixels) {
+    throw new ImageError(
+      'ImageSource::TooManyPixels',
+      `The source image is ${width}×${frameHeight} pixels${pages > 1 ? ` × ${pages} frames` : ''}, more than the limit of ${limits.maxInputPixels} pixels.`,
+      413,
+    );
+  }
+  if (pages > limits.maxAnimationFrames) {
+    throw new ImageError(
+      'ImageSource::TooManyFrames',
+      `The source image has ${pages} frames, more than the limit of ${limits.maxAnimationFrames}.`,
+      413,
+    );
+  }
+  const rotated = orientation >= 5 && orientation <= 8;
+  return {
+    format: metadata.format ?? 'unknown',
+    width: rotated ? frameHeight : width,
+    height: rotated ? width : frameHeight,
+    pages,
+    hasAlpha: metadata.hasAlpha ?? false,
+    orientation,
+    size: input.length,
+  };
+}
+
+/** Turns libvips' failures on bad input into client errors with stable codes. */
+export function mapSharpError(error: unknown): Error {
+  if (error instanceof ImageError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/unsupported image format|bad seek|not a known file format|unable to load/i.test(message)) {
+    return new ImageError('ImageSource::UnsupportedFormat', 'The source is not an image in a supported format.', 415, {
+      cause: error,
+    });
+  }
+  if (/pixel limit/i.test(message)) {
+    return new ImageError('ImageSource::TooManyPixels', 'The source image has more pixels than the limit.', 413, { cause: error });
+  }
+  if (/timeout/i.test(message)) {
+    return new ImageError('Image::ProcessingTimeout', 'Processing the image took longer than the limit.', 422, { cause: error });
+  }
+  if (/premature end|truncated|corrupt|invalid|read error|decode|not enough|unexpected end|VipsJpeg|VipsPng|gifload|webp|heif|tiff|libspng|out of order|bad/i.test(message)) {
+    return new ImageError('ImageSource::CorruptImage', `The source image is corrupt or truncated.`, 422, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(message);
+}

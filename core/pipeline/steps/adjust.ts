@@ -1,0 +1,39 @@
+import type { Sharp } from 'sharp';
+import { RequestError } from '../../errors.js';
+import { SHARP_OPERATIONS, type SharpOperation } from '../../edits.js';
+import type { Step } from '../render-context.js';
+
+const OPERATIONS = new Set(Object.keys(SHARP_OPERATIONS));
+
+/**
+ * SIH's allow-listed sharp operations, applied in the order the request lists them.
+ * `false` skips an operation, `true` calls it with sharp's defaults, anything else is passed as
+ * its single argument (SIH's convention), except the few sharp methods that take two.
+ */
+export const adjust: Step = {
+  name: 'adjust',
+  run(ctx) {
+    for (const [name, value] of Object.entries(ctx.request.edits)) {
+      if (!OPERATIONS.has(name) || value === false || value === undefined) continue;
+      if (name === 'rotate' && (value === null || ctx.animated)) continue; // null: SIH's "keep the stored orientation"
+      apply(ctx.image, name as SharpOperation, value);
+    }
+  },
+};
+
+function apply(image: Sharp, name: SharpOperation, value: unknown): void {
+  try {
+    const operation = image[name] as (...args: unknown[]) => Sharp;
+    if (value === true) operation.call(image);
+    else if (name === 'linear' && Array.isArray(value)) operation.call(image, value[0], value[1]);
+    else if (name === 'gamma' && Array.isArray(value)) operation.call(image, value[0], value[1]);
+    else if (name === 'threshold' && typeof value === 'object' && value !== null) {
+      const { threshold, ...options } = value as { threshold?: number };
+      operation.call(image, threshold ?? 128, options);
+    } else operation.call(image, value);
+  } catch (error) {
+    throw new RequestError('ImageEdits::InvalidEdit', `The edit "${name}" is invalid: ${(error as Error).message}`, 400, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,25 @@
+import { DEFAULTS } from '../../limits.js';
+import type { Step } from '../render-context.js';
+
+/**
+ * SIH's `contentModeration`: asks the analyzer for moderation labels on the source and blurs
+ * the image when a label (of the requested ones, or any) passes `minConfidence`.
+ */
+export const moderate: Step = {
+  name: 'contentModeration',
+  async run(ctx) {
+    const edit = ctx.request.edits.contentModeration;
+    if (!edit || ctx.animated) return;
+    const options = edit === true ? {} : edit;
+    const minConfidence = options.minConfidence ?? DEFAULTS.minModerationConfidence;
+    const result = await ctx.deps.analyzer.moderate(ctx.input, { minConfidence, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    ctx.notes.moderation = result;
+    const blur = Math.ceil(options.blur ?? DEFAULTS.moderationBlur);
+    if (blur < 0.3) return;
+    const wanted = options.moderationLabels;
+    const flagged = result.labels.some(
+      (label) => label.confidence >= minConfidence && (!wanted || wanted.includes(label.name) || wanted.includes(label.parentName)),
+    );
+    if (flagged) ctx.image.blur(Math.min(blur, 1000));
+  },
+};

@@ -1,0 +1,37 @@
+import { RequestError } from '../../errors.js';
+import { smartCropArea } from '../plan-geometry.js';
+import type { Step } from '../render-context.js';
+
+/**
+ * SIH's `smartCrop`: crops to the `faceIndex`-th face (largest first), grown by `padding`.
+ * With no face the analyzer's most salient region stands in; with neither, the whole image.
+ */
+export const smartCrop: Step = {
+  name: 'smartCrop',
+  async run(ctx) {
+    const edit = ctx.request.edits.smartCrop;
+    if (!edit || ctx.animated) return;
+    const { faceIndex = 0, padding = 0 } = edit === true ? {} : edit;
+    const subjects = await ctx.deps.analyzer.detectSubjects(ctx.input, ctx.signal ? { signal: ctx.signal } : {});
+    ctx.notes.subjects = subjects;
+    const boxes = subjects.faces.length ? subjects.faces : subjects.subject ? [subjects.subject] : [];
+    if (boxes.length === 0 && faceIndex === 0) return;
+    const box = boxes[faceIndex];
+    if (!box) {
+      throw new RequestError(
+        'SmartCrop::FaceIndexOutOfRange',
+        'You have provided a FaceIndex value that exceeds the length of the zero-based detectedFaces array. Please specify a value that is in-range.',
+      );
+    }
+    const area = smartCropArea(box, padding, ctx.size);
+    if (!area) {
+      throw new RequestError(
+        'SmartCrop::PaddingOutOfBounds',
+        'The padding value you provided exceeds the boundaries of the original image. Please try choosing a smaller value or applying padding via Sharp for greater specificity.',
+      );
+    }
+    ctx.notes.smartCrop = area;
+    ctx.image.extract(area);
+    ctx.size = { width: area.width, height: area.height };
+  },
+};

@@ -1,0 +1,59 @@
+import type { Readable } from 'node:stream';
+
+/** What a storage backend knows about an object without reading it. */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  lastModified: Date;
+  /** Quoted entity tag, as S3 returns it (`"…"`). Changes whenever the content changes. */
+  etag: string;
+  contentType?: string;
+  cacheControl?: string;
+  expires?: Date;
+  metadata?: Record<string, string>;
+}
+
+export interface StoredObject extends ObjectInfo {
+  body: Buffer;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  cacheControl?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface ListPage {
+  objects: ObjectInfo[];
+  /** Pass back to `list` for the next page; absent on the last page. */
+  cursor?: string;
+}
+
+/**
+ * Where images live: a folder per bucket locally, S3 in AWS. Every adapter passes the same
+ * contract suite (`test/core/storage-contract.ts`).
+ *
+ * Errors: a missing object is a `NotFoundError` (code `NoSuchKey`); an object over `maxBytes`
+ * is an `ImageError` (`ImageSource::TooLarge`); a refused bucket or key is an `AccessError`;
+ * passing faults are `TransientError`s.
+ */
+export interface Storage {
+  get(bucket: string, key: string, options?: { maxBytes?: number; signal?: AbortSignal }): Promise<StoredObject>;
+  /** Undefined when the object does not exist. */
+  head(bucket: string, key: string): Promise<ObjectInfo | undefined>;
+  openRead(bucket: string, key: string): Promise<{ info: ObjectInfo; stream: Readable }>;
+  /** Writes atomically: readers see the old object or the new one, never a half-written file. */
+  put(bucket: string, key: string, body: Buffer | Readable, options?: PutOptions): Promise<{ etag: string }>;
+  list(bucket: string, prefix?: string, options?: { cursor?: string; limit?: number }): Promise<ListPage>;
+  delete(bucket: string, key: string): Promise<void>;
+}
+
+/** Every object under a prefix, page by page. */
+export async function* listAll(storage: Storage, bucket: string, prefix = ''): AsyncGenerator<ObjectInfo> {
+  let cursor: string | undefined;
+  do {
+    const page = await storage.list(bucket, prefix, cursor ? { cursor } : {});
+    yield* page.objects;
+    cursor = page.cursor;
+  } while (cursor);
+}

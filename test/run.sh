@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: installs and starts the real services it needs, checks types and lint,
+# runs every jest test, and ends with one plain "N passed, N failed" line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash test/services/install.sh
+npx tsc --noEmit -p .
+npx eslint --max-warnings 0 .
+
+mkdir -p test-artifacts
+status=0
+node --experimental-vm-modules --no-warnings node_modules/jest/bin/jest.js --json --outputFile=test-artifacts/jest-results.json "$@" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync("test-artifacts/jest-results.json", "utf8"));
+  console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests + (r.numRuntimeErrorTestSuites || 0)} failed, ${r.numPendingTests} skipped`);
+' || true
+exit "$status"
