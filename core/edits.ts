@@ -105,7 +105,6 @@ export type ContentModeration = z.infer<typeof ContentModeration>;
 const matrix3 = z.array(z.array(z.number()).length(3)).length(3);
 const matrix4 = z.array(z.array(z.number()).length(4)).length(4);
 const numberOrList = z.union([z.number(), z.array(z.number()).max(4)]);
-const channelValue = z.number().int().min(0).max(255);
 
 /**
  * The sharp operations of SIH's allow-list, each with its option schema. The pipeline applies

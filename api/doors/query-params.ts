@@ -86,7 +86,10 @@ export function applyQueryParams(request: RawImageRequest, query: Record<string,
     }
   }
   if (touchedResize) {
-    if (resize.width === null && resize.height === null) delete resize.width, delete resize.height;
+    if (resize.width === null && resize.height === null) {
+      delete resize.width;
+      delete resize.height;
+    }
     edits.resize = resize;
   }
   return { ...request, edits, output, ...(preset ? { preset } : {}) };

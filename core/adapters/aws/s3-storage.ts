@@ -1,13 +1,14 @@
+import type {
+  S3Client} from '@aws-sdk/client-s3';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { AccessError, NotFoundError, ShutterError, TransientError } from '../../errors.js';
 import type { ListPage, ObjectInfo, PutOptions, Storage, StoredObject } from '../../ports/storage.js';
 import { tooLarge } from '../local/fs-storage.js';

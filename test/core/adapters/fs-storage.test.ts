@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { mkdtemp, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { FsStorage } from '../../../core/adapters/local/fs-storage.js';
+import { storageContract } from '../storage-contract.js';
+
+storageContract('FsStorage (local folders)', async () => ({
+  storage: new FsStorage(await mkdtemp(path.join(tmpdir(), 'shutter-fs-'))),
+  bucket: 'contract',
+}));
+
+describe('FsStorage: no key escapes its bucket', () => {
+  let root: string;
+  let storage: FsStorage;
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'shutter-fs-'));
+    storage = new FsStorage(path.join(root, 'buckets'));
+    await mkdir(path.join(root, 'buckets', 'images'), { recursive: true });
+    await writeFile(path.join(root, 'secret.txt'), 'secret');
+  });
+
+  test.each(['../secret.txt', '../../secret.txt', 'a/../../secret.txt', './x.jpg', 'a//b.jpg', '/etc/passwd', 'a\0b'])(
+    'key %j is refused with a 400',
+    async (key) => {
+      await expect(storage.get('images', key)).rejects.toMatchObject({ status: 400, code: 'ImageSource::InvalidKey' });
+      await expect(storage.put('images', key, Buffer.from('x'))).rejects.toMatchObject({ status: 400 });
+    },
+  );
+
+  test.each(['..', '../images', 'Images', 'a', 'x/y'])('bucket %j is refused with a 400', async (bucket) => {
+    await expect(storage.get(bucket, 'x.jpg')).rejects.toMatchObject({ status: 400, code: 'ImageBucket::InvalidBucketName' });
+  });
+
+  test('a file dropped into a bucket by hand is served, with an ETag derived from its content', async () => {
+    await writeFile(path.join(root, 'buckets', 'images', 'dropped.jpg'), 'jpeg bytes');
+    const object = await storage.get('images', 'dropped.jpg');
+    expect(object.body.toString()).toBe('jpeg bytes');
+    expect(object.contentType).toBe('image/jpeg');
+    expect(object.etag).toBe(`"${createHash('md5').update('jpeg bytes').digest('hex')}"`);
+  });
+
+  test('a failed write leaves neither a partial object nor a temporary file behind', async () => {
+    const failing = new Readable({
+      read() {
+        this.push(Buffer.from('partial'));
+        this.destroy(new Error('client went away'));
+      },
+    });
+    await expect(storage.put('images', 'half.jpg', failing)).rejects.toThrow('client went away');
+    expect(await storage.head('images', 'half.jpg')).toBeUndefined();
+    expect(await readdir(path.join(root, 'buckets', '.tmp'))).toEqual([]);
+  });
+});
