@@ -1,0 +1,44 @@
+/** A real app over a temporary data folder, for handler-level tests. */
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createApp, type App } from '../../api/app.js';
+import type { HttpRequest, HttpResponse } from '../../api/http.js';
+import { createPlatform, type Platform } from '../../core/compose.js';
+import { loadConfig } from '../../core/config.js';
+
+export interface TestApp {
+  app: App;
+  platform: Platform;
+  dataDir: string;
+  request(path: string, init?: Partial<HttpRequest>): Promise<HttpResponse & { bytes: Buffer }>;
+}
+
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'shutter-app-'));
+  await mkdir(path.join(dataDir, 'buckets', 'images'), { recursive: true });
+  const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, ...env });
+  const platform = createPlatform(config);
+  const app = createApp(platform);
+  app.ready = true;
+  return {
+    app,
+    platform,
+    dataDir,
+    async request(fullPath, init = {}) {
+      const [pathPart = '/', search = ''] = fullPath.split('?', 2);
+      const query = Object.fromEntries(new URLSearchParams(search));
+      const response = await app.handle({ method: 'GET', path: pathPart, query, headers: {}, ...init });
+      const body = response.body;
+      const bytes = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : '');
+      return { ...response, bytes };
+    },
+  };
+}
+
+export async function writeSecret(dataDir: string, name: string, value: Record<string, string>): Promise<void> {
+  await mkdir(path.join(dataDir, 'secrets'), { recursive: true });
+  await writeFile(path.join(dataDir, 'secrets', `${name}.json`), JSON.stringify(value));
+}
+
+export const base64Path = (request: Record<string, unknown>) => `/${Buffer.from(JSON.stringify(request)).toString('base64')}`;
