@@ -60,8 +60,11 @@ export async function imageInfo(image: Buffer): Promise<{ format: string; width:
   };
 }
 
-/** The average colour of a region, to check where something landed. */
+/** The average colour (RGB) of a region, to check where something landed. */
 export async function regionColor(image: Buffer, region: { left: number; top: number; width: number; height: number }) {
-  const { channels } = await sharp(image).extract(region).stats();
-  return channels.map((channel) => Math.round(channel.mean));
+  // stats() describes the input, not the extracted region: average the raw pixels ourselves.
+  const { data, info } = await sharp(image).extract(region).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const sums = [0, 0, 0];
+  for (let i = 0; i < data.length; i += info.channels) for (let c = 0; c < 3; c++) sums[c]! += data[i + c]!;
+  return sums.map((sum) => Math.round(sum / (info.width * info.height)));
 }

@@ -24,15 +24,14 @@ export const overlay: Step = {
     let mark: { width: number; height: number };
     try {
       const object = await ctx.deps.storage.get(edit.bucket, edit.key, { maxBytes: ctx.deps.limits.maxSourceBytes });
-      const fit: { width?: number; height?: number } = {};
-      if (edit.wRatio) fit.width = Math.max(1, Math.floor((width * edit.wRatio) / 100));
-      if (edit.hRatio) fit.height = Math.max(1, Math.floor((height * edit.hRatio) / 100));
+      // One resize (sharp honours only the last): the wRatio/hRatio box, never larger than the image.
+      const sized = !!(edit.wRatio || edit.hRatio);
+      const boxWidth = edit.wRatio ? Math.max(1, Math.floor((width * edit.wRatio) / 100)) : width;
+      const boxHeight = edit.hRatio ? Math.max(1, Math.floor((height * edit.hRatio) / 100)) : height;
       const opacity = Math.round(255 * (1 - (edit.alpha ?? 0) / 100));
       const result = await openImage(object.body, ctx.deps.limits)
         .autoOrient()
-        .resize({ ...fit, fit: 'inside' })
-        // Never larger than the image: sharp refuses a bigger overlay.
-        .resize({ width, height, fit: 'inside', withoutEnlargement: true })
+        .resize({ width: Math.min(boxWidth, width), height: Math.min(boxHeight, height), fit: 'inside', withoutEnlargement: !sized })
         .ensureAlpha()
         .composite([{ input: Buffer.from([255, 255, 255, opacity]), raw: { width: 1, height: 1, channels: 4 }, tile: true, blend: 'dest-in' }])
         .png()
