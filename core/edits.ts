@@ -115,11 +115,12 @@ export const SHARP_OPERATIONS = {
   flip: z.boolean(),
   flop: z.boolean(),
   affine: z.union([z.array(z.number()).length(4), z.array(z.array(z.number()).length(2)).length(2)]),
+  // sharp caps the sharpen sigma at 10.
   sharpen: z.union([
     z.boolean(),
-    sigma,
+    z.number().min(0.000001).max(10),
     z.strictObject({
-      sigma: sigma,
+      sigma: z.number().min(0.000001).max(10),
       m1: z.number().min(0).max(1000).optional(),
       m2: z.number().min(0).max(1000).optional(),
       x1: z.number().min(0).max(1000).optional(),

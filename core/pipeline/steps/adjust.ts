@@ -25,6 +25,8 @@ function apply(image: Sharp, name: SharpOperation, value: unknown): void {
   try {
     const operation = image[name] as (...args: unknown[]) => Sharp;
     if (value === true) operation.call(image);
+    // sharp ≥ 0.33 reads a bare number as "mild"; SIH and Thumbor mean a sigma.
+    else if (name === 'sharpen' && typeof value === 'number') operation.call(image, { sigma: value });
     else if (name === 'linear' && Array.isArray(value)) operation.call(image, value[0], value[1]);
     else if (name === 'gamma' && Array.isArray(value)) operation.call(image, value[0], value[1]);
     else if (name === 'threshold' && typeof value === 'object' && value !== null) {

@@ -47,7 +47,7 @@ const EDITS: Array<[string, Record<string, unknown>, (image: Sharp) => Sharp]> =
   ['grayscale', { grayscale: true }, (i) => i.grayscale()],
   ['tint', { tint: { r: 255, g: 240, b: 16 } }, (i) => i.tint({ r: 255, g: 240, b: 16 })],
   ['blur', { blur: 5 }, (i) => i.blur(5)],
-  ['sharpen', { sharpen: 2 }, (i) => i.sharpen(2)],
+  ['sharpen', { sharpen: 2 }, (i) => i.sharpen({ sigma: 2 })],
   ['median', { median: 3 }, (i) => i.median(3)],
   ['gamma', { gamma: 2.2 }, (i) => i.gamma(2.2)],
   ['negate', { negate: true }, (i) => i.negate()],
