@@ -1,0 +1,59 @@
+import { loadConfig, parseRewritePattern } from '../../core/config.js';
+
+describe('config', () => {
+  test('embedded defaults: local storage, bucket "images", port 8080', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 8080, storage: 'local', sourceBuckets: ['images'], autoWebp: false, cors: { enabled: false, origin: '*' } });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  test('SIH names and meanings', () => {
+    const config = loadConfig({
+      SOURCE_BUCKETS: 'bucket-a, bucket-b',
+      AUTO_WEBP: 'Yes',
+      CORS_ENABLED: 'Yes',
+      CORS_ORIGIN: 'https://example.com',
+      ENABLE_SIGNATURE: 'Yes',
+      SECRETS_MANAGER: 'my-secret',
+      SECRET_KEY: 'signatureKey',
+      REWRITE_MATCH_PATTERN: '/(filters-)/gm',
+      REWRITE_SUBSTITUTION: 'filters:',
+      SHARP_SIZE_LIMIT: '1000000',
+    });
+    expect(config.sourceBuckets).toEqual(['bucket-a', 'bucket-b']);
+    expect(config.cors).toEqual({ enabled: true, origin: 'https://example.com' });
+    expect(config.signature).toEqual({ enabled: true, secretName: 'my-secret', secretKey: 'signatureKey' });
+    expect(config.rewrite?.pattern.flags).toBe('gm');
+    expect(config.limits.maxInputPixels).toBe(1_000_000);
+  });
+
+  test('inside Lambda the storage is S3 and SOURCE_BUCKETS is required', () => {
+    expect(() => loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'fn' })).toThrow(/SOURCE_BUCKETS/);
+    expect(loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'fn', SOURCE_BUCKETS: 'b1b' }).storage).toBe('s3');
+  });
+
+  test('every problem is reported at once', () => {
+    try {
+      loadConfig({ PORT: 'eighty', AUTO_WEBP: 'maybe', ENABLE_SIGNATURE: 'Yes', SOURCE_BUCKETS: 'Bad_Bucket' });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      const { problems } = error as { problems: string[] };
+      expect(problems).toHaveLength(2);
+      expect(problems.join('\n')).toMatch(/PORT/);
+      expect(problems.join('\n')).toMatch(/AUTO_WEBP/);
+    }
+    try {
+      loadConfig({ ENABLE_SIGNATURE: 'Yes', SOURCE_BUCKETS: 'Bad_Bucket', ENABLE_DEFAULT_FALLBACK_IMAGE: 'Yes' });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      const { problems } = error as { problems: string[] };
+      expect(problems).toHaveLength(3);
+    }
+  });
+
+  test('a rewrite literal parses as SIH parses it', () => {
+    expect(parseRewritePattern('/(filters-)/gm')).toEqual(/(filters-)/gm);
+    expect(parseRewritePattern('/a\\/b/')).toEqual(/a\/b/);
+    expect(parseRewritePattern('plain')).toEqual(/plain/);
+  });
+});
