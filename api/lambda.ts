@@ -3,14 +3,19 @@
  * Config and adapters are built once per container, outside the handler.
  */
 import { loadConfig } from '../core/config.js';
-import { createPlatform } from '../core/compose.js';
+import { createPlatform, s3Client } from '../core/compose.js';
+import { largeResultStore } from './large-results.js';
 import { createApp } from './app.js';
 import { fromApiGatewayEvent, toLambdaResult, type ApiGatewayV1Event, type ApiGatewayV2Event, type LambdaResult } from './lambda-adapter.js';
 
 const config = loadConfig(process.env);
-const app = createApp(createPlatform(config));
+const platform = createPlatform(config);
+const app = createApp(platform);
 app.ready = true;
+const storeLarge = config.resultBucket
+  ? largeResultStore({ storage: platform.storage, s3: s3Client(config), bucket: config.resultBucket })
+  : undefined;
 
 export async function handler(event: ApiGatewayV1Event | ApiGatewayV2Event): Promise<LambdaResult> {
-  return toLambdaResult(await app.handle(fromApiGatewayEvent(event)), { cors: config.cors });
+  return toLambdaResult(await app.handle(fromApiGatewayEvent(event)), { cors: config.cors, ...(storeLarge ? { storeLarge } : {}) });
 }

@@ -67,3 +67,25 @@ test('with a result store, a large result becomes a redirect', async () => {
   expect(stored[0]!.length).toBe(big.length);
   expect(result).toMatchObject({ statusCode: 302, headers: { Location: 'https://results.example/abc.png' } });
 });
+
+test('the large result store puts the body in the result bucket and redirects to a presigned link', async () => {
+  const { S3Client, CreateBucketCommand, GetObjectCommand } = await import('@aws-sdk/client-s3');
+  const { S3Storage } = await import('../../core/adapters/aws/s3-storage.js');
+  const { largeResultStore } = await import('../../api/large-results.js');
+  const s3 = new S3Client({ endpoint: process.env.SHUTTER_TEST_S3_ENDPOINT, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  await s3.send(new CreateBucketCommand({ Bucket: 'results-bucket' }));
+  const store = largeResultStore({ storage: new S3Storage(s3), s3, bucket: 'results-bucket' });
+  const body = Buffer.alloc(7 * 1024 * 1024, 7);
+  const response = await store(body, { status: 200, headers: { 'Content-Type': 'image/png' } });
+  expect(response.status).toBe(302);
+  const location = new URL(response.headers.Location!);
+  expect(location.searchParams.get('X-Amz-Expires')).toBe('3600');
+  const key = decodeURIComponent(location.pathname.split('/').slice(2).join('/'));
+  const stored = await s3.send(new GetObjectCommand({ Bucket: 'results-bucket', Key: key }));
+  expect(stored.ContentType).toBe('image/png');
+  expect(stored.ContentLength).toBe(body.length);
+  // The link really serves the image.
+  const fetched = await fetch(response.headers.Location!);
+  expect(fetched.status).toBe(200);
+  expect(Buffer.from(await fetched.arrayBuffer()).length).toBe(body.length);
+});
