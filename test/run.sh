@@ -15,4 +15,7 @@ node -e '
   const r = JSON.parse(require("fs").readFileSync("test-artifacts/jest-results.json", "utf8"));
   console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests + (r.numRuntimeErrorTestSuites || 0)} failed, ${r.numPendingTests} skipped`);
 ' || true
+
+# Benchmarks are not tests (no timed assertions), but a smoke run keeps them from rotting.
+[ "$status" -eq 0 ] && npm run --silent bench:on-demand -- --smoke >/dev/null
 exit "$status"

@@ -1,0 +1,27 @@
+// Runs a TypeScript entry point (bench scripts, one-off tools): bundles it with esbuild into
+// .cache/ (packages stay external) and imports it, passing the remaining arguments through.
+import { build } from 'esbuild';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [entry, ...args] = process.argv.slice(2);
+if (!entry) {
+  console.error('usage: node scripts/run-ts.mjs <entry.ts> [args...]');
+  process.exit(2);
+}
+const outfile = path.resolve('.cache', 'run-ts', `${path.basename(entry, '.ts')}.mjs`);
+await build({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'esm',
+  packages: 'external',
+  sourcemap: 'inline',
+  logLevel: 'warning',
+  // import.meta.dirname must keep pointing at the source folder, not .cache/.
+  define: { 'import.meta.dirname': JSON.stringify(path.resolve(path.dirname(entry))) },
+});
+process.argv = [process.argv[0], outfile, ...args];
+await import(pathToFileURL(outfile).href);
