@@ -36,5 +36,16 @@ export async function startMoto() {
     child.kill();
     throw new Error(`${error.message}\n${stderr}`);
   }
-  return { endpoint, stop: () => child.kill() };
+  return { endpoint, stop: () => stopChild(child) };
+}
+
+/** Kills a service and waits for it, so jest exits without dangling handles. */
+export async function stopChild(child) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+  child.stderr?.destroy();
 }
