@@ -26,7 +26,7 @@ async function serve(): Promise<void> {
   const bucket = config.sourceBuckets[0]!;
   const seeded = config.storage === 'local' && config.seedSamples ? await seedSamples(platform.storage, bucket, path.join(root, 'samples')) : [];
   app.ready = true;
-  const base = `http://localhost:${config.port}`;
+  const base = `http://localhost:${new URL(server.url).port}`;
   log('shutter is serving', { url: base, dataDir: config.dataDir, storage: config.storage, sourceBuckets: config.sourceBuckets });
   if (seeded.length) log('seeded sample photographs', { bucket, keys: seeded });
   const example = seeded[0] ?? 'astronaut.jpg';

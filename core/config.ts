@@ -21,19 +21,20 @@ const flag = (fallback: boolean) =>
       return z.NEVER;
     });
 
-const positiveInt = (fallback: number) =>
+const wholeNumber = (fallback: number, minimum: number) =>
   z
     .string()
     .optional()
     .transform((value, ctx) => {
       if (value === undefined || value.trim() === '') return fallback;
       const number = Number(value);
-      if (!Number.isInteger(number) || number <= 0) {
-        ctx.addIssue({ code: 'custom', message: `expected a positive whole number, got "${value}"` });
+      if (!Number.isInteger(number) || number < minimum) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number ≥ ${minimum}, got "${value}"` });
         return z.NEVER;
       }
       return number;
     });
+const positiveInt = (fallback: number) => wholeNumber(fallback, 1);
 
 const optionalString = z
   .string()
@@ -41,7 +42,8 @@ const optionalString = z
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
 const EnvSchema = z.object({
-  PORT: positiveInt(8080),
+  /** 0 picks a free port (tests). */
+  PORT: wholeNumber(8080, 0),
   HOST: optionalString,
   SHUTTER_DATA_DIR: optionalString,
   /** `local` (folders under the data dir) or `s3`. Defaults to s3 inside Lambda, local elsewhere. */

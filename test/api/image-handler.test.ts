@@ -221,3 +221,13 @@ describe('image handler: presets', () => {
     expect((await guarded.request('/astronaut.jpg?preset=small&width=4000')).status).toBe(403);
   });
 });
+
+describe('image handler: CORS (SIH)', () => {
+  test('CORS_ENABLED adds Access-Control-Allow-Origin to images and errors', async () => {
+    const withCors = await createTestApp({ CORS_ENABLED: 'Yes', CORS_ORIGIN: 'https://shop.example' });
+    await withCors.platform.storage.put('images', 'a.jpg', samplePhoto('coffee'));
+    expect((await withCors.request('/10x10/a.jpg')).headers['Access-Control-Allow-Origin']).toBe('https://shop.example');
+    expect((await withCors.request('/missing.jpg')).headers['Access-Control-Allow-Origin']).toBe('https://shop.example');
+    expect((await t.request('/10x10/astronaut.jpg')).headers['Access-Control-Allow-Origin']).toBeUndefined();
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * `npm start` as a newcomer runs it: the built CLI serves on a port, seeds the sample photos on
+ * first start, answers /health, and the example URLs it prints work.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ROOT, imageInfo } from '../helpers/images.js';
+
+let child: ChildProcess;
+let output = '';
+let base = '';
+let dataDir = '';
+
+beforeAll(async () => {
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT });
+  dataDir = await mkdtemp(path.join(tmpdir(), 'shutter-cli-'));
+  child = spawn(process.execPath, ['dist/shutter.mjs', 'serve'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SHUTTER_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 20_000;
+  while (!/Try:/.test(output)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  base = /(http:\/\/localhost:\d+)/.exec(output)![1]!;
+}, 30_000);
+
+afterAll(async () => {
+  if (child.exitCode === null) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+});
+
+test('first start seeds the default bucket with the sample photographs', async () => {
+  expect((await readdir(path.join(dataDir, 'buckets', 'images'))).sort()).toEqual(['astronaut.jpg', 'chelsea.jpg', 'coffee.jpg', 'rocket.jpg']);
+  expect(output).toMatch(/seeded sample photographs/);
+});
+
+test('/health answers 200 once ready', async () => {
+  const response = await fetch(`${base}/health`);
+  expect(response.status).toBe(200);
+  expect(await response.json()).toEqual({ status: 'ok' });
+});
+
+test('every example URL it prints serves an image or its metadata', async () => {
+  const urls = output.match(/^\s+(http:\/\/localhost:\d+\/\S+)$/gm)!.map((line) => line.trim());
+  expect(urls.length).toBe(4);
+  for (const url of urls) {
+    const response = await fetch(url);
+    expect(response.status).toBe(200);
+    if (url.includes('/meta/')) expect((await response.json()).width).toBe(512);
+    else expect((await imageInfo(Buffer.from(await response.arrayBuffer()))).width).toBeGreaterThan(0);
+  }
+});
+
+test('SIGTERM stops it cleanly', async () => {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  expect(await exited).toBe(0);
+});
