@@ -56,7 +56,7 @@ test('every example URL it prints serves an image or its metadata', async () => 
   for (const url of urls) {
     const response = await fetch(url);
     expect(response.status).toBe(200);
-    if (url.includes('/meta/')) expect((await response.json()).width).toBe(512);
+    if (url.includes('/meta/')) expect(((await response.json()) as { width: number }).width).toBe(512);
     else expect((await imageInfo(Buffer.from(await response.arrayBuffer()))).width).toBeGreaterThan(0);
   }
 });
