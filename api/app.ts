@@ -3,7 +3,7 @@ import { json, type HttpRequest, type HttpResponse } from './http.js';
 import { createImageHandler } from './image-handler.js';
 import { describeImage } from './meta.js';
 import { decodeImageRequest } from './decode-request.js';
-import { createRouter, healthRoute, type Route } from './router.js';
+import { createRouter, healthRoute, metricsRoute, type Route } from './router.js';
 import type { Platform } from '../core/compose.js';
 
 export interface App {
@@ -18,6 +18,7 @@ export function createApp(platform: Platform, extraRoutes: Route[] = []): App {
   const image = createImageHandler(platform);
   const app: App = { handle: async () => ({ status: 500, headers: {} }), routes: [], ready: false };
   const metaRoute: Route = {
+    name: 'meta',
     method: ['GET', 'HEAD'],
     path: /^\/meta(\/.+)$/,
     handle: async (request, [imagePath]) => {
@@ -27,7 +28,7 @@ export function createApp(platform: Platform, extraRoutes: Route[] = []): App {
       return json(200, { bucket: decoded.source.bucket, key: decoded.source.key, ...meta }, { 'Cache-Control': 'max-age=300,public' });
     },
   };
-  app.routes = [healthRoute(() => app.ready), metaRoute, ...extraRoutes];
+  app.routes = [healthRoute(() => app.ready), metricsRoute, metaRoute, ...extraRoutes];
   app.handle = createRouter(app.routes, image, config);
   return app;
 }

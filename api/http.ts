@@ -18,6 +18,8 @@ export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
   body?: Buffer | string | Readable;
+  /** Facts for logs and metrics (which door, served from cache); never sent to the client. */
+  meta?: { door?: string; cache?: 'not-modified' | 'result-cache' | 'pass-through' };
 }
 
 export function json(status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse {

@@ -12,6 +12,8 @@ import { Semaphore } from '../core/concurrency.js';
 import { toShutterError } from '../core/errors.js';
 import { contentTypeOf, detectImageType } from '../core/image-type.js';
 import { DEFAULTS } from '../core/limits.js';
+import { logger } from '../core/observability/logger.js';
+import { renderQueueDepth, rendersInFlight } from '../core/observability/metrics.js';
 import type { Analyzer } from '../core/ports/analyzer.js';
 import type { Secrets } from '../core/ports/secrets.js';
 import type { ObjectInfo, Storage } from '../core/ports/storage.js';
@@ -49,13 +51,16 @@ export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
     allowedBuckets: config.sourceBuckets,
   };
   // Two renders per core saturate libvips; a short queue absorbs bursts, beyond it we shed.
-  const renders = new Semaphore(config.maxConcurrentRenders, config.maxConcurrentRenders * 32);
+  const renders = new Semaphore(config.maxConcurrentRenders, config.maxConcurrentRenders * 32, (running, pending) => {
+    rendersInFlight.set(running);
+    renderQueueDepth.set(pending);
+  });
   const key = () => signingKey(deps.secrets, config.signature.secretName!, config.signature.secretKey!);
 
   async function handle(http: HttpRequest): Promise<HttpResponse> {
     if (config.signature.enabled) await verifySignature(http.path, http.query, key);
     const expiresIn = secondsToExpiry(http.query, now());
-    const { request, ignored } = decodeImageRequest(http.path, http.query, config, deps.presets);
+    const { request, ignored, type: door } = decodeImageRequest(http.path, http.query, config, deps.presets);
     const negotiated = negotiation(request, header(http, 'accept'), config);
     const { bucket, key: objectKey } = request.source;
 
@@ -85,19 +90,19 @@ export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
       const info = await storage.head(bucket, objectKey);
       if (info && matchesEtag(ifNoneMatch, etagOf(info))) {
         const { 'Content-Type': _type, ...headers } = headersFor(info, '');
-        return { status: 304, headers };
+        return { status: 304, headers, meta: { door, cache: 'not-modified' } };
       }
     }
 
     const source = await storage.get(bucket, objectKey, { maxBytes: config.limits.maxSourceBytes });
     if (isPassThrough(request) && negotiated.preference.length === 0) {
-      return { status: 200, headers: headersFor(source, storedContentType(source)), body: source.body };
+      return { status: 200, headers: headersFor(source, storedContentType(source)), body: source.body, meta: { door, cache: 'pass-through' } };
     }
     const info = await inspectImage(source.body, config.limits);
     const format = chooseFormat(negotiated, request, info.pages > 1 && request.edits.animated !== false);
     const effective = format === request.output.format ? request : { ...request, output: { ...request.output, format } };
     const rendered = await renders.run(() => renderImage(source.body, effective, renderDeps, { source: info }));
-    return { status: 200, headers: headersFor(source, contentTypeOf(rendered.format)), body: rendered.data };
+    return { status: 200, headers: headersFor(source, contentTypeOf(rendered.format)), body: rendered.data, meta: { door } };
   }
 
   return async function handleImage(http: HttpRequest): Promise<HttpResponse> {
@@ -105,8 +110,8 @@ export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
       return await handle(http);
     } catch (error) {
       const failure = toShutterError(error);
-      if (failure.status >= 500 && failure.code === 'InternalError') {
-        console.error(JSON.stringify({ level: 'error', msg: 'image request failed', path: http.path, error: String((error as Error)?.stack ?? error) }));
+      if (failure.status >= 500) {
+        logger.error({ requestId: http.requestId, path: http.path, code: failure.code, err: error }, 'image request failed');
       }
       if (config.fallbackImage) {
         const fallback = await storage.get(config.fallbackImage.bucket, config.fallbackImage.key).catch(() => undefined);

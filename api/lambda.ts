@@ -5,6 +5,7 @@
 import { loadConfig } from '../core/config.js';
 import { createPlatform, s3Client } from '../core/compose.js';
 import { largeResultStore } from './large-results.js';
+import { emfLine } from '../core/observability/emf.js';
 import { createApp } from './app.js';
 import { fromApiGatewayEvent, toLambdaResult, type ApiGatewayV1Event, type ApiGatewayV2Event, type LambdaResult } from './lambda-adapter.js';
 
@@ -17,5 +18,17 @@ const storeLarge = config.resultBucket
   : undefined;
 
 export async function handler(event: ApiGatewayV1Event | ApiGatewayV2Event): Promise<LambdaResult> {
-  return toLambdaResult(await app.handle(fromApiGatewayEvent(event)), { cors: config.cors, ...(storeLarge ? { storeLarge } : {}) });
+  const started = performance.now();
+  const response = await app.handle(fromApiGatewayEvent(event));
+  const result = await toLambdaResult(response, { cors: config.cors, ...(storeLarge ? { storeLarge } : {}) });
+  console.log(
+    emfLine({
+      route: response.meta?.door ? 'image' : 'other',
+      door: response.meta?.door ?? '',
+      status: result.statusCode,
+      latencyMs: performance.now() - started,
+      bytes: result.body.length,
+    }),
+  );
+  return result;
 }

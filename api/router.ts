@@ -2,12 +2,17 @@
  * The local server's and the Lambda's routes, in one table. Image URLs are the fallback: any
  * GET/HEAD no other route claims is an image request, as in SIH.
  */
+import { randomUUID } from 'node:crypto';
 import { RequestError } from '../core/errors.js';
+import { logger } from '../core/observability/logger.js';
+import { httpBytesOut, httpDuration, httpRequests, imageCacheHits, registry } from '../core/observability/metrics.js';
 import { json, type HttpRequest, type HttpResponse } from './http.js';
 import { errorResponse } from './responses.js';
 import type { Config } from '../core/config.js';
 
 export interface Route {
+  /** A short name for metrics and logs (`health`, `meta`, `executions`, ...). */
+  name: string;
   method: string | string[];
   /** A path prefix (`/api/`) or a pattern whose groups are passed to the handler. */
   path: string | RegExp;
@@ -19,23 +24,60 @@ export function createRouter(
   fallback: (request: HttpRequest) => Promise<HttpResponse>,
   config: Pick<Config, 'cors'>,
 ): (request: HttpRequest) => Promise<HttpResponse> {
-  return async function route(request) {
+  async function dispatch(request: HttpRequest): Promise<{ name: string; response: HttpResponse }> {
     try {
       if (request.method === 'OPTIONS') {
-        return { status: 204, headers: { 'Access-Control-Allow-Methods': 'GET, HEAD, PUT, POST, OPTIONS', 'Access-Control-Allow-Headers': 'Content-Type, Authorization, If-None-Match', ...(config.cors.enabled ? { 'Access-Control-Allow-Origin': config.cors.origin } : {}) } };
+        return {
+          name: 'preflight',
+          response: {
+            status: 204,
+            headers: {
+              'Access-Control-Allow-Methods': 'GET, HEAD, PUT, POST, OPTIONS',
+              'Access-Control-Allow-Headers': 'Content-Type, Authorization, If-None-Match',
+              ...(config.cors.enabled ? { 'Access-Control-Allow-Origin': config.cors.origin } : {}),
+            },
+          },
+        };
       }
       for (const candidate of routes) {
         const params = matchPath(candidate.path, request.path);
         if (!params) continue;
         const methods = Array.isArray(candidate.method) ? candidate.method : [candidate.method];
         if (!methods.includes(request.method)) continue;
-        return await candidate.handle(request, params);
+        return { name: candidate.name, response: await candidate.handle(request, params) };
       }
-      if (request.method === 'GET' || request.method === 'HEAD') return await fallback(request);
+      if (request.method === 'GET' || request.method === 'HEAD') return { name: 'image', response: await fallback(request) };
       throw new RequestError('MethodNotAllowed', `${request.method} is not supported on ${request.path}.`, 405);
     } catch (error) {
-      return errorResponse(error, config);
+      return { name: 'error', response: errorResponse(error, config) };
     }
+  }
+
+  return async function route(request) {
+    const started = performance.now();
+    const requestId = request.requestId ?? randomUUID();
+    const { name, response } = await dispatch({ ...request, requestId });
+    response.headers['X-Request-Id'] = requestId;
+    const seconds = (performance.now() - started) / 1000;
+    const bytes = Buffer.isBuffer(response.body) || typeof response.body === 'string' ? Buffer.byteLength(response.body) : 0;
+    httpRequests.inc({ route: name, door: response.meta?.door ?? '', status: String(response.status) });
+    httpDuration.observe({ route: name }, seconds);
+    httpBytesOut.inc({ route: name }, bytes);
+    if (response.meta?.cache) imageCacheHits.inc({ kind: response.meta.cache });
+    logger.info(
+      {
+        requestId,
+        method: request.method,
+        path: request.path,
+        route: name,
+        door: response.meta?.door,
+        status: response.status,
+        ms: Math.round(seconds * 1000 * 10) / 10,
+        bytes,
+      },
+      'request',
+    );
+    return response;
   };
 }
 
@@ -46,7 +88,19 @@ function matchPath(path: string | RegExp, actual: string): string[] | undefined 
 }
 
 export const healthRoute = (isReady: () => boolean): Route => ({
+  name: 'health',
   method: ['GET', 'HEAD'],
   path: '/health',
   handle: async () => (isReady() ? json(200, { status: 'ok' }) : json(503, { status: 'starting' })),
 });
+
+export const metricsRoute: Route = {
+  name: 'metrics',
+  method: 'GET',
+  path: '/metrics',
+  handle: async () => ({
+    status: 200,
+    headers: { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' },
+    body: await registry.metrics(),
+  }),
+};

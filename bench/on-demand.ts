@@ -27,7 +27,7 @@ const [width, height] = smoke ? [600, 400] : [3000, 2000];
 const source = await sharp(path.join(import.meta.dirname, '../samples/coffee.jpg')).resize(width, height).jpeg({ quality: 90 }).toBuffer();
 await writeFile(path.join(dataDir, 'buckets', 'images', 'photo.jpg'), source);
 
-const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, SHUTTER_SEED_SAMPLES: 'No' });
+const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, SHUTTER_SEED_SAMPLES: 'No', LOG_LEVEL: 'warn' });
 const app = createApp(createPlatform(config));
 app.ready = true;
 const server = await startServer(app.handle, { port: 0, host: '127.0.0.1' });

@@ -15,6 +15,7 @@ import { createApp } from '../api/app.js';
 import { startServer } from '../api/local-server.js';
 import { sign, signingKey } from '../api/signature.js';
 import { seedSamples } from './seed-samples.js';
+import { logger } from '../core/observability/logger.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -59,7 +60,7 @@ async function signCommand(args: string[]): Promise<void> {
 }
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
-  console.log(JSON.stringify({ level: 'info', time: new Date().toISOString(), msg, ...fields }));
+  logger.info(fields, msg);
 }
 
 async function main(): Promise<void> {

@@ -11,6 +11,7 @@ import { AttentionAnalyzer } from './adapters/local/attention-analyzer.js';
 import { FileSecrets } from './adapters/local/file-secrets.js';
 import { FsStorage } from './adapters/local/fs-storage.js';
 import type { Config } from './config.js';
+import { setLogLevel } from './observability/logger.js';
 import { configureSharp } from './pipeline/sharp-factory.js';
 import type { Analyzer } from './ports/analyzer.js';
 import type { Secrets } from './ports/secrets.js';
@@ -34,6 +35,7 @@ export function s3Client(config: Pick<Config, 'region' | 's3Endpoint'>): S3Clien
 
 export function createPlatform(config: Readonly<Config>): Platform {
   configureSharp({ concurrency: config.sharpConcurrency });
+  setLogLevel(config.logLevel);
   const storage: Storage =
     config.storage === 's3' ? new S3Storage(s3Client(config)) : new FsStorage(path.join(config.dataDir, 'buckets'));
   const secrets: Secrets = config.inLambda

@@ -12,6 +12,8 @@ export class Semaphore {
   constructor(
     readonly limit: number,
     readonly maxQueue = Number.POSITIVE_INFINITY,
+    /** Called whenever the running or waiting count changes (gauges). */
+    private readonly onChange: (running: number, pending: number) => void = () => {},
   ) {}
 
   get pending(): number {
@@ -27,14 +29,18 @@ export class Semaphore {
       if (this.waiting.length >= this.maxQueue) {
         throw new TransientError('Server::Overloaded', 'The server is busy. Please retry shortly.', 503);
       }
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      const turn = new Promise<void>((resolve) => this.waiting.push(resolve));
+      this.onChange(this.active, this.waiting.length);
+      await turn;
     } else this.active++;
+    this.onChange(this.active, this.waiting.length);
     try {
       return await task();
     } finally {
       const next = this.waiting.shift();
       if (next) next();
       else this.active--;
+      this.onChange(this.active, this.waiting.length);
     }
   }
 }

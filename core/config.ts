@@ -78,6 +78,7 @@ const EnvSchema = z.object({
   PROCESSING_TIMEOUT_MS: positiveInt(LIMITS.processingTimeoutMs),
   SHARP_CONCURRENCY: positiveInt(DEFAULTS.sharpConcurrency),
   MAX_CONCURRENT_RENDERS: positiveInt(DEFAULTS.maxConcurrentRenders),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
   /** Seed the default bucket with sample photos on first start (local only). */
   SHUTTER_SEED_SAMPLES: flag(true),
 });
@@ -111,6 +112,7 @@ export interface Config {
   sharpConcurrency: number;
   maxConcurrentRenders: number;
   seedSamples: boolean;
+  logLevel: string;
 }
 
 /**
@@ -193,5 +195,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sharpConcurrency: e.SHARP_CONCURRENCY,
     maxConcurrentRenders: e.MAX_CONCURRENT_RENDERS,
     seedSamples: e.SHUTTER_SEED_SAMPLES,
+    logLevel: e.LOG_LEVEL,
   });
 }

@@ -17,7 +17,7 @@ export interface TestApp {
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'shutter-app-'));
   await mkdir(path.join(dataDir, 'buckets', 'images'), { recursive: true });
-  const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, ...env });
+  const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
   const platform = createPlatform(config);
   const app = createApp(platform);
   app.ready = true;
