@@ -4,6 +4,8 @@ import { createImageHandler } from './image-handler.js';
 import { describeImage } from './meta.js';
 import { decodeImageRequest } from './decode-request.js';
 import { createRouter, healthRoute, metricsRoute, type Route } from './router.js';
+import { createConsoleAuth } from './console-auth.js';
+import { apiNotFoundRoute, consoleRoutes, guardConsoleApi, type ConsoleBuckets } from './console-routes.js';
 import type { Platform } from '../core/compose.js';
 
 export interface App {
@@ -28,7 +30,13 @@ export function createApp(platform: Platform, extraRoutes: Route[] = []): App {
       return json(200, { bucket: decoded.source.bucket, key: decoded.source.key, ...meta }, { 'Cache-Control': 'max-age=300,public' });
     },
   };
-  app.routes = [healthRoute(() => app.ready), metricsRoute, metaRoute, ...extraRoutes];
+  // Every /api/ route, the capabilities' included, answers only to the console's operators.
+  const auth = createConsoleAuth(config);
+  const buckets: ConsoleBuckets = { sources: config.sourceBuckets, renditions: 'renditions', quarantine: 'quarantine' };
+  app.routes = guardConsoleApi(
+    [healthRoute(() => app.ready), metricsRoute, metaRoute, ...consoleRoutes(platform, auth, buckets), ...extraRoutes, apiNotFoundRoute],
+    auth,
+  );
   app.handle = createRouter(app.routes, image, config);
   return app;
 }

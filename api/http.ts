@@ -12,6 +12,8 @@ export interface HttpRequest {
   body?: Buffer | Readable;
   /** An id for logs and traces, from the platform when it has one. */
   requestId?: string;
+  /** Who the console's authentication let in (`/api/` routes only). */
+  operator?: string;
 }
 
 export interface HttpResponse {
