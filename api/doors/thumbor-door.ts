@@ -47,8 +47,8 @@ export function decodeThumbor(
   path: string,
   options: { allowedBuckets: readonly string[]; type?: RequestType },
 ): RawImageRequest {
-  const segments = splitSegments(path).filter((segment, index) => index > 0 || segment !== '');
-  if (segments[0] === '') segments.shift();
+  // A leading slash leaves an empty first segment.
+  const segments = splitSegments(path.startsWith('/') ? path.slice(1) : path);
   let edits: Record<string, unknown> = {};
   const resize: Record<string, unknown> = {};
   const output: Output = {};
