@@ -4,8 +4,8 @@
  *
  * Each event is tied to its state by following `previousEventId` back to the state's
  * `…StateEntered` event, as Step Functions chains them (inside a Map, every iteration is its
- * own chain). A redrive starts over for the states that failed; states that succeeded before
- * keep their result.
+ * own chain), or by the state name it carries. A redrive starts over for the states that
+ * failed; states that succeeded before keep their result.
  */
 
 /** One event as the workflow API returns it (the port's `HistoryEvent`). */
@@ -90,14 +90,23 @@ export function readHistory(events: readonly HistoryEvent[], waitingStates: Read
     if (!run) states.set(name, (run = { name, outcome: 'not-run', visits: [] }));
     return run;
   };
-  /** The entered event a later event belongs to, by its previousEventId chain. */
-  const enteredOf = (event: HistoryEvent): number | undefined => {
-    let current: HistoryEvent | undefined = event;
+  /**
+   * The open visit an event belongs to: the state its previousEventId chain leads back to, when
+   * that visit is still open (and has the event's state name, when the event names one); else
+   * the oldest open visit of that name, or the most recent open visit. Histories whose events
+   * simply chain one after the other (the local engine's) land on the right state this way too.
+   */
+  const visitFor = (event: HistoryEvent, name: string | undefined): number | undefined => {
+    const isOpen = (id: number) => open.includes(id) && (name === undefined || visitOfEntered.get(id)?.run.name === name);
+    let current = byId.get(event.previousEventId);
     for (let hops = 0; current && hops < 10_000; hops++) {
-      if (current !== event && ENTERED.test(current.type)) return current.id;
+      if (ENTERED.test(current.type)) {
+        if (isOpen(current.id)) return current.id;
+        break;
+      }
       current = byId.get(current.previousEventId);
     }
-    // No chain back (a history without previousEventId): the most recent state still open.
+    if (name !== undefined) return open.find(isOpen);
     return open[open.length - 1];
   };
   const close = (enteredId: number) => {
@@ -139,11 +148,18 @@ export function readHistory(events: readonly HistoryEvent[], waitingStates: Read
         visit.error = stringOf(details.error);
         visit.cause = stringOf(details.cause);
       }
+    } else if (/^MapIteration/.test(event.type)) {
+      // Iteration events name their Map state.
+      const iterations = states.get(String(details.name ?? ''))?.iterations;
+      if (!iterations) continue;
+      if (event.type === 'MapIterationStarted') iterations.started++;
+      else if (event.type === 'MapIterationSucceeded') iterations.succeeded++;
+      else if (event.type === 'MapIterationFailed' || event.type === 'MapIterationAborted') iterations.failed++;
     } else {
-      const enteredId = enteredOf(event);
+      const enteredId = visitFor(event, EXITED.test(event.type) ? String(details.name ?? '') : undefined);
       const entry = enteredId === undefined ? undefined : visitOfEntered.get(enteredId);
       if (!entry) continue;
-      const { run, visit } = entry;
+      const { visit } = entry;
       if (EXITED.test(event.type)) {
         visit.output = parseJson(details.output);
         visit.exitedAt = event.timestamp;
@@ -157,12 +173,6 @@ export function readHistory(events: readonly HistoryEvent[], waitingStates: Read
         visit.cause = stringOf(details.cause) ?? visit.cause;
       } else if (ATTEMPT_SUCCEEDED.test(event.type)) {
         entry.lastAttempt = 'ok';
-      } else if (run.iterations && event.type === 'MapIterationStarted') {
-        run.iterations.started++;
-      } else if (run.iterations && event.type === 'MapIterationSucceeded') {
-        run.iterations.succeeded++;
-      } else if (run.iterations && (event.type === 'MapIterationFailed' || event.type === 'MapIterationAborted')) {
-        run.iterations.failed++;
       }
     }
   }
