@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 bash test/services/install.sh
 npx tsc --noEmit -p .
+npx tsc --noEmit -p console
 npx eslint --max-warnings 0 .
 
 mkdir -p test-artifacts
