@@ -55,16 +55,21 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
-/**
- * Waits until `count` images matching `selector` have loaded, optionally at an exact natural
- * size. (The predicate runs in the page; it is written as a string because the tests are
- * type-checked without the DOM library.)
- */
+/** The little of the DOM the page-side predicates use (the tests are type-checked without the DOM library). */
+interface PageImages {
+  document: { querySelectorAll(selector: string): Iterable<{ complete: boolean; naturalWidth: number; naturalHeight: number }> };
+}
+
+/** Waits until `count` images matching `selector` have loaded, optionally at an exact natural size. */
 export async function waitForImages(page: Page, selector: string, expected: { count?: number; width?: number; height?: number } = {}): Promise<void> {
-  const { count = 1, width, height } = expected;
-  await page.waitForFunction(`(() => {
-    const loaded = [...document.querySelectorAll(${JSON.stringify(selector)})].filter((img) =>
-      img.complete && img.naturalWidth > 0 && ${width ?? 'img.naturalWidth'} === img.naturalWidth && ${height ?? 'img.naturalHeight'} === img.naturalHeight);
-    return loaded.length >= ${count};
-  })()`);
+  await page.waitForFunction(
+    ({ selector, count, width, height }) => {
+      const images = [...(globalThis as unknown as PageImages).document.querySelectorAll(selector)];
+      const loaded = images.filter(
+        (img) => img.complete && img.naturalWidth > 0 && (width === undefined || img.naturalWidth === width) && (height === undefined || img.naturalHeight === height),
+      );
+      return loaded.length >= count;
+    },
+    { selector, count: expected.count ?? 1, width: expected.width, height: expected.height },
+  );
 }
