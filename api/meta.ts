@@ -3,8 +3,8 @@
  * dimensions, format, frames, an EXIF summary, the dominant colour and a ThumbHash placeholder
  * (a ~25-byte preview a page can paint before the image arrives).
  */
-import exifReader from 'exif-reader';
 import { rgbaToThumbHash } from 'thumbhash';
+import { summarizeExif } from '../core/pipeline/exif-summary.js';
 import { openImage, inspectImage, type ImageLimits } from '../core/pipeline/sharp-factory.js';
 
 export interface ImageMeta {
@@ -42,29 +42,4 @@ export async function describeImage(input: Buffer, limits: ImageLimits): Promise
     thumbhash: Buffer.from(rgbaToThumbHash(preview.info.width, preview.info.height, preview.data)).toString('base64'),
     ...(exif && Object.keys(exif).length ? { exif } : {}),
   };
-}
-
-/** The few EXIF fields people ask about; GPS is reported only as present or not. */
-function summarizeExif(raw: Buffer): Record<string, string | number> | undefined {
-  try {
-    const tags = exifReader(raw);
-    const summary: Record<string, string | number> = {};
-    const pick = (name: string, value: unknown) => {
-      if (typeof value === 'string' || typeof value === 'number') summary[name] = typeof value === 'string' ? value.trim() : value;
-      else if (value instanceof Date) summary[name] = value.toISOString();
-    };
-    pick('make', tags.Image?.Make);
-    pick('model', tags.Image?.Model);
-    pick('software', tags.Image?.Software);
-    pick('dateTimeOriginal', tags.Photo?.DateTimeOriginal);
-    pick('exposureTime', tags.Photo?.ExposureTime);
-    pick('fNumber', tags.Photo?.FNumber);
-    pick('iso', tags.Photo?.ISOSpeedRatings);
-    pick('focalLength', tags.Photo?.FocalLength);
-    pick('lensModel', tags.Photo?.LensModel);
-    if (tags.GPSInfo && Object.keys(tags.GPSInfo).length) summary.gps = 'present';
-    return summary;
-  } catch {
-    return undefined;
-  }
 }

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import { DEFAULTS, LIMITS } from './limits.js';
+import { DEFAULTS, LIMITS, WORKFLOW } from './limits.js';
 
 /** SIH's flags are the strings "Yes"/"No"; we also accept true/false/1/0 for convenience. */
 const flag = <T extends boolean | undefined>(fallback: T) =>
@@ -88,6 +88,27 @@ const EnvSchema = z.object({
   CONSOLE_PASSWORD: optionalString,
   /** The built console (`npm run build` writes console/dist). */
   CONSOLE_DIR: optionalString,
+  // The bulk workflow (see README "Bulk workflow").
+  /** Where uploads land and start the workflow; expire after UPLOAD_RETENTION_DAYS. */
+  UPLOADS_BUCKET: optionalString,
+  /** Where renditions and manifests are written. */
+  RENDITIONS_BUCKET: optionalString,
+  /** Where flagged images are copied for an operator. */
+  QUARANTINE_BUCKET: optionalString,
+  /** A JSON file of rendition sets (validated at start); the built-in `default` set otherwise. */
+  RENDITIONS_FILE: optionalString,
+  /** `local` (the in-process ASL engine with SQLite history) or `stepfunctions` (AWS). */
+  WORKFLOW_ENGINE: z.enum(['local', 'stepfunctions']).optional(),
+  IMAGE_STATE_MACHINE_ARN: optionalString,
+  BACKFILL_STATE_MACHINE_ARN: optionalString,
+  /** Executions the local engine runs at once; the rest wait in arrival order. */
+  WORKFLOW_CONCURRENCY: positiveInt(WORKFLOW.concurrency),
+  /** Flagged images wait for an operator's decision instead of ending in quarantine. */
+  MODERATION_REVIEW: flag(false),
+  MODERATION_MIN_CONFIDENCE: positiveInt(DEFAULTS.minModerationConfidence),
+  /** Start the workflow for files dropped into the uploads bucket's folder (local only). */
+  WATCH_UPLOADS: flag(true),
+  UPLOAD_RETENTION_DAYS: positiveInt(WORKFLOW.uploadRetentionDays),
 });
 
 export interface Config {
@@ -122,6 +143,20 @@ export interface Config {
   seedSamples: boolean;
   logLevel: string;
   console: ConsoleConfig;
+  workflow: WorkflowConfig;
+}
+
+export interface WorkflowConfig {
+  engine: 'local' | 'stepfunctions';
+  buckets: { uploads: string; renditions: string; quarantine: string };
+  renditionsFile: string | undefined;
+  /** State machine ARNs, by workflow name (AWS only). */
+  stateMachineArns: { image?: string; backfill?: string };
+  concurrency: number;
+  review: boolean;
+  minModerationConfidence: number;
+  watchUploads: boolean;
+  uploadRetentionDays: number;
 }
 
 /** The operator console's settings: who may use it and where its built files are. */
@@ -197,6 +232,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // SIH: 0 means "no limit"; we keep a hard ceiling (sharp's own) so a bomb can never pass.
     else maxInputPixels = value === 0 ? 0x3fff * 0x3fff : value;
   }
+  const workflowBuckets = {
+    uploads: e.UPLOADS_BUCKET ?? 'uploads',
+    renditions: e.RENDITIONS_BUCKET ?? 'renditions',
+    quarantine: e.QUARANTINE_BUCKET ?? 'quarantine',
+  };
+  for (const [name, bucket] of Object.entries(workflowBuckets)) {
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push(`${name.toUpperCase()}_BUCKET: "${bucket}" is not a valid bucket name`);
+  }
+  const engine = e.WORKFLOW_ENGINE ?? (inLambda ? 'stepfunctions' : 'local');
+  // Only an explicit choice needs the ARN: the on-demand Lambda runs without any workflow.
+  if (e.WORKFLOW_ENGINE === 'stepfunctions' && !e.IMAGE_STATE_MACHINE_ARN) {
+    problems.push('WORKFLOW_ENGINE is stepfunctions, so IMAGE_STATE_MACHINE_ARN must name the image state machine');
+  }
+  if (e.MODERATION_MIN_CONFIDENCE > 100) problems.push(`MODERATION_MIN_CONFIDENCE: expected 1 to 100, got ${e.MODERATION_MIN_CONFIDENCE}`);
   const consoleConfig = consoleSettings(e, inLambda, problems);
   if (problems.length) throw new ConfigError(problems);
 
@@ -231,6 +280,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     seedSamples: e.SHUTTER_SEED_SAMPLES,
     logLevel: e.LOG_LEVEL,
     console: consoleConfig,
+    workflow: {
+      engine,
+      buckets: workflowBuckets,
+      renditionsFile: e.RENDITIONS_FILE,
+      stateMachineArns: {
+        ...(e.IMAGE_STATE_MACHINE_ARN ? { image: e.IMAGE_STATE_MACHINE_ARN } : {}),
+        ...(e.BACKFILL_STATE_MACHINE_ARN ? { backfill: e.BACKFILL_STATE_MACHINE_ARN } : {}),
+      },
+      concurrency: e.WORKFLOW_CONCURRENCY,
+      review: e.MODERATION_REVIEW,
+      minModerationConfidence: e.MODERATION_MIN_CONFIDENCE,
+      watchUploads: e.WATCH_UPLOADS,
+      uploadRetentionDays: e.UPLOAD_RETENTION_DAYS,
+    },
   });
 }
 

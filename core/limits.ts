@@ -63,3 +63,27 @@ export const DEFAULTS = {
   /** libvips operation cache: off, since every request is a new image and cache memory is better spent on results. */
   sharpCacheMemoryMb: 0,
 } as const;
+
+/** The bulk workflow's limits and defaults (see `workflows/` and `tasks/`). */
+export const WORKFLOW = {
+  /** Executions run at once by the local engine: each already uses both cores through its Map, more only queues inside libvips. */
+  concurrency: 2,
+  /** Renditions rendered at once inside one execution (the Map's MaxConcurrency): one per core. */
+  renditionConcurrency: 2,
+  /** Retry on transient errors: 1 s, 2 s, 4 s (full jitter), then give up; a dependency that stays down longer is an incident, not a blip. */
+  retry: { intervalSeconds: 1, maxAttempts: 3, backoffRate: 2, maxDelaySeconds: 30 },
+  /** A task's timeout: a 100 MP source renders every preset in well under this on one core; beyond it something hangs. */
+  taskTimeoutSeconds: 300,
+  /** How long a flagged image waits for an operator's decision: a working week, then the execution times out visibly. */
+  reviewTimeoutSeconds: 7 * 24 * 3600,
+  /** Uploads expire after 7 days (the S3 lifecycle rule and the local sweep): renditions are kept, the upload is only an inbox. */
+  uploadRetentionDays: 7,
+  /** The local sweep runs hourly: expiry is a storage-cost matter, not a deadline to the minute. */
+  sweepIntervalMs: 60 * 60 * 1000,
+  /** Restarts an execution survives before it is failed: a source that crashes the process must not crash it forever. */
+  maxRecoveries: 3,
+  /** Quiet time before a file dropped into the watched uploads folder is started: a copy in progress changes size meanwhile. */
+  watchSettleMs: 500,
+  /** Executions a list answers at most: one page of the operator console. */
+  maxListLimit: 1000,
+} as const;

@@ -51,7 +51,8 @@ test('/health answers 200 once ready', async () => {
 });
 
 test('every example URL it prints serves an image or its metadata', async () => {
-  const urls = output.match(/^\s+(http:\/\/localhost:\d+\/\S+)$/gm)!.map((line) => line.trim());
+  const tryBlock = output.slice(output.indexOf('Try:'), output.indexOf('Bulk workflow:'));
+  const urls = tryBlock.match(/^\s+(http:\/\/localhost:\d+\/\S+)$/gm)!.map((line) => line.trim());
   expect(urls.length).toBe(4);
   for (const url of urls) {
     const response = await fetch(url);

@@ -1,0 +1,155 @@
+/**
+ * Rendition sets: the sizes × formats the bulk workflow renders for every upload. A set is a
+ * list of presets (name, width/height, fit, formats, quality), validated once at start. Each
+ * rendition is an ordinary {@link ImageRequest}, so the workflow renders with the same pipeline
+ * as the on-demand API. Output keys are deterministic: `<source key>/<preset>.<ext>`, the
+ * manifest `<source key>/manifest.json`, so a re-run overwrites rather than duplicates.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import type { ImageRequest, SourceRef } from './image-request.js';
+import { LIMITS } from './limits.js';
+import type { Size } from './pipeline/plan-geometry.js';
+
+/** Formats a rendition may be written in: those every browser or CDN path serves. */
+export const RENDITION_FORMATS = ['avif', 'webp', 'jpeg', 'png'] as const;
+export type RenditionFormat = (typeof RENDITION_FORMATS)[number];
+
+const dimension = z.number().int().min(1).max(LIMITS.maxOutputDimension);
+const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, "-" or "_", at most 64');
+
+export const RenditionPreset = z
+  .strictObject({
+    name,
+    width: dimension.optional(),
+    height: dimension.optional(),
+    /** `cover` crops around the image's focal point (SmartCrop); the others keep the whole image. */
+    fit: z.enum(['cover', 'contain', 'fill', 'inside', 'outside']).default('inside'),
+    formats: z.array(z.enum(RENDITION_FORMATS)).min(1).max(RENDITION_FORMATS.length).default(['avif', 'webp', 'jpeg']),
+    /** One quality for every format, or one per format; the pipeline's per-format defaults otherwise. */
+    quality: z.union([z.number().int().min(1).max(100), z.partialRecord(z.enum(RENDITION_FORMATS), z.number().int().min(1).max(100))]).optional(),
+    /** Never upscale a small source (default): a blurry large rendition is worse than a smaller sharp one. */
+    withoutEnlargement: z.boolean().default(true),
+  })
+  .refine((preset) => preset.width !== undefined || preset.height !== undefined, 'a preset needs a width, a height or both')
+  .refine((preset) => new Set(preset.formats).size === preset.formats.length, 'formats must not repeat');
+export type RenditionPreset = z.infer<typeof RenditionPreset>;
+
+export const RenditionSets = z
+  .record(name, z.array(RenditionPreset).min(1).max(32))
+  .superRefine((sets, ctx) => {
+    for (const [setName, presets] of Object.entries(sets)) {
+      const seen = new Set<string>();
+      presets.forEach((preset, index) => {
+        if (seen.has(preset.name)) ctx.addIssue({ code: 'custom', path: [setName, index, 'name'], message: `"${preset.name}" appears twice in the set` });
+        seen.add(preset.name);
+      });
+    }
+  });
+export type RenditionSets = z.infer<typeof RenditionSets>;
+
+const ALL_FORMATS: RenditionFormat[] = ['avif', 'webp', 'jpeg'];
+
+/** The built-in `default` set: the common slots of a web page, each in AVIF, WebP and JPEG. */
+export const DEFAULT_RENDITION_SETS: RenditionSets = {
+  default: [
+    { name: 'thumbnail', width: 150, height: 150, fit: 'cover', formats: ALL_FORMATS, withoutEnlargement: true },
+    { name: 'small', width: 320, fit: 'inside', formats: ALL_FORMATS, withoutEnlargement: true },
+    { name: 'medium', width: 800, fit: 'inside', formats: ALL_FORMATS, withoutEnlargement: true },
+    { name: 'large', width: 1600, fit: 'inside', formats: ALL_FORMATS, withoutEnlargement: true },
+  ],
+};
+
+/** Validates rendition sets from any source; every problem is reported at once. */
+export function parseRenditionSets(value: unknown, origin = 'rendition sets'): RenditionSets {
+  const result = RenditionSets.safeParse(value);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${origin}: ${issue.path.join('.') || '(root)'}: ${issue.message}`));
+  }
+  return result.data;
+}
+
+/**
+ * The built-in sets, extended or overridden by a JSON file (`RENDITIONS_FILE`) of the shape
+ * `{ "<set>": [ { "name", "width", "height", "fit", "formats", "quality" }, ... ] }`.
+ */
+export function loadRenditionSets(file: string | undefined): Readonly<RenditionSets> {
+  if (!file) return DEFAULT_RENDITION_SETS;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError([`RENDITIONS_FILE: ${file} could not be read as JSON (${(error as Error).message})`]);
+  }
+  return Object.freeze({ ...DEFAULT_RENDITION_SETS, ...parseRenditionSets(parsed, `RENDITIONS_FILE ${file}`) });
+}
+
+/** The file extension a format is stored under. */
+export function extensionOf(format: RenditionFormat): string {
+  return format === 'jpeg' ? 'jpg' : format;
+}
+
+/** Where a rendition of a source is written, in the renditions bucket. */
+export function renditionKey(sourceKey: string, preset: string, format: RenditionFormat): string {
+  return `${sourceKey}/${preset}.${extensionOf(format)}`;
+}
+
+/** Where the manifest of a source is written, in the renditions bucket. */
+export function manifestKey(sourceKey: string): string {
+  return `${sourceKey}/manifest.json`;
+}
+
+/** A focal point as ratios of the (oriented) image's width and height, 0..1. */
+export interface FocalPoint {
+  x: number;
+  y: number;
+}
+
+/**
+ * The crop a `cover` rendition takes from the source: the largest box of the target's aspect
+ * ratio that fits, centred on the focal point as far as the image's edges allow. Pure geometry.
+ */
+export function focusCrop(source: Size, target: Size, focus: FocalPoint): { left: number; top: number; width: number; height: number } {
+  const targetRatio = target.width / target.height;
+  let width = source.width;
+  let height = Math.round(width / targetRatio);
+  if (height > source.height) {
+    height = source.height;
+    width = Math.max(1, Math.min(source.width, Math.round(height * targetRatio)));
+  }
+  height = Math.max(1, height);
+  const clamp = (value: number, max: number) => Math.min(Math.max(0, Math.round(value)), max);
+  return {
+    left: clamp(focus.x * source.width - width / 2, source.width - width),
+    top: clamp(focus.y * source.height - height / 2, source.height - height),
+    width,
+    height,
+  };
+}
+
+/**
+ * The ImageRequest of one rendition: a resize (after a crop around the focal point for
+ * `cover`), encoded in `format`. `source` is the oriented size of the source image.
+ */
+export function renditionRequest(
+  ref: SourceRef,
+  preset: RenditionPreset,
+  format: RenditionFormat,
+  source: Size,
+  focus?: FocalPoint,
+): ImageRequest {
+  const quality = typeof preset.quality === 'number' ? preset.quality : preset.quality?.[format];
+  const output: ImageRequest['output'] = { format, ...(quality ? { quality } : {}) };
+  const edits: ImageRequest['edits'] = {};
+  if (preset.fit === 'cover' && preset.width && preset.height && focus) {
+    edits.crop = focusCrop(source, { width: preset.width, height: preset.height }, focus);
+  }
+  edits.resize = {
+    ...(preset.width ? { width: preset.width } : {}),
+    ...(preset.height ? { height: preset.height } : {}),
+    fit: preset.fit,
+    withoutEnlargement: preset.withoutEnlargement,
+  };
+  return { source: ref, edits, output, preset: preset.name };
+}

@@ -1,0 +1,72 @@
+/**
+ * What every workflow task may use, injected: the platform's ports and the few settings tasks
+ * read. In Lambda the deps come from the environment (once per container); locally the
+ * runtime passes the server's own platform.
+ */
+import type { Analyzer } from '../core/ports/analyzer.js';
+import type { EventSink } from '../core/ports/event-sink.js';
+import type { Storage } from '../core/ports/storage.js';
+import type { WorkflowEngine } from '../core/ports/workflow-engine.js';
+import type { RenderDeps } from '../core/pipeline/render-context.js';
+import type { RenditionSets } from '../core/renditions.js';
+import type { Platform } from '../core/compose.js';
+
+/** One structured log line; `level` decides whether it is written. */
+export type LogEntry = { level: 'debug' | 'info' | 'warn' | 'error'; msg: string } & Record<string, unknown>;
+export type TaskLogger = (entry: LogEntry) => void;
+
+export interface TaskDeps {
+  storage: Storage;
+  analyzer: Analyzer;
+  events: EventSink;
+  renditions: Readonly<RenditionSets>;
+  buckets: { uploads: string; renditions: string; quarantine: string };
+  limits: RenderDeps['limits'];
+  minModerationConfidence: number;
+  /** Whether flagged images wait for an operator (the trigger puts it in the execution input). */
+  review: boolean;
+  /** Where the backfill starts image executions; set once the engine exists. */
+  engine?: WorkflowEngine;
+  log: TaskLogger;
+  now: () => Date;
+}
+
+/** Writes JSON lines to stdout (CloudWatch in Lambda), from `minLevel` up. */
+export function jsonLogger(minLevel: LogEntry['level'] = 'info'): TaskLogger {
+  const order = ['debug', 'info', 'warn', 'error'];
+  const threshold = order.indexOf(minLevel);
+  return (entry) => {
+    if (order.indexOf(entry.level) < threshold) return;
+    const line = JSON.stringify({ time: new Date().toISOString(), ...entry });
+    if (entry.level === 'error' || entry.level === 'warn') console.error(line);
+    else console.log(line);
+  };
+}
+
+export function taskDepsFrom(platform: Platform, options: { log?: TaskLogger; now?: () => Date } = {}): TaskDeps {
+  const { config } = platform;
+  return {
+    storage: platform.storage,
+    analyzer: platform.analyzer,
+    events: platform.events,
+    renditions: platform.renditions,
+    buckets: config.workflow.buckets,
+    limits: config.limits,
+    minModerationConfidence: config.workflow.minModerationConfidence,
+    review: config.workflow.review,
+    ...(platform.workflows ? { engine: platform.workflows } : {}),
+    log: options.log ?? jsonLogger(),
+    now: options.now ?? (() => new Date()),
+  };
+}
+
+let lambdaDeps: Promise<TaskDeps> | undefined;
+
+/** The deps of a task running in Lambda: built from the environment once per container. */
+export function depsFromEnvironment(): Promise<TaskDeps> {
+  lambdaDeps ??= (async () => {
+    const [{ loadConfig }, { createPlatform }] = await Promise.all([import('../core/config.js'), import('../core/compose.js')]);
+    return taskDepsFrom(createPlatform(loadConfig(process.env)));
+  })();
+  return lambdaDeps;
+}

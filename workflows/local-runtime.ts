@@ -1,0 +1,127 @@
+/**
+ * The bulk workflow on one machine: the local engine running the CDK-rendered ASL with the
+ * Middy task handlers bound to the platform, history in `$SHUTTER_DATA_DIR/workflows/history.db`,
+ * plus the local triggers (watched uploads folder) and the uploads expiry sweep.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { AslWorkflowEngine, type LocalFunction } from '../core/adapters/local/asl-workflow-engine.js';
+import type { Platform } from '../core/compose.js';
+import { WORKFLOW } from '../core/limits.js';
+import * as handleFailure from '../tasks/handle-failure.js';
+import * as inspect from '../tasks/inspect.js';
+import * as listUploads from '../tasks/list-uploads.js';
+import * as moderate from '../tasks/moderate.js';
+import * as publish from '../tasks/publish.js';
+import * as quarantine from '../tasks/quarantine.js';
+import * as renderRenditions from '../tasks/render-renditions.js';
+import * as smartCrop from '../tasks/smart-crop.js';
+import * as startImageWorkflow from '../tasks/start-image-workflow.js';
+import { taskDepsFrom, type TaskDeps, type TaskLogger } from '../tasks/task-deps.js';
+import type { TaskHandler } from '../tasks/with-task-middleware.js';
+import { BACKFILL_WORKFLOW_ASL } from './asl/backfill-workflow.asl.js';
+import { IMAGE_WORKFLOW_ASL } from './asl/image-workflow.asl.js';
+import { IMAGE_WORKFLOW, startImageExecution } from './image-execution.js';
+import { sweepExpiredUploads } from './uploads-sweep.js';
+import { watchUploads, type UploadsWatcher } from './uploads-watcher.js';
+
+/** Every task handler, by the function name the definitions invoke. */
+export const TASK_HANDLERS: ReadonlyArray<TaskHandler<never, unknown>> = [
+  inspect.handler,
+  moderate.handler,
+  quarantine.handler,
+  smartCrop.handler,
+  renderRenditions.handler,
+  publish.handler,
+  handleFailure.handler,
+  listUploads.handler,
+  startImageWorkflow.handler,
+] as unknown as ReadonlyArray<TaskHandler<never, unknown>>;
+
+export const BACKFILL_WORKFLOW = 'backfill';
+
+export interface LocalWorkflowsOptions {
+  /** The ASL to run (default: the committed rendering of the CDK definitions). */
+  asl?: { image?: object; backfill?: object };
+  /** The history database (default `<data dir>/workflows/history.db`). */
+  historyFile?: string;
+  log?: TaskLogger;
+  /** Watch the uploads folder and reconcile at start (default: config WATCH_UPLOADS). */
+  watch?: boolean;
+  /** Run the uploads expiry sweep at start and hourly (default: true). */
+  sweep?: boolean;
+  retryIntervalOverrides?: Record<string, number | number[]>;
+  autoStart?: boolean;
+  pollMs?: number;
+  onWatchError?: (error: unknown, key: string) => void;
+}
+
+export interface LocalWorkflows {
+  engine: AslWorkflowEngine;
+  deps: TaskDeps;
+  /** Starts (or finds) the image execution for an object in the uploads bucket. */
+  startUpload(key: string, etag?: string): ReturnType<typeof startImageExecution>;
+  /** The watcher, when watching. */
+  watcher?: UploadsWatcher;
+  close(): Promise<void>;
+}
+
+export function createLocalWorkflows(platform: Platform, options: LocalWorkflowsOptions = {}): LocalWorkflows {
+  const { config } = platform;
+  const deps = taskDepsFrom(platform, options.log ? { log: options.log } : {});
+  const functions: Record<string, LocalFunction> = Object.fromEntries(
+    TASK_HANDLERS.map((handler) => {
+      const bound = handler.withDeps(deps);
+      return [handler.task, (payload: unknown, invocation: { signal: AbortSignal }) => bound(payload, { signal: invocation.signal })];
+    }),
+  );
+  const historyFile = options.historyFile ?? path.join(config.dataDir, 'workflows', 'history.db');
+  const engine = new AslWorkflowEngine({
+    store: historyFile,
+    workflows: {
+      [IMAGE_WORKFLOW]: { definition: options.asl?.image ?? IMAGE_WORKFLOW_ASL, functions },
+      [BACKFILL_WORKFLOW]: { definition: options.asl?.backfill ?? BACKFILL_WORKFLOW_ASL, functions },
+    },
+    concurrency: config.workflow.concurrency,
+    ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+    ...(options.autoStart !== undefined ? { autoStart: options.autoStart } : {}),
+    ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+  });
+  deps.engine = engine;
+  const uploads = config.workflow.buckets.uploads;
+  const startUpload = (key: string, etag?: string) =>
+    startImageExecution(engine, platform.storage, { bucket: uploads, key, ...(etag ? { etag } : {}) }, { review: config.workflow.review });
+
+  let watcher: UploadsWatcher | undefined;
+  if ((options.watch ?? config.workflow.watchUploads) && config.storage === 'local') {
+    const dir = path.join(config.dataDir, 'buckets', uploads);
+    mkdirSync(dir, { recursive: true });
+    watcher = watchUploads({
+      storage: platform.storage,
+      bucket: uploads,
+      dir,
+      start: (key) => startUpload(key),
+      ...(options.onWatchError ? { onError: options.onWatchError } : {}),
+    });
+  }
+  const timers: NodeJS.Timeout[] = [];
+  if (options.sweep ?? true) {
+    const sweep = () =>
+      sweepExpiredUploads(platform.storage, uploads, { retentionDays: config.workflow.uploadRetentionDays }).catch((error: unknown) =>
+        deps.log({ level: 'warn', msg: 'uploads sweep failed', error: String(error) }),
+      );
+    void sweep();
+    timers.push(setInterval(sweep, WORKFLOW.sweepIntervalMs).unref());
+  }
+  return {
+    engine,
+    deps,
+    startUpload,
+    ...(watcher ? { watcher } : {}),
+    async close() {
+      for (const timer of timers) clearInterval(timer);
+      watcher?.close();
+      await engine.close();
+    },
+  };
+}
