@@ -32,7 +32,7 @@ export function createApp(platform: Platform, extraRoutes: Route[] = []): App {
   };
   // Every /api/ route, the capabilities' included, answers only to the console's operators.
   const auth = createConsoleAuth(config);
-  const buckets: ConsoleBuckets = { sources: config.sourceBuckets, renditions: 'renditions', quarantine: 'quarantine' };
+  const buckets: ConsoleBuckets = { sources: config.sourceBuckets, ...config.workflow.buckets };
   app.routes = guardConsoleApi(
     [healthRoute(() => app.ready), metricsRoute, metaRoute, ...consoleRoutes(platform, auth, buckets), ...extraRoutes, apiNotFoundRoute],
     auth,

@@ -15,6 +15,7 @@
  * | `GET /api/buckets/<bucket>/objects?prefix=&cursor=&limit=` | list objects |
  * | `GET /api/buckets/<bucket>/objects/<key>` | an object, as stored |
  * | `GET /api/buckets/<bucket>/previews/<key>?width=&height=` | a WebP preview of an image |
+ * | `GET /api/workflows/<name>/definition` | the workflow's ASL (`image`, `backfill`), to draw its graph |
  */
 import { z } from 'zod';
 import type { Platform } from '../core/compose.js';
@@ -30,6 +31,10 @@ import { json, type HttpRequest, type HttpResponse } from './http.js';
 import { readJsonBody } from './read-json-body.js';
 import type { Route } from './router.js';
 import { sign, signingKey } from './signature.js';
+import { BACKFILL_WORKFLOW_ASL } from '../workflows/asl/backfill-workflow.asl.js';
+import { IMAGE_WORKFLOW_ASL } from '../workflows/asl/image-workflow.asl.js';
+import { IMAGE_WORKFLOW } from '../workflows/image-execution.js';
+import { REVIEWS_PREFIX } from './moderation-routes.js';
 
 /** Headers on every `/api/` answer: never cached by a shared cache, never run as a document. */
 const API_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -40,10 +45,16 @@ const API_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 
 /** Buckets the console may read, by role. */
 export interface ConsoleBuckets {
+  /** The on-demand API's SOURCE_BUCKETS. */
   sources: readonly string[];
+  /** Where the workflow's uploads land (its sources). */
+  uploads: string;
   renditions: string;
   quarantine: string;
 }
+
+/** The workflows' definitions, as the local engine runs them and CDK deploys them. */
+const DEFINITIONS: Readonly<Record<string, object>> = { [IMAGE_WORKFLOW]: IMAGE_WORKFLOW_ASL, backfill: BACKFILL_WORKFLOW_ASL };
 
 /** Routes that answer without a session: signing in and out. They still refuse cross-site callers. */
 const PUBLIC_ROUTES = new Set(['console-session-sign-in', 'console-session-sign-out', 'console-page', 'console-redirect']);
@@ -93,7 +104,7 @@ const SignBody = z.strictObject({
 export function consoleRoutes(platform: Platform, auth: ConsoleAuth, buckets: ConsoleBuckets): Route[] {
   const { config, storage } = platform;
   const serveFile = createConsoleFiles(config.console.dir);
-  const readable = new Set([...buckets.sources, buckets.renditions, buckets.quarantine]);
+  const readable = new Set([...buckets.sources, buckets.uploads, buckets.renditions, buckets.quarantine]);
   // Previews share the machine with on-demand renders: one at a time, a short queue, then 503.
   const previews = new Semaphore(1, 16);
 
@@ -102,9 +113,13 @@ export function consoleRoutes(platform: Platform, auth: ConsoleAuth, buckets: Co
     if (!readable.has(bucket)) throw new AccessError('Console::BucketNotAllowed', `The console does not read bucket "${bucket}".`);
     return bucket;
   };
-  const keyOf = (encoded: string): string => {
+  const keyOf = (bucket: string, encoded: string): string => {
     const key = decodeURIComponent(encoded);
     if (!key || key.length > 1024) throw new RequestError('Console::InvalidKey', 'An object key is 1 to 1024 characters.');
+    // Review records hold task tokens: the moderation routes read them, a browser never does.
+    if (bucket === buckets.quarantine && key.startsWith(REVIEWS_PREFIX)) {
+      throw new AccessError('Console::ReservedKey', 'Review records are read through /api/moderation/reviews.');
+    }
     return key;
   };
 
@@ -178,7 +193,7 @@ export function consoleRoutes(platform: Platform, auth: ConsoleAuth, buckets: Co
         const page = await storage.list(bucket, request.query.prefix ?? '', { limit, ...(request.query.cursor ? { cursor: request.query.cursor } : {}) });
         return json(200, {
           bucket,
-          objects: page.objects.map((object) => ({
+          objects: page.objects.filter((object) => bucket !== buckets.quarantine || !object.key.startsWith(REVIEWS_PREFIX)).map((object) => ({
             key: object.key,
             size: object.size,
             lastModified: object.lastModified.toISOString(),
@@ -194,7 +209,8 @@ export function consoleRoutes(platform: Platform, auth: ConsoleAuth, buckets: Co
       method: ['GET', 'HEAD'],
       path: /^\/api\/buckets\/([^/]+)\/objects\/(.+)$/,
       handle: async (_request, [bucketName, encodedKey]) => {
-        const object = await storage.get(bucketOf(bucketName!), keyOf(encodedKey!), { maxBytes: config.limits.maxSourceBytes });
+        const bucket = bucketOf(bucketName!);
+        const object = await storage.get(bucket, keyOf(bucket, encodedKey!), { maxBytes: config.limits.maxSourceBytes });
         const detected = detectImageType(object.body);
         return {
           status: 200,
@@ -213,7 +229,7 @@ export function consoleRoutes(platform: Platform, auth: ConsoleAuth, buckets: Co
       path: /^\/api\/buckets\/([^/]+)\/previews\/(.+)$/,
       handle: async (request, [bucketName, encodedKey]) => {
         const bucket = bucketOf(bucketName!);
-        const key = keyOf(encodedKey!);
+        const key = keyOf(bucket, encodedKey!);
         const side = (name: string) => {
           const value = Number(request.query[name]);
           return Number.isInteger(value) && value > 0 ? Math.min(value, LIMITS.maxConsolePreviewSide) : undefined;
@@ -234,6 +250,16 @@ export function consoleRoutes(platform: Platform, auth: ConsoleAuth, buckets: Co
           headers: { 'Content-Type': 'image/webp', 'Cache-Control': 'private, max-age=60', ETag: `"${source.etag.replace(/"/g, '')}-${width ?? ''}x${height ?? ''}"` },
           body: rendered.data,
         };
+      },
+    },
+    {
+      name: 'workflow-definition',
+      method: 'GET',
+      path: /^\/api\/workflows\/([^/]+)\/definition$/,
+      handle: async (_request, [name]) => {
+        const definition = DEFINITIONS[decodeURIComponent(name!)];
+        if (!definition) throw new NotFoundError('StateMachineDoesNotExist', `There is no workflow named "${decodeURIComponent(name!)}".`);
+        return json(200, definition, { 'Cache-Control': 'private, max-age=300' });
       },
     },
   ];

@@ -14,11 +14,13 @@ import { loadConfig } from '../core/config.js';
 import { createPlatform } from '../core/compose.js';
 import { ConfigError } from '../core/errors.js';
 import { createApp } from '../api/app.js';
+import type { Route } from '../api/router.js';
 import { startServer } from '../api/local-server.js';
 import { sign, signingKey } from '../api/signature.js';
 import { seedSamples } from './seed-samples.js';
 import { logger } from '../core/observability/logger.js';
 import { workflowRoutes } from '../api/workflow-routes.js';
+import { moderationRoutes } from '../api/moderation-routes.js';
 import { createLocalWorkflows, type LocalWorkflows } from '../workflows/local-runtime.js';
 import { IMAGE_WORKFLOW, startImageExecution } from '../workflows/image-execution.js';
 import { jsonLogger } from '../tasks/task-deps.js';
@@ -31,13 +33,16 @@ async function serve(): Promise<void> {
   const config = loadConfig(process.env);
   const platform = createPlatform(config);
   let local: LocalWorkflows | undefined;
-  let routes = [] as ReturnType<typeof workflowRoutes>;
+  let routes = [] as Route[];
   if (config.workflow.engine === 'local') {
     local = createLocalWorkflows(platform, {
       log: jsonLogger('warn'),
       onWatchError: (error, key) => log('watched upload not started', { key, error: String(error) }),
     });
-    routes = workflowRoutes({ config, storage: platform.storage, engine: local.engine, startUpload: local.startUpload });
+    routes = [
+      ...workflowRoutes({ config, storage: platform.storage, engine: local.engine, startUpload: local.startUpload }),
+      ...moderationRoutes({ config, storage: platform.storage, engine: local.engine }),
+    ];
   } else if (platform.workflows) {
     const engine = platform.workflows;
     routes = workflowRoutes({
@@ -47,6 +52,7 @@ async function serve(): Promise<void> {
       startUpload: (key, etag) =>
         startImageExecution(engine, platform.storage, { bucket: config.workflow.buckets.uploads, key, ...(etag ? { etag } : {}) }, { review: config.workflow.review }),
     });
+    routes.push(...moderationRoutes({ config, storage: platform.storage, engine }));
   }
   const app = createApp(platform, routes);
   const server = await startServer(app.handle, { port: config.port, host: config.host });
@@ -65,7 +71,9 @@ async function serve(): Promise<void> {
   const example = seeded[0] ?? 'astronaut.jpg';
   const base64 = Buffer.from(JSON.stringify({ bucket, key: example, edits: { resize: { width: 300, height: 300, fit: 'cover' }, grayscale: true } })).toString('base64');
   console.log(`\nTry:\n  ${base}/${example}?width=400&format=webp\n  ${base}/fit-in/300x300/filters:grayscale()/${example}\n  ${base}/${base64}\n  ${base}/meta/${example}\n`);
-  console.log(`Bulk workflow:\n  curl -T photo.jpg ${base}/api/uploads/photo.jpg\n  ${base}/api/executions\n`);
+  const bearer = config.console.authRequired ? ' -H "Authorization: Bearer $CONSOLE_TOKEN"' : '';
+  console.log(`Bulk workflow:\n  curl${bearer} -T photo.jpg ${base}/api/uploads/photo.jpg\n  curl${bearer} ${base}/api/executions\n`);
+  console.log(`Operator console:\n  ${base}/console/${config.console.authRequired ? '  (sign in with CONSOLE_TOKEN or CONSOLE_USER/CONSOLE_PASSWORD)' : ''}\n`);
 
   const stop = async (signal: string) => {
     log('shutting down', { signal });

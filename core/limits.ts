@@ -35,6 +35,8 @@ export const LIMITS = {
   consoleJsonBodyBytes: 64 * 1024,
   /** Longest side of a console preview: a retina thumbnail grid or a detail view, never a full-size render. */
   maxConsolePreviewSide: 1600,
+  /** Reviews the moderation queue reads per refresh: more than an operator works through at once. */
+  consoleMaxReviews: 200,
 } as const;
 
 export const DEFAULTS = {

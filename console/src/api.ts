@@ -19,7 +19,7 @@ export interface Session {
   authRequired: boolean;
   csrfToken: string;
   signatureEnabled: boolean;
-  buckets: { sources: string[]; renditions: string; quarantine: string };
+  buckets: { sources: string[]; uploads: string; renditions: string; quarantine: string };
   aws: { region: string | null } | null;
 }
 

@@ -42,17 +42,6 @@ export function defaultBucket(session: Session): string {
   return session.buckets.sources[0] ?? 'images';
 }
 
-/**
- * The readable start of the execution names of an image (the workflow's `executionNamePrefix`,
- * repeated here because the console is bundled for the browser; a test keeps the two equal).
- */
-export function executionNamePrefix(key: string): string {
-  return key
-    .replace(/[^A-Za-z0-9_-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 47);
-}
-
 export interface Manifest {
   imageId: string;
   executionId: string;

@@ -47,7 +47,7 @@ export function ExecutionPage({ id, session }: { id: string; session: Session })
   if (execution.error && !detail) return <p class="error-box">{execution.error.message}</p>;
   if (!detail) return <p class="muted">Loading…</p>;
 
-  const focus = selected ?? defaultFocus(run.states);
+  const focus = selected ?? defaultFocus(run.states, definition.data);
   const act = async (action: 'redrive' | 'stop') => {
     const verb = action === 'stop' ? 'Stop' : 'Redrive';
     if (!confirm(`${verb} execution ${detail.name}?`)) return;
@@ -253,11 +253,17 @@ function summaryOf(details: Record<string, unknown>): string {
   return 'details';
 }
 
-/** The failed state if any, else the one waiting, else the one running. */
-function defaultFocus(states: Map<string, StateRun>): string | undefined {
+/**
+ * Where to look first: the task that failed (not the Fail state the failure path ends in), the
+ * state waiting or running, a caught error, and only then the Fail state.
+ */
+function defaultFocus(states: Map<string, StateRun>, definition: AslStateMachine | undefined): string | undefined {
+  const types = definition ? allStates(definition) : new Map();
+  const isFailState = (name: string) => types.get(name)?.Type === 'Fail';
   for (const outcome of ['failed', 'waiting', 'running', 'caught'] as const) {
-    for (const run of states.values()) if (run.outcome === outcome) return run.name;
+    for (const run of states.values()) if (run.outcome === outcome && !isFailState(run.name)) return run.name;
   }
+  for (const run of states.values()) if (run.outcome === 'failed') return run.name;
   return undefined;
 }
 

@@ -6,7 +6,7 @@ import { api, ApiError, withQuery, type Session } from '../api.js';
 import { JsonView } from '../components/json-view.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { formatBytes, formatTime } from '../format.js';
-import { executionNamePrefix, manifestKey, objectUrl, previewUrl, type Manifest } from '../images.js';
+import { manifestKey, objectUrl, previewUrl, type Manifest } from '../images.js';
 import { usePolling } from '../polling.js';
 import { href } from '../route.js';
 import type { ExecutionList } from '../workflow/api-types.js';
@@ -27,7 +27,7 @@ export function ImagePage({ bucket, imageKey, session }: { bucket: string; image
     [sourceKey],
   );
   const executions = usePolling(
-    (signal) => api.get<ExecutionList>(withQuery('/api/executions', { prefix: executionNamePrefix(sourceKey), limit: 10 }), signal).catch(() => undefined),
+    (signal) => api.get<ExecutionList>(withQuery('/api/executions', { prefix: sourceKey, limit: 10 }), signal).catch(() => undefined),
     5000,
     [sourceKey],
   );

@@ -1,14 +1,15 @@
-/** Images: the source buckets (and quarantine) as a grid of previews; open one for its renditions. */
+/** Images: the uploads, source and quarantine buckets as grids of previews; open one for its renditions. */
 import { useState } from 'preact/hooks';
 import { api, withQuery, type Session } from '../api.js';
 import { formatBytes, formatTime } from '../format.js';
-import { defaultBucket, isImageKey, objectsPath, previewUrl, type BucketObject, type ObjectList } from '../images.js';
+import { isImageKey, objectsPath, previewUrl, type BucketObject, type ObjectList } from '../images.js';
 import { usePolling } from '../polling.js';
 import { href, navigate } from '../route.js';
 
 export function ImagesPage({ session, query }: { session: Session; query: Record<string, string> }) {
-  const buckets = [...session.buckets.sources, session.buckets.quarantine];
-  const bucket = query.bucket && buckets.includes(query.bucket) ? query.bucket : defaultBucket(session);
+  // Uploads first: the workflow's sources, with their renditions and manifests.
+  const buckets = [...new Set([session.buckets.uploads, ...session.buckets.sources, session.buckets.quarantine])];
+  const bucket = query.bucket && buckets.includes(query.bucket) ? query.bucket : session.buckets.uploads;
   const prefix = query.prefix ?? '';
   const [more, setMore] = useState<ObjectList>();
   const list = usePolling((signal) => api.get<ObjectList>(withQuery(objectsPath(bucket), { prefix, limit: 60 }), signal), 10_000, [bucket, prefix]);
@@ -35,7 +36,7 @@ export function ImagesPage({ session, query }: { session: Session; query: Record
             {buckets.map((name) => (
               <option key={name} value={name}>
                 {name}
-                {name === session.buckets.quarantine ? ' (flagged)' : ''}
+                {name === session.buckets.quarantine ? ' (flagged)' : name === session.buckets.uploads ? ' (workflow uploads)' : ' (on-demand sources)'}
               </option>
             ))}
           </select>

@@ -1,53 +1,37 @@
 /**
  * Moderation queue: flagged images whose workflow waits for an operator. Approving resumes the
  * workflow (the image is rendered and published); rejecting ends it with the image kept in
- * quarantine. The waiting task's token travels with the review record, never typed by hand.
+ * quarantine. The waiting task's token stays on the server.
  */
 import { useState } from 'preact/hooks';
-import { api, ApiError, withQuery, type Session } from '../api.js';
+import { api, ApiError, type Session } from '../api.js';
 import { formatTime } from '../format.js';
-import { objectsPath, objectUrl, previewUrl, type ObjectList } from '../images.js';
+import { objectUrl, previewUrl } from '../images.js';
+import { executionApiPath } from '../workflow/api-types.js';
 import { usePolling } from '../polling.js';
 import { href } from '../route.js';
 import { ModerationLabels } from './image.js';
 
-/** A pending review, as the Quarantine task records it (`_reviews/<execution>.json` in quarantine). */
+/** A pending review, as GET /api/moderation/reviews answers (never with its task token). */
 export interface Review {
-  executionId: string;
+  executionArn: string;
+  executionName: string;
   imageId: string;
   source: { bucket: string; key: string };
   quarantine: { bucket: string; key: string };
   labels: { name: string; parentName: string; confidence: number }[];
-  taskToken: string;
   requestedAt: string;
 }
 
-const REVIEWS_PREFIX = '_reviews/';
-
-async function loadReviews(quarantine: string, signal: AbortSignal): Promise<{ key: string; review: Review }[]> {
-  const list = await api.get<ObjectList>(withQuery(objectsPath(quarantine), { prefix: REVIEWS_PREFIX, limit: 200 }), signal);
-  const reviews = await Promise.all(
-    list.objects.map(async (object) => {
-      try {
-        return { key: object.key, review: await api.get<Review>(objectUrl(quarantine, object.key), signal) };
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 404) return undefined; // decided meanwhile
-        throw error;
-      }
-    }),
-  );
-  return reviews.filter((entry): entry is { key: string; review: Review } => !!entry).sort((a, b) => a.review.requestedAt.localeCompare(b.review.requestedAt));
-}
-
+/** Answers the waiting task: the server finds its token and resumes the workflow. */
 export async function decide(review: Review, approved: boolean, note: string): Promise<void> {
-  await api.post('/api/moderation/decisions', { taskToken: review.taskToken, approved, ...(note ? { note } : {}) });
+  await api.post(executionApiPath(review.executionArn, 'decision'), { approved, ...(note ? { note } : {}) });
 }
 
 export function ModerationPage({ session }: { session: Session }) {
-  const { quarantine } = session.buckets;
   const [decided, setDecided] = useState<Record<string, string>>({});
-  const reviews = usePolling((signal) => loadReviews(quarantine, signal), 3000, [quarantine]);
-  const pending = (reviews.data ?? []).filter(({ key }) => !decided[key]);
+  const reviews = usePolling((signal) => api.get<{ reviews: Review[]; truncated?: boolean }>('/api/moderation/reviews', signal), 3000, [session.operator]);
+  const pending = (reviews.data?.reviews ?? []).filter((review) => !decided[review.executionArn]);
 
   return (
     <section>
@@ -61,10 +45,11 @@ export function ModerationPage({ session }: { session: Session }) {
           {text}
         </p>
       ))}
+      {reviews.data?.truncated && <p class="muted">Showing the oldest reviews only; decide these to see more.</p>}
       {reviews.data && pending.length === 0 && <p class="muted">Nothing to review: no flagged image is waiting.</p>}
       <ul class="review-list">
-        {pending.map(({ key, review }) => (
-          <ReviewCard key={key} review={review} onDecided={(text) => setDecided((all) => ({ ...all, [key]: text }))} />
+        {pending.map((review) => (
+          <ReviewCard key={review.executionArn} review={review} onDecided={(text) => setDecided((all) => ({ ...all, [review.executionArn]: text }))} />
         ))}
       </ul>
     </section>
@@ -75,7 +60,7 @@ function ReviewCard({ review, onDecided }: { review: Review; onDecided: (text: s
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
-  const executionArn = review.executionId;
+  const { executionArn } = review;
   const submit = async (approved: boolean) => {
     setBusy(true);
     setError(undefined);

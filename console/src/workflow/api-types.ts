@@ -1,28 +1,12 @@
-/** The workflow API's answers, shaped like Step Functions' (see core/ports/workflow-engine.ts). */
+/** The workflow API's answers (api/workflow-routes.ts), shaped like Step Functions' (core/ports/workflow-engine.ts). */
+import type { ExecutionDescription, ExecutionStatus, ExecutionSummary } from '../../../core/ports/workflow-engine.js';
 import type { HistoryEvent } from './state-runs.js';
 
-export type ExecutionStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+export type { ExecutionDescription, ExecutionStatus, ExecutionSummary };
+export { TERMINAL_STATUSES } from '../../../core/ports/workflow-engine.js';
 
 export const EXECUTION_STATUSES: readonly ExecutionStatus[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'];
-export const TERMINAL_STATUSES: readonly ExecutionStatus[] = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 export const REDRIVABLE_STATUSES: readonly ExecutionStatus[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
-
-export interface ExecutionSummary {
-  executionArn: string;
-  name: string;
-  workflow: string;
-  status: ExecutionStatus;
-  startDate: string;
-  stopDate?: string;
-  redriveCount: number;
-}
-
-export interface ExecutionDescription extends ExecutionSummary {
-  input: unknown;
-  output?: unknown;
-  error?: string;
-  cause?: string;
-}
 
 export interface ExecutionDetail extends ExecutionDescription {
   history: HistoryEvent[];
@@ -33,7 +17,7 @@ export interface ExecutionList {
   cursor?: string;
 }
 
-/** The route of one execution: its ARN, encoded as one path segment. */
-export function executionApiPath(executionArn: string, action?: 'redrive' | 'stop'): string {
+/** The route of one execution (by ARN, encoded as one path segment), or of an action on it. */
+export function executionApiPath(executionArn: string, action?: 'redrive' | 'stop' | 'decision'): string {
   return `/api/executions/${encodeURIComponent(executionArn)}${action ? `/${action}` : ''}`;
 }
