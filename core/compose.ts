@@ -4,7 +4,12 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
+import { Kafka, logLevel } from 'kafkajs';
 import path from 'node:path';
+import { KafkaEventSink } from './adapters/aws/kafka-event-sink.js';
+import { DiskOutbox } from './adapters/local/disk-outbox.js';
+import { JsonlEventSink } from './adapters/local/jsonl-event-sink.js';
 import { S3Storage } from './adapters/aws/s3-storage.js';
 import { SecretsManagerSecrets } from './adapters/aws/secrets-manager-secrets.js';
 import { AttentionAnalyzer } from './adapters/local/attention-analyzer.js';
@@ -13,6 +18,7 @@ import { FsStorage } from './adapters/local/fs-storage.js';
 import type { Config } from './config.js';
 import { configureSharp } from './pipeline/sharp-factory.js';
 import type { Analyzer } from './ports/analyzer.js';
+import type { EventSink } from './ports/event-sink.js';
 import type { Secrets } from './ports/secrets.js';
 import type { Storage } from './ports/storage.js';
 import { loadPresets, type PresetCatalog } from './presets.js';
@@ -23,6 +29,7 @@ export interface Platform {
   analyzer: Analyzer;
   secrets: Secrets;
   presets: Readonly<PresetCatalog>;
+  events: EventSink;
 }
 
 export function s3Client(config: Pick<Config, 'region' | 's3Endpoint'>): S3Client {
@@ -39,5 +46,44 @@ export function createPlatform(config: Readonly<Config>): Platform {
   const secrets: Secrets = config.inLambda
     ? new SecretsManagerSecrets(new SecretsManagerClient(config.region ? { region: config.region } : {}))
     : new FileSecrets(path.join(config.dataDir, 'secrets'));
-  return { config, storage, analyzer: new AttentionAnalyzer(), secrets, presets: loadPresets(config.presetsFile) };
+  return { config, storage, analyzer: new AttentionAnalyzer(), secrets, presets: loadPresets(config.presetsFile), events: createEventSink(config) };
+}
+
+/** kafkajs' connection retries: ~1.5 s in all, then the caller (the outbox sender) backs off. */
+export const KAFKA_CLIENT_RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 };
+
+/**
+ * A Kafka client for the configured brokers: TLS when asked, and Amazon MSK IAM auth as SASL
+ * OAUTHBEARER with a token signed by `aws-msk-iam-sasl-signer-js` from the default credential
+ * chain (kafkajs asks for a new token before the old one expires).
+ */
+export function kafkaClient(kafka: NonNullable<Config['events']['kafka']>, region: string | undefined): Kafka {
+  return new Kafka({
+    clientId: kafka.clientId,
+    brokers: [...kafka.brokers],
+    ssl: kafka.tls,
+    ...(kafka.sasl === 'iam'
+      ? {
+          sasl: {
+            mechanism: 'oauthbearer' as const,
+            oauthBearerProvider: async () => ({ value: (await generateAuthToken({ region: region! })).token }),
+          },
+        }
+      : {}),
+    // Few, short retries inside kafkajs: a longer outage is the outbox's to ride out, with its own backoff.
+    retry: KAFKA_CLIENT_RETRY,
+    // The sink logs delivery failures itself (with the outbox's state); kafkajs' own retry chatter would drown them.
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+/** Kafka through the on-disk outbox when KAFKA_BROKERS is set, else JSON lines under the data folder. */
+export function createEventSink(config: Readonly<Config>): EventSink {
+  const { events } = config;
+  if (!events.kafka) return new JsonlEventSink({ dir: events.dir });
+  return new KafkaEventSink({
+    kafka: kafkaClient(events.kafka, config.region),
+    topic: events.kafka.topic,
+    outbox: new DiskOutbox({ dir: events.outboxDir, maxBytes: events.outboxMaxBytes }),
+  });
 }
