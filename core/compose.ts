@@ -2,12 +2,16 @@
  * The composition root: picks each port's adapter from config. The only module that knows
  * which adapters exist; AWS SDK clients are created here and nowhere else.
  */
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import { Kafka, logLevel } from 'kafkajs';
 import path from 'node:path';
+import { TABLES } from '../analytics/tables.js';
+import { AthenaQueryEngine } from './adapters/aws/athena-query-engine.js';
 import { KafkaEventSink } from './adapters/aws/kafka-event-sink.js';
+import { DuckDbQueryEngine } from './adapters/local/duckdb-query-engine.js';
 import { DiskOutbox } from './adapters/local/disk-outbox.js';
 import { JsonlEventSink } from './adapters/local/jsonl-event-sink.js';
 import { S3Storage } from './adapters/aws/s3-storage.js';
@@ -19,6 +23,7 @@ import type { Config } from './config.js';
 import { configureSharp } from './pipeline/sharp-factory.js';
 import type { Analyzer } from './ports/analyzer.js';
 import type { EventSink } from './ports/event-sink.js';
+import type { QueryEngine } from './ports/query-engine.js';
 import type { Secrets } from './ports/secrets.js';
 import type { Storage } from './ports/storage.js';
 import { loadPresets, type PresetCatalog } from './presets.js';
@@ -86,4 +91,19 @@ export function createEventSink(config: Readonly<Config>): EventSink {
     topic: events.kafka.topic,
     outbox: new DiskOutbox({ dir: events.outboxDir, maxBytes: events.outboxMaxBytes }),
   });
+}
+
+/** Athena (in the configured workgroup) when QUERY_ENGINE is athena, else DuckDB over `$SHUTTER_DATA_DIR/events`. */
+export function createQueryEngine(config: Readonly<Config>): QueryEngine {
+  const { analytics } = config;
+  if (analytics.engine === 'athena') {
+    return new AthenaQueryEngine({
+      client: new AthenaClient(config.region ? { region: config.region } : {}),
+      workgroup: analytics.athena.workgroup!,
+      database: analytics.athena.database,
+      catalog: analytics.athena.catalog,
+      outputLocation: analytics.athena.outputLocation,
+    });
+  }
+  return new DuckDbQueryEngine({ root: config.dataDir, tables: TABLES });
 }

@@ -91,6 +91,8 @@ const EnvSchema = z.object({
   /** Where the Kafka outbox keeps undelivered events; default `$SHUTTER_DATA_DIR/outbox` (`/tmp/shutter-outbox` in Lambda). */
   EVENTS_OUTBOX_DIR: optionalString,
   EVENTS_OUTBOX_MAX_BYTES: positiveInt(DEFAULTS.outboxMaxBytes),
+  /** The S3 bucket of the lake (AWS): the lake writer puts events under `events/dt=YYYY-MM-DD/` there. */
+  LAKE_BUCKET: optionalString,
   /** Analytics engine: `duckdb` (local JSON lines) or `athena`; default athena when ATHENA_WORKGROUP is set. */
   QUERY_ENGINE: z.enum(['duckdb', 'athena']).optional(),
   ATHENA_WORKGROUP: optionalString,
@@ -144,6 +146,8 @@ export interface EventsConfig {
   outboxMaxBytes: number;
   /** 0 to 1. */
   accessSampleRate: number;
+  /** The lake's S3 bucket, for the MSK → S3 lake writer. */
+  lakeBucket: string | undefined;
 }
 
 export interface AnalyticsConfig {
@@ -277,5 +281,6 @@ function eventsConfig(e: z.infer<typeof EnvSchema>, dataDir: string, inLambda: b
     outboxDir: e.EVENTS_OUTBOX_DIR ? path.resolve(e.EVENTS_OUTBOX_DIR) : inLambda ? '/tmp/shutter-outbox' : path.join(dataDir, 'outbox'),
     outboxMaxBytes: e.EVENTS_OUTBOX_MAX_BYTES,
     accessSampleRate,
+    lakeBucket: e.LAKE_BUCKET,
   };
 }

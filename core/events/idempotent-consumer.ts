@@ -33,10 +33,33 @@ export class IdempotentConsumer {
     }
     await this.handler(event);
     // Remembered only once handled: if the handler throws, a redelivery is handled again.
-    this.seen.add(event.id);
-    if (this.seen.size > this.capacity) this.seen.delete(this.seen.values().next().value!);
+    this.remember(event.id);
     this.counts.handled++;
     return true;
+  }
+
+  /**
+   * Handles a batch in one call of `handler` (one write for many events): copies of events
+   * handled before, and copies within the batch, are left out. The ids are remembered only once
+   * `handler` succeeded, so a failed batch is handled again in full when it is redelivered.
+   */
+  async handleBatch(events: readonly ShutterEvent[], handler: (fresh: ShutterEvent[]) => Promise<void> | void): Promise<ShutterEvent[]> {
+    const ids = new Set<string>();
+    const fresh = events.filter((event) => {
+      if (this.seen.has(event.id) || ids.has(event.id)) return false;
+      ids.add(event.id);
+      return true;
+    });
+    this.counts.duplicates += events.length - fresh.length;
+    if (fresh.length) await handler(fresh);
+    for (const id of ids) this.remember(id);
+    this.counts.handled += fresh.length;
+    return fresh;
+  }
+
+  private remember(id: string): void {
+    this.seen.add(id);
+    if (this.seen.size > this.capacity) this.seen.delete(this.seen.values().next().value!);
   }
 
   /** Parses and validates a Kafka message's value (structured-mode CloudEvent JSON), then handles it. */
