@@ -376,7 +376,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
         ...(this.options.retryIntervalOverrides ? { retryIntervalOverrides: this.options.retryIntervalOverrides } : {}),
       },
       context: {
-        Execution: { Id: row.arn, Name: row.name, RedriveCount: row.redrive_count },
+        Execution: { Id: row.arn, Name: row.name, StartTime: new Date(row.start_ms).toISOString(), RedriveCount: row.redrive_count },
         StateMachine: { Id: row.arn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, ''), Name: row.workflow },
         Task: { Token: taskToken },
       },
@@ -447,7 +447,9 @@ export class AslWorkflowEngine implements WorkflowEngine {
     this.assertStillRunning(running);
     const { row } = running;
     const parameters = JSON.stringify(call.payload ?? null);
-    const inputHash = createHash('sha256').update(parameters).digest('hex');
+    // The interpreter stamps $$.Execution.StartTime anew on each run; it does not change a task's work.
+    const { startedAt: _startedAt, ...work } = (call.payload ?? {}) as Record<string, unknown>;
+    const inputHash = createHash('sha256').update(JSON.stringify(call.payload && typeof call.payload === 'object' ? work : call.payload ?? null)).digest('hex');
     const resourceDetails = { resourceType: 'lambda', resource: call.functionName };
     emit('TaskScheduled', { taskScheduledEventDetails: { ...resourceDetails, region: 'local', parameters } });
     const remembered = this.store.taskResult(row.seq, call.stateName, inputHash);
