@@ -24,7 +24,8 @@ import { DEFAULT_RENDITION_SETS } from '../core/renditions.js';
 import { IMAGE_WORKFLOW_ASL } from '../workflows/asl/image-workflow.asl.js';
 import { createLocalWorkflows } from '../workflows/local-runtime.js';
 
-const ROOT = path.resolve(import.meta.dirname ?? '.', '..');
+// Run from the repository root (npm scripts are).
+const ROOT = process.cwd();
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
@@ -84,7 +85,7 @@ async function baseline(files: string[]): Promise<number> {
           if (format === 'webp') options.effort = DEFAULTS.webpEffort;
           await sharp(input, { failOn: 'error' })
             .autoOrient()
-            .resize({ width: preset.width, height: preset.height, fit: preset.fit, withoutEnlargement: true, position: 'attention' })
+            .resize({ width: preset.width, height: preset.height, fit: preset.fit, withoutEnlargement: true })
             .toFormat(format, options)
             .toBuffer();
         }
