@@ -204,7 +204,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push(`${name.toUpperCase()}_BUCKET: "${bucket}" is not a valid bucket name`);
   }
   const engine = e.WORKFLOW_ENGINE ?? (inLambda ? 'stepfunctions' : 'local');
-  if (engine === 'stepfunctions' && !e.IMAGE_STATE_MACHINE_ARN) {
+  // Asked for explicitly, Step Functions needs the machine; task Lambdas default to it but only
+  // the one that starts executions calls it (and fails clearly without the ARN).
+  if (e.WORKFLOW_ENGINE === 'stepfunctions' && !e.IMAGE_STATE_MACHINE_ARN) {
     problems.push('WORKFLOW_ENGINE is stepfunctions, so IMAGE_STATE_MACHINE_ARN must name the image state machine');
   }
   if (e.MODERATION_MIN_CONFIDENCE > 100) problems.push(`MODERATION_MIN_CONFIDENCE: expected 1 to 100, got ${e.MODERATION_MIN_CONFIDENCE}`);
