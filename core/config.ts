@@ -252,7 +252,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push(`${name.toUpperCase()}_BUCKET: "${bucket}" is not a valid bucket name`);
   }
   const engine = e.WORKFLOW_ENGINE ?? (inLambda ? 'stepfunctions' : 'local');
-  // Only an explicit choice needs the ARN: the on-demand Lambda runs without any workflow.
+  // Asked for explicitly, Step Functions needs the machine; task Lambdas default to it but only
+  // the one that starts executions calls it (and fails clearly without the ARN).
   if (e.WORKFLOW_ENGINE === 'stepfunctions' && !e.IMAGE_STATE_MACHINE_ARN) {
     problems.push('WORKFLOW_ENGINE is stepfunctions, so IMAGE_STATE_MACHINE_ARN must name the image state machine');
   }

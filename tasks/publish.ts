@@ -43,8 +43,6 @@ export const PublishInput = TaskIds.extend({
   focus: z.object({ focus: z.object({ x: z.number(), y: z.number() }), basis: z.string(), box: z.object({}).loose().optional() }).loose(),
   /** The Render map's output: one entry per preset. */
   renditions: z.array(z.object({ preset: z.string(), renditions: z.array(Rendition) })),
-  /** Present when an operator approved a flagged image. */
-  decision: z.object({}).loose().optional(),
 });
 export type PublishInput = z.infer<typeof PublishInput>;
 
@@ -62,7 +60,8 @@ export interface Manifest {
   frames: number;
   bytes: number;
   exif?: Record<string, string | number>;
-  moderation: PublishInput['moderation'] & { decision?: Record<string, unknown> };
+  /** With the operator's `decision` when a flagged image was approved. */
+  moderation: PublishInput['moderation'];
   focalPoint: { x: number; y: number; basis: string };
   renditions: z.infer<typeof Rendition>[];
   createdAt: string;
@@ -90,7 +89,7 @@ export async function run(input: PublishInput, deps: TaskDeps): Promise<PublishO
     frames: input.inspection.frames,
     bytes: input.inspection.bytes,
     ...(input.inspection.exif ? { exif: input.inspection.exif } : {}),
-    moderation: { ...input.moderation, ...(input.decision ? { decision: input.decision } : {}) },
+    moderation: input.moderation,
     focalPoint: { ...input.focus.focus, basis: input.focus.basis },
     renditions,
     createdAt: now.toISOString(),

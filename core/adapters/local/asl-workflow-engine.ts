@@ -247,31 +247,36 @@ export class AslWorkflowEngine implements WorkflowEngine {
   /** Resolves once the execution has ended (in this process or another sharing the store). */
   async settled(executionArn: string, options: { signal?: AbortSignal } = {}): Promise<ExecutionDescription> {
     for (;;) {
-      const description = await this.describe(executionArn);
-      if (TERMINAL_STATUSES.includes(description.status)) return description;
-      await new Promise<void>((resolve, reject) => {
-        const done = () => {
+      // Listen before looking, so an end between the two is not missed.
+      let cleanup = () => {};
+      const next = new Promise<void>((resolve, reject) => {
+        const onSettled = (event: ExecutionSettled) => {
+          if (event.executionArn === executionArn) finish();
+        };
+        const onAbort = () => {
+          cleanup();
+          reject(options.signal!.reason);
+        };
+        const finish = () => {
+          cleanup();
+          resolve();
+        };
+        // Another process may end it: look again now and then.
+        const timer = setTimeout(finish, 500);
+        cleanup = () => {
           clearTimeout(timer);
           this.events.off('settled', onSettled);
           options.signal?.removeEventListener('abort', onAbort);
         };
-        const onSettled = (event: ExecutionSettled) => {
-          if (event.executionArn === executionArn) {
-            done();
-            resolve();
-          }
-        };
-        const onAbort = () => {
-          done();
-          reject(options.signal!.reason);
-        };
-        const timer = setTimeout(() => {
-          done();
-          resolve();
-        }, 500);
         this.events.on('settled', onSettled);
         options.signal?.addEventListener('abort', onAbort);
       });
+      const description = await this.describe(executionArn);
+      if (TERMINAL_STATUSES.includes(description.status)) {
+        cleanup();
+        return description;
+      }
+      await next;
     }
   }
 
