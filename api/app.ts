@@ -7,6 +7,7 @@ import { createRouter, healthRoute, metricsRoute, type Route } from './router.js
 import { createConsoleAuth } from './console-auth.js';
 import { apiNotFoundRoute, consoleRoutes, guardConsoleApi, type ConsoleBuckets } from './console-routes.js';
 import type { Platform } from '../core/compose.js';
+import { createAccessRecorder } from '../core/events/record-access.js';
 
 export interface App {
   handle: (request: HttpRequest) => Promise<HttpResponse>;
@@ -17,7 +18,10 @@ export interface App {
 
 export function createApp(platform: Platform, extraRoutes: Route[] = []): App {
   const { config, storage } = platform;
-  const image = createImageHandler(platform);
+  const image = createImageHandler({
+    ...platform,
+    recordAccess: createAccessRecorder(platform.events, { sampleRate: config.events.accessSampleRate }),
+  });
   const app: App = { handle: async () => ({ status: 500, headers: {} }), routes: [], ready: false };
   const metaRoute: Route = {
     name: 'meta',

@@ -11,6 +11,7 @@ import type { Config } from '../core/config.js';
 import { Semaphore } from '../core/concurrency.js';
 import { toShutterError } from '../core/errors.js';
 import { contentTypeOf, detectImageType } from '../core/image-type.js';
+import type { AccessRecord } from '../core/events/record-access.js';
 import { DEFAULTS } from '../core/limits.js';
 import { logger } from '../core/observability/logger.js';
 import { renderQueueDepth, rendersInFlight } from '../core/observability/metrics.js';
@@ -34,6 +35,16 @@ export interface ImageServiceDeps {
   secrets: Secrets;
   presets: Readonly<PresetCatalog>;
   now?: () => Date;
+  /** Called once per answered request, synchronously; must not block (see `core/events/record-access.ts`). */
+  recordAccess?: (record: AccessRecord) => void;
+}
+
+/** What the handler learns about a request along the way, for its access record. */
+interface AccessNote {
+  image?: { bucket: string; key: string };
+  format?: string;
+  cache: 'hit' | 'miss';
+  errorCode?: string;
 }
 
 /** Bump when a change to rendering should invalidate every ETag issued before. */
@@ -57,12 +68,13 @@ export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
   });
   const key = () => signingKey(deps.secrets, config.signature.secretName!, config.signature.secretKey!);
 
-  async function handle(http: HttpRequest): Promise<HttpResponse> {
+  async function handle(http: HttpRequest, note: AccessNote): Promise<HttpResponse> {
     if (config.signature.enabled) await verifySignature(http.path, http.query, key);
     const expiresIn = secondsToExpiry(http.query, now());
     const { request, ignored, type: door } = decodeImageRequest(http.path, http.query, config, deps.presets);
     const negotiated = negotiation(request, header(http, 'accept'), config);
     const { bucket, key: objectKey } = request.source;
+    note.image = { bucket, key: objectKey };
 
     const etagOf = (source: ObjectInfo) =>
       `"${createHash('sha256')
@@ -90,26 +102,30 @@ export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
       const info = await storage.head(bucket, objectKey);
       if (info && matchesEtag(ifNoneMatch, etagOf(info))) {
         const { 'Content-Type': _type, ...headers } = headersFor(info, '');
+        note.cache = 'hit';
         return { status: 304, headers, meta: { door, cache: 'not-modified' } };
       }
     }
 
     const source = await storage.get(bucket, objectKey, { maxBytes: config.limits.maxSourceBytes });
     if (isPassThrough(request) && negotiated.preference.length === 0) {
+      note.format = detectImageType(source.body);
       return { status: 200, headers: headersFor(source, storedContentType(source)), body: source.body, meta: { door, cache: 'pass-through' } };
     }
     const info = await inspectImage(source.body, config.limits);
     const format = chooseFormat(negotiated, request, info.pages > 1 && request.edits.animated !== false);
     const effective = format === request.output.format ? request : { ...request, output: { ...request.output, format } };
     const rendered = await renders.run(() => renderImage(source.body, effective, renderDeps, { source: info }));
+    note.format = rendered.format;
     return { status: 200, headers: headersFor(source, contentTypeOf(rendered.format)), body: rendered.data, meta: { door } };
   }
 
-  return async function handleImage(http: HttpRequest): Promise<HttpResponse> {
+  async function answer(http: HttpRequest, note: AccessNote): Promise<HttpResponse> {
     try {
-      return await handle(http);
+      return await handle(http, note);
     } catch (error) {
       const failure = toShutterError(error);
+      note.errorCode = failure.code;
       if (failure.status >= 500) {
         logger.error({ requestId: http.requestId, path: http.path, code: failure.code, err: error }, 'image request failed');
       }
@@ -130,7 +146,35 @@ export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
       }
       return errorResponse(failure, config);
     }
+  }
+
+  const recordAccess = deps.recordAccess;
+  if (!recordAccess) return (http) => answer(http, { cache: 'miss' });
+  return async function handleImage(http: HttpRequest): Promise<HttpResponse> {
+    const started = performance.now();
+    const note: AccessNote = { cache: 'miss' };
+    const response = await answer(http, note);
+    recordAccess({
+      method: http.method,
+      path: http.path,
+      status: response.status,
+      image: note.image,
+      format: note.format,
+      bytes: http.method === 'HEAD' ? 0 : bodyBytes(response.body),
+      durationMs: performance.now() - started,
+      cache: note.cache,
+      errorCode: note.errorCode,
+    });
+    return response;
   };
+}
+
+/** Bytes of a body we hold; a stream's length is its Content-Length, when known. */
+function bodyBytes(body: HttpResponse['body']): number {
+  if (body === undefined) return 0;
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (Buffer.isBuffer(body)) return body.length;
+  return 0;
 }
 
 function storedContentType(source: ObjectInfo & { body: Buffer }): string {

@@ -2,20 +2,29 @@
  * The composition root: picks each port's adapter from config. The only module that knows
  * which adapters exist; AWS SDK clients are created here and nowhere else.
  */
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
+import { Kafka, logLevel } from 'kafkajs';
 import path from 'node:path';
+import { TABLES } from '../analytics/tables.js';
+import { AthenaQueryEngine } from './adapters/aws/athena-query-engine.js';
+import { KafkaEventSink } from './adapters/aws/kafka-event-sink.js';
+import { DuckDbQueryEngine } from './adapters/local/duckdb-query-engine.js';
+import { DiskOutbox } from './adapters/local/disk-outbox.js';
+import { JsonlEventSink } from './adapters/local/jsonl-event-sink.js';
 import { S3Storage } from './adapters/aws/s3-storage.js';
 import { SecretsManagerSecrets } from './adapters/aws/secrets-manager-secrets.js';
 import { AttentionAnalyzer } from './adapters/local/attention-analyzer.js';
 import { FileSecrets } from './adapters/local/file-secrets.js';
 import { FsStorage } from './adapters/local/fs-storage.js';
-import { JsonlEventSink } from './adapters/local/jsonl-event-sink.js';
 import type { Config } from './config.js';
 import { setLogLevel } from './observability/logger.js';
 import { configureSharp } from './pipeline/sharp-factory.js';
 import type { Analyzer } from './ports/analyzer.js';
 import type { EventSink } from './ports/event-sink.js';
+import type { QueryEngine } from './ports/query-engine.js';
 import type { Secrets } from './ports/secrets.js';
 import type { Storage } from './ports/storage.js';
 import type { WorkflowEngine } from './ports/workflow-engine.js';
@@ -30,7 +39,7 @@ export interface Platform {
   analyzer: Analyzer;
   secrets: Secrets;
   presets: Readonly<PresetCatalog>;
-  /** Where workflow events go. */
+  /** Where events go: Kafka through the outbox when KAFKA_BROKERS is set, else JSON lines. */
   events: EventSink;
   /** The bulk workflow's rendition sets (RENDITIONS_FILE over the built-in `default`). */
   renditions: Readonly<RenditionSets>;
@@ -62,8 +71,7 @@ export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit
     (config.inLambda
       ? new SecretsManagerSecrets(new SecretsManagerClient(config.region ? { region: config.region } : {}))
       : new FileSecrets(path.join(config.dataDir, 'secrets')));
-  // Until the events adapters land (JSON lines by date, Kafka), events go to local JSON lines.
-  const events: EventSink = overrides.events ?? new JsonlEventSink(path.join(config.dataDir, 'events'));
+  const events: EventSink = overrides.events ?? createEventSink(config);
   return {
     config,
     storage,
@@ -78,4 +86,58 @@ export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit
         ? { workflows: new SfnWorkflowEngine(new SFNClient(config.region ? { region: config.region } : {}), config.workflow.stateMachineArns) }
         : {}),
   };
+}
+
+/** kafkajs' connection retries: ~1.5 s in all, then the caller (the outbox sender) backs off. */
+export const KAFKA_CLIENT_RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 };
+
+/**
+ * A Kafka client for the configured brokers: TLS when asked, and Amazon MSK IAM auth as SASL
+ * OAUTHBEARER with a token signed by `aws-msk-iam-sasl-signer-js` from the default credential
+ * chain (kafkajs asks for a new token before the old one expires).
+ */
+export function kafkaClient(kafka: NonNullable<Config['events']['kafka']>, region: string | undefined): Kafka {
+  return new Kafka({
+    clientId: kafka.clientId,
+    brokers: [...kafka.brokers],
+    ssl: kafka.tls,
+    ...(kafka.sasl === 'iam'
+      ? {
+          sasl: {
+            mechanism: 'oauthbearer' as const,
+            oauthBearerProvider: async () => ({ value: (await generateAuthToken({ region: region! })).token }),
+          },
+        }
+      : {}),
+    // Few, short retries inside kafkajs: a longer outage is the outbox's to ride out, with its own backoff.
+    retry: KAFKA_CLIENT_RETRY,
+    // The sink logs delivery failures itself (with the outbox's state); kafkajs' own retry chatter would drown them.
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+/** Kafka through the on-disk outbox when KAFKA_BROKERS is set, else JSON lines under the data folder. */
+export function createEventSink(config: Readonly<Config>): EventSink {
+  const { events } = config;
+  if (!events.kafka) return new JsonlEventSink({ dir: events.dir });
+  return new KafkaEventSink({
+    kafka: kafkaClient(events.kafka, config.region),
+    topic: events.kafka.topic,
+    outbox: new DiskOutbox({ dir: events.outboxDir, maxBytes: events.outboxMaxBytes }),
+  });
+}
+
+/** Athena (in the configured workgroup) when QUERY_ENGINE is athena, else DuckDB over `$SHUTTER_DATA_DIR/events`. */
+export function createQueryEngine(config: Readonly<Config>): QueryEngine {
+  const { analytics } = config;
+  if (analytics.engine === 'athena') {
+    return new AthenaQueryEngine({
+      client: new AthenaClient(config.region ? { region: config.region } : {}),
+      workgroup: analytics.athena.workgroup!,
+      database: analytics.athena.database,
+      catalog: analytics.athena.catalog,
+      outputLocation: analytics.athena.outputLocation,
+    });
+  }
+  return new DuckDbQueryEngine({ root: config.dataDir, tables: TABLES });
 }

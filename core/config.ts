@@ -109,6 +109,28 @@ const EnvSchema = z.object({
   /** Start the workflow for files dropped into the uploads bucket's folder (local only). */
   WATCH_UPLOADS: flag(true),
   UPLOAD_RETENTION_DAYS: positiveInt(WORKFLOW.uploadRetentionDays),
+  /** Kafka bootstrap brokers, comma-separated (`host:port`). Set: events go to Kafka through the outbox; unset: local JSON lines. */
+  KAFKA_BROKERS: optionalString,
+  KAFKA_TOPIC: z.string().optional().default(DEFAULTS.kafkaTopic),
+  /** `iam`: Amazon MSK IAM auth (SASL/OAUTHBEARER, implies TLS); `none`: no authentication. */
+  KAFKA_SASL: z.enum(['iam', 'none']).optional().default('none'),
+  /** TLS to the brokers; default on with IAM auth, off otherwise. */
+  KAFKA_TLS: z.string().optional(),
+  KAFKA_CLIENT_ID: z.string().optional().default('shutter'),
+  /** Share of on-demand requests recorded as `image.request.served` events, 0 to 1 (0: none). */
+  EVENTS_ACCESS_SAMPLE_RATE: z.string().optional(),
+  /** Where the Kafka outbox keeps undelivered events; default `$SHUTTER_DATA_DIR/outbox` (`/tmp/shutter-outbox` in Lambda). */
+  EVENTS_OUTBOX_DIR: optionalString,
+  EVENTS_OUTBOX_MAX_BYTES: positiveInt(DEFAULTS.outboxMaxBytes),
+  /** The S3 bucket of the lake (AWS): the lake writer puts events under `events/dt=YYYY-MM-DD/` there. */
+  LAKE_BUCKET: optionalString,
+  /** Analytics engine: `duckdb` (local JSON lines) or `athena`; default athena when ATHENA_WORKGROUP is set. */
+  QUERY_ENGINE: z.enum(['duckdb', 'athena']).optional(),
+  ATHENA_WORKGROUP: optionalString,
+  ATHENA_DATABASE: z.string().optional().default('shutter'),
+  ATHENA_CATALOG: z.string().optional().default('AwsDataCatalog'),
+  /** Only needed when the workgroup does not enforce its own result location. */
+  ATHENA_OUTPUT_LOCATION: optionalString,
 });
 
 export interface Config {
@@ -144,6 +166,8 @@ export interface Config {
   logLevel: string;
   console: ConsoleConfig;
   workflow: WorkflowConfig;
+  events: EventsConfig;
+  analytics: AnalyticsConfig;
 }
 
 export interface WorkflowConfig {
@@ -157,6 +181,26 @@ export interface WorkflowConfig {
   minModerationConfidence: number;
   watchUploads: boolean;
   uploadRetentionDays: number;
+}
+
+export interface EventsConfig {
+  /** Local JSON-lines folder (`$SHUTTER_DATA_DIR/events`), also what DuckDB reads. */
+  dir: string;
+  /** Set when KAFKA_BROKERS is: events go to Kafka through the outbox. */
+  kafka:
+    | { brokers: readonly string[]; topic: string; sasl: 'iam' | 'none'; tls: boolean; clientId: string }
+    | undefined;
+  outboxDir: string;
+  outboxMaxBytes: number;
+  /** 0 to 1. */
+  accessSampleRate: number;
+  /** The lake's S3 bucket, for the MSK → S3 lake writer. */
+  lakeBucket: string | undefined;
+}
+
+export interface AnalyticsConfig {
+  engine: 'duckdb' | 'athena';
+  athena: { workgroup: string | undefined; database: string; catalog: string; outputLocation: string | undefined };
 }
 
 /** The operator console's settings: who may use it and where its built files are. */
@@ -241,18 +285,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push(`${name.toUpperCase()}_BUCKET: "${bucket}" is not a valid bucket name`);
   }
   const engine = e.WORKFLOW_ENGINE ?? (inLambda ? 'stepfunctions' : 'local');
-  // Only an explicit choice needs the ARN: the on-demand Lambda runs without any workflow.
+  // Asked for explicitly, Step Functions needs the machine; task Lambdas default to it but only
+  // the one that starts executions calls it (and fails clearly without the ARN).
   if (e.WORKFLOW_ENGINE === 'stepfunctions' && !e.IMAGE_STATE_MACHINE_ARN) {
     problems.push('WORKFLOW_ENGINE is stepfunctions, so IMAGE_STATE_MACHINE_ARN must name the image state machine');
   }
   if (e.MODERATION_MIN_CONFIDENCE > 100) problems.push(`MODERATION_MIN_CONFIDENCE: expected 1 to 100, got ${e.MODERATION_MIN_CONFIDENCE}`);
+  const dataDir = path.resolve(e.SHUTTER_DATA_DIR ?? 'data');
+  const events = eventsConfig(e, dataDir, inLambda, problems);
+  const queryEngine = e.QUERY_ENGINE ?? (e.ATHENA_WORKGROUP ? 'athena' : 'duckdb');
+  if (queryEngine === 'athena' && !e.ATHENA_WORKGROUP) problems.push('QUERY_ENGINE is athena, so ATHENA_WORKGROUP must name the workgroup');
+  if (e.ATHENA_OUTPUT_LOCATION && !e.ATHENA_OUTPUT_LOCATION.startsWith('s3://')) {
+    problems.push(`ATHENA_OUTPUT_LOCATION: expected an s3:// URL, got "${e.ATHENA_OUTPUT_LOCATION}"`);
+  }
   const consoleConfig = consoleSettings(e, inLambda, problems);
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({
     port: e.PORT,
     host: e.HOST ?? DEFAULTS.host,
-    dataDir: path.resolve(e.SHUTTER_DATA_DIR ?? 'data'),
+    dataDir,
     storage,
     s3Endpoint: e.S3_ENDPOINT,
     region: e.AWS_REGION,
@@ -294,7 +346,47 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       watchUploads: e.WATCH_UPLOADS,
       uploadRetentionDays: e.UPLOAD_RETENTION_DAYS,
     },
+    events,
+    analytics: {
+      engine: queryEngine,
+      athena: { workgroup: e.ATHENA_WORKGROUP, database: e.ATHENA_DATABASE, catalog: e.ATHENA_CATALOG, outputLocation: e.ATHENA_OUTPUT_LOCATION },
+    },
   });
+}
+
+function eventsConfig(e: z.infer<typeof EnvSchema>, dataDir: string, inLambda: boolean, problems: string[]): EventsConfig {
+  let accessSampleRate: number = DEFAULTS.accessSampleRate;
+  if (e.EVENTS_ACCESS_SAMPLE_RATE !== undefined && e.EVENTS_ACCESS_SAMPLE_RATE.trim() !== '') {
+    const rate = Number(e.EVENTS_ACCESS_SAMPLE_RATE);
+    if (!Number.isFinite(rate) || rate < 0 || rate > 1) problems.push(`EVENTS_ACCESS_SAMPLE_RATE: expected a number from 0 to 1, got "${e.EVENTS_ACCESS_SAMPLE_RATE}"`);
+    else accessSampleRate = rate;
+  }
+  let tls = e.KAFKA_SASL === 'iam';
+  if (e.KAFKA_TLS !== undefined && e.KAFKA_TLS.trim() !== '') {
+    const value = e.KAFKA_TLS.trim().toLowerCase();
+    if (['yes', 'true', '1', 'on'].includes(value)) tls = true;
+    else if (['no', 'false', '0', 'off'].includes(value)) tls = false;
+    else problems.push(`KAFKA_TLS: expected Yes or No, got "${e.KAFKA_TLS}"`);
+  }
+  if (e.KAFKA_SASL === 'iam' && !tls) problems.push('KAFKA_SASL is iam, which MSK only accepts over TLS: KAFKA_TLS cannot be No');
+  let kafka: EventsConfig['kafka'];
+  if (e.KAFKA_BROKERS) {
+    const brokers = e.KAFKA_BROKERS.split(',').map((broker) => broker.trim()).filter(Boolean);
+    for (const broker of brokers) {
+      if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(broker)) problems.push(`KAFKA_BROKERS: "${broker}" is not host:port`);
+    }
+    if (!/^[A-Za-z0-9._-]{1,249}$/.test(e.KAFKA_TOPIC)) problems.push(`KAFKA_TOPIC: "${e.KAFKA_TOPIC}" is not a valid topic name`);
+    if (e.KAFKA_SASL === 'iam' && !e.AWS_REGION) problems.push('KAFKA_SASL is iam, so AWS_REGION must be set (the region signs the token)');
+    kafka = { brokers, topic: e.KAFKA_TOPIC, sasl: e.KAFKA_SASL, tls, clientId: e.KAFKA_CLIENT_ID };
+  }
+  return {
+    dir: path.join(dataDir, 'events'),
+    kafka,
+    outboxDir: e.EVENTS_OUTBOX_DIR ? path.resolve(e.EVENTS_OUTBOX_DIR) : inLambda ? '/tmp/shutter-outbox' : path.join(dataDir, 'outbox'),
+    outboxMaxBytes: e.EVENTS_OUTBOX_MAX_BYTES,
+    accessSampleRate,
+    lakeBucket: e.LAKE_BUCKET,
+  };
 }
 
 /**

@@ -64,6 +64,22 @@ export const DEFAULTS = {
   maxConcurrentRenders: 2,
   /** libvips operation cache: off, since every request is a new image and cache memory is better spent on results. */
   sharpCacheMemoryMb: 0,
+  /** 64 MB per local events file: big enough that DuckDB opens few files, small enough to copy or delete a day by hand. */
+  eventSegmentBytes: 64 * 1024 * 1024,
+  /** 256 MB of undelivered events (~500k events) in the outbox: hours of a busy workflow while the broker is down, yet bounded on a small disk. */
+  outboxMaxBytes: 256 * 1024 * 1024,
+  /** 8 MB outbox segments: a delivered segment is deleted whole, so disk is given back soon after the broker returns. */
+  outboxSegmentBytes: 8 * 1024 * 1024,
+  /** 500 events per produce request: ~250 KB gzip-compressed, well under Kafka's 1 MB message.max.bytes. */
+  kafkaBatchEvents: 500,
+  /** First retry 200 ms after a failed send, doubling up to 30 s: quick recovery from a blip, no hammering of a broker that is down. */
+  kafkaRetryBackoffMs: { initial: 200, max: 30_000 },
+  /** `flush()` waits up to 10 s for delivery; after that the events stay durably queued in the outbox and flush returns. */
+  eventFlushTimeoutMs: 10_000,
+  /** Record every on-demand request (1.0): a small deployment wants exact numbers; lower it when request volume makes the lake costly. */
+  accessSampleRate: 1,
+  /** The Kafka topic of image events. */
+  kafkaTopic: 'shutter.image-events',
 } as const;
 
 /** The bulk workflow's limits and defaults (see `workflows/` and `tasks/`). */

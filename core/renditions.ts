@@ -36,17 +36,20 @@ export const RenditionPreset = z
   .refine((preset) => new Set(preset.formats).size === preset.formats.length, 'formats must not repeat');
 export type RenditionPreset = z.infer<typeof RenditionPreset>;
 
-export const RenditionSets = z
-  .record(name, z.array(RenditionPreset).min(1).max(32))
-  .superRefine((sets, ctx) => {
-    for (const [setName, presets] of Object.entries(sets)) {
-      const seen = new Set<string>();
-      presets.forEach((preset, index) => {
-        if (seen.has(preset.name)) ctx.addIssue({ code: 'custom', path: [setName, index, 'name'], message: `"${preset.name}" appears twice in the set` });
-        seen.add(preset.name);
-      });
-    }
+/** One set: its presets' names must differ (they name the output keys). */
+const RenditionSet = z
+  .array(RenditionPreset)
+  .min(1)
+  .max(32)
+  .superRefine((presets, ctx) => {
+    const seen = new Set<string>();
+    presets.forEach((preset, index) => {
+      if (seen.has(preset.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `"${preset.name}" appears twice in the set` });
+      seen.add(preset.name);
+    });
   });
+
+export const RenditionSets = z.record(name, RenditionSet);
 export type RenditionSets = z.infer<typeof RenditionSets>;
 
 const ALL_FORMATS: RenditionFormat[] = ['avif', 'webp', 'jpeg'];

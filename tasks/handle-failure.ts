@@ -8,10 +8,11 @@ import { parseWireMessage } from './middleware/map-errors.js';
 import { SourceObject } from './task-input.js';
 import type { TaskDeps } from './task-deps.js';
 import { withTaskMiddleware } from './with-task-middleware.js';
-import { workflowEvent } from './workflow-event.js';
+import { durationSince, stateOfTask, workflowEvent } from './workflow-event.js';
 
 export const HandleFailureInput = z.object({
   executionId: z.string().min(1),
+  startedAt: z.iso.datetime({ offset: true }).optional(),
   // Optional: the failure may be that the execution's own input was unusable.
   imageId: z.string().optional(),
   source: SourceObject.partial().loose().optional(),
@@ -38,14 +39,21 @@ function messageOf(cause: string | undefined): string {
 }
 
 export async function run(input: HandleFailureInput, deps: TaskDeps): Promise<HandleFailureOutput> {
-  const { code, message } = parseWireMessage(messageOf(input.error.Cause));
+  const { code, task, message } = parseWireMessage(messageOf(input.error.Cause));
   const failure: HandleFailureOutput = { error: input.error.Error, ...(code ? { code } : {}), message };
+  const now = deps.now();
   await deps.events.publish([
     workflowEvent('image.workflow.failed', {
       executionId: input.executionId,
       imageId: input.imageId ?? 'unknown',
-      time: deps.now(),
-      data: { executionId: input.executionId, ...(input.source ? { source: input.source } : {}), ...failure },
+      time: now,
+      data: {
+        image: { bucket: input.source?.bucket || 'unknown', key: input.source?.key || 'unknown' },
+        execution_id: input.executionId,
+        state: task ? stateOfTask(task) : 'unknown',
+        error: { name: input.error.Error || 'Error', code: code ?? input.error.Error ?? 'Unknown', message },
+        duration_ms: durationSince(input.startedAt, now),
+      },
     }),
   ]);
   return failure;

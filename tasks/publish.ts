@@ -10,7 +10,7 @@ import { RENDITION_FORMATS } from '../core/renditions.js';
 import { SourceObject, TaskIds } from './task-input.js';
 import type { TaskDeps } from './task-deps.js';
 import { withTaskMiddleware } from './with-task-middleware.js';
-import { workflowEvent } from './workflow-event.js';
+import { durationSince, workflowEvent } from './workflow-event.js';
 
 const Rendition = z.object({
   preset: z.string(),
@@ -43,8 +43,6 @@ export const PublishInput = TaskIds.extend({
   focus: z.object({ focus: z.object({ x: z.number(), y: z.number() }), basis: z.string(), box: z.object({}).loose().optional() }).loose(),
   /** The Render map's output: one entry per preset. */
   renditions: z.array(z.object({ preset: z.string(), renditions: z.array(Rendition) })),
-  /** Present when an operator approved a flagged image. */
-  decision: z.object({}).loose().optional(),
 });
 export type PublishInput = z.infer<typeof PublishInput>;
 
@@ -62,7 +60,8 @@ export interface Manifest {
   frames: number;
   bytes: number;
   exif?: Record<string, string | number>;
-  moderation: PublishInput['moderation'] & { decision?: Record<string, unknown> };
+  /** With the operator's `decision` when a flagged image was approved. */
+  moderation: PublishInput['moderation'];
   focalPoint: { x: number; y: number; basis: string };
   renditions: z.infer<typeof Rendition>[];
   createdAt: string;
@@ -90,7 +89,7 @@ export async function run(input: PublishInput, deps: TaskDeps): Promise<PublishO
     frames: input.inspection.frames,
     bytes: input.inspection.bytes,
     ...(input.inspection.exif ? { exif: input.inspection.exif } : {}),
-    moderation: { ...input.moderation, ...(input.decision ? { decision: input.decision } : {}) },
+    moderation: input.moderation,
     focalPoint: { ...input.focus.focus, basis: input.focus.basis },
     renditions,
     createdAt: now.toISOString(),
@@ -98,19 +97,42 @@ export async function run(input: PublishInput, deps: TaskDeps): Promise<PublishO
   const target = { bucket: deps.buckets.renditions, key: manifestKey(input.source.key) };
   await deps.storage.put(target.bucket, target.key, Buffer.from(JSON.stringify(manifest, null, 2)), { contentType: 'application/json' });
   const ids = { executionId: input.executionId, imageId: input.imageId, time: now };
+  const image = { bucket: input.source.bucket, key: input.source.key };
+  const duration_ms = durationSince(input.startedAt, now);
+  const renditionData = (rendition: (typeof renditions)[number]) => ({
+    name: rendition.preset,
+    format: rendition.format,
+    width: rendition.width,
+    height: rendition.height,
+    bytes: rendition.bytes,
+    bucket: rendition.bucket,
+    key: rendition.key,
+  });
   const events = [
     ...renditions.map((rendition) =>
-      workflowEvent('image.rendition.created', { ...ids, about: rendition.key, data: { executionId: input.executionId, source: input.source, ...rendition } }),
+      workflowEvent('image.rendition.created', {
+        ...ids,
+        about: rendition.key,
+        data: { image, execution_id: input.executionId, rendition: renditionData(rendition), duration_ms },
+      }),
     ),
     workflowEvent('image.workflow.completed', {
       ...ids,
       data: {
-        executionId: input.executionId,
-        source: input.source,
+        image,
+        execution_id: input.executionId,
+        format: input.inspection.type,
+        width: input.inspection.width,
+        height: input.inspection.height,
+        bytes: input.inspection.bytes,
+        ...(/^[0-9a-f]{64}$/.test(input.inspection.hash) ? { content_hash: input.inspection.hash } : {}),
+        renditions: renditions.map(renditionData),
         manifest: target,
-        hash: input.inspection.hash,
-        renditions: renditions.length,
-        moderation: input.moderation.status,
+        moderation: {
+          flagged: input.moderation.status === 'flagged',
+          labels: input.moderation.labels.map((label) => String((label as { name?: unknown }).name ?? '')).filter(Boolean),
+        },
+        duration_ms,
       },
     }),
   ];

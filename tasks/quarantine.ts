@@ -55,7 +55,16 @@ export async function run(input: QuarantineInput, deps: TaskDeps, { signal }: { 
       executionId: input.executionId,
       imageId: input.imageId,
       time: deps.now(),
-      data: { executionId: input.executionId, source: input.source, quarantine, labels: input.moderation.labels, awaitingDecision: !!input.taskToken },
+      data: {
+        image: { bucket: input.source.bucket, key: input.source.key },
+        execution_id: input.executionId,
+        labels: input.moderation.labels.map((label) => ({
+          name: label.name,
+          confidence: label.confidence,
+          ...(label.parentName ? { parent: label.parentName } : {}),
+        })),
+        action: input.taskToken ? 'review' : 'quarantine',
+      },
     }),
   ]);
   return { quarantine, ...(review ? { review } : {}) };

@@ -9,6 +9,8 @@ export type SourceObject = z.infer<typeof SourceObject>;
 export const TaskIds = z.object({
   /** The execution's ARN (`$$.Execution.Id`), for logs and event ids. */
   executionId: z.string().min(1).max(2048),
+  /** When the execution started (`$$.Execution.StartTime`), for the durations events report. */
+  startedAt: z.iso.datetime({ offset: true }).optional(),
   /** The image's stable id: derived from bucket and key, the partition key of its events. */
   imageId: z.string().min(1).max(128),
 });

@@ -56,7 +56,7 @@ export function withTaskMiddleware<S extends z.ZodType, O>(
   )
     .use(injectDeps())
     .use(structuredLog({ task: options.task, logger: (request) => (request.context as TaskContext).deps?.log }))
-    .use(mapErrors())
+    .use(mapErrors({ task: options.task }))
     .use(validateInput({ schema: options.input }));
   const handler = ((event: unknown, context: TaskContext = {}) => chain(event, context as never)) as TaskHandler<z.infer<S>, O>;
   Object.assign(handler, {

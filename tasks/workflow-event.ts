@@ -4,28 +4,42 @@
  * consumers, who dedupe by id, see each event once.
  */
 import { createHash } from 'node:crypto';
+import { buildEvent } from '../core/events/build-event.js';
+import type { EventData } from '../core/events/event-catalog.js';
 import type { EventType, ShutterEvent } from '../core/ports/event-sink.js';
 
-export function workflowEvent<T extends Record<string, unknown>>(
-  type: EventType,
-  fields: { executionId: string; imageId: string; about?: string; time: Date; data: T },
-): ShutterEvent<T> {
+/** A workflow event, validated against its schema in `core/events/event-catalog.ts`. */
+export function workflowEvent<T extends EventType>(
+  type: T,
+  fields: { executionId: string; imageId: string; about?: string; time: Date; data: EventData<T> },
+): ShutterEvent {
   const digest = createHash('sha256').update(`${fields.executionId}\n${type}\n${fields.about ?? ''}`).digest('hex');
   // Shaped as a UUID (version nibble 5-like), as consumers often store ids in uuid columns.
   const id = `${digest.slice(0, 8)}-${digest.slice(8, 12)}-5${digest.slice(13, 16)}-a${digest.slice(17, 20)}-${digest.slice(20, 32)}`;
-  return {
-    specversion: '1.0',
-    id,
-    type,
-    source: 'shutter/workflow',
-    subject: fields.imageId,
-    time: fields.time.toISOString(),
-    datacontenttype: 'application/json',
-    data: fields.data,
-  };
+  return buildEvent(type, { source: 'shutter/workflow', subject: fields.imageId, id, time: fields.time, data: fields.data });
+}
+
+/** Milliseconds since the execution started (0 when the start is unknown, e.g. a malformed input). */
+export function durationSince(startedAt: string | undefined, now: Date): number {
+  const started = startedAt ? Date.parse(startedAt) : NaN;
+  return Number.isFinite(started) ? Math.max(0, now.getTime() - started) : 0;
 }
 
 /** The execution's name: the last part of its ARN. */
 export function executionNameOf(executionId: string): string {
   return executionId.slice(executionId.lastIndexOf(':') + 1);
+}
+
+/** The state each task runs in (workflows/image-workflow.ts), for the failure event's `state`. */
+const TASK_STATES: Record<string, string> = {
+  inspect: 'Inspect',
+  moderate: 'Moderate',
+  quarantine: 'Quarantine',
+  'smart-crop': 'SmartCrop',
+  'render-renditions': 'RenderRendition',
+  publish: 'Publish',
+};
+
+export function stateOfTask(task: string): string {
+  return TASK_STATES[task] ?? task;
 }

@@ -92,7 +92,13 @@ export function addImageWorkflow(scope: Construct, id: string, props: ImageWorkf
 }
 
 const executionId = sfn.JsonPath.executionId;
-const ids = { executionId, imageId: sfn.JsonPath.stringAt('$.imageId'), source: sfn.JsonPath.objectAt('$.source') };
+const ids = {
+  executionId,
+  // When the execution started: the events report the workflow's duration from it.
+  startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+  imageId: sfn.JsonPath.stringAt('$.imageId'),
+  source: sfn.JsonPath.objectAt('$.source'),
+};
 
 /** Builds the states in `scope` and returns the chain's start. */
 export function imageWorkflowDefinition(scope: Construct, props: ImageWorkflowProps): sfn.IChainable {

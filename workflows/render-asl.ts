@@ -36,16 +36,33 @@ export function placeholderFunctions<T extends string>(scope: Construct, names: 
   ) as unknown as Record<T, lambda.IFunction>;
 }
 
-/** Synthesises `build`'s stack and returns the ASL of the state machine it returns. */
-export function renderAsl(build: (stack: Stack) => sfn.StateMachine): Record<string, unknown> {
+export interface SynthesizedWorkflow {
+  /** The ASL, tokens resolved to local ARNs. */
+  asl: Record<string, unknown>;
+  /** The synthesised template with every state machine's DefinitionString resolved to a plain string (for assertions). */
+  template: { Resources: Resources };
+}
+
+/** Synthesises `build`'s stack: the state machine's ASL, and the template it sits in. */
+export function synthesizeWorkflow(build: (stack: Stack) => sfn.StateMachine): SynthesizedWorkflow {
   const app = new App();
   const stack = new Stack(app, 'AslRender');
   const machine = build(stack);
-  const template = app.synth().getStackByName(stack.stackName).template as { Resources: Resources };
+  const template = structuredClone(app.synth().getStackByName(stack.stackName).template) as { Resources: Resources };
+  for (const resource of Object.values(template.Resources)) {
+    if (resource.Type === 'AWS::StepFunctions::StateMachine' && resource.Properties?.DefinitionString !== undefined) {
+      resource.Properties.DefinitionString = resolveTokens(resource.Properties.DefinitionString, template.Resources);
+    }
+  }
   const logicalId = stack.getLogicalId(machine.node.defaultChild as never);
   const definition = template.Resources[logicalId]?.Properties?.DefinitionString;
-  if (definition === undefined) throw new Error(`No DefinitionString on ${logicalId}`);
-  return JSON.parse(resolveTokens(definition, template.Resources)) as Record<string, unknown>;
+  if (typeof definition !== 'string') throw new Error(`No DefinitionString on ${logicalId}`);
+  return { asl: JSON.parse(definition) as Record<string, unknown>, template };
+}
+
+/** Synthesises `build`'s stack and returns the ASL of the state machine it returns. */
+export function renderAsl(build: (stack: Stack) => sfn.StateMachine): Record<string, unknown> {
+  return synthesizeWorkflow(build).asl;
 }
 
 /** The image workflow's ASL, as the local engine runs it. */

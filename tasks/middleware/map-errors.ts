@@ -11,7 +11,7 @@ import type { MiddlewareObj, Request } from '@middy/core';
 import { z } from 'zod';
 import { ShutterError, TransientError, toShutterError } from '../../core/errors.js';
 
-const Options = z.strictObject({});
+const Options = z.strictObject({ task: z.string().optional() });
 
 const TRANSIENT_NAMES = new Set([
   'ThrottlingException',
@@ -44,26 +44,29 @@ export function classifyError(error: unknown): ShutterError {
   return toShutterError(error);
 }
 
-/** The error as it crosses into the state machine: the name Retry/Catch match, the code in the message. */
-export function wireError(error: ShutterError): Error {
-  const wire = new Error(`[${error.code}] ${error.message}`);
+/**
+ * The error as it crosses into the state machine: the name Retry/Catch match, the code (and the
+ * task that failed, for the failure event) in the message: `[code|task] message`.
+ */
+export function wireError(error: ShutterError, task?: string): Error {
+  const wire = new Error(`[${error.code}${task ? `|${task}` : ''}] ${error.message}`);
   wire.name = error.name;
   return wire;
 }
 
-/** Parses `[code] message` back (the failure handler does, from the Catch's `Cause`). */
-export function parseWireMessage(text: string): { code: string | undefined; message: string } {
-  const match = /^\[([^\]\s]+)\] ([\s\S]*)$/.exec(text);
-  return match ? { code: match[1], message: match[2]! } : { code: undefined, message: text };
+/** Parses `[code|task] message` back (the failure handler does, from the Catch's `Cause`). */
+export function parseWireMessage(text: string): { code: string | undefined; task: string | undefined; message: string } {
+  const match = /^\[([^\]\s|]+)(?:\|([^\]\s]+))?\] ([\s\S]*)$/.exec(text);
+  return match ? { code: match[1], task: match[2], message: match[3]! } : { code: undefined, task: undefined, message: text };
 }
 
-export function mapErrors(options: Record<string, never> = {}): MiddlewareObj {
-  Options.parse(options);
+export function mapErrors(options: { task?: string } = {}): MiddlewareObj {
+  const { task } = Options.parse(options);
   const mapErrorsOnError = (request: Request): void => {
     if (!request.error) return;
     const classified = classifyError(request.error);
     (request.internal as Record<string, unknown>).shutterError = classified;
-    request.error = wireError(classified);
+    request.error = wireError(classified, task);
   };
   return { onError: mapErrorsOnError };
 }

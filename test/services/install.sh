@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite's real services need, once per machine; safe to run again.
-# moto_server (an S3-compatible server, PyPI); Chromium (Debian) for the console's browser tests.
+#   - moto_server (an S3-compatible server) from PyPI
+#   - Apache Kafka's broker jars from Maven Central (test/services/kafka/pom.xml), cached in
+#     .cache/kafka/ (git-ignored) and ~/.m2, with a JRE and Maven from Debian when missing
+#   - Debian's Chromium, for the console's browser tests (playwright-core drives it; no CDN download)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -8,6 +11,22 @@ if ! command -v moto_server >/dev/null 2>&1 || ! python3 -c 'import moto.server,
   echo "[services] installing moto[server] from PyPI"
   python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5,<6'
   hash -r
+fi
+
+if ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
+  echo "[services] installing a JRE and Maven from Debian"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless maven >/dev/null
+fi
+
+kafka_version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' test/services/kafka/pom.xml)
+kafka_libs=".cache/kafka/libs-${kafka_version}"
+if [ ! -f "${kafka_libs}/.complete" ]; then
+  echo "[services] fetching Apache Kafka ${kafka_version} from Maven Central"
+  rm -rf "${kafka_libs}"
+  mvn -q -B -f test/services/kafka/pom.xml dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$(pwd)/${kafka_libs}"
+  touch "${kafka_libs}/.complete"
 fi
 
 # Debian's Chromium, driven by playwright-core in test/console/ (no browser download from a CDN).

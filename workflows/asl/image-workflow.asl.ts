@@ -36,6 +36,7 @@ export const IMAGE_WORKFLOW_ASL = {
       "Resource": "arn:aws:lambda:local:000000000000:function:inspect",
       "Parameters": {
         "executionId.$": "$$.Execution.Id",
+        "startedAt.$": "$$.Execution.StartTime",
         "imageId.$": "$.imageId",
         "source.$": "$.source",
         "set.$": "$.set"
@@ -75,6 +76,7 @@ export const IMAGE_WORKFLOW_ASL = {
       "Resource": "arn:aws:lambda:local:000000000000:function:moderate",
       "Parameters": {
         "executionId.$": "$$.Execution.Id",
+        "startedAt.$": "$$.Execution.StartTime",
         "imageId.$": "$.imageId",
         "source.$": "$.source"
       }
@@ -124,6 +126,7 @@ export const IMAGE_WORKFLOW_ASL = {
       "Resource": "arn:aws:lambda:local:000000000000:function:smart-crop",
       "Parameters": {
         "executionId.$": "$$.Execution.Id",
+        "startedAt.$": "$$.Execution.StartTime",
         "imageId.$": "$.imageId",
         "source.$": "$.source",
         "size": {
@@ -187,6 +190,7 @@ export const IMAGE_WORKFLOW_ASL = {
         "FunctionName": "arn:aws:lambda:local:000000000000:function:quarantine",
         "Payload": {
           "executionId.$": "$$.Execution.Id",
+          "startedAt.$": "$$.Execution.StartTime",
           "imageId.$": "$.imageId",
           "source.$": "$.source",
           "moderation.$": "$.moderation",
@@ -239,6 +243,7 @@ export const IMAGE_WORKFLOW_ASL = {
       "Resource": "arn:aws:lambda:local:000000000000:function:quarantine",
       "Parameters": {
         "executionId.$": "$$.Execution.Id",
+        "startedAt.$": "$$.Execution.StartTime",
         "imageId.$": "$.imageId",
         "source.$": "$.source",
         "moderation.$": "$.moderation"
@@ -273,6 +278,7 @@ export const IMAGE_WORKFLOW_ASL = {
       "Resource": "arn:aws:lambda:local:000000000000:function:handle-failure",
       "Parameters": {
         "executionId.$": "$$.Execution.Id",
+        "startedAt.$": "$$.Execution.StartTime",
         "imageId.$": "$.imageId",
         "source.$": "$.source",
         "error.$": "$.error"
@@ -370,6 +376,7 @@ export const IMAGE_WORKFLOW_ASL = {
       "Resource": "arn:aws:lambda:local:000000000000:function:publish",
       "Parameters": {
         "executionId.$": "$$.Execution.Id",
+        "startedAt.$": "$$.Execution.StartTime",
         "imageId.$": "$.imageId",
         "source.$": "$.source",
         "inspection.$": "$.inspection",

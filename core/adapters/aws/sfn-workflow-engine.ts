@@ -5,19 +5,13 @@
  */
 import {
   DescribeExecutionCommand,
-  ExecutionAlreadyExists,
-  ExecutionDoesNotExist,
-  ExecutionNotRedrivable,
   GetExecutionHistoryCommand,
-  InvalidToken,
   ListExecutionsCommand,
   RedriveExecutionCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   StartExecutionCommand,
   StopExecutionCommand,
-  TaskDoesNotExist,
-  TaskTimedOut,
   type ExecutionListItem,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
@@ -63,7 +57,7 @@ export class SfnWorkflowEngine implements WorkflowEngine {
       return { executionArn: result.executionArn!, startDate: result.startDate!.toISOString(), existing: false };
     } catch (error) {
       // Step Functions refuses a name used before (with another input, or after it ended): that is our dedupe.
-      if (!(error instanceof ExecutionAlreadyExists)) throw mapError(error);
+      if ((error as Error).name !== 'ExecutionAlreadyExists') throw mapError(error);
       const executionArn = this.executionArn(workflow, options.name);
       const existing = await this.describe(executionArn);
       return { executionArn, startDate: existing.startDate, existing: true };
@@ -180,15 +174,16 @@ function summarize(item: ExecutionListItem, workflow: string): ExecutionSummary 
   };
 }
 
-/** Step Functions' errors in shutter's vocabulary. */
+/** Step Functions' errors (by their names, as the SDK sets them) in shutter's vocabulary. */
 function mapError(error: unknown): Error {
-  if (error instanceof ExecutionDoesNotExist) return new NotFoundError('ExecutionDoesNotExist', error.message, { cause: error });
-  if (error instanceof TaskDoesNotExist || error instanceof InvalidToken || error instanceof TaskTimedOut) {
+  const { name, message } = error as Error;
+  if (name === 'ExecutionDoesNotExist') return new NotFoundError('ExecutionDoesNotExist', message, { cause: error });
+  if (name === 'TaskDoesNotExist' || name === 'InvalidToken' || name === 'TaskTimedOut') {
     return new NotFoundError('TaskDoesNotExist', 'No task is waiting for this token (unknown, timed out, or decided already).', { cause: error });
   }
-  if (error instanceof ExecutionNotRedrivable) return new RequestError('ExecutionNotRedrivable', error.message, 409, { cause: error });
+  if (name === 'ExecutionNotRedrivable') return new RequestError('ExecutionNotRedrivable', message, 409, { cause: error });
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  if (status === undefined || status >= 500 || status === 429) {
+  if (name === 'ThrottlingException' || status === undefined || status >= 500 || status === 429) {
     return new TransientError('StepFunctions::Unavailable', `Step Functions did not answer: ${(error as Error).message}`, 503, { cause: error });
   }
   return new RequestError('StepFunctions::Refused', (error as Error).message, status, { cause: error });

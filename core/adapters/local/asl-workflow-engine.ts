@@ -247,31 +247,36 @@ export class AslWorkflowEngine implements WorkflowEngine {
   /** Resolves once the execution has ended (in this process or another sharing the store). */
   async settled(executionArn: string, options: { signal?: AbortSignal } = {}): Promise<ExecutionDescription> {
     for (;;) {
-      const description = await this.describe(executionArn);
-      if (TERMINAL_STATUSES.includes(description.status)) return description;
-      await new Promise<void>((resolve, reject) => {
-        const done = () => {
+      // Listen before looking, so an end between the two is not missed.
+      let cleanup = () => {};
+      const next = new Promise<void>((resolve, reject) => {
+        const onSettled = (event: ExecutionSettled) => {
+          if (event.executionArn === executionArn) finish();
+        };
+        const onAbort = () => {
+          cleanup();
+          reject(options.signal!.reason);
+        };
+        const finish = () => {
+          cleanup();
+          resolve();
+        };
+        // Another process may end it: look again now and then.
+        const timer = setTimeout(finish, 500);
+        cleanup = () => {
           clearTimeout(timer);
           this.events.off('settled', onSettled);
           options.signal?.removeEventListener('abort', onAbort);
         };
-        const onSettled = (event: ExecutionSettled) => {
-          if (event.executionArn === executionArn) {
-            done();
-            resolve();
-          }
-        };
-        const onAbort = () => {
-          done();
-          reject(options.signal!.reason);
-        };
-        const timer = setTimeout(() => {
-          done();
-          resolve();
-        }, 500);
         this.events.on('settled', onSettled);
         options.signal?.addEventListener('abort', onAbort);
       });
+      const description = await this.describe(executionArn);
+      if (TERMINAL_STATUSES.includes(description.status)) {
+        cleanup();
+        return description;
+      }
+      await next;
     }
   }
 
@@ -376,7 +381,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
         ...(this.options.retryIntervalOverrides ? { retryIntervalOverrides: this.options.retryIntervalOverrides } : {}),
       },
       context: {
-        Execution: { Id: row.arn, Name: row.name, RedriveCount: row.redrive_count },
+        Execution: { Id: row.arn, Name: row.name, StartTime: new Date(row.start_ms).toISOString(), RedriveCount: row.redrive_count },
         StateMachine: { Id: row.arn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, ''), Name: row.workflow },
         Task: { Token: taskToken },
       },
@@ -447,7 +452,9 @@ export class AslWorkflowEngine implements WorkflowEngine {
     this.assertStillRunning(running);
     const { row } = running;
     const parameters = JSON.stringify(call.payload ?? null);
-    const inputHash = createHash('sha256').update(parameters).digest('hex');
+    // The interpreter stamps $$.Execution.StartTime anew on each run; it does not change a task's work.
+    const { startedAt: _startedAt, ...work } = (call.payload ?? {}) as Record<string, unknown>;
+    const inputHash = createHash('sha256').update(JSON.stringify(call.payload && typeof call.payload === 'object' ? work : call.payload ?? null)).digest('hex');
     const resourceDetails = { resourceType: 'lambda', resource: call.functionName };
     emit('TaskScheduled', { taskScheduledEventDetails: { ...resourceDetails, region: 'local', parameters } });
     const remembered = this.store.taskResult(row.seq, call.stateName, inputHash);

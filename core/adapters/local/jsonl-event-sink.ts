@@ -1,39 +1,116 @@
 /**
- * The minimal local event sink: appends each event as one JSON line to
- * `<root>/date=YYYY-MM-DD/events.jsonl` (partitioned by the event's date, as the lake is).
- * Appends are serialised so lines never interleave; `publish` resolves once the lines are written.
+ * The local EventSink: append-only JSON lines, one event per line, under
+ * `<dir>/dt=YYYY-MM-DD/` (the event's UTC date, the same Hive-style partitions as the lake in
+ * S3, so DuckDB and Athena read one layout). Each process appends to its own file, named after
+ * when it was opened, a sequence number and the pid, so concurrent writers never interleave; a file is rotated once it
+ * passes `segmentBytes`. `publish` resolves only after the lines are fsync'd (group commit: one
+ * write and one fsync serve every caller waiting at that moment).
  */
-import { appendFile, mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { parseEvent } from '../../events/build-event.js';
+import { GroupCommit } from '../../group-commit.js';
+import { DEFAULTS } from '../../limits.js';
 import type { EventSink, ShutterEvent } from '../../ports/event-sink.js';
 
+interface OpenFile {
+  handle: FileHandle;
+  path: string;
+  size: number;
+}
+
+export interface JsonlEventSinkOptions {
+  /** The events folder, `$SHUTTER_DATA_DIR/events`. */
+  dir: string;
+  /** Rotate a file once it reaches this size. */
+  segmentBytes?: number;
+}
+
+/** `dt=YYYY-MM-DD` of an event: its time in UTC, whatever offset it was written with. */
+export function partitionOf(event: Pick<ShutterEvent, 'time'>): string {
+  return `dt=${new Date(event.time).toISOString().slice(0, 10)}`;
+}
+
 export class JsonlEventSink implements EventSink {
-  private tail: Promise<void> = Promise.resolve();
+  readonly dir: string;
+  private readonly segmentBytes: number;
+  /** One open file per partition this process writes to (in practice today's, and yesterday's around midnight). */
+  private readonly files = new Map<string, OpenFile>();
+  private readonly writer = new GroupCommit<ShutterEvent>((events) => this.write(events));
+  private sequence = 0;
+  private closed = false;
 
-  constructor(readonly root: string) {}
+  constructor(options: JsonlEventSinkOptions) {
+    this.dir = path.resolve(options.dir);
+    this.segmentBytes = options.segmentBytes ?? DEFAULTS.eventSegmentBytes;
+  }
 
-  publish(events: readonly ShutterEvent[]): Promise<void> {
-    const byDate = new Map<string, string>();
+  async publish(events: readonly ShutterEvent[]): Promise<void> {
+    if (this.closed) throw new Error('JsonlEventSink is closed');
+    if (events.length === 0) return;
+    await this.writer.submit(events.map((event) => parseEvent(event)));
+  }
+
+  async flush(): Promise<void> {
+    // Waits for the commit in progress, if any: everything published before is then on disk.
+    await this.writer.submit([]);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    for (const file of this.files.values()) await file.handle.close();
+    this.files.clear();
+  }
+
+  private async write(events: ShutterEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const byPartition = new Map<string, string[]>();
     for (const event of events) {
-      const date = event.time.slice(0, 10);
-      byDate.set(date, (byDate.get(date) ?? '') + `${JSON.stringify(event)}\n`);
+      const partition = partitionOf(event);
+      const lines = byPartition.get(partition) ?? [];
+      lines.push(JSON.stringify(event));
+      byPartition.set(partition, lines);
     }
-    const write = this.tail.then(async () => {
-      for (const [date, lines] of byDate) {
-        const dir = path.join(this.root, `date=${date}`);
-        await mkdir(dir, { recursive: true });
-        await appendFile(path.join(dir, 'events.jsonl'), lines);
-      }
-    });
-    this.tail = write.catch(() => undefined);
-    return write;
+    for (const [partition, lines] of byPartition) {
+      const buffer = Buffer.from(lines.join('\n') + '\n');
+      const file = await this.fileFor(partition, buffer.length);
+      await file.handle.write(buffer);
+      file.size += buffer.length;
+      await file.handle.sync();
+    }
   }
 
-  flush(): Promise<void> {
-    return this.tail;
+  private async fileFor(partition: string, bytes: number): Promise<OpenFile> {
+    const current = this.files.get(partition);
+    if (current && (current.size === 0 || current.size + bytes <= this.segmentBytes)) return current;
+    if (current) await current.handle.close();
+    // A partition we have not touched for a while is done (yesterday's): close it.
+    if (!current && this.files.size >= 2) {
+      const [oldest] = [...this.files.keys()].sort();
+      await this.files.get(oldest!)!.handle.close();
+      this.files.delete(oldest!);
+    }
+    const folder = path.join(this.dir, partition);
+    await mkdir(folder, { recursive: true });
+    // Sorting names sorts one process's files in write order: start time, then sequence.
+    const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+    const name = `events-${stamp}-${String(this.sequence++).padStart(4, '0')}-${process.pid}-${randomBytes(3).toString('hex')}.jsonl`;
+    const file: OpenFile = { handle: await open(path.join(folder, name), 'a'), path: path.join(folder, name), size: 0 };
+    await syncFolder(folder); // the new file's name is durable too, not only its bytes
+    this.files.set(partition, file);
+    return file;
   }
+}
 
-  close(): Promise<void> {
-    return this.tail;
+/** fsync a folder so that files created or renamed in it survive a crash. */
+export async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

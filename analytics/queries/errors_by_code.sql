@@ -1,0 +1,23 @@
+-- title: Errors by code
+-- description: Failed workflow executions and failed on-demand requests (scaled by the sampling rate), by error code.
+WITH e AS (
+  SELECT * FROM (
+    SELECT events.*, row_number() OVER (PARTITION BY id ORDER BY "time") AS copy
+    FROM events
+    WHERE type IN ('image.workflow.failed', 'image.request.served')
+  ) AS numbered
+  WHERE copy = 1
+),
+failures AS (
+  SELECT 'workflow' AS origin, data.error.code AS code, CAST(1 AS DOUBLE) AS weight
+  FROM e
+  WHERE type = 'image.workflow.failed'
+  UNION ALL
+  SELECT 'api' AS origin, data.error_code AS code, 1 / data.sample_rate AS weight
+  FROM e
+  WHERE type = 'image.request.served' AND data.error_code IS NOT NULL
+)
+SELECT origin, code, CAST(round(sum(weight)) AS BIGINT) AS errors
+FROM failures
+GROUP BY origin, code
+ORDER BY errors DESC, origin, code

@@ -1,0 +1,134 @@
+/**
+ * The lake's tables, as data: the local DuckDB engine reads the JSON lines with these columns
+ * (`duckdbType` in its adapter),
+ * and the CDK analytics stack creates the same Glue tables (with partition projection) from
+ * {@link glueTableInput}. The `data` column is derived from the event catalog (the union of
+ * every type's data fields), so a field added to an event shows up here without a second edit.
+ */
+import { z } from 'zod';
+import { EVENT_CATALOG } from '../core/events/event-catalog.js';
+import { EVENT_TYPES } from '../core/ports/event-sink.js';
+import type { ColumnType, TableDefinition } from '../core/ports/query-engine.js';
+
+const STRING: ColumnType = { kind: 'string' };
+
+type JsonSchema = { type?: string; properties?: Record<string, JsonSchema>; items?: JsonSchema; enum?: unknown[]; const?: unknown; anyOf?: JsonSchema[] };
+
+function columnTypeOf(schema: JsonSchema, where: string): ColumnType {
+  if (schema.anyOf) return columnTypeOf(schema.anyOf.find((option) => option.type !== 'null') ?? {}, where);
+  switch (schema.type) {
+    case 'string':
+      return STRING;
+    case 'integer':
+      return { kind: 'bigint' };
+    case 'number':
+      return { kind: 'double' };
+    case 'boolean':
+      return { kind: 'boolean' };
+    case 'array':
+      return { kind: 'array', of: columnTypeOf(schema.items ?? {}, `${where}[]`) };
+    case 'object':
+      return { kind: 'struct', fields: Object.entries(schema.properties ?? {}).map(([name, field]) => ({ name, type: columnTypeOf(field, `${where}.${name}`) })) };
+    default:
+      if (schema.enum?.every((value) => typeof value === 'string')) return STRING;
+      throw new Error(`analytics/tables: no column type for ${where} (${JSON.stringify(schema)})`);
+  }
+}
+
+/** Merges the fields of two struct types; the same name must have the same type everywhere. */
+function mergeStructs(into: Map<string, ColumnType>, fields: ReadonlyArray<{ name: string; type: ColumnType }>, where: string): void {
+  for (const field of fields) {
+    const existing = into.get(field.name);
+    if (!existing) into.set(field.name, field.type);
+    else if (existing.kind === 'struct' && field.type.kind === 'struct') {
+      const merged = new Map(existing.fields.map((inner) => [inner.name, inner.type] as const));
+      mergeStructs(merged, field.type.fields, `${where}.${field.name}`);
+      into.set(field.name, { kind: 'struct', fields: [...merged].map(([name, type]) => ({ name, type })) });
+    } else if (hiveType(existing) !== hiveType(field.type)) {
+      throw new Error(`analytics/tables: ${where}.${field.name} is ${hiveType(existing)} in one event type and ${hiveType(field.type)} in another`);
+    }
+  }
+}
+
+/** The `data` column: every event type's data fields in one struct (absent fields read as NULL). */
+export function eventDataType(): ColumnType {
+  const fields = new Map<string, ColumnType>();
+  for (const type of EVENT_TYPES) {
+    const schema = z.toJSONSchema(EVENT_CATALOG[type].data, { io: 'input' }) as JsonSchema;
+    const struct = columnTypeOf(schema, type);
+    if (struct.kind !== 'struct') throw new Error(`analytics/tables: ${type} data is not an object`);
+    mergeStructs(fields, struct.fields, 'data');
+  }
+  return { kind: 'struct', fields: [...fields].map(([name, type]) => ({ name, type })) };
+}
+
+/** `events`: every event and access record, one row per event (copies possible: queries dedupe by id). */
+export const EVENTS_TABLE: TableDefinition = {
+  name: 'events',
+  description: 'shutter events (CloudEvents JSON lines), partitioned by the UTC date of the event',
+  location: 'events/',
+  partitionKey: 'dt',
+  columns: [
+    { name: 'specversion', type: STRING, comment: 'CloudEvents version, 1.0' },
+    { name: 'id', type: STRING, comment: 'unique per event; copies share it' },
+    { name: 'type', type: STRING, comment: 'image.workflow.completed, image.request.served, …' },
+    { name: 'source', type: STRING, comment: 'shutter/workflow or shutter/api' },
+    { name: 'subject', type: STRING, comment: 'image id (bucket/key)' },
+    { name: 'time', type: STRING, comment: 'RFC 3339, UTC' },
+    { name: 'datacontenttype', type: STRING, comment: 'application/json' },
+    { name: 'dataschema', type: STRING, comment: 'URL of the data schema, events/schemas/<type>.v<n>.json' },
+    { name: 'data', type: eventDataType(), comment: 'the event data; fields of other types are NULL' },
+  ],
+};
+
+export const TABLES: readonly TableDefinition[] = [EVENTS_TABLE];
+
+/** Hive/Glue DDL type, e.g. `struct<bucket:string,key:string>`. */
+export function hiveType(type: ColumnType): string {
+  switch (type.kind) {
+    case 'array':
+      return `array<${hiveType(type.of)}>`;
+    case 'struct':
+      return `struct<${type.fields.map((field) => `${field.name}:${hiveType(field.type)}`).join(',')}>`;
+    default:
+      return type.kind;
+  }
+}
+
+/**
+ * The Glue `TableInput` of a table over `s3://<bucket>/<prefix>`: JSON SerDe, and partition
+ * projection on `dt` so Athena needs no crawler and no `MSCK REPAIR` as days pass.
+ *
+ * @example
+ * new glue.CfnTable(this, 'Events', { catalogId: this.account, databaseName: 'shutter', tableInput: glueTableInput(EVENTS_TABLE, `s3://${lake.bucketName}/`) });
+ */
+export function glueTableInput(table: TableDefinition, lakeRoot: string, options: { firstDay?: string } = {}) {
+  const location = `${lakeRoot.replace(/\/?$/, '/')}${table.location}`;
+  return {
+    name: table.name,
+    description: table.description,
+    tableType: 'EXTERNAL_TABLE',
+    parameters: {
+      classification: 'json',
+      'projection.enabled': 'true',
+      [`projection.${table.partitionKey}.type`]: 'date',
+      [`projection.${table.partitionKey}.format`]: 'yyyy-MM-dd',
+      [`projection.${table.partitionKey}.range`]: `${options.firstDay ?? '2024-01-01'},NOW`,
+      [`projection.${table.partitionKey}.interval`]: '1',
+      [`projection.${table.partitionKey}.interval.unit`]: 'DAYS',
+      'storage.location.template': `${location}${table.partitionKey}=\${${table.partitionKey}}/`,
+    },
+    partitionKeys: [{ name: table.partitionKey, type: 'string', comment: 'UTC date of the event, YYYY-MM-DD' }],
+    storageDescriptor: {
+      location,
+      inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+      outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+      serdeInfo: {
+        serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+        // A malformed line (a torn write) reads as NULLs instead of failing the whole query.
+        parameters: { 'ignore.malformed.json': 'true', 'case.insensitive': 'true' },
+      },
+      columns: table.columns.map((column) => ({ name: column.name, type: hiveType(column.type), comment: column.comment })),
+    },
+  };
+}

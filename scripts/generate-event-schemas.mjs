@@ -1,0 +1,17 @@
+// Writes events/schemas/*.json from the zod catalog (core/events/event-catalog.ts).
+// The catalog is TypeScript, so esbuild bundles it first (packages stay external).
+import { build } from 'esbuild';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bundle = path.join(root, 'node_modules/.cache/shutter-scripts/event-json-schemas.mjs');
+await build({ entryPoints: [path.join(root, 'core/events/event-json-schemas.ts')], outfile: bundle, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' });
+const { eventSchemaFiles } = await import(pathToFileURL(bundle).href);
+const dir = path.join(root, 'events/schemas');
+await mkdir(dir, { recursive: true });
+const files = eventSchemaFiles();
+for (const name of await readdir(dir)) if (name.endsWith('.json') && !(name in files)) await rm(path.join(dir, name));
+for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
+console.log(`wrote ${Object.keys(files).length} schemas to events/schemas/`);

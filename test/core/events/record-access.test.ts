@@ -1,0 +1,65 @@
+import { jest } from '@jest/globals';
+import { createAccessRecorder, type AccessRecord } from '../../../core/events/record-access.js';
+import type { EventSink, ShutterEvent } from '../../../core/ports/event-sink.js';
+
+class MemorySink implements EventSink {
+  events: ShutterEvent[] = [];
+  async publish(events: readonly ShutterEvent[]) {
+    this.events.push(...events);
+  }
+  async flush() {}
+  async close() {}
+}
+
+const access: AccessRecord = { method: 'GET', path: '/cat.jpg', status: 200, image: { bucket: 'images', key: 'cat.jpg' }, format: 'webp', bytes: 900, durationMs: 12.3456, cache: 'miss' };
+
+describe('createAccessRecorder', () => {
+  test('records a sampled request as a valid image.request.served event keyed by the image', async () => {
+    const sink = new MemorySink();
+    createAccessRecorder(sink, { sampleRate: 1 })(access);
+    await Promise.resolve();
+    expect(sink.events).toHaveLength(1);
+    expect(sink.events[0]).toMatchObject({
+      type: 'image.request.served',
+      source: 'shutter/api',
+      subject: 'images/cat.jpg',
+      data: { method: 'GET', path: '/cat.jpg', status: 200, image: { bucket: 'images', key: 'cat.jpg' }, format: 'webp', bytes: 900, duration_ms: 12.346, cache: 'miss', sample_rate: 1 },
+    });
+  });
+
+  test('samples at the configured rate (1 in 4 here) and records the rate', () => {
+    const sink = new MemorySink();
+    let n = 0;
+    const record = createAccessRecorder(sink, { sampleRate: 0.25, random: () => (n++ % 4) / 4 });
+    for (let i = 0; i < 100; i++) record(access);
+    expect(record.counts.sampled).toBe(25);
+    expect(sink.events).toHaveLength(25);
+    expect(sink.events[0]!.data).toMatchObject({ sample_rate: 0.25 });
+  });
+
+  test('rate 0 records nothing', () => {
+    const sink = new MemorySink();
+    const record = createAccessRecorder(sink, { sampleRate: 0 });
+    record(access);
+    expect(sink.events).toHaveLength(0);
+  });
+
+  test('a failed request before decoding is keyed by its path and carries the error code', () => {
+    const sink = new MemorySink();
+    createAccessRecorder(sink, { sampleRate: 1 })({ method: 'GET', path: '/not-base64!', status: 400, bytes: 80, durationMs: 1, cache: 'miss', errorCode: 'DecodeRequest::CannotDecodeRequest' });
+    expect(sink.events[0]).toMatchObject({ subject: '/not-base64!', data: { status: 400, error_code: 'DecodeRequest::CannotDecodeRequest' } });
+    expect(sink.events[0]!.data).not.toHaveProperty('image');
+  });
+
+  test('never throws and never waits: a failing sink only counts dropped records', async () => {
+    const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const sink: EventSink = { publish: () => Promise.reject(new Error('outbox full')), flush: async () => {}, close: async () => {} };
+    const record = createAccessRecorder(sink, { sampleRate: 1 });
+    expect(record(access)).toBeUndefined();
+    record({ ...access, status: 99 }); // invalid: refused by the schema, counted, no throw
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(record.counts.dropped).toBe(2);
+    expect(errors).toHaveBeenCalledTimes(1); // one warning, not one per record
+    errors.mockRestore();
+  });
+});
