@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config.js';
-import { createPlatform } from '../core/compose.js';
+import { createPlatform, createQueryEngine } from '../core/compose.js';
 import { ConfigError } from '../core/errors.js';
 import { createApp } from '../api/app.js';
 import type { Route } from '../api/router.js';
@@ -21,6 +21,7 @@ import { seedSamples } from './seed-samples.js';
 import { logger } from '../core/observability/logger.js';
 import { workflowRoutes } from '../api/workflow-routes.js';
 import { moderationRoutes } from '../api/moderation-routes.js';
+import { analyticsRoutes } from '../api/analytics-routes.js';
 import { createLocalWorkflows, type LocalWorkflows } from '../workflows/local-runtime.js';
 import { IMAGE_WORKFLOW, startImageExecution } from '../workflows/image-execution.js';
 import { jsonLogger } from '../tasks/task-deps.js';
@@ -54,6 +55,9 @@ async function serve(): Promise<void> {
     });
     routes.push(...moderationRoutes({ config, storage: platform.storage, engine }));
   }
+  // The named dashboard queries, for the console's Analytics page (DuckDB over the local events, or Athena).
+  const queries = createQueryEngine(config);
+  routes.push(...analyticsRoutes(queries));
   const app = createApp(platform, routes);
   const server = await startServer(app.handle, { port: config.port, host: config.host });
   const bucket = config.sourceBuckets[0]!;
@@ -81,6 +85,7 @@ async function serve(): Promise<void> {
     await server.close();
     // Running executions go back to the queue and resume on the next start.
     await local?.close();
+    await queries.close();
     await platform.events.close();
     process.exit(0);
   };

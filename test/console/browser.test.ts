@@ -181,6 +181,19 @@ describe('console in a browser', () => {
     expect(await page.locator('tbody tr[data-execution]').count()).toBe(2);
   });
 
+  test('analytics: the named queries as charts, from the events of the runs above', async () => {
+    await page.getByRole('link', { name: 'Analytics' }).click();
+    const uploads = page.locator('[data-query="uploads_per_day"]');
+    await uploads.locator('canvas').waitFor();
+    expect(Number(await uploads.getAttribute('data-rows'))).toBeGreaterThanOrEqual(1);
+    await uploads.getByText(/Rows \(\d+\)/).click();
+    // The day's row: coffee and the approved red image completed, the truncated one failed.
+    const cells = await uploads.locator('tbody tr').first().locator('td').allTextContents();
+    expect(cells.slice(1, 4)).toEqual(['3', '2', '1']);
+    await page.locator('[data-query="renditions_by_format"] canvas').waitFor();
+    await screenshot(page, 'analytics');
+  });
+
   test('playground: controls build the image, and every dialect is signed by the server and served', async () => {
     await page.goto(`${server.url}/console/#/playground?key=chelsea.jpg`);
     await page.getByLabel('Width').fill('320');

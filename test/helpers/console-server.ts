@@ -9,16 +9,16 @@ import sharp from 'sharp';
 import { buildConsole } from '../../console/build.mjs';
 import { createApp, type App } from '../../api/app.js';
 import { startServer } from '../../api/local-server.js';
+import { analyticsRoutes } from '../../api/analytics-routes.js';
 import { moderationRoutes } from '../../api/moderation-routes.js';
 import { workflowRoutes } from '../../api/workflow-routes.js';
 import { AttentionAnalyzer } from '../../core/adapters/local/attention-analyzer.js';
-import { createPlatform, type Platform } from '../../core/compose.js';
+import { createPlatform, createQueryEngine, type Platform } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 import type { Analyzer, ModerationResult, SubjectsResult } from '../../core/ports/analyzer.js';
 import type { RenditionSets } from '../../core/renditions.js';
 import { createLocalWorkflows, type LocalWorkflows } from '../../workflows/local-runtime.js';
 import { samplePhoto } from './images.js';
-import { MemoryEventSink } from './memory-event-sink.js';
 
 let built: Promise<string> | undefined;
 
@@ -69,15 +69,18 @@ export interface ConsoleServer {
 export async function startConsoleServer(env: Record<string, string> = {}): Promise<ConsoleServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'shutter-e2e-'));
   const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, CONSOLE_DIR: await builtConsole(), LOG_LEVEL: 'silent', PORT: '0', WATCH_UPLOADS: 'No', ...env });
-  const platform = createPlatform(config, { analyzer: new RedFlagAnalyzer(), renditions: CONSOLE_RENDITIONS, events: new MemoryEventSink() });
+  // Events go to the local JSON lines, which the analytics queries read.
+  const platform = createPlatform(config, { analyzer: new RedFlagAnalyzer(), renditions: CONSOLE_RENDITIONS });
   for (const name of ['astronaut', 'chelsea', 'coffee', 'rocket'] as const) {
     await platform.storage.put(config.sourceBuckets[0]!, `${name}.jpg`, samplePhoto(name), { contentType: 'image/jpeg' });
   }
   const workflows = createLocalWorkflows(platform, { watch: false, sweep: false, pollMs: 100, log: () => {} });
   const { storage } = platform;
+  const queries = createQueryEngine(config);
   const app = createApp(platform, [
     ...workflowRoutes({ config, storage, engine: workflows.engine, startUpload: workflows.startUpload }),
     ...moderationRoutes({ config, storage, engine: workflows.engine }),
+    ...analyticsRoutes(queries),
   ]);
   app.ready = true;
   const server = await startServer(app.handle, { port: 0, host: config.host });
@@ -92,6 +95,8 @@ export async function startConsoleServer(env: Record<string, string> = {}): Prom
     async close() {
       await server.close();
       await workflows.close();
+      await queries.close();
+      await platform.events.close();
     },
   };
 }

@@ -1,20 +1,27 @@
-/** Analytics: the named queries (the same SQL Athena runs in AWS) as charts, each with its rows. */
+/**
+ * Analytics: every named query the server offers (GET /api/analytics; the same SQL runs on
+ * DuckDB locally and Athena in AWS), each drawn as a chart with its rows underneath.
+ */
 import { useMemo } from 'preact/hooks';
 import { api } from '../api.js';
-import { DASHBOARD, toChartData, type NamedQuery } from '../analytics.js';
+import { toChartData, type NamedQuery, type Row } from '../analytics.js';
 import { ChartView } from '../components/chart-view.js';
 import { formatNumber } from '../format.js';
 import { usePolling } from '../polling.js';
 
+const REFRESH_MS = 60_000;
+
 export function AnalyticsPage() {
+  const list = usePolling((signal) => api.get<{ engine: string; queries: NamedQuery[] }>('/api/analytics', signal), undefined, []);
   return (
     <section>
       <div class="page-header">
         <h1>Analytics</h1>
-        <span class="muted">Refreshed every minute</span>
+        <span class="muted">{list.data ? `${list.data.queries.length} queries on ${list.data.engine}, refreshed every minute` : ''}</span>
       </div>
+      {list.error && <p class="error-box">{list.error.message}</p>}
       <div class="chart-grid">
-        {DASHBOARD.map((query) => (
+        {(list.data?.queries ?? []).map((query) => (
           <QueryCard key={query.name} query={query} />
         ))}
       </div>
@@ -22,46 +29,40 @@ export function AnalyticsPage() {
   );
 }
 
-type Rows = Record<string, unknown>[];
-
 function QueryCard({ query }: { query: NamedQuery }) {
-  const result = usePolling(
-    async (signal) => {
-      const value = await api.get<Rows | { rows: Rows }>(`/api/analytics/${encodeURIComponent(query.name)}`, signal);
-      return Array.isArray(value) ? value : value.rows;
-    },
-    60_000,
-    [query.name],
-  );
-  const data = useMemo(() => toChartData(result.data ?? []), [result.data]);
+  const result = usePolling((signal) => api.get<{ rows: Row[] }>(query.url, signal), REFRESH_MS, [query.url]);
+  const rows = result.data?.rows;
+  const data = useMemo(() => toChartData(rows ?? []), [rows]);
   return (
-    <article class="card chart-card" data-query={query.name} data-rows={result.data?.length ?? ''}>
-      <h2>{query.title}</h2>
+    <article class="card chart-card" data-query={query.name} data-rows={rows?.length ?? ''}>
+      <h2>{query.title || query.name}</h2>
       <p class="muted small">{query.description}</p>
       {result.error && <p class="error-box">{result.error.message}</p>}
-      {result.data && result.data.length === 0 && <p class="muted empty-chart">No data yet.</p>}
-      {result.data && result.data.length > 0 && <ChartView data={data} kind={query.kind} title={query.title} />}
-      {result.data && result.data.length > 0 && (
+      {rows && rows.length === 0 && <p class="muted empty-chart">No data yet.</p>}
+      {rows && rows.length > 0 && <ChartView data={data} title={query.title} />}
+      {rows && rows.length > 0 && (
         <details>
-          <summary>Rows ({result.data.length})</summary>
-          <table class="table compact">
-            <thead>
-              <tr>
-                {Object.keys(result.data[0]!).map((column) => (
-                  <th key={column}>{column}</th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {result.data.map((row, index) => (
-                <tr key={index}>
-                  {Object.values(row).map((value, column) => (
-                    <td key={column}>{formatNumber(value)}</td>
+          <summary>Rows ({rows.length})</summary>
+          <div class="table-scroll">
+            <table class="table compact">
+              <thead>
+                <tr>
+                  {Object.keys(rows[0]!).map((column) => (
+                    <th key={column}>{column}</th>
                   ))}
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {rows.map((row, index) => (
+                  <tr key={index}>
+                    {Object.values(row).map((value, column) => (
+                      <td key={column}>{formatNumber(value)}</td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </details>
       )}
     </article>
