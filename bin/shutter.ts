@@ -22,6 +22,7 @@ import { logger } from '../core/observability/logger.js';
 import { workflowRoutes } from '../api/workflow-routes.js';
 import { moderationRoutes } from '../api/moderation-routes.js';
 import { analyticsRoutes } from '../api/analytics-routes.js';
+import { reportWorkflowMetrics } from '../workflows/workflow-metrics.js';
 import { createLocalWorkflows, type LocalWorkflows } from '../workflows/local-runtime.js';
 import { IMAGE_WORKFLOW, startImageExecution } from '../workflows/image-execution.js';
 import { jsonLogger } from '../tasks/task-deps.js';
@@ -35,11 +36,13 @@ async function serve(): Promise<void> {
   const platform = createPlatform(config);
   let local: LocalWorkflows | undefined;
   let routes = [] as Route[];
+  let stopMetrics = () => {};
   if (config.workflow.engine === 'local') {
     local = createLocalWorkflows(platform, {
       log: jsonLogger('warn'),
       onWatchError: (error, key) => log('watched upload not started', { key, error: String(error) }),
     });
+    stopMetrics = reportWorkflowMetrics(local.engine.store);
     routes = [
       ...workflowRoutes({ config, storage: platform.storage, engine: local.engine, startUpload: local.startUpload }),
       ...moderationRoutes({ config, storage: platform.storage, engine: local.engine }),
@@ -84,6 +87,7 @@ async function serve(): Promise<void> {
     app.ready = false;
     await server.close();
     // Running executions go back to the queue and resume on the next start.
+    stopMetrics();
     await local?.close();
     await queries.close();
     await platform.events.close();

@@ -1,4 +1,5 @@
 /** The state graph's layout: every state placed once, nothing overlapping, nested graphs inside their box. */
+import { IMAGE_WORKFLOW_ASL } from '../../../workflows/asl/image-workflow.asl.js';
 import type { AslStateMachine } from '../../../console/src/workflow/asl.js';
 import { describeRule } from '../../../console/src/workflow/asl.js';
 import { END, layoutStateMachine, START, type LaidOutGraph, type LaidOutNode } from '../../../console/src/workflow/layout-graph.js';
@@ -72,6 +73,15 @@ describe('layoutStateMachine', () => {
     expect(task.x + task.width / 2).toBeLessThanOrEqual(map.x + map.width / 2);
     expect(task.y - task.height / 2).toBeGreaterThanOrEqual(map.y - map.height / 2);
     expect(task.y + task.height / 2).toBeLessThanOrEqual(map.y + map.height / 2);
+  });
+
+  test('the image workflow as deployed: every state drawn once, nothing overlapping', () => {
+    const real = layoutStateMachine(IMAGE_WORKFLOW_ASL as unknown as AslStateMachine);
+    const drawn = [...real.nodes, ...real.nodes.flatMap((node) => node.inner?.flatMap((inner) => inner.nodes) ?? [])].filter((node) => node.kind === 'state');
+    expect(drawn.map((node) => node.id).sort()).toEqual(
+      ['Inspect', 'Moderate', 'IsFlagged', 'NeedsReview', 'Quarantine', 'Quarantined', 'QuarantineAndAwaitDecision', 'IsApproved', 'Rejected', 'SmartCrop', 'RenderRenditions', 'RenderRendition', 'Publish', 'HandleFailure', 'Failed'].sort(),
+    );
+    for (const [i, a] of real.nodes.entries()) for (const b of real.nodes.slice(i + 1)) expect({ pair: [a.id, b.id], overlap: overlap(a, b) }).toEqual({ pair: [a.id, b.id], overlap: false });
   });
 
   test('Choice rules read as conditions', () => {
