@@ -136,7 +136,7 @@ describe('console in a browser', () => {
     await page.getByText('Nothing to review').waitFor();
   });
 
-  test('stop a waiting execution, then redrive it', async () => {
+  test('stop a waiting execution, redrive it, reject it', async () => {
     const { executionArn } = await uploadByApi('e2e/red-2.jpg', await makeImage(300, 300, 'jpeg', '#c00000'));
     await openExecution(executionArn);
     await page.locator('.state[data-state="QuarantineAndAwaitDecision"][data-outcome="waiting"]').waitFor();
@@ -147,6 +147,11 @@ describe('console in a browser', () => {
     await page.locator('section.execution[data-status="RUNNING"]').waitFor();
     await page.locator('.state[data-state="QuarantineAndAwaitDecision"][data-outcome="waiting"]').waitFor();
     expect(await page.locator('.facts').getByText('Redrives').locator('xpath=..').textContent()).toContain('1');
+    // Decided right on the execution page this time: rejected, it stays in quarantine.
+    await page.locator('.decision-box').getByRole('button', { name: 'Reject' }).click();
+    await page.locator('section.execution[data-status="SUCCEEDED"]').waitFor();
+    expect(await stateOutcome('Rejected')).toBe('succeeded');
+    expect(await stateOutcome('SmartCrop')).toBe('not-run');
   });
 
   test('a failed execution shows where and why', async () => {
@@ -170,14 +175,16 @@ describe('console in a browser', () => {
     expect(await page.locator('tbody tr').count()).toBe(4);
     await screenshot(page, 'executions');
     await page.getByLabel('Status').selectOption('FAILED');
-    await page.locator('tbody tr').first().waitFor();
     await page.waitForURL(/status=FAILED/);
+    await page.locator('tr[data-execution^="e2e-truncated-jpg-"]').waitFor();
     await page.locator('tr[data-execution^="e2e-coffee-jpg-"]').waitFor({ state: 'detached' });
     expect(await page.locator('tbody tr[data-execution]').count()).toBe(1);
     await page.getByLabel('Status').selectOption('');
     await page.getByLabel('Name starts with').fill('e2e/red');
     await page.getByLabel('Name starts with').blur();
-    await page.locator('tr[data-execution^="e2e-coffee-jpg-"]').waitFor({ state: 'detached' });
+    await page.waitForURL(/prefix=e2e%2Fred/);
+    await page.locator('tr[data-execution^="e2e-red-jpg-"]').waitFor();
+    await page.locator('tr[data-execution^="e2e-red-2-jpg-"]').waitFor();
     expect(await page.locator('tbody tr[data-execution]').count()).toBe(2);
   });
 

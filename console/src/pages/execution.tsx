@@ -140,6 +140,9 @@ export function ExecutionPage({ id, session }: { id: string; session: Session })
         </div>
         <div class="card state-card">
           <StatePanel name={focus} run={focus ? run.states.get(focus) : undefined} />
+          {focus && run.states.get(focus)?.outcome === 'waiting' && (
+            <DecisionBox executionArn={detail.executionArn} onDecided={() => (setFinished(false), execution.reload())} />
+          )}
         </div>
       </div>
       <div class="two-columns">
@@ -192,6 +195,38 @@ function StatePanel({ name, run }: { name: string | undefined; run: StateRun | u
       <JsonView value={visit?.input} empty={run ? 'None' : 'Not run'} />
       <h3>Output</h3>
       <JsonView value={visit?.output} empty={visit && !visit.exitedAt ? 'Not finished' : 'None'} />
+    </div>
+  );
+}
+
+/** The operator's answer to a flagged image, right where the workflow waits for it. */
+function DecisionBox({ executionArn, onDecided }: { executionArn: string; onDecided: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const decide = async (approved: boolean) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api.post(executionApiPath(executionArn, 'decision'), { approved });
+      onDecided();
+    } catch (failure) {
+      setError(failure instanceof ApiError ? `${failure.code}: ${failure.message}` : String(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="decision-box">
+      <p>Moderation flagged this image: approve to render and publish it, reject to keep it in quarantine.</p>
+      {error && <p class="error-box">{error}</p>}
+      <div class="actions">
+        <button type="button" class="primary" disabled={busy} onClick={() => decide(true)}>
+          Approve
+        </button>
+        <button type="button" class="danger" disabled={busy} onClick={() => decide(false)}>
+          Reject
+        </button>
+      </div>
     </div>
   );
 }
