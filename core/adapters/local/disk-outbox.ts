@@ -248,9 +248,14 @@ export class DiskOutbox {
     return { segment: 0, offset: 0 };
   }
 
+  /**
+   * Written whole (temporary file, then rename) but not fsync'd: after a power loss the cursor
+   * may be a little behind, which only re-sends events the broker already has (at least once;
+   * consumers drop the copies). Saves one fsync per delivered batch.
+   */
   private async saveCursor(cursor: Cursor): Promise<void> {
     const temporary = path.join(this.dir, 'cursor.json.tmp');
-    await writeFile(temporary, JSON.stringify(cursor), { flush: true });
+    await writeFile(temporary, JSON.stringify(cursor));
     await rename(temporary, path.join(this.dir, 'cursor.json'));
   }
 }
