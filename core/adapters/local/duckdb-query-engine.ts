@@ -102,6 +102,16 @@ export class DuckDbQueryEngine implements QueryEngine {
     const folder = path.join(this.options.root, table.location);
     const current = await partitionSignatures(folder, table.partitionKey);
     const columns = table.columns.map((column) => `${quoted(column.name)}: ${literal(duckdbType(column.type))}`).join(', ');
+    const source = (glob: string) =>
+      `read_json(${literal(glob)}, format = 'newline_delimited', columns = {${columns}}, hive_partitioning = true, ` +
+      // A torn last line of a file being written is skipped (it is read whole on the next refresh).
+      `hive_types = {${literal(table.partitionKey)}: 'VARCHAR'}, ignore_errors = true)`;
+    if (loaded.size === 0 && current.size > 0) {
+      // The first load reads every partition in one scan: much faster than one insert per day.
+      await connection.run(`CREATE OR REPLACE TABLE ${quoted(table.name)} AS SELECT * FROM ${source(path.join(folder, `${table.partitionKey}=*`, '*.jsonl'))}`);
+      for (const [partition, signature] of current) loaded.set(partition, signature);
+      return;
+    }
     for (const partition of new Set([...loaded.keys(), ...current.keys()])) {
       const signature = current.get(partition);
       if (signature === loaded.get(partition)) continue;
@@ -109,12 +119,7 @@ export class DuckDbQueryEngine implements QueryEngine {
       await connection.run(`DELETE FROM ${quoted(table.name)} WHERE ${quoted(table.partitionKey)} = ${literal(value)}`);
       loaded.delete(partition);
       if (signature === undefined) continue;
-      await connection.run(
-        `INSERT INTO ${quoted(table.name)} BY NAME SELECT * FROM read_json(${literal(path.join(folder, partition, '*.jsonl'))}, ` +
-          `format = 'newline_delimited', columns = {${columns}}, hive_partitioning = true, hive_types = {${literal(table.partitionKey)}: 'VARCHAR'}, ` +
-          // A torn last line of a file being written is skipped (it is read whole on the next refresh).
-          `ignore_errors = true)`,
-      );
+      await connection.run(`INSERT INTO ${quoted(table.name)} BY NAME SELECT * FROM ${source(path.join(folder, partition, '*.jsonl'))}`);
       loaded.set(partition, signature);
     }
   }
