@@ -6,7 +6,7 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import path from 'node:path';
 import { TABLES } from '../analytics/tables.js';
 import { AthenaQueryEngine } from './adapters/aws/athena-query-engine.js';
@@ -97,7 +97,12 @@ export const KAFKA_CLIENT_RETRY = { retries: 3, initialRetryTime: 100, maxRetryT
  * chain (kafkajs asks for a new token before the old one expires).
  */
 export function kafkaClient(kafka: NonNullable<Config['events']['kafka']>, region: string | undefined): Kafka {
-  return new Kafka({
+  return new Kafka(kafkaConfig(kafka, region));
+}
+
+/** The kafkajs settings behind {@link kafkaClient}. */
+export function kafkaConfig(kafka: NonNullable<Config['events']['kafka']>, region: string | undefined): KafkaConfig {
+  return {
     clientId: kafka.clientId,
     brokers: [...kafka.brokers],
     ssl: kafka.tls,
@@ -113,7 +118,7 @@ export function kafkaClient(kafka: NonNullable<Config['events']['kafka']>, regio
     retry: KAFKA_CLIENT_RETRY,
     // The sink logs delivery failures itself (with the outbox's state); kafkajs' own retry chatter would drown them.
     logLevel: logLevel.NOTHING,
-  });
+  };
 }
 
 /** Kafka through the on-disk outbox when KAFKA_BROKERS is set, else JSON lines under the data folder. */
