@@ -35,6 +35,19 @@ const positiveInt = (fallback: number) =>
       return number;
     });
 
+/** A Yes/No flag whose default depends on other settings (decided after parsing). */
+const optionalFlag = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === '') return undefined;
+    const normalized = value.trim().toLowerCase();
+    if (['yes', 'true', '1', 'on'].includes(normalized)) return true;
+    if (['no', 'false', '0', 'off'].includes(normalized)) return false;
+    ctx.addIssue({ code: 'custom', message: `expected Yes or No, got "${value}"` });
+    return z.NEVER;
+  });
+
 const optionalString = z
   .string()
   .optional()
@@ -78,6 +91,15 @@ const EnvSchema = z.object({
   MAX_CONCURRENT_RENDERS: positiveInt(DEFAULTS.maxConcurrentRenders),
   /** Seed the default bucket with sample photos on first start (local only). */
   SHUTTER_SEED_SAMPLES: flag(true),
+  /**
+   * Not in SIH: who answers smartCrop and contentModeration. `local` (models in process, the default
+   * outside Lambda), `rekognition` (the default inside Lambda), `attention` (libvips saliency only, no moderation).
+   */
+  ANALYZER: z.enum(['local', 'rekognition', 'attention']).optional(),
+  /** Not in SIH: analysis results kept in memory, by content hash. */
+  ANALYSIS_CACHE_ENTRIES: positiveInt(DEFAULTS.analysisCacheEntries),
+  /** Not in SIH: also keep analysis results on disk under the data folder (default Yes, No inside Lambda). */
+  ANALYSIS_DISK_CACHE: optionalFlag,
 });
 
 export interface Config {
@@ -109,6 +131,12 @@ export interface Config {
   sharpConcurrency: number;
   maxConcurrentRenders: number;
   seedSamples: boolean;
+  analysis: {
+    analyzer: 'local' | 'rekognition' | 'attention';
+    cacheEntries: number;
+    /** `$SHUTTER_DATA_DIR/analysis`, or undefined when results are kept in memory only. */
+    cacheDir: string | undefined;
+  };
 }
 
 /**
@@ -162,10 +190,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (problems.length) throw new ConfigError(problems);
 
+  const dataDir = path.resolve(e.SHUTTER_DATA_DIR ?? 'data');
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
-    dataDir: path.resolve(e.SHUTTER_DATA_DIR ?? 'data'),
+    dataDir,
     storage,
     s3Endpoint: e.S3_ENDPOINT,
     region: e.AWS_REGION,
@@ -191,5 +220,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sharpConcurrency: e.SHARP_CONCURRENCY,
     maxConcurrentRenders: e.MAX_CONCURRENT_RENDERS,
     seedSamples: e.SHUTTER_SEED_SAMPLES,
+    analysis: {
+      analyzer: e.ANALYZER ?? (inLambda ? 'rekognition' : 'local'),
+      cacheEntries: e.ANALYSIS_CACHE_ENTRIES,
+      cacheDir: (e.ANALYSIS_DISK_CACHE ?? !inLambda) ? path.join(dataDir, 'analysis') : undefined,
+    },
   });
 }

@@ -1,0 +1,100 @@
+/**
+ * Content moderation on the CPU with nsfwjs, whose weights ship inside its npm package (no download,
+ * ever). The model is loaded on first use and kept; each call classifies one 224 px square copy of
+ * the image and maps nsfwjs' classes to Rekognition's taxonomy (see `nsfw-taxonomy.ts`).
+ *
+ * MobileNetV2 is the default: ~3.5 MB of weights, tens of ms per image, and on the shipped evaluation
+ * set no false positive at Rekognition's default threshold. InceptionV3 (29 MB, ~10× slower) is
+ * available for comparison (`bench/`); the "Mid" MobileNet graph model called ordinary photos drawings.
+ */
+import type { NSFWJS } from 'nsfwjs/core';
+import type { ModerateOptions, ModerationResult, Moderator } from '../../ports/analyzer.js';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../../pipeline/sharp-factory.js';
+import { toModelInput } from './model-input.js';
+import { NSFW_CLASSES, toModerationLabels, type NsfwScores } from './nsfw-taxonomy.js';
+import { loadTfjs, packageVersion, requireModule, type Tfjs } from './model-runtime.js';
+
+export type NsfwModelName = 'MobileNetV2' | 'InceptionV3';
+
+interface ModelDefinition {
+  modelJson: () => Promise<{ default: import('@tensorflow/tfjs').io.ModelJSON }>;
+  weightBundles: Array<() => Promise<{ default: string }>>;
+}
+
+const MODELS: Record<NsfwModelName, { module: string; export: string; size: number }> = {
+  MobileNetV2: { module: 'nsfwjs/models/mobilenet_v2', export: 'MobileNetV2Model', size: 224 },
+  InceptionV3: { module: 'nsfwjs/models/inception_v3', export: 'InceptionV3Model', size: 299 },
+};
+
+export interface NsfwjsModeratorOptions {
+  model?: NsfwModelName;
+  limits?: ImageLimits;
+}
+
+export class NsfwjsModerator implements Moderator {
+  readonly name: string;
+  private readonly model: NsfwModelName;
+  private readonly limits: ImageLimits;
+  private loaded: Promise<{ tf: Tfjs; nsfw: NSFWJS }> | undefined;
+
+  constructor(options: NsfwjsModeratorOptions = {}) {
+    this.model = options.model ?? 'MobileNetV2';
+    this.limits = options.limits ?? DEFAULT_IMAGE_LIMITS;
+    this.name = `nsfwjs@${packageVersion('nsfwjs')}/${this.model}`;
+  }
+
+  /** Loads the model (once); called by the first `moderate`, or ahead of time to take the cost at start. */
+  load(): Promise<{ tf: Tfjs; nsfw: NSFWJS }> {
+    this.loaded ??= loadNsfwModel(this.model).catch((error: unknown) => {
+      this.loaded = undefined;
+      throw error;
+    });
+    return this.loaded;
+  }
+
+  async moderate(image: Buffer, options: ModerateOptions): Promise<ModerationResult> {
+    const started = performance.now();
+    const size = MODELS[this.model].size;
+    const [{ tf, nsfw }, pixels] = await Promise.all([this.load(), toModelInput(image, { square: size }, this.limits)]);
+    options.signal?.throwIfAborted();
+    const input = tf.tensor3d(pixels.data, [pixels.height, pixels.width, 3], 'int32');
+    let predictions: Awaited<ReturnType<NSFWJS['classify']>>;
+    try {
+      predictions = await nsfw.classify(input, NSFW_CLASSES.length);
+    } finally {
+      input.dispose();
+    }
+    const scores = Object.fromEntries(NSFW_CLASSES.map((name) => [name, 0])) as NsfwScores;
+    for (const { className, probability } of predictions) scores[className as keyof NsfwScores] = probability;
+    return { analyzer: this.name, ms: performance.now() - started, ...toModerationLabels(scores, options.minConfidence) };
+  }
+}
+
+/**
+ * Builds the model from the weights bundled in nsfwjs (base64 inside .js files) through our own
+ * IOHandler rather than nsfwjs' `load()`, which logs a banner on every load and decodes base64
+ * one character at a time.
+ */
+async function loadNsfwModel(model: NsfwModelName): Promise<{ tf: Tfjs; nsfw: NSFWJS }> {
+  const tf = await loadTfjs();
+  const { NSFWJS: Model } = requireModule('nsfwjs/core') as typeof import('nsfwjs/core');
+  const spec = MODELS[model];
+  const definition = (requireModule(spec.module) as Record<string, ModelDefinition>)[spec.export]!;
+  const json = (await definition.modelJson()).default;
+  const shards = await Promise.all(definition.weightBundles.map(async (bundle) => Buffer.from((await bundle()).default, 'base64')));
+  const weights = Buffer.concat(shards);
+  const handler: import('@tensorflow/tfjs').io.IOHandler = {
+    load: async () => ({
+      modelTopology: json.modelTopology,
+      format: json.format,
+      generatedBy: json.generatedBy,
+      convertedBy: json.convertedBy,
+      weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
+      // A fresh ArrayBuffer holding exactly the weights (Buffer.concat may hand out a slice of a pool).
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+    }),
+  };
+  const nsfw = new Model(handler, { size: spec.size });
+  await nsfw.load();
+  return { tf, nsfw };
+}
