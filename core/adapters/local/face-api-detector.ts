@@ -8,13 +8,14 @@
  * per image. The Tiny detector (~10× faster, looser boxes) is available for comparison (`bench/`).
  */
 import path from 'node:path';
+import type * as FaceApiModule from '@vladmandic/face-api/dist/face-api.node-wasm.js';
 import type { BoundingBox, DetectSubjectsOptions, SubjectBox, SubjectDetector, SubjectsResult } from '../../ports/analyzer.js';
 import { DEFAULTS } from '../../limits.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../../pipeline/sharp-factory.js';
 import { toModelInput } from './model-input.js';
 import { loadTfjs, packageVersion, requireModule, type Tfjs } from './model-runtime.js';
 
-type FaceApi = typeof import('@vladmandic/face-api/dist/face-api.node-wasm.js');
+type FaceApi = typeof FaceApiModule;
 
 export type FaceModelName = 'ssd_mobilenetv1' | 'tiny_face_detector';
 

@@ -10,8 +10,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type * as TfjsModule from '@tensorflow/tfjs';
+import type * as TfjsWasm from '@tensorflow/tfjs-backend-wasm';
 
-export type Tfjs = typeof import('@tensorflow/tfjs');
+export type Tfjs = typeof TfjsModule;
 
 /** `require` for the CommonJS model packages, resolved from this file. */
 export const requireModule = createRequire(import.meta.url);
@@ -30,7 +32,7 @@ export function loadTfjs(): Promise<Tfjs> {
 
 async function initialise(): Promise<Tfjs> {
   const tf = requireModule('@tensorflow/tfjs') as Tfjs;
-  const wasm = requireModule('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+  const wasm = requireModule('@tensorflow/tfjs-backend-wasm') as typeof TfjsWasm;
   // The package's own binaries, read from disk: without this the backend would fetch them from a CDN.
   const wasmDir = path.dirname(requireModule.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
   wasm.setWasmPaths(wasmDir + path.sep);

@@ -7,6 +7,8 @@
  * set no false positive at Rekognition's default threshold. InceptionV3 (29 MB, ~10× slower) is
  * available for comparison (`bench/`); the "Mid" MobileNet graph model called ordinary photos drawings.
  */
+import type { io } from '@tensorflow/tfjs';
+import type * as NsfwjsCore from 'nsfwjs/core';
 import type { NSFWJS } from 'nsfwjs/core';
 import type { ModerateOptions, ModerationResult, Moderator } from '../../ports/analyzer.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../../pipeline/sharp-factory.js';
@@ -17,7 +19,7 @@ import { loadTfjs, packageVersion, requireModule, type Tfjs } from './model-runt
 export type NsfwModelName = 'MobileNetV2' | 'InceptionV3';
 
 interface ModelDefinition {
-  modelJson: () => Promise<{ default: import('@tensorflow/tfjs').io.ModelJSON }>;
+  modelJson: () => Promise<{ default: io.ModelJSON }>;
   weightBundles: Array<() => Promise<{ default: string }>>;
 }
 
@@ -77,13 +79,13 @@ export class NsfwjsModerator implements Moderator {
  */
 async function loadNsfwModel(model: NsfwModelName): Promise<{ tf: Tfjs; nsfw: NSFWJS }> {
   const tf = await loadTfjs();
-  const { NSFWJS: Model } = requireModule('nsfwjs/core') as typeof import('nsfwjs/core');
+  const { NSFWJS: Model } = requireModule('nsfwjs/core') as typeof NsfwjsCore;
   const spec = MODELS[model];
   const definition = (requireModule(spec.module) as Record<string, ModelDefinition>)[spec.export]!;
   const json = (await definition.modelJson()).default;
   const shards = await Promise.all(definition.weightBundles.map(async (bundle) => Buffer.from((await bundle()).default, 'base64')));
   const weights = Buffer.concat(shards);
-  const handler: import('@tensorflow/tfjs').io.IOHandler = {
+  const handler: io.IOHandler = {
     load: async () => ({
       modelTopology: json.modelTopology,
       format: json.format,
