@@ -62,6 +62,7 @@ export async function imageInfo(image: Buffer): Promise<{ format: string; width:
 
 /** The average colour of a region, to check where something landed. */
 export async function regionColor(image: Buffer, region: { left: number; top: number; width: number; height: number }) {
-  const { channels } = await sharp(image).extract(region).stats();
+  // stats() reads the input, not the output of the chain: extract to a buffer first.
+  const { channels } = await sharp(await sharp(image).extract(region).png().toBuffer()).stats();
   return channels.map((channel) => Math.round(channel.mean));
 }

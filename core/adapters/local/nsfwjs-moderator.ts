@@ -7,6 +7,8 @@
  * set no false positive at Rekognition's default threshold. InceptionV3 (29 MB, ~10× slower) is
  * available for comparison (`bench/`); the "Mid" MobileNet graph model called ordinary photos drawings.
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { io } from '@tensorflow/tfjs';
 import type * as NsfwjsCore from 'nsfwjs/core';
 import type { NSFWJS } from 'nsfwjs/core';
@@ -18,14 +20,10 @@ import { loadTfjs, packageVersion, requireModule, type Tfjs } from './model-runt
 
 export type NsfwModelName = 'MobileNetV2' | 'InceptionV3';
 
-interface ModelDefinition {
-  modelJson: () => Promise<{ default: io.ModelJSON }>;
-  weightBundles: Array<() => Promise<{ default: string }>>;
-}
-
-const MODELS: Record<NsfwModelName, { module: string; export: string; size: number }> = {
-  MobileNetV2: { module: 'nsfwjs/models/mobilenet_v2', export: 'MobileNetV2Model', size: 224 },
-  InceptionV3: { module: 'nsfwjs/models/inception_v3', export: 'InceptionV3Model', size: 299 },
+/** Where each model's files sit in the nsfwjs package, how many weight shards it has, its input side. */
+const MODELS: Record<NsfwModelName, { folder: string; shards: number; size: number }> = {
+  MobileNetV2: { folder: 'mobilenet_v2', shards: 1, size: 224 },
+  InceptionV3: { folder: 'inception_v3', shards: 6, size: 299 },
 };
 
 export interface NsfwjsModeratorOptions {
@@ -73,17 +71,21 @@ export class NsfwjsModerator implements Moderator {
 }
 
 /**
- * Builds the model from the weights bundled in nsfwjs (base64 inside .js files) through our own
- * IOHandler rather than nsfwjs' `load()`, which logs a banner on every load and decodes base64
- * one character at a time.
+ * Builds the model from the files bundled in nsfwjs (`dist/models/<model>/`: the model JSON and base64
+ * weight shards, each wrapped in a small UMD .js file) through our own IOHandler rather than nsfwjs'
+ * `load()`, which logs a banner on every load and decodes base64 one character at a time.
  */
 async function loadNsfwModel(model: NsfwModelName): Promise<{ tf: Tfjs; nsfw: NSFWJS }> {
   const tf = await loadTfjs();
   const { NSFWJS: Model } = requireModule('nsfwjs/core') as typeof NsfwjsCore;
   const spec = MODELS[model];
-  const definition = (requireModule(spec.module) as Record<string, ModelDefinition>)[spec.export]!;
-  const json = (await definition.modelJson()).default;
-  const shards = await Promise.all(definition.weightBundles.map(async (bundle) => Buffer.from((await bundle()).default, 'base64')));
+  // dist/cjs/core.js → the package root.
+  const folder = path.join(path.dirname(requireModule.resolve('nsfwjs/core')), '..', 'models', spec.folder);
+  const json = await readUmdValue<io.ModelJSON>(path.join(folder, 'model.min.js'));
+  const shards = [];
+  for (let shard = 1; shard <= spec.shards; shard++) {
+    shards.push(Buffer.from(await readUmdValue<string>(path.join(folder, `group1-shard${shard}of${spec.shards}.min.js`)), 'base64'));
+  }
   const weights = Buffer.concat(shards);
   const handler: io.IOHandler = {
     load: async () => ({
@@ -99,4 +101,18 @@ async function loadNsfwModel(model: NsfwModelName): Promise<{ tf: Tfjs; nsfw: NS
   const nsfw = new Model(handler, { size: spec.size });
   await nsfw.load();
   return { tf, nsfw };
+}
+
+/**
+ * The value a UMD data file exports (`module.exports = …`), read without `require`: these files are
+ * data, megabytes of base64 on one line, and `require` would keep them in its cache for the life of
+ * the process (and jest's module loader takes tens of seconds on each).
+ */
+async function readUmdValue<T>(file: string): Promise<T> {
+  const code = await readFile(file, 'utf8');
+  const module = { exports: {} as unknown };
+  // The Function constructor of this realm, so the JSON's arrays pass tfjs' `instanceof Array` checks.
+  const factory = new Function('module', 'exports', `${code}\n//# sourceURL=${file}`) as (m: typeof module, e: unknown) => void;
+  factory(module, module.exports);
+  return module.exports as T;
 }
