@@ -62,7 +62,7 @@ export function createAnalyzer(config: Readonly<Config>): Analyzer {
       );
       break;
     case 'attention':
-      analyzer = new AttentionAnalyzer();
+      analyzer = new AttentionAnalyzer(limits);
       break;
     default:
       analyzer = new LocalAnalyzer({ limits });

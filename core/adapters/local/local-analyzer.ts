@@ -25,7 +25,7 @@ export class LocalAnalyzer implements Analyzer {
     const limits = options.limits ? { limits: options.limits } : {};
     this.moderator = new NsfwjsModerator({ ...limits, ...(options.moderationModel ? { model: options.moderationModel } : {}) });
     this.faces = new FaceApiDetector({ ...limits, ...(options.faceModel ? { model: options.faceModel } : {}) });
-    this.attention = new AttentionAnalyzer();
+    this.attention = new AttentionAnalyzer(options.limits);
     this.name = `local(${this.moderator.name}+${this.faces.name}+${this.attention.name})`;
   }
 
