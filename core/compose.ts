@@ -65,7 +65,7 @@ export function createAnalyzer(config: Readonly<Config>): Analyzer {
       analyzer = new AttentionAnalyzer(limits);
       break;
     default:
-      analyzer = new LocalAnalyzer({ limits });
+      analyzer = new LocalAnalyzer({ limits, faceModel: config.analysis.localFaceModel === 'tiny' ? 'tiny_face_detector' : 'ssd_mobilenetv1' });
   }
   return new CachingAnalyzer(analyzer, {
     entries: config.analysis.cacheEntries,

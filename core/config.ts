@@ -96,6 +96,8 @@ const EnvSchema = z.object({
    * outside Lambda), `rekognition` (the default inside Lambda), `attention` (libvips saliency only, no moderation).
    */
   ANALYZER: z.enum(['local', 'rekognition', 'attention']).optional(),
+  /** Not in SIH: the local face detector: `ssd` (face-api SSD MobileNet v1, more accurate) or `tiny` (about 4× less CPU). */
+  LOCAL_FACE_MODEL: z.enum(['ssd', 'tiny']).optional().default('ssd'),
   /** Not in SIH: analysis results kept in memory, by content hash. */
   ANALYSIS_CACHE_ENTRIES: positiveInt(DEFAULTS.analysisCacheEntries),
   /** Not in SIH: also keep analysis results on disk under the data folder (default Yes, No inside Lambda). */
@@ -133,6 +135,7 @@ export interface Config {
   seedSamples: boolean;
   analysis: {
     analyzer: 'local' | 'rekognition' | 'attention';
+    localFaceModel: 'ssd' | 'tiny';
     cacheEntries: number;
     /** `$SHUTTER_DATA_DIR/analysis`, or undefined when results are kept in memory only. */
     cacheDir: string | undefined;
@@ -222,6 +225,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     seedSamples: e.SHUTTER_SEED_SAMPLES,
     analysis: {
       analyzer: e.ANALYZER ?? (inLambda ? 'rekognition' : 'local'),
+      localFaceModel: e.LOCAL_FACE_MODEL,
       cacheEntries: e.ANALYSIS_CACHE_ENTRIES,
       cacheDir: (e.ANALYSIS_DISK_CACHE ?? !inLambda) ? path.join(dataDir, 'analysis') : undefined,
     },

@@ -12,6 +12,7 @@ describe('ANALYZER', () => {
     ['rekognition when asked', { ANALYZER: 'rekognition', AWS_REGION: 'eu-west-1' }, /^aws-rekognition$/],
     ['local inside Lambda when asked', { ANALYZER: 'local', AWS_LAMBDA_FUNCTION_NAME: 'image-handler' }, /^local\(/],
     ['attention when asked', { ANALYZER: 'attention' }, /^libvips-attention$/],
+    ['local with the Tiny face detector', { LOCAL_FACE_MODEL: 'tiny' }, /^local\(nsfwjs@[\d.]+\/MobileNetV2\+face-api@[\d.]+\/tiny_face_detector\+/],
   ])('%s', (_name, env, name) => {
     expect(createAnalyzer(config(env)).name).toMatch(name);
   });
