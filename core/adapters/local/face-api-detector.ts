@@ -4,8 +4,9 @@
  * `face-api.node-wasm.js` build (its default build needs tfjs-node, whose install downloads).
  *
  * SSD MobileNet v1 is the default detector: on the shipped evaluation set it found every labelled
- * face, including a small one in a wide composite that the Tiny detector misses, at a few hundred ms
- * per image. The Tiny detector (~10× faster, looser boxes) is available for comparison (`bench/`).
+ * face, including a small one in a wide composite that the Tiny detector misses; ~260 ms per image
+ * warm on a quiet 2-core machine. The Tiny detector (about 4× less CPU, looser boxes, 2 faces missed)
+ * is the `LOCAL_FACE_MODEL=tiny` choice (figures in `bench/README.md`).
  */
 import path from 'node:path';
 import type * as FaceApiModule from '@vladmandic/face-api/dist/face-api.node-wasm.js';
