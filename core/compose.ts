@@ -3,6 +3,7 @@
  * which adapters exist; AWS SDK clients are created here and nowhere else.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { RekognitionClient } from '@aws-sdk/client-rekognition';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
@@ -14,11 +15,14 @@ import { KafkaEventSink } from './adapters/aws/kafka-event-sink.js';
 import { DuckDbQueryEngine } from './adapters/local/duckdb-query-engine.js';
 import { DiskOutbox } from './adapters/local/disk-outbox.js';
 import { JsonlEventSink } from './adapters/local/jsonl-event-sink.js';
+import { RekognitionAnalyzer } from './adapters/aws/rekognition-analyzer.js';
 import { S3Storage } from './adapters/aws/s3-storage.js';
 import { SecretsManagerSecrets } from './adapters/aws/secrets-manager-secrets.js';
+import { CachingAnalyzer } from './adapters/caching-analyzer.js';
 import { AttentionAnalyzer } from './adapters/local/attention-analyzer.js';
 import { FileSecrets } from './adapters/local/file-secrets.js';
 import { FsStorage } from './adapters/local/fs-storage.js';
+import { LocalAnalyzer } from './adapters/local/local-analyzer.js';
 import type { Config } from './config.js';
 import { setLogLevel } from './observability/logger.js';
 import { configureSharp } from './pipeline/sharp-factory.js';
@@ -75,7 +79,7 @@ export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit
   return {
     config,
     storage,
-    analyzer: overrides.analyzer ?? new AttentionAnalyzer(),
+    analyzer: overrides.analyzer ?? createAnalyzer(config),
     secrets,
     presets: overrides.presets ?? loadPresets(config.presetsFile),
     events,
@@ -145,4 +149,31 @@ export function createQueryEngine(config: Readonly<Config>): QueryEngine {
     });
   }
   return new DuckDbQueryEngine({ root: config.dataDir, tables: TABLES });
+}
+
+/**
+ * The analyzer named by ANALYZER, behind the content-hash cache. Local models are not loaded here:
+ * LocalAnalyzer loads them on first use, so a process that never analyses never pays for them.
+ */
+export function createAnalyzer(config: Readonly<Config>): Analyzer {
+  const limits = config.limits;
+  let analyzer: Analyzer;
+  switch (config.analysis.analyzer) {
+    case 'rekognition':
+      analyzer = new RekognitionAnalyzer(
+        // The adapter retries throttling itself; the SDK's own retries would multiply its attempts.
+        new RekognitionClient({ ...(config.region ? { region: config.region } : {}), maxAttempts: 1 }),
+        { readFromS3: config.storage === 's3', limits },
+      );
+      break;
+    case 'attention':
+      analyzer = new AttentionAnalyzer(limits);
+      break;
+    default:
+      analyzer = new LocalAnalyzer({ limits, faceModel: config.analysis.localFaceModel === 'tiny' ? 'tiny_face_detector' : 'ssd_mobilenetv1' });
+  }
+  return new CachingAnalyzer(analyzer, {
+    entries: config.analysis.cacheEntries,
+    ...(config.analysis.cacheDir ? { directory: config.analysis.cacheDir } : {}),
+  });
 }

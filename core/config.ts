@@ -36,6 +36,19 @@ const wholeNumber = (fallback: number, minimum: number) =>
     });
 const positiveInt = (fallback: number) => wholeNumber(fallback, 1);
 
+/** A Yes/No flag whose default depends on other settings (decided after parsing). */
+const optionalFlag = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === '') return undefined;
+    const normalized = value.trim().toLowerCase();
+    if (['yes', 'true', '1', 'on'].includes(normalized)) return true;
+    if (['no', 'false', '0', 'off'].includes(normalized)) return false;
+    ctx.addIssue({ code: 'custom', message: `expected Yes or No, got "${value}"` });
+    return z.NEVER;
+  });
+
 const optionalString = z
   .string()
   .optional()
@@ -124,6 +137,17 @@ const EnvSchema = z.object({
   ATHENA_CATALOG: z.string().optional().default('AwsDataCatalog'),
   /** Only needed when the workgroup does not enforce its own result location. */
   ATHENA_OUTPUT_LOCATION: optionalString,
+  /**
+   * Not in SIH: who answers smartCrop and contentModeration. `local` (models in process, the default
+   * outside Lambda), `rekognition` (the default inside Lambda), `attention` (libvips saliency only, no moderation).
+   */
+  ANALYZER: z.enum(['local', 'rekognition', 'attention']).optional(),
+  /** Not in SIH: the local face detector: `ssd` (face-api SSD MobileNet v1, more accurate) or `tiny` (about 4× less CPU). */
+  LOCAL_FACE_MODEL: z.enum(['ssd', 'tiny']).optional().default('ssd'),
+  /** Not in SIH: analysis results kept in memory, by content hash. */
+  ANALYSIS_CACHE_ENTRIES: positiveInt(DEFAULTS.analysisCacheEntries),
+  /** Not in SIH: also keep analysis results on disk under the data folder (default Yes, No inside Lambda). */
+  ANALYSIS_DISK_CACHE: optionalFlag,
 });
 
 export interface Config {
@@ -159,6 +183,13 @@ export interface Config {
   workflow: WorkflowConfig;
   events: EventsConfig;
   analytics: AnalyticsConfig;
+  analysis: {
+    analyzer: 'local' | 'rekognition' | 'attention';
+    localFaceModel: 'ssd' | 'tiny';
+    cacheEntries: number;
+    /** `$SHUTTER_DATA_DIR/analysis`, or undefined when results are kept in memory only. */
+    cacheDir: string | undefined;
+  };
 }
 
 export interface WorkflowConfig {
@@ -315,6 +346,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     analytics: {
       engine: queryEngine,
       athena: { workgroup: e.ATHENA_WORKGROUP, database: e.ATHENA_DATABASE, catalog: e.ATHENA_CATALOG, outputLocation: e.ATHENA_OUTPUT_LOCATION },
+    },
+    analysis: {
+      analyzer: e.ANALYZER ?? (inLambda ? 'rekognition' : 'local'),
+      localFaceModel: e.LOCAL_FACE_MODEL,
+      cacheEntries: e.ANALYSIS_CACHE_ENTRIES,
+      cacheDir: (e.ANALYSIS_DISK_CACHE ?? !inLambda) ? path.join(dataDir, 'analysis') : undefined,
     },
   });
 }

@@ -25,6 +25,14 @@ export const LIMITS = {
   maxKernelSize: 15,
   /** Max device pixel ratio multiplier accepted on `dpr`. */
   maxDpr: 4,
+  /** 5 MB: Rekognition's limit for image bytes sent in the request; larger images are downscaled first. */
+  rekognitionMaxBytes: 5 * 1024 * 1024,
+  /** 15 MB: Rekognition's limit for an image it reads from S3 itself. */
+  rekognitionMaxS3Bytes: 15 * 1024 * 1024,
+  /** 80 px: Rekognition refuses images whose shorter side is below this (InvalidParameterException). */
+  rekognitionMinSide: 80,
+  /** 4096 px: downscaled copies for Rekognition keep at most this long side; a face stays far above its 40 px minimum. */
+  rekognitionMaxSide: 4096,
 } as const;
 
 export const DEFAULTS = {
@@ -64,6 +72,30 @@ export const DEFAULTS = {
   accessSampleRate: 1,
   /** The Kafka topic of image events. */
   kafkaTopic: 'shutter.image-events',
+  /**
+   * Rekognition attempts per call when throttled or failing transiently: 4 (1 + 3 retries) with full-jitter
+   * backoff from 200 ms, capped at 2 s, stays well inside the 20 s processing timeout.
+   */
+  rekognitionAttempts: 4,
+  rekognitionBackoffBaseMs: 200,
+  rekognitionBackoffMaxMs: 2000,
+  /**
+   * Analysis results kept in memory: 2000 entries of a few hundred bytes each (boxes and labels, never pixels)
+   * is well under 2 MB, and covers the working set of a busy on-demand server.
+   */
+  analysisCacheEntries: 2000,
+  /**
+   * Moderation is asked of the analyzer at this confidence floor at most, whatever the request's threshold, so one
+   * cached answer serves every later threshold at or above it. 50 is Rekognition's own default floor.
+   */
+  analysisCacheMinConfidence: 50,
+  /**
+   * Longest side the local face detector sees: 1024 px keeps a face that is 3 % of a 12 MP photo's width about
+   * 30 px wide, above the detectors' useful minimum; larger only costs decode time (the models resize anyway).
+   */
+  faceDetectionMaxSide: 1024,
+  /** Face detector score below which a detection is dropped (0..1): face-api's own default for SSD MobileNet. */
+  faceMinScore: 0.5,
 } as const;
 
 /** The bulk workflow's limits and defaults (see `workflows/` and `tasks/`). */

@@ -46,16 +46,21 @@ export interface PixelBox {
 }
 
 /**
- * SIH's smart crop area: the subject box in pixels, grown by `padding` on every side.
- * Returns undefined when the padded box leaves the image (SIH: SmartCrop::PaddingOutOfBounds).
+ * SIH's smart crop area (its getBoundingBox + getCropArea): the box is clamped to the image first
+ * (Rekognition may answer slightly outside it), grown by `padding` pixels on every side, then shrunk
+ * where it would leave the image, as SIH does, rather than refused. Returns undefined only when no
+ * pixel is left to keep (SIH: SmartCrop::PaddingOutOfBounds).
  */
 export function smartCropArea(box: BoundingBox, padding: number, image: Size): PixelBox | undefined {
-  const left = Math.floor(box.left * image.width - padding);
-  const top = Math.floor(box.top * image.height - padding);
-  const width = Math.floor(box.width * image.width + padding * 2);
-  const height = Math.floor(box.height * image.height + padding * 2);
-  if (left < 0 || top < 0 || width < 1 || height < 1 || left + width > image.width || top + height > image.height) {
-    return undefined;
-  }
+  const ratio = (value: number) => Math.min(1, Math.max(0, value));
+  const boxLeft = ratio(box.left);
+  const boxTop = ratio(box.top);
+  const boxWidth = Math.min(ratio(box.width), 1 - boxLeft);
+  const boxHeight = Math.min(ratio(box.height), 1 - boxTop);
+  const left = Math.max(0, Math.floor(boxLeft * image.width - padding));
+  const top = Math.max(0, Math.floor(boxTop * image.height - padding));
+  const width = Math.min(Math.floor(boxWidth * image.width + padding * 2), image.width - left);
+  const height = Math.min(Math.floor(boxHeight * image.height + padding * 2), image.height - top);
+  if (width < 1 || height < 1) return undefined;
   return { left, top, width, height };
 }
