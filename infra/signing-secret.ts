@@ -25,6 +25,8 @@ export class SigningSecret extends Construct {
   readonly secretId: string;
   readonly secretKey: string;
   private readonly encryptionKey: kms.IKey | undefined;
+  /** The ARN IAM matches: a secret known by name only ends with Secrets Manager's 6-character suffix. */
+  private readonly policyArn: string;
 
   constructor(scope: Construct, id: string, props: SigningSecretProps) {
     super(scope, id);
@@ -32,6 +34,7 @@ export class SigningSecret extends Construct {
     if (props.secretName) {
       this.secret = secretsmanager.Secret.fromSecretNameV2(this, 'Secret', props.secretName);
       this.secretId = props.secretName;
+      this.policyArn = `${this.secret.secretArn}-??????`;
       return;
     }
     const secret = new secretsmanager.Secret(this, 'Secret', {
@@ -52,6 +55,7 @@ export class SigningSecret extends Construct {
     );
     this.secret = secret;
     this.secretId = secret.secretArn;
+    this.policyArn = secret.secretArn;
     this.encryptionKey = props.encryptionKey;
   }
 

@@ -39,7 +39,11 @@ export function synthPlatform(
 ): SynthesizedPlatform {
   const started = performance.now();
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'shutter-cdk-'));
-  const app = new App({ outdir, context: { ...CDK_CONTEXT, ...options.context } });
+  // Path metadata, as the cdk CLI turns on, so tests can find resources by construct path.
+  const app = new App({
+    outdir,
+    context: { ...CDK_CONTEXT, 'aws:cdk:enable-path-metadata': true, ...options.context },
+  });
   const settings = parsePlatformContext((key) => app.node.tryGetContext(key));
   const stack = new ShutterStack(app, settings.stackName, {
     settings,
