@@ -25,7 +25,11 @@ try {
 new ShutterStack(app, settings.stackName, {
   settings,
   stackName: settings.stackName,
-  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  // Environment-agnostic unless the CLI found credentials: synthesis never needs an account.
+  env: {
+    account: process.env.CDK_DEFAULT_ACCOUNT || undefined,
+    region: process.env.CDK_DEFAULT_REGION || undefined,
+  },
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();

@@ -4,11 +4,14 @@
 // --os=linux`), are cached under .cache/, and copied next to each bundle that imports sharp.
 //
 // Usage: npm run build:lambdas          (cdk synth runs it too, through scripts/cdk-app.mjs)
+//        node scripts/build-lambdas.mjs --outdir <dir> --only image-handler --no-sharp
+//        (tests: a bundle outside dist/ that finds this machine's sharp in node_modules)
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -70,10 +73,13 @@ function sharpForLambda() {
   return path.join(dir, 'node_modules');
 }
 
-/** Builds every entry into `outDir` (default dist/lambda) and returns their names. */
-export async function buildLambdas({ outDir = path.join(root, 'dist/lambda') } = {}) {
-  const entries = lambdaEntries();
-  const sharpModules = entries.some((entry) => entry.sharp) ? sharpForLambda() : undefined;
+/**
+ * Builds the entries into `outDir` (default dist/lambda) and returns their names. `only` limits
+ * the entries; `sharp: false` leaves sharp out (the bundle then resolves it like any module).
+ */
+export async function buildLambdas({ outDir = path.join(root, 'dist/lambda'), only, sharp = true } = {}) {
+  const entries = lambdaEntries().filter((entry) => !only || only.includes(entry.name));
+  const sharpModules = sharp && entries.some((entry) => entry.sharp) ? sharpForLambda() : undefined;
   for (const entry of entries) {
     const dir = path.join(outDir, entry.name);
     rmSync(dir, { recursive: true, force: true });
@@ -87,7 +93,9 @@ export async function buildLambdas({ outDir = path.join(root, 'dist/lambda') } =
       minify: true,
       // Error classes carry literal names (core/errors.ts), but keep the rest readable in traces.
       keepNames: true,
+      // Maps without the sources: stack traces point at our files, the zip stays small.
       sourcemap: true,
+      sourcesContent: false,
       // sharp is native: it ships as its own arm64 package next to the bundle.
       external: ['sharp'],
       // CommonJS dependencies inside an ESM bundle still call require().
@@ -96,12 +104,21 @@ export async function buildLambdas({ outDir = path.join(root, 'dist/lambda') } =
       },
       logLevel: 'warning',
     });
-    if (entry.sharp) cpSync(sharpModules, path.join(dir, 'node_modules'), { recursive: true });
+    if (entry.sharp && sharpModules)
+      cpSync(sharpModules, path.join(dir, 'node_modules'), { recursive: true });
   }
   return entries.map((entry) => entry.name);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  const names = await buildLambdas();
-  console.log(`[build-lambdas] built ${names.join(', ')} into dist/lambda/`);
+  const { values } = parseArgs({
+    options: {
+      outdir: { type: 'string' },
+      only: { type: 'string', multiple: true },
+      'no-sharp': { type: 'boolean' },
+    },
+  });
+  const outDir = path.resolve(values.outdir ?? path.join(root, 'dist/lambda'));
+  const names = await buildLambdas({ outDir, only: values.only, sharp: !values['no-sharp'] });
+  console.log(`[build-lambdas] built ${names.join(', ')} into ${path.relative(root, outDir)}/`);
 }
