@@ -6,10 +6,7 @@ import { Readable } from 'node:stream';
 import type { Storage } from '../../core/ports/storage.js';
 import { listAll } from '../../core/ports/storage.js';
 
-export function storageContract(
-  name: string,
-  setup: () => Promise<{ storage: Storage; bucket: string }>,
-): void {
+export function storageContract(name: string, setup: () => Promise<{ storage: Storage; bucket: string }>): void {
   describe(`Storage contract: ${name}`, () => {
     let storage: Storage;
     let bucket: string;
@@ -19,10 +16,7 @@ export function storageContract(
 
     test('put then get returns the bytes, size, content type and a quoted ETag', async () => {
       const body = Buffer.from('hello image');
-      const { etag } = await storage.put(bucket, 'a/b/hello.txt', body, {
-        contentType: 'text/plain',
-        cacheControl: 'max-age=60',
-      });
+      const { etag } = await storage.put(bucket, 'a/b/hello.txt', body, { contentType: 'text/plain', cacheControl: 'max-age=60' });
       expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
       const object = await storage.get(bucket, 'a/b/hello.txt');
       expect(object.body.equals(body)).toBe(true);
@@ -40,18 +34,12 @@ export function storageContract(
     });
 
     test('a missing object is a NotFoundError with code NoSuchKey', async () => {
-      await expect(storage.get(bucket, 'missing/object.jpg')).rejects.toMatchObject({
-        status: 404,
-        code: 'NoSuchKey',
-      });
+      await expect(storage.get(bucket, 'missing/object.jpg')).rejects.toMatchObject({ status: 404, code: 'NoSuchKey' });
     });
 
     test('an object over maxBytes is refused before it is read', async () => {
       await storage.put(bucket, 'big.bin', Buffer.alloc(2048));
-      await expect(storage.get(bucket, 'big.bin', { maxBytes: 1024 })).rejects.toMatchObject({
-        status: 413,
-        code: 'ImageSource::TooLarge',
-      });
+      await expect(storage.get(bucket, 'big.bin', { maxBytes: 1024 })).rejects.toMatchObject({ status: 413, code: 'ImageSource::TooLarge' });
     });
 
     test('put accepts a stream, and openRead streams it back', async () => {

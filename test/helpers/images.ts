@@ -23,9 +23,7 @@ export async function makeImage(
   format: 'png' | 'jpeg' | 'webp' | 'gif' = 'png',
   background = '#3366cc',
 ): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 4, background } })
-    .toFormat(format)
-    .toBuffer();
+  return sharp({ create: { width, height, channels: 4, background } }).toFormat(format).toBuffer();
 }
 
 export interface PixelDifference {
@@ -52,9 +50,7 @@ export async function pixelDifference(actual: Buffer, expected: Buffer): Promise
   return { mean: sum / a.data.length, max };
 }
 
-export async function imageInfo(
-  image: Buffer,
-): Promise<{ format: string; width: number; height: number; pages: number }> {
+export async function imageInfo(image: Buffer): Promise<{ format: string; width: number; height: number; pages: number }> {
   const metadata = await sharp(image).metadata();
   return {
     format: metadata.format ?? 'unknown',
@@ -65,10 +61,7 @@ export async function imageInfo(
 }
 
 /** The average colour of a region, to check where something landed. */
-export async function regionColor(
-  image: Buffer,
-  region: { left: number; top: number; width: number; height: number },
-) {
+export async function regionColor(image: Buffer, region: { left: number; top: number; width: number; height: number }) {
   const { channels } = await sharp(image).extract(region).stats();
   return channels.map((channel) => Math.round(channel.mean));
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite's real services need, once per machine; safe to run again.
-# moto_server (an S3-compatible server, PyPI) and cfn-lint (PyPI). Later: Apache Kafka (Maven Central), Chromium (Debian).
+# moto_server (an S3-compatible server, PyPI). Later: Apache Kafka (Maven Central), Chromium (Debian).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

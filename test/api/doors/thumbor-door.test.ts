@@ -7,30 +7,14 @@ describe('Thumbor door: key extraction (SIH test vectors)', () => {
   test.each([
     ['/filters:rotate(90)/filters:grayscale()/thumbor-image.jpg', 'images', 'thumbor-image.jpg'],
     ['/filters:rotate(90)/filters:grayscale()/thumbor-image%20(1).jpg', 'images', 'thumbor-image (1).jpg'],
-    [
-      '/filters:rotate(90)/s3:some-test-bucket/filters:grayscale()/thumbor-image%20(1).jpg',
-      'some-test-bucket',
-      'thumbor-image (1).jpg',
-    ],
+    ['/filters:rotate(90)/s3:some-test-bucket/filters:grayscale()/thumbor-image%20(1).jpg', 'some-test-bucket', 'thumbor-image (1).jpg'],
     ['/filters:grayscale()/s3:my.bucket/thumbor-image.jpg', 'my.bucket', 'thumbor-image.jpg'],
     ['/filters:grayscale()/s3:myXbucket/thumbor-image.jpg', 'images', 's3:myXbucket/thumbor-image.jpg'],
     ['/filters:rotate(90)/filters:grayscale()/thumbor-image%20(1.jpg', 'images', 'thumbor-image (1.jpg'],
     ['/filters:rotate(90)/filters:grayscale()/thumbor-image%201).jpg', 'images', 'thumbor-image 1).jpg'],
-    [
-      '/10x10:100x100/filters:rotate(90)/filters:grayscale()/thumbor-image%20(1)%20suffix.jpg',
-      'images',
-      'thumbor-image (1) suffix.jpg',
-    ],
-    [
-      '/10x20:100x200/10x10/filters:rotate(90)/filters:grayscale()/thumbor-image%20(1)%20suffix.jpg',
-      'images',
-      'thumbor-image (1) suffix.jpg',
-    ],
-    [
-      '/fit-in/400x0/filters:fill(ffffff)/fit-in-thumbor-image%20(1)%20suffix.jpg',
-      'images',
-      'fit-in-thumbor-image (1) suffix.jpg',
-    ],
+    ['/10x10:100x100/filters:rotate(90)/filters:grayscale()/thumbor-image%20(1)%20suffix.jpg', 'images', 'thumbor-image (1) suffix.jpg'],
+    ['/10x20:100x200/10x10/filters:rotate(90)/filters:grayscale()/thumbor-image%20(1)%20suffix.jpg', 'images', 'thumbor-image (1) suffix.jpg'],
+    ['/fit-in/400x0/filters:fill(ffffff)/fit-in-thumbor-image%20(1)%20suffix.jpg', 'images', 'fit-in-thumbor-image (1) suffix.jpg'],
     ['/100x100/test-100x100/test/beach-100x100.jpg', 'images', 'test-100x100/test/beach-100x100.jpg'],
     ['/fit-in/400x400/filters:watermark(images,folder/key.png,0,0)/image.jpg', 'images', 'image.jpg'],
     ['/photos/%E2%82%AC/caf%C3%A9.jpg', 'images', 'photos/€/café.jpg'],
@@ -42,9 +26,7 @@ describe('Thumbor door: key extraction (SIH test vectors)', () => {
   });
 
   test('a malformed percent escape is a 400, not a crash', () => {
-    expect(() => decode('/photo%E2.jpg')).toThrow(
-      expect.objectContaining({ status: 400, code: 'DecodeRequest::CannotReadPath' }),
-    );
+    expect(() => decode('/photo%E2.jpg')).toThrow(expect.objectContaining({ status: 400, code: 'DecodeRequest::CannotReadPath' }));
   });
 
   test('the request type test matches SIH', () => {
@@ -64,21 +46,12 @@ describe('Thumbor door: edits (SIH test vectors)', () => {
     ['/0x300/test-image-001.jpg', { resize: { width: null, height: 300, fit: 'inside' } }],
     ['/400x0/test-image-001.jpg', { resize: { width: 400, height: null, fit: 'inside' } }],
     ['/10x0:100x200/test-image-001.jpg', { crop: { left: 10, top: 0, width: 90, height: 200 } }],
-    [
-      '/10x0:100x200/10x20/test-image-001.jpg',
-      { crop: { left: 10, top: 0, width: 90, height: 200 }, resize: { width: 10, height: 20 } },
-    ],
-    [
-      '/fit-in/200x300/filters:grayscale()/test-image-001.jpg',
-      { resize: { width: 200, height: 300, fit: 'inside' }, grayscale: true },
-    ],
+    ['/10x0:100x200/10x20/test-image-001.jpg', { crop: { left: 10, top: 0, width: 90, height: 200 }, resize: { width: 10, height: 20 } }],
+    ['/fit-in/200x300/filters:grayscale()/test-image-001.jpg', { resize: { width: 200, height: 300, fit: 'inside' }, grayscale: true }],
     ['/filters:background_color(ffff)/a.jpg', { flatten: { background: '#ffff' } }],
     ['/filters:blur(60)/a.jpg', { blur: 30 }],
     ['/filters:blur(60,%202)/a.jpg', { blur: 2 }],
-    [
-      '/filters:convolution(1;2;1;2;4;2;1;2;1,3,true)/a.jpg',
-      { convolve: { width: 3, height: 3, kernel: [1, 2, 1, 2, 4, 2, 1, 2, 1] } },
-    ],
+    ['/filters:convolution(1;2;1;2;4;2;1;2;1,3,true)/a.jpg', { convolve: { width: 3, height: 3, kernel: [1, 2, 1, 2, 4, 2, 1, 2, 1] } }],
     ['/filters:equalize()/a.jpg', { normalise: true }],
     ['/filters:fill(fff)/a.jpg', { resize: { fit: 'contain', background: '#fff' } }],
     ['/filters:no_upscale()/a.jpg', { resize: { withoutEnlargement: true } }],
@@ -92,52 +65,23 @@ describe('Thumbor door: edits (SIH test vectors)', () => {
     ['/filters:upscale()/a.jpg', { resize: { fit: 'inside' } }],
     ['/filters:animated(false)/a.gif', { animated: false }],
     ['/filters:smart_crop(1,10)/a.jpg', { smartCrop: { faceIndex: 1, padding: 10 } }],
-    [
-      '/filters:watermark(images,key.png,100,100,0)/a.jpg',
-      { overlayWith: { bucket: 'images', key: 'key.png', alpha: 0, options: { left: 100, top: 100 } } },
-    ],
-    [
-      '/filters:watermark(images,key.png,50p,-30p,0,10,10)/a.jpg',
-      {
-        overlayWith: {
-          bucket: 'images',
-          key: 'key.png',
-          alpha: 0,
-          wRatio: 10,
-          hRatio: 10,
-          options: { left: '50p', top: '-30p' },
-        },
-      },
-    ],
-    [
-      '/filters:watermark(images,key.png,x,x,0)/a.jpg',
-      { overlayWith: { bucket: 'images', key: 'key.png', alpha: 0, options: {} } },
-    ],
+    ['/filters:watermark(images,key.png,100,100,0)/a.jpg', { overlayWith: { bucket: 'images', key: 'key.png', alpha: 0, options: { left: 100, top: 100 } } }],
+    ['/filters:watermark(images,key.png,50p,-30p,0,10,10)/a.jpg', { overlayWith: { bucket: 'images', key: 'key.png', alpha: 0, wRatio: 10, hRatio: 10, options: { left: '50p', top: '-30p' } } }],
+    ['/filters:watermark(images,key.png,x,x,0)/a.jpg', { overlayWith: { bucket: 'images', key: 'key.png', alpha: 0, options: {} } }],
   ])('%s', (path, edits) => {
     expect(decode(path).edits).toEqual(edits);
   });
 
   test('format and quality filters set the output, in either order', () => {
-    expect(decode('/filters:format(jpeg)/filters:quality(50)/image_without_extension').output).toEqual({
-      format: 'jpeg',
-      quality: 50,
-    });
+    expect(decode('/filters:format(jpeg)/filters:quality(50)/image_without_extension').output).toEqual({ format: 'jpeg', quality: 50 });
     expect(decode('/filters:quality(50):format(png)/a.jpg').output).toEqual({ format: 'png', quality: 50 });
     expect(decode('/filters:format(jpg)/a.svg').output).toEqual({ format: 'jpeg' });
   });
 
   test('Thumbor features SIH ignores get their Thumbor meaning', () => {
-    expect(decode('/-300x-200/a.jpg').edits).toEqual({
-      flop: true,
-      flip: true,
-      resize: { width: 300, height: 200 },
-    });
-    expect(decode('/300x200/left/top/a.jpg').edits).toEqual({
-      resize: { width: 300, height: 200, position: 'top left' },
-    });
-    expect(decode('/300x200/smart/a.jpg').edits).toEqual({
-      resize: { width: 300, height: 200, position: 'attention' },
-    });
+    expect(decode('/-300x-200/a.jpg').edits).toEqual({ flop: true, flip: true, resize: { width: 300, height: 200 } });
+    expect(decode('/300x200/left/top/a.jpg').edits).toEqual({ resize: { width: 300, height: 200, position: 'top left' } });
+    expect(decode('/300x200/smart/a.jpg').edits).toEqual({ resize: { width: 300, height: 200, position: 'attention' } });
     expect(decode('/trim/a.jpg').edits).toEqual({ trim: true });
     // Without a size, "left" is a folder of the key, as in SIH.
     expect(decode('/left/a.jpg').key).toBe('left/a.jpg');
@@ -150,9 +94,7 @@ describe('Thumbor door: edits (SIH test vectors)', () => {
   });
 
   test('an unsupported format filter is a 400', () => {
-    expect(() => decode('/filters:format(bmp)/a.jpg')).toThrow(
-      expect.objectContaining({ status: 400, code: 'UnsupportedOutputImageFormatException' }),
-    );
+    expect(() => decode('/filters:format(bmp)/a.jpg')).toThrow(expect.objectContaining({ status: 400, code: 'UnsupportedOutputImageFormatException' }));
   });
 
   test('filter chains split correctly, keeping parentheses and colons inside arguments', () => {
