@@ -30,8 +30,8 @@ export interface EventStreamingProps {
   code: LambdaCodeSource;
   /** The lake: the archive writes `<prefix>dt=YYYY-MM-DD/…`. */
   lake: { bucket: s3.IBucket; prefix: string };
-  /** VPC flow logs go here, under `vpc-flow-logs/`. */
-  logs: s3.IBucket;
+  /** VPC flow logs (rejected connections) go here, under `prefix`. */
+  flowLogs: { bucket: s3.IBucket; prefix: string };
   logRetention: logs.RetentionDays;
   /** @default `shutter-image-events` */
   topic?: string;
@@ -62,7 +62,7 @@ export class EventStreaming extends Construct {
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
       flowLogs: {
         toLake: {
-          destination: ec2.FlowLogDestination.toS3(props.logs, 'vpc-flow-logs/'),
+          destination: ec2.FlowLogDestination.toS3(props.flowLogs.bucket, props.flowLogs.prefix),
           trafficType: ec2.FlowLogTrafficType.REJECT,
         },
       },

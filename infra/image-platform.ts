@@ -131,7 +131,7 @@ export class ImagePlatform extends Construct {
         ? new EventStreaming(this, 'Streaming', {
             code,
             lake: { bucket: storage.logs, prefix: LOG_PREFIXES.events },
-            logs: storage.logs,
+            flowLogs: { bucket: storage.logs, prefix: LOG_PREFIXES.vpcFlowLogs },
             logRetention,
           })
         : undefined;

@@ -7,7 +7,7 @@
  * | uploads | images dropped in for the bulk workflow | deleted after 7 days (the seed's archive policy) |
  * | renditions | workflow output and manifests | reproducible from the sources, so not versioned |
  * | quarantine | images moderation flagged | versioned: evidence for the operator's decision |
- * | logs | `cloudfront/`, `s3-access/`, `access-logs/`, `events/` (the lake), `athena-results/` | logs expire after the log retention |
+ * | logs | `cloudfront/`, `s3-access/`, `vpc-flow-logs/`, `access-logs/`, `events/` (the lake), `athena-results/` | logs expire after the log retention; events stay |
  *
  * Two customer-managed keys with yearly rotation: one for image data, one for logs and the
  * lake, so analysts can be given the second without the first.
@@ -24,6 +24,8 @@ import { SecureBucket } from './secure-bucket.js';
 export const LOG_PREFIXES = {
   cloudFront: 'cloudfront/',
   s3Access: 's3-access/',
+  /** Rejected connections in the streaming VPC. */
+  vpcFlowLogs: 'vpc-flow-logs/',
   /** API Gateway access logs, delivered by Firehose as `access-logs/dt=YYYY-MM-DD/`. */
   accessLogs: 'access-logs/',
   /** Events archived from Kafka, as `events/dt=YYYY-MM-DD/`. */
