@@ -64,7 +64,7 @@ export class SigningSecret extends Construct {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],
-        resources: [this.secret.secretArn],
+        resources: [this.policyArn],
       }),
     );
     if (this.encryptionKey) {

@@ -32,6 +32,15 @@ export function recordSynth(name: string, platform: SynthesizedPlatform): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     path.join(dir, `infra-synth-${name}.json`),
-    `${JSON.stringify({ synthMilliseconds: Math.round(platform.milliseconds), violations: platform.violations, acknowledgements: acknowledgements(platform) }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        synthMilliseconds: Math.round(platform.milliseconds),
+        synthCpuMilliseconds: Math.round(platform.cpuMilliseconds),
+        violations: platform.violations,
+        acknowledgements: acknowledgements(platform),
+      },
+      null,
+      2,
+    )}\n`,
   );
 }
