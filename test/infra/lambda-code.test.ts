@@ -15,13 +15,13 @@ writeFileSync(path.join(dir, 'image-handler', 'index.mjs'), 'export const handle
 const source = bundledCode(dir, { optional: ['task-render'] });
 
 test('a built bundle is an asset of its folder', () => {
-  const stack = new Stack(new App(), 'Built');
+  const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Built');
   const code = source.code(stack, 'image-handler').bind(stack);
   expect(code.s3Location).toBeDefined();
 });
 
 test('a pending bundle becomes a stub that fails with NotImplementedError, and synthesis warns', () => {
-  const stack = new Stack(new App(), 'Pending');
+  const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Pending');
   new CfnWaitConditionHandle(stack, 'SomethingToSynthesize');
   const code = source.code(stack, 'task-render').bind(stack);
   expect(code.inlineCode).toContain("error.name = 'NotImplementedError'");
@@ -29,6 +29,6 @@ test('a pending bundle becomes a stub that fails with NotImplementedError, and s
 });
 
 test('a missing required bundle stops synthesis and says how to build it', () => {
-  const stack = new Stack(new App(), 'Missing');
+  const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Missing');
   expect(() => source.code(stack, 'events-archiver')).toThrow(/npm run build:lambdas/);
 });
