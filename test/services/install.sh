@@ -27,3 +27,10 @@ if [ ! -f "${kafka_libs}/.complete" ]; then
     -DincludeScope=runtime -DoutputDirectory="$(pwd)/${kafka_libs}"
   touch "${kafka_libs}/.complete"
 fi
+
+# cfn-lint (PyPI): lints the CloudFormation templates `cdk synth` writes (test/infra/cdk-synth.test.ts).
+if ! command -v cfn-lint >/dev/null 2>&1; then
+  echo "[services] installing cfn-lint from PyPI"
+  python3 -m pip install --quiet --disable-pip-version-check 'cfn-lint>=1,<2'
+  hash -r
+fi
