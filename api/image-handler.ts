@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../core/config.js';
 import { Semaphore } from '../core/concurrency.js';
-import { toShutterError } from '../core/errors.js';
+import { toShutterError, type ShutterError } from '../core/errors.js';
 import { contentTypeOf, detectImageType } from '../core/image-type.js';
 import { DEFAULTS } from '../core/limits.js';
 import type { Analyzer } from '../core/ports/analyzer.js';
@@ -19,11 +19,12 @@ import type { PresetCatalog } from '../core/presets.js';
 import type { RenderDeps } from '../core/pipeline/render-context.js';
 import { isPassThrough, renderImage } from '../core/pipeline/render-image.js';
 import { inspectImage } from '../core/pipeline/sharp-factory.js';
+import { withDeadline } from './deadline.js';
 import { decodeImageRequest } from './decode-request.js';
 import { header, type HttpRequest, type HttpResponse } from './http.js';
 import { chooseFormat, negotiation } from './negotiate-format.js';
 import { baseHeaders, errorResponse } from './responses.js';
-import { secondsToExpiry, signingKey, verifySignature } from './signature.js';
+import { secondsToExpiry, signatureGuard } from './signature.js';
 
 export interface ImageServiceDeps {
   config: Readonly<Config>;
@@ -48,12 +49,14 @@ export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
     limits: config.limits,
     allowedBuckets: config.sourceBuckets,
   };
-  // Two renders per core saturate libvips; a short queue absorbs bursts, beyond it we shed.
-  const renders = new Semaphore(config.maxConcurrentRenders, config.maxConcurrentRenders * 32);
-  const key = () => signingKey(deps.secrets, config.signature.secretName!, config.signature.secretKey!);
+  // Admission bounds the requests holding a source in memory (rendering or waiting to); beyond it
+  // a request is shed at once with 503 + Retry-After. Inside, renders take turns on the cores.
+  const admission = new Semaphore(config.maxConcurrentRenders + config.maxQueuedRenders, 0);
+  const renders = new Semaphore(config.maxConcurrentRenders);
+  const checkSignature = signatureGuard(config, deps.secrets);
 
-  async function handle(http: HttpRequest): Promise<HttpResponse> {
-    if (config.signature.enabled) await verifySignature(http.path, http.query, key);
+  async function handle(http: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
+    await checkSignature(http.path, http.query);
     const expiresIn = secondsToExpiry(http.query, now());
     const { request, ignored } = decodeImageRequest(http.path, http.query, config, deps.presets);
     const negotiated = negotiation(request, header(http, 'accept'), config);
@@ -89,25 +92,29 @@ export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
       }
     }
 
-    const source = await storage.get(bucket, objectKey, { maxBytes: config.limits.maxSourceBytes });
-    if (isPassThrough(request) && negotiated.preference.length === 0) {
-      return { status: 200, headers: headersFor(source, storedContentType(source)), body: source.body };
-    }
-    const info = await inspectImage(source.body, config.limits);
-    const format = chooseFormat(negotiated, request, info.pages > 1 && request.edits.animated !== false);
-    const effective = format === request.output.format ? request : { ...request, output: { ...request.output, format } };
-    const rendered = await renders.run(() => renderImage(source.body, effective, renderDeps, { source: info }));
-    return { status: 200, headers: headersFor(source, contentTypeOf(rendered.format)), body: rendered.data };
+    return admission.run(async () => {
+      const source = await storage.get(bucket, objectKey, { maxBytes: config.limits.maxSourceBytes, signal });
+      if (isPassThrough(request) && negotiated.preference.length === 0) {
+        return { status: 200, headers: headersFor(source, storedContentType(source)), body: source.body };
+      }
+      const info = await inspectImage(source.body, config.limits);
+      const format = chooseFormat(negotiated, request, info.pages > 1 && request.edits.animated !== false);
+      const effective = format === request.output.format ? request : { ...request, output: { ...request.output, format } };
+      const rendered = await renders.run(() => {
+        // A request whose deadline passed while it waited is not worth rendering any more.
+        signal.throwIfAborted();
+        return renderImage(source.body, effective, renderDeps, { source: info, signal });
+      });
+      return { status: 200, headers: headersFor(source, contentTypeOf(rendered.format)), body: rendered.data };
+    });
   }
 
   return async function handleImage(http: HttpRequest): Promise<HttpResponse> {
     try {
-      return await handle(http);
+      return await withDeadline(config.limits.requestTimeoutMs, http.signal, (signal) => handle(http, signal));
     } catch (error) {
       const failure = toShutterError(error);
-      if (failure.status >= 500 && failure.code === 'InternalError') {
-        console.error(JSON.stringify({ level: 'error', msg: 'image request failed', path: http.path, error: String((error as Error)?.stack ?? error) }));
-      }
+      logFailure(failure, error, http);
       if (config.fallbackImage) {
         const fallback = await storage.get(config.fallbackImage.bucket, config.fallbackImage.key).catch(() => undefined);
         if (fallback) {
@@ -126,6 +133,27 @@ export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
       return errorResponse(failure, config);
     }
   };
+}
+
+/**
+ * Server-side failures are logged for operators: unexpected ones with their stack, expected ones
+ * (storage faults, overload, timeouts) as one warning line. Only the code, path and message of our
+ * own errors are written: never query strings (signatures) or secrets.
+ */
+function logFailure(failure: ShutterError, error: unknown, http: HttpRequest): void {
+  // Client errors and features configured off (501) are the client's to see, not the operator's.
+  if (failure.status < 500 || failure.status === 501) return;
+  const unexpected = failure.code === 'InternalError';
+  console.error(
+    JSON.stringify({
+      level: unexpected ? 'error' : 'warn',
+      msg: 'image request failed',
+      code: failure.code,
+      path: http.path,
+      ...(http.requestId ? { requestId: http.requestId } : {}),
+      error: unexpected ? String((error as Error)?.stack ?? error) : failure.message,
+    }),
+  );
 }
 
 function storedContentType(source: ObjectInfo & { body: Buffer }): string {

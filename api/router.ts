@@ -1,10 +1,11 @@
 /**
  * The local server's and the Lambda's routes, in one table. Image URLs are the fallback: any
- * GET/HEAD no other route claims is an image request, as in SIH.
+ * GET/HEAD no other route claims is an image request, as in SIH. Every answer leaves with the
+ * security headers (`responses.ts`), whichever route made it.
  */
 import { RequestError } from '../core/errors.js';
 import { json, type HttpRequest, type HttpResponse } from './http.js';
-import { errorResponse } from './responses.js';
+import { errorResponse, withSecurityHeaders } from './responses.js';
 import type { Config } from '../core/config.js';
 
 export interface Route {
@@ -20,6 +21,10 @@ export function createRouter(
   config: Pick<Config, 'cors'>,
 ): (request: HttpRequest) => Promise<HttpResponse> {
   return async function route(request) {
+    return withSecurityHeaders(await dispatch(request));
+  };
+
+  async function dispatch(request: HttpRequest): Promise<HttpResponse> {
     try {
       if (request.method === 'OPTIONS') {
         return { status: 204, headers: { 'Access-Control-Allow-Methods': 'GET, HEAD, PUT, POST, OPTIONS', 'Access-Control-Allow-Headers': 'Content-Type, Authorization, If-None-Match', ...(config.cors.enabled ? { 'Access-Control-Allow-Origin': config.cors.origin } : {}) } };
@@ -36,7 +41,7 @@ export function createRouter(
     } catch (error) {
       return errorResponse(error, config);
     }
-  };
+  }
 }
 
 function matchPath(path: string | RegExp, actual: string): string[] | undefined {

@@ -22,25 +22,36 @@ async function serve(): Promise<void> {
   const config = loadConfig(process.env);
   const platform = createPlatform(config);
   const app = createApp(platform);
-  const server = await startServer(app.handle, { port: config.port, host: config.host });
+  const server = await startServer(app.handle, { port: config.port, host: config.host, requestTimeoutMs: config.limits.requestTimeoutMs });
   const bucket = config.sourceBuckets[0]!;
   const seeded = config.storage === 'local' && config.seedSamples ? await seedSamples(platform.storage, bucket, path.join(root, 'samples')) : [];
   app.ready = true;
-  const base = `http://localhost:${config.port}`;
-  log('shutter is serving', { url: base, dataDir: config.dataDir, storage: config.storage, sourceBuckets: config.sourceBuckets });
+  const port = new URL(server.url).port;
+  const base = `http://localhost:${port}`;
+  log('shutter is serving', { url: base, port: Number(port), dataDir: config.dataDir, storage: config.storage, sourceBuckets: config.sourceBuckets });
   if (seeded.length) log('seeded sample photographs', { bucket, keys: seeded });
   const example = seeded[0] ?? 'astronaut.jpg';
   const base64 = Buffer.from(JSON.stringify({ bucket, key: example, edits: { resize: { width: 300, height: 300, fit: 'cover' }, grayscale: true } })).toString('base64');
   console.log(`\nTry:\n  ${base}/${example}?width=400&format=webp\n  ${base}/fit-in/300x300/filters:grayscale()/${example}\n  ${base}/${base64}\n  ${base}/meta/${example}\n`);
 
+  // Graceful shutdown: /health turns 503 (load balancers stop sending), no new connection is
+  // accepted, requests in flight finish (at most the request timeout), then the process exits.
+  // A second signal exits at once.
+  let stopping = false;
   const stop = async (signal: string) => {
-    log('shutting down', { signal });
+    if (stopping) {
+      log('exiting without waiting', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    log('shutting down: draining in-flight requests', { signal, inFlight: server.inFlight });
     app.ready = false;
-    await server.close();
+    await server.close({ graceMs: config.limits.requestTimeoutMs + 1000 });
+    log('stopped');
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 async function signCommand(args: string[]): Promise<void> {

@@ -11,6 +11,7 @@ import { AttentionAnalyzer } from './adapters/local/attention-analyzer.js';
 import { FileSecrets } from './adapters/local/file-secrets.js';
 import { FsStorage } from './adapters/local/fs-storage.js';
 import type { Config } from './config.js';
+import { LIMITS } from './limits.js';
 import { configureSharp } from './pipeline/sharp-factory.js';
 import type { Analyzer } from './ports/analyzer.js';
 import type { Secrets } from './ports/secrets.js';
@@ -25,9 +26,14 @@ export interface Platform {
   presets: Readonly<PresetCatalog>;
 }
 
-export function s3Client(config: Pick<Config, 'region' | 's3Endpoint'>): S3Client {
+export function s3Client(config: Pick<Config, 'region' | 's3Endpoint'> & { limits?: Pick<Config['limits'], 'storageTimeoutMs'> }): S3Client {
+  const timeoutMs = config.limits?.storageTimeoutMs ?? LIMITS.storageTimeoutMs;
   return new S3Client({
     ...(config.region ? { region: config.region } : {}),
+    // Without timeouts a stalled S3 connection holds the request until the client gives up;
+    // with them, the SDK retries (standard mode) and then fails with a TransientError (503).
+    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
+    maxAttempts: LIMITS.storageMaxAttempts,
     ...(config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true } : {}),
   });
 }

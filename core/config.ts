@@ -35,13 +35,28 @@ const positiveInt = (fallback: number) =>
       return number;
     });
 
+const nonNegativeInt = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const number = Number(value);
+      if (!Number.isInteger(number) || number < 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number (0 or more), got "${value}"` });
+        return z.NEVER;
+      }
+      return number;
+    });
+
 const optionalString = z
   .string()
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
 const EnvSchema = z.object({
-  PORT: positiveInt(8080),
+  /** 0 picks a free port (tests, several instances on one machine). */
+  PORT: nonNegativeInt(8080),
   HOST: optionalString,
   SHUTTER_DATA_DIR: optionalString,
   /** `local` (folders under the data dir) or `s3`. Defaults to s3 inside Lambda, local elsewhere. */
@@ -76,6 +91,12 @@ const EnvSchema = z.object({
   PROCESSING_TIMEOUT_MS: positiveInt(LIMITS.processingTimeoutMs),
   SHARP_CONCURRENCY: positiveInt(DEFAULTS.sharpConcurrency),
   MAX_CONCURRENT_RENDERS: positiveInt(DEFAULTS.maxConcurrentRenders),
+  /** Not in SIH: requests that may wait for a render slot; beyond, 503 + Retry-After. 0 sheds at once. */
+  MAX_QUEUED_RENDERS: nonNegativeInt(DEFAULTS.maxQueuedRenders),
+  /** Not in SIH: the most one on-demand request may take before it is answered 503 (also the server's drain time). */
+  REQUEST_TIMEOUT_MS: positiveInt(LIMITS.requestTimeoutMs),
+  /** Not in SIH: the most one storage call attempt may take. */
+  STORAGE_TIMEOUT_MS: positiveInt(LIMITS.storageTimeoutMs),
   /** Seed the default bucket with sample photos on first start (local only). */
   SHUTTER_SEED_SAMPLES: flag(true),
 });
@@ -105,9 +126,12 @@ export interface Config {
     maxOutputPixels: number;
     maxAnimationFrames: number;
     processingTimeoutMs: number;
+    requestTimeoutMs: number;
+    storageTimeoutMs: number;
   };
   sharpConcurrency: number;
   maxConcurrentRenders: number;
+  maxQueuedRenders: number;
   seedSamples: boolean;
 }
 
@@ -160,6 +184,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // SIH: 0 means "no limit"; we keep a hard ceiling (sharp's own) so a bomb can never pass.
     else maxInputPixels = value === 0 ? 0x3fff * 0x3fff : value;
   }
+  if (e.REQUEST_TIMEOUT_MS <= e.PROCESSING_TIMEOUT_MS) {
+    problems.push(
+      `REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS}) must be larger than PROCESSING_TIMEOUT_MS (${e.PROCESSING_TIMEOUT_MS}), so a slow render reports its own timeout`,
+    );
+  }
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -187,9 +216,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxOutputPixels: LIMITS.maxOutputPixels,
       maxAnimationFrames: LIMITS.maxAnimationFrames,
       processingTimeoutMs: e.PROCESSING_TIMEOUT_MS,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      storageTimeoutMs: e.STORAGE_TIMEOUT_MS,
     },
     sharpConcurrency: e.SHARP_CONCURRENCY,
     maxConcurrentRenders: e.MAX_CONCURRENT_RENDERS,
+    maxQueuedRenders: e.MAX_QUEUED_RENDERS,
     seedSamples: e.SHUTTER_SEED_SAMPLES,
   });
 }

@@ -5,6 +5,7 @@
  */
 import sharp from 'sharp';
 import { NotImplementedError } from '../../errors.js';
+import { mapSharpError } from '../../pipeline/sharp-factory.js';
 import type { Analyzer, ModerationResult, SubjectsResult } from '../../ports/analyzer.js';
 
 export class AttentionAnalyzer implements Analyzer {
@@ -18,6 +19,15 @@ export class AttentionAnalyzer implements Analyzer {
   }
 
   async detectSubjects(image: Buffer): Promise<SubjectsResult> {
+    try {
+      return await this.attention(image);
+    } catch (error) {
+      // A source libvips cannot decode is the client's problem (422/415), not an analyzer fault.
+      throw mapSharpError(error);
+    }
+  }
+
+  private async attention(image: Buffer): Promise<SubjectsResult> {
     const started = performance.now();
     // Work on a small copy: attention needs shapes, not detail.
     const { data, info } = await sharp(image).autoOrient().resize(256, 256, { fit: 'inside' }).toBuffer({ resolveWithObject: true });
