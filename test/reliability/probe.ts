@@ -56,6 +56,14 @@ export async function probe(app: App, request: Partial<HttpRequest> & { path: st
   }
 }
 
+/** `probe` for a URL with its query string, split as the local server splits it. */
+export function probeUrl(app: App, url: string, timeoutMs: number, init: Partial<HttpRequest> = {}): Promise<Outcome> {
+  const queryStart = url.indexOf('?');
+  const path = queryStart === -1 ? url : url.slice(0, queryStart);
+  const query = queryStart === -1 ? {} : Object.fromEntries(new URLSearchParams(url.slice(queryStart + 1)));
+  return probe(app, { ...init, path, query }, timeoutMs);
+}
+
 /** Counts outcomes per category, for the assertions and the report. */
 export class Tally {
   cases = 0;
