@@ -32,7 +32,8 @@ export function s3Client(config: Pick<Config, 'region' | 's3Endpoint'> & { limit
     ...(config.region ? { region: config.region } : {}),
     // Without timeouts a stalled S3 connection holds the request until the client gives up;
     // with them, the SDK retries (standard mode) and then fails with a TransientError (503).
-    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
+    // (throwOnRequestTimeout: without it the handler only logs a warning when the time is up.)
+    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
     maxAttempts: LIMITS.storageMaxAttempts,
     ...(config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true } : {}),
   });

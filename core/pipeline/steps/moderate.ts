@@ -13,7 +13,10 @@ export const moderate: Step = {
     if (!edit || ctx.animated) return;
     const options = edit === true ? {} : edit;
     const minConfidence = options.minConfidence ?? DEFAULTS.minModerationConfidence;
-    const result = await callAnalyzer(() => ctx.deps.analyzer.moderate(ctx.input, { minConfidence, ...(ctx.signal ? { signal: ctx.signal } : {}) }));
+    const result = await callAnalyzer(
+      () => ctx.deps.analyzer.moderate(ctx.input, { minConfidence, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
+      ctx.signal,
+    );
     ctx.notes.moderation = result;
     const blur = Math.ceil(options.blur ?? DEFAULTS.moderationBlur);
     if (blur < 0.3) return;

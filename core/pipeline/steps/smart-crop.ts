@@ -13,7 +13,7 @@ export const smartCrop: Step = {
     const edit = ctx.request.edits.smartCrop;
     if (!edit || ctx.animated) return;
     const { faceIndex = 0, padding = 0 } = edit === true ? {} : edit;
-    const subjects = await callAnalyzer(() => ctx.deps.analyzer.detectSubjects(ctx.input, ctx.signal ? { signal: ctx.signal } : {}));
+    const subjects = await callAnalyzer(() => ctx.deps.analyzer.detectSubjects(ctx.input, ctx.signal ? { signal: ctx.signal } : {}), ctx.signal);
     ctx.notes.subjects = subjects;
     const boxes = subjects.faces.length ? subjects.faces : subjects.subject ? [subjects.subject] : [];
     if (boxes.length === 0 && faceIndex === 0) return;
