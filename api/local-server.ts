@@ -75,7 +75,10 @@ export async function startServer(
   let inFlight = 0;
   let closing = false;
   const drained = new Set<() => void>();
-  const server = http.createServer((incoming, outgoing) => {
+  const requestTimeoutMs = options.requestTimeoutMs ?? LIMITS.requestTimeoutMs;
+  // Node checks request timeouts on this interval (30 s by default, longer than the timeout itself).
+  const connectionsCheckingInterval = Math.min(30_000, Math.max(250, Math.floor(requestTimeoutMs / 4)));
+  const server = http.createServer({ connectionsCheckingInterval }, (incoming, outgoing) => {
     inFlight++;
     const aborted = new AbortController();
     outgoing.once('close', () => {
@@ -98,7 +101,7 @@ export async function startServer(
   });
   server.keepAliveTimeout = 65_000;
   // Slow clients: the whole request must arrive within the request timeout, its headers sooner.
-  server.requestTimeout = options.requestTimeoutMs ?? LIMITS.requestTimeoutMs;
+  server.requestTimeout = requestTimeoutMs;
   server.headersTimeout = Math.min(server.requestTimeout, 20_000);
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
@@ -114,7 +117,7 @@ export async function startServer(
     get inFlight() {
       return inFlight;
     },
-    async close({ graceMs = (options.requestTimeoutMs ?? LIMITS.requestTimeoutMs) + 1000 } = {}) {
+    async close({ graceMs = requestTimeoutMs + 1000 } = {}) {
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
