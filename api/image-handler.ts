@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../core/config.js';
-import { Semaphore } from '../core/concurrency.js';
+import { overloaded, Semaphore } from '../core/concurrency.js';
 import { toShutterError, type ShutterError } from '../core/errors.js';
 import { contentTypeOf, detectImageType } from '../core/image-type.js';
 import { DEFAULTS } from '../core/limits.js';
@@ -56,6 +56,9 @@ export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
   const checkSignature = signatureGuard(config, deps.secrets);
 
   async function handle(http: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
+    // Under overload, shed before spending anything on the request: every millisecond of the
+    // event loop spent refusing is taken from the renders in flight.
+    if (admission.saturated) throw overloaded();
     await checkSignature(http.path, http.query);
     const expiresIn = secondsToExpiry(http.query, now());
     const { request, ignored } = decodeImageRequest(http.path, http.query, config, deps.presets);
@@ -141,8 +144,9 @@ export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
  * own errors are written: never query strings (signatures) or secrets.
  */
 function logFailure(failure: ShutterError, error: unknown, http: HttpRequest): void {
-  // Client errors and features configured off (501) are the client's to see, not the operator's.
-  if (failure.status < 500 || failure.status === 501) return;
+  // Client errors and features configured off (501) are the client's to see, not the operator's;
+  // shed requests are expected under load, and a line each would turn a flood into a disk filler.
+  if (failure.status < 500 || failure.status === 501 || failure.code === 'Server::Overloaded') return;
   const unexpected = failure.code === 'InternalError';
   console.error(
     JSON.stringify({
