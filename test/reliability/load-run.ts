@@ -13,6 +13,7 @@ import { ROOT, samplePhoto } from '../helpers/images.js';
 
 export interface ServeProcess {
   url: string;
+  dataDir: string;
   pid: number;
   /** The server's resident memory, from /proc. */
   rssMb(): Promise<number>;
@@ -29,21 +30,24 @@ export const LOAD_PATHS = [
 ];
 
 /** Starts `shutter serve` on a free loopback port over a fresh data folder holding the load's photos. */
-export async function startServeProcess(env: Record<string, string> = {}): Promise<ServeProcess> {
+export async function startServeProcess(env: Record<string, string> = {}, prepare?: (dataDir: string) => Promise<void>): Promise<ServeProcess> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'shutter-load-'));
   const bucket = path.join(dataDir, 'buckets', 'images');
   await mkdir(bucket, { recursive: true });
   for (const name of ['coffee', 'chelsea', 'rocket'] as const) {
     await writeFile(path.join(bucket, `${name}.jpg`), await sharp(samplePhoto(name)).resize(1200, 800, { fit: 'cover' }).jpeg({ quality: 90 }).toBuffer());
   }
+  await prepare?.(dataDir);
   const child = spawn(process.execPath, ['scripts/run-ts.mjs', 'bin/shutter.ts', 'serve'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SHUTTER_DATA_DIR: dataDir, SHUTTER_SEED_SAMPLES: 'No', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+  // Kept whole up to 4 MB (the logs test reads all of it), then only the tail.
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000_000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 30_000;
   while (!/"msg":"shutter is serving"/.test(output)) {
@@ -53,6 +57,7 @@ export async function startServeProcess(env: Record<string, string> = {}): Promi
   const port = Number(/"port":(\d+)/.exec(output)?.[1]);
   return {
     url: `http://127.0.0.1:${port}`,
+    dataDir,
     pid: child.pid!,
     async rssMb() {
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');

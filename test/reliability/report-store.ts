@@ -7,7 +7,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-export const REPORT_DIR = path.resolve(import.meta.dirname, '../../test-artifacts/reliability');
+/** Under the working directory, which is the repository root for jest and npm scripts alike
+ * (not import.meta.dirname: bundled scripts see the entry's folder there). */
+export const REPORT_DIR = path.resolve('test-artifacts', 'reliability');
 
 /** The report's sections; the generator orders these first and appends any others after them. */
 export type ReportSection = 'Hostile input' | 'Faults' | 'Load' | 'Security' | (string & {});
@@ -26,7 +28,7 @@ const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').re
 
 export function recordRow(section: ReportSection, category: string, values: Record<string, string | number>, source: string): void {
   mkdirSync(REPORT_DIR, { recursive: true });
-  const row: ReportRow = { section, category, values, source: path.relative(path.resolve(import.meta.dirname, '../..'), source), recordedAt: new Date().toISOString() };
+  const row: ReportRow = { section, category, values, source: path.relative(process.cwd(), source), recordedAt: new Date().toISOString() };
   writeFileSync(path.join(REPORT_DIR, `${slug(section)}--${slug(category)}.json`), `${JSON.stringify(row, null, 2)}\n`);
 }
 
