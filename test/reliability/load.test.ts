@@ -67,7 +67,8 @@ describe('overload beyond capacity', () => {
       'RSS MB before → after': `${rssBefore} → ${rssAfter}`,
     }, import.meta.filename);
 
-    expect(Object.keys(result.statuses).sort()).toEqual(['200', '503']);
+    // Only served or shed: no 5xx of another kind, no 4xx, no dropped connection.
+    expect(Object.keys(result.statuses).filter((status) => status !== '200' && status !== '503')).toEqual([]);
     expect(result.statuses[503]).toBeGreaterThan(0);
     expect(result.unclean503).toBe(0);
     expect(result.errors + result.timeouts).toBe(0);
