@@ -12,6 +12,8 @@ export interface HttpRequest {
   body?: Buffer | Readable;
   /** An id for logs and traces, from the platform when it has one. */
   requestId?: string;
+  /** Aborts when the client goes away, so the work for it can stop. */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {

@@ -60,7 +60,7 @@ async function serve(): Promise<void> {
   }
   const queries = createQueryEngine(config);
   const app = createApp(platform, [...routes, ...analyticsRoutes(queries)]);
-  const server = await startServer(app.handle, { port: config.port, host: config.host });
+  const server = await startServer(app.handle, { port: config.port, host: config.host, requestTimeoutMs: config.limits.requestTimeoutMs });
   // With Kafka, the lake is fed from the topic (as the MSK → S3 writer does in AWS), so the local dashboards see the events.
   const lake = config.events.kafka
     ? await startLakeConsumer({ kafka: kafkaClient(config.events.kafka, config.region), topic: config.events.kafka.topic, sink: new JsonlEventSink({ dir: config.events.dir }) })
@@ -68,9 +68,11 @@ async function serve(): Promise<void> {
   const bucket = config.sourceBuckets[0]!;
   const seeded = config.storage === 'local' && config.seedSamples ? await seedSamples(platform.storage, bucket, path.join(root, 'samples')) : [];
   app.ready = true;
-  const base = `http://localhost:${new URL(server.url).port}`;
+  const port = new URL(server.url).port;
+  const base = `http://localhost:${port}`;
   log('shutter is serving', {
     url: base,
+    port: Number(port),
     dataDir: config.dataDir,
     storage: config.storage,
     sourceBuckets: config.sourceBuckets,
@@ -84,19 +86,29 @@ async function serve(): Promise<void> {
   console.log(`\nTry:\n  ${base}/${example}?width=400&format=webp\n  ${base}/fit-in/300x300/filters:grayscale()/${example}\n  ${base}/${base64}\n  ${base}/meta/${example}\n`);
   console.log(`Bulk workflow:\n  curl -T photo.jpg ${base}/api/uploads/photo.jpg\n  ${base}/api/executions\n`);
 
+  // Graceful shutdown: /health turns 503 (load balancers stop sending), no new connection is
+  // accepted, requests in flight finish (at most the request timeout), then the process exits.
+  // A second signal exits at once.
+  let stopping = false;
   const stop = async (signal: string) => {
-    log('shutting down', { signal });
+    if (stopping) {
+      log('exiting without waiting', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    log('shutting down: draining in-flight requests', { signal, inFlight: server.inFlight });
     app.ready = false;
-    await server.close();
+    await server.close({ graceMs: config.limits.requestTimeoutMs + 1000 });
     // Running executions go back to the queue and resume on the next start.
     await local?.close();
     await lake?.stop();
     await platform.events.close(); // delivers what it can; the outbox keeps the rest for next start
     await queries.close();
+    log('stopped');
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 async function processCommand(args: string[]): Promise<void> {

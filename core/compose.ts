@@ -25,6 +25,7 @@ import { FsStorage } from './adapters/local/fs-storage.js';
 import { LocalAnalyzer } from './adapters/local/local-analyzer.js';
 import type { Config } from './config.js';
 import { setLogLevel } from './observability/logger.js';
+import { LIMITS } from './limits.js';
 import { configureSharp } from './pipeline/sharp-factory.js';
 import type { Analyzer } from './ports/analyzer.js';
 import type { EventSink } from './ports/event-sink.js';
@@ -54,9 +55,15 @@ export interface Platform {
   workflows?: WorkflowEngine;
 }
 
-export function s3Client(config: Pick<Config, 'region' | 's3Endpoint'>): S3Client {
+export function s3Client(config: Pick<Config, 'region' | 's3Endpoint'> & { limits?: Pick<Config['limits'], 'storageTimeoutMs'> }): S3Client {
+  const timeoutMs = config.limits?.storageTimeoutMs ?? LIMITS.storageTimeoutMs;
   return new S3Client({
     ...(config.region ? { region: config.region } : {}),
+    // Without timeouts a stalled S3 connection holds the request until the client gives up;
+    // with them, the SDK retries (standard mode) and then fails with a TransientError (503).
+    // (throwOnRequestTimeout: without it the handler only logs a warning when the time is up.)
+    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
+    maxAttempts: LIMITS.storageMaxAttempts,
     ...(config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true } : {}),
   });
 }

@@ -49,14 +49,28 @@ const optionalFlag = z
     return z.NEVER;
   });
 
+const nonNegativeInt = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const number = Number(value);
+      if (!Number.isInteger(number) || number < 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number (0 or more), got "${value}"` });
+        return z.NEVER;
+      }
+      return number;
+    });
+
 const optionalString = z
   .string()
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
 const EnvSchema = z.object({
-  /** 0 picks a free port (tests). */
-  PORT: wholeNumber(8080, 0),
+  /** 0 picks a free port (tests, several instances on one machine). */
+  PORT: nonNegativeInt(8080),
   HOST: optionalString,
   SHUTTER_DATA_DIR: optionalString,
   /** `local` (folders under the data dir) or `s3`. Defaults to s3 inside Lambda, local elsewhere. */
@@ -92,6 +106,12 @@ const EnvSchema = z.object({
   SHARP_CONCURRENCY: positiveInt(DEFAULTS.sharpConcurrency),
   MAX_CONCURRENT_RENDERS: positiveInt(DEFAULTS.maxConcurrentRenders),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
+  /** Not in SIH: requests that may wait for a render slot; beyond, 503 + Retry-After. 0 sheds at once. */
+  MAX_QUEUED_RENDERS: nonNegativeInt(DEFAULTS.maxQueuedRenders),
+  /** Not in SIH: the most one on-demand request may take before it is answered 503 (also the server's drain time). */
+  REQUEST_TIMEOUT_MS: positiveInt(LIMITS.requestTimeoutMs),
+  /** Not in SIH: the most one storage call attempt may take. */
+  STORAGE_TIMEOUT_MS: positiveInt(LIMITS.storageTimeoutMs),
   /** Seed the default bucket with sample photos on first start (local only). */
   SHUTTER_SEED_SAMPLES: flag(true),
   // The bulk workflow (see README "Bulk workflow").
@@ -175,9 +195,12 @@ export interface Config {
     maxOutputPixels: number;
     maxAnimationFrames: number;
     processingTimeoutMs: number;
+    requestTimeoutMs: number;
+    storageTimeoutMs: number;
   };
   sharpConcurrency: number;
   maxConcurrentRenders: number;
+  maxQueuedRenders: number;
   seedSamples: boolean;
   logLevel: string;
   workflow: WorkflowConfig;
@@ -296,6 +319,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.ATHENA_OUTPUT_LOCATION && !e.ATHENA_OUTPUT_LOCATION.startsWith('s3://')) {
     problems.push(`ATHENA_OUTPUT_LOCATION: expected an s3:// URL, got "${e.ATHENA_OUTPUT_LOCATION}"`);
   }
+  if (e.REQUEST_TIMEOUT_MS <= e.PROCESSING_TIMEOUT_MS) {
+    problems.push(
+      `REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS}) must be larger than PROCESSING_TIMEOUT_MS (${e.PROCESSING_TIMEOUT_MS}), so a slow render reports its own timeout`,
+    );
+  }
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -323,9 +351,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxOutputPixels: LIMITS.maxOutputPixels,
       maxAnimationFrames: LIMITS.maxAnimationFrames,
       processingTimeoutMs: e.PROCESSING_TIMEOUT_MS,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      storageTimeoutMs: e.STORAGE_TIMEOUT_MS,
     },
     sharpConcurrency: e.SHARP_CONCURRENCY,
     maxConcurrentRenders: e.MAX_CONCURRENT_RENDERS,
+    maxQueuedRenders: e.MAX_QUEUED_RENDERS,
     seedSamples: e.SHUTTER_SEED_SAMPLES,
     logLevel: e.LOG_LEVEL,
     workflow: {

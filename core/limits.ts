@@ -15,6 +15,19 @@ export const LIMITS = {
   maxAnimationFrames: 1000,
   /** 20 s: API Gateway's integration timeout is 29 s; leave room to answer with a clean error. */
   processingTimeoutMs: 20_000,
+  /**
+   * 25 s: the most one on-demand request may take, storage reads included, before it is answered
+   * 503 + Retry-After. Above the processing timeout (so libvips reports its own timeout first) and
+   * under API Gateway's 29 s (so the client gets our clean error, not the gateway's 504).
+   */
+  requestTimeoutMs: 25_000,
+  /**
+   * 5 s per storage call attempt: S3's first byte arrives in tens of milliseconds; an answer that
+   * has not started after 5 s is not coming, and three attempts still fit in the request timeout.
+   */
+  storageTimeoutMs: 5_000,
+  /** 3 attempts per storage call: the AWS SDK's standard retry mode; absorbs a lone 500/503 or reset. */
+  storageMaxAttempts: 3,
   /** 6 MB: the Lambda synchronous response limit, base64 included (SIH's TooLargeImageException). */
   lambdaResponseBytes: 6 * 1024 * 1024,
   /** 8 KB: the longest URL path CloudFront accepts; anything longer is refused before decoding. */
@@ -54,6 +67,15 @@ export const DEFAULTS = {
   sharpConcurrency: 2,
   /** Images decoded in parallel by one process: one per core, more only thrashes the cache. */
   maxConcurrentRenders: 2,
+  /**
+   * Requests allowed to wait for a render slot. At the ~10–30 renders/s two cores manage, 16
+   * waiting is about a second of queue, well inside the request timeout; beyond it a prompt 503 +
+   * Retry-After lets the client or CDN retry instead of piling up. It also caps the source images
+   * held in memory at (renders + queue) × their size.
+   */
+  maxQueuedRenders: 16,
+  /** Seconds a client is asked to wait (Retry-After) after a 503: a render slot frees in well under one. */
+  retryAfterSeconds: 1,
   /** libvips operation cache: off, since every request is a new image and cache memory is better spent on results. */
   sharpCacheMemoryMb: 0,
   /** 64 MB per local events file: big enough that DuckDB opens few files, small enough to copy or delete a day by hand. */

@@ -21,6 +21,15 @@ export class AttentionAnalyzer implements Analyzer {
   }
 
   async detectSubjects(image: Buffer): Promise<SubjectsResult> {
+    try {
+      return await this.attention(image);
+    } catch (error) {
+      // A source libvips cannot decode is the client's problem (422/415), not an analyzer fault.
+      throw mapSharpError(error);
+    }
+  }
+
+  private async attention(image: Buffer): Promise<SubjectsResult> {
     const started = performance.now();
     // Work on a small copy: attention needs shapes, not detail. Untrusted bytes get the usual limits.
     const { data, info } = await openImage(image, this.limits)

@@ -1,4 +1,5 @@
 import { RequestError } from '../../errors.js';
+import { callAnalyzer } from '../call-analyzer.js';
 import { smartCropArea } from '../plan-geometry.js';
 import type { Step } from '../render-context.js';
 
@@ -13,10 +14,10 @@ export const smartCrop: Step = {
     const edit = ctx.request.edits.smartCrop;
     if (!edit || ctx.animated) return;
     const { faceIndex = 0, padding = 0 } = edit === true ? {} : edit;
-    const subjects = await ctx.deps.analyzer.detectSubjects(ctx.input, {
-      source: ctx.request.source,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
+    const subjects = await callAnalyzer(
+      () => ctx.deps.analyzer.detectSubjects(ctx.input, { source: ctx.request.source, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
+      ctx.signal,
+    );
     ctx.notes.subjects = subjects;
     if (subjects.faces.length === 0 && (faceIndex > 0 || !subjects.subject)) return;
     const box = subjects.faces.length ? subjects.faces[faceIndex] : subjects.subject;
