@@ -8,8 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../core/config.js';
-import { Semaphore } from '../core/concurrency.js';
-import { toShutterError } from '../core/errors.js';
+import { overloaded, Semaphore } from '../core/concurrency.js';
+import { toShutterError, type ShutterError } from '../core/errors.js';
 import { contentTypeOf, detectImageType } from '../core/image-type.js';
 import type { AccessRecord } from '../core/events/record-access.js';
 import { DEFAULTS } from '../core/limits.js';
@@ -22,11 +22,12 @@ import type { PresetCatalog } from '../core/presets.js';
 import type { RenderDeps } from '../core/pipeline/render-context.js';
 import { isPassThrough, renderImage } from '../core/pipeline/render-image.js';
 import { inspectImage } from '../core/pipeline/sharp-factory.js';
+import { withDeadline } from './deadline.js';
 import { decodeImageRequest } from './decode-request.js';
 import { header, type HttpRequest, type HttpResponse } from './http.js';
 import { chooseFormat, negotiation } from './negotiate-format.js';
 import { baseHeaders, errorResponse } from './responses.js';
-import { secondsToExpiry, signingKey, verifySignature } from './signature.js';
+import { secondsToExpiry, signatureGuard } from './signature.js';
 
 export interface ImageServiceDeps {
   config: Readonly<Config>;
@@ -61,15 +62,20 @@ export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
     limits: config.limits,
     allowedBuckets: config.sourceBuckets,
   };
-  // Two renders per core saturate libvips; a short queue absorbs bursts, beyond it we shed.
-  const renders = new Semaphore(config.maxConcurrentRenders, config.maxConcurrentRenders * 32, (running, pending) => {
+  // Admission bounds the requests holding a source in memory (rendering or waiting to); beyond it
+  // a request is shed at once with 503 + Retry-After. Inside, renders take turns on the cores.
+  const admission = new Semaphore(config.maxConcurrentRenders + config.maxQueuedRenders, 0);
+  const renders = new Semaphore(config.maxConcurrentRenders, Number.POSITIVE_INFINITY, (running, pending) => {
     rendersInFlight.set(running);
     renderQueueDepth.set(pending);
   });
-  const key = () => signingKey(deps.secrets, config.signature.secretName!, config.signature.secretKey!);
+  const checkSignature = signatureGuard(config, deps.secrets);
 
-  async function handle(http: HttpRequest, note: AccessNote): Promise<HttpResponse> {
-    if (config.signature.enabled) await verifySignature(http.path, http.query, key);
+  async function handle(http: HttpRequest, note: AccessNote, signal: AbortSignal): Promise<HttpResponse> {
+    // Under overload, shed before spending anything on the request: every millisecond of the
+    // event loop spent refusing is taken from the renders in flight.
+    if (admission.saturated) throw overloaded();
+    await checkSignature(http.path, http.query);
     const expiresIn = secondsToExpiry(http.query, now());
     const { request, ignored, type: door } = decodeImageRequest(http.path, http.query, config, deps.presets);
     const negotiated = negotiation(request, header(http, 'accept'), config);
@@ -107,28 +113,32 @@ export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
       }
     }
 
-    const source = await storage.get(bucket, objectKey, { maxBytes: config.limits.maxSourceBytes });
-    if (isPassThrough(request) && negotiated.preference.length === 0) {
-      note.format = detectImageType(source.body);
-      return { status: 200, headers: headersFor(source, storedContentType(source)), body: source.body, meta: { door, cache: 'pass-through' } };
-    }
-    const info = await inspectImage(source.body, config.limits);
-    const format = chooseFormat(negotiated, request, info.pages > 1 && request.edits.animated !== false);
-    const effective = format === request.output.format ? request : { ...request, output: { ...request.output, format } };
-    const rendered = await renders.run(() => renderImage(source.body, effective, renderDeps, { source: info }));
-    note.format = rendered.format;
-    return { status: 200, headers: headersFor(source, contentTypeOf(rendered.format)), body: rendered.data, meta: { door } };
+    return admission.run(async () => {
+      const source = await storage.get(bucket, objectKey, { maxBytes: config.limits.maxSourceBytes, signal });
+      if (isPassThrough(request) && negotiated.preference.length === 0) {
+        note.format = detectImageType(source.body);
+        return { status: 200, headers: headersFor(source, storedContentType(source)), body: source.body, meta: { door, cache: 'pass-through' } };
+      }
+      const info = await inspectImage(source.body, config.limits);
+      const format = chooseFormat(negotiated, request, info.pages > 1 && request.edits.animated !== false);
+      const effective = format === request.output.format ? request : { ...request, output: { ...request.output, format } };
+      const rendered = await renders.run(() => {
+        // A request whose deadline passed while it waited is not worth rendering any more.
+        signal.throwIfAborted();
+        return renderImage(source.body, effective, renderDeps, { source: info, signal });
+      });
+      note.format = rendered.format;
+      return { status: 200, headers: headersFor(source, contentTypeOf(rendered.format)), body: rendered.data, meta: { door } };
+    });
   }
 
   async function answer(http: HttpRequest, note: AccessNote): Promise<HttpResponse> {
     try {
-      return await handle(http, note);
+      return await withDeadline(config.limits.requestTimeoutMs, http.signal, (signal) => handle(http, note, signal));
     } catch (error) {
       const failure = toShutterError(error);
       note.errorCode = failure.code;
-      if (failure.status >= 500) {
-        logger.error({ requestId: http.requestId, path: http.path, code: failure.code, err: error }, 'image request failed');
-      }
+      logFailure(failure, error, http);
       if (config.fallbackImage) {
         const fallback = await storage.get(config.fallbackImage.bucket, config.fallbackImage.key).catch(() => undefined);
         if (fallback) {
@@ -175,6 +185,27 @@ function bodyBytes(body: HttpResponse['body']): number {
   if (typeof body === 'string') return Buffer.byteLength(body);
   if (Buffer.isBuffer(body)) return body.length;
   return 0;
+}
+
+/**
+ * Server-side failures are logged for operators: unexpected ones with their stack, expected ones
+ * (storage faults, overload, timeouts) as one warning line. Only the code, path and message of our
+ * own errors are written: never query strings (signatures) or secrets.
+ */
+function logFailure(failure: ShutterError, error: unknown, http: HttpRequest): void {
+  // Client errors and features configured off (501) are the client's to see, not the operator's;
+  // shed requests are expected under load, and a line each would turn a flood into a disk filler.
+  if (failure.status < 500 || failure.status === 501 || failure.code === 'Server::Overloaded') return;
+  const unexpected = failure.code === 'InternalError';
+  logger[unexpected ? 'error' : 'warn'](
+    {
+      code: failure.code,
+      path: http.path,
+      ...(http.requestId ? { requestId: http.requestId } : {}),
+      error: unexpected ? String((error as Error)?.stack ?? error) : failure.message,
+    },
+    'image request failed',
+  );
 }
 
 function storedContentType(source: ObjectInfo & { body: Buffer }): string {

@@ -5,7 +5,7 @@
  */
 import { rgbaToThumbHash } from 'thumbhash';
 import { summarizeExif } from '../core/pipeline/exif-summary.js';
-import { openImage, inspectImage, type ImageLimits } from '../core/pipeline/sharp-factory.js';
+import { inspectImage, mapSharpError, openImage, type ImageLimits } from '../core/pipeline/sharp-factory.js';
 
 export interface ImageMeta {
   width: number;
@@ -23,11 +23,14 @@ export interface ImageMeta {
 export async function describeImage(input: Buffer, limits: ImageLimits): Promise<ImageMeta> {
   const source = await inspectImage(input, limits);
   const image = openImage(input, limits).autoOrient();
+  // The header was fine, but the pixels may not be (truncated, corrupt): the client's 4xx, not a 500.
   const [{ dominant }, metadata, preview] = await Promise.all([
     image.clone().stats(),
     image.clone().metadata(),
     image.clone().resize(100, 100, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true }),
-  ]);
+  ]).catch((error: unknown) => {
+    throw mapSharpError(error);
+  });
   const hex = (value: number) => value.toString(16).padStart(2, '0');
   const exif = metadata.exif ? summarizeExif(metadata.exif) : undefined;
   return {

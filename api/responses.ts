@@ -1,4 +1,4 @@
-/** Headers every answer shares (CORS as SIH sets them, plus safe defaults), and error answers. */
+/** Headers every answer shares (CORS as SIH sets them, security headers), and error answers. */
 import type { Config } from '../core/config.js';
 import { toShutterError, type ShutterError } from '../core/errors.js';
 import { DEFAULTS } from '../core/limits.js';
@@ -16,6 +16,34 @@ export function baseHeaders(config: Pick<Config, 'cors'>): Record<string, string
   return headers;
 }
 
+/**
+ * Security headers for every answer, by what it carries:
+ * - JSON and anything else: a CSP that allows nothing and no framing; only this origin may
+ *   embed the body (`Cross-Origin-Resource-Policy: same-origin`; CORS reads are unaffected).
+ * - Images: any origin may embed them (that is what they are for), and the CSP is the one
+ *   GitHub serves raw files with, so a stored SVG opened directly runs no script.
+ */
+export function securityHeaders(contentType: string | undefined): Record<string, string> {
+  const image = !!contentType && contentType.startsWith('image/');
+  return {
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    'Content-Security-Policy': image
+      ? "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+      : "default-src 'none'; frame-ancestors 'none'; sandbox",
+    'Cross-Origin-Resource-Policy': image ? 'cross-origin' : 'same-origin',
+  };
+}
+
+/** Adds the security headers a response does not set itself (a route may choose its own CSP). */
+export function withSecurityHeaders(response: HttpResponse): HttpResponse {
+  const present = new Set(Object.keys(response.headers).map((name) => name.toLowerCase()));
+  const contentType = Object.entries(response.headers).find(([name]) => name.toLowerCase() === 'content-type')?.[1];
+  const added = Object.entries(securityHeaders(contentType)).filter(([name]) => !present.has(name.toLowerCase()));
+  return added.length ? { ...response, headers: { ...response.headers, ...Object.fromEntries(added) } } : response;
+}
+
 /** SIH's error body `{"status","code","message"}`; client errors are cached briefly, server errors never. */
 export function errorResponse(error: unknown, config: Pick<Config, 'cors'>): HttpResponse {
   const failure: ShutterError = toShutterError(error);
@@ -23,6 +51,6 @@ export function errorResponse(error: unknown, config: Pick<Config, 'cors'>): Htt
     ...baseHeaders(config),
     'Cache-Control': failure.status < 500 ? DEFAULTS.errorCacheControl : 'no-store',
   };
-  if (failure.status === 503) headers['Retry-After'] = '1';
+  if (failure.status === 503) headers['Retry-After'] = String(DEFAULTS.retryAfterSeconds);
   return json(failure.status, failure.toJSON(), headers);
 }

@@ -1,13 +1,14 @@
 /**
  * The local server's and the Lambda's routes, in one table. Image URLs are the fallback: any
- * GET/HEAD no other route claims is an image request, as in SIH.
+ * GET/HEAD no other route claims is an image request, as in SIH. Every answer leaves with the
+ * security headers (`responses.ts`), whichever route made it.
  */
 import { randomUUID } from 'node:crypto';
 import { RequestError } from '../core/errors.js';
 import { logger } from '../core/observability/logger.js';
 import { httpBytesOut, httpDuration, httpRequests, imageCacheHits, registry } from '../core/observability/metrics.js';
 import { json, type HttpRequest, type HttpResponse } from './http.js';
-import { errorResponse } from './responses.js';
+import { errorResponse, withSecurityHeaders } from './responses.js';
 import type { Config } from '../core/config.js';
 
 export interface Route {
@@ -77,7 +78,7 @@ export function createRouter(
       },
       'request',
     );
-    return response;
+    return withSecurityHeaders(response);
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AccessError, RequestError, ShutterError } from '../core/errors.js';
+import type { Config } from '../core/config.js';
 import type { Secrets } from '../core/ports/secrets.js';
 
 export function stringToSign(path: string, query: Record<string, string>): string {
@@ -41,11 +42,31 @@ export async function verifySignature(
   if (!signature) {
     throw new RequestError('AuthorizationQueryParametersError', 'Query-string requires the signature parameter.');
   }
+  // The string to sign joins decoded names and values with `&` and `=`; a name holding `&`/`=`
+  // or a value holding `&` would let `?expires=…&width=1` be replayed as one parameter named
+  // `expires=…&width` (same string, same signature, no expiry, no width). Such URLs are refused.
+  if (Object.entries(query).some(([name, value]) => name !== 'signature' && (/[&=]/.test(name) || value.includes('&')))) {
+    throw new AccessError('SignatureDoesNotMatch', 'Signature does not match: a signed query may not hold "&" in a name or value, nor "=" in a name.');
+  }
   const expected = Buffer.from(sign(await key(), path, query), 'utf8');
   const given = Buffer.from(signature, 'utf8');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new AccessError('SignatureDoesNotMatch', 'Signature does not match.');
   }
+}
+
+/**
+ * The signature check for a deployment: a no-op unless ENABLE_SIGNATURE is on. Every route that
+ * reveals something about a stored image (the image itself, `/meta`) passes through it.
+ */
+export function signatureGuard(
+  config: Pick<Config, 'signature'>,
+  secrets: Secrets,
+): (path: string, query: Record<string, string>) => Promise<void> {
+  const { enabled, secretName, secretKey } = config.signature;
+  if (!enabled) return async () => {};
+  const key = () => signingKey(secrets, secretName!, secretKey!);
+  return (path, query) => verifySignature(path, query, key);
 }
 
 /** Seconds until `expires`, or undefined when the URL has none. Throws when malformed or past. */

@@ -6,14 +6,24 @@
  *   shutter sign <path> [k=v ...] print the signed URL path for ENABLE_SIGNATURE deployments
  *   shutter process <dir>         upload a folder and run the workflow on every file, with a progress bar
  *   shutter executions [<id>]     list executions (--status, --prefix, --limit), or show one with its history
+ *   shutter events tail [-f] [--type T] [--from-end]   print events (local files, or the Kafka topic)
+ *   shutter events sample [--days N]                    write a synthetic event history (demo dashboards)
+ *   shutter query [<name>] [--json]                     run a named analytics query (no name: list them)
  */
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config.js';
-import { createPlatform, createQueryEngine } from '../core/compose.js';
+import { createPlatform, createQueryEngine, kafkaClient } from '../core/compose.js';
 import { ConfigError } from '../core/errors.js';
 import { createApp } from '../api/app.js';
+import { analyticsRoutes } from '../api/analytics-routes.js';
+import { fixtureEvents } from '../analytics/fixture-events.js';
+import { startLakeConsumer } from '../analytics/lake-writer.js';
+import { loadNamedQueries, runNamedQuery } from '../analytics/named-queries.js';
+import { JsonlEventSink } from '../core/adapters/local/jsonl-event-sink.js';
+import { readEventLog } from '../core/adapters/local/jsonl-event-log.js';
+import type { QueryValue } from '../core/ports/query-engine.js';
 import type { Route } from '../api/router.js';
 import { startServer } from '../api/local-server.js';
 import { sign, signingKey } from '../api/signature.js';
@@ -21,7 +31,6 @@ import { seedSamples } from './seed-samples.js';
 import { logger } from '../core/observability/logger.js';
 import { workflowRoutes } from '../api/workflow-routes.js';
 import { moderationRoutes } from '../api/moderation-routes.js';
-import { analyticsRoutes } from '../api/analytics-routes.js';
 import { reportWorkflowMetrics } from '../workflows/workflow-metrics.js';
 import { createLocalWorkflows, type LocalWorkflows } from '../workflows/local-runtime.js';
 import { IMAGE_WORKFLOW, startImageExecution } from '../workflows/image-execution.js';
@@ -58,21 +67,27 @@ async function serve(): Promise<void> {
     });
     routes.push(...moderationRoutes({ config, storage: platform.storage, engine }));
   }
-  // The named dashboard queries, for the console's Analytics page (DuckDB over the local events, or Athena).
   const queries = createQueryEngine(config);
-  routes.push(...analyticsRoutes(queries));
-  const app = createApp(platform, routes);
-  const server = await startServer(app.handle, { port: config.port, host: config.host });
+  const app = createApp(platform, [...routes, ...analyticsRoutes(queries)]);
+  const server = await startServer(app.handle, { port: config.port, host: config.host, requestTimeoutMs: config.limits.requestTimeoutMs });
+  // With Kafka, the lake is fed from the topic (as the MSK → S3 writer does in AWS), so the local dashboards see the events.
+  const lake = config.events.kafka
+    ? await startLakeConsumer({ kafka: kafkaClient(config.events.kafka, config.region), topic: config.events.kafka.topic, sink: new JsonlEventSink({ dir: config.events.dir }) })
+    : undefined;
   const bucket = config.sourceBuckets[0]!;
   const seeded = config.storage === 'local' && config.seedSamples ? await seedSamples(platform.storage, bucket, path.join(root, 'samples')) : [];
   app.ready = true;
-  const base = `http://localhost:${new URL(server.url).port}`;
+  const port = new URL(server.url).port;
+  const base = `http://localhost:${port}`;
   log('shutter is serving', {
     url: base,
+    port: Number(port),
     dataDir: config.dataDir,
     storage: config.storage,
     sourceBuckets: config.sourceBuckets,
     workflow: { engine: config.workflow.engine, buckets: config.workflow.buckets, watching: !!local?.watcher },
+    events: config.events.kafka ? `kafka ${config.events.kafka.brokers.join(',')} ${config.events.kafka.topic}` : config.events.dir,
+    analytics: `${base}/api/analytics`,
   });
   if (seeded.length) log('seeded sample photographs', { bucket, keys: seeded });
   const example = seeded[0] ?? 'astronaut.jpg';
@@ -82,19 +97,30 @@ async function serve(): Promise<void> {
   console.log(`Bulk workflow:\n  curl${bearer} -T photo.jpg ${base}/api/uploads/photo.jpg\n  curl${bearer} ${base}/api/executions\n`);
   console.log(`Operator console:\n  ${base}/console/${config.console.authRequired ? '  (sign in with CONSOLE_TOKEN or CONSOLE_USER/CONSOLE_PASSWORD)' : ''}\n`);
 
+  // Graceful shutdown: /health turns 503 (load balancers stop sending), no new connection is
+  // accepted, requests in flight finish (at most the request timeout), then the process exits.
+  // A second signal exits at once.
+  let stopping = false;
   const stop = async (signal: string) => {
-    log('shutting down', { signal });
+    if (stopping) {
+      log('exiting without waiting', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    log('shutting down: draining in-flight requests', { signal, inFlight: server.inFlight });
     app.ready = false;
-    await server.close();
+    await server.close({ graceMs: config.limits.requestTimeoutMs + 1000 });
     // Running executions go back to the queue and resume on the next start.
     stopMetrics();
     await local?.close();
+    await lake?.stop();
+    await platform.events.close(); // delivers what it can; the outbox keeps the rest for next start
     await queries.close();
-    await platform.events.close();
+    log('stopped');
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 async function processCommand(args: string[]): Promise<void> {
@@ -130,15 +156,87 @@ async function signCommand(args: string[]): Promise<void> {
   console.log(`${urlPath}?${search.toString()}`);
 }
 
+async function eventsCommand(args: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { follow: { type: 'boolean', short: 'f' }, type: { type: 'string' }, 'from-end': { type: 'boolean' }, days: { type: 'string' } },
+  });
+  const config = loadConfig(process.env);
+  const [sub] = positionals;
+  if (sub === 'sample') {
+    const days = Number(values.days ?? 7);
+    const start = new Date(Date.now() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
+    const sink = new JsonlEventSink({ dir: config.events.dir });
+    const events = [...fixtureEvents({ days, start, seed: Date.now() % 100_000 })];
+    await sink.publish(events);
+    await sink.close();
+    log('wrote a synthetic event history', { events: events.length, days, dir: config.events.dir });
+    return;
+  }
+  if (sub !== 'tail') throw new Error('usage: shutter events tail [-f] [--type <type>] [--from-end] | shutter events sample [--days N]');
+  const wanted = values.type;
+  const print = (line: string) => {
+    if (!wanted || (JSON.parse(line) as { type?: string }).type === wanted) console.log(line);
+  };
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  // `shutter events tail | head`: a closed pipe ends the tail quietly.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+  if (config.events.kafka) {
+    const kafka = kafkaClient(config.events.kafka, config.region);
+    const consumer = kafka.consumer({ groupId: `shutter-tail-${process.pid}-${Date.now()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: config.events.kafka.topic, fromBeginning: !values['from-end'] });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.value) print(message.value.toString());
+      },
+    });
+    await new Promise((resolve) => controller.signal.addEventListener('abort', resolve));
+    await consumer.disconnect();
+    return;
+  }
+  for await (const line of readEventLog(config.events.dir, { follow: values.follow ?? false, fromEnd: values['from-end'] ?? false, signal: controller.signal })) print(line);
+}
+
+async function queryCommand(args: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  const [name] = positionals;
+  if (!name) {
+    for (const query of await loadNamedQueries()) console.log(`${query.name.padEnd(26)} ${query.title}: ${query.description}`);
+    return;
+  }
+  const engine = createQueryEngine(loadConfig(process.env));
+  try {
+    const result = await runNamedQuery(engine, name);
+    if (values.json) console.log(JSON.stringify(result.rows, null, 2));
+    else printTable(result.columns.map((column) => column.name), result.rows);
+  } finally {
+    await engine.close();
+  }
+}
+
+function printTable(columns: string[], rows: Array<Record<string, QueryValue>>): void {
+  const cell = (value: QueryValue) => (value === null ? '' : String(value));
+  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column] ?? null).length)));
+  const line = (values: string[]) => values.map((value, index) => value.padEnd(widths[index]!)).join('  ').trimEnd();
+  console.log(line(columns));
+  console.log(line(widths.map((width) => '-'.repeat(width))));
+  for (const row of rows) console.log(line(columns.map((column) => cell(row[column] ?? null))));
+  console.log(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
+}
+
 function log(msg: string, fields: Record<string, unknown> = {}): void {
   logger.info(fields, msg);
 }
 
 async function main(): Promise<void> {
-  const { positionals } = parseArgs({ allowPositionals: true, strict: false });
-  const [command = 'serve'] = positionals;
   // Each command parses its own options from what follows its name.
-  const rest = process.argv.slice(process.argv.indexOf(command) + 1);
+  const [command = 'serve', ...rest] = process.argv.slice(2);
   switch (command) {
     case 'serve':
       return serve();
@@ -148,8 +246,12 @@ async function main(): Promise<void> {
       return processCommand(rest);
     case 'executions':
       return executionsCommand(rest);
+    case 'events':
+      return eventsCommand(rest);
+    case 'query':
+      return queryCommand(rest);
     default:
-      throw new Error(`unknown command "${command}". Commands: serve, sign, process, executions`);
+      throw new Error(`unknown command "${command}". Commands: serve, sign, process, executions, events, query`);
   }
 }
 

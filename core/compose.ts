@@ -3,10 +3,11 @@
  * which adapters exist; AWS SDK clients are created here and nowhere else.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { RekognitionClient } from '@aws-sdk/client-rekognition';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import path from 'node:path';
 import { TABLES } from '../analytics/tables.js';
 import { AthenaQueryEngine } from './adapters/aws/athena-query-engine.js';
@@ -14,13 +15,17 @@ import { KafkaEventSink } from './adapters/aws/kafka-event-sink.js';
 import { DuckDbQueryEngine } from './adapters/local/duckdb-query-engine.js';
 import { DiskOutbox } from './adapters/local/disk-outbox.js';
 import { JsonlEventSink } from './adapters/local/jsonl-event-sink.js';
+import { RekognitionAnalyzer } from './adapters/aws/rekognition-analyzer.js';
 import { S3Storage } from './adapters/aws/s3-storage.js';
 import { SecretsManagerSecrets } from './adapters/aws/secrets-manager-secrets.js';
+import { CachingAnalyzer } from './adapters/caching-analyzer.js';
 import { AttentionAnalyzer } from './adapters/local/attention-analyzer.js';
 import { FileSecrets } from './adapters/local/file-secrets.js';
 import { FsStorage } from './adapters/local/fs-storage.js';
+import { LocalAnalyzer } from './adapters/local/local-analyzer.js';
 import type { Config } from './config.js';
 import { setLogLevel } from './observability/logger.js';
+import { LIMITS } from './limits.js';
 import { configureSharp } from './pipeline/sharp-factory.js';
 import type { Analyzer } from './ports/analyzer.js';
 import type { EventSink } from './ports/event-sink.js';
@@ -50,9 +55,15 @@ export interface Platform {
   workflows?: WorkflowEngine;
 }
 
-export function s3Client(config: Pick<Config, 'region' | 's3Endpoint'>): S3Client {
+export function s3Client(config: Pick<Config, 'region' | 's3Endpoint'> & { limits?: Pick<Config['limits'], 'storageTimeoutMs'> }): S3Client {
+  const timeoutMs = config.limits?.storageTimeoutMs ?? LIMITS.storageTimeoutMs;
   return new S3Client({
     ...(config.region ? { region: config.region } : {}),
+    // Without timeouts a stalled S3 connection holds the request until the client gives up;
+    // with them, the SDK retries (standard mode) and then fails with a TransientError (503).
+    // (throwOnRequestTimeout: without it the handler only logs a warning when the time is up.)
+    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
+    maxAttempts: LIMITS.storageMaxAttempts,
     ...(config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true } : {}),
   });
 }
@@ -75,7 +86,7 @@ export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit
   return {
     config,
     storage,
-    analyzer: overrides.analyzer ?? new AttentionAnalyzer(),
+    analyzer: overrides.analyzer ?? createAnalyzer(config),
     secrets,
     presets: overrides.presets ?? loadPresets(config.presetsFile),
     events,
@@ -97,7 +108,12 @@ export const KAFKA_CLIENT_RETRY = { retries: 3, initialRetryTime: 100, maxRetryT
  * chain (kafkajs asks for a new token before the old one expires).
  */
 export function kafkaClient(kafka: NonNullable<Config['events']['kafka']>, region: string | undefined): Kafka {
-  return new Kafka({
+  return new Kafka(kafkaConfig(kafka, region));
+}
+
+/** The kafkajs settings behind {@link kafkaClient}. */
+export function kafkaConfig(kafka: NonNullable<Config['events']['kafka']>, region: string | undefined): KafkaConfig {
+  return {
     clientId: kafka.clientId,
     brokers: [...kafka.brokers],
     ssl: kafka.tls,
@@ -113,7 +129,7 @@ export function kafkaClient(kafka: NonNullable<Config['events']['kafka']>, regio
     retry: KAFKA_CLIENT_RETRY,
     // The sink logs delivery failures itself (with the outbox's state); kafkajs' own retry chatter would drown them.
     logLevel: logLevel.NOTHING,
-  });
+  };
 }
 
 /** Kafka through the on-disk outbox when KAFKA_BROKERS is set, else JSON lines under the data folder. */
@@ -140,4 +156,31 @@ export function createQueryEngine(config: Readonly<Config>): QueryEngine {
     });
   }
   return new DuckDbQueryEngine({ root: config.dataDir, tables: TABLES });
+}
+
+/**
+ * The analyzer named by ANALYZER, behind the content-hash cache. Local models are not loaded here:
+ * LocalAnalyzer loads them on first use, so a process that never analyses never pays for them.
+ */
+export function createAnalyzer(config: Readonly<Config>): Analyzer {
+  const limits = config.limits;
+  let analyzer: Analyzer;
+  switch (config.analysis.analyzer) {
+    case 'rekognition':
+      analyzer = new RekognitionAnalyzer(
+        // The adapter retries throttling itself; the SDK's own retries would multiply its attempts.
+        new RekognitionClient({ ...(config.region ? { region: config.region } : {}), maxAttempts: 1 }),
+        { readFromS3: config.storage === 's3', limits },
+      );
+      break;
+    case 'attention':
+      analyzer = new AttentionAnalyzer(limits);
+      break;
+    default:
+      analyzer = new LocalAnalyzer({ limits, faceModel: config.analysis.localFaceModel === 'tiny' ? 'tiny_face_detector' : 'ssd_mobilenetv1' });
+  }
+  return new CachingAnalyzer(analyzer, {
+    entries: config.analysis.cacheEntries,
+    ...(config.analysis.cacheDir ? { directory: config.analysis.cacheDir } : {}),
+  });
 }

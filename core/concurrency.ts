@@ -24,10 +24,15 @@ export class Semaphore {
     return this.active;
   }
 
+  /** True when `run` would refuse at once: lets a caller shed before doing any work of its own. */
+  get saturated(): boolean {
+    return this.active >= this.limit && this.waiting.length >= this.maxQueue;
+  }
+
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.active >= this.limit) {
       if (this.waiting.length >= this.maxQueue) {
-        throw new TransientError('Server::Overloaded', 'The server is busy. Please retry shortly.', 503);
+        throw overloaded();
       }
       const turn = new Promise<void>((resolve) => this.waiting.push(resolve));
       this.onChange(this.active, this.waiting.length);
@@ -43,4 +48,9 @@ export class Semaphore {
       this.onChange(this.active, this.waiting.length);
     }
   }
+}
+
+/** The 503 a full semaphore answers; the response carries Retry-After. */
+export function overloaded(): TransientError {
+  return new TransientError('Server::Overloaded', 'The server is busy. Please retry shortly.', 503);
 }

@@ -36,14 +36,41 @@ const wholeNumber = (fallback: number, minimum: number) =>
     });
 const positiveInt = (fallback: number) => wholeNumber(fallback, 1);
 
+/** A Yes/No flag whose default depends on other settings (decided after parsing). */
+const optionalFlag = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === '') return undefined;
+    const normalized = value.trim().toLowerCase();
+    if (['yes', 'true', '1', 'on'].includes(normalized)) return true;
+    if (['no', 'false', '0', 'off'].includes(normalized)) return false;
+    ctx.addIssue({ code: 'custom', message: `expected Yes or No, got "${value}"` });
+    return z.NEVER;
+  });
+
+const nonNegativeInt = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const number = Number(value);
+      if (!Number.isInteger(number) || number < 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number (0 or more), got "${value}"` });
+        return z.NEVER;
+      }
+      return number;
+    });
+
 const optionalString = z
   .string()
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
 const EnvSchema = z.object({
-  /** 0 picks a free port (tests). */
-  PORT: wholeNumber(8080, 0),
+  /** 0 picks a free port (tests, several instances on one machine). */
+  PORT: nonNegativeInt(8080),
   HOST: optionalString,
   SHUTTER_DATA_DIR: optionalString,
   /** `local` (folders under the data dir) or `s3`. Defaults to s3 inside Lambda, local elsewhere. */
@@ -79,6 +106,12 @@ const EnvSchema = z.object({
   SHARP_CONCURRENCY: positiveInt(DEFAULTS.sharpConcurrency),
   MAX_CONCURRENT_RENDERS: positiveInt(DEFAULTS.maxConcurrentRenders),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
+  /** Not in SIH: requests that may wait for a render slot; beyond, 503 + Retry-After. 0 sheds at once. */
+  MAX_QUEUED_RENDERS: nonNegativeInt(DEFAULTS.maxQueuedRenders),
+  /** Not in SIH: the most one on-demand request may take before it is answered 503 (also the server's drain time). */
+  REQUEST_TIMEOUT_MS: positiveInt(LIMITS.requestTimeoutMs),
+  /** Not in SIH: the most one storage call attempt may take. */
+  STORAGE_TIMEOUT_MS: positiveInt(LIMITS.storageTimeoutMs),
   /** Seed the default bucket with sample photos on first start (local only). */
   SHUTTER_SEED_SAMPLES: flag(true),
   /** Ask for credentials on /console and /api: Yes, No, or unset (Yes unless the server binds loopback only). */
@@ -131,6 +164,17 @@ const EnvSchema = z.object({
   ATHENA_CATALOG: z.string().optional().default('AwsDataCatalog'),
   /** Only needed when the workgroup does not enforce its own result location. */
   ATHENA_OUTPUT_LOCATION: optionalString,
+  /**
+   * Not in SIH: who answers smartCrop and contentModeration. `local` (models in process, the default
+   * outside Lambda), `rekognition` (the default inside Lambda), `attention` (libvips saliency only, no moderation).
+   */
+  ANALYZER: z.enum(['local', 'rekognition', 'attention']).optional(),
+  /** Not in SIH: the local face detector: `ssd` (face-api SSD MobileNet v1, more accurate) or `tiny` (about 4× less CPU). */
+  LOCAL_FACE_MODEL: z.enum(['ssd', 'tiny']).optional().default('ssd'),
+  /** Not in SIH: analysis results kept in memory, by content hash. */
+  ANALYSIS_CACHE_ENTRIES: positiveInt(DEFAULTS.analysisCacheEntries),
+  /** Not in SIH: also keep analysis results on disk under the data folder (default Yes, No inside Lambda). */
+  ANALYSIS_DISK_CACHE: optionalFlag,
 });
 
 export interface Config {
@@ -159,15 +203,25 @@ export interface Config {
     maxOutputPixels: number;
     maxAnimationFrames: number;
     processingTimeoutMs: number;
+    requestTimeoutMs: number;
+    storageTimeoutMs: number;
   };
   sharpConcurrency: number;
   maxConcurrentRenders: number;
+  maxQueuedRenders: number;
   seedSamples: boolean;
   logLevel: string;
   console: ConsoleConfig;
   workflow: WorkflowConfig;
   events: EventsConfig;
   analytics: AnalyticsConfig;
+  analysis: {
+    analyzer: 'local' | 'rekognition' | 'attention';
+    localFaceModel: 'ssd' | 'tiny';
+    cacheEntries: number;
+    /** `$SHUTTER_DATA_DIR/analysis`, or undefined when results are kept in memory only. */
+    cacheDir: string | undefined;
+  };
 }
 
 export interface WorkflowConfig {
@@ -298,6 +352,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.ATHENA_OUTPUT_LOCATION && !e.ATHENA_OUTPUT_LOCATION.startsWith('s3://')) {
     problems.push(`ATHENA_OUTPUT_LOCATION: expected an s3:// URL, got "${e.ATHENA_OUTPUT_LOCATION}"`);
   }
+  if (e.REQUEST_TIMEOUT_MS <= e.PROCESSING_TIMEOUT_MS) {
+    problems.push(
+      `REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS}) must be larger than PROCESSING_TIMEOUT_MS (${e.PROCESSING_TIMEOUT_MS}), so a slow render reports its own timeout`,
+    );
+  }
   const consoleConfig = consoleSettings(e, inLambda, problems);
   if (problems.length) throw new ConfigError(problems);
 
@@ -326,9 +385,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxOutputPixels: LIMITS.maxOutputPixels,
       maxAnimationFrames: LIMITS.maxAnimationFrames,
       processingTimeoutMs: e.PROCESSING_TIMEOUT_MS,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      storageTimeoutMs: e.STORAGE_TIMEOUT_MS,
     },
     sharpConcurrency: e.SHARP_CONCURRENCY,
     maxConcurrentRenders: e.MAX_CONCURRENT_RENDERS,
+    maxQueuedRenders: e.MAX_QUEUED_RENDERS,
     seedSamples: e.SHUTTER_SEED_SAMPLES,
     logLevel: e.LOG_LEVEL,
     console: consoleConfig,
@@ -350,6 +412,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     analytics: {
       engine: queryEngine,
       athena: { workgroup: e.ATHENA_WORKGROUP, database: e.ATHENA_DATABASE, catalog: e.ATHENA_CATALOG, outputLocation: e.ATHENA_OUTPUT_LOCATION },
+    },
+    analysis: {
+      analyzer: e.ANALYZER ?? (inLambda ? 'rekognition' : 'local'),
+      localFaceModel: e.LOCAL_FACE_MODEL,
+      cacheEntries: e.ANALYSIS_CACHE_ENTRIES,
+      cacheDir: (e.ANALYSIS_DISK_CACHE ?? !inLambda) ? path.join(dataDir, 'analysis') : undefined,
     },
   });
 }

@@ -102,6 +102,11 @@ export const ContentModeration = z.union([
 ]);
 export type ContentModeration = z.infer<typeof ContentModeration>;
 
+/** libvips' interpretations (VipsInterpretation): any other name fails inside libvips. */
+const colourspace = z.enum([
+  'multiband', 'b-w', 'histogram', 'xyz', 'lab', 'cmyk', 'labq', 'rgb', 'cmc', 'lch', 'labs', 'srgb', 'yxy', 'fourier',
+  'rgb16', 'grey16', 'matrix', 'scrgb', 'hsv',
+]);
 const matrix3 = z.array(z.array(z.number()).length(3)).length(3);
 const matrix4 = z.array(z.array(z.number()).length(4)).length(4);
 const numberOrList = z.union([z.number(), z.array(z.number()).max(4)]);
@@ -172,10 +177,10 @@ export const SHARP_OPERATIONS = {
   tint: Color,
   greyscale: z.boolean(),
   grayscale: z.boolean(),
-  pipelineColourspace: z.string().max(16),
-  pipelineColorspace: z.string().max(16),
-  toColourspace: z.string().max(16),
-  toColorspace: z.string().max(16),
+  pipelineColourspace: colourspace,
+  pipelineColorspace: colourspace,
+  toColourspace: colourspace,
+  toColorspace: colourspace,
   removeAlpha: z.boolean(),
   ensureAlpha: z.union([z.boolean(), z.number().min(0).max(1)]),
   extractChannel: z.union([z.number().int().min(0).max(3), z.enum(['red', 'green', 'blue', 'alpha'])]),

@@ -38,12 +38,17 @@ export const Output = z.strictObject({
 });
 export type Output = z.infer<typeof Output>;
 
+/** An HTTP header name (RFC 9110 token): anything else could not be sent, or would split the response. */
+const HeaderName = z.string().max(64).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a header name (letters, digits and !#$%&\'*+.^_`|~-)');
+/** A header value: visible characters, spaces and tabs only (no CR/LF, so no response splitting). */
+const HeaderValue = z.string().max(1024).regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'a header value without control characters');
+
 export const ImageRequest = z.strictObject({
   source: SourceRef,
   edits: Edits,
   output: Output,
   /** Response headers asked for by the request (SIH's `headers`), allow-listed by the handler. */
-  headers: z.record(z.string().max(64), z.string().max(1024)).optional(),
+  headers: z.record(HeaderName, HeaderValue).optional(),
   /** Named preset this request came from, if any (presets-only mode admits only these). */
   preset: z.string().max(64).optional(),
 });

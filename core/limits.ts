@@ -15,6 +15,19 @@ export const LIMITS = {
   maxAnimationFrames: 1000,
   /** 20 s: API Gateway's integration timeout is 29 s; leave room to answer with a clean error. */
   processingTimeoutMs: 20_000,
+  /**
+   * 25 s: the most one on-demand request may take, storage reads included, before it is answered
+   * 503 + Retry-After. Above the processing timeout (so libvips reports its own timeout first) and
+   * under API Gateway's 29 s (so the client gets our clean error, not the gateway's 504).
+   */
+  requestTimeoutMs: 25_000,
+  /**
+   * 5 s per storage call attempt: S3's first byte arrives in tens of milliseconds; an answer that
+   * has not started after 5 s is not coming, and three attempts still fit in the request timeout.
+   */
+  storageTimeoutMs: 5_000,
+  /** 3 attempts per storage call: the AWS SDK's standard retry mode; absorbs a lone 500/503 or reset. */
+  storageMaxAttempts: 3,
   /** 6 MB: the Lambda synchronous response limit, base64 included (SIH's TooLargeImageException). */
   lambdaResponseBytes: 6 * 1024 * 1024,
   /** 8 KB: the longest URL path CloudFront accepts; anything longer is refused before decoding. */
@@ -37,6 +50,14 @@ export const LIMITS = {
   maxConsolePreviewSide: 1600,
   /** Reviews the moderation queue reads per refresh: more than an operator works through at once. */
   consoleMaxReviews: 200,
+  /** 5 MB: Rekognition's limit for image bytes sent in the request; larger images are downscaled first. */
+  rekognitionMaxBytes: 5 * 1024 * 1024,
+  /** 15 MB: Rekognition's limit for an image it reads from S3 itself. */
+  rekognitionMaxS3Bytes: 15 * 1024 * 1024,
+  /** 80 px: Rekognition refuses images whose shorter side is below this (InvalidParameterException). */
+  rekognitionMinSide: 80,
+  /** 4096 px: downscaled copies for Rekognition keep at most this long side; a face stays far above its 40 px minimum. */
+  rekognitionMaxSide: 4096,
 } as const;
 
 export const DEFAULTS = {
@@ -62,6 +83,15 @@ export const DEFAULTS = {
   sharpConcurrency: 2,
   /** Images decoded in parallel by one process: one per core, more only thrashes the cache. */
   maxConcurrentRenders: 2,
+  /**
+   * Requests allowed to wait for a render slot. At the ~10–30 renders/s two cores manage, 16
+   * waiting is about a second of queue, well inside the request timeout; beyond it a prompt 503 +
+   * Retry-After lets the client or CDN retry instead of piling up. It also caps the source images
+   * held in memory at (renders + queue) × their size.
+   */
+  maxQueuedRenders: 16,
+  /** Seconds a client is asked to wait (Retry-After) after a 503: a render slot frees in well under one. */
+  retryAfterSeconds: 1,
   /** libvips operation cache: off, since every request is a new image and cache memory is better spent on results. */
   sharpCacheMemoryMb: 0,
   /** 64 MB per local events file: big enough that DuckDB opens few files, small enough to copy or delete a day by hand. */
@@ -80,6 +110,30 @@ export const DEFAULTS = {
   accessSampleRate: 1,
   /** The Kafka topic of image events. */
   kafkaTopic: 'shutter.image-events',
+  /**
+   * Rekognition attempts per call when throttled or failing transiently: 4 (1 + 3 retries) with full-jitter
+   * backoff from 200 ms, capped at 2 s, stays well inside the 20 s processing timeout.
+   */
+  rekognitionAttempts: 4,
+  rekognitionBackoffBaseMs: 200,
+  rekognitionBackoffMaxMs: 2000,
+  /**
+   * Analysis results kept in memory: 2000 entries of a few hundred bytes each (boxes and labels, never pixels)
+   * is well under 2 MB, and covers the working set of a busy on-demand server.
+   */
+  analysisCacheEntries: 2000,
+  /**
+   * Moderation is asked of the analyzer at this confidence floor at most, whatever the request's threshold, so one
+   * cached answer serves every later threshold at or above it. 50 is Rekognition's own default floor.
+   */
+  analysisCacheMinConfidence: 50,
+  /**
+   * Longest side the local face detector sees: 1024 px keeps a face that is 3 % of a 12 MP photo's width about
+   * 30 px wide, above the detectors' useful minimum; larger only costs decode time (the models resize anyway).
+   */
+  faceDetectionMaxSide: 1024,
+  /** Face detector score below which a detection is dropped (0..1): face-api's own default for SSD MobileNet. */
+  faceMinScore: 0.5,
 } as const;
 
 /** The bulk workflow's limits and defaults (see `workflows/` and `tasks/`). */

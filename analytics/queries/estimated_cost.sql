@@ -1,8 +1,16 @@
 -- title: Estimated cost per day
 -- description: A rough AWS bill per day from the events (us-east-1 list prices): Lambda compute and invocations, data transfer out, Rekognition moderation, Step Functions transitions.
 WITH e AS (
+  -- Each event once (delivery is at least once), with only the columns this query reads.
   SELECT * FROM (
-    SELECT events.*, row_number() OVER (PARTITION BY id ORDER BY "time") AS copy
+    SELECT
+      id,
+      dt,
+      type,
+      data.duration_ms AS duration_ms,
+      data.bytes AS bytes,
+      data.sample_rate AS sample_rate,
+      row_number() OVER (PARTITION BY id ORDER BY "time") AS copy
     FROM events
     WHERE type IN ('image.workflow.completed', 'image.workflow.failed', 'image.rendition.created', 'image.request.served')
   ) AS numbered
@@ -23,14 +31,14 @@ usage AS (
   SELECT
     dt,
     count_if(type IN ('image.workflow.completed', 'image.workflow.failed')) AS images,
-    sum(CASE WHEN type = 'image.request.served' THEN 1 / data.sample_rate ELSE 0 END) AS requests,
+    sum(CASE WHEN type = 'image.request.served' THEN 1 / sample_rate ELSE 0 END) AS requests,
     count_if(type = 'image.rendition.created') AS renditions,
     sum(CASE
-      WHEN type = 'image.rendition.created' THEN data.duration_ms
-      WHEN type = 'image.request.served' THEN data.duration_ms / data.sample_rate
+      WHEN type = 'image.rendition.created' THEN duration_ms
+      WHEN type = 'image.request.served' THEN duration_ms / sample_rate
       ELSE 0
     END) / 1000 AS compute_seconds,
-    sum(CASE WHEN type = 'image.request.served' THEN data.bytes / data.sample_rate ELSE 0 END) AS bytes_out
+    sum(CASE WHEN type = 'image.request.served' THEN bytes / sample_rate ELSE 0 END) AS bytes_out
   FROM e
   GROUP BY dt
 ),

@@ -1,20 +1,26 @@
 -- title: Moderation rate by label
 -- description: For each moderation label, the images flagged with it and their share of all processed images.
 WITH e AS (
+  -- Each event once (delivery is at least once), with only the columns this query reads.
   SELECT * FROM (
-    SELECT events.*, row_number() OVER (PARTITION BY id ORDER BY "time") AS copy
+    SELECT
+      id,
+      type,
+      data.execution_id AS execution_id,
+      data.labels AS labels,
+      row_number() OVER (PARTITION BY id ORDER BY "time") AS copy
     FROM events
     WHERE type IN ('image.workflow.completed', 'image.workflow.failed', 'image.moderation.flagged')
   ) AS numbered
   WHERE copy = 1
 ),
 processed AS (
-  SELECT count(DISTINCT data.execution_id) AS images FROM e
+  SELECT count(DISTINCT execution_id) AS images FROM e
 ),
 flags AS (
-  SELECT labels.label, count(DISTINCT e.data.execution_id) AS flagged
+  SELECT labels.label, count(DISTINCT e.execution_id) AS flagged
   FROM e
-  CROSS JOIN UNNEST(transform(e.data.labels, l -> l.name)) AS labels (label)
+  CROSS JOIN UNNEST(transform(e.labels, l -> l.name)) AS labels (label)
   WHERE e.type = 'image.moderation.flagged'
   GROUP BY labels.label
 )

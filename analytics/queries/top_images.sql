@@ -1,8 +1,15 @@
 -- title: Top images
 -- description: The 20 most requested images on the on-demand API, with the bytes served (scaled by the sampling rate).
 WITH e AS (
+  -- Each event once (delivery is at least once), with only the columns this query reads.
   SELECT * FROM (
-    SELECT events.*, row_number() OVER (PARTITION BY id ORDER BY "time") AS copy
+    SELECT
+      id,
+      subject,
+      data.image IS NOT NULL AS has_image,
+      data.bytes AS bytes,
+      data.sample_rate AS sample_rate,
+      row_number() OVER (PARTITION BY id ORDER BY "time") AS copy
     FROM events
     WHERE type = 'image.request.served'
   ) AS numbered
@@ -10,10 +17,10 @@ WITH e AS (
 )
 SELECT
   subject AS image,
-  CAST(round(sum(1 / data.sample_rate)) AS BIGINT) AS requests,
-  CAST(round(sum(data.bytes / data.sample_rate)) AS BIGINT) AS bytes_served
+  CAST(round(sum(1 / sample_rate)) AS BIGINT) AS requests,
+  CAST(round(sum(bytes / sample_rate)) AS BIGINT) AS bytes_served
 FROM e
-WHERE data.image IS NOT NULL
+WHERE has_image
 GROUP BY subject
 ORDER BY requests DESC, image
 LIMIT 20

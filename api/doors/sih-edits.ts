@@ -11,10 +11,11 @@ const FORMAT_ALIASES: Record<string, OutputFormat> = { jpg: 'jpeg', tif: 'tiff',
 
 /** `jpg` → `jpeg`, `tif` → `tiff`; throws a 400 for a format we cannot write. */
 export function normalizeFormat(value: unknown): OutputFormat {
-  const name = String(value).toLowerCase().trim();
+  // Only a string names a format (an object's own `toString` could throw, or lie).
+  const name = typeof value === 'string' ? value.toLowerCase().trim() : '';
   const format = FORMAT_ALIASES[name] ?? name;
   if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
-    throw new RequestError('UnsupportedOutputImageFormatException', `Format to ${String(value)} not supported`);
+    throw new RequestError('UnsupportedOutputImageFormatException', `Format to ${typeof value === 'string' ? value : JSON.stringify(value) ?? typeof value} not supported`);
   }
   return format as OutputFormat;
 }

@@ -34,6 +34,8 @@ export function applyEncoder(image: Sharp, format: OutputFormat, output: Output)
   const options: Record<string, unknown> = { ...(output.options?.[format] ?? {}) };
   options.quality = output.quality ?? options.quality ?? DEFAULTS.quality[format];
   if (format === 'avif' || format === 'heif') options.effort ??= DEFAULTS.avifEffort;
+  // sharp ≥ 0.34 requires a HEIF compression; its prebuilt libvips has AV1 only (HEVC is patent-encumbered).
+  if (format === 'heif') options.compression ??= 'av1';
   if (format === 'webp') options.effort ??= DEFAULTS.webpEffort;
   if (format === 'jpeg') options.mozjpeg ??= false;
   if (format === 'gif' || format === 'png') {

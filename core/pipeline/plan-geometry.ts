@@ -33,6 +33,50 @@ export function plannedResize(source: Size, resize: Pick<Resize, 'width' | 'heig
   return target;
 }
 
+/**
+ * The size after one of the allow-listed sharp operations that change geometry (extend, affine,
+ * rotate, extract); the others keep the size. Lets the output limit be checked before rendering:
+ * without it, `extend: 8192` or `affine: [[1000,0],[0,1000]]` turn a 1 KB source into gigapixels.
+ */
+export function plannedOperationSize(size: Size, name: string, value: unknown): Size {
+  switch (name) {
+    case 'extend': {
+      if (typeof value === 'number') return { width: size.width + 2 * value, height: size.height + 2 * value };
+      const { top = 0, bottom = 0, left = 0, right = 0 } = (value ?? {}) as Record<string, number | undefined>;
+      return { width: size.width + left + right, height: size.height + top + bottom };
+    }
+    case 'affine': {
+      const flat = (value as number[] | number[][]).flat();
+      const [a = 1, b = 0, c = 0, d = 1] = flat;
+      // The bounding box of the transformed rectangle.
+      return {
+        width: Math.ceil(Math.abs(a) * size.width + Math.abs(b) * size.height),
+        height: Math.ceil(Math.abs(c) * size.width + Math.abs(d) * size.height),
+      };
+    }
+    case 'rotate': {
+      if (typeof value !== 'number') return size;
+      const radians = (((value % 360) + 360) % 360) * (Math.PI / 180);
+      const [cos, sin] = [Math.abs(Math.cos(radians)), Math.abs(Math.sin(radians))];
+      return {
+        width: Math.round(size.width * cos + size.height * sin),
+        height: Math.round(size.width * sin + size.height * cos),
+      };
+    }
+    case 'extract': {
+      const { width, height } = value as Size;
+      return { width, height };
+    }
+    default:
+      return size;
+  }
+}
+
+/** True when a planned output stays within the per-side and total pixel limits. */
+export function fitsOutputLimits(size: Size, limits: { maxOutputDimension: number; maxOutputPixels: number }): boolean {
+  return size.width <= limits.maxOutputDimension && size.height <= limits.maxOutputDimension && size.width * size.height <= limits.maxOutputPixels;
+}
+
 function clampBox(target: Size, source: Size): Size {
   const scale = Math.min(1, source.width / target.width, source.height / target.height);
   return { width: Math.round(target.width * scale), height: Math.round(target.height * scale) };
@@ -46,16 +90,21 @@ export interface PixelBox {
 }
 
 /**
- * SIH's smart crop area: the subject box in pixels, grown by `padding` on every side.
- * Returns undefined when the padded box leaves the image (SIH: SmartCrop::PaddingOutOfBounds).
+ * SIH's smart crop area (its getBoundingBox + getCropArea): the box is clamped to the image first
+ * (Rekognition may answer slightly outside it), grown by `padding` pixels on every side, then shrunk
+ * where it would leave the image, as SIH does, rather than refused. Returns undefined only when no
+ * pixel is left to keep (SIH: SmartCrop::PaddingOutOfBounds).
  */
 export function smartCropArea(box: BoundingBox, padding: number, image: Size): PixelBox | undefined {
-  const left = Math.floor(box.left * image.width - padding);
-  const top = Math.floor(box.top * image.height - padding);
-  const width = Math.floor(box.width * image.width + padding * 2);
-  const height = Math.floor(box.height * image.height + padding * 2);
-  if (left < 0 || top < 0 || width < 1 || height < 1 || left + width > image.width || top + height > image.height) {
-    return undefined;
-  }
+  const ratio = (value: number) => Math.min(1, Math.max(0, value));
+  const boxLeft = ratio(box.left);
+  const boxTop = ratio(box.top);
+  const boxWidth = Math.min(ratio(box.width), 1 - boxLeft);
+  const boxHeight = Math.min(ratio(box.height), 1 - boxTop);
+  const left = Math.max(0, Math.floor(boxLeft * image.width - padding));
+  const top = Math.max(0, Math.floor(boxTop * image.height - padding));
+  const width = Math.min(Math.floor(boxWidth * image.width + padding * 2), image.width - left);
+  const height = Math.min(Math.floor(boxHeight * image.height + padding * 2), image.height - top);
+  if (width < 1 || height < 1) return undefined;
   return { left, top, width, height };
 }

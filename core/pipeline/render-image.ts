@@ -83,6 +83,14 @@ export async function renderImage(
   }
 }
 
+/**
+ * libvips refusing an edit that is valid on its own but not for this image (too few channels, a
+ * colourspace with no route, a CLAHE window larger than the image...). Found by the hostile-input
+ * fuzzer; each is the client's 400, not our 500.
+ */
+const EDIT_MISMATCH =
+  /^(Cannot extract channel|Band expansion using linear is unsupported|vips_colourspace: no known route|hist_local: |linear: vector must have|recomb: bands in must equal|vips__transform_calc_inverse: singular|image: bad dimensions)/;
+
 function mapRenderError(error: unknown): unknown {
   if (error instanceof ShutterError) return error;
   const message = error instanceof Error ? error.message : '';
@@ -96,6 +104,14 @@ function mapRenderError(error: unknown): unknown {
       400,
       { cause: error },
     );
+  }
+  if (EDIT_MISMATCH.test(message)) {
+    return new RequestError('ImageEdits::InvalidEdit', `The edits cannot be applied to this image: ${message.trim()}.`, 400, { cause: error });
+  }
+  // sharp validates its arguments and throws "Expected … for … but received …" or "Unable to parse
+  // color": every argument comes from the request, so this is the client's invalid edit.
+  if (/^Expected .+ for .+ but received|Unable to parse colou?r/.test(message)) {
+    return new RequestError('ImageEdits::InvalidEdit', `The image request is invalid: ${message}.`, 400, { cause: error });
   }
   return mapSharpError(error);
 }

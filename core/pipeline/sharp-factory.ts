@@ -96,7 +96,7 @@ export async function inspectImage(input: Buffer, limits: ImageLimits): Promise<
 export function mapSharpError(error: unknown): Error {
   if (error instanceof ImageError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  if (/unsupported image format|bad seek|not a known file format|unable to load/i.test(message)) {
+  if (/unsupported image format|bad seek|not a known file format|unable to load|input (buffer|file) is empty/i.test(message)) {
     return new ImageError('ImageSource::UnsupportedFormat', 'The source is not an image in a supported format.', 415, {
       cause: error,
     });
@@ -107,7 +107,8 @@ export function mapSharpError(error: unknown): Error {
   if (/timeout/i.test(message)) {
     return new ImageError('Image::ProcessingTimeout', 'Processing the image took longer than the limit.', 422, { cause: error });
   }
-  if (/premature end|truncated|corrupt|invalid|read error|decode|not enough|unexpected end|VipsJpeg|VipsPng|gifload|webp|heif|tiff|libspng|out of order|bad/i.test(message)) {
+  // Any libvips loader failing ("jpegload_buffer: load error", "heifload: …") means the bytes are bad.
+  if (/premature end|truncated|corrupt|invalid|read error|decode|not enough|unexpected end|VipsJpeg|VipsPng|gifload|webp|heif|tiff|libspng|out of order|bad|load(_buffer|_source)?: |load error/i.test(message)) {
     return new ImageError('ImageSource::CorruptImage', `The source image is corrupt or truncated.`, 422, { cause: error });
   }
   return error instanceof Error ? error : new Error(message);

@@ -51,6 +51,20 @@ describe('config', () => {
     }
   });
 
+  test('load and timeout settings: MAX_QUEUED_RENDERS, REQUEST_TIMEOUT_MS, STORAGE_TIMEOUT_MS, PORT=0', () => {
+    expect(loadConfig({})).toMatchObject({ maxConcurrentRenders: 2, maxQueuedRenders: 16, limits: { requestTimeoutMs: 25_000, storageTimeoutMs: 5_000 } });
+    const config = loadConfig({ MAX_QUEUED_RENDERS: '0', REQUEST_TIMEOUT_MS: '3000', PROCESSING_TIMEOUT_MS: '2000', STORAGE_TIMEOUT_MS: '500', PORT: '0' });
+    expect(config).toMatchObject({ port: 0, maxQueuedRenders: 0, limits: { requestTimeoutMs: 3000, processingTimeoutMs: 2000, storageTimeoutMs: 500 } });
+    try {
+      loadConfig({ MAX_QUEUED_RENDERS: '-1', REQUEST_TIMEOUT_MS: 'soon', PORT: '-5' });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect((error as { problems: string[] }).problems.join('\n')).toMatch(/MAX_QUEUED_RENDERS[\s\S]*REQUEST_TIMEOUT_MS|REQUEST_TIMEOUT_MS[\s\S]*MAX_QUEUED_RENDERS/);
+    }
+    // The request deadline must leave the render's own timeout room to report first.
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '1000' })).toThrow(/REQUEST_TIMEOUT_MS \(1000\) must be larger than PROCESSING_TIMEOUT_MS \(20000\)/);
+  });
+
   test('a rewrite literal parses as SIH parses it', () => {
     expect(parseRewritePattern('/(filters-)/gm')).toEqual(/(filters-)/gm);
     expect(parseRewritePattern('/a\\/b/')).toEqual(/a\/b/);

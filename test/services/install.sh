@@ -36,3 +36,10 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
+
+# cfn-lint (PyPI): lints the CloudFormation templates `cdk synth` writes (test/infra/cdk-synth.test.ts).
+if ! command -v cfn-lint >/dev/null 2>&1; then
+  echo "[services] installing cfn-lint from PyPI"
+  python3 -m pip install --quiet --disable-pip-version-check 'cfn-lint>=1,<2'
+  hash -r
+fi

@@ -130,9 +130,9 @@ export class KafkaEventSink implements EventSink {
           topic: this.topic,
           acks: -1,
           compression: CompressionTypes.GZIP,
-          messages: batch.map(({ event }) => ({
+          messages: batch.map(({ event, json }) => ({
             key: event.subject,
-            value: JSON.stringify(event),
+            value: json,
             timestamp: String(Date.parse(event.time)),
             headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE },
           })),

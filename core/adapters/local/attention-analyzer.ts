@@ -1,14 +1,17 @@
 /**
- * The stand-in analyzer until the real local models land: libvips' attention strategy finds the
- * most salient region (skin tones, saturation, edges) for smart crops; moderation is refused with
- * a clear 501 rather than pretending every image is safe.
+ * The model-free analyzer (`ANALYZER=attention`, and the subject half of LocalAnalyzer): libvips'
+ * attention strategy finds the most salient region (skin tones, saturation, edges) for smart crops;
+ * moderation is refused with a clear 501 rather than pretending every image is safe.
  */
 import sharp from 'sharp';
 import { NotImplementedError } from '../../errors.js';
+import { DEFAULT_IMAGE_LIMITS, mapSharpError, openImage, type ImageLimits } from '../../pipeline/sharp-factory.js';
 import type { Analyzer, ModerationResult, SubjectsResult } from '../../ports/analyzer.js';
 
 export class AttentionAnalyzer implements Analyzer {
   readonly name = 'libvips-attention';
+
+  constructor(private readonly limits: ImageLimits = DEFAULT_IMAGE_LIMITS) {}
 
   async moderate(): Promise<ModerationResult> {
     throw new NotImplementedError(
@@ -18,9 +21,24 @@ export class AttentionAnalyzer implements Analyzer {
   }
 
   async detectSubjects(image: Buffer): Promise<SubjectsResult> {
+    try {
+      return await this.attention(image);
+    } catch (error) {
+      // A source libvips cannot decode is the client's problem (422/415), not an analyzer fault.
+      throw mapSharpError(error);
+    }
+  }
+
+  private async attention(image: Buffer): Promise<SubjectsResult> {
     const started = performance.now();
-    // Work on a small copy: attention needs shapes, not detail.
-    const { data, info } = await sharp(image).autoOrient().resize(256, 256, { fit: 'inside' }).toBuffer({ resolveWithObject: true });
+    // Work on a small copy: attention needs shapes, not detail. Untrusted bytes get the usual limits.
+    const { data, info } = await openImage(image, this.limits)
+      .autoOrient()
+      .resize(256, 256, { fit: 'inside' })
+      .toBuffer({ resolveWithObject: true })
+      .catch((error: unknown) => {
+        throw mapSharpError(error);
+      });
     const side = Math.max(1, Math.min(info.width, info.height));
     const { info: focus } = await sharp(data)
       .resize(side, side, { fit: 'cover', position: sharp.strategy.attention })

@@ -1,15 +1,19 @@
 /**
  * The local QueryEngine: DuckDB (in process, in memory) over the JSON-lines files that
- * JsonlEventSink writes, `<eventsDir>/dt=YYYY-MM-DD/*.jsonl`. Each table is a view over
- * `read_json` with the lake's declared columns (the same as the Glue tables), so queries see
- * the same types as on Athena.
+ * JsonlEventSink writes, `<eventsDir>/dt=YYYY-MM-DD/*.jsonl`, read with the lake's declared
+ * columns (the same as the Glue tables), so queries see the same types as on Athena.
+ *
+ * Parsing JSON is most of a query's cost, so each table is loaded into DuckDB's columnar memory
+ * and kept: before a query, only the date partitions whose files changed (size or mtime) are
+ * reloaded. A running server appends to today's partition only, so a dashboard refresh re-reads
+ * one day, not the whole history.
  *
  * The SQL is Athena's (Trino) dialect. DuckDB runs it with a short compat list: macros for
  * the functions DuckDB names differently, and a rename for the one that takes a lambda (a
  * DuckDB macro cannot pass a lambda on).
  */
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ShutterError } from '../../errors.js';
 import type { ColumnType, QueryEngine, QueryResult, QueryValue, TableDefinition } from '../../ports/query-engine.js';
@@ -35,12 +39,20 @@ export interface DuckDbQueryEngineOptions {
 export class DuckDbQueryEngine implements QueryEngine {
   readonly name = 'duckdb' as const;
   private connecting: Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> | undefined;
+  /** Per table, the signature (files, sizes, mtimes) of each partition as loaded. */
+  private readonly loaded = new Map<string, Map<string, string>>();
+  /** Loads run one at a time: two queries must not both reload the same partition. */
+  private refreshing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: DuckDbQueryEngineOptions) {}
 
   async run(sql: string): Promise<QueryResult> {
     const { connection } = await this.connect();
-    for (const table of this.options.tables) await connection.run(await this.viewOf(table));
+    const refresh = this.refreshing.then(async () => {
+      for (const table of this.options.tables) await this.refresh(connection, table);
+    });
+    this.refreshing = refresh.catch(() => undefined);
+    await refresh;
     let text = sql;
     for (const [pattern, replacement] of DUCKDB_COMPAT_RENAMES) text = text.replace(pattern, replacement);
     let reader;
@@ -61,6 +73,7 @@ export class DuckDbQueryEngine implements QueryEngine {
     if (!this.connecting) return;
     const { instance, connection } = await this.connecting;
     this.connecting = undefined;
+    this.loaded.clear();
     connection.closeSync();
     instance.closeSync();
   }
@@ -75,25 +88,56 @@ export class DuckDbQueryEngine implements QueryEngine {
     return this.connecting;
   }
 
-  /** A view over the table's files, or an empty relation with the same columns when there are none yet. */
-  private async viewOf(table: TableDefinition): Promise<string> {
-    const folder = path.join(this.options.root, table.location);
-    const partitions = (await readdir(folder).catch(() => [] as string[])).filter((name) => name.startsWith(`${table.partitionKey}=`));
-    const hasFiles = (await Promise.all(partitions.map(async (name) => (await readdir(path.join(folder, name))).some((file) => file.endsWith('.jsonl'))))).some(Boolean);
+  /** Brings the in-memory table up to date with its files, partition by partition. */
+  private async refresh(connection: DuckDBConnection, table: TableDefinition): Promise<void> {
     const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
-    if (!hasFiles) {
-      const columns = table.columns.map((column) => `CAST(NULL AS ${duckdbType(column.type)}) AS ${quoted(column.name)}`);
-      return `CREATE OR REPLACE VIEW ${quoted(table.name)} AS SELECT ${columns.join(', ')}, CAST(NULL AS VARCHAR) AS ${quoted(table.partitionKey)} WHERE false`;
+    const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+    let loaded = this.loaded.get(table.name);
+    if (!loaded) {
+      const columns = table.columns.map((column) => `${quoted(column.name)} ${duckdbType(column.type)}`);
+      await connection.run(`CREATE OR REPLACE TABLE ${quoted(table.name)} (${columns.join(', ')}, ${quoted(table.partitionKey)} VARCHAR)`);
+      loaded = new Map();
+      this.loaded.set(table.name, loaded);
     }
-    const columns = table.columns.map((column) => `${quoted(column.name)}: '${duckdbType(column.type).replace(/'/g, "''")}'`).join(', ');
-    const glob = path.join(folder, `${table.partitionKey}=*`, '*.jsonl').replace(/'/g, "''");
-    return (
-      `CREATE OR REPLACE VIEW ${quoted(table.name)} AS SELECT * FROM read_json('${glob}', format = 'newline_delimited', ` +
-      `columns = {${columns}}, hive_partitioning = true, hive_types = {'${table.partitionKey}': 'VARCHAR'}, ` +
-      // A torn last line of a file being written is skipped, not an error for the whole query.
-      `ignore_errors = true)`
-    );
+    const folder = path.join(this.options.root, table.location);
+    const current = await partitionSignatures(folder, table.partitionKey);
+    const columns = table.columns.map((column) => `${quoted(column.name)}: ${literal(duckdbType(column.type))}`).join(', ');
+    const source = (glob: string) =>
+      `read_json(${literal(glob)}, format = 'newline_delimited', columns = {${columns}}, hive_partitioning = true, ` +
+      // A torn last line of a file being written is skipped (it is read whole on the next refresh).
+      `hive_types = {${literal(table.partitionKey)}: 'VARCHAR'}, ignore_errors = true)`;
+    if (loaded.size === 0 && current.size > 0) {
+      // The first load reads every partition in one scan: much faster than one insert per day.
+      await connection.run(`CREATE OR REPLACE TABLE ${quoted(table.name)} AS SELECT * FROM ${source(path.join(folder, `${table.partitionKey}=*`, '*.jsonl'))}`);
+      for (const [partition, signature] of current) loaded.set(partition, signature);
+      return;
+    }
+    for (const partition of new Set([...loaded.keys(), ...current.keys()])) {
+      const signature = current.get(partition);
+      if (signature === loaded.get(partition)) continue;
+      const value = partition.slice(table.partitionKey.length + 1);
+      await connection.run(`DELETE FROM ${quoted(table.name)} WHERE ${quoted(table.partitionKey)} = ${literal(value)}`);
+      loaded.delete(partition);
+      if (signature === undefined) continue;
+      await connection.run(`INSERT INTO ${quoted(table.name)} BY NAME SELECT * FROM ${source(path.join(folder, partition, '*.jsonl'))}`);
+      loaded.set(partition, signature);
+    }
   }
+}
+
+/** `dt=…` → a signature of its `.jsonl` files (name, size, mtime): it changes whenever a file does. */
+async function partitionSignatures(folder: string, key: string): Promise<Map<string, string>> {
+  const signatures = new Map<string, string>();
+  for (const partition of (await readdir(folder).catch(() => [] as string[])).filter((name) => name.startsWith(`${key}=`)).sort()) {
+    const files = (await readdir(path.join(folder, partition)).catch(() => [] as string[])).filter((name) => name.endsWith('.jsonl')).sort();
+    const parts: string[] = [];
+    for (const file of files) {
+      const info = await stat(path.join(folder, partition, file)).catch(() => undefined);
+      if (info) parts.push(`${file}:${info.size}:${info.mtimeMs}`);
+    }
+    if (parts.length) signatures.set(partition, parts.join('|'));
+  }
+  return signatures;
 }
 
 /** DuckDB type, e.g. `STRUCT("bucket" VARCHAR, "key" VARCHAR)`. */

@@ -116,11 +116,13 @@ export class FsStorage implements Storage {
     await rm(this.sidecarPath(bucket, key), { force: true });
   }
 
-  /** The file of an object; throws before touching the disk when the key could escape. */
+  /** The file of an object; throws before touching the disk when the key could escape or cannot be a file name. */
   pathOf(bucket: string, key: string): string {
     const bucketDir = this.bucketDir(bucket);
     const segments = key.split('/');
-    if (key.includes('\0') || segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
+    // A segment longer than a file name may be (255 bytes) can be an S3 key but never a file here.
+    const invalid = (segment: string) => segment === '' || segment === '.' || segment === '..' || Buffer.byteLength(segment) > 255;
+    if (key.includes('\0') || segments.some(invalid)) {
       throw new RequestError('ImageSource::InvalidKey', `The key "${key}" is not a valid object key for local storage.`);
     }
     const file = path.resolve(bucketDir, ...segments);

@@ -1,14 +1,17 @@
 import type { Sharp } from 'sharp';
 import { RequestError } from '../../errors.js';
 import { SHARP_OPERATIONS, type SharpOperation } from '../../edits.js';
+import { fitsOutputLimits, plannedOperationSize } from '../plan-geometry.js';
 import type { Step } from '../render-context.js';
+import { outputTooLarge } from './resize.js';
 
 const OPERATIONS = new Set(Object.keys(SHARP_OPERATIONS));
 
 /**
  * SIH's allow-listed sharp operations, applied in the order the request lists them.
  * `false` skips an operation, `true` calls it with sharp's defaults, anything else is passed as
- * its single argument (SIH's convention), except the few sharp methods that take two.
+ * its single argument (SIH's convention), except the few sharp methods that take two. Operations
+ * that grow the image (extend, affine, rotate) are checked against the output limits first.
  */
 export const adjust: Step = {
   name: 'adjust',
@@ -16,7 +19,10 @@ export const adjust: Step = {
     for (const [name, value] of Object.entries(ctx.request.edits)) {
       if (!OPERATIONS.has(name) || value === false || value === undefined) continue;
       if (name === 'rotate' && (value === null || ctx.animated)) continue; // null: SIH's "keep the stored orientation"
+      const planned = plannedOperationSize(ctx.size, name, value);
+      if (!fitsOutputLimits(planned, ctx.deps.limits)) throw outputTooLarge(planned, ctx.deps.limits);
       apply(ctx.image, name as SharpOperation, value);
+      ctx.size = planned;
     }
   },
 };

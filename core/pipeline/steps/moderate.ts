@@ -1,4 +1,5 @@
 import { DEFAULTS } from '../../limits.js';
+import { callAnalyzer } from '../call-analyzer.js';
 import type { Step } from '../render-context.js';
 
 /**
@@ -12,7 +13,15 @@ export const moderate: Step = {
     if (!edit || ctx.animated) return;
     const options = edit === true ? {} : edit;
     const minConfidence = options.minConfidence ?? DEFAULTS.minModerationConfidence;
-    const result = await ctx.deps.analyzer.moderate(ctx.input, { minConfidence, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    const result = await callAnalyzer(
+      () =>
+        ctx.deps.analyzer.moderate(ctx.input, {
+          minConfidence,
+          source: ctx.request.source,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        }),
+      ctx.signal,
+    );
     ctx.notes.moderation = result;
     const blur = Math.ceil(options.blur ?? DEFAULTS.moderationBlur);
     if (blur < 0.3) return;

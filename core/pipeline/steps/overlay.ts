@@ -23,7 +23,10 @@ export const overlay: Step = {
     let watermark: Buffer;
     let mark: { width: number; height: number };
     try {
-      const object = await ctx.deps.storage.get(edit.bucket, edit.key, { maxBytes: ctx.deps.limits.maxSourceBytes });
+      const object = await ctx.deps.storage.get(edit.bucket, edit.key, {
+        maxBytes: ctx.deps.limits.maxSourceBytes,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
       // One resize (sharp honours only the last): the wRatio/hRatio box, never larger than the image.
       const sized = !!(edit.wRatio || edit.hRatio);
       const boxWidth = edit.wRatio ? Math.max(1, Math.floor((width * edit.wRatio) / 100)) : width;
@@ -39,7 +42,8 @@ export const overlay: Step = {
       watermark = result.data;
       mark = { width: result.info.width, height: result.info.height };
     } catch (error) {
-      if (error instanceof ShutterError && error.status < 500) throw error;
+      // Our own errors keep their meaning: a missing overlay is a 404, a storage fault a 503.
+      if (error instanceof ShutterError) throw error;
       throw new RequestError(
         'OverlayImageException',
         'The overlay image could not be applied. Please contact the system administrator.',

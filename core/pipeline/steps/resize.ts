@@ -1,5 +1,5 @@
 import { RequestError } from '../../errors.js';
-import { plannedResize } from '../plan-geometry.js';
+import { fitsOutputLimits, plannedResize, type Size } from '../plan-geometry.js';
 import type { Step } from '../render-context.js';
 
 /**
@@ -24,14 +24,16 @@ export const resize: Step = {
     if (height) height = Math.round(height * dpr);
     if (!width && !height) return; // SIH: a resize with neither side (only a fit) changes nothing
     const target = plannedResize(ctx.size, { ...options, width: width ?? null, height: height ?? null });
-    const { maxOutputDimension, maxOutputPixels } = ctx.deps.limits;
-    if (target.width > maxOutputDimension || target.height > maxOutputDimension || target.width * target.height > maxOutputPixels) {
-      throw new RequestError(
-        'ImageEdits::OutputTooLarge',
-        `The requested size ${target.width}×${target.height} exceeds the output limit of ${maxOutputDimension} pixels per side and ${maxOutputPixels} pixels in all.`,
-      );
-    }
+    if (!fitsOutputLimits(target, ctx.deps.limits)) throw outputTooLarge(target, ctx.deps.limits);
     ctx.image.resize({ ...options, width: width ?? null, height: height ?? null } as Parameters<typeof ctx.image.resize>[0]);
     ctx.size = target;
   },
 };
+
+/** SIH-style 400 for an output beyond the limits, naming the size that was asked for. */
+export function outputTooLarge(size: Size, limits: { maxOutputDimension: number; maxOutputPixels: number }): RequestError {
+  return new RequestError(
+    'ImageEdits::OutputTooLarge',
+    `The requested size ${size.width}×${size.height} exceeds the output limit of ${limits.maxOutputDimension} pixels per side and ${limits.maxOutputPixels} pixels in all.`,
+  );
+}

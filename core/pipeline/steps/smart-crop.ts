@@ -1,10 +1,12 @@
 import { RequestError } from '../../errors.js';
+import { callAnalyzer } from '../call-analyzer.js';
 import { smartCropArea } from '../plan-geometry.js';
 import type { Step } from '../render-context.js';
 
 /**
- * SIH's `smartCrop`: crops to the `faceIndex`-th face (largest first), grown by `padding`.
- * With no face the analyzer's most salient region stands in; with neither, the whole image.
+ * SIH's `smartCrop`: crops to the `faceIndex`-th face (largest first), grown by `padding` and kept
+ * inside the image. With no face at all SIH keeps the whole image whatever the index; shutter lets
+ * the analyzer's most salient region stand in for face 0 (the whole image when there is none).
  */
 export const smartCrop: Step = {
   name: 'smartCrop',
@@ -12,11 +14,13 @@ export const smartCrop: Step = {
     const edit = ctx.request.edits.smartCrop;
     if (!edit || ctx.animated) return;
     const { faceIndex = 0, padding = 0 } = edit === true ? {} : edit;
-    const subjects = await ctx.deps.analyzer.detectSubjects(ctx.input, ctx.signal ? { signal: ctx.signal } : {});
+    const subjects = await callAnalyzer(
+      () => ctx.deps.analyzer.detectSubjects(ctx.input, { source: ctx.request.source, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
+      ctx.signal,
+    );
     ctx.notes.subjects = subjects;
-    const boxes = subjects.faces.length ? subjects.faces : subjects.subject ? [subjects.subject] : [];
-    if (boxes.length === 0 && faceIndex === 0) return;
-    const box = boxes[faceIndex];
+    if (subjects.faces.length === 0 && (faceIndex > 0 || !subjects.subject)) return;
+    const box = subjects.faces.length ? subjects.faces[faceIndex] : subjects.subject;
     if (!box) {
       throw new RequestError(
         'SmartCrop::FaceIndexOutOfRange',

@@ -10,6 +10,7 @@ import { LIMITS } from '../../../core/limits.js';
 import type { RenderDeps } from '../../../core/pipeline/render-context.js';
 import { renderImage } from '../../../core/pipeline/render-image.js';
 import { DEFAULT_IMAGE_LIMITS } from '../../../core/pipeline/sharp-factory.js';
+import { pngHeaderOnly } from '../../helpers/hostile-images.js';
 import { imageInfo, makeImage, pixelDifference, regionColor, samplePhoto } from '../../helpers/images.js';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -161,35 +162,3 @@ describe('render: hostile sources are refused from the header, before decoding',
     await expect(render({ resize: { width: 10 } }, { format: 'png' }, Buffer.from('<html></html>'))).rejects.toMatchObject({ status: 415 });
   });
 });
-
-/** A valid PNG signature and IHDR declaring huge dimensions, with no pixel data to speak of. */
-function pngHeaderOnly(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
-function crc32(bytes: Buffer): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}

@@ -1,0 +1,337 @@
+/**
+ * On-demand delivery in SIH's shape: CloudFront → API Gateway (REST, stage `image`, every media
+ * type binary) → the image Lambda (sharp, arm64) → S3. The Lambda's environment uses SIH's
+ * variable names (see `core/config.ts`), so SIH settings carry over unchanged.
+ *
+ * CloudFront caches one entry per path + query string + negotiated format: a viewer-request
+ * function reduces `Accept` to what format negotiation reads (`accept-normalizer.ts`), and the
+ * cache policy keys on all query parameters because a URL signature covers all of them.
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acceptNormalizerCode } from './accept-normalizer.js';
+import { AccessLogStream } from './access-log-stream.js';
+import { acknowledge } from './acknowledge.js';
+import { grantObjectRead } from './bucket-access.js';
+import type { LambdaCodeSource } from './lambda-code.js';
+import { LOG_PREFIXES } from './image-storage.js';
+import { PlatformFunction } from './platform-function.js';
+import type { SigningSecret } from './signing-secret.js';
+
+export interface ImageDeliveryProps {
+  code: LambdaCodeSource;
+  /** The platform's images bucket: always a source, the default one unless `sourceBuckets` names others. */
+  images: s3.IBucket;
+  /** Existing buckets (by name) the handler may also read, SIH's SourceBuckets; the first is the default. @default none */
+  sourceBuckets?: readonly string[];
+  /** Receives CloudFront logs (`cloudfront/`) and API access logs (`access-logs/`). */
+  logs: s3.IBucket;
+  logRetention: logs.RetentionDays;
+  /** @default false */
+  autoWebp?: boolean;
+  /** @default false */
+  autoAvif?: boolean;
+  /** @default CORS off */
+  cors?: { origin: string };
+  /** @default signatures off */
+  signature?: SigningSecret;
+  /** @default none */
+  fallbackImage?: { bucket: string; key: string };
+  /** SIH's REWRITE_MATCH_PATTERN / REWRITE_SUBSTITUTION. @default none */
+  rewrite?: { matchPattern: string; substitution: string };
+  /** @default PRICE_CLASS_ALL (SIH's default) */
+  priceClass?: cloudfront.PriceClass;
+  /** A custom domain with its ACM certificate in us-east-1. @default the *.cloudfront.net name */
+  domain?: { name: string; certificateArn: string };
+  /** A WAFv2 web ACL (scope CLOUDFRONT). @default none */
+  webAclArn?: string;
+  /**
+   * How long CloudFront keeps a 5xx before asking the origin again: long enough that a hot URL
+   * cannot hammer a failing origin, short enough that a fix shows within the minute.
+   * @default 60 seconds
+   */
+  errorCachingTtl?: Duration;
+  /**
+   * 1769 MB: the size at which Lambda gives a full vCPU; sharp's resize time falls almost linearly
+   * with CPU up to there, so the GB-seconds cost barely moves while latency halves versus SIH's 1024.
+   * @default 1769
+   */
+  memorySize?: number;
+  /** Requests per second (and burst) the API stage accepts. @default API Gateway's account limits */
+  throttle?: { rateLimit: number; burstLimit: number };
+}
+
+export class ImageDelivery extends Construct {
+  readonly handler: PlatformFunction;
+  readonly api: apigateway.RestApi;
+  readonly distribution: cloudfront.Distribution;
+  readonly cachePolicy: cloudfront.CachePolicy;
+  /** https://<distribution or custom domain> */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: ImageDeliveryProps) {
+    super(scope, id);
+    const sourceBuckets = [...(props.sourceBuckets ?? [])];
+    // SIH: the first source bucket is the default one. The platform's images bucket is always
+    // readable; it is the default unless the user names their own buckets first.
+    const sourceBucketsEnv = [...sourceBuckets, props.images.bucketName].join(',');
+
+    this.handler = new PlatformFunction(this, 'ImageHandler', {
+      bundle: 'image-handler',
+      code: props.code,
+      description: 'shutter: on-demand image transformations (SIH-compatible URLs)',
+      memorySize: props.memorySize ?? 1769,
+      // API Gateway's integration timeout is 29 s; the handler bounds its own work below that.
+      timeout: Duration.seconds(29),
+      logRetention: props.logRetention,
+      environment: {
+        SHUTTER_STORAGE: 's3',
+        SOURCE_BUCKETS: sourceBucketsEnv,
+        AUTO_WEBP: yesNo(props.autoWebp),
+        AUTO_AVIF: yesNo(props.autoAvif),
+        CORS_ENABLED: yesNo(!!props.cors),
+        CORS_ORIGIN: props.cors?.origin ?? '*',
+        ENABLE_SIGNATURE: yesNo(!!props.signature),
+        ...(props.signature
+          ? { SECRETS_MANAGER: props.signature.secretId, SECRET_KEY: props.signature.secretKey }
+          : {}),
+        ENABLE_DEFAULT_FALLBACK_IMAGE: yesNo(!!props.fallbackImage),
+        ...(props.fallbackImage
+          ? {
+              DEFAULT_FALLBACK_IMAGE_BUCKET: props.fallbackImage.bucket,
+              DEFAULT_FALLBACK_IMAGE_KEY: props.fallbackImage.key,
+            }
+          : {}),
+        ...(props.rewrite
+          ? {
+              REWRITE_MATCH_PATTERN: props.rewrite.matchPattern,
+              REWRITE_SUBSTITUTION: props.rewrite.substitution,
+            }
+          : {}),
+      },
+    });
+    this.grantHandlerAccess(props, sourceBuckets);
+
+    this.api = this.createApi(props);
+    this.cachePolicy = new cloudfront.CachePolicy(this, 'CachePolicy', {
+      comment: 'shutter: path + every query parameter + negotiated Accept',
+      // The handler answers max-age=31536000 for images (SIH) and 10 s for client errors.
+      defaultTtl: Duration.days(1),
+      minTtl: Duration.seconds(0),
+      maxTtl: Duration.days(365),
+      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('accept'),
+      // All, not an allow-list: a SIH signature covers every parameter (so dropping one breaks
+      // it), and CloudFront allow-lists hold only 10 names, fewer than the query door reads.
+      queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
+      cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+      // Images are already compressed; gzip would only split the cache.
+      enableAcceptEncodingGzip: false,
+      enableAcceptEncodingBrotli: false,
+    });
+    this.distribution = this.createDistribution(props);
+    this.url = `https://${props.domain?.name ?? this.distribution.distributionDomainName}`;
+  }
+
+  private grantHandlerAccess(props: ImageDeliveryProps, sourceBuckets: string[]): void {
+    const role = this.handler.role;
+    grantObjectRead(role, { bucket: props.images });
+    sourceBuckets.forEach((name, index) =>
+      grantObjectRead(role, { bucket: s3.Bucket.fromBucketName(this, `Source${index}`, name) }),
+    );
+    if (props.fallbackImage) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [
+            s3.Bucket.fromBucketName(this, 'FallbackBucket', props.fallbackImage.bucket).arnForObjects(
+              props.fallbackImage.key,
+            ),
+          ],
+        }),
+      );
+    }
+    props.signature?.grantRead(role);
+    // SIH's smartCrop and contentModeration edits call Rekognition; these actions take no resource ARN.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['rekognition:DetectFaces', 'rekognition:DetectModerationLabels'],
+        resources: ['*'],
+      }),
+    );
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray PutTraceSegments/PutTelemetryRecords and Rekognition DetectFaces/DetectModerationLabels support no resource-level permissions; they only accept "*".',
+    );
+  }
+
+  private createApi(props: ImageDeliveryProps): apigateway.RestApi {
+    const accessLogs = new AccessLogStream(this, 'AccessLogs', {
+      bucket: props.logs,
+      prefix: LOG_PREFIXES.accessLogs,
+      logRetention: props.logRetention,
+    });
+    const api = new apigateway.RestApi(this, 'Api', {
+      description: 'shutter: image API (origin of the CloudFront distribution)',
+      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      // Every response is an image or JSON produced by the Lambda as base64; */* makes API
+      // Gateway decode all of them (SIH does the same).
+      binaryMediaTypes: ['*/*'],
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: 'image',
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        accessLogDestination: new apigateway.FirehoseLogDestination(accessLogs.stream),
+        accessLogFormat: apigateway.AccessLogFormat.custom(ACCESS_LOG_FORMAT),
+        ...(props.throttle
+          ? { throttlingRateLimit: props.throttle.rateLimit, throttlingBurstLimit: props.throttle.burstLimit }
+          : {}),
+      },
+    });
+    const integration = new apigateway.LambdaIntegration(this.handler.function, { proxy: true });
+    for (const resource of [api.root, api.root.addResource('{proxy+}')]) {
+      resource.addMethod('GET', integration);
+      resource.addMethod('HEAD', integration);
+    }
+
+    acknowledge(
+      api,
+      'AwsSolutions-APIG2',
+      'The handler validates every request against the image request model (core/image-request.ts); API Gateway validators can only check declared parameters, and a proxy of arbitrary image paths declares none.',
+    );
+    acknowledge(
+      api,
+      'AwsSolutions-APIG3',
+      'A web ACL belongs on the CloudFront distribution (context WebAclArn), which sees every request first; a second one on the regional API would bill the same requests twice.',
+    );
+    acknowledge(
+      api,
+      'AwsSolutions-APIG4',
+      'Public image delivery, as in SIH: image URLs are fetched by browsers without credentials. EnableSignature=Yes makes the handler require an HMAC signature on every URL.',
+    );
+    acknowledge(
+      api,
+      'AwsSolutions-COG4',
+      'Public image delivery, as in SIH: no user pool signs browsers in; URL signatures (EnableSignature) authenticate URLs instead.',
+    );
+    acknowledge(
+      api,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      "API Gateway's account-wide logging role: this AWS managed policy is the one API Gateway documents for execution logs.",
+    );
+    return api;
+  }
+
+  private createDistribution(props: ImageDeliveryProps): cloudfront.Distribution {
+    const acceptNormalizer = new cloudfront.Function(this, 'AcceptNormalizer', {
+      comment: 'shutter: reduce Accept to the formats negotiation reads',
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      code: cloudfront.FunctionCode.fromInline(
+        acceptNormalizerCode({ autoWebp: !!props.autoWebp, autoAvif: !!props.autoAvif }),
+      ),
+    });
+    const securityHeaders = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      comment: 'shutter: security headers for image responses',
+      securityHeadersBehavior: {
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.days(730),
+          includeSubdomains: true,
+          override: true,
+        },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        referrerPolicy: {
+          referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+          override: true,
+        },
+        // An image opened directly (an SVG especially) may run nothing and load nothing.
+        contentSecurityPolicy: {
+          contentSecurityPolicy: "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+          override: true,
+        },
+      },
+    });
+    const errorCachingTtl = props.errorCachingTtl ?? Duration.seconds(60);
+    const distribution = new cloudfront.Distribution(this, 'Distribution', {
+      comment: `shutter image delivery (${Stack.of(this).stackName})`,
+      priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_ALL,
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      defaultBehavior: {
+        origin: new origins.RestApiOrigin(this.api),
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+        cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+        cachePolicy: this.cachePolicy,
+        responseHeadersPolicy: securityHeaders,
+        compress: false,
+        functionAssociations: [
+          { function: acceptNormalizer, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
+        ],
+      },
+      enableLogging: true,
+      logBucket: props.logs,
+      logFilePrefix: LOG_PREFIXES.cloudFront,
+      errorResponses: [500, 502, 503, 504].map((httpStatus) => ({ httpStatus, ttl: errorCachingTtl })),
+      ...(props.domain
+        ? {
+            domainNames: [props.domain.name],
+            certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.domain.certificateArn),
+            minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+          }
+        : {}),
+      ...(props.webAclArn ? { webAclId: props.webAclArn } : {}),
+    });
+
+    acknowledge(
+      distribution,
+      'AwsSolutions-CFR1',
+      'Images are served worldwide; restricting countries is a business decision the distribution leaves to its owner.',
+    );
+    if (!props.webAclArn) {
+      acknowledge(
+        distribution,
+        'AwsSolutions-CFR2',
+        'WAF is opt-in (context WebAclArn) because of its fixed monthly cost; without it, API throttling and URL signatures bound abuse.',
+      );
+    }
+    if (!props.domain) {
+      acknowledge(
+        distribution,
+        'AwsSolutions-CFR4',
+        'With the default *.cloudfront.net certificate CloudFront fixes the minimum viewer protocol; set DomainName and CertificateArn to enforce TLSv1.2_2021.',
+      );
+    }
+    return distribution;
+  }
+}
+
+/**
+ * One JSON object per request, read by the `access_logs` Glue table (`lake-tables.ts`). Numbers
+ * that are always numbers stay unquoted; `messageString` is API Gateway's JSON-quoted message.
+ */
+const ACCESS_LOG_FORMAT = [
+  '{"requestId":"$context.requestId"',
+  '"time":$context.requestTimeEpoch',
+  '"ip":"$context.identity.sourceIp"',
+  '"method":"$context.httpMethod"',
+  '"path":"$context.path"',
+  '"status":$context.status',
+  '"bytes":"$context.responseLength"',
+  '"latencyMs":$context.responseLatency',
+  '"integrationLatencyMs":"$context.integrationLatency"',
+  '"userAgent":"$context.identity.userAgent"',
+  '"errorMessage":$context.error.messageString}',
+].join(',');
+
+function yesNo(value: boolean | undefined): 'Yes' | 'No' {
+  return value ? 'Yes' : 'No';
+}

@@ -1,0 +1,179 @@
+/**
+ * The whole platform as one construct, for embedding in any CDK app:
+ *
+ * ```ts
+ * import { ImagePlatform } from 'shutter/infra/image-platform.js';
+ * new ImagePlatform(stack, 'Images', { autoWebp: true, signature: {} });
+ * ```
+ *
+ * It composes one construct per concern — storage, signing secret, delivery, streaming,
+ * workflows, analytics, monitoring — and wires their least-privilege grants. Every prop has a
+ * safe default; the defaults are SIH's where SIH has the setting.
+ */
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
+import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { EventStreaming } from './event-streaming.js';
+import { ImageAnalytics } from './image-analytics.js';
+import { ImageDelivery } from './image-delivery.js';
+import { ImageStorage, LOG_PREFIXES } from './image-storage.js';
+import { ImageWorkflows, type WorkflowDefinitionBuilder, type WorkflowTaskSpec } from './image-workflows.js';
+import { bundledCode, type LambdaCodeSource } from './lambda-code.js';
+import { placeholderWorkflow, workflowTasks } from './placeholder-workflow.js';
+import { PlatformMonitoring, type AlarmThresholds } from './platform-monitoring.js';
+import { SigningSecret } from './signing-secret.js';
+
+/** Bundles whose sources other work streams deliver: a missing one becomes a failing stub, with a warning. */
+export const PENDING_BUNDLES = [
+  'events-archiver',
+  ...['inspect', 'moderate', 'smart-crop', 'render', 'publish', 'fail'].map((task) => `task-${task}`),
+];
+
+export interface ImagePlatformProps {
+  /** Where the Lambda bundles come from. @default `dist/lambda/` (written by `npm run build:lambdas`) */
+  code?: LambdaCodeSource;
+  /** CloudWatch Logs retention, and S3 log expiry. @default 180 days (SIH's default) */
+  logRetentionDays?: number;
+  /** Existing buckets the image handler may read (SIH SourceBuckets); the first is the default. @default only the platform's images bucket */
+  sourceBuckets?: readonly string[];
+  /** @default false */
+  autoWebp?: boolean;
+  /** @default false */
+  autoAvif?: boolean;
+  /** @default CORS off */
+  cors?: { origin: string };
+  /** Signed URLs (SIH EnableSignature). Omit `secretName` to have a secret created. @default off */
+  signature?: { secretName?: string; secretKey?: string };
+  /** @default none */
+  fallbackImage?: { bucket: string; key: string };
+  /** @default none */
+  rewrite?: { matchPattern: string; substitution: string };
+  /** @default PRICE_CLASS_ALL */
+  priceClass?: cloudfront.PriceClass;
+  /** @default the *.cloudfront.net name */
+  domain?: { name: string; certificateArn: string };
+  /** @default no WAF */
+  webAclArn?: string;
+  /** @default none */
+  replication?: { bucketArn: string; kmsKeyArn: string };
+  /** MSK Serverless and the event archive. @default true */
+  streaming?: boolean;
+  /** The workflow. @default the placeholder definition over the standard task list */
+  workflow?: {
+    tasks?: (storage: ImageStorage, options: { events: boolean }) => Record<string, WorkflowTaskSpec>;
+    stateMachines?: Record<string, WorkflowDefinitionBuilder>;
+    uploadStateMachine?: string;
+    trigger?: 'direct' | { bundle: string };
+  };
+  /** @default 10 GiB per query */
+  athenaBytesScannedLimit?: number;
+  /** @default no QuickSight resources */
+  quickSight?: { principalArn: string };
+  /** @default no email subscription */
+  alarmEmail?: string;
+  alarmThresholds?: AlarmThresholds;
+  /** @default RETAIN for buckets, keys and secrets */
+  removalPolicy?: RemovalPolicy;
+}
+
+export class ImagePlatform extends Construct {
+  readonly storage: ImageStorage;
+  readonly signing: SigningSecret | undefined;
+  readonly delivery: ImageDelivery;
+  readonly streaming: EventStreaming | undefined;
+  readonly workflows: ImageWorkflows;
+  readonly analytics: ImageAnalytics;
+  readonly monitoring: PlatformMonitoring;
+
+  constructor(scope: Construct, id: string, props: ImagePlatformProps = {}) {
+    super(scope, id);
+    const code = props.code ?? bundledCode('dist/lambda', { optional: PENDING_BUNDLES });
+    const logRetentionDays = props.logRetentionDays ?? 180;
+    const logRetention = logRetentionDays as logs.RetentionDays;
+
+    this.storage = new ImageStorage(this, 'Storage', {
+      uploadExpiration: Duration.days(7),
+      logRetentionDays,
+      replication: props.replication,
+      removalPolicy: props.removalPolicy,
+    });
+    const storage = this.storage;
+
+    this.signing = props.signature
+      ? new SigningSecret(this, 'Signing', {
+          secretName: props.signature.secretName,
+          secretKey: props.signature.secretKey ?? 'signatureKey',
+          encryptionKey: storage.dataKey,
+        })
+      : undefined;
+
+    this.delivery = new ImageDelivery(this, 'Delivery', {
+      code,
+      images: storage.images,
+      logs: storage.logs,
+      logRetention,
+      sourceBuckets: props.sourceBuckets,
+      autoWebp: props.autoWebp,
+      autoAvif: props.autoAvif,
+      cors: props.cors,
+      signature: this.signing,
+      fallbackImage: props.fallbackImage,
+      rewrite: props.rewrite,
+      priceClass: props.priceClass,
+      domain: props.domain,
+      webAclArn: props.webAclArn,
+    });
+
+    this.streaming =
+      (props.streaming ?? true)
+        ? new EventStreaming(this, 'Streaming', {
+            code,
+            lake: { bucket: storage.logs, prefix: LOG_PREFIXES.events },
+            flowLogs: { bucket: storage.logs, prefix: LOG_PREFIXES.vpcFlowLogs },
+            logRetention,
+          })
+        : undefined;
+
+    const events = !!this.streaming;
+    this.workflows = new ImageWorkflows(this, 'Workflows', {
+      code,
+      tasks: (props.workflow?.tasks ?? workflowTasks)(storage, { events }),
+      stateMachines: props.workflow?.stateMachines ?? { process: placeholderWorkflow },
+      uploadStateMachine: props.workflow?.uploadStateMachine ?? 'process',
+      uploads: storage.uploads,
+      streaming: this.streaming,
+      environment: {
+        UPLOADS_BUCKET: storage.uploads.bucketName,
+        RENDITIONS_BUCKET: storage.renditions.bucketName,
+        QUARANTINE_BUCKET: storage.quarantine.bucketName,
+      },
+      logRetention,
+      trigger: props.workflow?.trigger,
+    });
+
+    this.analytics = new ImageAnalytics(this, 'Analytics', {
+      bucket: storage.logs,
+      resultsKey: storage.logsKey,
+      resultsPrefix: LOG_PREFIXES.athenaResults,
+      bytesScannedCutoffPerQuery: props.athenaBytesScannedLimit ?? 10 * 1024 ** 3,
+      quickSight: props.quickSight,
+    });
+
+    this.monitoring = new PlatformMonitoring(this, 'Monitoring', {
+      api: this.delivery.api,
+      distribution: this.delivery.distribution,
+      imageHandler: this.delivery.handler.function,
+      stateMachines: this.workflows.stateMachines,
+      deadLetterQueues: [
+        ...this.workflows.deadLetterQueues,
+        ...(this.streaming ? [this.streaming.archiveDeadLetters] : []),
+      ],
+      archiver: this.streaming?.archiver.function,
+      topicKey: storage.logsKey,
+      alarmEmail: props.alarmEmail,
+      thresholds: props.alarmThresholds,
+    });
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * The bulk workflow's AWS side: one Lambda per task (least privilege each), the state machines
+ * built by definition builders (the workflow's own code in `workflows/`, the same definition the
+ * local engine runs), X-Ray and full execution logging, and the upload trigger:
+ * S3 `Object Created` on the uploads bucket → EventBridge → StartExecution, with a dead-letter
+ * queue for events EventBridge could not deliver.
+ *
+ * The trigger has two shapes. `direct` (the default) lets EventBridge start executions; it
+ * cannot name them, so a rare duplicate S3 notification starts a second execution whose
+ * deterministic output keys make it redundant, not harmful. `{ bundle }` routes the events
+ * through a queue to a trigger function that names each execution after bucket/key/etag, so a
+ * duplicate is refused by Step Functions (ExecutionAlreadyExists).
+ */
+import { Duration, RemovalPolicy, Stack, type CfnResource } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { constructId } from './construct-id.js';
+import { acknowledge, findingRef } from './acknowledge.js';
+import { grantObjectDelete, grantObjectRead, grantObjectWrite, type BucketAccess } from './bucket-access.js';
+import type { EventStreaming } from './event-streaming.js';
+import type { LambdaCodeSource } from './lambda-code.js';
+import { PlatformFunction } from './platform-function.js';
+
+/** The task functions by task name, as a definition builder receives them. */
+export type WorkflowTaskFunctions = Readonly<Record<string, lambda.IFunction>>;
+
+/**
+ * Adds a state machine's states to `scope` and returns its start: the contract between the
+ * workflow's definition (in `workflows/`) and this construct.
+ */
+export type WorkflowDefinitionBuilder = (scope: Construct, tasks: WorkflowTaskFunctions) => sfn.IChainable;
+
+/** What one task function may touch. Everything not listed is denied. */
+export interface WorkflowTaskSpec {
+  description: string;
+  read?: BucketAccess[];
+  write?: BucketAccess[];
+  delete?: BucketAccess[];
+  /** Rekognition actions (they take no resource ARN). @default none */
+  rekognition?: string[];
+  /** Publishes events to Kafka: runs in the streaming VPC with KAFKA_BROKERS/KAFKA_TOPIC. @default false */
+  publishesEvents?: boolean;
+  /** @default 1024 (sharp decodes whole images) */
+  memorySize?: number;
+  /** @default 2 minutes */
+  timeout?: Duration;
+  environment?: Record<string, string>;
+}
+
+export interface ImageWorkflowsProps {
+  code: LambdaCodeSource;
+  /** Task name → access; each becomes the function `task-<name>` (its bundle name). */
+  tasks: Readonly<Record<string, WorkflowTaskSpec>>;
+  /** State machine name → definition builder. */
+  stateMachines: Readonly<Record<string, WorkflowDefinitionBuilder>>;
+  /** The state machine an upload starts. */
+  uploadStateMachine: string;
+  uploads: s3.IBucket;
+  /** Only keys under this prefix start the workflow. @default every key */
+  uploadsPrefix?: string;
+  /** Required when a task publishes events. */
+  streaming?: EventStreaming;
+  /** Passed to every task (bucket names and the like). */
+  environment?: Record<string, string>;
+  logRetention: logs.RetentionDays;
+  /** @default 'direct' */
+  trigger?: 'direct' | { bundle: string };
+}
+
+export class ImageWorkflows extends Construct {
+  readonly tasks: Readonly<Record<string, PlatformFunction>>;
+  readonly stateMachines: Readonly<Record<string, sfn.StateMachine>>;
+  /** Dead-letter queues, for alarms. */
+  readonly deadLetterQueues: sqs.Queue[] = [];
+  readonly uploadRule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: ImageWorkflowsProps) {
+    super(scope, id);
+    const taskFunctions: Record<string, PlatformFunction> = {};
+    for (const [name, spec] of Object.entries(props.tasks))
+      taskFunctions[name] = this.createTask(name, spec, props);
+    this.tasks = taskFunctions;
+    const invocable = Object.fromEntries(
+      Object.entries(taskFunctions).map(([name, task]) => [name, task.function]),
+    );
+
+    const machines: Record<string, sfn.StateMachine> = {};
+    for (const [name, build] of Object.entries(props.stateMachines)) {
+      const definitionScope = new Construct(this, `${constructId(name)}Definition`);
+      const logGroup = new logs.LogGroup(this, `${constructId(name)}Logs`, {
+        // Step Functions writes through CloudWatch vended logs; this prefix keeps the account's
+        // log resource policy small however many state machines there are.
+        logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-${name}`,
+        retention: props.logRetention,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      const machine = new sfn.StateMachine(this, constructId(name), {
+        stateMachineType: sfn.StateMachineType.STANDARD,
+        definitionBody: sfn.DefinitionBody.fromChainable(build(definitionScope, invocable)),
+        tracingEnabled: true,
+        logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      });
+      acknowledge(
+        machine.role,
+        'AwsSolutions-IAM5[Resource::*]',
+        'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray PutTraceSegments accept only "*".',
+      );
+      // LambdaInvoke grants `<function>:*` so any version or alias can be invoked; the
+      // definition decides which, so the wildcard is scoped to the task's own function.
+      for (const task of Object.values(taskFunctions)) {
+        acknowledge(
+          machine.role,
+          `AwsSolutions-IAM5[Resource::${findingRef(task.function.node.defaultChild as CfnResource)}:*]`,
+          'Invoking any version or alias of this one task function: the wildcard only spans qualifiers of a single function ARN.',
+        );
+      }
+      machines[name] = machine;
+    }
+    this.stateMachines = machines;
+
+    const uploadMachine = machines[props.uploadStateMachine];
+    if (!uploadMachine)
+      throw new Error(
+        `uploadStateMachine "${props.uploadStateMachine}" is not one of: ${Object.keys(machines).join(', ')}`,
+      );
+    this.uploadRule = new events.Rule(this, 'UploadCreated', {
+      description: 'shutter: an upload starts the bulk workflow',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: {
+          bucket: { name: [props.uploads.bucketName] },
+          ...(props.uploadsPrefix ? { object: { key: [{ prefix: props.uploadsPrefix }] } } : {}),
+        },
+      },
+    });
+    const trigger = props.trigger ?? 'direct';
+    if (trigger === 'direct') this.startDirectly(uploadMachine);
+    else this.startThroughQueue(uploadMachine, trigger.bundle, props);
+  }
+
+  private createTask(name: string, spec: WorkflowTaskSpec, props: ImageWorkflowsProps): PlatformFunction {
+    if (spec.publishesEvents && !props.streaming)
+      throw new Error(`Task "${name}" publishes events, so ImageWorkflows needs \`streaming\``);
+    const streaming = spec.publishesEvents ? props.streaming : undefined;
+    const task = new PlatformFunction(this, `${constructId(name)}Task`, {
+      bundle: `task-${name}`,
+      code: props.code,
+      description: `shutter workflow task: ${spec.description}`,
+      memorySize: spec.memorySize ?? 1024,
+      timeout: spec.timeout ?? Duration.minutes(2),
+      logRetention: props.logRetention,
+      environment: {
+        SHUTTER_STORAGE: 's3',
+        ...props.environment,
+        ...(streaming ? { KAFKA_BROKERS: streaming.bootstrapBrokers, KAFKA_TOPIC: streaming.topic } : {}),
+        ...spec.environment,
+      },
+      ...(streaming
+        ? {
+            vpc: {
+              vpc: streaming.vpc,
+              subnets: streaming.vpc.selectSubnets({ subnetGroupName: 'private' }),
+              securityGroups: [streaming.clientSecurityGroup],
+            },
+          }
+        : {}),
+    });
+    for (const access of spec.read ?? []) grantObjectRead(task.role, access);
+    for (const access of spec.write ?? []) grantObjectWrite(task.role, access);
+    for (const access of spec.delete ?? []) grantObjectDelete(task.role, access);
+    if (spec.rekognition?.length) {
+      task.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: spec.rekognition, resources: ['*'] }),
+      );
+      acknowledge(
+        task.role,
+        'AwsSolutions-IAM5[Resource::*]',
+        'Rekognition image analysis actions accept no resource ARN, only "*".',
+      );
+    }
+    streaming?.grantProduce(task.role);
+    return task;
+  }
+
+  /** EventBridge calls StartExecution itself; undeliverable events land in a dead-letter queue. */
+  private startDirectly(machine: sfn.StateMachine): void {
+    const deadLetters = this.deadLetterQueue('UploadEventDeadLetters');
+    this.uploadRule.addTarget(
+      new targets.SfnStateMachine(machine, {
+        deadLetterQueue: deadLetters,
+        retryAttempts: 185,
+        maxEventAge: Duration.hours(24),
+      }),
+    );
+  }
+
+  /** EventBridge → queue → trigger function, which names each execution after the object. */
+  private startThroughQueue(machine: sfn.StateMachine, bundle: string, props: ImageWorkflowsProps): void {
+    const deadLetters = this.deadLetterQueue('UploadQueueDeadLetters');
+    const queue = new sqs.Queue(this, 'UploadQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Six times the trigger's timeout, as Lambda's SQS guide recommends.
+      visibilityTimeout: Duration.minutes(3),
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: 5 },
+    });
+    this.uploadRule.addTarget(
+      new targets.SqsQueue(queue, {
+        deadLetterQueue: deadLetters,
+        retryAttempts: 185,
+        maxEventAge: Duration.hours(24),
+      }),
+    );
+    const trigger = new PlatformFunction(this, 'UploadTrigger', {
+      bundle,
+      code: props.code,
+      description: 'shutter: start one workflow execution per uploaded object version',
+      timeout: Duration.seconds(30),
+      logRetention: props.logRetention,
+      environment: { STATE_MACHINE_ARN: machine.stateMachineArn },
+    });
+    machine.grantStartExecution(trigger.role);
+    trigger.function.addEventSource(
+      new sources.SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+  }
+
+  private deadLetterQueue(id: string): sqs.Queue {
+    const queue = new sqs.Queue(this, id, {
+      // SQS-managed keys: EventBridge can deliver to them without a key policy of its own.
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      queue,
+      'AwsSolutions-SQS3',
+      'This queue is itself a dead-letter queue, watched by an alarm on its depth.',
+    );
+    this.deadLetterQueues.push(queue);
+    return queue;
+  }
+}

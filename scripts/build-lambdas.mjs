@@ -1,0 +1,124 @@
+// Builds every Lambda bundle into dist/lambda/<name>/: index.mjs (esbuild, ESM, minified, with a
+// source map) and, for the functions that use sharp, sharp's linux-arm64 build in node_modules/.
+// No Docker: sharp's arm64 packages come from the npm registry once (`npm install --cpu=arm64
+// --os=linux`), are cached under .cache/, and copied next to each bundle that imports sharp.
+//
+// Usage: npm run build:lambdas          (cdk synth runs it too, through scripts/cdk-app.mjs)
+//        node scripts/build-lambdas.mjs --outdir <dir> --only image-handler --no-sharp
+//        (tests: a bundle outside dist/ that finds this machine's sharp in node_modules)
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The functions and their entry points. Workflow tasks are found by convention (every
+ * tasks/<name>.ts becomes task-<name>); the events archiver joins when its handler lands.
+ */
+export function lambdaEntries() {
+  const entries = [{ name: 'image-handler', entry: 'api/lambda.ts', sharp: true }];
+  const tasksDir = path.join(root, 'tasks');
+  if (existsSync(tasksDir)) {
+    for (const file of readdirSync(tasksDir).sort()) {
+      if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue;
+      entries.push({ name: `task-${file.slice(0, -3)}`, entry: `tasks/${file}`, sharp: true });
+    }
+  }
+  return entries;
+}
+
+/** sharp's own version, so the arm64 build matches the JavaScript API the code was tested with. */
+function sharpVersion() {
+  return JSON.parse(readFileSync(path.join(root, 'node_modules/sharp/package.json'), 'utf8')).version;
+}
+
+/** node_modules holding sharp for linux-arm64 (glibc, as on Lambda), installed once per version. */
+function sharpForLambda() {
+  const version = sharpVersion();
+  const dir = path.join(root, '.cache/sharp-linux-arm64', version);
+  const marker = path.join(dir, 'node_modules/@img/sharp-linux-arm64/package.json');
+  if (existsSync(marker)) return path.join(dir, 'node_modules');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'sharp-linux-arm64', private: true }));
+  console.log(`[build-lambdas] installing sharp@${version} for linux-arm64 (once)`);
+  try {
+    execFileSync(
+      'npm',
+      [
+        'install',
+        `sharp@${version}`,
+        '--os=linux',
+        '--cpu=arm64',
+        '--libc=glibc',
+        '--no-save',
+        '--no-package-lock',
+        '--ignore-scripts',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+      ],
+      { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(
+      `Could not install sharp@${version} for linux-arm64 from the npm registry (needed once, then cached in .cache/): ${error.message}`,
+    );
+  }
+  if (!existsSync(marker)) throw new Error(`npm did not install @img/sharp-linux-arm64 into ${dir}`);
+  return path.join(dir, 'node_modules');
+}
+
+/**
+ * Builds the entries into `outDir` (default dist/lambda) and returns their names. `only` limits
+ * the entries; `sharp: false` leaves sharp out (the bundle then resolves it like any module).
+ */
+export async function buildLambdas({ outDir = path.join(root, 'dist/lambda'), only, sharp = true } = {}) {
+  const entries = lambdaEntries().filter((entry) => !only || only.includes(entry.name));
+  const sharpModules = sharp && entries.some((entry) => entry.sharp) ? sharpForLambda() : undefined;
+  for (const entry of entries) {
+    const dir = path.join(outDir, entry.name);
+    rmSync(dir, { recursive: true, force: true });
+    await build({
+      entryPoints: [path.join(root, entry.entry)],
+      outfile: path.join(dir, 'index.mjs'),
+      bundle: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'esm',
+      minify: true,
+      // Error classes carry literal names (core/errors.ts), but keep the rest readable in traces.
+      keepNames: true,
+      // Maps without the sources: stack traces point at our files, the zip stays small.
+      sourcemap: true,
+      sourcesContent: false,
+      // sharp is native: it ships as its own arm64 package next to the bundle.
+      external: ['sharp'],
+      // CommonJS dependencies inside an ESM bundle still call require().
+      banner: {
+        js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      },
+      logLevel: 'warning',
+    });
+    if (entry.sharp && sharpModules)
+      cpSync(sharpModules, path.join(dir, 'node_modules'), { recursive: true });
+  }
+  return entries.map((entry) => entry.name);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const { values } = parseArgs({
+    options: {
+      outdir: { type: 'string' },
+      only: { type: 'string', multiple: true },
+      'no-sharp': { type: 'boolean' },
+    },
+  });
+  const outDir = path.resolve(values.outdir ?? path.join(root, 'dist/lambda'));
+  const names = await buildLambdas({ outDir, only: values.only, sharp: !values['no-sharp'] });
+  console.log(`[build-lambdas] built ${names.join(', ')} into ${path.relative(root, outDir)}/`);
+}

@@ -1,0 +1,36 @@
+/** Which analyzer the composition root picks, from ANALYZER and where the process runs. */
+import path from 'node:path';
+import { createAnalyzer } from '../../core/compose.js';
+import { loadConfig } from '../../core/config.js';
+
+const config = (env: Record<string, string>) => loadConfig({ SHUTTER_DATA_DIR: '/tmp/shutter-compose-test', SOURCE_BUCKETS: 'images', ...env });
+
+describe('ANALYZER', () => {
+  test.each([
+    ['local by default', {}, /^local\(nsfwjs@[\d.]+\/MobileNetV2\+face-api@[\d.]+\/ssd_mobilenetv1\+libvips-attention\)$/],
+    ['rekognition by default inside Lambda', { AWS_LAMBDA_FUNCTION_NAME: 'image-handler', AWS_REGION: 'us-east-1' }, /^aws-rekognition$/],
+    ['rekognition when asked', { ANALYZER: 'rekognition', AWS_REGION: 'eu-west-1' }, /^aws-rekognition$/],
+    ['local inside Lambda when asked', { ANALYZER: 'local', AWS_LAMBDA_FUNCTION_NAME: 'image-handler' }, /^local\(/],
+    ['attention when asked', { ANALYZER: 'attention' }, /^libvips-attention$/],
+    ['local with the Tiny face detector', { LOCAL_FACE_MODEL: 'tiny' }, /^local\(nsfwjs@[\d.]+\/MobileNetV2\+face-api@[\d.]+\/tiny_face_detector\+/],
+  ])('%s', (_name, env, name) => {
+    expect(createAnalyzer(config(env)).name).toMatch(name);
+  });
+
+  test('an unknown analyzer is a configuration error naming the choices', () => {
+    expect(() => config({ ANALYZER: 'clip' })).toThrow(/ANALYZER.*local.*rekognition.*attention/s);
+  });
+});
+
+describe('analysis cache settings', () => {
+  test('on disk under the data folder by default, in memory only inside Lambda', () => {
+    expect(config({}).analysis.cacheDir).toBe(path.join('/tmp/shutter-compose-test', 'analysis'));
+    expect(config({ AWS_LAMBDA_FUNCTION_NAME: 'f' }).analysis.cacheDir).toBeUndefined();
+    expect(config({ ANALYSIS_DISK_CACHE: 'No' }).analysis.cacheDir).toBeUndefined();
+    expect(config({ ANALYSIS_DISK_CACHE: 'Yes', AWS_LAMBDA_FUNCTION_NAME: 'f' }).analysis.cacheDir).toBeDefined();
+  });
+
+  test('bad values are reported together', () => {
+    expect(() => config({ ANALYSIS_CACHE_ENTRIES: '0', ANALYSIS_DISK_CACHE: 'maybe' })).toThrow(/ANALYSIS_CACHE_ENTRIES[\s\S]*ANALYSIS_DISK_CACHE|ANALYSIS_DISK_CACHE[\s\S]*ANALYSIS_CACHE_ENTRIES/);
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * The CloudFront Function that shapes the cache key, run here on CloudFront's event shape: it
+ * keeps exactly what `api/negotiate-format.ts` reads from Accept, and nothing when Accept
+ * cannot change the answer.
+ */
+import { acceptNormalizerCode, type AcceptNormalizerSettings } from '../../infra/accept-normalizer.js';
+
+interface CloudFrontRequest {
+  headers: Record<string, { value: string }>;
+  querystring: Record<string, { value: string }>;
+}
+
+function run(
+  settings: AcceptNormalizerSettings,
+  accept: string | undefined,
+  query: Record<string, string> = {},
+): string | undefined {
+  // The code is a plain function declaration, as CloudFront Functions expect.
+  const handler = new Function(`${acceptNormalizerCode(settings)}; return handler;`)() as (event: {
+    request: CloudFrontRequest;
+  }) => CloudFrontRequest;
+  const request: CloudFrontRequest = {
+    headers: accept === undefined ? {} : { accept: { value: accept } },
+    querystring: Object.fromEntries(Object.entries(query).map(([name, value]) => [name, { value }])),
+  };
+  return handler({ request }).headers.accept?.value;
+}
+
+const CHROME = 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8';
+const SAFARI_OLD = 'image/webp,image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5';
+const FIREFOX_OLD = 'image/png,image/*;q=0.8,*/*;q=0.5';
+
+test.each([
+  ['AutoWebP only', { autoWebp: true, autoAvif: false }, CHROME, {}, 'image/webp'],
+  ['AutoWebP and AutoAvif', { autoWebp: true, autoAvif: true }, CHROME, {}, 'image/avif,image/webp'],
+  ['AutoAvif only, client without AVIF', { autoWebp: false, autoAvif: true }, SAFARI_OLD, {}, undefined],
+  ['auto off', { autoWebp: false, autoAvif: false }, CHROME, {}, undefined],
+  [
+    'auto off but ?format=auto',
+    { autoWebp: false, autoAvif: false },
+    CHROME,
+    { format: 'auto' },
+    'image/avif,image/webp',
+  ],
+  [
+    '?format=AUTO is case-insensitive',
+    { autoWebp: false, autoAvif: false },
+    SAFARI_OLD,
+    { format: 'AUTO' },
+    'image/webp',
+  ],
+  ['explicit ?format=png', { autoWebp: false, autoAvif: false }, CHROME, { format: 'png' }, undefined],
+  ['a client that takes neither', { autoWebp: true, autoAvif: true }, FIREFOX_OLD, {}, undefined],
+  ['no Accept at all', { autoWebp: true, autoAvif: true }, undefined, {}, undefined],
+  ['upper-case types', { autoWebp: true, autoAvif: false }, 'IMAGE/WEBP,*/*', {}, 'image/webp'],
+])('%s', (_, settings, accept, query, expected) => {
+  expect(run(settings, accept, query)).toBe(expected);
+});
+
+test('browsers with different Accept strings but the same capabilities share one cache key', () => {
+  const settings = { autoWebp: true, autoAvif: true };
+  const variants = [CHROME, 'image/avif,image/webp,*/*', 'image/webp,image/avif;q=0.9,image/*'];
+  expect(new Set(variants.map((accept) => run(settings, accept))).size).toBe(1);
+});

@@ -1,0 +1,598 @@
+/**
+ * The platform as `cdk synth` builds it with default settings, checked offline: every bucket
+ * encrypted and TLS-only, least privilege role by role, delivery in SIH's shape,
+ * the workflow trigger, MSK with IAM auth in private subnets, the lake tables and the alarms.
+ * One synthesis for the whole file; cdk-nag on this configuration runs in cdk-synth.test.ts.
+ */
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { loadConfig } from '../../core/config.js';
+import { acknowledgements, recordSynth } from './record-synth.js';
+import { synthPlatform, type SynthesizedPlatform } from './synth-platform.js';
+import {
+  asArray,
+  grantsOf,
+  identityStatements,
+  logicalIdByPath,
+  only,
+  render,
+  resources,
+  type Resource,
+} from './template-queries.js';
+
+/**
+ * The only actions allowed on Resource "*", each because the service offers no resource-level
+ * permission for it (see the AWS Service Authorization Reference).
+ */
+const SERVICE_REQUIRES_STAR = new Map<string, string>([
+  ['xray:PutTraceSegments', 'X-Ray (Lambda and Step Functions tracing)'],
+  ['xray:PutTelemetryRecords', 'X-Ray (Lambda and Step Functions tracing)'],
+  ['xray:GetSamplingRules', 'X-Ray (Step Functions tracing)'],
+  ['xray:GetSamplingTargets', 'X-Ray (Step Functions tracing)'],
+  ['rekognition:DetectFaces', 'Rekognition image analysis'],
+  ['rekognition:DetectModerationLabels', 'Rekognition image analysis'],
+  ['rekognition:DetectLabels', 'Rekognition image analysis'],
+  ['ec2:CreateNetworkInterface', 'Lambda ENIs in a VPC / MSK event source pollers'],
+  ['ec2:DescribeNetworkInterfaces', 'Lambda ENIs in a VPC / MSK event source pollers'],
+  ['ec2:DeleteNetworkInterface', 'Lambda ENIs in a VPC / MSK event source pollers'],
+  ['ec2:AssignPrivateIpAddresses', 'Lambda ENIs in a VPC'],
+  ['ec2:UnassignPrivateIpAddresses', 'Lambda ENIs in a VPC'],
+  ['ec2:DescribeSubnets', 'Lambda ENIs in a VPC / MSK event source pollers'],
+  ['ec2:DescribeVpcs', 'MSK event source pollers'],
+  ['ec2:DescribeSecurityGroups', 'MSK event source pollers'],
+  ['logs:CreateLogDelivery', 'Step Functions logging (CloudWatch vended logs)'],
+  ['logs:GetLogDelivery', 'Step Functions logging (CloudWatch vended logs)'],
+  ['logs:UpdateLogDelivery', 'Step Functions logging (CloudWatch vended logs)'],
+  ['logs:DeleteLogDelivery', 'Step Functions logging (CloudWatch vended logs)'],
+  ['logs:ListLogDeliveries', 'Step Functions logging (CloudWatch vended logs)'],
+  ['logs:PutResourcePolicy', 'Step Functions logging (CloudWatch vended logs)'],
+  ['logs:DescribeResourcePolicies', 'Step Functions logging (CloudWatch vended logs)'],
+  ['logs:DescribeLogGroups', 'Step Functions logging (CloudWatch vended logs)'],
+]);
+
+let platform: SynthesizedPlatform;
+let template: Template;
+const bucketId = (name: string) => logicalIdByPath(template, 'AWS::S3::Bucket', `Storage/${name}`);
+const roleId = (path: string) => logicalIdByPath(template, 'AWS::IAM::Role', path);
+const functionResource = (path: string) =>
+  template.toJSON().Resources[logicalIdByPath(template, 'AWS::Lambda::Function', path)] as Resource;
+
+beforeAll(() => {
+  // cdk-nag runs on this same configuration in cdk-synth.test.ts (the real `cdk synth`).
+  platform = synthPlatform();
+  template = platform.template;
+  recordSynth('default', platform);
+});
+
+describe('cdk-nag acknowledgements', () => {
+  test('every AwsSolutions acknowledgement states its reason', () => {
+    const ours = acknowledgements(platform).filter(({ id }) => id.startsWith('AwsSolutions-'));
+    expect(ours.length).toBeGreaterThan(0);
+    for (const { reason } of ours) expect(reason.length).toBeGreaterThanOrEqual(30);
+  });
+});
+
+describe('storage', () => {
+  test('five buckets: images, uploads, renditions, quarantine, logs', () => {
+    expect(resources(template, 'AWS::S3::Bucket')).toHaveLength(5);
+    for (const name of ['Images', 'Uploads', 'Renditions', 'Quarantine', 'Logs'])
+      expect(bucketId(name)).toBeTruthy();
+  });
+
+  test('every bucket is encrypted with a customer-managed KMS key, with bucket keys', () => {
+    const keys = resources(template, 'AWS::KMS::Key').map(([id]) => id);
+    for (const [, bucket] of resources(template, 'AWS::S3::Bucket')) {
+      const rule = (
+        bucket.Properties!.BucketEncryption as {
+          ServerSideEncryptionConfiguration: Array<Record<string, unknown>>;
+        }
+      ).ServerSideEncryptionConfiguration[0] as {
+        ServerSideEncryptionByDefault: { SSEAlgorithm: string; KMSMasterKeyID: unknown };
+        BucketKeyEnabled: boolean;
+      };
+      expect(rule.ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
+      expect(keys).toContain(
+        render(rule.ServerSideEncryptionByDefault.KMSMasterKeyID).replace(/^<|\.Arn>$|>$/g, ''),
+      );
+      expect(rule.BucketKeyEnabled).toBe(true);
+    }
+    for (const [, key] of resources(template, 'AWS::KMS::Key'))
+      expect(key.Properties!.EnableKeyRotation).toBe(true);
+  });
+
+  test('every bucket refuses plain HTTP and TLS below 1.2, and blocks public access', () => {
+    const policies = resources(template, 'AWS::S3::BucketPolicy');
+    for (const [id, bucket] of resources(template, 'AWS::S3::Bucket')) {
+      expect(bucket.Properties!.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      const policy = policies.find(
+        ([, p]) => render((p.Properties as { Bucket: unknown }).Bucket) === `<${id}>`,
+      );
+      expect(policy).toBeDefined();
+      const statements = (
+        policy![1].Properties as { PolicyDocument: { Statement: Array<Record<string, unknown>> } }
+      ).PolicyDocument.Statement;
+      expect(statements).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          expect.objectContaining({
+            Effect: 'Deny',
+            Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+          }),
+        ]),
+      );
+    }
+  });
+
+  test('uploads are deleted 7 days after they arrive, and announce themselves to EventBridge', () => {
+    template.hasResource('AWS::S3::Bucket', {
+      Metadata: { 'aws:cdk:path': Match.stringLikeRegexp('Storage/Uploads/Resource$') },
+      Properties: Match.objectLike({
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([
+            Match.objectLike({ Id: 'expire-uploads', ExpirationInDays: 7, Status: 'Enabled' }),
+          ]),
+        },
+        NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+      }),
+    });
+  });
+
+  test('source images and quarantine are versioned; renditions (reproducible) are not', () => {
+    const versioning = (name: string) =>
+      (
+        template.toJSON().Resources[bucketId(name)].Properties.VersioningConfiguration as
+          { Status: string } | undefined
+      )?.Status;
+    expect(versioning('Images')).toBe('Enabled');
+    expect(versioning('Quarantine')).toBe('Enabled');
+    expect(versioning('Renditions')).toBeUndefined();
+  });
+
+  test('every bucket but the log bucket logs its access into the log bucket, under s3-access/', () => {
+    const logs = bucketId('Logs');
+    for (const [id, bucket] of resources(template, 'AWS::S3::Bucket')) {
+      const logging = bucket.Properties!.LoggingConfiguration as
+        { DestinationBucketName: unknown; LogFilePrefix: string } | undefined;
+      if (id === logs) expect(logging).toBeUndefined();
+      else {
+        expect(render(logging!.DestinationBucketName)).toBe(`<${logs}>`);
+        expect(logging!.LogFilePrefix).toMatch(/^s3-access\//);
+      }
+    }
+  });
+
+  test('data outlives the stack: buckets and keys are retained', () => {
+    for (const type of ['AWS::S3::Bucket', 'AWS::KMS::Key']) {
+      for (const [, resource] of resources(template, type))
+        expect((resource as { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
+    }
+  });
+});
+
+describe('least privilege', () => {
+  test(`no statement grants Resource "*" except for actions whose service requires it (${SERVICE_REQUIRES_STAR.size} listed)`, () => {
+    const offenders: string[] = [];
+    for (const { statement, policy } of identityStatements(template)) {
+      if (!asArray(statement.Resource).includes('*')) continue;
+      for (const action of asArray(statement.Action))
+        if (!SERVICE_REQUIRES_STAR.has(action)) offenders.push(`${policy}: ${action}`);
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  test('no statement allows a service-wide action wildcard (s3:*, kms:*, ...)', () => {
+    const wildcards = identityStatements(template).flatMap(({ statement }) =>
+      asArray(statement.Action).filter((action) => action === '*' || action.endsWith(':*')),
+    );
+    expect(wildcards).toEqual([]);
+  });
+
+  test('no role uses an AWS managed policy except the API Gateway logging role and CDK custom-resource provider', () => {
+    const withManaged = resources(template, 'AWS::IAM::Role')
+      .filter(([, role]) => asArray(role.Properties!.ManagedPolicyArns).length > 0)
+      .map(([, role]) => String(role.Metadata?.['aws:cdk:path']));
+    expect(withManaged.sort()).toEqual([
+      expect.stringMatching(/AWS679f53fac002430cb0da5b7982bd2287\/ServiceRole\/Resource$/),
+      expect.stringMatching(/Delivery\/Api\/CloudWatchRole\/Resource$/),
+    ]);
+  });
+
+  test('the image handler reads the images bucket, never writes, and uses the data key only through S3', () => {
+    const grants = grantsOf(template, roleId('Delivery/ImageHandler/Role'));
+    const images = `<${bucketId('Images')}.Arn>`;
+    expect(grants).toEqual(expect.arrayContaining([{ action: 's3:GetObject', resource: `${images}/*` }]));
+    expect(
+      grants
+        .filter((grant) => grant.action.startsWith('s3:'))
+        .map((grant) => grant.action)
+        .sort(),
+    ).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(
+      grants
+        .filter((grant) => grant.action.startsWith('s3:'))
+        .every((grant) => grant.resource.startsWith(images)),
+    ).toBe(true);
+    for (const grant of grants.filter((g) => g.action.startsWith('kms:'))) {
+      expect(grant.action).toBe('kms:Decrypt');
+      expect(
+        render((grant.condition as { StringEquals: Record<string, unknown> }).StringEquals['kms:ViaService']),
+      ).toBe('s3.<AWS::Region>.amazonaws.com');
+    }
+  });
+
+  test.each([
+    ['Inspect', { reads: ['Uploads'], writes: [] }],
+    ['Moderate', { reads: ['Uploads'], writes: ['Quarantine'] }],
+    ['SmartCrop', { reads: ['Uploads'], writes: [] }],
+    ['Render', { reads: ['Uploads'], writes: ['Renditions'] }],
+    ['Publish', { reads: [], writes: ['Renditions/manifests/'] }],
+    ['Fail', { reads: [], writes: [] }],
+  ])('workflow task %s touches only its buckets and prefixes', (task, expected) => {
+    const grants = grantsOf(template, roleId(`Workflows/${task}Task/Role`));
+    const objectTarget = (action: string) =>
+      grants
+        .filter((grant) => grant.action === action)
+        .map((grant) => {
+          const [, id, rest] = /^<(\w+)\.Arn>\/(.*)\*$/.exec(grant.resource)!;
+          const name = ['Images', 'Uploads', 'Renditions', 'Quarantine', 'Logs'].find(
+            (bucket) => bucketId(bucket) === id,
+          );
+          return `${name}${rest ? `/${rest}` : ''}`;
+        })
+        .sort();
+    expect(objectTarget('s3:GetObject')).toEqual(expected.reads);
+    expect(objectTarget('s3:PutObject')).toEqual(expected.writes.sort());
+    expect(grants.some((grant) => grant.action === 's3:DeleteObject')).toBe(false);
+  });
+
+  test('only the publishing tasks may write to Kafka, and only to the platform topic', () => {
+    const writers = identityStatements(template)
+      .filter(({ statement }) => asArray(statement.Action).includes('kafka-cluster:WriteData'))
+      .flatMap(({ roles }) => roles)
+      .sort();
+    expect(writers).toEqual([roleId('Workflows/FailTask/Role'), roleId('Workflows/PublishTask/Role')].sort());
+    for (const { statement } of identityStatements(template).filter(({ statement }) =>
+      asArray(statement.Action).includes('kafka-cluster:WriteData'),
+    )) {
+      expect(asArray(statement.Resource).map(render)).toEqual([
+        expect.stringMatching(/:topic\/Shutter-events\/<select .*>\/shutter-image-events$/),
+      ]);
+    }
+  });
+});
+
+describe('on-demand delivery (SIH shape)', () => {
+  test('every Lambda runs Node 22 on arm64 with X-Ray tracing and its own log group', () => {
+    const ours = resources(template, 'AWS::Lambda::Function').filter(
+      ([, fn]) => !String(fn.Metadata?.['aws:cdk:path']).includes('AWS679f53fac'),
+    );
+    expect(ours.length).toBe(8);
+    for (const [, fn] of ours) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+      });
+      expect(fn.Properties!.LoggingConfig).toMatchObject({ LogGroup: expect.anything() });
+    }
+  });
+
+  test("the image handler's environment is SIH's, and core/config.ts accepts it", () => {
+    const fn = functionResource('Delivery/ImageHandler/Function');
+    expect(fn.Properties).toMatchObject({ MemorySize: 1769, Timeout: 29, Handler: 'index.handler' });
+    const variables = (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables).toMatchObject({
+      AUTO_WEBP: 'No',
+      CORS_ENABLED: 'No',
+      ENABLE_SIGNATURE: 'No',
+      ENABLE_DEFAULT_FALLBACK_IMAGE: 'No',
+    });
+    expect(render(variables.SOURCE_BUCKETS)).toBe(`<${bucketId('Images')}>`);
+    // Tokens become plausible bucket names, then the real config loader judges the result.
+    const env = Object.fromEntries(
+      Object.entries(variables).map(([name, value]) => [
+        name,
+        render(value).replace(/<(\w+)>/g, (_, id: string) => id.toLowerCase()),
+      ]),
+    );
+    const config = loadConfig({ ...env, AWS_LAMBDA_FUNCTION_NAME: 'image-handler', AWS_REGION: 'eu-west-1' });
+    expect(config).toMatchObject({
+      storage: 's3',
+      autoWebp: false,
+      signature: { enabled: false },
+      sourceBuckets: [bucketId('Images').toLowerCase()],
+    });
+  });
+
+  test('API Gateway REST treats every media type as binary, on stage "image", with tracing and access logs', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      BinaryMediaTypes: ['*/*'],
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'image',
+      TracingEnabled: true,
+      AccessLogSetting: {
+        DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+        Format: Match.stringLikeRegexp('"status":\\$context.status'),
+      },
+      MethodSettings: [Match.objectLike({ LoggingLevel: 'ERROR', MetricsEnabled: true })],
+    });
+    const methods = resources(template, 'AWS::ApiGateway::Method')
+      .map(([, method]) => method.Properties!.HttpMethod)
+      .sort();
+    expect(methods).toEqual(['GET', 'GET', 'HEAD', 'HEAD']);
+  });
+
+  test('API access logs reach the log bucket under access-logs/dt=YYYY-MM-DD/, one JSON object per line', () => {
+    template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamName: Match.stringLikeRegexp('^amazon-apigateway-'),
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        BucketARN: { 'Fn::GetAtt': [bucketId('Logs'), 'Arn'] },
+        Prefix: 'access-logs/dt=!{timestamp:yyyy-MM-dd}/',
+        CompressionFormat: 'GZIP',
+        ProcessingConfiguration: {
+          Enabled: true,
+          Processors: [Match.objectLike({ Type: 'AppendDelimiterToRecord' })],
+        },
+      }),
+    });
+  });
+
+  test('the cache key is the path, every query parameter (signatures cover them all) and the normalized Accept', () => {
+    template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+      CachePolicyConfig: Match.objectLike({
+        ParametersInCacheKeyAndForwardedToOrigin: {
+          QueryStringsConfig: { QueryStringBehavior: 'all' },
+          HeadersConfig: { HeaderBehavior: 'whitelist', Headers: ['accept'] },
+          CookiesConfig: { CookieBehavior: 'none' },
+          EnableAcceptEncodingGzip: false,
+          EnableAcceptEncodingBrotli: false,
+        },
+      }),
+    });
+    template.hasResourceProperties('AWS::CloudFront::Function', {
+      FunctionConfig: Match.objectLike({ Runtime: 'cloudfront-js-2.0' }),
+      FunctionCode: Match.stringLikeRegexp('image/webp'),
+    });
+  });
+
+  test('CloudFront serves HTTPS only, with security headers, logs to cloudfront/ and caches 5xx for a minute', () => {
+    const [, distribution] = only(template, 'AWS::CloudFront::Distribution');
+    const config = distribution.Properties!.DistributionConfig as Record<string, unknown>;
+    expect(config.DefaultCacheBehavior).toMatchObject({
+      ViewerProtocolPolicy: 'https-only',
+      AllowedMethods: ['GET', 'HEAD'],
+      ResponseHeadersPolicyId: expect.anything(),
+      FunctionAssociations: [expect.objectContaining({ EventType: 'viewer-request' })],
+    });
+    expect(config.Logging).toEqual({
+      Bucket: { 'Fn::GetAtt': [bucketId('Logs'), 'RegionalDomainName'] },
+      Prefix: 'cloudfront/',
+    });
+    expect(config.CustomErrorResponses).toEqual(
+      [500, 502, 503, 504].map((ErrorCode) => ({ ErrorCode, ErrorCachingMinTTL: 60 })),
+    );
+    expect(config.Origins).toEqual([
+      expect.objectContaining({
+        CustomOriginConfig: { OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] },
+      }),
+    ]);
+    template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: Match.objectLike({
+        SecurityHeadersConfig: Match.objectLike({
+          StrictTransportSecurity: Match.objectLike({
+            AccessControlMaxAgeSec: 63072000,
+            IncludeSubdomains: true,
+          }),
+          ContentTypeOptions: { Override: true },
+          FrameOptions: { FrameOption: 'DENY', Override: true },
+        }),
+      }),
+    });
+  });
+});
+
+describe('workflows', () => {
+  test('the state machine traces with X-Ray and logs every execution step to a retained log group', () => {
+    const [, machine] = only(template, 'AWS::StepFunctions::StateMachine');
+    expect(machine.Properties).toMatchObject({
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+    });
+    template.hasResource('AWS::Logs::LogGroup', {
+      Properties: { LogGroupName: '/aws/vendedlogs/states/Shutter-process', RetentionInDays: 180 },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  test('S3 Object Created on the uploads bucket starts it, with retries and a dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: { bucket: { name: [{ Ref: bucketId('Uploads') }] } },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: Match.stringLikeRegexp('^PlatformWorkflowsProcess') },
+          DeadLetterConfig: {
+            Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('UploadEventDeadLetters'), 'Arn'] },
+          },
+          RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 },
+        }),
+      ],
+    });
+  });
+
+  test('Retry matches the retryable error names of core/errors.ts', () => {
+    const [, machine] = only(template, 'AWS::StepFunctions::StateMachine');
+    expect(render(machine.Properties!.DefinitionString)).toContain('"ErrorEquals":["TransientError"]');
+  });
+
+  test('dead-letter queues are encrypted and refuse plain HTTP', () => {
+    for (const [, queue] of resources(template, 'AWS::SQS::Queue'))
+      expect(queue.Properties!.SqsManagedSseEnabled).toBe(true);
+    for (const [, policy] of resources(template, 'AWS::SQS::QueuePolicy')) {
+      expect(
+        (policy.Properties as { PolicyDocument: { Statement: unknown[] } }).PolicyDocument.Statement,
+      ).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      );
+    }
+  });
+});
+
+describe('streaming', () => {
+  test('MSK Serverless authenticates clients with IAM', () => {
+    template.hasResourceProperties('AWS::MSK::ServerlessCluster', {
+      ClientAuthentication: { Sasl: { Iam: { Enabled: true } } },
+    });
+  });
+
+  test('the cluster lives in private subnets with no route to the internet, reaching AWS through endpoints', () => {
+    expect(resources(template, 'AWS::EC2::InternetGateway')).toHaveLength(0);
+    expect(resources(template, 'AWS::EC2::NatGateway')).toHaveLength(0);
+    for (const [, subnet] of resources(template, 'AWS::EC2::Subnet'))
+      expect(subnet.Properties!.MapPublicIpOnLaunch).toBe(false);
+    const services = resources(template, 'AWS::EC2::VPCEndpoint').map(([, endpoint]) =>
+      render(endpoint.Properties!.ServiceName),
+    );
+    expect(services).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/\.s3$/),
+        expect.stringMatching(/\.sts$/),
+        expect.stringMatching(/\.lambda$/),
+      ]),
+    );
+    template.hasResourceProperties('AWS::EC2::FlowLog', { LogDestinationType: 's3' });
+  });
+
+  test('the cluster admits only its clients and its pollers, on the IAM port', () => {
+    const ingress = resources(template, 'AWS::EC2::SecurityGroupIngress').map(([, rule]) => rule.Properties!);
+    expect(
+      ingress.every((rule) => rule.CidrIp === undefined && rule.SourceSecurityGroupId !== undefined),
+    ).toBe(true);
+    expect(ingress.map((rule) => rule.FromPort).sort()).toEqual([443, 9098, 9098]);
+  });
+
+  test('the archive consumes the topic into the lake, with a dead-letter queue for what it cannot', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      Topics: ['shutter-image-events'],
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'shutter-events-archiver' },
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('ArchiveDeadLetters'), 'Arn'] } },
+      },
+    });
+    const archiver = functionResource('Streaming/Archiver/Function');
+    expect(
+      (archiver.Properties!.Environment as { Variables: Record<string, unknown> }).Variables,
+    ).toMatchObject({ ARCHIVE_PREFIX: 'events/' });
+  });
+
+  test('publishing tasks run in the VPC and learn the brokers from MSK at deploy time', () => {
+    const publish = functionResource('Workflows/PublishTask/Function');
+    expect(publish.Properties!.VpcConfig).toBeDefined();
+    const variables = (publish.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables.KAFKA_TOPIC).toBe('shutter-image-events');
+    expect(render(variables.KAFKA_BROKERS)).toMatch(/^<\w+\.BootstrapBrokerStringSaslIam>$/);
+    expect(functionResource('Workflows/RenderTask/Function').Properties!.VpcConfig).toBeUndefined();
+  });
+});
+
+describe('analytics', () => {
+  test('events and access logs are Glue tables projecting daily partitions from dt=YYYY-MM-DD/', () => {
+    for (const [name, prefix] of [
+      ['events', 'events/'],
+      ['access_logs', 'access-logs/'],
+    ]) {
+      template.hasResourceProperties('AWS::Glue::Table', {
+        TableInput: Match.objectLike({
+          Name: name,
+          PartitionKeys: [{ Name: 'dt', Type: 'string', Comment: Match.anyValue() }],
+          Parameters: Match.objectLike({
+            'projection.enabled': 'true',
+            'projection.dt.type': 'date',
+            'projection.dt.format': 'yyyy-MM-dd',
+            'storage.location.template': {
+              'Fn::Join': ['', ['s3://', { Ref: bucketId('Logs') }, `/${prefix}dt=\${dt}/`]],
+            },
+          }),
+        }),
+      });
+    }
+  });
+
+  test('the Athena workgroup enforces KMS-encrypted results and a 10 GiB scan limit per query', () => {
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        BytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+        ResultConfiguration: Match.objectLike({
+          OutputLocation: { 'Fn::Join': ['', ['s3://', { Ref: bucketId('Logs') }, '/athena-results/']] },
+          EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: Match.anyValue() },
+        }),
+      }),
+    });
+  });
+
+  test('QuickSight is off unless asked for', () => {
+    expect(resources(template, 'AWS::QuickSight::DataSource')).toHaveLength(0);
+  });
+});
+
+describe('monitoring', () => {
+  const alarmOn = (metricName: string) =>
+    resources(template, 'AWS::CloudWatch::Alarm').filter(([, alarm]) =>
+      JSON.stringify(alarm.Properties).includes(`"${metricName}"`),
+    );
+
+  test.each([
+    ['5xx rate', '5XXError'],
+    ['latency', 'Latency'],
+    ['workflow failures', 'ExecutionsFailed'],
+    ['dead-letter depth', 'ApproximateNumberOfMessagesVisible'],
+    ['MSK lag', 'OffsetLag'],
+  ])('an alarm watches the %s', (_, metricName) => {
+    expect(alarmOn(metricName).length).toBeGreaterThan(0);
+  });
+
+  test('one alarm per dead-letter queue, and every alarm notifies the encrypted topic', () => {
+    expect(alarmOn('ApproximateNumberOfMessagesVisible')).toHaveLength(
+      resources(template, 'AWS::SQS::Queue').length,
+    );
+    const [topicId, topic] = only(template, 'AWS::SNS::Topic');
+    expect(topic.Properties!.KmsMasterKeyId).toBeDefined();
+    for (const [, alarm] of resources(template, 'AWS::CloudWatch::Alarm'))
+      expect(alarm.Properties!.AlarmActions).toEqual([{ Ref: topicId }]);
+  });
+
+  test('a dashboard shows the API, the handler, CloudFront, the workflow, the queues and the lag', () => {
+    const [, dashboard] = only(template, 'AWS::CloudWatch::Dashboard');
+    const body = render(dashboard.Properties!.DashboardBody);
+    for (const title of [
+      'Image API requests',
+      'Image API latency',
+      'Image handler',
+      'CloudFront',
+      'Workflow process',
+      'Dead-letter queues',
+      'Event archive lag',
+    ]) {
+      expect(body).toContain(title);
+    }
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * Every error code an HTTP answer may carry, by the status class it comes with. Hostile-input
+ * tests check each error answer against this list; `known-codes.test.ts` keeps it in step with
+ * the codes the product code actually throws.
+ */
+export const CLIENT_ERROR_CODES = [
+  'AuthorizationQueryParametersError',
+  'BadRequest',
+  'Crop::AreaOutOfBounds',
+  'DecodeRequest::CannotDecodeRequest',
+  'DecodeRequest::CannotReadPath',
+  'DecodeRequest::PathTooLong',
+  'Image::ProcessingTimeout',
+  'ImageBucket::CannotAccessBucket',
+  'ImageBucket::InvalidBucketName',
+  'ImageEdits::CannotFindImage',
+  'ImageEdits::CannotParseEdits',
+  'ImageEdits::InvalidEdit',
+  'ImageEdits::OutputTooLarge',
+  'ImageRequestExpired',
+  'ImageRequestExpiryFormat',
+  'ImageSource::CorruptImage',
+  'ImageSource::InvalidKey',
+  'ImageSource::TooLarge',
+  'ImageSource::TooManyFrames',
+  'ImageSource::TooManyPixels',
+  'ImageSource::UnsupportedFormat',
+  'InvalidResizeException',
+  'MethodNotAllowed',
+  'NoSuchBucket',
+  'NoSuchKey',
+  'OverlayImageException',
+  'Preset::NotFound',
+  'Preset::Required',
+  'QueryParameterParsingError',
+  'Request::HeadersTooLarge',
+  'Request::Malformed',
+  'Request::Timeout',
+  'RequestTypeError',
+  'SignatureDoesNotMatch',
+  'SmartCrop::FaceIndexOutOfRange',
+  'SmartCrop::PaddingOutOfBounds',
+  'Storage::KeyConflict',
+  'TooLargeImageException',
+  'UnsupportedOutputImageFormatException',
+] as const;
+
+/** A feature configured off (moderation without an analyzer): 501, the one 5xx client input may get. */
+export const NOT_AVAILABLE_CODES = ['ContentModeration::NotAvailable'] as const;
+
+/** Server-side conditions: a fault of ours or a dependency's, never the client's input. */
+export const SERVER_ERROR_CODES = [
+  'Analyzer::Unavailable',
+  'ConfigError',
+  'InternalError',
+  'SecretsManager::Unavailable',
+  'Server::Overloaded',
+  'Server::Timeout',
+  'SignatureValidationFailure',
+  'Storage::Aborted',
+  'Storage::Unavailable',
+] as const;
+
+/** Transient server conditions: answered 503 with Retry-After. */
+export const TRANSIENT_CODES: ReadonlySet<string> = new Set([
+  'Analyzer::Unavailable',
+  'SecretsManager::Unavailable',
+  'Server::Overloaded',
+  'Server::Timeout',
+  'Storage::Aborted',
+  'Storage::Unavailable',
+]);
+
+export const KNOWN_CODES: ReadonlySet<string> = new Set([...CLIENT_ERROR_CODES, ...NOT_AVAILABLE_CODES, ...SERVER_ERROR_CODES]);

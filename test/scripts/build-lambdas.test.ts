@@ -1,0 +1,126 @@
+/**
+ * The image handler exactly as scripts/build-lambdas.mjs bundles it for Lambda (ESM, minified,
+ * AWS SDK inside), run in a fresh Node process as Lambda would — API Gateway event in, proxy
+ * result out — against the real S3-compatible server. Only sharp differs: this machine's build
+ * instead of the arm64 one that ships.
+ */
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { samplePhoto } from '../helpers/images.js';
+
+const run = promisify(execFile);
+const root = path.resolve('.');
+let bundle: string;
+let endpoint: string;
+const bucket = `bundle-${Date.now()}`;
+
+/** Invokes the bundle's handler in a child process with the given environment and event. */
+async function invoke(event: Record<string, unknown>, env: Record<string, string> = {}) {
+  const runner = path.join(path.dirname(bundle), 'invoke.mjs');
+  writeFileSync(
+    runner,
+    `const { handler } = await import(${JSON.stringify(bundle)});\nprocess.stdout.write(JSON.stringify(await handler(JSON.parse(process.argv[2]))));\n`,
+  );
+  const { stdout } = await run(process.execPath, [runner, JSON.stringify(event)], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_LAMBDA_FUNCTION_NAME: 'image-handler',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      S3_ENDPOINT: endpoint,
+      SOURCE_BUCKETS: bucket,
+      ...env,
+    },
+    maxBuffer: 32 * 1024 * 1024,
+  });
+  return JSON.parse(stdout) as {
+    statusCode: number;
+    headers: Record<string, string>;
+    body: string;
+    isBase64Encoded: boolean;
+  };
+}
+
+const apiGatewayEvent = (
+  pathname: string,
+  query: Record<string, string> | null = null,
+  headers: Record<string, string> = {},
+) => ({
+  resource: '/{proxy+}',
+  path: pathname,
+  httpMethod: 'GET',
+  headers,
+  queryStringParameters: query,
+  requestContext: { stage: 'image' },
+  isBase64Encoded: false,
+});
+
+beforeAll(async () => {
+  const url = process.env.SHUTTER_TEST_S3_ENDPOINT;
+  if (!url) throw new Error('SHUTTER_TEST_S3_ENDPOINT is not set: the S3-compatible server did not start');
+  endpoint = url;
+  // Inside the repository, so the bundle's external `sharp` resolves to this machine's build.
+  mkdirSync(path.join(root, '.cache'), { recursive: true });
+  const outdir = mkdtempSync(path.join(root, '.cache', 'bundle-test-'));
+  await run(
+    process.execPath,
+    [
+      path.join(root, 'scripts/build-lambdas.mjs'),
+      '--outdir',
+      outdir,
+      '--only',
+      'image-handler',
+      '--no-sharp',
+    ],
+    { cwd: root },
+  );
+  bundle = path.join(outdir, 'image-handler', 'index.mjs');
+  const s3 = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: 'photos/astronaut.jpg',
+      Body: samplePhoto('astronaut'),
+      ContentType: 'image/jpeg',
+    }),
+  );
+}, 120_000);
+
+afterAll(() => rmSync(path.dirname(path.dirname(bundle)), { recursive: true, force: true }));
+
+test('serves a resized WebP from S3 for a readable query URL', async () => {
+  const result = await invoke(apiGatewayEvent('/photos/astronaut.jpg', { width: '120', format: 'webp' }));
+  expect(result).toMatchObject({
+    statusCode: 200,
+    isBase64Encoded: true,
+    headers: expect.objectContaining({ 'Content-Type': 'image/webp' }),
+  });
+  const metadata = await sharp(Buffer.from(result.body, 'base64')).metadata();
+  expect(metadata).toMatchObject({ format: 'webp', width: 120 });
+}, 60_000);
+
+test('answers a missing key with SIH JSON and a 404, not a crash', async () => {
+  const result = await invoke(apiGatewayEvent('/photos/nothing-here.jpg'));
+  expect(result.statusCode).toBe(404);
+  expect(JSON.parse(result.body)).toMatchObject({ status: 404, code: expect.any(String) });
+}, 60_000);
+
+test('negotiates WebP from Accept when AUTO_WEBP is Yes (the CloudFront function leaves image/webp in it)', async () => {
+  const result = await invoke(
+    apiGatewayEvent('/fit-in/80x80/photos/astronaut.jpg', null, { accept: 'image/webp' }),
+    { AUTO_WEBP: 'Yes' },
+  );
+  expect(result.statusCode).toBe(200);
+  expect((await sharp(Buffer.from(result.body, 'base64')).metadata()).format).toBe('webp');
+}, 60_000);
