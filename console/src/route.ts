@@ -33,6 +33,15 @@ export function navigate(segments: string[], query: Record<string, string | unde
   if (replace) window.dispatchEvent(new HashChangeEvent('hashchange'));
 }
 
+/**
+ * Changes some query parameters of the current route, keeping the others as they are now (not as
+ * a render saw them: two quick changes must both land).
+ */
+export function updateQuery(changes: Record<string, string | undefined>): void {
+  const current = parseHash(location.hash);
+  navigate(current.segments, { ...current.query, ...changes }, true);
+}
+
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseHash(location.hash));
   useEffect(() => {

@@ -7,7 +7,7 @@ import { api, ApiError, withQuery } from '../api.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { formatDuration, formatTime } from '../format.js';
 import { usePolling } from '../polling.js';
-import { href, navigate } from '../route.js';
+import { href, navigate, updateQuery } from '../route.js';
 import { EXECUTION_STATUSES, type ExecutionList, type ExecutionSummary } from '../workflow/api-types.js';
 
 const PERIODS: Record<string, { label: string; ms?: number }> = {
@@ -27,7 +27,7 @@ export function ExecutionsPage({ query }: { query: Record<string, string> }) {
   const [older, setOlder] = useState<{ executions: ExecutionSummary[]; cursor?: string | undefined }>();
   const setFilter = (name: string, value: string) => {
     setOlder(undefined);
-    navigate(['executions'], { ...query, [name]: value }, true);
+    updateQuery({ [name]: value });
   };
 
   const latest = usePolling(

@@ -4,7 +4,7 @@ import { api, withQuery, type Session } from '../api.js';
 import { formatBytes, formatTime } from '../format.js';
 import { isImageKey, objectsPath, previewUrl, type BucketObject, type ObjectList } from '../images.js';
 import { usePolling } from '../polling.js';
-import { href, navigate } from '../route.js';
+import { href, updateQuery } from '../route.js';
 
 export function ImagesPage({ session, query }: { session: Session; query: Record<string, string> }) {
   // Uploads first: the workflow's sources, with their renditions and manifests.
@@ -21,7 +21,7 @@ export function ImagesPage({ session, query }: { session: Session; query: Record
   };
   const setFilter = (name: string, value: string) => {
     setMore(undefined);
-    navigate(['images'], { ...query, [name]: value }, true);
+    updateQuery({ [name]: value });
   };
 
   return (

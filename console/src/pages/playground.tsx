@@ -9,7 +9,7 @@ import { api, ApiError, withQuery, type Session } from '../api.js';
 import { formatBytes } from '../format.js';
 import { defaultBucket, isImageKey, objectsPath, type ObjectList } from '../images.js';
 import { usePolling } from '../polling.js';
-import { navigate } from '../route.js';
+import { updateQuery } from '../route.js';
 
 const DIALECT_LABELS: Record<Dialect, string> = { default: 'SIH Default (base64)', thumbor: 'Thumbor', query: 'Query parameters' };
 const FORMATS = [
@@ -41,7 +41,7 @@ export function PlaygroundPage({ session, query }: { session: Session; query: Re
   const images = usePolling((signal) => api.get<ObjectList>(withQuery(objectsPath(bucket), { limit: 200 }), signal), undefined, [bucket]);
   const keys = (images.data?.objects ?? []).map((object) => object.key).filter(isImageKey);
   const t = transformationOf(query, bucket, keys[0]);
-  const set = (changes: Record<string, string | undefined>) => navigate(['playground'], { ...query, ...changes }, true);
+  const set = (changes: Record<string, string | undefined>) => updateQuery(changes);
 
   const [dialect, setDialect] = useState<Dialect>('default');
   const [expires, setExpires] = useState('');
