@@ -3,6 +3,7 @@
  */
 import http from 'node:http';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { HttpRequest, HttpResponse } from './http.js';
 
 export function toHttpRequest(incoming: http.IncomingMessage): HttpRequest {
@@ -36,8 +37,8 @@ export async function writeHttpResponse(
     return;
   }
   if (body instanceof Readable) {
-    body.pipe(outgoing);
-    await new Promise<void>((resolve) => outgoing.on('close', resolve));
+    // A source that fails mid-stream (file gone, S3 reset) aborts the response instead of hanging it.
+    await pipeline(body, outgoing).catch(() => outgoing.destroy());
   } else outgoing.end(body);
 }
 

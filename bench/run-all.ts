@@ -64,7 +64,7 @@ const ctx: BenchContext = {
   inputs,
   dataDir,
   jobs: JOBS.map((job) => scaled(job, smoke)),
-  count: (job) => (smoke ? 4 : job.format === 'avif' ? 12 : heavy(job) ? 20 : 40),
+  count: (job) => (smoke ? 4 : job.format === 'avif' ? 8 : heavy(job) ? 12 : 24),
   peers: withPeers,
   report,
   add: (row: Row) => {

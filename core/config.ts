@@ -35,6 +35,20 @@ const positiveInt = (fallback: number) =>
       return number;
     });
 
+/** A whole number ≥ 0, or undefined when unset (so the caller can pick a context-dependent default). */
+const nonNegativeInt = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === '') return undefined;
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < 0) {
+      ctx.addIssue({ code: 'custom', message: `expected a whole number ≥ 0, got "${value}"` });
+      return z.NEVER;
+    }
+    return number;
+  });
+
 const optionalString = z
   .string()
   .optional()
@@ -76,6 +90,8 @@ const EnvSchema = z.object({
   PROCESSING_TIMEOUT_MS: positiveInt(LIMITS.processingTimeoutMs),
   SHARP_CONCURRENCY: positiveInt(DEFAULTS.sharpConcurrency),
   MAX_CONCURRENT_RENDERS: positiveInt(DEFAULTS.maxConcurrentRenders),
+  /** Not in SIH: memory for rendered results, in MB; 0 turns the result cache off. */
+  RESULT_CACHE_MB: nonNegativeInt,
   /** Seed the default bucket with sample photos on first start (local only). */
   SHUTTER_SEED_SAMPLES: flag(true),
 });
@@ -108,6 +124,8 @@ export interface Config {
   };
   sharpConcurrency: number;
   maxConcurrentRenders: number;
+  /** Bytes of rendered results kept in memory; 0 = no result cache. */
+  resultCacheBytes: number;
   seedSamples: boolean;
 }
 
@@ -190,6 +208,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     sharpConcurrency: e.SHARP_CONCURRENCY,
     maxConcurrentRenders: e.MAX_CONCURRENT_RENDERS,
+    resultCacheBytes: (e.RESULT_CACHE_MB ?? (inLambda ? DEFAULTS.lambdaResultCacheMb : DEFAULTS.resultCacheMb)) * 1024 * 1024,
     seedSamples: e.SHUTTER_SEED_SAMPLES,
   });
 }

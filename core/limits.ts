@@ -48,4 +48,16 @@ export const DEFAULTS = {
   maxConcurrentRenders: 2,
   /** libvips operation cache: off, since every request is a new image and cache memory is better spent on results. */
   sharpCacheMemoryMb: 0,
+  /**
+   * Result cache, local server: 128 MB holds ~2,500 typical 50 KB renders, and a hit answers in
+   * well under a millisecond instead of tens of ms of CPU (bench/README.md).
+   */
+  resultCacheMb: 128,
+  /**
+   * Result cache in Lambda: off. CloudFront is the result cache there, and checking this one
+   * would cost an S3 HEAD before every miss; Lambda memory is billed by the GB-second.
+   */
+  lambdaResultCacheMb: 0,
+  /** A result above 8 MB is not cached: one huge render must not flush hundreds of small ones. */
+  resultCacheMaxEntryMb: 8,
 } as const;
