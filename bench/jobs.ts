@@ -1,7 +1,7 @@
 /**
  * The jobs every engine runs: one source, one width, one output format, the same encoder
- * settings (shutter's defaults: JPEG/WebP q80, WebP effort 4, AVIF q50 effort 2, metadata
- * stripped). Each engine has its own way to ask for a job; they all live here so they cannot drift.
+ * settings (shutter's defaults: JPEG/WebP q80, WebP effort 4, AVIF q50 effort 2, GIF effort 3,
+ * metadata stripped). Each engine has its own way to ask for a job; they all live here so they cannot drift.
  */
 import sharp, { type FormatEnum, type SharpOptions } from 'sharp';
 import type { InputName } from './inputs.js';
@@ -41,6 +41,8 @@ export function sharpEncoder(job: Job): [keyof FormatEnum | 'avif', Record<strin
       return ['webp', { quality: QUALITY.webp, effort: 4 }];
     case 'avif':
       return ['avif', { quality: QUALITY.avif, effort: 2 }];
+    case 'gif':
+      return ['gif', { effort: 3 }];
     default:
       return [job.format, {}];
   }
@@ -68,7 +70,7 @@ export function vipsOutput(job: Job): string {
     case 'png':
       return '.png[strip]';
     case 'gif':
-      return '.gif';
+      return '.gif[effort=3]';
   }
 }
 

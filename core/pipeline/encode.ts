@@ -35,6 +35,7 @@ export function applyEncoder(image: Sharp, format: OutputFormat, output: Output)
   options.quality = output.quality ?? options.quality ?? DEFAULTS.quality[format];
   if (format === 'avif' || format === 'heif') options.effort ??= DEFAULTS.avifEffort;
   if (format === 'webp') options.effort ??= DEFAULTS.webpEffort;
+  if (format === 'gif') options.effort ??= DEFAULTS.gifEffort;
   if (format === 'jpeg') options.mozjpeg ??= false;
   if (format === 'gif' || format === 'png') {
     if (format === 'png' && options.quality === 100) delete options.quality; // quality < 100 turns on palette quantisation

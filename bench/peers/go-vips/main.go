@@ -67,7 +67,9 @@ func main() {
 			out, _, err = img.ExportPng(p)
 			contentType = "image/png"
 		case "gif":
-			out, _, err = img.ExportGIF(vips.NewGifExportParams())
+			p := vips.NewGifExportParams()
+			p.Effort = 3
+			out, _, err = img.ExportGIF(p)
 			contentType = "image/gif"
 		default:
 			p := vips.NewJpegExportParams()
