@@ -66,8 +66,12 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
     limits: config.limits,
     allowedBuckets: config.sourceBuckets,
   };
-  // Two renders per core saturate libvips; a short queue absorbs bursts, beyond it we shed.
-  const renders = new Semaphore(config.maxConcurrentRenders, config.maxConcurrentRenders * 32);
+  // Sources held in memory at once: a few per render slot, so the next read overlaps the current
+  // render while a burst waits as cheap queued requests, not as loaded images (peak RSS stays
+  // flat, bench/README.md). A short queue absorbs bursts; beyond it we shed with 503.
+  const loads = new Semaphore(config.maxConcurrentRenders * DEFAULTS.sourcesPerRender, config.maxConcurrentRenders * 32);
+  // Two renders per core saturate libvips.
+  const renders = new Semaphore(config.maxConcurrentRenders);
   const resultCache = options.resultCache !== undefined ? (options.resultCache ?? undefined) : resultCacheFrom(config);
   const inFlight = options.coalesce === false ? undefined : new Coalescer<Produced>();
   const key = () => signingKey(deps.secrets, config.signature.secretName!, config.signature.secretKey!);
@@ -130,16 +134,17 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
       }
     }
 
-    const produce = async (): Promise<Produced> => {
-      const { body: input, ...source } = await storage.get(bucket, objectKey, { maxBytes: config.limits.maxSourceBytes });
-      const info = await inspectImage(input, config.limits);
-      const format = chooseFormat(negotiated, request, info.pages > 1 && request.edits.animated !== false);
-      const effective = format === request.output.format ? request : { ...request, output: { ...request.output, format } };
-      const rendered = await renders.run(() => renderImage(input, effective, renderDeps, { source: info }));
-      const produced = { source, body: rendered.data, contentType: contentTypeOf(rendered.format) };
-      resultCache?.set(etagOf(source), { bucket, key: objectKey, etag: source.etag }, produced);
-      return produced;
-    };
+    const produce = () =>
+      loads.run(async (): Promise<Produced> => {
+        const { body: input, ...source } = await storage.get(bucket, objectKey, { maxBytes: config.limits.maxSourceBytes });
+        const info = await inspectImage(input, config.limits);
+        const format = chooseFormat(negotiated, request, info.pages > 1 && request.edits.animated !== false);
+        const effective = format === request.output.format ? request : { ...request, output: { ...request.output, format } };
+        const rendered = await renders.run(() => renderImage(input, effective, renderDeps, { source: info }));
+        const produced = { source, body: rendered.data, contentType: contentTypeOf(rendered.format) };
+        resultCache?.set(etagOf(source), { bucket, key: objectKey, etag: source.etag }, produced);
+        return produced;
+      });
     const { source, body, contentType } = await (inFlight ? inFlight.run(requestKey, produce) : produce());
     return { status: 200, headers: headersFor(source, contentType), body };
   }

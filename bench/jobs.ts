@@ -3,7 +3,7 @@
  * settings (shutter's defaults: JPEG/WebP q80, WebP effort 4, AVIF q50 effort 2, GIF effort 3,
  * metadata stripped). Each engine has its own way to ask for a job; they all live here so they cannot drift.
  */
-import sharp, { type FormatEnum, type SharpOptions } from 'sharp';
+import sharp, { type FormatEnum, type Region, type SharpOptions } from 'sharp';
 import type { InputName } from './inputs.js';
 
 export interface Job {
@@ -48,10 +48,15 @@ export function sharpEncoder(job: Job): [keyof FormatEnum | 'avif', Record<strin
   }
 }
 
-/** Raw sharp, the in-process ceiling: decode (shrink-on-load), orient, resize, encode. */
-export function rawSharp(job: Job, input: Buffer, options: SharpOptions = {}): Promise<Buffer> {
+/**
+ * Raw sharp, the in-process ceiling: decode (shrink-on-load), orient, resize, encode. An
+ * `extract` before the resize (the whole image, say) defeats shrink-on-load, for comparison.
+ */
+export function rawSharp(job: Job, input: Buffer, options: SharpOptions = {}, extract?: Region): Promise<Buffer> {
   const [format, encoder] = sharpEncoder(job);
-  return sharp(input, { ...(job.animated ? { pages: -1 } : {}), ...options })
+  const image = sharp(input, { ...(job.animated ? { pages: -1 } : {}), ...options });
+  if (extract) image.extract(extract);
+  return image
     .autoOrient()
     .resize(job.width)
     .toFormat(format, encoder)

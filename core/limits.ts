@@ -51,6 +51,11 @@ export const DEFAULTS = {
   sharpConcurrency: 2,
   /** Images decoded in parallel by one process: one per core, more only thrashes the cache. */
   maxConcurrentRenders: 2,
+  /**
+   * Sources read into memory at once, per render slot: 2 lets the next read overlap the current
+   * render; more only holds bytes while waiting (a 32-request burst of 12 MP photos held 32 sources).
+   */
+  sourcesPerRender: 2,
   /** libvips operation cache: off, since every request is a new image and cache memory is better spent on results. */
   sharpCacheMemoryMb: 0,
   /**
