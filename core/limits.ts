@@ -47,16 +47,26 @@ export const DEFAULTS = {
   minModerationConfidence: 75,
   /** SIH's default blur sigma when moderation flags an image. */
   moderationBlur: 50,
-  /** libvips worker threads per image: this machine and a 1769 MB Lambda both have 2 cores. */
+  /**
+   * libvips worker threads per image: this machine and a 1769 MB Lambda both have 2 cores.
+   * Measured (bench/results/tune.md, 4 requests in flight): 4 threads won 12% on 12 MP but lost
+   * 28% on 2 MP; 1 thread lost 19% on 12 MP. 2 is the only setting never far behind.
+   */
   sharpConcurrency: 2,
-  /** Images decoded in parallel by one process: one per core, more only thrashes the cache. */
+  /**
+   * Images rendered in parallel by one process: one per core. Measured: 4 lost 20% (12 MP) to 38%
+   * (2 MP), more only thrashes the CPU caches; 1 was even on JPEG but lost 8% on PNG.
+   */
   maxConcurrentRenders: 2,
   /**
    * Sources read into memory at once, per render slot: 2 lets the next read overlap the current
    * render; more only holds bytes while waiting (a 32-request burst of 12 MP photos held 32 sources).
    */
   sourcesPerRender: 2,
-  /** libvips operation cache: off, since every request is a new image and cache memory is better spent on results. */
+  /**
+   * libvips operation cache: off. Every request decodes new bytes, so it rarely hits (measured:
+   * 50 MB changed nothing on JPEG beyond noise); memory is better spent on the result cache.
+   */
   sharpCacheMemoryMb: 0,
   /**
    * Result cache, local server: 128 MB holds ~2,500 typical 50 KB renders, and a hit answers in
