@@ -43,4 +43,4 @@ if [ ! -x "$out/thumbor-venv/bin/thumbor" ]; then
   python3 -m venv "$out/thumbor-venv"
   "$out/thumbor-venv/bin/pip" install --quiet --disable-pip-version-check 'thumbor>=7.7,<8' >&2
 fi
-log "ready: vipsthumbnail $(vips --version 2>/dev/null | head -1), $(ls "$out")"
+log "ready: vipsthumbnail $(vips --version 2>/dev/null | head -1); in $out: $(ls "$out" | tr "\n" " ")"

@@ -119,6 +119,31 @@ describe('image handler: request coalescing', () => {
   });
 });
 
+describe('image handler: memory under a burst', () => {
+  test('sources are read two per render slot; the rest of a burst waits without loading its image', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let reads = 0;
+    const storage = Object.create(t.platform.storage) as typeof t.platform.storage;
+    storage.get = async (...args) => {
+      reads++;
+      await gate;
+      return t.platform.storage.get(...args);
+    };
+    const handle = createImageHandler({ ...t.platform, storage }, { resultCache: null });
+    const burst = Array.from({ length: 10 }, (_, i) => handle(get(`/astronaut.jpg?width=${20 + i}`)));
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 300 && reads < 4; i++) await tick();
+    for (let i = 0; i < 5; i++) await tick(); // room for any read beyond the bound to show up
+    // MAX_CONCURRENT_RENDERS is 2 by default, and 2 sources per render slot may be in memory.
+    expect(reads).toBe(4);
+    release();
+    const answers = await Promise.all(burst);
+    expect(answers.every((answer) => answer.status === 200)).toBe(true);
+    expect(reads).toBe(10);
+  });
+});
+
 describe('image handler: pass-through streams the stored object', () => {
   test('no edits: a stream of the stored bytes, with the stored type', async () => {
     const handle = createImageHandler(t.platform);
