@@ -34,7 +34,8 @@ let bundled: Promise<string> | undefined;
 /** The Node servers' entry, bundled once per run (packages external, like the CLI build). */
 function nodeServerBundle(): Promise<string> {
   bundled ??= (async () => {
-    const outfile = path.join(ROOT, '.cache', 'bench', 'node-server.mjs');
+    // One file per kind of run, so a smoke run (the test command) never rewrites a full run's server.
+    const outfile = path.join(ROOT, '.cache', 'bench', `node-server-${process.argv.includes('--smoke') ? 'smoke' : 'full'}.mjs`);
     await build({
       entryPoints: [path.join(ROOT, 'bench', 'servers', 'node-server.ts')],
       outfile,
