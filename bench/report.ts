@@ -114,9 +114,9 @@ export function svgChart(rows: Row[]): string {
   return parts.join('\n');
 }
 
-export async function writeReport(report: Report, dir: string): Promise<{ json: string; svg: string; html: string }> {
+export async function writeReport(report: Report, dir: string, name?: string): Promise<{ json: string; svg: string; html: string }> {
   await mkdir(dir, { recursive: true });
-  const base = report.mode === 'smoke' ? 'smoke' : 'latest';
+  const base = name ?? (report.mode === 'smoke' ? 'smoke' : 'latest');
   const json = path.join(dir, `${base}.json`);
   const svg = path.join(dir, `${base}.svg`);
   const html = path.join(dir, `${base}.html`);

@@ -8,7 +8,10 @@
  *                                     writes .cache/bench/results/smoke.*
  *   npm run bench -- --only ceiling,shutter   some scenarios only (ceiling, http, shutter,
  *                                     cold-start, memory, bulk)
+ *   --jobs 12mp-avif,gif-anim         some jobs only (see bench/jobs.ts; the shutter and memory
+ *                                     scenarios keep the jobs they need)
  *   --peers / --no-peers              force the Go + libvips and thumbor peers on or off
+ * Partial runs (--only, --jobs) write bench/results/partial.* instead of latest.*.
  *
  * bench/bulk.ts, when present (the bulk workflow's bench), is run as part of the suite:
  * `node scripts/run-ts.mjs bench/bulk.ts [--smoke] --json <file>`; rows it writes to <file>
@@ -35,6 +38,8 @@ const smoke = argv.includes('--smoke');
 const onlyArg = argv.find((arg) => arg.startsWith('--only'));
 const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1]! : argv[argv.indexOf(onlyArg) + 1]!).split(',') : undefined;
 const withPeers = argv.includes('--peers') || (!smoke && !argv.includes('--no-peers'));
+const jobsArg = argv.find((arg) => arg.startsWith('--jobs'));
+const onlyJobs = jobsArg ? (jobsArg.includes('=') ? jobsArg.split('=')[1]! : argv[argv.indexOf(jobsArg) + 1]!).split(',') : undefined;
 const wanted = (name: string) => !only || only.includes(name);
 
 if (withPeers && !smoke) {
@@ -63,7 +68,7 @@ const ctx: BenchContext = {
   concurrency,
   inputs,
   dataDir,
-  jobs: JOBS.map((job) => scaled(job, smoke)),
+  jobs: JOBS.filter((job) => !onlyJobs || onlyJobs.includes(job.id) || ['2mp-webp', '12mp-webp'].includes(job.id)).map((job) => scaled(job, smoke)),
   count: (job) => (smoke ? 4 : job.format === 'avif' ? 8 : heavy(job) ? 12 : 24),
   peers: withPeers,
   report,
@@ -89,7 +94,8 @@ for (const [name, run] of scenarios) if (wanted(name)) await run(ctx);
 
 report.finished = new Date().toISOString();
 const dir = smoke ? path.join(ROOT, '.cache', 'bench', 'results') : path.join(ROOT, 'bench', 'results');
-const files = await writeReport(report, dir);
+// A partial run (--only, --jobs) never replaces the full run's latest.*.
+const files = await writeReport(report, dir, only || onlyJobs ? 'partial' : undefined);
 console.log(`\nshutter bench (${report.mode}), ${report.machine.cpu}, ${report.machine.cores} cores; concurrency ${concurrency}, ${ctx.rounds} rounds\n`);
 console.log(markdownTable(report.rows));
 if (report.skipped.length) console.log(`\nSkipped:\n${report.skipped.map((s) => `- ${s.what}: ${s.why}`).join('\n')}`);

@@ -106,7 +106,10 @@ async function freePort(): Promise<number> {
 
 /** Spawns a server and waits for "listening <url>" on its stdout, or for `healthUrl` to answer 200. */
 async function launch(name: string, command: string, args: string[], env: Record<string, string>, healthUrl?: string): Promise<RunningServer> {
-  const child: ChildProcess = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // Not sharp's VIPSHOME: it points any other libvips (the Go peer's, Debian's) at sharp's
+  // modules, and that libvips then has no HEIF/AVIF saver.
+  const { VIPSHOME: _sharpsOwn, ...inherited } = process.env;
+  const child: ChildProcess = spawn(command, args, { env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
