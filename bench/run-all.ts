@@ -68,7 +68,7 @@ const ctx: BenchContext = {
   concurrency,
   inputs,
   dataDir,
-  jobs: JOBS.filter((job) => !onlyJobs || onlyJobs.includes(job.id) || ['2mp-webp', '12mp-webp'].includes(job.id)).map((job) => scaled(job, smoke)),
+  jobs: JOBS.filter((job) => !onlyJobs || onlyJobs.includes(job.id)).map((job) => scaled(job, smoke)),
   count: (job) => (smoke ? 4 : job.format === 'avif' ? 8 : heavy(job) ? 12 : 24),
   peers: withPeers,
   report,

@@ -8,13 +8,13 @@
 import type { BenchContext } from '../context.js';
 import { alternate, figure, ratios, type Sample } from '../harness.js';
 import { copyName } from '../inputs.js';
-import { sihPath, type Job } from '../jobs.js';
+import { JOBS, scaled, sihPath, type Job } from '../jobs.js';
 import { load } from '../load.js';
 import { treePeakRssMb } from '../procfs.js';
 import { startNodeServer } from '../servers.js';
 
 export async function memory(ctx: BenchContext): Promise<void> {
-  const job = ctx.jobs.find((candidate) => candidate.id === '12mp-webp')!;
+  const job = scaled(JOBS.find((candidate) => candidate.id === '12mp-webp')!, ctx.smoke);
   const file = copyName(job.input, 0);
   const shutterPathFor = (width: number) => `/${file}?width=${width}&format=${job.format}`;
   const burst = (mode: 'shutter' | 'sih', connections: number) => async (): Promise<Sample> => {

@@ -11,7 +11,7 @@ import { loadConfig } from '../../core/config.js';
 import type { BenchContext } from '../context.js';
 import { alternate, figure, ratios, type Sample } from '../harness.js';
 import { copyName } from '../inputs.js';
-import { rawSharpPath, type Job } from '../jobs.js';
+import { JOBS, rawSharpPath, scaled, type Job } from '../jobs.js';
 import { load } from '../load.js';
 import { startNodeServer, type RunningServer } from '../servers.js';
 import { splitPath } from './ceiling.js';
@@ -24,7 +24,7 @@ const DOORS: Record<string, (job: Job, file: string) => string> = {
 };
 
 export async function shutterScenarios(ctx: BenchContext): Promise<void> {
-  const job = ctx.jobs.find((candidate) => candidate.id === '2mp-webp')!;
+  const job = scaled(JOBS.find((candidate) => candidate.id === '2mp-webp')!, ctx.smoke);
   const started: RunningServer[] = [];
   const paths = (door: (job: Job, file: string) => string) =>
     Array.from({ length: ctx.concurrency }, (_, i) => door(job, copyName(job.input, i)));
