@@ -2,6 +2,7 @@
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { createApp, type App } from '../../api/app.js';
 import type { HttpRequest, HttpResponse } from '../../api/http.js';
 import { createPlatform, type Platform } from '../../core/compose.js';
@@ -30,7 +31,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
       const query = Object.fromEntries(new URLSearchParams(search));
       const response = await app.handle({ method: 'GET', path: pathPart, query, headers: {}, ...init });
       const body = response.body;
-      const bytes = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : '');
+      // Pass-through answers stream from storage: read them whole, as a client would.
+      const bytes = body instanceof Readable ? Buffer.concat(await body.toArray()) : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : '');
       return { ...response, bytes };
     },
   };
