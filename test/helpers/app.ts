@@ -18,7 +18,8 @@ export interface TestApp {
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'shutter-app-'));
   await mkdir(path.join(dataDir, 'buckets', 'images'), { recursive: true });
-  const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
+  // The attention analyzer keeps handler tests fast; the models have their own tests (test/core/adapters).
+  const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ANALYZER: 'attention', ...env });
   const platform = createPlatform(config);
   const app = createApp(platform);
   app.ready = true;
