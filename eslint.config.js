@@ -13,4 +13,6 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  // The operator console runs in the browser.
+  { files: ['console/src/**'], languageOptions: { globals: globals.browser } },
 );

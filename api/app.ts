@@ -6,6 +6,8 @@ import { decodeImageRequest } from './decode-request.js';
 import { createRouter, healthRoute, metricsRoute, type Route } from './router.js';
 import { withDeadline } from './deadline.js';
 import { signatureGuard } from './signature.js';
+import { createConsoleAuth } from './console-auth.js';
+import { apiNotFoundRoute, consoleRoutes, guardConsoleApi, type ConsoleBuckets } from './console-routes.js';
 import type { Platform } from '../core/compose.js';
 import { createAccessRecorder } from '../core/events/record-access.js';
 
@@ -38,7 +40,13 @@ export function createApp(platform: Platform, extraRoutes: Route[] = []): App {
         return json(200, { bucket: decoded.source.bucket, key: decoded.source.key, ...meta }, { 'Cache-Control': 'max-age=300,public' });
       }),
   };
-  app.routes = [healthRoute(() => app.ready), metricsRoute, metaRoute, ...extraRoutes];
+  // Every /api/ route, the capabilities' included, answers only to the console's operators.
+  const auth = createConsoleAuth(config);
+  const buckets: ConsoleBuckets = { sources: config.sourceBuckets, ...config.workflow.buckets };
+  app.routes = guardConsoleApi(
+    [healthRoute(() => app.ready), metricsRoute, metaRoute, ...consoleRoutes(platform, auth, buckets), ...extraRoutes, apiNotFoundRoute],
+    auth,
+  );
   app.handle = createRouter(app.routes, image, config);
   return app;
 }

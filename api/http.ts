@@ -14,6 +14,8 @@ export interface HttpRequest {
   requestId?: string;
   /** Aborts when the client goes away, so the work for it can stop. */
   signal?: AbortSignal;
+  /** Who the console's authentication let in (`/api/` routes only). */
+  operator?: string;
 }
 
 export interface HttpResponse {

@@ -152,7 +152,8 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): Route[] {
         throw error;
       });
       const { taskToken } = JSON.parse(record.body.toString('utf8')) as { taskToken: string };
-      await engine.sendTaskSuccess(taskToken, { ...answer, decidedAt: new Date().toISOString() });
+      // The console's authenticated operator, when there is one, is who decided.
+      await engine.sendTaskSuccess(taskToken, { ...answer, ...(request.operator ? { by: request.operator } : {}), decidedAt: new Date().toISOString() });
       return json(202, { executionArn: arn, decision: answer });
     },
   };

@@ -24,11 +24,14 @@ import { loadNamedQueries, runNamedQuery } from '../analytics/named-queries.js';
 import { JsonlEventSink } from '../core/adapters/local/jsonl-event-sink.js';
 import { readEventLog } from '../core/adapters/local/jsonl-event-log.js';
 import type { QueryValue } from '../core/ports/query-engine.js';
+import type { Route } from '../api/router.js';
 import { startServer } from '../api/local-server.js';
 import { sign, signingKey } from '../api/signature.js';
 import { seedSamples } from './seed-samples.js';
 import { logger } from '../core/observability/logger.js';
 import { workflowRoutes } from '../api/workflow-routes.js';
+import { moderationRoutes } from '../api/moderation-routes.js';
+import { reportWorkflowMetrics } from '../workflows/workflow-metrics.js';
 import { createLocalWorkflows, type LocalWorkflows } from '../workflows/local-runtime.js';
 import { IMAGE_WORKFLOW, startImageExecution } from '../workflows/image-execution.js';
 import { jsonLogger } from '../tasks/task-deps.js';
@@ -41,13 +44,18 @@ async function serve(): Promise<void> {
   const config = loadConfig(process.env);
   const platform = createPlatform(config);
   let local: LocalWorkflows | undefined;
-  let routes = [] as ReturnType<typeof workflowRoutes>;
+  let routes = [] as Route[];
+  let stopMetrics = () => {};
   if (config.workflow.engine === 'local') {
     local = createLocalWorkflows(platform, {
       log: jsonLogger('warn'),
       onWatchError: (error, key) => log('watched upload not started', { key, error: String(error) }),
     });
-    routes = workflowRoutes({ config, storage: platform.storage, engine: local.engine, startUpload: local.startUpload });
+    stopMetrics = reportWorkflowMetrics(local.engine.store);
+    routes = [
+      ...workflowRoutes({ config, storage: platform.storage, engine: local.engine, startUpload: local.startUpload }),
+      ...moderationRoutes({ config, storage: platform.storage, engine: local.engine }),
+    ];
   } else if (platform.workflows) {
     const engine = platform.workflows;
     routes = workflowRoutes({
@@ -57,9 +65,12 @@ async function serve(): Promise<void> {
       startUpload: (key, etag) =>
         startImageExecution(engine, platform.storage, { bucket: config.workflow.buckets.uploads, key, ...(etag ? { etag } : {}) }, { review: config.workflow.review }),
     });
+    routes.push(...moderationRoutes({ config, storage: platform.storage, engine }));
   }
+  // The named dashboard queries, for the console's Analytics page (DuckDB over the local events, or Athena).
   const queries = createQueryEngine(config);
-  const app = createApp(platform, [...routes, ...analyticsRoutes(queries)]);
+  routes.push(...analyticsRoutes(queries));
+  const app = createApp(platform, routes);
   const server = await startServer(app.handle, { port: config.port, host: config.host, requestTimeoutMs: config.limits.requestTimeoutMs });
   // With Kafka, the lake is fed from the topic (as the MSK → S3 writer does in AWS), so the local dashboards see the events.
   const lake = config.events.kafka
@@ -84,7 +95,9 @@ async function serve(): Promise<void> {
   const example = seeded[0] ?? 'astronaut.jpg';
   const base64 = Buffer.from(JSON.stringify({ bucket, key: example, edits: { resize: { width: 300, height: 300, fit: 'cover' }, grayscale: true } })).toString('base64');
   console.log(`\nTry:\n  ${base}/${example}?width=400&format=webp\n  ${base}/fit-in/300x300/filters:grayscale()/${example}\n  ${base}/${base64}\n  ${base}/meta/${example}\n`);
-  console.log(`Bulk workflow:\n  curl -T photo.jpg ${base}/api/uploads/photo.jpg\n  ${base}/api/executions\n`);
+  const bearer = config.console.authRequired ? ' -H "Authorization: Bearer $CONSOLE_TOKEN"' : '';
+  console.log(`Bulk workflow:\n  curl${bearer} -T photo.jpg ${base}/api/uploads/photo.jpg\n  curl${bearer} ${base}/api/executions\n`);
+  console.log(`Operator console:\n  ${base}/console/${config.console.authRequired ? '  (sign in with CONSOLE_TOKEN or CONSOLE_USER/CONSOLE_PASSWORD)' : ''}\n`);
 
   // Graceful shutdown: /health turns 503 (load balancers stop sending), no new connection is
   // accepted, requests in flight finish (at most the request timeout), then the process exits.
@@ -100,6 +113,7 @@ async function serve(): Promise<void> {
     app.ready = false;
     await server.close({ graceMs: config.limits.requestTimeoutMs + 1000 });
     // Running executions go back to the queue and resume on the next start.
+    stopMetrics();
     await local?.close();
     await lake?.stop();
     await platform.events.close(); // delivers what it can; the outbox keeps the rest for next start

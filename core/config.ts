@@ -8,15 +8,15 @@ import { ConfigError } from './errors.js';
 import { DEFAULTS, LIMITS, WORKFLOW } from './limits.js';
 
 /** SIH's flags are the strings "Yes"/"No"; we also accept true/false/1/0 for convenience. */
-const flag = (fallback: boolean) =>
+const flag = <T extends boolean | undefined>(fallback: T) =>
   z
     .string()
     .optional()
     .transform((value, ctx) => {
       if (value === undefined || value.trim() === '') return fallback;
       const normalized = value.trim().toLowerCase();
-      if (['yes', 'true', '1', 'on'].includes(normalized)) return true;
-      if (['no', 'false', '0', 'off'].includes(normalized)) return false;
+      if (['yes', 'true', '1', 'on'].includes(normalized)) return true as boolean | T;
+      if (['no', 'false', '0', 'off'].includes(normalized)) return false as boolean | T;
       ctx.addIssue({ code: 'custom', message: `expected Yes or No, got "${value}"` });
       return z.NEVER;
     });
@@ -130,6 +130,13 @@ const EnvSchema = z.object({
   RESULT_CACHE_MB: optionalNonNegativeInt,
   /** Seed the default bucket with sample photos on first start (local only). */
   SHUTTER_SEED_SAMPLES: flag(true),
+  /** Ask for credentials on /console and /api: Yes, No, or unset (Yes unless the server binds loopback only). */
+  CONSOLE_AUTH: flag(undefined),
+  CONSOLE_TOKEN: optionalString,
+  CONSOLE_USER: optionalString,
+  CONSOLE_PASSWORD: optionalString,
+  /** The built console (`npm run build` writes console/dist). */
+  CONSOLE_DIR: optionalString,
   // The bulk workflow (see README "Bulk workflow").
   /** Where uploads land and start the workflow; expire after UPLOAD_RETENTION_DAYS. */
   UPLOADS_BUCKET: optionalString,
@@ -188,7 +195,8 @@ const EnvSchema = z.object({
 
 export interface Config {
   port: number;
-  host: string | undefined;
+  /** The address the local server binds; loopback unless HOST says otherwise. */
+  host: string;
   dataDir: string;
   storage: 'local' | 's3';
   s3Endpoint: string | undefined;
@@ -221,6 +229,7 @@ export interface Config {
   resultCacheBytes: number;
   seedSamples: boolean;
   logLevel: string;
+  console: ConsoleConfig;
   workflow: WorkflowConfig;
   events: EventsConfig;
   analytics: AnalyticsConfig;
@@ -264,6 +273,30 @@ export interface EventsConfig {
 export interface AnalyticsConfig {
   engine: 'duckdb' | 'athena';
   athena: { workgroup: string | undefined; database: string; catalog: string; outputLocation: string | undefined };
+}
+
+/** The operator console's settings: who may use it and where its built files are. */
+export interface ConsoleConfig {
+  /** Credentials are asked on /console's API and every /api route. */
+  authRequired: boolean;
+  /** Bearer token (`Authorization: Bearer …`, or typed in the console's sign-in form). */
+  token: string | undefined;
+  /** Basic credentials (`Authorization: Basic …`, or the sign-in form). */
+  user: string | undefined;
+  password: string | undefined;
+  /**
+   * Host header values accepted when no credentials are asked (loopback only): a page on
+   * another site that resolves its name to 127.0.0.1 (DNS rebinding) cannot drive the API.
+   * Undefined: any host.
+   */
+  allowedHosts: readonly string[] | undefined;
+  /** The folder served under /console. */
+  dir: string;
+}
+
+/** The host names that mean "this machine only". */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 /**
@@ -342,11 +375,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS}) must be larger than PROCESSING_TIMEOUT_MS (${e.PROCESSING_TIMEOUT_MS}), so a slow render reports its own timeout`,
     );
   }
+  const consoleConfig = consoleSettings(e, inLambda, problems);
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({
     port: e.PORT,
-    host: e.HOST,
+    host: e.HOST ?? DEFAULTS.host,
     dataDir,
     storage,
     s3Endpoint: e.S3_ENDPOINT,
@@ -378,6 +412,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     resultCacheBytes: (e.RESULT_CACHE_MB ?? (inLambda ? DEFAULTS.lambdaResultCacheMb : DEFAULTS.resultCacheMb)) * 1024 * 1024,
     seedSamples: e.SHUTTER_SEED_SAMPLES,
     logLevel: e.LOG_LEVEL,
+    console: consoleConfig,
     workflow: {
       engine,
       buckets: workflowBuckets,
@@ -438,5 +473,40 @@ function eventsConfig(e: z.infer<typeof EnvSchema>, dataDir: string, inLambda: b
     outboxMaxBytes: e.EVENTS_OUTBOX_MAX_BYTES,
     accessSampleRate,
     lakeBucket: e.LAKE_BUCKET,
+  };
+}
+
+/**
+ * Console credentials are required by default whenever someone other than this machine's user
+ * can reach the server (it binds anything but loopback, or runs in Lambda), and whenever some
+ * are set. A server that binds a public address without credentials refuses to start; in Lambda
+ * (where the image API runs without the console) the console's API refuses every request instead.
+ */
+function consoleSettings(e: z.infer<typeof EnvSchema>, inLambda: boolean, problems: string[]): ConsoleConfig {
+  const host = e.HOST ?? DEFAULTS.host;
+  const loopback = !inLambda && isLoopbackHost(host);
+  const hasCredentials = e.CONSOLE_TOKEN !== undefined || e.CONSOLE_PASSWORD !== undefined;
+  // Credentials, once set, are always asked, on loopback too.
+  const authRequired = e.CONSOLE_AUTH ?? (!loopback || hasCredentials);
+  if (e.CONSOLE_TOKEN !== undefined && e.CONSOLE_TOKEN.length < LIMITS.minConsoleTokenLength) {
+    problems.push(`CONSOLE_TOKEN: at least ${LIMITS.minConsoleTokenLength} characters, so that it cannot be guessed`);
+  }
+  if ((e.CONSOLE_USER === undefined) !== (e.CONSOLE_PASSWORD === undefined)) {
+    problems.push('CONSOLE_USER and CONSOLE_PASSWORD go together: set both or neither');
+  } else if (e.CONSOLE_PASSWORD !== undefined && e.CONSOLE_PASSWORD.length < LIMITS.minConsolePasswordLength) {
+    problems.push(`CONSOLE_PASSWORD: at least ${LIMITS.minConsolePasswordLength} characters`);
+  }
+  if (authRequired && !hasCredentials && !inLambda) {
+    const why = loopback ? 'CONSOLE_AUTH is Yes' : `the server binds ${host}, reachable from other machines`;
+    problems.push(`${why}, so the console and its API need credentials: set CONSOLE_TOKEN, or CONSOLE_USER and CONSOLE_PASSWORD (or bind HOST=127.0.0.1)`);
+  }
+  const allowedHosts = !authRequired && e.CONSOLE_AUTH === undefined ? ['localhost', '127.0.0.1', '[::1]', host] : undefined;
+  return {
+    authRequired,
+    token: e.CONSOLE_TOKEN,
+    user: e.CONSOLE_USER,
+    password: e.CONSOLE_PASSWORD,
+    allowedHosts: allowedHosts ? Object.freeze([...new Set(allowedHosts)]) : undefined,
+    dir: path.resolve(e.CONSOLE_DIR ?? path.join('console', 'dist')),
   };
 }

@@ -46,9 +46,25 @@ export const LIMITS = {
   rekognitionMinSide: 80,
   /** 4096 px: downscaled copies for Rekognition keep at most this long side; a face stays far above its 40 px minimum. */
   rekognitionMaxSide: 4096,
+  /** 16 characters: ~95 bits from a random alphanumeric token, beyond any online guessing. */
+  minConsoleTokenLength: 16,
+  /** 12 characters: NIST's floor for a memorised secret is 8; the console can stop executions. */
+  minConsolePasswordLength: 12,
+  /** Failed console sign-ins accepted per minute per process before answering 429: slows guessing to a crawl. */
+  consoleSignInFailuresPerMinute: 10,
+  /** Largest JSON body a console API call may send (a sign or decision request is a few hundred bytes). */
+  consoleJsonBodyBytes: 64 * 1024,
+  /** Longest side of a console preview: a retina thumbnail grid or a detail view, never a full-size render. */
+  maxConsolePreviewSide: 1600,
+  /** Reviews the moderation queue reads per refresh: more than an operator works through at once. */
+  consoleMaxReviews: 200,
 } as const;
 
 export const DEFAULTS = {
+  /** Loopback: a fresh `npm start` is reachable from this machine only, so the console needs no credentials. */
+  host: '127.0.0.1',
+  /** 12 hours: a working day at the console, then sign in again. */
+  consoleSessionSeconds: 12 * 60 * 60,
   /** SIH's default Cache-Control for successful images: they are immutable by URL. */
   cacheControl: 'max-age=31536000,public',
   /** Errors are cached briefly so a hot bad URL does not hammer the origin, yet fixes show quickly. */

@@ -1,6 +1,8 @@
-// Bundles the CLI (and later the Lambdas) with esbuild. Packages stay external: node_modules is
-// present wherever the CLI runs, and sharp's native binary cannot be bundled anyway.
+// Bundles the CLI (and later the Lambdas) with esbuild, and the operator console. Packages stay
+// external for the CLI: node_modules is present wherever the CLI runs, and sharp's native binary
+// cannot be bundled anyway. The console is bundled whole: the browser gets no CDN.
 import { build } from 'esbuild';
+import { buildConsole } from '../console/build.mjs';
 
 await build({
   entryPoints: { shutter: 'bin/shutter.ts' },
@@ -14,3 +16,4 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+await buildConsole();

@@ -3,6 +3,7 @@
 #   - moto_server (an S3-compatible server) from PyPI
 #   - Apache Kafka's broker jars from Maven Central (test/services/kafka/pom.xml), cached in
 #     .cache/kafka/ (git-ignored) and ~/.m2, with a JRE and Maven from Debian when missing
+#   - Debian's Chromium, for the console's browser tests (playwright-core drives it; no CDN download)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -33,4 +34,12 @@ if ! command -v cfn-lint >/dev/null 2>&1; then
   echo "[services] installing cfn-lint from PyPI"
   python3 -m pip install --quiet --disable-pip-version-check 'cfn-lint>=1,<2'
   hash -r
+fi
+
+# Debian's Chromium, driven by playwright-core in test/console/ (no browser download from a CDN).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "[services] installing chromium from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi

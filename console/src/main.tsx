@@ -1,0 +1,6 @@
+/** The operator console: mounts the app. */
+import { render } from 'preact';
+import { App } from './app.js';
+import './styles.css';
+
+render(<App />, document.getElementById('app')!);

@@ -1,0 +1,322 @@
+/**
+ * One execution, as the Step Functions console shows it: the state graph coloured by outcome,
+ * the selected state's input, output, error and cause, the execution's own input, output and
+ * failure, its event history, and the redrive and stop actions.
+ */
+import { useMemo, useState } from 'preact/hooks';
+import { api, ApiError, type Session } from '../api.js';
+import { JsonView } from '../components/json-view.js';
+import { OUTCOME_LABELS, StateGraph } from '../components/state-graph.js';
+import { StatusBadge } from '../components/status-badge.js';
+import { formatDuration, formatTime } from '../format.js';
+import { usePolling } from '../polling.js';
+import { href } from '../route.js';
+import { executionApiPath, REDRIVABLE_STATUSES, TERMINAL_STATUSES, type ExecutionDetail } from '../workflow/api-types.js';
+import { allStates, waitsForTaskToken, type AslStateMachine } from '../workflow/asl.js';
+import { detailsOf, readHistory, type HistoryEvent, type StateRun } from '../workflow/state-runs.js';
+
+const REFRESH_MS = 2000;
+
+export function ExecutionPage({ id, session }: { id: string; session: Session }) {
+  const [selected, setSelected] = useState<string>();
+  const [actionError, setActionError] = useState<string>();
+  // Polls until the execution ends: after that its history no longer changes (until a redrive).
+  const [finished, setFinished] = useState(false);
+  const execution = usePolling(
+    async (signal) => {
+      const value = await api.get<ExecutionDetail>(executionApiPath(id), signal);
+      setFinished(TERMINAL_STATUSES.includes(value.status));
+      return value;
+    },
+    finished ? undefined : REFRESH_MS,
+    [id],
+  );
+  const detail = execution.data;
+  const workflow = detail?.workflow;
+  const definition = usePolling(
+    (signal) => (workflow ? api.get<AslStateMachine>(`/api/workflows/${encodeURIComponent(workflow)}/definition`, signal) : Promise.resolve(undefined)),
+    undefined,
+    [workflow],
+  );
+  const waiting = useMemo(() => {
+    if (!definition.data) return new Set<string>();
+    return new Set([...allStates(definition.data)].filter(([, state]) => waitsForTaskToken(state)).map(([name]) => name));
+  }, [definition.data]);
+  const run = useMemo(() => readHistory(detail?.history ?? [], waiting), [detail?.history, waiting]);
+
+  if (execution.error && !detail) return <p class="error-box">{execution.error.message}</p>;
+  if (!detail) return <p class="muted">Loading…</p>;
+
+  const focus = selected ?? defaultFocus(run.states, definition.data);
+  const act = async (action: 'redrive' | 'stop') => {
+    const verb = action === 'stop' ? 'Stop' : 'Redrive';
+    if (!confirm(`${verb} execution ${detail.name}?`)) return;
+    setActionError(undefined);
+    try {
+      await api.post(executionApiPath(detail.executionArn, action));
+      setFinished(false);
+      execution.reload();
+    } catch (failure) {
+      setActionError(failure instanceof ApiError ? `${failure.code}: ${failure.message}` : String(failure));
+    }
+  };
+  const source = sourceOf(detail.input);
+  const awsLink = session.aws && detail.executionArn.startsWith('arn:aws:states:') ? stepFunctionsLink(detail.executionArn) : undefined;
+
+  return (
+    <section class="execution" data-status={detail.status}>
+      <p class="crumbs">
+        <a href={href(['executions'])}>Executions</a> / {detail.workflow}
+      </p>
+      <div class="page-header">
+        <h1 class="wrap">{detail.name}</h1>
+        <div class="actions">
+          {(detail.status === 'RUNNING' || detail.status === 'QUEUED') && (
+            <button type="button" class="danger" onClick={() => act('stop')}>
+              Stop
+            </button>
+          )}
+          {REDRIVABLE_STATUSES.includes(detail.status) && (
+            <button type="button" class="primary" onClick={() => act('redrive')}>
+              Redrive
+            </button>
+          )}
+          {awsLink && (
+            <a class="button secondary" href={awsLink} target="_blank" rel="noreferrer noopener">
+              Open in AWS console
+            </a>
+          )}
+        </div>
+      </div>
+      {actionError && <p class="error-box">{actionError}</p>}
+      <dl class="facts">
+        <div>
+          <dt>Status</dt>
+          <dd>
+            <StatusBadge status={detail.status} />
+          </dd>
+        </div>
+        <div>
+          <dt>Started</dt>
+          <dd>{formatTime(detail.startDate)}</dd>
+        </div>
+        <div>
+          <dt>Ended</dt>
+          <dd>{formatTime(detail.stopDate)}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{formatDuration(detail.startDate, detail.stopDate)}</dd>
+        </div>
+        <div>
+          <dt>Redrives</dt>
+          <dd>{detail.redriveCount}</dd>
+        </div>
+        {source && (
+          <div>
+            <dt>Image</dt>
+            <dd>
+              <a href={href(['images', source.bucket, source.key])}>
+                {source.bucket}/{source.key}
+              </a>
+            </dd>
+          </div>
+        )}
+      </dl>
+      {(detail.error || detail.cause) && (
+        <div class="error-box execution-error">
+          <strong>{detail.error}</strong>
+          {detail.cause && <pre>{prettyCause(detail.cause)}</pre>}
+        </div>
+      )}
+      <div class="execution-body">
+        <div class="card graph-card">
+          <h2>Graph</h2>
+          {definition.data ? (
+            <StateGraph definition={definition.data} runs={run.states} selected={focus} onSelect={setSelected} />
+          ) : (
+            <p class="muted">{definition.error ? `No definition: ${definition.error.message}` : 'Loading the definition…'}</p>
+          )}
+        </div>
+        <div class="card state-card">
+          <StatePanel name={focus} run={focus ? run.states.get(focus) : undefined} />
+          {focus && run.states.get(focus)?.outcome === 'waiting' && (
+            <DecisionBox executionArn={detail.executionArn} onDecided={() => (setFinished(false), execution.reload())} />
+          )}
+        </div>
+      </div>
+      <div class="two-columns">
+        <div class="card">
+          <h2>Execution input</h2>
+          <JsonView value={detail.input} />
+        </div>
+        <div class="card">
+          <h2>Execution output</h2>
+          <JsonView value={detail.output} empty={finished ? 'None' : 'Not finished yet'} />
+        </div>
+      </div>
+      <div class="card">
+        <h2>Event history ({detail.history.length})</h2>
+        <EventTable events={detail.history} start={detail.startDate} />
+      </div>
+    </section>
+  );
+}
+
+function StatePanel({ name, run }: { name: string | undefined; run: StateRun | undefined }) {
+  if (!name) return <p class="muted">Select a state in the graph to see its input, output and errors.</p>;
+  const visit = run?.visits[run.visits.length - 1];
+  return (
+    <div class="state-panel" data-selected-state={name}>
+      <h2>{name}</h2>
+      <p>
+        <span class={`outcome-pill outcome-${run?.outcome ?? 'not-run'}`}>{OUTCOME_LABELS[run?.outcome ?? 'not-run']}</span>
+        {visit && visit.attempts > 1 && <span class="muted"> · {visit.attempts} attempts</span>}
+        {run?.iterations && run.iterations.started > 0 && (
+          <span class="muted">
+            {' '}
+            · {run.iterations.succeeded} of {run.iterations.started} iterations succeeded{run.iterations.failed ? `, ${run.iterations.failed} failed` : ''}
+          </span>
+        )}
+        {run && run.visits.length > 1 && !run.iterations && <span class="muted"> · entered {run.visits.length} times (last shown)</span>}
+      </p>
+      {visit && (
+        <p class="muted">
+          {formatTime(visit.enteredAt)} · {formatDuration(visit.enteredAt, visit.exitedAt)}
+        </p>
+      )}
+      {(visit?.error || visit?.cause) && (
+        <div class="error-box">
+          <strong>{visit.error}</strong>
+          {visit.cause && <pre>{prettyCause(visit.cause)}</pre>}
+        </div>
+      )}
+      <h3>Input</h3>
+      <JsonView value={visit?.input} empty={run ? 'None' : 'Not run'} />
+      <h3>Output</h3>
+      <JsonView value={visit?.output} empty={visit && !visit.exitedAt ? 'Not finished' : 'None'} />
+    </div>
+  );
+}
+
+/** The operator's answer to a flagged image, right where the workflow waits for it. */
+function DecisionBox({ executionArn, onDecided }: { executionArn: string; onDecided: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const decide = async (approved: boolean) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api.post(executionApiPath(executionArn, 'decision'), { approved });
+      onDecided();
+    } catch (failure) {
+      setError(failure instanceof ApiError ? `${failure.code}: ${failure.message}` : String(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="decision-box">
+      <p>Moderation flagged this image: approve to render and publish it, reject to keep it in quarantine.</p>
+      {error && <p class="error-box">{error}</p>}
+      <div class="actions">
+        <button type="button" class="primary" disabled={busy} onClick={() => decide(true)}>
+          Approve
+        </button>
+        <button type="button" class="danger" disabled={busy} onClick={() => decide(false)}>
+          Reject
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function EventTable({ events, start }: { events: HistoryEvent[]; start: string }) {
+  const started = new Date(start).getTime();
+  const names = new Map<number, string>();
+  const byId = new Map(events.map((event) => [event.id, event]));
+  const nameOf = (event: HistoryEvent): string => {
+    const own = detailsOf(event)?.name;
+    if (typeof own === 'string' && /State(Entered|Exited)$/.test(event.type)) return own;
+    const previous = byId.get(event.previousEventId);
+    if (!previous || names.has(event.id)) return names.get(event.id) ?? '';
+    const name = /StateExited$/.test(previous.type) ? '' : nameOf(previous);
+    names.set(event.id, name);
+    return name;
+  };
+  return (
+    <table class="table events">
+      <thead>
+        <tr>
+          <th>ID</th>
+          <th>Type</th>
+          <th>Step</th>
+          <th>Elapsed</th>
+          <th>Time</th>
+          <th>Details</th>
+        </tr>
+      </thead>
+      <tbody>
+        {events.map((event) => {
+          const details = detailsOf(event);
+          return (
+            <tr key={event.id} class={/Failed|TimedOut|Aborted/.test(event.type) ? 'failed' : ''}>
+              <td>{event.id}</td>
+              <td>{event.type}</td>
+              <td>{nameOf(event)}</td>
+              <td>{Math.max(0, new Date(event.timestamp).getTime() - started)} ms</td>
+              <td>{formatTime(event.timestamp)}</td>
+              <td>
+                {details && (
+                  <details>
+                    <summary>{summaryOf(details)}</summary>
+                    <JsonView value={details} />
+                  </details>
+                )}
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+function summaryOf(details: Record<string, unknown>): string {
+  if (typeof details.error === 'string') return details.error;
+  if (typeof details.resource === 'string') return details.resource.split(':').pop() ?? 'details';
+  return 'details';
+}
+
+/**
+ * Where to look first: the task that failed (not the Fail state the failure path ends in), the
+ * state waiting or running, a caught error, and only then the Fail state.
+ */
+function defaultFocus(states: Map<string, StateRun>, definition: AslStateMachine | undefined): string | undefined {
+  const types = definition ? allStates(definition) : new Map();
+  const isFailState = (name: string) => types.get(name)?.Type === 'Fail';
+  for (const outcome of ['failed', 'waiting', 'running', 'caught'] as const) {
+    for (const run of states.values()) if (run.outcome === outcome && !isFailState(run.name)) return run.name;
+  }
+  for (const run of states.values()) if (run.outcome === 'failed') return run.name;
+  return undefined;
+}
+
+function sourceOf(input: unknown): { bucket: string; key: string } | undefined {
+  const source = (input as { source?: { bucket?: unknown; key?: unknown } } | undefined)?.source;
+  return typeof source?.bucket === 'string' && typeof source.key === 'string' ? { bucket: source.bucket, key: source.key } : undefined;
+}
+
+/** Lambda causes are JSON (`{"errorType","errorMessage","trace"}`): shown indented. */
+function prettyCause(cause: string): string {
+  try {
+    return JSON.stringify(JSON.parse(cause), null, 2);
+  } catch {
+    return cause;
+  }
+}
+
+function stepFunctionsLink(executionArn: string): string {
+  const region = executionArn.split(':')[3];
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${encodeURIComponent(executionArn)}`;
+}
