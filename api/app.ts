@@ -4,10 +4,10 @@ import { createImageHandler } from './image-handler.js';
 import { describeImage } from './meta.js';
 import { decodeImageRequest } from './decode-request.js';
 import { createRouter, healthRoute, metricsRoute, type Route } from './router.js';
-import { createConsoleAuth } from './console-auth.js';
-import { apiNotFoundRoute, consoleRoutes, guardConsoleApi, type ConsoleBuckets } from './console-routes.js';
 import { withDeadline } from './deadline.js';
 import { signatureGuard } from './signature.js';
+import { createConsoleAuth } from './console-auth.js';
+import { apiNotFoundRoute, consoleRoutes, guardConsoleApi, type ConsoleBuckets } from './console-routes.js';
 import type { Platform } from '../core/compose.js';
 import { createAccessRecorder } from '../core/events/record-access.js';
 

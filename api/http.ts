@@ -12,10 +12,10 @@ export interface HttpRequest {
   body?: Buffer | Readable;
   /** An id for logs and traces, from the platform when it has one. */
   requestId?: string;
-  /** Who the console's authentication let in (`/api/` routes only). */
-  operator?: string;
   /** Aborts when the client goes away, so the work for it can stop. */
   signal?: AbortSignal;
+  /** Who the console's authentication let in (`/api/` routes only). */
+  operator?: string;
 }
 
 export interface HttpResponse {

@@ -2,12 +2,15 @@
  * The on-demand image path, free of transport: `(HttpRequest) → HttpResponse`. The Lambda
  * adapter and the local server both call it.
  *
- * Order: signature and expiry → decode the door → (If-None-Match → 304 without reading the
- * image) → read the source → pass through or render → headers. Errors become SIH's JSON body or,
- * when configured, SIH's fallback image with the error's status.
+ * Order: signature and expiry → decode the door → no edits: stream the stored object (or 304) →
+ * If-None-Match → 304, or a result cache hit, both without reading the image → read the source
+ * and render, once for all identical requests in flight (coalescing) → cache the result →
+ * headers. Errors become SIH's JSON body or, when configured, SIH's fallback image with the
+ * error's status.
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../core/config.js';
+import { Coalescer } from '../core/coalesce.js';
 import { overloaded, Semaphore } from '../core/concurrency.js';
 import { toShutterError, type ShutterError } from '../core/errors.js';
 import { contentTypeOf, detectImageType } from '../core/image-type.js';
@@ -24,6 +27,7 @@ import { isPassThrough, renderImage } from '../core/pipeline/render-image.js';
 import { inspectImage } from '../core/pipeline/sharp-factory.js';
 import { withDeadline } from './deadline.js';
 import { decodeImageRequest } from './decode-request.js';
+import { ResultCache } from './result-cache.js';
 import { header, type HttpRequest, type HttpResponse } from './http.js';
 import { chooseFormat, negotiation } from './negotiate-format.js';
 import { baseHeaders, errorResponse } from './responses.js';
@@ -53,7 +57,22 @@ const RENDER_VERSION = '1';
 
 export type ImageHandler = (request: HttpRequest) => Promise<HttpResponse>;
 
-export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
+export interface ImageHandlerOptions {
+  /** Share one read and render between identical requests in flight. Default: on. */
+  coalesce?: boolean;
+  /** The result cache to use instead of the one built from config; `null` for none. */
+  resultCache?: ResultCache | null;
+}
+
+/** What one read-and-render produces; shared by every coalesced caller. */
+interface Produced {
+  source: ObjectInfo;
+  body: Buffer;
+  contentType: string;
+  format: string;
+}
+
+export function createImageHandler(deps: ImageServiceDeps, options: ImageHandlerOptions = {}): ImageHandler {
   const { config, storage } = deps;
   const now = deps.now ?? (() => new Date());
   const renderDeps: RenderDeps = {
@@ -65,11 +84,16 @@ export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
   // Admission bounds the requests holding a source in memory (rendering or waiting to); beyond it
   // a request is shed at once with 503 + Retry-After. Inside, renders take turns on the cores.
   const admission = new Semaphore(config.maxConcurrentRenders + config.maxQueuedRenders, 0);
+  // Sources held in memory at once: a few per render slot, so the next read overlaps the current
+  // render while admitted requests wait as cheap promises, not as loaded images (bench/README.md).
+  const loads = new Semaphore(config.maxConcurrentRenders * DEFAULTS.sourcesPerRender);
   const renders = new Semaphore(config.maxConcurrentRenders, Number.POSITIVE_INFINITY, (running, pending) => {
     rendersInFlight.set(running);
     renderQueueDepth.set(pending);
   });
   const checkSignature = signatureGuard(config, deps.secrets);
+  const resultCache = options.resultCache !== undefined ? (options.resultCache ?? undefined) : resultCacheFrom(config);
+  const inFlight = options.coalesce === false ? undefined : new Coalescer<Produced>();
 
   async function handle(http: HttpRequest, note: AccessNote, signal: AbortSignal): Promise<HttpResponse> {
     // Under overload, shed before spending anything on the request: every millisecond of the
@@ -82,11 +106,9 @@ export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
     const { bucket, key: objectKey } = request.source;
     note.image = { bucket, key: objectKey };
 
-    const etagOf = (source: ObjectInfo) =>
-      `"${createHash('sha256')
-        .update(JSON.stringify([RENDER_VERSION, source.etag, request, negotiated.preference]))
-        .digest('base64url')
-        .slice(0, 32)}"`;
+    // What the answer depends on, besides the source's version: the ETag and cache key derive from it.
+    const requestKey = hash(JSON.stringify([RENDER_VERSION, request, negotiated.preference]));
+    const etagOf = (source: ObjectInfo) => `"${hash(`${requestKey}${source.etag}`)}"`;
     const headersFor = (source: ObjectInfo, contentType: string): Record<string, string> => {
       const headers: Record<string, string> = {
         ...baseHeaders(config),
@@ -102,34 +124,64 @@ export function createImageHandler(deps: ImageServiceDeps): ImageHandler {
       if (ignored.length) headers['X-Shutter-Ignored-Edits'] = ignored.join(',');
       return headers;
     };
-
+    const notModified = (source: ObjectInfo): HttpResponse => {
+      const { 'Content-Type': _type, ...headers } = headersFor(source, '');
+      note.cache = 'hit';
+      return { status: 304, headers, meta: { door, cache: 'not-modified' } };
+    };
     const ifNoneMatch = header(http, 'if-none-match');
-    if (ifNoneMatch) {
+
+    // No edits: the stored bytes as they are (SIH), streamed from storage, never held whole.
+    if (isPassThrough(request) && negotiated.preference.length === 0) {
+      const { info, stream } = await storage.openRead(bucket, objectKey);
+      if (ifNoneMatch && matchesEtag(ifNoneMatch, etagOf(info))) {
+        stream.destroy();
+        return notModified(info);
+      }
+      if (info.size <= config.limits.maxSourceBytes && info.contentType?.startsWith('image/')) {
+        note.format = info.contentType.slice('image/'.length);
+        return { status: 200, headers: headersFor(info, info.contentType), body: stream, meta: { door, cache: 'pass-through' } };
+      }
+      // Over the size limit (get refuses it with the usual error) or of no declared image type (sniffed).
+      stream.destroy();
+      const source = await storage.get(bucket, objectKey, { maxBytes: config.limits.maxSourceBytes, signal });
+      note.format = detectImageType(source.body);
+      return { status: 200, headers: headersFor(source, storedContentType(source)), body: source.body, meta: { door, cache: 'pass-through' } };
+    }
+
+    // Validators first, when they can spare the read and the render: 304, then a cached result.
+    if (ifNoneMatch || resultCache) {
       const info = await storage.head(bucket, objectKey);
-      if (info && matchesEtag(ifNoneMatch, etagOf(info))) {
-        const { 'Content-Type': _type, ...headers } = headersFor(info, '');
-        note.cache = 'hit';
-        return { status: 304, headers, meta: { door, cache: 'not-modified' } };
+      if (info) {
+        const etag = etagOf(info);
+        if (ifNoneMatch && matchesEtag(ifNoneMatch, etag)) return notModified(info);
+        const hit = resultCache?.get(etag, { bucket, key: objectKey, etag: info.etag });
+        if (hit) {
+          note.cache = 'hit';
+          return { status: 200, headers: headersFor(info, hit.contentType), body: hit.body, meta: { door, cache: 'result-cache' } };
+        }
       }
     }
 
-    return admission.run(async () => {
-      const source = await storage.get(bucket, objectKey, { maxBytes: config.limits.maxSourceBytes, signal });
-      if (isPassThrough(request) && negotiated.preference.length === 0) {
-        note.format = detectImageType(source.body);
-        return { status: 200, headers: headersFor(source, storedContentType(source)), body: source.body, meta: { door, cache: 'pass-through' } };
-      }
-      const info = await inspectImage(source.body, config.limits);
-      const format = chooseFormat(negotiated, request, info.pages > 1 && request.edits.animated !== false);
-      const effective = format === request.output.format ? request : { ...request, output: { ...request.output, format } };
-      const rendered = await renders.run(() => {
-        // A request whose deadline passed while it waited is not worth rendering any more.
-        signal.throwIfAborted();
-        return renderImage(source.body, effective, renderDeps, { source: info, signal });
+    const produce = () =>
+      loads.run(async (): Promise<Produced> => {
+        const { body: input, ...source } = await storage.get(bucket, objectKey, { maxBytes: config.limits.maxSourceBytes, signal });
+        const info = await inspectImage(input, config.limits);
+        const format = chooseFormat(negotiated, request, info.pages > 1 && request.edits.animated !== false);
+        const effective = format === request.output.format ? request : { ...request, output: { ...request.output, format } };
+        const rendered = await renders.run(() => {
+          // A request whose deadline passed while it waited is not worth rendering any more.
+          signal.throwIfAborted();
+          return renderImage(input, effective, renderDeps, { source: info, signal });
+        });
+        const produced = { source, body: rendered.data, contentType: contentTypeOf(rendered.format), format: rendered.format };
+        resultCache?.set(etagOf(source), { bucket, key: objectKey, etag: source.etag }, produced);
+        return produced;
       });
-      note.format = rendered.format;
-      return { status: 200, headers: headersFor(source, contentTypeOf(rendered.format)), body: rendered.data, meta: { door } };
-    });
+    // Admission bounds the requests in this section; identical ones in flight share one render.
+    const { source, body, contentType, format } = await admission.run(() => (inFlight ? inFlight.run(requestKey, produce) : produce()));
+    note.format = format;
+    return { status: 200, headers: headersFor(source, contentType), body, meta: { door } };
   }
 
   async function answer(http: HttpRequest, note: AccessNote): Promise<HttpResponse> {
@@ -214,6 +266,14 @@ function storedContentType(source: ObjectInfo & { body: Buffer }): string {
   const detected = detectImageType(source.body);
   return detected ? contentTypeOf(detected) : declared ?? 'application/octet-stream';
 }
+
+function resultCacheFrom(config: Pick<Config, 'resultCacheBytes'>): ResultCache | undefined {
+  if (config.resultCacheBytes <= 0) return undefined;
+  const maxEntryBytes = Math.min(DEFAULTS.resultCacheMaxEntryMb * 1024 * 1024, config.resultCacheBytes);
+  return new ResultCache({ maxBytes: config.resultCacheBytes, maxEntryBytes });
+}
+
+const hash = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 32);
 
 function matchesEtag(ifNoneMatch: string, etag: string): boolean {
   if (ifNoneMatch.trim() === '*') return true;

@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { LIMITS } from '../core/limits.js';
+import { pipeline } from 'node:stream/promises';
 import type { HttpRequest, HttpResponse } from './http.js';
 import { securityHeaders } from './responses.js';
 
@@ -41,8 +42,8 @@ export async function writeHttpResponse(
     return;
   }
   if (body instanceof Readable) {
-    body.pipe(outgoing);
-    await new Promise<void>((resolve) => outgoing.on('close', resolve));
+    // A source that fails mid-stream (file gone, S3 reset) aborts the response instead of hanging it.
+    await pipeline(body, outgoing).catch(() => outgoing.destroy());
   } else outgoing.end(body);
 }
 

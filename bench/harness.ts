@@ -38,16 +38,49 @@ export async function pair(rounds: number, a: () => Promise<number>, b: () => Pr
   return { a: stats(as), b: stats(bs), ratio: stats(ratios) };
 }
 
-/** Ops per second of `count` runs of `task` with `concurrency` in flight. */
-export async function throughput(count: number, concurrency: number, task: () => Promise<unknown>): Promise<number> {
+/** Ops per second of `count` runs of `task` with `concurrency` in flight; `task` gets its worker's index. */
+export async function throughput(count: number, concurrency: number, task: (worker: number) => Promise<unknown>): Promise<number> {
   let next = 0;
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < count) await task();
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (next++ < count) await task(worker);
     }),
   );
   return count / ((performance.now() - started) / 1000);
+}
+
+/** One measurement of one variant: its main value and any side figures (CPU per op, p99, ...). */
+export interface Sample {
+  value: number;
+  [figure: string]: number;
+}
+
+/**
+ * Runs every variant once per round, rotating which goes first so drift and noise from other
+ * work on the machine hit all of them alike; one warm-up round is not counted. Returns each
+ * variant's samples in round order, so ratios can be taken round by round.
+ */
+export async function alternate(rounds: number, variants: Record<string, () => Promise<Sample>>): Promise<Record<string, Sample[]>> {
+  const names = Object.keys(variants);
+  const samples: Record<string, Sample[]> = Object.fromEntries(names.map((name) => [name, []]));
+  for (const name of names) await variants[name]!();
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length]!;
+      samples[name]!.push(await variants[name]!());
+    }
+  }
+  return samples;
+}
+
+/** Round-by-round ratios a/b of a figure (default: the main value). */
+export function ratios(a: Sample[], b: Sample[], figure = 'value'): Stats {
+  return stats(a.map((sample, i) => sample[figure]! / b[i]![figure]!));
+}
+
+export function figure(samples: Sample[], name = 'value'): Stats {
+  return stats(samples.map((sample) => sample[name]!));
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });

@@ -67,8 +67,10 @@ async function serve(): Promise<void> {
     });
     routes.push(...moderationRoutes({ config, storage: platform.storage, engine }));
   }
+  // The named dashboard queries, for the console's Analytics page (DuckDB over the local events, or Athena).
   const queries = createQueryEngine(config);
-  const app = createApp(platform, [...routes, ...analyticsRoutes(queries)]);
+  routes.push(...analyticsRoutes(queries));
+  const app = createApp(platform, routes);
   const server = await startServer(app.handle, { port: config.port, host: config.host, requestTimeoutMs: config.limits.requestTimeoutMs });
   // With Kafka, the lake is fed from the topic (as the MSK → S3 writer does in AWS), so the local dashboards see the events.
   const lake = config.events.kafka

@@ -63,6 +63,20 @@ const nonNegativeInt = (fallback: number) =>
       return number;
     });
 
+/** A whole number ≥ 0, or undefined when unset (so the caller can pick a context-dependent default). */
+const optionalNonNegativeInt = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === '') return undefined;
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < 0) {
+      ctx.addIssue({ code: 'custom', message: `expected a whole number ≥ 0, got "${value}"` });
+      return z.NEVER;
+    }
+    return number;
+  });
+
 const optionalString = z
   .string()
   .optional()
@@ -112,6 +126,8 @@ const EnvSchema = z.object({
   REQUEST_TIMEOUT_MS: positiveInt(LIMITS.requestTimeoutMs),
   /** Not in SIH: the most one storage call attempt may take. */
   STORAGE_TIMEOUT_MS: positiveInt(LIMITS.storageTimeoutMs),
+  /** Not in SIH: memory for rendered results, in MB; 0 turns the result cache off. */
+  RESULT_CACHE_MB: optionalNonNegativeInt,
   /** Seed the default bucket with sample photos on first start (local only). */
   SHUTTER_SEED_SAMPLES: flag(true),
   /** Ask for credentials on /console and /api: Yes, No, or unset (Yes unless the server binds loopback only). */
@@ -209,6 +225,8 @@ export interface Config {
   sharpConcurrency: number;
   maxConcurrentRenders: number;
   maxQueuedRenders: number;
+  /** Bytes of rendered results kept in memory; 0 = no result cache. */
+  resultCacheBytes: number;
   seedSamples: boolean;
   logLevel: string;
   console: ConsoleConfig;
@@ -391,6 +409,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sharpConcurrency: e.SHARP_CONCURRENCY,
     maxConcurrentRenders: e.MAX_CONCURRENT_RENDERS,
     maxQueuedRenders: e.MAX_QUEUED_RENDERS,
+    resultCacheBytes: (e.RESULT_CACHE_MB ?? (inLambda ? DEFAULTS.lambdaResultCacheMb : DEFAULTS.resultCacheMb)) * 1024 * 1024,
     seedSamples: e.SHUTTER_SEED_SAMPLES,
     logLevel: e.LOG_LEVEL,
     console: consoleConfig,

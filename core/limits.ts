@@ -38,6 +38,14 @@ export const LIMITS = {
   maxKernelSize: 15,
   /** Max device pixel ratio multiplier accepted on `dpr`. */
   maxDpr: 4,
+  /** 5 MB: Rekognition's limit for image bytes sent in the request; larger images are downscaled first. */
+  rekognitionMaxBytes: 5 * 1024 * 1024,
+  /** 15 MB: Rekognition's limit for an image it reads from S3 itself. */
+  rekognitionMaxS3Bytes: 15 * 1024 * 1024,
+  /** 80 px: Rekognition refuses images whose shorter side is below this (InvalidParameterException). */
+  rekognitionMinSide: 80,
+  /** 4096 px: downscaled copies for Rekognition keep at most this long side; a face stays far above its 40 px minimum. */
+  rekognitionMaxSide: 4096,
   /** 16 characters: ~95 bits from a random alphanumeric token, beyond any online guessing. */
   minConsoleTokenLength: 16,
   /** 12 characters: NIST's floor for a memorised secret is 8; the console can stop executions. */
@@ -50,14 +58,6 @@ export const LIMITS = {
   maxConsolePreviewSide: 1600,
   /** Reviews the moderation queue reads per refresh: more than an operator works through at once. */
   consoleMaxReviews: 200,
-  /** 5 MB: Rekognition's limit for image bytes sent in the request; larger images are downscaled first. */
-  rekognitionMaxBytes: 5 * 1024 * 1024,
-  /** 15 MB: Rekognition's limit for an image it reads from S3 itself. */
-  rekognitionMaxS3Bytes: 15 * 1024 * 1024,
-  /** 80 px: Rekognition refuses images whose shorter side is below this (InvalidParameterException). */
-  rekognitionMinSide: 80,
-  /** 4096 px: downscaled copies for Rekognition keep at most this long side; a face stays far above its 40 px minimum. */
-  rekognitionMaxSide: 4096,
 } as const;
 
 export const DEFAULTS = {
@@ -75,13 +75,25 @@ export const DEFAULTS = {
   avifEffort: 2,
   /** WebP effort 4 of 6: sharp's default, the knee of the size/time curve. */
   webpEffort: 4,
+  /**
+   * GIF palette effort 3 of 10: sharp's default 7 took 7.7 s for a 12-frame 480×320 → 200 px GIF
+   * here, effort 3 took 1.4 s for 3% more bytes and a mean pixel error of 1.3 instead of 1.0 (of 255).
+   */
+  gifEffort: 3,
   /** SIH's default moderation confidence threshold. */
   minModerationConfidence: 75,
   /** SIH's default blur sigma when moderation flags an image. */
   moderationBlur: 50,
-  /** libvips worker threads per image: this machine and a 1769 MB Lambda both have 2 cores. */
+  /**
+   * libvips worker threads per image: this machine and a 1769 MB Lambda both have 2 cores.
+   * Measured (bench/results/tune.md, 4 requests in flight): 4 threads won 12% on 12 MP but lost
+   * 28% on 2 MP; 1 thread lost 19% on 12 MP. 2 is the only setting never far behind.
+   */
   sharpConcurrency: 2,
-  /** Images decoded in parallel by one process: one per core, more only thrashes the cache. */
+  /**
+   * Images rendered in parallel by one process: one per core. Measured: 4 lost 20% (12 MP) to 38%
+   * (2 MP), more only thrashes the CPU caches; 1 was even on JPEG but lost 8% on PNG.
+   */
   maxConcurrentRenders: 2,
   /**
    * Requests allowed to wait for a render slot. At the ~10–30 renders/s two cores manage, 16
@@ -94,6 +106,23 @@ export const DEFAULTS = {
   retryAfterSeconds: 1,
   /** libvips operation cache: off, since every request is a new image and cache memory is better spent on results. */
   sharpCacheMemoryMb: 0,
+  /**
+   * Sources read into memory at once, per render slot: 2 lets the next read overlap the current
+   * render; more only holds bytes while waiting (a 32-request burst of 12 MP photos held 32 sources).
+   */
+  sourcesPerRender: 2,
+  /**
+   * Result cache, local server: 128 MB holds ~2,500 typical 50 KB renders, and a hit answers in
+   * well under a millisecond instead of tens of ms of CPU (bench/README.md).
+   */
+  resultCacheMb: 128,
+  /**
+   * Result cache in Lambda: off. CloudFront is the result cache there, and checking this one
+   * would cost an S3 HEAD before every miss; Lambda memory is billed by the GB-second.
+   */
+  lambdaResultCacheMb: 0,
+  /** A result above 8 MB is not cached: one huge render must not flush hundreds of small ones. */
+  resultCacheMaxEntryMb: 8,
   /** 64 MB per local events file: big enough that DuckDB opens few files, small enough to copy or delete a day by hand. */
   eventSegmentBytes: 64 * 1024 * 1024,
   /** 256 MB of undelivered events (~500k events) in the outbox: hours of a busy workflow while the broker is down, yet bounded on a small disk. */

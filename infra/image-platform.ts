@@ -21,15 +21,15 @@ import { ImageDelivery } from './image-delivery.js';
 import { ImageStorage, LOG_PREFIXES } from './image-storage.js';
 import { ImageWorkflows, type WorkflowDefinitionBuilder, type WorkflowTaskSpec } from './image-workflows.js';
 import { bundledCode, type LambdaCodeSource } from './lambda-code.js';
-import { placeholderWorkflow, workflowTasks } from './placeholder-workflow.js';
+import { IMAGE_STATE_MACHINE, imageStateMachine, workflowTasks } from './workflow-tasks.js';
 import { PlatformMonitoring, type AlarmThresholds } from './platform-monitoring.js';
 import { SigningSecret } from './signing-secret.js';
 
-/** Bundles whose sources other work streams deliver: a missing one becomes a failing stub, with a warning. */
-export const PENDING_BUNDLES = [
-  'events-archiver',
-  ...['inspect', 'moderate', 'smart-crop', 'render', 'publish', 'fail'].map((task) => `task-${task}`),
-];
+/**
+ * Bundles whose sources other work streams deliver: a missing one becomes a failing stub, with a
+ * warning. The workflow's task bundles are not here: a missing one fails synth.
+ */
+export const PENDING_BUNDLES = ['events-archiver'];
 
 export interface ImagePlatformProps {
   /** Where the Lambda bundles come from. @default `dist/lambda/` (written by `npm run build:lambdas`) */
@@ -60,7 +60,7 @@ export interface ImagePlatformProps {
   replication?: { bucketArn: string; kmsKeyArn: string };
   /** MSK Serverless and the event archive. @default true */
   streaming?: boolean;
-  /** The workflow. @default the placeholder definition over the standard task list */
+  /** The workflow. @default the image workflow (`workflows/image-workflow.ts`) over its task functions */
   workflow?: {
     tasks?: (storage: ImageStorage, options: { events: boolean }) => Record<string, WorkflowTaskSpec>;
     stateMachines?: Record<string, WorkflowDefinitionBuilder>;
@@ -140,14 +140,16 @@ export class ImagePlatform extends Construct {
     this.workflows = new ImageWorkflows(this, 'Workflows', {
       code,
       tasks: (props.workflow?.tasks ?? workflowTasks)(storage, { events }),
-      stateMachines: props.workflow?.stateMachines ?? { process: placeholderWorkflow },
-      uploadStateMachine: props.workflow?.uploadStateMachine ?? 'process',
+      stateMachines: props.workflow?.stateMachines ?? { [IMAGE_STATE_MACHINE]: imageStateMachine },
+      uploadStateMachine: props.workflow?.uploadStateMachine ?? IMAGE_STATE_MACHINE,
       uploads: storage.uploads,
       streaming: this.streaming,
       environment: {
         UPLOADS_BUCKET: storage.uploads.bucketName,
         RENDITIONS_BUCKET: storage.renditions.bucketName,
         QUARANTINE_BUCKET: storage.quarantine.bucketName,
+        // The config requires a source bucket; the tasks read uploads only.
+        SOURCE_BUCKETS: storage.uploads.bucketName,
       },
       logRetention,
       trigger: props.workflow?.trigger,

@@ -17,7 +17,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * The functions and their entry points. Workflow tasks are found by convention (every
- * tasks/<name>.ts becomes task-<name>); the events archiver joins when its handler lands.
+ * tasks/<name>.ts exporting `handler` becomes task-<name>); the events archiver joins when its
+ * handler lands.
  */
 export function lambdaEntries() {
   const entries = [{ name: 'image-handler', entry: 'api/lambda.ts', sharp: true }];
@@ -25,6 +26,9 @@ export function lambdaEntries() {
   if (existsSync(tasksDir)) {
     for (const file of readdirSync(tasksDir).sort()) {
       if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue;
+      // Only task handlers: tasks/ also holds their shared modules (task-deps, task-input, ...).
+      if (!/^export const handler\b/m.test(readFileSync(path.join(tasksDir, file), 'utf8'))) continue;
+      // Every task builds its deps through core/compose.ts, which loads sharp: all need it.
       entries.push({ name: `task-${file.slice(0, -3)}`, entry: `tasks/${file}`, sharp: true });
     }
   }

@@ -37,6 +37,7 @@ export function applyEncoder(image: Sharp, format: OutputFormat, output: Output)
   // sharp ≥ 0.34 requires a HEIF compression; its prebuilt libvips has AV1 only (HEVC is patent-encumbered).
   if (format === 'heif') options.compression ??= 'av1';
   if (format === 'webp') options.effort ??= DEFAULTS.webpEffort;
+  if (format === 'gif') options.effort ??= DEFAULTS.gifEffort;
   if (format === 'jpeg') options.mozjpeg ??= false;
   if (format === 'gif' || format === 'png') {
     if (format === 'png' && options.quality === 100) delete options.quality; // quality < 100 turns on palette quantisation

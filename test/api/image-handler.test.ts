@@ -127,8 +127,6 @@ describe('image handler: errors have SIH statuses and codes', () => {
     [base64Path({ bucket: 'secret-bucket', key: 'x.jpg' }), 403, 'ImageBucket::CannotAccessBucket'],
     [base64Path({ key: 'astronaut.jpg', edits: { resize: { width: -5 } } }), 400, 'InvalidResizeException'],
     [base64Path({ key: 'astronaut.jpg', edits: { blur: 5000 } }), 400, 'ImageEdits::InvalidEdit'],
-    [base64Path({ key: 'astronaut.jpg', edits: { smartCrop: { faceIndex: 3 } } }), 400, 'SmartCrop::FaceIndexOutOfRange'],
-    [base64Path({ key: 'astronaut.jpg', edits: { smartCrop: { padding: 500 } } }), 400, 'SmartCrop::PaddingOutOfBounds'],
     [base64Path({ key: 'astronaut.jpg', edits: { contentModeration: true } }), 501, 'ContentModeration::NotAvailable'],
     [base64Path({ key: 'astronaut.jpg', edits: { overlayWith: { bucket: 'other', key: 'w.png' } } }), 403, 'ImageBucket::CannotAccessBucket'],
     [base64Path({ key: 'astronaut.jpg', edits: { overlayWith: { bucket: 'images', key: 'missing.png' } } }), 404, 'NoSuchKey'],

@@ -32,6 +32,14 @@ describe('config', () => {
     expect(loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'fn', SOURCE_BUCKETS: 'b1b' }).storage).toBe('s3');
   });
 
+  test('RESULT_CACHE_MB: 128 MB locally, off in Lambda, 0 turns it off, negatives refused', () => {
+    expect(loadConfig({}).resultCacheBytes).toBe(128 * 1024 * 1024);
+    expect(loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'f', SOURCE_BUCKETS: 'bucket-a' }).resultCacheBytes).toBe(0);
+    expect(loadConfig({ RESULT_CACHE_MB: '0' }).resultCacheBytes).toBe(0);
+    expect(loadConfig({ RESULT_CACHE_MB: '16' }).resultCacheBytes).toBe(16 * 1024 * 1024);
+    expect(() => loadConfig({ RESULT_CACHE_MB: '-1' })).toThrow(/RESULT_CACHE_MB/);
+  });
+
   test('every problem is reported at once', () => {
     try {
       loadConfig({ PORT: 'eighty', AUTO_WEBP: 'maybe', ENABLE_SIGNATURE: 'Yes', SOURCE_BUCKETS: 'Bad_Bucket' });

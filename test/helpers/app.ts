@@ -2,6 +2,7 @@
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { createApp, type App } from '../../api/app.js';
 import type { HttpRequest, HttpResponse } from '../../api/http.js';
 import { createPlatform, type Platform } from '../../core/compose.js';
@@ -17,7 +18,8 @@ export interface TestApp {
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'shutter-app-'));
   await mkdir(path.join(dataDir, 'buckets', 'images'), { recursive: true });
-  const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
+  // The attention analyzer keeps handler tests fast; the models have their own tests (test/core/adapters).
+  const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ANALYZER: 'attention', ...env });
   const platform = createPlatform(config);
   const app = createApp(platform);
   app.ready = true;
@@ -30,7 +32,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
       const query = Object.fromEntries(new URLSearchParams(search));
       const response = await app.handle({ method: 'GET', path: pathPart, query, headers: {}, ...init });
       const body = response.body;
-      const bytes = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : '');
+      // Pass-through answers stream from storage: read them whole, as a client would.
+      const bytes = body instanceof Readable ? Buffer.concat(await body.toArray()) : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : '');
       return { ...response, bytes };
     },
   };

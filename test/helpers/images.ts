@@ -63,8 +63,8 @@ export async function imageInfo(image: Buffer): Promise<{ format: string; width:
 /** The average colour (RGB) of a region, to check where something landed. */
 export async function regionColor(image: Buffer, region: { left: number; top: number; width: number; height: number }) {
   // stats() describes the input, not the extracted region: average the raw pixels ourselves.
-  const { data, info } = await sharp(image).extract(region).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const sums = [0, 0, 0];
-  for (let i = 0; i < data.length; i += info.channels) for (let c = 0; c < 3; c++) sums[c]! += data[i + c]!;
+  const { data, info } = await sharp(image).extract(region).raw().toBuffer({ resolveWithObject: true });
+  const sums: number[] = new Array(info.channels).fill(0);
+  for (let i = 0; i < data.length; i += info.channels) for (let c = 0; c < info.channels; c++) sums[c]! += data[i + c]!;
   return sums.map((sum) => Math.round(sum / (info.width * info.height)));
 }

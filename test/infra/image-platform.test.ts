@@ -6,6 +6,8 @@
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { loadConfig } from '../../core/config.js';
+import { RETRYABLE_ERROR_NAMES } from '../../core/errors.js';
+import { LAMBDA_SERVICE_ERRORS } from '../../workflows/image-workflow.js';
 import { acknowledgements, recordSynth } from './record-synth.js';
 import { synthPlatform, type SynthesizedPlatform } from './synth-platform.js';
 import {
@@ -229,11 +231,12 @@ describe('least privilege', () => {
 
   test.each([
     ['Inspect', { reads: ['Uploads'], writes: [] }],
-    ['Moderate', { reads: ['Uploads'], writes: ['Quarantine'] }],
+    ['Moderate', { reads: ['Uploads'], writes: [] }],
+    ['Quarantine', { reads: ['Uploads'], writes: ['Quarantine'] }],
     ['SmartCrop', { reads: ['Uploads'], writes: [] }],
-    ['Render', { reads: ['Uploads'], writes: ['Renditions'] }],
-    ['Publish', { reads: [], writes: ['Renditions/manifests/'] }],
-    ['Fail', { reads: [], writes: [] }],
+    ['RenderRenditions', { reads: ['Uploads'], writes: ['Renditions'] }],
+    ['Publish', { reads: [], writes: ['Renditions'] }],
+    ['HandleFailure', { reads: [], writes: [] }],
   ])('workflow task %s touches only its buckets and prefixes', (task, expected) => {
     const grants = grantsOf(template, roleId(`Workflows/${task}Task/Role`));
     const objectTarget = (action: string) =>
@@ -257,7 +260,9 @@ describe('least privilege', () => {
       .filter(({ statement }) => asArray(statement.Action).includes('kafka-cluster:WriteData'))
       .flatMap(({ roles }) => roles)
       .sort();
-    expect(writers).toEqual([roleId('Workflows/FailTask/Role'), roleId('Workflows/PublishTask/Role')].sort());
+    expect(writers).toEqual(
+      ['HandleFailure', 'Publish', 'Quarantine'].map((task) => roleId(`Workflows/${task}Task/Role`)).sort(),
+    );
     for (const { statement } of identityStatements(template).filter(({ statement }) =>
       asArray(statement.Action).includes('kafka-cluster:WriteData'),
     )) {
@@ -273,7 +278,8 @@ describe('on-demand delivery (SIH shape)', () => {
     const ours = resources(template, 'AWS::Lambda::Function').filter(
       ([, fn]) => !String(fn.Metadata?.['aws:cdk:path']).includes('AWS679f53fac'),
     );
-    expect(ours.length).toBe(8);
+    // Image handler, archiver and one per image workflow task (7).
+    expect(ours.length).toBe(9);
     for (const [, fn] of ours) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -435,7 +441,9 @@ describe('workflows', () => {
 
   test('Retry matches the retryable error names of core/errors.ts', () => {
     const [, machine] = only(template, 'AWS::StepFunctions::StateMachine');
-    expect(render(machine.Properties!.DefinitionString)).toContain('"ErrorEquals":["TransientError"]');
+    expect(render(machine.Properties!.DefinitionString)).toContain(
+      `"ErrorEquals":${JSON.stringify([...RETRYABLE_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS])}`,
+    );
   });
 
   test('dead-letter queues are encrypted and refuse plain HTTP', () => {
@@ -509,7 +517,7 @@ describe('streaming', () => {
     const variables = (publish.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(variables.KAFKA_TOPIC).toBe('shutter-image-events');
     expect(render(variables.KAFKA_BROKERS)).toMatch(/^<\w+\.BootstrapBrokerStringSaslIam>$/);
-    expect(functionResource('Workflows/RenderTask/Function').Properties!.VpcConfig).toBeUndefined();
+    expect(functionResource('Workflows/RenderRenditionsTask/Function').Properties!.VpcConfig).toBeUndefined();
   });
 });
 

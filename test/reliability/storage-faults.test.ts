@@ -39,6 +39,8 @@ beforeAll(async () => {
   }
   proxy = await FaultProxy.start(endpoint);
   t = await createTestApp({
+    // No result cache: every request must go to storage for the faults to show.
+    RESULT_CACHE_MB: '0',
     SHUTTER_STORAGE: 's3',
     S3_ENDPOINT: proxy.url,
     AWS_REGION: 'us-east-1',

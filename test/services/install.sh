@@ -29,17 +29,17 @@ if [ ! -f "${kafka_libs}/.complete" ]; then
   touch "${kafka_libs}/.complete"
 fi
 
+# cfn-lint (PyPI): lints the CloudFormation templates `cdk synth` writes (test/infra/cdk-synth.test.ts).
+if ! command -v cfn-lint >/dev/null 2>&1; then
+  echo "[services] installing cfn-lint from PyPI"
+  python3 -m pip install --quiet --disable-pip-version-check 'cfn-lint>=1,<2'
+  hash -r
+fi
+
 # Debian's Chromium, driven by playwright-core in test/console/ (no browser download from a CDN).
 if [ ! -x /usr/bin/chromium ]; then
   echo "[services] installing chromium from Debian"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
-fi
-
-# cfn-lint (PyPI): lints the CloudFormation templates `cdk synth` writes (test/infra/cdk-synth.test.ts).
-if ! command -v cfn-lint >/dev/null 2>&1; then
-  echo "[services] installing cfn-lint from PyPI"
-  python3 -m pip install --quiet --disable-pip-version-check 'cfn-lint>=1,<2'
-  hash -r
 fi

@@ -1,0 +1,172 @@
+import { jest } from '@jest/globals';
+import { Readable } from 'node:stream';
+import { createImageHandler } from '../../api/image-handler.js';
+import { ResultCache } from '../../api/result-cache.js';
+import type { HttpRequest } from '../../api/http.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { imageInfo, makeImage, samplePhoto } from '../helpers/images.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+  await t.platform.storage.put('images', 'astronaut.jpg', samplePhoto('astronaut'), { contentType: 'image/jpeg' });
+  await t.platform.storage.put('images', 'corrupt.jpg', samplePhoto('coffee').subarray(0, 2000));
+});
+
+const get = (path: string, headers: Record<string, string> = {}): HttpRequest => {
+  const [pathPart = '/', search = ''] = path.split('?', 2);
+  return { method: 'GET', path: pathPart, query: Object.fromEntries(new URLSearchParams(search)), headers };
+};
+
+const bytesOf = async (body: unknown) => (body instanceof Readable ? Buffer.concat(await body.toArray()) : (body as Buffer));
+
+describe('image handler: result cache', () => {
+  test('a repeated request is answered from the cache, with the same bytes and validators', async () => {
+    const cache = new ResultCache({ maxBytes: 10 * 1024 * 1024, maxEntryBytes: 1024 * 1024 });
+    const handle = createImageHandler(t.platform, { resultCache: cache });
+    const read = jest.spyOn(t.platform.storage, 'get');
+    const first = await handle(get('/astronaut.jpg?width=120&format=webp'));
+    const second = await handle(get('/astronaut.jpg?width=120&format=webp'));
+    expect(read).toHaveBeenCalledTimes(1);
+    read.mockRestore();
+    expect(cache.stats()).toMatchObject({ entries: 1, hits: 1 });
+    expect(second.status).toBe(200);
+    expect((second.body as Buffer).equals(first.body as Buffer)).toBe(true);
+    for (const name of ['ETag', 'Last-Modified', 'Content-Type', 'Cache-Control']) expect(second.headers[name]).toBe(first.headers[name]);
+    expect(await imageInfo(second.body as Buffer)).toMatchObject({ format: 'webp', width: 120 });
+  });
+
+  test('a changed source is rendered again: new ETag, new pixels, old results dropped', async () => {
+    await t.platform.storage.put('images', 'changing.png', await makeImage(64, 64, 'png', '#ff0000'));
+    const cache = new ResultCache({ maxBytes: 10 * 1024 * 1024, maxEntryBytes: 1024 * 1024 });
+    const handle = createImageHandler(t.platform, { resultCache: cache });
+    const before = await handle(get('/changing.png?width=32'));
+    await handle(get('/changing.png?width=16'));
+    expect(cache.stats().entries).toBe(2);
+
+    await t.platform.storage.put('images', 'changing.png', await makeImage(64, 64, 'png', '#0000ff'));
+    const after = await handle(get('/changing.png?width=32'));
+    expect(after.headers.ETag).not.toBe(before.headers.ETag);
+    const { data } = await (await import('sharp')).default(after.body as Buffer).raw().toBuffer({ resolveWithObject: true });
+    expect([data[0], data[2]]).toEqual([0, 255]); // blue now, not the cached red
+    // Both renders of the old version are gone; only the new one is kept.
+    expect(cache.stats().entries).toBe(1);
+    // A client holding the old ETag gets the new image, not a 304.
+    const revalidated = await handle(get('/changing.png?width=32', { 'if-none-match': before.headers.ETag! }));
+    expect(revalidated.status).toBe(200);
+  });
+
+  test('If-None-Match still answers 304 when the result is cached', async () => {
+    const handle = createImageHandler(t.platform, { resultCache: new ResultCache({ maxBytes: 1 << 24, maxEntryBytes: 1 << 22 }) });
+    const first = await handle(get('/60x60/astronaut.jpg'));
+    const revalidated = await handle(get('/60x60/astronaut.jpg', { 'if-none-match': first.headers.ETag! }));
+    expect(revalidated.status).toBe(304);
+    expect(revalidated.headers.ETag).toBe(first.headers.ETag);
+  });
+
+  test('RESULT_CACHE_MB=0 turns the cache off: every request reads and renders', async () => {
+    const app = await createTestApp({ RESULT_CACHE_MB: '0' });
+    await app.platform.storage.put('images', 'astronaut.jpg', samplePhoto('astronaut'));
+    const read = jest.spyOn(app.platform.storage, 'get');
+    await app.request('/astronaut.jpg?width=50');
+    await app.request('/astronaut.jpg?width=50');
+    expect(read).toHaveBeenCalledTimes(2);
+  });
+
+  test('errors are not cached', async () => {
+    const cache = new ResultCache({ maxBytes: 1 << 24, maxEntryBytes: 1 << 22 });
+    const handle = createImageHandler(t.platform, { resultCache: cache });
+    expect((await handle(get('/corrupt.jpg?width=50'))).status).toBe(422);
+    expect((await handle(get('/corrupt.jpg?width=50'))).status).toBe(422);
+    expect(cache.stats().entries).toBe(0);
+  });
+});
+
+describe('image handler: request coalescing', () => {
+  test('identical requests in flight share one read and one render', async () => {
+    const handle = createImageHandler(t.platform, { resultCache: null });
+    const read = jest.spyOn(t.platform.storage, 'get');
+    const answers = await Promise.all(Array.from({ length: 5 }, () => handle(get('/astronaut.jpg?width=90&format=png'))));
+    expect(read).toHaveBeenCalledTimes(1);
+    read.mockRestore();
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      expect((answer.body as Buffer).equals(answers[0]!.body as Buffer)).toBe(true);
+    }
+    expect(await imageInfo(answers[0]!.body as Buffer)).toMatchObject({ format: 'png', width: 90 });
+  });
+
+  test('different requests are not merged, and each keeps its own headers', async () => {
+    const handle = createImageHandler(t.platform, { resultCache: null });
+    const [a, b] = await Promise.all([handle(get('/astronaut.jpg?width=40')), handle(get('/astronaut.jpg?width=41'))]);
+    expect(await imageInfo(a.body as Buffer)).toMatchObject({ width: 40 });
+    expect(await imageInfo(b.body as Buffer)).toMatchObject({ width: 41 });
+    expect(a.headers.ETag).not.toBe(b.headers.ETag);
+  });
+
+  test('a failure reaches every coalesced caller as its own error answer', async () => {
+    const handle = createImageHandler(t.platform, { resultCache: null });
+    const answers = await Promise.all(Array.from({ length: 3 }, () => handle(get('/corrupt.jpg?width=30'))));
+    expect(answers.map((answer) => answer.status)).toEqual([422, 422, 422]);
+  });
+
+  test('without coalescing, each request reads on its own', async () => {
+    const handle = createImageHandler(t.platform, { resultCache: null, coalesce: false });
+    const read = jest.spyOn(t.platform.storage, 'get');
+    await Promise.all(Array.from({ length: 3 }, () => handle(get('/astronaut.jpg?width=70'))));
+    expect(read).toHaveBeenCalledTimes(3);
+    read.mockRestore();
+  });
+});
+
+describe('image handler: memory under a burst', () => {
+  test('sources are read two per render slot; the rest of a burst waits without loading its image', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let reads = 0;
+    const storage = Object.create(t.platform.storage) as typeof t.platform.storage;
+    storage.get = async (...args) => {
+      reads++;
+      await gate;
+      return t.platform.storage.get(...args);
+    };
+    const handle = createImageHandler({ ...t.platform, storage }, { resultCache: null });
+    const burst = Array.from({ length: 10 }, (_, i) => handle(get(`/astronaut.jpg?width=${20 + i}`)));
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 300 && reads < 4; i++) await tick();
+    for (let i = 0; i < 5; i++) await tick(); // room for any read beyond the bound to show up
+    // MAX_CONCURRENT_RENDERS is 2 by default, and 2 sources per render slot may be in memory.
+    expect(reads).toBe(4);
+    release();
+    const answers = await Promise.all(burst);
+    expect(answers.every((answer) => answer.status === 200)).toBe(true);
+    expect(reads).toBe(10);
+  });
+});
+
+describe('image handler: pass-through streams the stored object', () => {
+  test('no edits: a stream of the stored bytes, with the stored type', async () => {
+    const handle = createImageHandler(t.platform);
+    const read = jest.spyOn(t.platform.storage, 'get');
+    const answer = await handle(get('/astronaut.jpg'));
+    expect(read).not.toHaveBeenCalled();
+    read.mockRestore();
+    expect(answer.body).toBeInstanceOf(Readable);
+    expect(answer.headers['Content-Type']).toBe('image/jpeg');
+    expect((await bytesOf(answer.body)).equals(samplePhoto('astronaut'))).toBe(true);
+    const revalidated = await handle(get('/astronaut.jpg', { 'if-none-match': answer.headers.ETag! }));
+    expect(revalidated.status).toBe(304);
+  });
+
+  test('an object without an image type is sniffed from its bytes instead', async () => {
+    await t.platform.storage.put('images', 'mystery', await makeImage(8, 8, 'png'), { contentType: 'application/octet-stream' });
+    const answer = await createImageHandler(t.platform)(get('/mystery'));
+    expect(answer.status).toBe(200);
+    expect(answer.headers['Content-Type']).toBe('image/png');
+  });
+
+  test('a missing object is still SIH’s 404', async () => {
+    const answer = await createImageHandler(t.platform)(get('/nowhere.jpg'));
+    expect(answer.status).toBe(404);
+  });
+});
