@@ -201,10 +201,7 @@ describe('console in a browser', () => {
     await screenshot(page, 'analytics');
   });
 
-  // Known failure after merging the console with the on-demand hardening (security headers, result
-  // cache, streamed pass-through): the playground's images never finish loading in Chromium. Passed on
-  // the console branch; to be fixed first thing next session (see the closing note), not hidden.
-  test.skip('playground: controls build the image, and every dialect is signed by the server and served', async () => {
+  test('playground: controls build the image, and every dialect is signed by the server and served', async () => {
     await page.goto(`${server.url}/console/#/playground?key=chelsea.jpg`);
     await page.getByLabel('Width').fill('320');
     await page.getByLabel('Width').blur();
