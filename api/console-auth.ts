@@ -99,7 +99,9 @@ export function createConsoleAuth(config: Pick<Config, 'console' | 'inLambda'>, 
 
   /** The checks that need no credentials: the Host header, and where a state-changing request comes from. */
   function checkOrigin(request: HttpRequest): HttpResponse | undefined {
-    if (settings.allowedHosts && !settings.allowedHosts.includes(hostName(header(request, 'host')))) {
+    // No Host header: not a browser (every browser request has one), so not a rebinding attack.
+    const host = header(request, 'host');
+    if (settings.allowedHosts && host !== undefined && !settings.allowedHosts.includes(hostName(host))) {
       return refuse(new AccessError('Console::HostNotAllowed', 'This server answers its API on localhost only. Set CONSOLE_TOKEN to reach it by another name.'));
     }
     if (UNSAFE_METHODS.has(request.method) && crossSite(request)) {

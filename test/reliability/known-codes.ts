@@ -43,6 +43,24 @@ export const CLIENT_ERROR_CODES = [
   'Storage::KeyConflict',
   'TooLargeImageException',
   'UnsupportedOutputImageFormatException',
+  // The operator console and its API (api/console-*.ts, api/read-json-body.ts).
+  'Api::NoSuchRoute',
+  'Console::BucketNotAllowed',
+  'Console::CrossSiteRequest',
+  'Console::CsrfTokenInvalid',
+  'Console::HostNotAllowed',
+  'Console::InvalidKey',
+  'Console::NoSuchFile',
+  'Console::NotBuilt',
+  'Console::NotConfigured',
+  'Console::ReservedKey',
+  'Console::TooManySignInAttempts',
+  'Console::Unauthorized',
+  'Request::BodyTooLarge',
+  'Request::InvalidJson',
+  'Request::UnsupportedMediaType',
+  'Sign::InvalidRequest',
+  'StateMachineDoesNotExist',
 ] as const;
 
 /** A feature configured off (moderation without an analyzer): 501, the one 5xx client input may get. */
