@@ -35,6 +35,27 @@ export function lambdaEntries() {
   return entries;
 }
 
+/**
+ * Modules core/compose.ts imports for local adapters only, with native code esbuild cannot
+ * bundle. In Lambda those adapters are never chosen (Athena, not DuckDB), so each is replaced by
+ * a stub whose every use throws, instead of a missing module that would fail the import itself.
+ */
+const LOCAL_ONLY_MODULES = ['@duckdb/node-api'];
+
+const localOnlyStubs = {
+  name: 'local-only-stubs',
+  setup(builder) {
+    const filter = new RegExp(`^(${LOCAL_ONLY_MODULES.map((name) => name.replace(/[/.]/g, '\\$&')).join('|')})$`);
+    builder.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'local-only' }));
+    builder.onLoad({ filter: /.*/, namespace: 'local-only' }, (args) => ({
+      contents: `const fail = () => { throw new Error(${JSON.stringify(`${args.path} is local-only: not in Lambda bundles`)}); };
+export const DuckDBInstance = { create: fail, fromCache: fail };
+export default new Proxy({}, { get: fail });`,
+      loader: 'js',
+    }));
+  },
+};
+
 /** sharp's own version, so the arm64 build matches the JavaScript API the code was tested with. */
 function sharpVersion() {
   return JSON.parse(readFileSync(path.join(root, 'node_modules/sharp/package.json'), 'utf8')).version;
@@ -102,6 +123,7 @@ export async function buildLambdas({ outDir = path.join(root, 'dist/lambda'), on
       sourcesContent: false,
       // sharp is native: it ships as its own arm64 package next to the bundle.
       external: ['sharp'],
+      plugins: [localOnlyStubs],
       // CommonJS dependencies inside an ESM bundle still call require().
       banner: {
         js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
