@@ -61,7 +61,8 @@ beforeAll(async () => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'shutter-analyzer-'));
   await mkdir(path.join(dataDir, 'buckets', 'images'), { recursive: true });
   // A short request timeout so the hanging analyzer is cut quickly (it must exceed the processing timeout).
-  const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, PROCESSING_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '1500' });
+  // No result cache: every request must reach the analyzer for its faults to show.
+  const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, PROCESSING_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '1500', RESULT_CACHE_MB: '0', LOG_LEVEL: 'silent' });
   const platform = { ...createPlatform(config), analyzer };
   await platform.storage.put('images', 'a.jpg', await makeImage(80, 60, 'jpeg'));
   app = createApp(platform);

@@ -61,6 +61,19 @@ export const CLIENT_ERROR_CODES = [
   'Request::UnsupportedMediaType',
   'Sign::InvalidRequest',
   'StateMachineDoesNotExist',
+  // The workflow API (api/workflow-routes.ts, the workflow engine adapters).
+  'ExecutionDoesNotExist',
+  'ExecutionNotRedrivable',
+  'ExecutionNotRunning',
+  'InvalidName',
+  'Request::Invalid',
+  'TaskDoesNotExist',
+  'Upload::EmptyBody',
+  'Upload::InvalidKey',
+  'Upload::ReservedKey',
+  // Analysis of an image the analyzer cannot read (core/adapters/aws/rekognition-analyzer.ts).
+  'ImageSource::CannotAnalyze',
+  'Rekognition::UnreadableS3Object',
 ] as const;
 
 /** A feature configured off (moderation without an analyzer): 501, the one 5xx client input may get. */
@@ -77,6 +90,23 @@ export const SERVER_ERROR_CODES = [
   'SignatureValidationFailure',
   'Storage::Aborted',
   'Storage::Unavailable',
+  // Dependencies behind the workflow, events, analytics and Rekognition adapters.
+  'Analytics::QueryCancelled',
+  'Analytics::QueryFailed',
+  'Analytics::QueryTimeout',
+  'Events::OutboxFull',
+  'Rekognition::DetectModerationLabelsError',
+  'Rekognition::Throttled',
+  'Rekognition::Unavailable',
+  'SmartCrop::Error',
+  'States.DataLimitExceeded',
+  'States.Runtime',
+  'StepFunctions::Refused',
+  'StepFunctions::Unavailable',
+  // Plain messages of programming errors (a closed sink, a failed model runtime), not answered to clients as codes.
+  'JsonlEventSink is closed',
+  'KafkaEventSink is closed',
+  'TensorFlow.js could not start its WebAssembly backend.',
 ] as const;
 
 /** Transient server conditions: answered 503 with Retry-After. */

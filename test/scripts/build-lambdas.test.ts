@@ -38,7 +38,10 @@ async function invoke(event: Record<string, unknown>, env: Record<string, string
     },
     maxBuffer: 32 * 1024 * 1024,
   });
-  return JSON.parse(stdout) as {
+  // The handler also logs (access lines, CloudWatch EMF): the result is the line the runner printed.
+  const result = stdout.split('\n').find((line) => line.startsWith('{"statusCode"'));
+  if (!result) throw new Error(`no result in the output:\n${stdout}`);
+  return JSON.parse(result) as {
     statusCode: number;
     headers: Record<string, string>;
     body: string;

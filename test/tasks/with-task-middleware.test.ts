@@ -24,17 +24,17 @@ test('a task handler validates, logs one line with its ids, and maps errors to R
 
     // Invalid input: a RequestError, its code in the message, never retried.
     const invalid = await handler({ ...ids, source: { bucket: 'Not A Bucket', key: '' } }).catch((error: Error) => error);
-    expect(invalid).toMatchObject({ name: 'RequestError', message: expect.stringMatching(/^\[Task::InvalidInput\] .*source\.bucket/) });
+    expect(invalid).toMatchObject({ name: 'RequestError', message: expect.stringMatching(/^\[Task::InvalidInput(\|[^\]]+)?\] .*source\.bucket/) });
     expect(TERMINAL_ERROR_NAMES).toContain((invalid as Error).name);
     expect(logs.at(-1)).toMatchObject({ level: 'error', msg: 'task failed', code: 'Task::InvalidInput', imageId: 'img_1' });
 
     // A missing object: NotFoundError, terminal.
     const missing = await handler({ ...ids, source: { bucket: 'uploads', key: 'gone.png' } }).catch((error: Error) => error);
-    expect(missing).toMatchObject({ name: 'NotFoundError', message: expect.stringContaining('[NoSuchKey]') });
+    expect(missing).toMatchObject({ name: 'NotFoundError', message: expect.stringContaining('[NoSuchKey|') });
 
     // A newer upload replaced the object: this execution stops, the newer one renders.
     const superseded = await handler({ ...ids, source: { bucket: 'uploads', key: 'ok.png', etag: '"0000"' } }).catch((error: Error) => error);
-    expect(superseded).toMatchObject({ name: 'RequestError', message: expect.stringContaining('[Upload::Superseded]') });
+    expect(superseded).toMatchObject({ name: 'RequestError', message: expect.stringContaining('[Upload::Superseded|') });
   } finally {
     await test.cleanup();
   }
