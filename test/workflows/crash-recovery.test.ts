@@ -3,13 +3,14 @@
  * ends processed exactly once. Runs the real CLI, `shutter process <dir>`, as a child process.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build, stop } from 'esbuild';
 import { SqliteExecutionStore } from '../../core/adapters/local/sqlite-execution-store.js';
 import type { ShutterEvent } from '../../core/ports/event-sink.js';
 import { manifestKey } from '../../core/renditions.js';
 import { FsStorage } from '../../core/adapters/local/fs-storage.js';
+import { readEventLog } from '../../core/adapters/local/jsonl-event-log.js';
 import { ROOT, makeImage } from '../helpers/images.js';
 import { scratchRoot } from '../helpers/workflow-platform.js';
 
@@ -125,12 +126,8 @@ test('killed with SIGKILL mid-batch, then started again: all uploads processed, 
     expect(await storage.head('renditions', manifestKey(`batch/photo-${String(index).padStart(2, '0')}.jpg`))).toBeDefined();
   }
   // Events are delivered at least once; a re-run task re-sends the same ids, so consumers see each once.
-  const eventsDir = path.join(dataDir, 'events');
   const lines: ShutterEvent[] = [];
-  for (const partition of await readdir(eventsDir)) {
-    const text = await readFile(path.join(eventsDir, partition, 'events.jsonl'), 'utf8');
-    lines.push(...text.trim().split('\n').map((line) => JSON.parse(line) as ShutterEvent));
-  }
+  for await (const line of readEventLog(path.join(dataDir, 'events'))) lines.push(JSON.parse(line) as ShutterEvent);
   const completed = lines.filter((event) => event.type === 'image.workflow.completed');
   expect(new Set(completed.map((event) => event.id)).size).toBe(TOTAL);
   expect(new Set(completed.map((event) => event.subject)).size).toBe(TOTAL);
