@@ -73,5 +73,10 @@ export async function waitForImages(page: Page, selector: string, expected: { co
       return loaded.length >= count;
     },
     { selector, count: expected.count ?? 1, width: expected.width, height: expected.height },
-  );
+  ).catch(async (failure: Error) => {
+    // Say what the page showed instead: an error box is the usual why.
+    const errors = await page.locator('.error-box').allTextContents().catch(() => []);
+    await screenshot(page, `timeout-${selector.replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
+    throw new Error(`${failure.message}\nerrors on the page: ${JSON.stringify(errors)}`);
+  });
 }

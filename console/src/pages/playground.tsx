@@ -34,6 +34,8 @@ interface Rendered {
   height?: number;
   error?: string;
   ignored?: string;
+  /** Set while the server sheds the request (503) and the preview waits to retry. */
+  busy?: string;
 }
 
 export function PlaygroundPage({ session, query }: { session: Session; query: Record<string, string> }) {
@@ -88,18 +90,11 @@ export function PlaygroundPage({ session, query }: { session: Session; query: Re
     let objectUrl: string | undefined;
     (async () => {
       try {
-        const response = await fetch(previewed.url, { signal: controller.signal });
+        const response = await fetchImage(previewed.url, controller.signal, (busy) => setRendered((r) => ({ ...r, busy })));
         const blob = await response.blob();
+        if (controller.signal.aborted) return;
         if (!response.ok) {
-          const body = await blob.text();
-          let message = body;
-          try {
-            const parsed = JSON.parse(body) as { code?: string; message?: string };
-            message = `${parsed.code}: ${parsed.message}`;
-          } catch {
-            // not JSON: show as is
-          }
-          setRendered({ error: `${response.status} ${message}` });
+          setRendered({ error: `${response.status} ${await errorMessage(blob)}` });
           return;
         }
         objectUrl = URL.createObjectURL(blob);
@@ -201,6 +196,7 @@ export function PlaygroundPage({ session, query }: { session: Session; query: Re
           <div class="preview-image" data-preview={previewed?.url ?? ''}>
             {rendered.objectUrl && <img src={rendered.objectUrl} alt="Transformed image" onLoad={(event) => setRendered((r) => ({ ...r, width: event.currentTarget.naturalWidth, height: event.currentTarget.naturalHeight }))} />}
             {rendered.error && <p class="error-box">{rendered.error}</p>}
+            {rendered.busy && <p class="muted small">{rendered.busy}</p>}
           </div>
           {rendered.objectUrl && (
             <p class="muted small result-facts">
@@ -296,6 +292,37 @@ function transformationOf(query: Record<string, string>, bucket: string, firstKe
   if (query.flop === '1') t.flop = true;
   if (query.smartCrop === '1') t.smartCrop = true;
   return t;
+}
+
+const BUSY_RETRIES = 5;
+
+/**
+ * GETs an image, retrying a 503 after its Retry-After (the server sheds load that way, and a
+ * busy moment should not leave the preview on an error): `onBusy` says so while it waits.
+ */
+async function fetchImage(url: string, signal: AbortSignal, onBusy: (message: string | undefined) => void): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(url, { signal });
+    if (response.status !== 503 || attempt > BUSY_RETRIES) {
+      onBusy(undefined);
+      return response;
+    }
+    const seconds = Math.min(10, Number(response.headers.get('retry-after')) || 1);
+    onBusy(`The server is busy; retrying in ${seconds} s (${attempt}/${BUSY_RETRIES}).`);
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    if (signal.aborted) throw signal.reason;
+  }
+}
+
+/** An error response as `code: message` when it is the API's JSON, else its text. */
+async function errorMessage(blob: Blob): Promise<string> {
+  const body = await blob.text();
+  try {
+    const parsed = JSON.parse(body) as { code?: string; message?: string };
+    return `${parsed.code}: ${parsed.message}`;
+  } catch {
+    return body; // not JSON: show as is
+  }
 }
 
 /** `expires` as SIH wants it: YYYYMMDDTHHmmssZ, `seconds` from now. */
