@@ -61,7 +61,22 @@ export class InvalidEventError extends RequestError {
   }
 }
 
-/** A validated event of `type`; throws {@link InvalidEventError} listing every problem. */
+/** Events this module built or validated; frozen, so they stay valid. Sinks skip re-validating them. */
+const validated = new WeakSet<object>();
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/**
+ * A validated event of `type`; throws {@link InvalidEventError} listing every problem. The
+ * result is deeply frozen: a sink can trust it without validating again (validation is most of
+ * the cost of publishing), and a change after the fact throws instead of slipping through.
+ */
 export function buildEvent<T extends EventType>(type: T, input: BuildEventInput<T>): ShutterEvent {
   return parseEvent({
     specversion: '1.0',
@@ -82,7 +97,14 @@ export function parseEvent(value: unknown): ShutterEvent {
   if (!envelope.success) throw new InvalidEventError(`Invalid event: ${describe(envelope.error)}`);
   const data = EVENT_CATALOG[envelope.data.type].data.safeParse(envelope.data.data);
   if (!data.success) throw new InvalidEventError(`Invalid ${envelope.data.type} data: ${describe(data.error)}`);
-  return { ...envelope.data, data: data.data } as ShutterEvent;
+  const event = deepFreeze({ ...envelope.data, data: data.data } as ShutterEvent);
+  validated.add(event);
+  return event;
+}
+
+/** The event itself when this module already validated it (built or parsed here), else {@link parseEvent}'s result. */
+export function validEvent(value: ShutterEvent | unknown): ShutterEvent {
+  return typeof value === 'object' && value !== null && validated.has(value) ? (value as ShutterEvent) : parseEvent(value);
 }
 
 function describe(error: z.ZodError): string {

@@ -16,7 +16,7 @@ import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafka
 import { DEFAULTS } from '../../limits.js';
 import { logMetric } from '../../metric-log.js';
 import type { EventSink, ShutterEvent } from '../../ports/event-sink.js';
-import { parseEvent } from '../../events/build-event.js';
+import { validEvent } from '../../events/build-event.js';
 import type { DiskOutbox, OutboxStats } from '../local/disk-outbox.js';
 
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json; charset=UTF-8';
@@ -68,7 +68,7 @@ export class KafkaEventSink implements EventSink {
 
   async publish(events: readonly ShutterEvent[]): Promise<void> {
     if (this.closed) throw new Error('KafkaEventSink is closed');
-    await this.outbox.append(events.map((event) => parseEvent(event)));
+    await this.outbox.append(events.map((event) => validEvent(event)));
   }
 
   /**

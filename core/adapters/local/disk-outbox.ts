@@ -73,6 +73,8 @@ export class DiskOutbox {
   /** Bytes accepted by `append` and not yet on disk, so concurrent appends cannot overshoot the bound. */
   private reservedBytes = 0;
   private current!: { number: number; handle: FileHandle; size: number };
+  private pendingCursor: Cursor | undefined;
+  private cursorWrites: Promise<void> | undefined;
   /** The oldest segment still on disk. */
   private oldestSegment = 0;
   private readonly writer = new GroupCommit<{ event: ShutterEvent; line: string }>((items) => this.write(items));
@@ -152,7 +154,7 @@ export class DiskOutbox {
       this.entries = this.entries.slice(this.head);
       this.head = 0;
     }
-    await this.saveCursor({ segment: last.segment, offset: last.end });
+    this.saveCursor({ segment: last.segment, offset: last.end });
     // Segments wholly acknowledged are deleted (at most one readdir per segment, not per batch).
     if (last.segment > this.oldestSegment) {
       for (const name of await readdir(this.dir)) {
@@ -166,6 +168,7 @@ export class DiskOutbox {
   async close(): Promise<void> {
     await this.ready;
     await this.writer.submit([]);
+    await this.cursorWrites;
     await this.current.handle.close();
   }
 
@@ -249,13 +252,26 @@ export class DiskOutbox {
   }
 
   /**
-   * Written whole (temporary file, then rename) but not fsync'd: after a power loss the cursor
-   * may be a little behind, which only re-sends events the broker already has (at least once;
-   * consumers drop the copies). Saves one fsync per delivered batch.
+   * Saves the cursor in the background, the latest one only, one write at a time: written whole
+   * (temporary file, then rename) but not fsync'd and not waited for by the sender. After a
+   * crash or power loss the cursor may be a little behind, which only re-sends events the broker
+   * already has (at least once; consumers drop the copies).
    */
-  private async saveCursor(cursor: Cursor): Promise<void> {
-    const temporary = path.join(this.dir, 'cursor.json.tmp');
-    await writeFile(temporary, JSON.stringify(cursor));
-    await rename(temporary, path.join(this.dir, 'cursor.json'));
+  private saveCursor(cursor: Cursor): void {
+    this.pendingCursor = cursor;
+    this.cursorWrites ??= (async () => {
+      while (this.pendingCursor) {
+        const next = this.pendingCursor;
+        this.pendingCursor = undefined;
+        const temporary = path.join(this.dir, 'cursor.json.tmp');
+        try {
+          await writeFile(temporary, JSON.stringify(next));
+          await rename(temporary, path.join(this.dir, 'cursor.json'));
+        } catch (error) {
+          console.error(JSON.stringify({ level: 'error', msg: 'outbox: cannot save the cursor (events may be sent again)', dir: this.dir, error: (error as Error).message }));
+        }
+      }
+      this.cursorWrites = undefined;
+    })();
   }
 }

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { parseEvent } from '../../events/build-event.js';
+import { validEvent } from '../../events/build-event.js';
 import { GroupCommit } from '../../group-commit.js';
 import { DEFAULTS } from '../../limits.js';
 import type { EventSink, ShutterEvent } from '../../ports/event-sink.js';
@@ -49,7 +49,7 @@ export class JsonlEventSink implements EventSink {
   async publish(events: readonly ShutterEvent[]): Promise<void> {
     if (this.closed) throw new Error('JsonlEventSink is closed');
     if (events.length === 0) return;
-    await this.writer.submit(events.map((event) => parseEvent(event)));
+    await this.writer.submit(events.map((event) => validEvent(event)));
   }
 
   async flush(): Promise<void> {

@@ -2,6 +2,7 @@
  * The Kafka EventSink against a real Apache Kafka broker (KRaft, started by globalSetup; the
  * restart test runs its own broker so it can stop and start it without disturbing other tests).
  */
+import { jest } from '@jest/globals';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,13 @@ eventSinkContract('KafkaEventSink (real broker)', async () => {
     close: () => sink.close(),
   };
 });
+
+// The sink logs failed sends and reconnections (EMF metric lines); the outage tests cause them on purpose.
+beforeEach(() => {
+  jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+});
+afterEach(() => jest.restoreAllMocks());
 
 describe('KafkaEventSink', () => {
   test('messages are keyed by image id (one partition per image) and carry the CloudEvents content type', async () => {
@@ -96,6 +104,8 @@ describe('KafkaEventSink across a broker crash and restart', () => {
       expect(order(seen)).toEqual(order(events));
     }
     expect(sink.stats().failedSends).toBeGreaterThan(0);
+    const logged = (console.log as jest.Mock).mock.calls.map(([line]) => String(line));
+    expect(logged.some((line) => line.includes('"EventBrokerReconnected":1'))).toBe(true);
     await sink.close();
   }, 120_000);
 });
