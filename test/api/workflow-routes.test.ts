@@ -10,7 +10,9 @@ import type { ExecutionStatus } from '../../core/ports/workflow-engine.js';
 import { createLocalWorkflows, type LocalWorkflows } from '../../workflows/local-runtime.js';
 import { FixedAnalyzer } from '../helpers/fake-analyzers.js';
 import { makeImage } from '../helpers/images.js';
-import { testPlatform, type TestPlatform } from '../helpers/workflow-platform.js';
+import { prepareWorkflowDefinitions, testPlatform, type TestPlatform } from '../helpers/workflow-platform.js';
+
+beforeAll(prepareWorkflowDefinitions, 120_000);
 
 interface Server extends TestPlatform {
   server: LocalServer;

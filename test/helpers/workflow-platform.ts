@@ -6,10 +6,13 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { prepareDefinition } from '../../core/adapters/local/asl-workflow-engine.js';
 import { createPlatform, type Platform } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 import type { Analyzer } from '../../core/ports/analyzer.js';
 import type { RenditionSets } from '../../core/renditions.js';
+import { BACKFILL_WORKFLOW_ASL } from '../../workflows/asl/backfill-workflow.asl.js';
+import { IMAGE_WORKFLOW_ASL } from '../../workflows/asl/image-workflow.asl.js';
 import { MemoryEventSink } from './memory-event-sink.js';
 
 /** Two presets, three formats between them: every code path, a few milliseconds per image. */
@@ -45,4 +48,13 @@ export async function testPlatform(options: { analyzer?: Analyzer; env?: Record<
     ...(options.analyzer ? { analyzer: options.analyzer } : {}),
   });
   return { platform, events, dataDir, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
+}
+
+/**
+ * Validates the workflows' ASL once for the test file (it compiles JSON schemas: seconds, more
+ * on a busy machine), so no single test pays it against its timeout. Use in `beforeAll`.
+ */
+export function prepareWorkflowDefinitions(): void {
+  prepareDefinition(IMAGE_WORKFLOW_ASL);
+  prepareDefinition(BACKFILL_WORKFLOW_ASL);
 }

@@ -2,6 +2,7 @@
  * The image workflow's CDK definition, rendered to ASL here (not read from the committed copy),
  * run by the local engine with the real Middy task handlers: every path of the state machine.
  */
+import { prepareDefinition } from '../../core/adapters/local/asl-workflow-engine.js';
 import { AttentionAnalyzer } from '../../core/adapters/local/attention-analyzer.js';
 import type { ExecutionDescription, HistoryEvent } from '../../core/ports/workflow-engine.js';
 import { manifestKey, renditionKey } from '../../core/renditions.js';
@@ -10,12 +11,14 @@ import { renderImageWorkflowAsl } from '../../workflows/render-asl.js';
 import { createLocalWorkflows, type LocalWorkflows } from '../../workflows/local-runtime.js';
 import { FixedAnalyzer } from '../helpers/fake-analyzers.js';
 import { imageInfo, makeImage } from '../helpers/images.js';
-import { testPlatform, type TestPlatform } from '../helpers/workflow-platform.js';
+import { prepareWorkflowDefinitions, testPlatform, type TestPlatform } from '../helpers/workflow-platform.js';
 
 let asl: Record<string, unknown>;
 beforeAll(() => {
   asl = renderImageWorkflowAsl();
-}, 60_000);
+  prepareDefinition(asl);
+  prepareWorkflowDefinitions();
+}, 180_000);
 
 interface Harness extends TestPlatform {
   workflows: LocalWorkflows;

@@ -9,7 +9,9 @@ import { sweepExpiredUploads } from '../../workflows/uploads-sweep.js';
 import { createLocalWorkflows } from '../../workflows/local-runtime.js';
 import { FixedAnalyzer } from '../helpers/fake-analyzers.js';
 import { makeImage } from '../helpers/images.js';
-import { testPlatform } from '../helpers/workflow-platform.js';
+import { prepareWorkflowDefinitions, testPlatform } from '../helpers/workflow-platform.js';
+
+beforeAll(prepareWorkflowDefinitions, 120_000);
 
 async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined): Promise<T> {
   for (;;) {

@@ -137,7 +137,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
       for (const missing of taskFunctionNames(workflow.definition).filter((fn) => !workflow.functions[fn])) {
         problems.push(`workflow ${name}: no local function "${missing}" for a Task state`);
       }
-      this.machines.set(name, { machine: validatedMachine(workflow.definition), workflow });
+      this.machines.set(name, { machine: prepareDefinition(workflow.definition), workflow });
     }
     if (problems.length) throw new ConfigError(problems);
     this.paused = options.autoStart === false;
@@ -569,7 +569,8 @@ export class AslWorkflowEngine implements WorkflowEngine {
 /** Validating a definition compiles JSON schemas (seconds): once per definition per process. */
 const VALIDATED = new Map<string, StateMachine>();
 
-function validatedMachine(definition: object): StateMachine {
+/** Validates a definition (once per process) and returns the interpreter for it; throws when invalid. */
+export function prepareDefinition(definition: object): StateMachine {
   const key = JSON.stringify(definition);
   let machine = VALIDATED.get(key);
   if (!machine) {

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { AslWorkflowEngine, type LocalFunction } from '../../../core/adapters/local/asl-workflow-engine.js';
+import { AslWorkflowEngine, prepareDefinition, type LocalFunction } from '../../../core/adapters/local/asl-workflow-engine.js';
 import { SqliteExecutionStore } from '../../../core/adapters/local/sqlite-execution-store.js';
 import { ImageError, TransientError } from '../../../core/errors.js';
 
@@ -48,6 +48,12 @@ const WAITING = {
     },
   },
 };
+
+// Validation compiles JSON schemas: once, outside any test's timeout.
+beforeAll(() => {
+  prepareDefinition(DEFINITION);
+  prepareDefinition(WAITING);
+}, 120_000);
 
 let dir: string;
 const engines: AslWorkflowEngine[] = [];
