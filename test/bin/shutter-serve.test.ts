@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, imageInfo, makeImage } from '../helpers/images.js';
 import { FaultProxy } from '../reliability/fault-proxy.js';
+import { recordRow } from '../reliability/report-store.js';
 
 let proxy: FaultProxy;
 let child: ChildProcess | undefined;
@@ -80,4 +81,5 @@ test('SIGTERM: no new connections, the in-flight request finishes, exit 0', asyn
   expect(await exited).toBe(0);
   expect(output).toMatch(/shutting down: draining in-flight requests","signal":"SIGTERM","inFlight":1/);
   expect(output).toMatch(/"msg":"stopped"/);
+  recordRow('Load', 'Graceful shutdown: SIGTERM with a request in flight', { 'in-flight requests finished': '1 of 1 (200, right image)', 'new connections after the signal': 'refused', 'exit code': 0 }, import.meta.filename);
 }, 40_000);
