@@ -94,7 +94,7 @@ const EnvSchema = z.object({
   /** Not in SIH: requests that may wait for a render slot; beyond, 503 + Retry-After. 0 sheds at once. */
   MAX_QUEUED_RENDERS: nonNegativeInt(DEFAULTS.maxQueuedRenders),
   /** Not in SIH: the most one on-demand request may take before it is answered 503 (also the server's drain time). */
-  REQUEST_TIMEOUT_MS: positiveInt(LIMITS.requestTimeoutMs),
+  REQUEST_TIMEOUT_MS: positiveInt(0),
   /** Not in SIH: the most one storage call attempt may take. */
   STORAGE_TIMEOUT_MS: positiveInt(LIMITS.storageTimeoutMs),
   /** Seed the default bucket with sample photos on first start (local only). */
@@ -184,9 +184,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // SIH: 0 means "no limit"; we keep a hard ceiling (sharp's own) so a bomb can never pass.
     else maxInputPixels = value === 0 ? 0x3fff * 0x3fff : value;
   }
-  if (e.REQUEST_TIMEOUT_MS <= e.PROCESSING_TIMEOUT_MS) {
+  // Unset, the request deadline follows a raised processing timeout, keeping 5 s for storage reads.
+  const requestTimeoutMs = e.REQUEST_TIMEOUT_MS || Math.max(LIMITS.requestTimeoutMs, e.PROCESSING_TIMEOUT_MS + 5_000);
+  if (requestTimeoutMs <= e.PROCESSING_TIMEOUT_MS) {
     problems.push(
-      `REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS}) must be larger than PROCESSING_TIMEOUT_MS (${e.PROCESSING_TIMEOUT_MS}), so a slow render reports its own timeout`,
+      `REQUEST_TIMEOUT_MS (${requestTimeoutMs}) must be larger than PROCESSING_TIMEOUT_MS (${e.PROCESSING_TIMEOUT_MS}), so a slow render reports its own timeout`,
     );
   }
   if (problems.length) throw new ConfigError(problems);
@@ -216,7 +218,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxOutputPixels: LIMITS.maxOutputPixels,
       maxAnimationFrames: LIMITS.maxAnimationFrames,
       processingTimeoutMs: e.PROCESSING_TIMEOUT_MS,
-      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      requestTimeoutMs,
       storageTimeoutMs: e.STORAGE_TIMEOUT_MS,
     },
     sharpConcurrency: e.SHARP_CONCURRENCY,
