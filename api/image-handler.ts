@@ -241,7 +241,7 @@ function bodyBytes(body: HttpResponse['body']): number {
 
 /**
  * Server-side failures are logged for operators: unexpected ones with their stack, expected ones
- * (storage faults, overload, timeouts) as one warning line. Only the code, path and message of our
+ * (storage faults, timeouts) as one warning line. Only the code, path and message of our
  * own errors are written: never query strings (signatures) or secrets.
  */
 function logFailure(failure: ShutterError, error: unknown, http: HttpRequest): void {

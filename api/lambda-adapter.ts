@@ -7,7 +7,7 @@
 import { Readable } from 'node:stream';
 import { LIMITS } from '../core/limits.js';
 import type { HttpRequest, HttpResponse } from './http.js';
-import { errorResponse } from './responses.js';
+import { errorResponse, withSecurityHeaders } from './responses.js';
 import { RequestError } from '../core/errors.js';
 
 export interface ApiGatewayV1Event {
@@ -66,8 +66,9 @@ export async function toLambdaResult(
   if (typeof body === 'string') return { statusCode: response.status, headers: response.headers, body, isBase64Encoded: false };
   const encodedLength = Math.ceil(body.length / 3) * 4;
   if (encodedLength > LIMITS.lambdaResponseBytes) {
-    if (options.storeLarge) return toLambdaResult(await options.storeLarge(body, response), options);
-    const failure = errorResponse(new RequestError('TooLargeImageException', 'The converted image is too large to return.', 413), options);
+    // Answers made here bypass the router: they get its security headers here.
+    if (options.storeLarge) return toLambdaResult(withSecurityHeaders(await options.storeLarge(body, response)), options);
+    const failure = withSecurityHeaders(errorResponse(new RequestError('TooLargeImageException', 'The converted image is too large to return.', 413), options));
     return { statusCode: failure.status, headers: failure.headers, body: failure.body as string, isBase64Encoded: false };
   }
   return { statusCode: response.status, headers: response.headers, body: body.toString('base64'), isBase64Encoded: true };

@@ -5,7 +5,7 @@
  */
 import { rgbaToThumbHash } from 'thumbhash';
 import { summarizeExif } from '../core/pipeline/exif-summary.js';
-import { inspectImage, mapSharpError, openImage, type ImageLimits } from '../core/pipeline/sharp-factory.js';
+import { blameSource, inspectImage, openImage, type ImageLimits } from '../core/pipeline/sharp-factory.js';
 
 export interface ImageMeta {
   width: number;
@@ -28,8 +28,8 @@ export async function describeImage(input: Buffer, limits: ImageLimits): Promise
     image.clone().stats(),
     image.clone().metadata(),
     image.clone().resize(100, 100, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true }),
-  ]).catch((error: unknown) => {
-    throw mapSharpError(error);
+  ]).catch(async (error: unknown) => {
+    throw await blameSource(error, input, limits);
   });
   const hex = (value: number) => value.toString(16).padStart(2, '0');
   const exif = metadata.exif ? summarizeExif(metadata.exif) : undefined;

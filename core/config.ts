@@ -123,7 +123,7 @@ const EnvSchema = z.object({
   /** Not in SIH: requests that may wait for a render slot; beyond, 503 + Retry-After. 0 sheds at once. */
   MAX_QUEUED_RENDERS: nonNegativeInt(DEFAULTS.maxQueuedRenders),
   /** Not in SIH: the most one on-demand request may take before it is answered 503 (also the server's drain time). */
-  REQUEST_TIMEOUT_MS: positiveInt(LIMITS.requestTimeoutMs),
+  REQUEST_TIMEOUT_MS: positiveInt(0),
   /** Not in SIH: the most one storage call attempt may take. */
   STORAGE_TIMEOUT_MS: positiveInt(LIMITS.storageTimeoutMs),
   /** Not in SIH: memory for rendered results, in MB; 0 turns the result cache off. */
@@ -370,9 +370,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.ATHENA_OUTPUT_LOCATION && !e.ATHENA_OUTPUT_LOCATION.startsWith('s3://')) {
     problems.push(`ATHENA_OUTPUT_LOCATION: expected an s3:// URL, got "${e.ATHENA_OUTPUT_LOCATION}"`);
   }
-  if (e.REQUEST_TIMEOUT_MS <= e.PROCESSING_TIMEOUT_MS) {
+  // Unset, the request deadline follows a raised processing timeout, keeping 5 s for storage reads.
+  const requestTimeoutMs = e.REQUEST_TIMEOUT_MS || Math.max(LIMITS.requestTimeoutMs, e.PROCESSING_TIMEOUT_MS + 5_000);
+  if (requestTimeoutMs <= e.PROCESSING_TIMEOUT_MS) {
     problems.push(
-      `REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS}) must be larger than PROCESSING_TIMEOUT_MS (${e.PROCESSING_TIMEOUT_MS}), so a slow render reports its own timeout`,
+      `REQUEST_TIMEOUT_MS (${requestTimeoutMs}) must be larger than PROCESSING_TIMEOUT_MS (${e.PROCESSING_TIMEOUT_MS}), so a slow render reports its own timeout`,
     );
   }
   const consoleConfig = consoleSettings(e, inLambda, problems);
@@ -403,7 +405,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxOutputPixels: LIMITS.maxOutputPixels,
       maxAnimationFrames: LIMITS.maxAnimationFrames,
       processingTimeoutMs: e.PROCESSING_TIMEOUT_MS,
-      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      requestTimeoutMs,
       storageTimeoutMs: e.STORAGE_TIMEOUT_MS,
     },
     sharpConcurrency: e.SHARP_CONCURRENCY,

@@ -7,8 +7,10 @@
  *   npm run reliability:report -- --no-run  only re-render from the rows already recorded
  *
  * Rows come from `recordRow(section, category, values)` (test/reliability/report-store.ts);
- * any suite may add rows, to a known section or a new one (new sections are appended), so the
- * bulk workflow and Kafka suites add their categories without touching this file. Soak rows
+ * any suite may add rows, to a known section or a new one (new sections are appended). To add
+ * the bulk workflow and Kafka categories: put their suites under test/reliability/ (or list them
+ * in REPORT_SUITES) and record rows in 'Faults' with the columns used there ('faults injected',
+ * and '… lost'/'duplicated' counts, which the summary adds up). Soak rows
  * (`npm run reliability:soak`, minutes long, not in CI) are kept between runs.
  */
 import { spawnSync } from 'node:child_process';
@@ -87,13 +89,23 @@ function renderSection(name: string): string {
   return [`## ${name}`, '', ...(intro ? [intro, ''] : []), ...lines, '', `Measured by ${sources}.`, ''].join('\n');
 }
 
-/** Sums a column over every row that has it (numbers only). */
-const total = (column: string) => rows.reduce((sum, row) => sum + (typeof row.values[column] === 'number' ? (row.values[column] as number) : 0), 0);
+/** Sums, over every row, the numeric values of the columns whose name matches. */
+const total = (column: string | RegExp) =>
+  rows.reduce(
+    (sum, row) =>
+      sum +
+      Object.entries(row.values)
+        .filter(([name, value]) => typeof value === 'number' && (typeof column === 'string' ? name === column : column.test(name)))
+        .reduce((subtotal, [, value]) => subtotal + (value as number), 0),
+    0,
+  );
 
-const hostileCases = rows.filter((row) => row.section === 'Hostile input' && !row.category.includes('(total)')).reduce((sum, row) => sum + (Number(row.values.cases) || 0), 0);
+const hostile = rows.filter((row) => row.section === 'Hostile input' && !row.category.includes('(total)'));
+const hostileTotal = (column: string) => hostile.reduce((sum, row) => sum + (Number(row.values[column]) || 0), 0);
 const summary = [
-  `- Hostile input: **${hostileCases}** cases tried; **${total('5xx')}** server errors for client input, **${total('crashes')}** crashes, **${total('hangs')}** hangs.`,
-  `- Faults: **${total('faults injected')}** faults injected; **${total('wrong or partial images')}** wrong or partial images served; **${total('images lost after recovery')}** images lost after recovery.`,
+  `- Hostile input: **${hostileTotal('cases')}** cases tried; **${hostileTotal('5xx')}** server errors for client input, **${hostileTotal('crashes')}** crashes, **${hostileTotal('hangs')}** hangs.`,
+  // Any "… lost …" or "duplicated" column counts (images here; events and executions from the workflow and Kafka suites).
+  `- Faults: **${total('faults injected')}** faults injected; **${total(/\blost\b/i)}** lost, **${total(/duplicated/i)}** duplicated; **${total('wrong or partial images')}** wrong or partial images served.`,
   ...rows.filter((row) => row.section === 'Load' && row.values['held for s']).map((row) => `- Load: ${row.category}: **${row.values['held req/s']} req/s for ${row.values['held for s']} s**, ${row.values.errors ?? row.values['errors + non-2xx'] ?? 0} errors, RSS ${row.values['RSS MB before → after'] ?? row.values['RSS MB before → peak → after']} MB.`),
 ];
 

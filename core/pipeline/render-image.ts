@@ -8,7 +8,7 @@ import { RequestError, ShutterError } from '../errors.js';
 import type { ImageRequest } from '../image-request.js';
 import { ANIMATED_FORMATS, applyEncoder, outputFormatOf } from './encode.js';
 import type { RenderContext, RenderDeps, Step } from './render-context.js';
-import { inspectImage, mapSharpError, openImage, type SourceInfo } from './sharp-factory.js';
+import { blameSource, inspectImage, mapSharpError, openImage, type SourceInfo } from './sharp-factory.js';
 import { adjust } from './steps/adjust.js';
 import { crop } from './steps/crop.js';
 import { moderate } from './steps/moderate.js';
@@ -79,7 +79,8 @@ export async function renderImage(
       notes: ctx.notes,
     };
   } catch (error) {
-    throw mapRenderError(error);
+    const mapped = mapRenderError(error);
+    throw mapped instanceof ShutterError ? mapped : await blameSource(mapped, input, deps.limits);
   }
 }
 

@@ -113,3 +113,20 @@ export function mapSharpError(error: unknown): Error {
   }
   return error instanceof Error ? error : new Error(message);
 }
+
+/**
+ * For a failure no message explains: libvips reports some broken sources only as the encoder
+ * starving ("unable to write to target", "Unknown error"). Decoding the source alone (to a tiny
+ * copy, so memory stays low) tells whether it is to blame: then it is the client's 422, else the
+ * original error stands (a fault of ours).
+ */
+export async function blameSource(error: unknown, input: Buffer, limits: ImageLimits): Promise<Error> {
+  const mapped = mapSharpError(error);
+  if (mapped instanceof ImageError) return mapped;
+  try {
+    await openImage(input, limits).resize(8, 8, { fit: 'inside' }).raw().toBuffer();
+    return mapped;
+  } catch {
+    return new ImageError('ImageSource::CorruptImage', 'The source image is corrupt or truncated.', 422, { cause: error });
+  }
+}

@@ -49,6 +49,7 @@ test('a result over the 6 MB response limit is SIH 413 TooLargeImageException wi
   const result = await toLambdaResult({ status: 200, headers: { 'Content-Type': 'image/png' }, body: big }, { cors });
   expect(result.statusCode).toBe(413);
   expect(JSON.parse(result.body)).toEqual({ status: 413, code: 'TooLargeImageException', message: 'The converted image is too large to return.' });
+  expect(result.headers['X-Frame-Options']).toBe('DENY');
 });
 
 test('with a result store, a large result becomes a redirect', async () => {
@@ -65,7 +66,7 @@ test('with a result store, a large result becomes a redirect', async () => {
     },
   );
   expect(stored[0]!.length).toBe(big.length);
-  expect(result).toMatchObject({ statusCode: 302, headers: { Location: 'https://results.example/abc.png' } });
+  expect(result).toMatchObject({ statusCode: 302, headers: { Location: 'https://results.example/abc.png', 'Referrer-Policy': 'no-referrer' } });
 });
 
 test('the large result store puts the body in the result bucket and redirects to a presigned link', async () => {

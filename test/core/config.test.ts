@@ -69,7 +69,8 @@ describe('config', () => {
     } catch (error) {
       expect((error as { problems: string[] }).problems.join('\n')).toMatch(/MAX_QUEUED_RENDERS[\s\S]*REQUEST_TIMEOUT_MS|REQUEST_TIMEOUT_MS[\s\S]*MAX_QUEUED_RENDERS/);
     }
-    // The request deadline must leave the render's own timeout room to report first.
+    // Unset, the deadline follows a raised processing timeout; set, it must leave the render's own timeout room to report first.
+    expect(loadConfig({ PROCESSING_TIMEOUT_MS: '40000' }).limits.requestTimeoutMs).toBe(45_000);
     expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '1000' })).toThrow(/REQUEST_TIMEOUT_MS \(1000\) must be larger than PROCESSING_TIMEOUT_MS \(20000\)/);
   });
 

