@@ -69,7 +69,8 @@ const ctx: BenchContext = {
   inputs,
   dataDir,
   jobs: JOBS.filter((job) => !onlyJobs || onlyJobs.includes(job.id)).map((job) => scaled(job, smoke)),
-  count: (job) => (smoke ? 4 : job.format === 'avif' ? 8 : heavy(job) ? 12 : 24),
+  // Sized so that a full run stays near an hour on a busy 2-core machine; an animated GIF is ~1 s of CPU.
+  count: (job) => (smoke ? 4 : job.animated || job.format === 'avif' ? 8 : heavy(job) ? 12 : 24),
   peers: withPeers,
   report,
   add: (row: Row) => {
