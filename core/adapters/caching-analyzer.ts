@@ -10,12 +10,16 @@
  * Disk layout: `<directory>/<analyzer>/<sha256[0..2]>/<sha256>.<moderation|subjects>.json`, written
  * to a temporary name then renamed, so a reader never sees half a file. The cache is advisory: a
  * file that cannot be read or written is a miss, never a failed request.
+ *
+ * Metrics: a hit counts in `shutter_analyzer_cache_hits_total`; only analyses that run (in the
+ * adapters) count in `shutter_analyzer_duration_seconds`.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { DEFAULTS } from '../limits.js';
+import { analyzerCacheHits } from '../observability/metrics.js';
 import type { Analyzer, DetectSubjectsOptions, ModerateOptions, ModerationResult, SubjectsResult } from '../ports/analyzer.js';
 
 export interface CachingAnalyzerOptions {
@@ -62,6 +66,7 @@ export class CachingAnalyzer implements Analyzer {
     if (found?.kind === 'moderation' && found.value.minConfidence <= wanted) {
       stored = found.value;
       cached = true;
+      analyzerCacheHits.inc({ kind: 'moderation' });
     } else {
       const floor = Math.min(wanted, this.floor);
       const entry = await this.once(`${key}@${floor}`, options.signal, async () => {
@@ -83,7 +88,10 @@ export class CachingAnalyzer implements Analyzer {
     const hash = sha256(image);
     const key = this.key('subjects', hash);
     const found = await this.lookup(key, hash, 'subjects');
-    if (found?.kind === 'subjects') return { ...found.value, cached: true };
+    if (found?.kind === 'subjects') {
+      analyzerCacheHits.inc({ kind: 'subjects' });
+      return { ...found.value, cached: true };
+    }
     const entry = await this.once(key, options.signal, async () => {
       const result = await this.inner.detectSubjects(image, options.source ? { source: options.source } : {});
       return this.store(key, hash, { kind: 'subjects', value: result });

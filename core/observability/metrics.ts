@@ -51,11 +51,30 @@ export const renderQueueDepth = new Gauge({
 
 export const analyzerDuration = new Histogram({
   name: 'shutter_analyzer_duration_seconds',
-  help: 'Time spent in image analysis, by analyzer and operation.',
-  labelNames: ['analyzer', 'operation'] as const,
-  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  help: 'Time of image analyses that ran (cache hits excluded), by analyzer and kind (faces, moderation, subject).',
+  labelNames: ['analyzer', 'kind'] as const,
+  // From libvips attention on a thumbnail (~10 ms) to a first local model load or a throttled Rekognition call.
+  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers: [registry],
 });
+
+export const analyzerCacheHits = new Counter({
+  name: 'shutter_analyzer_cache_hits_total',
+  help: 'Analyses answered from the analysis cache instead of running, by kind (moderation, subjects).',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
+/** What an analysis looked for: `faces` and `subject` are the two halves of a smart crop. */
+export type AnalysisKind = 'faces' | 'moderation' | 'subject';
+
+/**
+ * Records one analysis that ran, where it ran (the adapters), so the analysis cache's hits never
+ * count as analysis time: the cache counts those in {@link analyzerCacheHits}.
+ */
+export function recordAnalysis(analyzer: string, kind: AnalysisKind, ms: number): void {
+  analyzerDuration.observe({ analyzer, kind }, ms / 1000);
+}
 
 export const workflowExecutions = new Gauge({
   name: 'shutter_workflow_executions',
@@ -72,6 +91,6 @@ export const workflowQueueDepth = new Gauge({
 
 export const eventOutboxDepth = new Gauge({
   name: 'shutter_event_outbox_depth',
-  help: 'Events buffered on disk, waiting for the broker.',
+  help: 'Events waiting in the disk outbox for the broker (all open outboxes of the process).',
   registers: [registry],
 });

@@ -25,6 +25,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ImageError, ShutterError, TransientError } from '../../errors.js';
 import { DEFAULTS, LIMITS } from '../../limits.js';
 import { DEFAULT_IMAGE_LIMITS, mapSharpError, openImage, type ImageLimits } from '../../pipeline/sharp-factory.js';
+import { recordAnalysis } from '../../observability/metrics.js';
 import type {
   Analyzer,
   DetectSubjectsOptions,
@@ -107,7 +108,9 @@ export class RekognitionAnalyzer implements Analyzer {
     }));
     const contentTypes = (response.ContentTypes ?? []).map((type) => ({ name: type.Name ?? '', confidence: type.Confidence ?? 0 }));
     const version = response.ModerationModelVersion ? `/moderation-${response.ModerationModelVersion}` : '';
-    return { analyzer: `${this.name}${version}`, ms: performance.now() - started, labels, ...(contentTypes.length ? { contentTypes } : {}) };
+    const ms = performance.now() - started;
+    recordAnalysis(this.name, 'moderation', ms);
+    return { analyzer: `${this.name}${version}`, ms, labels, ...(contentTypes.length ? { contentTypes } : {}) };
   }
 
   async detectSubjects(image: Buffer, options: DetectSubjectsOptions = {}): Promise<SubjectsResult> {
@@ -126,7 +129,9 @@ export class RekognitionAnalyzer implements Analyzer {
         confidence: Confidence ?? 0,
       }))
       .sort((a, b) => b.width * b.height - a.width * a.height);
-    return { analyzer: this.name, ms: performance.now() - started, faces };
+    const ms = performance.now() - started;
+    recordAnalysis(this.name, 'faces', ms);
+    return { analyzer: this.name, ms, faces };
   }
 
   /** Sends by S3 reference when possible, else as bytes (also when Rekognition cannot read the S3 object). */

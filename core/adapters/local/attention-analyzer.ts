@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { NotImplementedError } from '../../errors.js';
 import { DEFAULT_IMAGE_LIMITS, mapSharpError, openImage, type ImageLimits } from '../../pipeline/sharp-factory.js';
 import type { Analyzer, ModerationResult, SubjectsResult } from '../../ports/analyzer.js';
+import { recordAnalysis } from '../../observability/metrics.js';
 
 export class AttentionAnalyzer implements Analyzer {
   readonly name = 'libvips-attention';
@@ -51,9 +52,11 @@ export class AttentionAnalyzer implements Analyzer {
     const height = side / 2 / info.height;
     const left = Math.min(Math.max(0, x - width / 2), 1 - width);
     const top = Math.min(Math.max(0, y - height / 2), 1 - height);
+    const ms = performance.now() - started;
+    recordAnalysis(this.name, 'subject', ms);
     return {
       analyzer: this.name,
-      ms: performance.now() - started,
+      ms,
       faces: [],
       subject: { left, top, width, height, kind: 'saliency', confidence: 50 },
     };

@@ -12,6 +12,9 @@
  * The outbox is bounded: past `maxBytes` of undelivered events, `append` is refused with
  * {@link OutboxFullError} (a TransientError, so a workflow task retries later) and an alarm is
  * logged as the metric `EventOutboxFull`.
+ *
+ * `/metrics` shows the events waiting (`shutter_event_outbox_depth`, summed over the process's
+ * open outboxes), updated when events are read back, appended and acknowledged.
  */
 import { mkdir, open, readFile, readdir, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,6 +22,7 @@ import { TransientError } from '../../errors.js';
 import { GroupCommit } from '../../group-commit.js';
 import { DEFAULTS } from '../../limits.js';
 import { logMetric } from '../../metric-log.js';
+import { eventOutboxDepth } from '../../observability/metrics.js';
 import type { ShutterEvent } from '../../ports/event-sink.js';
 import { syncFolder } from './jsonl-event-sink.js';
 
@@ -61,6 +65,14 @@ interface Cursor {
 }
 
 const SEGMENT = /^(\d{12})\.jsonl$/;
+
+/** The outboxes open in this process, whose waiting events the depth gauge adds up. */
+const openOutboxes = new Set<DiskOutbox>();
+function reportDepth(): void {
+  let depth = 0;
+  for (const outbox of openOutboxes) depth += outbox.size;
+  eventOutboxDepth.set(depth);
+}
 const segmentName = (number: number) => `${String(number).padStart(12, '0')}.jsonl`;
 
 export class DiskOutbox {
@@ -88,7 +100,10 @@ export class DiskOutbox {
     this.dir = path.resolve(options.dir);
     this.maxBytes = options.maxBytes ?? DEFAULTS.outboxMaxBytes;
     this.segmentBytes = options.segmentBytes ?? DEFAULTS.outboxSegmentBytes;
-    this.ready = this.recover();
+    this.ready = this.recover().then(() => {
+      openOutboxes.add(this);
+      reportDepth();
+    });
     this.ready.catch(() => undefined); // reported by whoever awaits it
   }
 
@@ -154,6 +169,7 @@ export class DiskOutbox {
       this.entries = this.entries.slice(this.head);
       this.head = 0;
     }
+    reportDepth();
     this.saveCursor({ segment: last.segment, offset: last.end });
     // Segments wholly acknowledged are deleted (at most one readdir per segment, not per batch).
     if (last.segment > this.oldestSegment) {
@@ -170,6 +186,8 @@ export class DiskOutbox {
     await this.writer.submit([]);
     await this.cursorWrites;
     await this.current.handle.close();
+    openOutboxes.delete(this);
+    reportDepth();
   }
 
   private async write(items: Array<{ event: ShutterEvent; line: string }>): Promise<void> {
@@ -187,6 +205,7 @@ export class DiskOutbox {
     }
     this.current.size = end;
     this.counters.appended += items.length;
+    reportDepth();
   }
 
   private async rotate(): Promise<void> {

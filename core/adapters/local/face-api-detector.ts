@@ -15,6 +15,7 @@ import { DEFAULTS } from '../../limits.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../../pipeline/sharp-factory.js';
 import { toModelInput } from './model-input.js';
 import { loadTfjs, packageVersion, requireModule, type Tfjs } from './model-runtime.js';
+import { recordAnalysis } from '../../observability/metrics.js';
 
 type FaceApi = typeof FaceApiModule;
 
@@ -73,7 +74,9 @@ export class FaceApiDetector implements SubjectDetector {
       .map(({ relativeBox: box, score }) => clipToImage({ left: box.x, top: box.y, width: box.width, height: box.height }, score * 100))
       .filter((face): face is SubjectBox => face !== undefined)
       .sort((a, b) => b.width * b.height - a.width * a.height);
-    return { analyzer: this.name, ms: performance.now() - started, faces };
+    const ms = performance.now() - started;
+    recordAnalysis(this.name, 'faces', ms);
+    return { analyzer: this.name, ms, faces };
   }
 }
 

@@ -17,6 +17,7 @@ import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../../pipeline/sharp-fac
 import { toModelInput } from './model-input.js';
 import { NSFW_CLASSES, toModerationLabels, type NsfwScores } from './nsfw-taxonomy.js';
 import { loadTfjs, packageVersion, requireModule, type Tfjs } from './model-runtime.js';
+import { recordAnalysis } from '../../observability/metrics.js';
 
 export type NsfwModelName = 'MobileNetV2' | 'InceptionV3';
 
@@ -66,7 +67,9 @@ export class NsfwjsModerator implements Moderator {
     }
     const scores = Object.fromEntries(NSFW_CLASSES.map((name) => [name, 0])) as NsfwScores;
     for (const { className, probability } of predictions) scores[className as keyof NsfwScores] = probability;
-    return { analyzer: this.name, ms: performance.now() - started, ...toModerationLabels(scores, options.minConfidence) };
+    const ms = performance.now() - started;
+    recordAnalysis(this.name, 'moderation', ms);
+    return { analyzer: this.name, ms, ...toModerationLabels(scores, options.minConfidence) };
   }
 }
 
