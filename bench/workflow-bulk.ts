@@ -23,6 +23,7 @@ import { configureSharp, DEFAULT_IMAGE_LIMITS, openImage } from '../core/pipelin
 import { DEFAULT_RENDITION_SETS } from '../core/renditions.js';
 import { IMAGE_WORKFLOW_ASL } from '../workflows/asl/image-workflow.asl.js';
 import { createLocalWorkflows } from '../workflows/local-runtime.js';
+import { silentLogger } from '../core/observability/logger.js';
 
 // Run from the repository root (npm scripts are).
 const ROOT = process.cwd();
@@ -106,7 +107,7 @@ async function workflow(files: string[]): Promise<number> {
   try {
     const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, WATCH_UPLOADS: 'No', SHUTTER_SEED_SAMPLES: 'No' });
     const platform = createPlatform(config);
-    const workflows = createLocalWorkflows(platform, { watch: false, sweep: false, log: () => undefined });
+    const workflows = createLocalWorkflows(platform, { watch: false, sweep: false, log: silentLogger });
     const started = performance.now();
     const arns: string[] = [];
     for (const file of files) {

@@ -12,6 +12,7 @@ import type { Platform } from '../core/compose.js';
 import { TERMINAL_STATUSES, type ExecutionStatus } from '../core/ports/workflow-engine.js';
 import { createLocalWorkflows } from '../workflows/local-runtime.js';
 import { progressBar } from './progress-bar.js';
+import { silentLogger } from '../core/observability/logger.js';
 
 export async function processFolder(
   platform: Platform,
@@ -19,7 +20,7 @@ export async function processFolder(
   options: { prefix?: string; set?: string; quiet?: boolean } = {},
 ): Promise<{ total: number; succeeded: number; failed: Array<{ key: string; status: ExecutionStatus; error?: string; cause?: string }> }> {
   const files = (await listFiles(path.resolve(dir))).sort();
-  const workflows = createLocalWorkflows(platform, { watch: false, sweep: false, log: () => undefined });
+  const workflows = createLocalWorkflows(platform, { watch: false, sweep: false, log: silentLogger });
   const { engine } = workflows;
   const bar = options.quiet ? undefined : progressBar();
   try {

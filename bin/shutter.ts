@@ -34,7 +34,6 @@ import { moderationRoutes } from '../api/moderation-routes.js';
 import { reportWorkflowMetrics } from '../workflows/workflow-metrics.js';
 import { createLocalWorkflows, type LocalWorkflows } from '../workflows/local-runtime.js';
 import { IMAGE_WORKFLOW, startImageExecution } from '../workflows/image-execution.js';
-import { jsonLogger } from '../tasks/task-deps.js';
 import { processFolder } from './process-command.js';
 import { executionsCommand } from './executions-command.js';
 
@@ -48,7 +47,6 @@ async function serve(): Promise<void> {
   let stopMetrics = () => {};
   if (config.workflow.engine === 'local') {
     local = createLocalWorkflows(platform, {
-      log: jsonLogger('warn'),
       onWatchError: (error, key) => log('watched upload not started', { key, error: String(error) }),
     });
     stopMetrics = reportWorkflowMetrics(local.engine.store);

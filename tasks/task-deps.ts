@@ -10,10 +10,7 @@ import type { WorkflowEngine } from '../core/ports/workflow-engine.js';
 import type { RenderDeps } from '../core/pipeline/render-context.js';
 import type { RenditionSets } from '../core/renditions.js';
 import type { Platform } from '../core/compose.js';
-
-/** One structured log line; `level` decides whether it is written. */
-export type LogEntry = { level: 'debug' | 'info' | 'warn' | 'error'; msg: string } & Record<string, unknown>;
-export type TaskLogger = (entry: LogEntry) => void;
+import { logger, type Logger } from '../core/observability/logger.js';
 
 export interface TaskDeps {
   storage: Storage;
@@ -27,23 +24,12 @@ export interface TaskDeps {
   review: boolean;
   /** Where the backfill starts image executions; set once the engine exists. */
   engine?: WorkflowEngine;
-  log: TaskLogger;
+  /** The server's logger (same line shape and redaction); the task middleware adds the task's ids per invocation. */
+  log: Logger;
   now: () => Date;
 }
 
-/** Writes JSON lines to stdout (CloudWatch in Lambda), from `minLevel` up. */
-export function jsonLogger(minLevel: LogEntry['level'] = 'info'): TaskLogger {
-  const order = ['debug', 'info', 'warn', 'error'];
-  const threshold = order.indexOf(minLevel);
-  return (entry) => {
-    if (order.indexOf(entry.level) < threshold) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), ...entry });
-    if (entry.level === 'error' || entry.level === 'warn') console.error(line);
-    else console.log(line);
-  };
-}
-
-export function taskDepsFrom(platform: Platform, options: { log?: TaskLogger; now?: () => Date } = {}): TaskDeps {
+export function taskDepsFrom(platform: Platform, options: { log?: Logger; now?: () => Date } = {}): TaskDeps {
   const { config } = platform;
   return {
     storage: platform.storage,
@@ -55,7 +41,7 @@ export function taskDepsFrom(platform: Platform, options: { log?: TaskLogger; no
     minModerationConfidence: config.workflow.minModerationConfidence,
     review: config.workflow.review,
     ...(platform.workflows ? { engine: platform.workflows } : {}),
-    log: options.log ?? jsonLogger(),
+    log: options.log ?? logger,
     now: options.now ?? (() => new Date()),
   };
 }

@@ -17,7 +17,8 @@ import * as quarantine from '../tasks/quarantine.js';
 import * as renderRenditions from '../tasks/render-renditions.js';
 import * as smartCrop from '../tasks/smart-crop.js';
 import * as startImageWorkflow from '../tasks/start-image-workflow.js';
-import { taskDepsFrom, type TaskDeps, type TaskLogger } from '../tasks/task-deps.js';
+import { taskDepsFrom, type TaskDeps } from '../tasks/task-deps.js';
+import type { Logger } from '../core/observability/logger.js';
 import type { TaskHandler } from '../tasks/with-task-middleware.js';
 import { BACKFILL_WORKFLOW_ASL } from './asl/backfill-workflow.asl.js';
 import { IMAGE_WORKFLOW_ASL } from './asl/image-workflow.asl.js';
@@ -45,7 +46,8 @@ export interface LocalWorkflowsOptions {
   asl?: { image?: object; backfill?: object };
   /** The history database (default `<data dir>/workflows/history.db`). */
   historyFile?: string;
-  log?: TaskLogger;
+  /** The tasks' logger (default: the server's). */
+  log?: Logger;
   /** Watch the uploads folder and reconcile at start (default: config WATCH_UPLOADS). */
   watch?: boolean;
   /** Run the uploads expiry sweep at start and hourly (default: true). */
@@ -108,7 +110,7 @@ export function createLocalWorkflows(platform: Platform, options: LocalWorkflows
   if (options.sweep ?? true) {
     const sweep = () =>
       sweepExpiredUploads(platform.storage, uploads, { retentionDays: config.workflow.uploadRetentionDays }).catch((error: unknown) =>
-        deps.log({ level: 'warn', msg: 'uploads sweep failed', error: String(error) }),
+        deps.log.warn({ error: String(error) }, 'uploads sweep failed'),
       );
     void sweep();
     timers.push(setInterval(sweep, WORKFLOW.sweepIntervalMs).unref());

@@ -1,18 +1,42 @@
 /**
  * Structured JSON logs (pino): one line per event, with request and execution ids as fields.
- * The level comes from config (LOG_LEVEL) through `setLogLevel`, called by the composition root.
+ * The server, the workflow tasks (locally and in Lambda) and the CLI all log through here, so
+ * every line has the same shape (`level`, `time`, `service`, `msg`, then fields) and the same
+ * redaction. The level comes from config (LOG_LEVEL) through `setLogLevel`, called by the
+ * composition root.
  */
-import { pino } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 
-export const logger = pino({
-  base: { service: 'shutter' },
-  timestamp: pino.stdTimeFunctions.isoTime,
-  formatters: { level: (label) => ({ level: label }) },
-  // Never log a secret or a signature, whatever a caller passes in.
-  redact: { paths: ['*.signature', '*.secret', '*.authorization', 'query.signature', 'headers.authorization', 'headers.cookie'], censor: '[redacted]' },
-});
+/** Never log a secret or a signature, whatever a caller passes in. */
+const REDACT = ['*.signature', '*.secret', '*.authorization', 'query.signature', 'headers.authorization', 'headers.cookie'];
 
-export type Logger = typeof logger;
+/**
+ * A logger with shutter's line shape. `destination` defaults to stdout (CloudWatch in Lambda);
+ * tests pass a stream to read the lines back.
+ *
+ * @example
+ * const lines: string[] = [];
+ * const log = createLogger({ destination: { write: (line) => lines.push(line) } });
+ */
+export function createLogger(options: { level?: string; destination?: DestinationStream } = {}) {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { service: 'shutter' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT, censor: '[redacted]' },
+    },
+    ...(options.destination ? [options.destination] : []),
+  );
+}
+
+export const logger = createLogger();
+
+export type Logger = ReturnType<typeof createLogger>;
+
+/** Writes nothing: for commands that report in their own way (a progress bar) and for tests. */
+export const silentLogger: Logger = createLogger({ level: 'silent' });
 
 export function setLogLevel(level: string): void {
   logger.level = level;

@@ -1,18 +1,19 @@
 /**
- * One JSON log line per task invocation, with the task, execution and image ids and the
- * duration: `info` when it succeeds, `warn` for a retryable failure, `error` otherwise.
+ * One JSON log line per task invocation, through the server's logger (same shape, same
+ * redaction), with the task, execution, image and request ids and the duration: `info` when it
+ * succeeds, `warn` for a retryable failure, `error` otherwise.
  */
 import type { MiddlewareObj, Request } from '@middy/core';
 import { z } from 'zod';
 import { RETRYABLE_ERROR_NAMES, type ShutterError } from '../../core/errors.js';
-import type { TaskLogger } from '../task-deps.js';
+import type { Logger } from '../../core/observability/logger.js';
 
 const Options = z.strictObject({
   task: z.string().min(1),
-  logger: z.custom<(request: Request) => TaskLogger | undefined>((value) => typeof value === 'function', 'a function'),
+  logger: z.custom<(request: Request) => Logger | undefined>((value) => typeof value === 'function', 'a function'),
 });
 
-export function structuredLog(options: { task: string; logger: (request: Request) => TaskLogger | undefined }): MiddlewareObj {
+export function structuredLog(options: { task: string; logger: (request: Request) => Logger | undefined }): MiddlewareObj {
   const { task, logger } = Options.parse(options);
   const ids = (request: Request) => {
     const event = (request.event ?? {}) as { executionId?: unknown; imageId?: unknown };
@@ -28,20 +29,21 @@ export function structuredLog(options: { task: string; logger: (request: Request
     (request.internal as Record<string, unknown>).startedAt = performance.now();
   };
   const structuredLogAfter = (request: Request): void => {
-    logger(request)?.({ level: 'info', msg: 'task succeeded', ...ids(request), ms: Math.round(performance.now() - started(request)) });
+    logger(request)?.info({ ...ids(request), ms: Math.round(performance.now() - started(request)) }, 'task succeeded');
   };
   const structuredLogOnError = (request: Request): void => {
     const error = ((request.internal as Record<string, unknown>).shutterError as ShutterError | undefined) ?? request.error;
     const retryable = (RETRYABLE_ERROR_NAMES as readonly string[]).includes(error?.name ?? '');
-    logger(request)?.({
-      level: retryable ? 'warn' : 'error',
-      msg: 'task failed',
-      ...ids(request),
-      ms: Math.round(performance.now() - started(request)),
-      error: error?.name,
-      ...(error && 'code' in error ? { code: (error as ShutterError).code } : {}),
-      message: error?.message,
-    });
+    logger(request)?.[retryable ? 'warn' : 'error'](
+      {
+        ...ids(request),
+        ms: Math.round(performance.now() - started(request)),
+        error: error?.name,
+        ...(error && 'code' in error ? { code: (error as ShutterError).code } : {}),
+        message: error?.message,
+      },
+      'task failed',
+    );
   };
   return { before: structuredLogBefore, after: structuredLogAfter, onError: structuredLogOnError };
 }

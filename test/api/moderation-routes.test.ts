@@ -10,6 +10,7 @@ import { createLocalWorkflows, type LocalWorkflows } from '../../workflows/local
 import { FixedAnalyzer } from '../helpers/fake-analyzers.js';
 import { makeImage } from '../helpers/images.js';
 import { testPlatform, type TestPlatform } from '../helpers/workflow-platform.js';
+import { silentLogger } from '../../core/observability/logger.js';
 
 const TOKEN = 'moderation-test-token-0123';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -22,7 +23,7 @@ describe('GET /api/moderation/reviews', () => {
 
   beforeAll(async () => {
     t = await testPlatform({ analyzer: new FixedAnalyzer({ flag: true }), env: { MODERATION_REVIEW: 'Yes', CONSOLE_TOKEN: TOKEN, LOG_LEVEL: 'silent' } });
-    workflows = createLocalWorkflows(t.platform, { log: () => undefined, sweep: false, pollMs: 50 });
+    workflows = createLocalWorkflows(t.platform, { log: silentLogger, sweep: false, pollMs: 50 });
     const { config, storage } = t.platform;
     const app = createApp(t.platform, [
       ...workflowRoutes({ config, storage, engine: workflows.engine, startUpload: workflows.startUpload }),

@@ -11,6 +11,7 @@ import { createLocalWorkflows, type LocalWorkflows } from '../../workflows/local
 import { FixedAnalyzer } from '../helpers/fake-analyzers.js';
 import { makeImage } from '../helpers/images.js';
 import { prepareWorkflowDefinitions, testPlatform, type TestPlatform } from '../helpers/workflow-platform.js';
+import { silentLogger } from '../../core/observability/logger.js';
 
 beforeAll(prepareWorkflowDefinitions, 120_000);
 
@@ -22,7 +23,7 @@ interface Server extends TestPlatform {
 
 async function serve(options: Parameters<typeof testPlatform>[0] & { autoStart?: boolean } = {}): Promise<Server> {
   const test = await testPlatform({ analyzer: new FixedAnalyzer(), ...options });
-  const workflows = createLocalWorkflows(test.platform, { log: () => undefined, sweep: false, pollMs: 50, ...(options.autoStart === false ? { autoStart: false } : {}) });
+  const workflows = createLocalWorkflows(test.platform, { log: silentLogger, sweep: false, pollMs: 50, ...(options.autoStart === false ? { autoStart: false } : {}) });
   const app = createApp(test.platform, workflowRoutes({ config: test.platform.config, storage: test.platform.storage, engine: workflows.engine, startUpload: workflows.startUpload }));
   app.ready = true;
   const server = await startServer(app.handle, { port: 0, host: '127.0.0.1' });

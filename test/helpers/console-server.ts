@@ -19,6 +19,7 @@ import type { Analyzer, ModerationResult, SubjectsResult } from '../../core/port
 import type { RenditionSets } from '../../core/renditions.js';
 import { createLocalWorkflows, type LocalWorkflows } from '../../workflows/local-runtime.js';
 import { samplePhoto } from './images.js';
+import { silentLogger } from '../../core/observability/logger.js';
 
 let built: Promise<string> | undefined;
 
@@ -74,7 +75,7 @@ export async function startConsoleServer(env: Record<string, string> = {}): Prom
   for (const name of ['astronaut', 'chelsea', 'coffee', 'rocket'] as const) {
     await platform.storage.put(config.sourceBuckets[0]!, `${name}.jpg`, samplePhoto(name), { contentType: 'image/jpeg' });
   }
-  const workflows = createLocalWorkflows(platform, { watch: false, sweep: false, pollMs: 100, log: () => {} });
+  const workflows = createLocalWorkflows(platform, { watch: false, sweep: false, pollMs: 100, log: silentLogger });
   const { storage } = platform;
   const queries = createQueryEngine(config);
   const app = createApp(platform, [

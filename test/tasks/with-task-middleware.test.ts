@@ -5,7 +5,7 @@
 import { ImageError, RETRYABLE_ERROR_NAMES, TERMINAL_ERROR_NAMES } from '../../core/errors.js';
 import { classifyError, parseWireMessage } from '../../tasks/middleware/map-errors.js';
 import * as inspect from '../../tasks/inspect.js';
-import type { LogEntry } from '../../tasks/task-deps.js';
+import { createLogger } from '../../core/observability/logger.js';
 import { taskDepsFrom } from '../../tasks/task-deps.js';
 import { FixedAnalyzer } from '../helpers/fake-analyzers.js';
 import { makeImage } from '../helpers/images.js';
@@ -14,13 +14,15 @@ import { testPlatform } from '../helpers/workflow-platform.js';
 test('a task handler validates, logs one line with its ids, and maps errors to Retry/Catch names', async () => {
   const test = await testPlatform({ analyzer: new FixedAnalyzer() });
   try {
-    const logs: LogEntry[] = [];
-    const deps = taskDepsFrom(test.platform, { log: (entry) => logs.push(entry) });
+    // The server's logger, writing to a list: task lines have the server's shape.
+    const logs: Array<Record<string, unknown>> = [];
+    const deps = taskDepsFrom(test.platform, { log: createLogger({ destination: { write: (line: string) => logs.push(JSON.parse(line)) } }) });
     const handler = inspect.handler.withDeps(deps);
     const { etag } = await test.platform.storage.put('uploads', 'ok.png', await makeImage(10, 6));
     const ids = { executionId: 'arn:aws:states:local:000000000000:execution:image:ok', imageId: 'img_1' };
     await expect(handler({ ...ids, source: { bucket: 'uploads', key: 'ok.png', etag } })).resolves.toMatchObject({ type: 'png', width: 10, height: 6 });
     expect(logs.at(-1)).toMatchObject({ level: 'info', msg: 'task succeeded', task: 'inspect', ...ids, ms: expect.any(Number) });
+    expect(logs.at(-1)).toMatchObject({ service: 'shutter', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), requestId: expect.any(String) });
 
     // Invalid input: a RequestError, its code in the message, never retried.
     const invalid = await handler({ ...ids, source: { bucket: 'Not A Bucket', key: '' } }).catch((error: Error) => error);

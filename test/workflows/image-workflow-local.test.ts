@@ -12,6 +12,7 @@ import { createLocalWorkflows, type LocalWorkflows } from '../../workflows/local
 import { FixedAnalyzer } from '../helpers/fake-analyzers.js';
 import { imageInfo, makeImage } from '../helpers/images.js';
 import { prepareWorkflowDefinitions, testPlatform, type TestPlatform } from '../helpers/workflow-platform.js';
+import { silentLogger } from '../../core/observability/logger.js';
 
 let asl: Record<string, unknown>;
 beforeAll(() => {
@@ -31,7 +32,7 @@ async function harness(options: Parameters<typeof testPlatform>[0] = {}): Promis
   const test = await testPlatform(options);
   // Retries wait 0 ms here; their backoff shape is asserted on the definition itself.
   const retryIntervalOverrides = Object.fromEntries(['Inspect', 'Moderate', 'SmartCrop', 'RenderRendition', 'Publish', 'Quarantine', 'HandleFailure'].map((state) => [state, 0]));
-  const workflows = createLocalWorkflows(test.platform, { asl: { image: asl }, log: () => undefined, sweep: false, retryIntervalOverrides, pollMs: 50 });
+  const workflows = createLocalWorkflows(test.platform, { asl: { image: asl }, log: silentLogger, sweep: false, retryIntervalOverrides, pollMs: 50 });
   return {
     ...test,
     workflows,

@@ -10,6 +10,7 @@ import { createLocalWorkflows } from '../../workflows/local-runtime.js';
 import { FixedAnalyzer } from '../helpers/fake-analyzers.js';
 import { makeImage } from '../helpers/images.js';
 import { prepareWorkflowDefinitions, testPlatform } from '../helpers/workflow-platform.js';
+import { silentLogger } from '../../core/observability/logger.js';
 
 beforeAll(prepareWorkflowDefinitions, 120_000);
 
@@ -25,7 +26,7 @@ test('a file dropped into the uploads folder starts the workflow; uploads presen
   const test = await testPlatform({ analyzer: new FixedAnalyzer() });
   try {
     await test.platform.storage.put('uploads', 'before/start.png', await makeImage(8, 8));
-    const workflows = createLocalWorkflows(test.platform, { watch: true, sweep: false, log: () => undefined, pollMs: 50 });
+    const workflows = createLocalWorkflows(test.platform, { watch: true, sweep: false, log: silentLogger, pollMs: 50 });
     try {
       expect(await workflows.watcher!.ready).toEqual({ reconciled: 1 });
       const folder = path.join(test.dataDir, 'buckets', 'uploads', 'dropped');
@@ -51,7 +52,7 @@ test('a backfill starts the image workflow for every upload under a prefix, once
   const test = await testPlatform({ analyzer: new FixedAnalyzer() });
   try {
     for (const key of ['old/a.png', 'old/b.png', 'old/sub/c.png', 'new/d.png']) await test.platform.storage.put('uploads', key, await makeImage(6, 6, 'png', key.length % 2 ? '#ff0000' : '#0000ff'));
-    const workflows = createLocalWorkflows(test.platform, { watch: false, sweep: false, log: () => undefined, pollMs: 50 });
+    const workflows = createLocalWorkflows(test.platform, { watch: false, sweep: false, log: silentLogger, pollMs: 50 });
     try {
       const backfill = async (name: string) => {
         const { executionArn } = await workflows.engine.start('backfill', { name, input: { bucket: 'uploads', prefix: 'old/', set: 'default' } });
