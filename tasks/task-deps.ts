@@ -2,6 +2,12 @@
  * What every workflow task may use, injected: the platform's ports and the few settings tasks
  * read. In Lambda the deps come from the environment (once per container); locally the
  * runtime passes the server's own platform.
+ *
+ * Events: locally a task's `publish` returns once its events are in the disk outbox, which
+ * delivers them whenever the broker is reachable. In Lambda (`AWS_LAMBDA_FUNCTION_NAME` set)
+ * that outbox is in /tmp, gone with the container, so a task waits until the broker has its
+ * events and fails with a retryable `Events::Undelivered` otherwise: Step Functions retries the
+ * task, which re-sends the same event ids (consumers dedupe by id).
  */
 import type { Analyzer } from '../core/ports/analyzer.js';
 import type { EventSink } from '../core/ports/event-sink.js';
@@ -34,7 +40,7 @@ export function taskDepsFrom(platform: Platform, options: { log?: Logger; now?: 
   return {
     storage: platform.storage,
     analyzer: platform.analyzer,
-    events: platform.events,
+    events: config.inLambda ? awaitingDelivery(platform.events) : platform.events,
     renditions: platform.renditions,
     buckets: config.workflow.buckets,
     limits: config.limits,
@@ -43,6 +49,15 @@ export function taskDepsFrom(platform: Platform, options: { log?: Logger; now?: 
     ...(platform.workflows ? { engine: platform.workflows } : {}),
     log: options.log ?? logger,
     now: options.now ?? (() => new Date()),
+  };
+}
+
+/** The sink with every publish waiting for delivery (see the module comment). */
+export function awaitingDelivery(sink: EventSink): EventSink {
+  return {
+    publish: (events, options) => sink.publish(events, { ...options, awaitDelivery: true }),
+    flush: () => sink.flush(),
+    close: () => sink.close(),
   };
 }
 

@@ -30,9 +30,19 @@ export interface ShutterEvent<T = Record<string, unknown>> {
   data: T;
 }
 
+export interface PublishOptions {
+  /**
+   * Resolve only once the events reached their destination (the broker), else fail with a
+   * retryable `Events::Undelivered` (TransientError). For callers whose local buffer is not
+   * durable: a task in Lambda, whose /tmp outbox a cold start loses. Sinks whose buffer is the
+   * destination (JSON lines) ignore it.
+   */
+  awaitDelivery?: boolean;
+}
+
 export interface EventSink {
-  /** Accepts events for delivery; resolves once they are durably buffered (not necessarily delivered). */
-  publish(events: readonly ShutterEvent[]): Promise<void>;
+  /** Accepts events for delivery; resolves once they are durably buffered (not necessarily delivered; see {@link PublishOptions}). */
+  publish(events: readonly ShutterEvent[], options?: PublishOptions): Promise<void>;
   /** Resolves once everything accepted so far is delivered (or durably queued for retry). */
   flush(): Promise<void>;
   close(): Promise<void>;

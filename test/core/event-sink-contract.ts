@@ -38,6 +38,14 @@ export function eventSinkContract(name: string, setup: () => Promise<SinkUnderTe
       await under.close();
     });
 
+    test('publish with awaitDelivery resolves once the events are delivered, without a flush', async () => {
+      const under = await setup();
+      const events = Array.from({ length: 12 }, (_, n) => renditionEvent(n));
+      await Promise.all([under.sink.publish(events.slice(0, 5), { awaitDelivery: true }), under.sink.publish(events.slice(5), { awaitDelivery: true })]);
+      expect((await under.readBack(events.length)).map((event) => event.id).sort()).toEqual(events.map((event) => event.id).sort());
+      await under.close();
+    });
+
     test('an invalid event is refused with InvalidEvent and nothing of its batch is published', async () => {
       const under = await setup();
       const good = renditionEvent(1);

@@ -11,15 +11,28 @@
  *
  * When the broker is unreachable the sender backs off (doubling, with jitter, capped) and
  * reconnects; the outbox keeps everything meanwhile (bounded, see {@link DiskOutbox}).
+ *
+ * `publish(events, { awaitDelivery: true })` (workflow tasks in Lambda, whose /tmp outbox does
+ * not outlive the container) resolves only once the broker acknowledged the events, and fails
+ * with `Events::Undelivered` (a TransientError: Step Functions retries the task, and the retry
+ * re-sends the same event ids) when a send fails or the flush timeout passes first.
  */
 import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { TransientError } from '../../errors.js';
 import { DEFAULTS } from '../../limits.js';
 import { logMetric } from '../../metric-log.js';
-import type { EventSink, ShutterEvent } from '../../ports/event-sink.js';
+import type { EventSink, PublishOptions, ShutterEvent } from '../../ports/event-sink.js';
 import { validEvent } from '../../events/build-event.js';
 import type { DiskOutbox, OutboxStats } from '../local/disk-outbox.js';
 
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json; charset=UTF-8';
+
+/** Events a caller waits to see delivered (`awaitDelivery`): the broker did not take them in time. */
+export class UndeliveredEventsError extends TransientError {
+  constructor(reason: string) {
+    super('Events::Undelivered', `The events were not delivered to the broker: ${reason}.`, 503);
+  }
+}
 
 export interface KafkaEventSinkOptions {
   kafka: Kafka;
@@ -51,6 +64,8 @@ export class KafkaEventSink implements EventSink {
   /** Ends a backoff early, only when closing: new events must not shorten a backoff. */
   private wakeSleeping: (() => void) | undefined;
   private readonly drained = new Set<() => void>();
+  /** Publishers waiting for their events to be acknowledged (`awaitDelivery`). */
+  private readonly deliveries = new Set<{ position: number; resolve: () => void; reject: (error: Error) => void }>();
   private readonly loop: Promise<void>;
   private readonly counters = { sent: 0, failedSends: 0 };
   private readonly unsubscribe: () => void;
@@ -66,9 +81,30 @@ export class KafkaEventSink implements EventSink {
     this.loop = this.run();
   }
 
-  async publish(events: readonly ShutterEvent[]): Promise<void> {
+  async publish(events: readonly ShutterEvent[], options: PublishOptions = {}): Promise<void> {
     if (this.closed) throw new Error('KafkaEventSink is closed');
-    await this.outbox.append(events.map((event) => validEvent(event)));
+    const position = await this.outbox.append(events.map((event) => validEvent(event)));
+    if (options.awaitDelivery) await this.delivered(position);
+  }
+
+  /** Resolves once the outbox acknowledged `position`; rejects on the next failed send or after the flush timeout. */
+  private delivered(position: number): Promise<void> {
+    if (this.outbox.acknowledgedPosition >= position) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        position,
+        resolve: () => settle(),
+        reject: (error: Error) => settle(error),
+      };
+      const timer = setTimeout(() => waiter.reject(new UndeliveredEventsError(`no acknowledgement within ${this.flushTimeoutMs} ms`)), this.flushTimeoutMs);
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        this.deliveries.delete(waiter);
+        if (error) reject(error);
+        else resolve();
+      };
+      this.deliveries.add(waiter);
+    });
   }
 
   /**
@@ -139,11 +175,13 @@ export class KafkaEventSink implements EventSink {
         });
         await this.outbox.acknowledge(batch.length);
         this.counters.sent += batch.length;
+        for (const waiter of [...this.deliveries]) if (waiter.position <= this.outbox.acknowledgedPosition) waiter.resolve();
         if (failures > 0) logMetric('EventBrokerReconnected', 1, { topic: this.topic, queued: this.outbox.size }, { msg: 'kafka: delivering again, draining the outbox' });
         failures = 0;
       } catch (error) {
         this.counters.failedSends++;
         failures++;
+        for (const waiter of [...this.deliveries]) waiter.reject(new UndeliveredEventsError((error as Error).message));
         await this.disconnect();
         const delay = Math.min(this.backoff.max, this.backoff.initial * 2 ** Math.min(failures - 1, 20));
         const jittered = delay / 2 + Math.random() * (delay / 2);

@@ -59,6 +59,13 @@ export interface DiskOutboxOptions {
   segmentBytes?: number;
 }
 
+/** An event on its way to disk; `position` is set once it is written. */
+interface PendingLine {
+  event: ShutterEvent;
+  line: string;
+  position?: number;
+}
+
 interface Cursor {
   segment: number;
   offset: number;
@@ -89,7 +96,9 @@ export class DiskOutbox {
   private cursorWrites: Promise<void> | undefined;
   /** The oldest segment still on disk. */
   private oldestSegment = 0;
-  private readonly writer = new GroupCommit<{ event: ShutterEvent; line: string }>((items) => this.write(items));
+  private readonly writer = new GroupCommit<PendingLine>((items) => this.write(items));
+  /** Events ever held by this outbox object (read back, then appended): an event's position is its number in that order. */
+  private positions = 0;
   private readonly counters = { appended: 0, acknowledged: 0, refused: 0 };
   private readonly listeners = new Set<() => void>();
   /** Settles once the outbox has read back what an earlier process left; `append` waits for it. */
@@ -129,11 +138,15 @@ export class DiskOutbox {
     return () => this.listeners.delete(listener);
   }
 
-  /** Durably appends events; resolves once they are fsync'd. Refuses them all when the outbox would pass its bound. */
-  async append(events: readonly ShutterEvent[]): Promise<void> {
+  /**
+   * Durably appends events; resolves once they are fsync'd, with the position of the last one
+   * (delivered once {@link acknowledgedPosition} reaches it). Refuses them all when the outbox
+   * would pass its bound.
+   */
+  async append(events: readonly ShutterEvent[]): Promise<number> {
     await this.ready;
-    if (events.length === 0) return;
-    const items = events.map((event) => ({ event, line: JSON.stringify(event) + '\n' }));
+    if (events.length === 0) return this.acknowledgedPosition;
+    const items: PendingLine[] = events.map((event) => ({ event, line: JSON.stringify(event) + '\n' }));
     const bytes = items.reduce((sum, item) => sum + Buffer.byteLength(item.line), 0);
     if (this.queuedBytes + this.reservedBytes + bytes > this.maxBytes) {
       this.counters.refused += events.length;
@@ -150,6 +163,12 @@ export class DiskOutbox {
       this.reservedBytes -= bytes;
     }
     for (const listener of this.listeners) listener();
+    return items.at(-1)!.position!;
+  }
+
+  /** The position of the last acknowledged event: every event at or before it was delivered. */
+  get acknowledgedPosition(): number {
+    return this.counters.acknowledged;
   }
 
   /** The oldest `max` undelivered events (not removed: call {@link acknowledge} once they are delivered). */
@@ -190,7 +209,7 @@ export class DiskOutbox {
     reportDepth();
   }
 
-  private async write(items: Array<{ event: ShutterEvent; line: string }>): Promise<void> {
+  private async write(items: PendingLine[]): Promise<void> {
     if (items.length === 0) return;
     const buffer = Buffer.from(items.map((item) => item.line).join(''));
     if (this.current.size > 0 && this.current.size + buffer.length > this.segmentBytes) await this.rotate();
@@ -202,6 +221,7 @@ export class DiskOutbox {
       end += bytes;
       this.entries.push({ event: item.event, json: item.line.slice(0, -1), bytes, segment: this.current.number, end });
       this.queuedBytes += bytes;
+      item.position = ++this.positions;
     }
     this.current.size = end;
     this.counters.appended += items.length;
@@ -247,6 +267,7 @@ export class DiskOutbox {
           const json = content.subarray(start, newline).toString('utf8');
           this.entries.push({ event: JSON.parse(json) as ShutterEvent, json, bytes: end - start, segment: number, end });
           this.queuedBytes += end - start;
+          this.positions++;
         } catch {
           console.error(JSON.stringify({ level: 'error', msg: 'outbox: skipping an unreadable line', file, offset: start }));
         }

@@ -66,6 +66,19 @@ describe('KafkaEventSink', () => {
     expect(seen.map((event) => event.id).sort()).toEqual(events.map((event) => event.id).sort());
     await sink.close();
   });
+
+  test('publish with awaitDelivery fails with a retryable Events::Undelivered when the broker is unreachable; the events stay queued', async () => {
+    const sink = new KafkaEventSink({
+      kafka: testKafka(['127.0.0.1:1']),
+      topic: uniqueTopic('undelivered'),
+      outbox: new DiskOutbox({ dir: await outboxDir() }),
+      backoffMs: { initial: 20, max: 100 },
+    });
+    const events = Array.from({ length: 3 }, (_, n) => renditionEvent(n));
+    await expect(sink.publish(events, { awaitDelivery: true })).rejects.toMatchObject({ name: 'TransientError', code: 'Events::Undelivered', status: 503 });
+    expect(sink.stats()).toMatchObject({ queued: 3, sent: 0 });
+    await sink.close(100);
+  });
 });
 
 describe('KafkaEventSink across a broker crash and restart', () => {
