@@ -22,8 +22,8 @@ export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
   body?: Buffer | string | Readable;
-  /** Facts for logs and metrics (which door, served from cache); never sent to the client. */
-  meta?: { door?: string; cache?: 'not-modified' | 'result-cache' | 'pass-through' };
+  /** Facts for logs and metrics (which route answered, which door, served from cache); never sent to the client. */
+  meta?: { route?: string; door?: string; cache?: 'not-modified' | 'result-cache' | 'pass-through' };
 }
 
 export function json(status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse {

@@ -59,6 +59,8 @@ export function createRouter(
     const requestId = request.requestId ?? randomUUID();
     const { name, response } = await dispatch({ ...request, requestId });
     response.headers['X-Request-Id'] = requestId;
+    // The Lambda adapter's EMF line reads the route name here, so CloudWatch and /metrics agree.
+    response.meta = { ...response.meta, route: name };
     const seconds = (performance.now() - started) / 1000;
     const bytes = Buffer.isBuffer(response.body) || typeof response.body === 'string' ? Buffer.byteLength(response.body) : 0;
     httpRequests.inc({ route: name, door: response.meta?.door ?? '', status: String(response.status) });

@@ -3,7 +3,8 @@
  * CloudWatch metric (alarms need no agent and no SDK call); locally it is a readable JSON log
  * line. Counters a process keeps for itself live with their owner (e.g. the outbox's `stats()`).
  */
-export const METRIC_NAMESPACE = 'shutter';
+/** One CloudWatch namespace for every metric shutter writes (these alarms and the request metrics of `observability/emf.ts`). */
+export const METRIC_NAMESPACE = 'Shutter';
 
 export function logMetric(
   name: string,

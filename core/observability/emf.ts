@@ -1,15 +1,21 @@
 /**
  * CloudWatch embedded metric format: inside Lambda, a JSON log line per request that CloudWatch
  * turns into metrics without an API call (no PutMetricData latency on the hot path).
+ *
+ * The dimensions mirror `/metrics` (`shutter_http_requests_total{route,door,status}`): `Route`,
+ * `Door` (`none` where /metrics has an empty door: CloudWatch refuses empty values) and `Status`,
+ * rolled up by route and by route and door, plus `StatusClass` (2xx…5xx) for error-rate alarms.
  */
+import { METRIC_NAMESPACE } from '../metric-log.js';
+
 export function emfLine(fields: { route: string; door: string; status: number; latencyMs: number; bytes: number }, now = Date.now()): string {
   return JSON.stringify({
     _aws: {
       Timestamp: now,
       CloudWatchMetrics: [
         {
-          Namespace: 'Shutter',
-          Dimensions: [['Route'], ['Route', 'Door'], ['StatusClass']],
+          Namespace: METRIC_NAMESPACE,
+          Dimensions: [['Route'], ['Route', 'Door'], ['Route', 'Door', 'Status'], ['StatusClass']],
           Metrics: [
             { Name: 'Requests', Unit: 'Count' },
             { Name: 'Latency', Unit: 'Milliseconds' },
@@ -20,8 +26,8 @@ export function emfLine(fields: { route: string; door: string; status: number; l
     },
     Route: fields.route,
     Door: fields.door || 'none',
+    Status: String(fields.status),
     StatusClass: `${Math.floor(fields.status / 100)}xx`,
-    Status: fields.status,
     Requests: 1,
     Latency: fields.latencyMs,
     ResponseBytes: fields.bytes,

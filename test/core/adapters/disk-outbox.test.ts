@@ -76,7 +76,7 @@ describe('DiskOutbox', () => {
       expect(outbox.stats().queuedBytes).toBeLessThanOrEqual(5000);
       const alarm = JSON.parse(String(errors.mock.calls.at(-1)![0])) as Record<string, unknown>;
       expect(alarm).toMatchObject({ level: 'error', EventOutboxFull: 1, maxBytes: 5000 });
-      expect(alarm._aws).toMatchObject({ CloudWatchMetrics: [{ Namespace: 'shutter', Metrics: [{ Name: 'EventOutboxFull' }] }] });
+      expect(alarm._aws).toMatchObject({ CloudWatchMetrics: [{ Namespace: 'Shutter', Metrics: [{ Name: 'EventOutboxFull' }] }] });
       // Once the broker drained some, appends are accepted again.
       await outbox.acknowledge(accepted);
       await outbox.append([renditionEvent(999)]);
