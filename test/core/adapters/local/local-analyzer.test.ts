@@ -7,6 +7,7 @@ import { loadTfjs } from '../../../../core/adapters/local/model-runtime.js';
 import type { BoundingBox } from '../../../../core/ports/analyzer.js';
 import { fixture, makeImage, samplePhoto } from '../../../helpers/images.js';
 import sharp from 'sharp';
+import { registry } from '../../../../core/observability/metrics.js';
 
 const analyzer = new LocalAnalyzer();
 
@@ -102,4 +103,18 @@ describe('LocalAnalyzer: bad input and resources', () => {
     await analyzer.detectSubjects(samplePhoto('chelsea'));
     expect(tf.memory().numTensors).toBe(before);
   });
+});
+
+test('each analysis is timed in /metrics under its own model and kind: faces and subject apart, moderation', async () => {
+  const count = async (analyzerName: string, kind: string) => {
+    const series = `shutter_analyzer_duration_seconds_count{analyzer="${analyzerName}",kind="${kind}"} `;
+    const line = (await registry.metrics()).split('\n').find((candidate) => candidate.startsWith(series));
+    return line ? Number(line.slice(series.length)) : 0;
+  };
+  const faces = analyzer.name.slice('local('.length).split('+')[1]!; // face-api@<version>/<model>
+  const moderation = analyzer.name.slice('local('.length).split('+')[0]!; // nsfwjs@<version>/<model>
+  const before = [await count(faces, 'faces'), await count('libvips-attention', 'subject'), await count(moderation, 'moderation')];
+  await analyzer.detectSubjects(samplePhoto('rocket'));
+  await analyzer.moderate(samplePhoto('rocket'), { minConfidence: 75 });
+  expect([await count(faces, 'faces'), await count('libvips-attention', 'subject'), await count(moderation, 'moderation')]).toEqual(before.map((n) => n + 1));
 });
