@@ -54,7 +54,9 @@ export class FsStorage implements Storage {
     const file = this.pathOf(bucket, key);
     const stats = await this.statFile(file, bucket, key);
     const info = await this.infoOf(bucket, key, stats);
-    return { info, stream: createReadStream(file) };
+    // 256 KB reads (Node's default is 64 KB): a quarter of the syscalls and socket writes for a
+    // large original, still a bounded amount of memory per response.
+    return { info, stream: createReadStream(file, { highWaterMark: 256 * 1024 }) };
   }
 
   async put(bucket: string, key: string, body: Buffer | Readable, options: PutOptions = {}): Promise<{ etag: string }> {
