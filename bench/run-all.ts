@@ -13,14 +13,11 @@
  *   --peers / --no-peers              force the Go + libvips and thumbor peers on or off
  * Partial runs (--only, --jobs) write bench/results/partial.* instead of latest.*.
  *
- * bench/bulk.ts, when present (the bulk workflow's bench), is run as part of the suite:
- * `node scripts/run-ts.mjs bench/bulk.ts [--smoke] --json <file>`; rows it writes to <file>
- * as `{ "rows": Row[] }` (see bench/report.ts) join the table, and its printed output is attached.
- * Failing that, bench/workflow-bulk.ts (the workflow branch's own bench) runs in full runs and its
- * printed table is attached.
+ * The bulk scenario runs bench/workflow-bulk.ts in its own process (`--json <file>`): the rows
+ * it writes as `{ "rows": Row[] }` (see bench/report.ts) join the table, its printed output is
+ * attached.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -106,38 +103,22 @@ console.log(`\nWritten: ${Object.values(files).map((file) => path.relative(ROOT,
 process.exit(0);
 
 /**
- * The bulk workflow's bench, when its file exists (see the header). `bench/bulk.ts` speaks this
- * runner's protocol (`--json <file>` with rows); the workflow branch's `bench/workflow-bulk.ts`
- * (`npm run bench:workflow`) has its own arguments and prints its own table, which is attached
- * to the report as is, in full runs only (it renders real 12 MP photos: minutes, not a smoke).
+ * The bulk workflow (`bench/workflow-bulk.ts`, also `npm run bench:workflow`), in its own
+ * process: its rows join the table, its printed report is attached.
  */
 async function bulk(ctx: BenchContext): Promise<void> {
-  const entry = path.join(ROOT, 'bench', 'bulk.ts');
-  const workflowEntry = path.join(ROOT, 'bench', 'workflow-bulk.ts');
+  const entry = path.join(ROOT, 'bench', 'workflow-bulk.ts');
   const jsonFile = path.join(ROOT, '.cache', 'bench', 'bulk-rows.json');
-  let args: string[];
-  if (existsSync(entry)) args = [entry, ...(ctx.smoke ? ['--smoke'] : []), '--json', jsonFile];
-  else if (existsSync(workflowEntry)) {
-    if (ctx.smoke) {
-      ctx.skip('bulk workflow', 'bench/workflow-bulk.ts runs in full runs only (or alone: npm run bench:workflow)');
-      return;
-    }
-    args = [workflowEntry];
-  } else {
-    ctx.skip('bulk workflow', 'no bench/bulk.ts or bench/workflow-bulk.ts on this branch yet');
-    return;
-  }
   await rm(jsonFile, { force: true });
-  ctx.log(`bulk: ${path.relative(ROOT, args[0]!)}`);
+  ctx.log('bulk: bench/workflow-bulk.ts');
+  const args = [path.join(ROOT, 'scripts', 'run-ts.mjs'), entry, ...(ctx.smoke ? ['--smoke'] : []), '--json', jsonFile];
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'run-ts.mjs'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     let text = '';
     child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`${path.relative(ROOT, args[0]!)} exited with ${code}`))));
+    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`bench/workflow-bulk.ts exited with ${code}`))));
   });
-  if (existsSync(jsonFile)) {
-    const written = JSON.parse(await readFile(jsonFile, 'utf8')) as { rows?: Row[] };
-    for (const row of written.rows ?? []) ctx.add({ ...row, group: row.group || 'bulk' });
-  }
-  ctx.report.attachments.push({ name: `${path.relative(ROOT, args[0]!)} output`, text: output });
+  const written = JSON.parse(await readFile(jsonFile, 'utf8')) as { rows: Row[] };
+  for (const row of written.rows) ctx.add(row);
+  ctx.report.attachments.push({ name: 'bench/workflow-bulk.ts output', text: output });
 }

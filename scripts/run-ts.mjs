@@ -4,6 +4,14 @@ import { build } from 'esbuild';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+// Plain-JS modules (test/services/services.mjs) stay where they are: they locate files relative to themselves.
+const keepMjs = {
+  name: 'keep-mjs',
+  setup(builder) {
+    builder.onResolve({ filter: /\.mjs$/ }, (args) => ({ path: pathToFileURL(path.resolve(args.resolveDir, args.path)).href, external: true }));
+  },
+};
+
 const [entry, ...args] = process.argv.slice(2);
 if (!entry) {
   console.error('usage: node scripts/run-ts.mjs <entry.ts> [args...]');
@@ -19,6 +27,7 @@ await build({
   format: 'esm',
   packages: 'external',
   sourcemap: 'inline',
+  plugins: [keepMjs],
   logLevel: 'warning',
   // import.meta.dirname must keep pointing at the source folder, not .cache/.
   define: { 'import.meta.dirname': JSON.stringify(path.resolve(path.dirname(entry))) },

@@ -1,33 +1,25 @@
 /**
- * Lambda cold start: api/lambda.ts bundled with esbuild as it would be deployed (minified, every
- * package inside except sharp, whose native binary ships as a layer or in node_modules), its size,
+ * Lambda cold start: api/lambda.ts bundled by scripts/build-lambdas.mjs as it is deployed (minified,
+ * every package inside except sharp, whose native binary ships next to it), its size,
  * and the time a fresh Node process takes to load it (config, adapters, app: the Lambda init
  * phase) against loading sharp alone, the floor any sharp-based handler pays.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import type { BenchContext } from '../context.js';
 import { alternate, figure, ratios, type Sample } from '../harness.js';
 import { ROOT } from '../inputs.js';
 
+const execFileAsync = promisify(execFile);
+
 export async function coldStart(ctx: BenchContext): Promise<void> {
-  const outfile = path.join(ROOT, '.cache', 'bench', 'lambda', 'image-handler.mjs');
-  await build({
-    entryPoints: [path.join(ROOT, 'api', 'lambda.ts')],
-    outfile,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    external: ['sharp'],
-    // Some bundled CommonJS packages call require(): give the ESM bundle one.
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    logLevel: 'error',
-  });
+  // The very bundle that is deployed (scripts/build-lambdas.mjs), without the arm64 sharp copy.
+  const outDir = path.join(ROOT, '.cache', 'bench', 'lambda');
+  await execFileAsync(process.execPath, [path.join(ROOT, 'scripts', 'build-lambdas.mjs'), '--only', 'image-handler', '--outdir', outDir, '--no-sharp'], { cwd: ROOT });
+  const outfile = path.join(outDir, 'image-handler', 'index.mjs');
   const size = (await stat(outfile)).size;
   const env = { AWS_LAMBDA_FUNCTION_NAME: 'shutter-bench', AWS_REGION: 'us-east-1', SOURCE_BUCKETS: 'bench-images', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench' };
   const loadTime = (specifier: string) => async (): Promise<Sample> => {

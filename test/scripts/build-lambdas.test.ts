@@ -6,7 +6,7 @@
  */
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
@@ -17,15 +17,19 @@ const root = path.resolve('.');
 let bundle: string;
 let endpoint: string;
 const bucket = `bundle-${Date.now()}`;
+let invocations = 0;
 
 /** Invokes the bundle's handler in a child process with the given environment and event. */
 async function invoke(event: Record<string, unknown>, env: Record<string, string> = {}) {
   const runner = path.join(path.dirname(bundle), 'invoke.mjs');
+  const resultFile = path.join(path.dirname(bundle), `result-${++invocations}.json`);
+  // The handler also logs to stdout (access lines, CloudWatch EMF), possibly after it returns:
+  // the result goes to its own file.
   writeFileSync(
     runner,
-    `const { handler } = await import(${JSON.stringify(bundle)});\nprocess.stdout.write(JSON.stringify(await handler(JSON.parse(process.argv[2]))));\n`,
+    `import { writeFileSync } from 'node:fs';\nconst { handler } = await import(${JSON.stringify(bundle)});\nwriteFileSync(process.argv[3], JSON.stringify(await handler(JSON.parse(process.argv[2]))));\n`,
   );
-  const { stdout } = await run(process.execPath, [runner, JSON.stringify(event)], {
+  await run(process.execPath, [runner, JSON.stringify(event), resultFile], {
     env: {
       PATH: process.env.PATH ?? '',
       AWS_LAMBDA_FUNCTION_NAME: 'image-handler',
@@ -38,9 +42,7 @@ async function invoke(event: Record<string, unknown>, env: Record<string, string
     },
     maxBuffer: 32 * 1024 * 1024,
   });
-  // The handler also logs (access lines, CloudWatch EMF): the result is the line the runner printed.
-  const result = stdout.split('\n').find((line) => line.startsWith('{"statusCode"'));
-  if (!result) throw new Error(`no result in the output:\n${stdout}`);
+  const result = readFileSync(resultFile, 'utf8');
   return JSON.parse(result) as {
     statusCode: number;
     headers: Record<string, string>;

@@ -4,6 +4,7 @@
  * quarantine. The waiting task's token stays on the server.
  */
 import { useState } from 'preact/hooks';
+import type { PendingReview } from '../../../api/moderation-routes.js';
 import { api, ApiError, type Session } from '../api.js';
 import { formatTime } from '../format.js';
 import { objectUrl, previewUrl } from '../images.js';
@@ -13,15 +14,7 @@ import { href } from '../route.js';
 import { ModerationLabels } from './image.js';
 
 /** A pending review, as GET /api/moderation/reviews answers (never with its task token). */
-export interface Review {
-  executionArn: string;
-  executionName: string;
-  imageId: string;
-  source: { bucket: string; key: string };
-  quarantine: { bucket: string; key: string };
-  labels: { name: string; parentName: string; confidence: number }[];
-  requestedAt: string;
-}
+export type Review = PendingReview;
 
 /** Answers the waiting task: the server finds its token and resumes the workflow. */
 export async function decide(review: Review, approved: boolean, note: string): Promise<void> {

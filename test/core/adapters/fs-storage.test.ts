@@ -41,6 +41,19 @@ describe('FsStorage: no key escapes its bucket', () => {
     expect(object.etag).toBe(`"${createHash('md5').update('jpeg bytes').digest('hex')}"`);
   });
 
+  test('a file replaced behind its back (same size, by another process) gets its new ETag, though its sidecar was remembered', async () => {
+    const md5 = (text: string) => `"${createHash('md5').update(text).digest('hex')}"`;
+    await storage.put('images', 'replaced.jpg', Buffer.from('version 1'));
+    expect((await storage.head('images', 'replaced.jpg'))?.etag).toBe(md5('version 1'));
+    // Another process writes it the way FsStorage does (new file renamed into place): same size, new inode.
+    const other = new FsStorage(path.join(root, 'buckets'));
+    await other.put('images', 'replaced.jpg', Buffer.from('version 2'));
+    expect((await storage.head('images', 'replaced.jpg'))?.etag).toBe(md5('version 2'));
+    // And edited in place by hand.
+    await writeFile(path.join(root, 'buckets', 'images', 'replaced.jpg'), 'version three');
+    expect((await storage.head('images', 'replaced.jpg'))?.etag).toBe(md5('version three'));
+  });
+
   test('a failed write leaves neither a partial object nor a temporary file behind', async () => {
     const failing = new Readable({
       read() {
