@@ -11,7 +11,8 @@
  *
  * The outbox is bounded: past `maxBytes` of undelivered events, `append` is refused with
  * {@link OutboxFullError} (a TransientError, so a workflow task retries later) and an alarm is
- * logged as the metric `EventOutboxFull`.
+ * logged as the metric `EventOutboxFull`. When the disk itself is full, `append` is refused with
+ * `Events::DiskFull` (also a TransientError) and leaves nothing of the refused events behind.
  */
 import { mkdir, open, readFile, readdir, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -20,6 +21,7 @@ import { GroupCommit } from '../../group-commit.js';
 import { DEFAULTS } from '../../limits.js';
 import { logMetric } from '../../metric-log.js';
 import type { ShutterEvent } from '../../ports/event-sink.js';
+import { appendWhole, diskFullOr, leftTorn } from './append-whole.js';
 import { syncFolder } from './jsonl-event-sink.js';
 
 /** The outbox holds `maxBytes` of undelivered events and refuses more until the broker drains it. */
@@ -77,6 +79,8 @@ export class DiskOutbox {
   private cursorWrites: Promise<void> | undefined;
   /** The oldest segment still on disk. */
   private oldestSegment = 0;
+  /** The current segment ends in bytes of a failed append that could not be cut off: rotate before appending. */
+  private torn = false;
   private readonly writer = new GroupCommit<{ event: ShutterEvent; line: string }>((items) => this.write(items));
   private readonly counters = { appended: 0, acknowledged: 0, refused: 0 };
   private readonly listeners = new Set<() => void>();
@@ -175,9 +179,19 @@ export class DiskOutbox {
   private async write(items: Array<{ event: ShutterEvent; line: string }>): Promise<void> {
     if (items.length === 0) return;
     const buffer = Buffer.from(items.map((item) => item.line).join(''));
-    if (this.current.size > 0 && this.current.size + buffer.length > this.segmentBytes) await this.rotate();
-    await this.current.handle.write(buffer);
-    await this.current.handle.sync();
+    if (this.torn || (this.current.size > 0 && this.current.size + buffer.length > this.segmentBytes)) {
+      await this.rotate().catch((error: unknown) => {
+        throw diskFullOr(error, this.dir);
+      });
+      this.torn = false;
+    }
+    try {
+      await appendWhole(this.current.handle, buffer, this.current.size, path.join(this.dir, segmentName(this.current.number)));
+    } catch (error) {
+      // A torn tail that could not be cut off is cut on the next open; appends go to a new segment.
+      this.torn = leftTorn(error);
+      throw error;
+    }
     let end = this.current.size;
     for (const item of items) {
       const bytes = Buffer.byteLength(item.line);
@@ -190,9 +204,11 @@ export class DiskOutbox {
   }
 
   private async rotate(): Promise<void> {
-    await this.current.handle.close();
     const number = this.current.number + 1;
-    this.current = { number, handle: await open(path.join(this.dir, segmentName(number)), 'a'), size: 0 };
+    // Opened before the old one is closed: when the disk is full the outbox keeps a segment to append to.
+    const handle = await open(path.join(this.dir, segmentName(number)), 'a');
+    await this.current.handle.close().catch(() => undefined);
+    this.current = { number, handle, size: 0 };
     await syncFolder(this.dir);
   }
 
