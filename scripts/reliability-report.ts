@@ -25,7 +25,7 @@ import { EVENT_FAULTS, REPORT_DIR } from '../test/reliability/report-store.js';
 export const REPORT_SUITES = [
   'test/reliability',
   'test/api/local-server.test.ts',
-  'test/bin/shutter-serve.test.ts',
+  'test/bin/shutter-serve-drain.test.ts',
   // Broker killed mid-stream (its own real broker), and the bulk CLI killed mid-batch.
   'test/core/adapters/kafka-event-sink.test.ts',
   'test/workflows/crash-recovery.test.ts',
