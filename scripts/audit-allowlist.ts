@@ -68,3 +68,26 @@ export function staleEntries(report: AuditReport, allowList: AllowList): Allowed
   }
   return allowList.advisories.filter((entry) => !present.has(`${entry.id}:${entry.package}`));
 }
+
+/** What the lockfile alone can vouch for, offline: how many packages are pinned to exact bytes. */
+export interface LockfileSummary {
+  packages: number;
+  /** Fetched from a registry and pinned by a sha512 `integrity` (npm refuses other bytes on install). */
+  pinned: number;
+  /** Shipped inside their parent's tarball (`inBundle`): covered by the parent's integrity. */
+  bundled: number;
+  /** Neither: links, git or local folders; listed by path. */
+  unpinned: string[];
+}
+
+/** Reads a `package-lock.json` (lockfileVersion 2 or 3). */
+export function lockfileSummary(lock: { packages?: Record<string, { name?: string; integrity?: string; inBundle?: boolean; link?: boolean }> }): LockfileSummary {
+  const entries = Object.entries(lock.packages ?? {}).filter(([location]) => location !== '');
+  const summary: LockfileSummary = { packages: entries.length, pinned: 0, bundled: 0, unpinned: [] };
+  for (const [location, entry] of entries) {
+    if (entry.integrity?.startsWith('sha512-')) summary.pinned++;
+    else if (entry.inBundle) summary.bundled++;
+    else summary.unpinned.push(location);
+  }
+  return summary;
+}

@@ -8,9 +8,9 @@
  *
  * Rows come from `recordRow(section, category, values)` (test/reliability/report-store.ts);
  * any suite may add rows, to a known section or a new one (new sections are appended). To add
- * the bulk workflow and Kafka categories: put their suites under test/reliability/ (or list them
- * in REPORT_SUITES) and record rows in 'Faults' with the columns used there ('faults injected',
- * and '… lost'/'duplicated' counts, which the summary adds up). Soak rows
+ * a category: record rows from a suite under test/reliability/ (or one listed in REPORT_SUITES);
+ * the bulk workflow and event faults go to EVENT_FAULTS with 'cases', 'faults injected', 'lost'
+ * and 'duplicated' numbers, which the summary adds up. Soak rows
  * (`npm run reliability:soak`, minutes long, not in CI) are kept between runs.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,10 +19,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ReportRow } from '../test/reliability/report-store.js';
-import { REPORT_DIR } from '../test/reliability/report-store.js';
+import { EVENT_FAULTS, REPORT_DIR } from '../test/reliability/report-store.js';
 
-/** The suites whose rows make the report; others (workflow, Kafka) join by adding their paths here or recording rows. */
-export const REPORT_SUITES = ['test/reliability', 'test/api/local-server.test.ts', 'test/bin/shutter-serve.test.ts'];
+/** The suites whose rows make the report; a suite elsewhere joins by recording rows and being listed here. */
+export const REPORT_SUITES = [
+  'test/reliability',
+  'test/api/local-server.test.ts',
+  'test/bin/shutter-serve-drain.test.ts',
+  // Broker killed mid-stream (its own real broker), and the bulk CLI killed mid-batch.
+  'test/core/adapters/kafka-event-sink.test.ts',
+  'test/workflows/crash-recovery.test.ts',
+];
 
 /** Known sections, in order, each with what it shows. Sections not listed follow, alphabetically. */
 const SECTIONS: Array<{ name: string; intro: string }> = [
@@ -34,7 +41,12 @@ const SECTIONS: Array<{ name: string; intro: string }> = [
   {
     name: 'Faults',
     intro:
-      'Dependencies failing under the on-demand path: the S3-compatible server (moto_server) behind a fault-injecting proxy, and analyzer failures. Every answer is the right image or a 503 with Retry-After; after the fault heals every image is served again (nothing lost). The read path writes nothing, so nothing can be duplicated.',
+      'Dependencies failing under the on-demand path (the bulk workflow and events follow in the next section): the S3-compatible server (moto_server) behind a fault-injecting proxy, and analyzer failures. Every answer is the right image or a 503 with Retry-After; after the fault heals every image is served again (nothing lost). The read path writes nothing, so nothing can be duplicated.',
+  },
+  {
+    name: EVENT_FAULTS,
+    intro:
+      'Faults under the bulk workflow and the event path: a real Kafka broker killed and restarted while events are published, the disk under the local event log and the Kafka outbox filling up, the bulk CLI killed mid-batch, the analyzer failing under the workflow. Each row counts what could go missing or happen twice, by id: **lost** is an event or upload that never arrived (or a manifest never written), **duplicated** an image processed twice or an event handled twice by a consumer. Delivery is at least once, so a re-sent event keeps its id: such copies are counted apart (same-id copies, dropped by consumers). Every row is measured on a passing run: its test asserts lost = duplicated = 0.',
   },
   {
     name: 'Load',
@@ -89,9 +101,9 @@ function renderSection(name: string): string {
   return [`## ${name}`, '', ...(intro ? [intro, ''] : []), ...lines, '', `Measured by ${sources}.`, ''].join('\n');
 }
 
-/** Sums, over every row, the numeric values of the columns whose name matches. */
-const total = (column: string | RegExp) =>
-  rows.reduce(
+/** Sums, over every row (of one section, if given), the numeric values of the columns whose name matches. */
+const total = (column: string | RegExp, section?: string) =>
+  rows.filter((row) => !section || row.section === section).reduce(
     (sum, row) =>
       sum +
       Object.entries(row.values)
@@ -104,9 +116,10 @@ const hostile = rows.filter((row) => row.section === 'Hostile input' && !row.cat
 const hostileTotal = (column: string) => hostile.reduce((sum, row) => sum + (Number(row.values[column]) || 0), 0);
 const summary = [
   `- Hostile input: **${hostileTotal('cases')}** cases tried; **${hostileTotal('5xx')}** server errors for client input, **${hostileTotal('crashes')}** crashes, **${hostileTotal('hangs')}** hangs.`,
-  // Any "… lost …" or "duplicated" column counts (images here; events and executions from the workflow and Kafka suites).
-  `- Faults: **${total('faults injected')}** faults injected; **${total(/\blost\b/i)}** lost, **${total(/duplicated/i)}** duplicated; **${total('wrong or partial images')}** wrong or partial images served.`,
-  ...rows.filter((row) => row.section === 'Load' && row.values['held for s']).map((row) => `- Load: ${row.category}: **${row.values['held req/s']} req/s for ${row.values['held for s']} s**, ${row.values.errors ?? row.values['errors + non-2xx'] ?? 0} errors, RSS ${row.values['RSS MB before → after'] ?? row.values['RSS MB before → peak → after']} MB.`),
+  // Any "… lost …" or "duplicated" column counts: images on the on-demand path, events and uploads under the workflow.
+  `- Faults, on-demand path: **${total('faults injected', 'Faults')}** faults injected; **${total(/\blost\b/i, 'Faults')}** images lost; **${total('wrong or partial images', 'Faults')}** wrong or partial images served.`,
+  `- Faults, bulk workflow and events: **${total('faults injected', EVENT_FAULTS)}** faults injected over **${total('cases', EVENT_FAULTS)}** events and uploads; **${total(/\blost\b/i, EVENT_FAULTS)}** lost, **${total(/duplicated/i, EVENT_FAULTS)}** duplicated.`,
+  ...rows.filter((row) => row.section === 'Load' && row.values['held for s']).map((row) => `- Load: ${row.category}: **${row.values['held req/s']} req/s for ${row.values['held for s']} s**, ${row.values.errors ?? row.values['errors + non-2xx'] ?? 0} errors, RSS ${row.values['RSS MB before → after']} MB.`),
 ];
 
 const cpus = os.cpus();

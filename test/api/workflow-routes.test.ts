@@ -22,7 +22,8 @@ interface Server extends TestPlatform {
 }
 
 async function serve(options: Parameters<typeof testPlatform>[0] & { autoStart?: boolean } = {}): Promise<Server> {
-  const test = await testPlatform({ analyzer: new FixedAnalyzer(), ...options });
+  // Silent: the 1,000-upload burst would otherwise print a thousand access-log lines; nothing here reads the log.
+  const test = await testPlatform({ analyzer: new FixedAnalyzer(), ...options, env: { LOG_LEVEL: 'silent', ...options.env } });
   const workflows = createLocalWorkflows(test.platform, { log: silentLogger, sweep: false, pollMs: 50, ...(options.autoStart === false ? { autoStart: false } : {}) });
   const app = createApp(test.platform, workflowRoutes({ config: test.platform.config, storage: test.platform.storage, engine: workflows.engine, startUpload: workflows.startUpload }));
   app.ready = true;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, imageInfo, makeImage } from '../helpers/images.js';
 import { FaultProxy } from '../reliability/fault-proxy.js';
+import { recordRow } from '../reliability/report-store.js';
 
 let proxy: FaultProxy;
 let child: ChildProcess | undefined;
@@ -73,4 +74,5 @@ test('SIGTERM: no new connections, the in-flight request finishes, exit 0', asyn
   // pino writes `msg` last: match the fields, not their order.
   expect(output).toMatch(/"signal":"SIGTERM","inFlight":1,"msg":"shutting down: draining in-flight requests"/);
   expect(output).toMatch(/"msg":"stopped"/);
+  recordRow('Load', 'Graceful shutdown: SIGTERM with a request in flight', { 'in-flight requests finished': '1 of 1 (200, right image)', 'new connections after the signal': 'refused', 'exit code': 0 }, import.meta.filename);
 }, 40_000);

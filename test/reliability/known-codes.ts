@@ -94,6 +94,7 @@ export const SERVER_ERROR_CODES = [
   'Analytics::QueryCancelled',
   'Analytics::QueryFailed',
   'Analytics::QueryTimeout',
+  'Events::DiskFull',
   'Events::OutboxFull',
   'Rekognition::DetectModerationLabelsError',
   'Rekognition::Throttled',

@@ -40,7 +40,9 @@ export async function startServeProcess(env: Record<string, string> = {}, prepar
   await prepare?.(dataDir);
   const child = spawn(process.execPath, ['scripts/run-ts.mjs', 'bin/shutter.ts', 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SHUTTER_DATA_DIR: dataDir, SHUTTER_SEED_SAMPLES: 'No', ...env },
+    // Result cache off: the load repeats three URLs, which the cache would answer from memory after the
+    // first render; the capacity held and the overload shed here are of renders.
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SHUTTER_DATA_DIR: dataDir, SHUTTER_SEED_SAMPLES: 'No', RESULT_CACHE_MB: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -12,7 +12,14 @@ import path from 'node:path';
 export const REPORT_DIR = path.resolve('test-artifacts', 'reliability');
 
 /** The report's sections; the generator orders these first and appends any others after them. */
-export type ReportSection = 'Hostile input' | 'Faults' | 'Load' | 'Security' | (string & {});
+export type ReportSection = 'Hostile input' | 'Faults' | typeof EVENT_FAULTS | 'Load' | 'Security' | (string & {});
+
+/**
+ * Faults under the bulk workflow and the event path (broker killed, disk full, process killed,
+ * analyzer failing). Rows count what could be lost or done twice: `cases`, `faults injected`,
+ * `lost`, `duplicated` (numbers: the report's summary adds them up), then any details.
+ */
+export const EVENT_FAULTS = 'Faults: bulk workflow and events';
 
 export interface ReportRow {
   section: ReportSection;

@@ -39,7 +39,8 @@ recordRow('Load', 'Soak at measured capacity (script, not in CI)', {
   'errors + non-2xx': failures,
   'p99 ms: median window / worst window': `${p99s[Math.floor(p99s.length / 2)]} / ${p99s.at(-1)}`,
   'p99 ms: first → last window': `${windows[0]!.p99} → ${windows.at(-1)!.p99}`,
-  'RSS MB before → peak → after': `${rssBefore} → ${rssPeak} → ${windows.at(-1)!.rssMb}`,
+  'RSS MB before → after': `${rssBefore} → ${windows.at(-1)!.rssMb}`,
+  'RSS MB peak': rssPeak,
   'clean exit on SIGTERM': exitCode === 0 ? 'yes' : `no (${exitCode})`,
 }, path.join(import.meta.dirname, 'soak.ts')); // (run bundled: import.meta.filename is the bundle)
 console.log(`${total} requests, ${failures} failures; RSS ${rssBefore} → ${windows.at(-1)!.rssMb} MB; exit ${exitCode}`);

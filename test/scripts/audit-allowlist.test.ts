@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { blockingFindings, isAuditReport, staleEntries, type AllowList, type AuditReport } from '../../scripts/audit-allowlist.js';
+import { blockingFindings, isAuditReport, lockfileSummary, staleEntries, type AllowList, type AuditReport } from '../../scripts/audit-allowlist.js';
 import { fixture, ROOT } from '../helpers/images.js';
 
 /** A recorded `npm audit --json` report (format version 2) with made-up advisories of each kind. */
@@ -50,5 +50,20 @@ describe('dependency audit allow-list', () => {
     for (const entry of allowList.advisories) {
       expect(entry).toEqual({ id: expect.stringMatching(/^GHSA-/), package: expect.any(String), reason: expect.stringMatching(/\w{10,}/), until: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
     }
+  });
+
+  test('offline, the lockfile says how many packages are pinned to exact bytes (what an unreachable audit can still vouch for)', () => {
+    const lock = {
+      packages: {
+        '': { name: 'shutter' },
+        'node_modules/sharp': { integrity: 'sha512-abc' },
+        'node_modules/aws-cdk-lib/node_modules/semver': { inBundle: true },
+        'node_modules/local-thing': { link: true },
+        'node_modules/old': { integrity: 'sha1-abc' },
+      },
+    };
+    expect(lockfileSummary(lock)).toEqual({ packages: 4, pinned: 1, bundled: 1, unpinned: ['node_modules/local-thing', 'node_modules/old'] });
+    const committed = lockfileSummary(JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as Parameters<typeof lockfileSummary>[0]);
+    expect(committed.unpinned).toEqual([]);
   });
 });

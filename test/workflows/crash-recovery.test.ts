@@ -13,6 +13,7 @@ import { FsStorage } from '../../core/adapters/local/fs-storage.js';
 import { readEventLog } from '../../core/adapters/local/jsonl-event-log.js';
 import { ROOT, makeImage } from '../helpers/images.js';
 import { scratchRoot } from '../helpers/workflow-platform.js';
+import { EVENT_FAULTS, recordRow } from '../reliability/report-store.js';
 
 const TOTAL = 40;
 let cli: string;
@@ -97,6 +98,7 @@ test('killed with SIGKILL mid-batch, then started again: all uploads processed, 
   expect(third.code).toBe(0);
 
   const store = new SqliteExecutionStore(historyFile);
+  let executionRows: Array<{ input: string }> = [];
   try {
     const rows = store.db.prepare(`SELECT seq, name, status, input, redrive_count FROM executions ORDER BY seq`).all() as Array<{
       seq: number;
@@ -105,6 +107,7 @@ test('killed with SIGKILL mid-batch, then started again: all uploads processed, 
       input: string;
       redrive_count: number;
     }>;
+    executionRows = rows;
     expect(rows).toHaveLength(TOTAL); // one execution per upload, across three processes
     expect(rows.every((row) => row.status === 'SUCCEEDED')).toBe(true);
     expect(new Set(rows.map((row) => (JSON.parse(row.input) as { source: { key: string } }).source.key)).size).toBe(TOTAL);
@@ -122,13 +125,30 @@ test('killed with SIGKILL mid-batch, then started again: all uploads processed, 
   }
 
   const storage = new FsStorage(path.join(dataDir, 'buckets'));
-  for (let index = 0; index < TOTAL; index++) {
-    expect(await storage.head('renditions', manifestKey(`batch/photo-${String(index).padStart(2, '0')}.jpg`))).toBeDefined();
-  }
+  const keys = Array.from({ length: TOTAL }, (_, index) => `batch/photo-${String(index).padStart(2, '0')}.jpg`);
+  const manifests = await Promise.all(keys.map((key) => storage.head('renditions', manifestKey(key)).catch(() => undefined)));
   // Events are delivered at least once; a re-run task re-sends the same ids, so consumers see each once.
   const lines: ShutterEvent[] = [];
   for await (const line of readEventLog(path.join(dataDir, 'events'))) lines.push(JSON.parse(line) as ShutterEvent);
   const completed = lines.filter((event) => event.type === 'image.workflow.completed');
-  expect(new Set(completed.map((event) => event.id)).size).toBe(TOTAL);
-  expect(new Set(completed.map((event) => event.subject)).size).toBe(TOTAL);
+  const completedIds = new Set(completed.map((event) => event.id));
+  const completedSubjects = new Set(completed.map((event) => event.subject));
+  const executions = executionRows.length;
+  const executedKeys = new Set(executionRows.map((row) => (JSON.parse(row.input) as { source: { key: string } }).source.key));
+
+  recordRow(EVENT_FAULTS, 'Process killed (SIGKILL) mid-batch, then started again', {
+    cases: TOTAL,
+    'faults injected': 1,
+    'delivered once': completedSubjects.size,
+    lost: keys.filter((_, index) => !manifests[index]).length + (TOTAL - completedSubjects.size),
+    duplicated: executions - executedKeys.size + (completedIds.size - completedSubjects.size),
+    'same-id copies (dropped by consumers)': completed.length - completedIds.size,
+    counted: 'uploads: one execution, one manifest, one image.workflow.completed id each',
+    'succeeded before the kill': countsAtKill.SUCCEEDED ?? 0,
+    'running at the kill, redriven': left.length,
+  }, import.meta.filename);
+
+  expect(manifests.every(Boolean)).toBe(true);
+  expect(completedIds.size).toBe(TOTAL);
+  expect(completedSubjects.size).toBe(TOTAL);
 }, 900_000);

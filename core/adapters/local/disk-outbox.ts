@@ -11,7 +11,8 @@
  *
  * The outbox is bounded: past `maxBytes` of undelivered events, `append` is refused with
  * {@link OutboxFullError} (a TransientError, so a workflow task retries later) and an alarm is
- * logged as the metric `EventOutboxFull`.
+ * logged as the metric `EventOutboxFull`. When the disk itself is full, `append` is refused with
+ * `Events::DiskFull` (also a TransientError) and leaves nothing of the refused events behind.
  *
  * `/metrics` shows the events waiting (`shutter_event_outbox_depth`, summed over the process's
  * open outboxes), updated when events are read back, appended and acknowledged.
@@ -24,6 +25,7 @@ import { DEFAULTS } from '../../limits.js';
 import { logMetric } from '../../metric-log.js';
 import { eventOutboxDepth } from '../../observability/metrics.js';
 import type { ShutterEvent } from '../../ports/event-sink.js';
+import { appendWhole, diskFullOr, leftTorn } from './append-whole.js';
 import { syncFolder } from './jsonl-event-sink.js';
 
 /** The outbox holds `maxBytes` of undelivered events and refuses more until the broker drains it. */
@@ -96,6 +98,8 @@ export class DiskOutbox {
   private cursorWrites: Promise<void> | undefined;
   /** The oldest segment still on disk. */
   private oldestSegment = 0;
+  /** The current segment ends in bytes of a failed append that could not be cut off: rotate before appending. */
+  private torn = false;
   private readonly writer = new GroupCommit<PendingLine>((items) => this.write(items));
   /** Events ever held by this outbox object (read back, then appended): an event's position is its number in that order. */
   private positions = 0;
@@ -212,9 +216,19 @@ export class DiskOutbox {
   private async write(items: PendingLine[]): Promise<void> {
     if (items.length === 0) return;
     const buffer = Buffer.from(items.map((item) => item.line).join(''));
-    if (this.current.size > 0 && this.current.size + buffer.length > this.segmentBytes) await this.rotate();
-    await this.current.handle.write(buffer);
-    await this.current.handle.sync();
+    if (this.torn || (this.current.size > 0 && this.current.size + buffer.length > this.segmentBytes)) {
+      await this.rotate().catch((error: unknown) => {
+        throw diskFullOr(error, this.dir);
+      });
+      this.torn = false;
+    }
+    try {
+      await appendWhole(this.current.handle, buffer, this.current.size, path.join(this.dir, segmentName(this.current.number)));
+    } catch (error) {
+      // A torn tail that could not be cut off is cut on the next open; appends go to a new segment.
+      this.torn = leftTorn(error);
+      throw error;
+    }
     let end = this.current.size;
     for (const item of items) {
       const bytes = Buffer.byteLength(item.line);
@@ -229,9 +243,11 @@ export class DiskOutbox {
   }
 
   private async rotate(): Promise<void> {
-    await this.current.handle.close();
     const number = this.current.number + 1;
-    this.current = { number, handle: await open(path.join(this.dir, segmentName(number)), 'a'), size: 0 };
+    // Opened before the old one is closed: when the disk is full the outbox keeps a segment to append to.
+    const handle = await open(path.join(this.dir, segmentName(number)), 'a');
+    await this.current.handle.close().catch(() => undefined);
+    this.current = { number, handle, size: 0 };
     await syncFolder(this.dir);
   }
 

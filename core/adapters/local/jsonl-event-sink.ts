@@ -4,7 +4,9 @@
  * S3, so DuckDB and Athena read one layout). Each process appends to its own file, named after
  * when it was opened, a sequence number and the pid, so concurrent writers never interleave; a file is rotated once it
  * passes `segmentBytes`. `publish` resolves only after the lines are fsync'd (group commit: one
- * write and one fsync serve every caller waiting at that moment).
+ * write and one fsync serve every caller waiting at that moment), all of them: when the disk is
+ * full it rejects with `Events::DiskFull` and leaves no part of those lines behind (see
+ * {@link appendWhole}).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
@@ -13,6 +15,7 @@ import { validEvent } from '../../events/build-event.js';
 import { GroupCommit } from '../../group-commit.js';
 import { DEFAULTS } from '../../limits.js';
 import type { EventSink, ShutterEvent } from '../../ports/event-sink.js';
+import { appendWhole, diskFullOr, leftTorn } from './append-whole.js';
 
 interface OpenFile {
   handle: FileHandle;
@@ -76,10 +79,20 @@ export class JsonlEventSink implements EventSink {
     }
     for (const [partition, lines] of byPartition) {
       const buffer = Buffer.from(lines.join('\n') + '\n');
-      const file = await this.fileFor(partition, buffer.length);
-      await file.handle.write(buffer);
+      const file = await this.fileFor(partition, buffer.length).catch((error: unknown) => {
+        throw diskFullOr(error, path.join(this.dir, partition));
+      });
+      try {
+        await appendWhole(file.handle, buffer, file.size, file.path);
+      } catch (error) {
+        // Bytes that could not be cut off stay as a torn last line, which readers skip; never append after it.
+        if (leftTorn(error)) {
+          this.files.delete(partition);
+          await file.handle.close().catch(() => undefined);
+        }
+        throw error;
+      }
       file.size += buffer.length;
-      await file.handle.sync();
     }
   }
 
