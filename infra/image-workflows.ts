@@ -13,7 +13,7 @@
  * Events EventBridge cannot deliver, and invocations that still fail after Lambda's retries, land
  * in one dead-letter queue.
  */
-import { Duration, RemovalPolicy, Stack, type CfnResource } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, type CfnResource } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -25,7 +25,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { constructId } from './construct-id.js';
-import { acknowledge, findingRef } from './acknowledge.js';
+import { acknowledge, findingRef, findingText } from './acknowledge.js';
 import { grantObjectDelete, grantObjectRead, grantObjectWrite, type BucketAccess } from './bucket-access.js';
 import type { EventStreaming } from './event-streaming.js';
 import type { LambdaCodeSource } from './lambda-code.js';
@@ -274,8 +274,9 @@ export class ImageWorkflows extends Construct {
   }
 }
 
-/** How cdk-nag writes the execution ARN prefix of a state machine (`…:execution:<name>`). */
+/** The execution ARN prefix of a state machine (`…:execution:<name>`), as cdk-nag writes it. */
 function executionsOf(machine: sfn.StateMachine): string {
-  const logicalId = Stack.of(machine).getLogicalId(machine.node.defaultChild as CfnResource);
-  return `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId}"}]}]}`;
+  const stack = Stack.of(machine);
+  const name = stack.splitArn(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName!;
+  return findingText(machine, stack.formatArn({ service: 'states', resource: 'execution', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
 }

@@ -10,7 +10,7 @@
  * routes (with credentials and the Step Functions / S3 / Athena permissions they need) is not
  * part of it yet, so in AWS the page shows sign-in and API errors until that exists.
  */
-import { Duration, RemovalPolicy, Stack, type CfnResource } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, type CfnResource } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -20,7 +20,7 @@ import { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CONSOLE_CSP, CONSOLE_SECURITY_HEADERS } from '../api/console-static.js';
-import { acknowledge, findingRef } from './acknowledge.js';
+import { acknowledge, findingRef, findingText } from './acknowledge.js';
 import { LOG_PREFIXES } from './image-storage.js';
 import { SecureBucket } from './secure-bucket.js';
 
@@ -144,12 +144,17 @@ export class OperatorConsole extends Construct {
   private acknowledgeDeploymentProvider(): void {
     const stack = Stack.of(this);
     const site = findingRef(this.bucket.node.defaultChild as CfnResource);
+    // The CDK bootstrap asset bucket, as the stack's environment writes it (Region concrete or not).
+    const assetObjects = findingText(
+      this,
+      `arn:${stack.partition}:s3:::cdk-${DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-${stack.account}-${stack.region}/*`,
+    );
     const findings: Record<string, string> = {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
         'The AWS managed policy only lets the deploy-time copy function write its own logs.',
       'AwsSolutions-L1': "Its runtime is chosen by aws-cdk-lib for its own deploy-time function, not by this app.",
       // Reading the staged asset from the CDK bootstrap bucket.
-      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]':
+      [`AwsSolutions-IAM5[Resource::${assetObjects}]`]:
         'Reads the staged console files from the CDK bootstrap asset bucket, whose object names are content hashes known only at deploy time.',
       'AwsSolutions-IAM5[Action::s3:GetBucket*]': "CDK's grantRead on the asset bucket and the site bucket (bucket location and versioning lookups during the copy).",
       'AwsSolutions-IAM5[Action::s3:GetObject*]': "CDK's grantRead on the staged asset: the copy reads objects and their metadata.",
