@@ -151,3 +151,27 @@ describe('the backfill', () => {
     expect(identityStatements(template).filter(({ statement }) => statement.Resource === '*' && String(statement.Action).includes('s3:'))).toEqual([]);
   });
 });
+
+test('Backfill=Inline deploys exactly the definition the local engine runs, with its listing task', () => {
+  const inline = synthPlatform({ context: { Backfill: 'Inline', EnableStreaming: 'No' } });
+  const { workflows } = inline.stack.platform;
+  const stack = Stack.of(inline.stack);
+  const localArns = new Map(
+    Object.entries(workflows.tasks).map(([name, task]) => [
+      stack.getLogicalId(task.function.node.defaultChild as CfnResource),
+      `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`,
+    ]),
+  );
+  const machine = workflows.stateMachines[BACKFILL_STATE_MACHINE]!;
+  const resource = inline.template.toJSON().Resources[stack.getLogicalId(machine.node.defaultChild as CfnResource)] as {
+    Properties: { DefinitionString: unknown };
+  };
+  expect(JSON.parse(renderLocally(resource.Properties.DefinitionString, localArns))).toEqual(BACKFILL_WORKFLOW_ASL);
+  expect(Object.keys(workflows.tasks)).toEqual(expect.arrayContaining(['list-uploads', 'start-image-workflow']));
+  // The listing task reads the uploads bucket only.
+  const listRole = logicalIdByPath(inline.template, 'AWS::IAM::Role', 'Workflows/ListUploadsTask/Role');
+  const uploads = logicalIdByPath(inline.template, 'AWS::S3::Bucket', 'Storage/Uploads');
+  const s3Grants = grantsOf(inline.template, listRole).filter((grant) => grant.action.startsWith('s3:'));
+  expect(s3Grants.length).toBeGreaterThan(0);
+  for (const grant of s3Grants) expect(grant.resource.startsWith(`<${uploads}.Arn>`)).toBe(true);
+}, 120_000);
