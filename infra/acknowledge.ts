@@ -6,6 +6,7 @@
 import { Stack, Validations, type CfnResource } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
+
 /** Shortest reason accepted: a reason must say why, not just "needed". */
 const MIN_REASON_LENGTH = 30;
 
@@ -25,4 +26,25 @@ export function acknowledge(scope: IConstruct, id: string, reason: string): void
  */
 export function findingRef(resource: CfnResource, attribute = 'Arn'): string {
   return `<${Stack.of(resource).getLogicalId(resource)}.${attribute}>`;
+}
+
+/**
+ * How cdk-nag writes a string with tokens in a finding: `Ref`s of pseudo parameters and resources
+ * as `<AWS::Region>` / `<Id>`, `Fn::GetAtt` as `<Id.Attr>`, other intrinsics as their JSON, and
+ * whatever the stack's environment makes concrete (Region, partition) as plain text; so an
+ * acknowledgement matches however the stack is synthesized.
+ */
+export function findingText(scope: IConstruct, value: string): string {
+  const render = (resolved: unknown): string => {
+    if (typeof resolved === 'string') return resolved;
+    const intrinsic = resolved as Record<string, unknown>;
+    if (typeof intrinsic.Ref === 'string') return `<${intrinsic.Ref}>`;
+    if (Array.isArray(intrinsic['Fn::GetAtt'])) return `<${(intrinsic['Fn::GetAtt'] as string[]).join('.')}>`;
+    if (Array.isArray(intrinsic['Fn::Join'])) {
+      const [separator, parts] = intrinsic['Fn::Join'] as [string, unknown[]];
+      return parts.map(render).join(separator);
+    }
+    return JSON.stringify(resolved);
+  };
+  return render(Stack.of(scope).resolve(value));
 }

@@ -19,9 +19,19 @@ import { EventStreaming } from './event-streaming.js';
 import { ImageAnalytics } from './image-analytics.js';
 import { ImageDelivery } from './image-delivery.js';
 import { ImageStorage, LOG_PREFIXES } from './image-storage.js';
+import { OperatorConsole } from './operator-console.js';
 import { ImageWorkflows, type WorkflowDefinitionBuilder, type WorkflowTaskSpec } from './image-workflows.js';
 import { bundledCode, type LambdaCodeSource } from './lambda-code.js';
-import { IMAGE_STATE_MACHINE, imageStateMachine, workflowTasks } from './workflow-tasks.js';
+import type { BackfillMode } from '../workflows/backfill-workflow.js';
+import {
+  BACKFILL_STATE_MACHINE,
+  backfillStateMachine,
+  IMAGE_STATE_MACHINE,
+  imageStateMachine,
+  UPLOAD_TRIGGER_TASK,
+  workflowTasks,
+  type WorkflowTaskOptions,
+} from './workflow-tasks.js';
 import { PlatformMonitoring, type AlarmThresholds } from './platform-monitoring.js';
 import { SigningSecret } from './signing-secret.js';
 
@@ -60,12 +70,22 @@ export interface ImagePlatformProps {
   replication?: { bucketArn: string; kmsKeyArn: string };
   /** MSK Serverless and the event archive. @default true */
   streaming?: boolean;
-  /** The workflow. @default the image workflow (`workflows/image-workflow.ts`) over its task functions */
+  /**
+   * The workflows. @default the image workflow (`workflows/image-workflow.ts`) started by the
+   * start-image-workflow task on every upload, and the backfill (`workflows/backfill-workflow.ts`)
+   */
   workflow?: {
-    tasks?: (storage: ImageStorage, options: { events: boolean }) => Record<string, WorkflowTaskSpec>;
+    tasks?: (storage: ImageStorage, options: WorkflowTaskOptions) => Record<string, WorkflowTaskSpec>;
     stateMachines?: Record<string, WorkflowDefinitionBuilder>;
     uploadStateMachine?: string;
-    trigger?: 'direct' | { bundle: string };
+    /** The task EventBridge invokes with each upload. @default `start-image-workflow` */
+    uploadTrigger?: string;
+    /**
+     * The backfill state machine: `distributed` (a Distributed Map over the S3 listing) or
+     * `inline` (the paged listing task and inline Map the local engine runs), or false for none.
+     * @default 'distributed'
+     */
+    backfill?: BackfillMode | false;
   };
   /** @default 10 GiB per query */
   athenaBytesScannedLimit?: number;
@@ -76,6 +96,11 @@ export interface ImagePlatformProps {
   alarmThresholds?: AlarmThresholds;
   /** @default RETAIN for buckets, keys and secrets */
   removalPolicy?: RemovalPolicy;
+  /**
+   * The operator console (`directory`: the built `console/dist/`) as a static site behind its own
+   * CloudFront distribution. @default no console site
+   */
+  console?: { directory: string };
 }
 
 export class ImagePlatform extends Construct {
@@ -86,6 +111,7 @@ export class ImagePlatform extends Construct {
   readonly workflows: ImageWorkflows;
   readonly analytics: ImageAnalytics;
   readonly monitoring: PlatformMonitoring;
+  readonly console: OperatorConsole | undefined;
 
   constructor(scope: Construct, id: string, props: ImagePlatformProps = {}) {
     super(scope, id);
@@ -137,11 +163,17 @@ export class ImagePlatform extends Construct {
         : undefined;
 
     const events = !!this.streaming;
+    const backfill = props.workflow?.backfill ?? 'distributed';
     this.workflows = new ImageWorkflows(this, 'Workflows', {
       code,
-      tasks: (props.workflow?.tasks ?? workflowTasks)(storage, { events }),
-      stateMachines: props.workflow?.stateMachines ?? { [IMAGE_STATE_MACHINE]: imageStateMachine },
+      tasks: (props.workflow?.tasks ?? workflowTasks)(storage, { events, backfill }),
+      stateMachines: props.workflow?.stateMachines ?? {
+        [IMAGE_STATE_MACHINE]: imageStateMachine,
+        // A backfill reads what the image workflow's tasks can read: the uploads bucket.
+        ...(backfill ? { [BACKFILL_STATE_MACHINE]: backfillStateMachine(backfill, [storage.uploads]) } : {}),
+      },
       uploadStateMachine: props.workflow?.uploadStateMachine ?? IMAGE_STATE_MACHINE,
+      uploadTrigger: props.workflow?.uploadTrigger ?? UPLOAD_TRIGGER_TASK,
       uploads: storage.uploads,
       streaming: this.streaming,
       environment: {
@@ -152,8 +184,16 @@ export class ImagePlatform extends Construct {
         SOURCE_BUCKETS: storage.uploads.bucketName,
       },
       logRetention,
-      trigger: props.workflow?.trigger,
     });
+
+    this.console = props.console
+      ? new OperatorConsole(this, 'Console', {
+          directory: props.console.directory,
+          logs: storage.logs,
+          webAclArn: props.webAclArn,
+          removalPolicy: props.removalPolicy,
+        })
+      : undefined;
 
     this.analytics = new ImageAnalytics(this, 'Analytics', {
       bucket: storage.logs,

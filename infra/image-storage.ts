@@ -23,6 +23,8 @@ import { SecureBucket } from './secure-bucket.js';
 /** Prefixes in the log bucket, shared by the writers and the Glue tables. */
 export const LOG_PREFIXES = {
   cloudFront: 'cloudfront/',
+  /** The operator console's distribution, apart from the image CDN's (which the cloudfront_logs table reads). */
+  consoleCloudFront: 'cloudfront-console/',
   s3Access: 's3-access/',
   /** Rejected connections in the streaming VPC. */
   vpcFlowLogs: 'vpc-flow-logs/',
@@ -87,6 +89,11 @@ export class ImageStorage extends Construct {
         {
           id: 'expire-cloudfront-logs',
           prefix: LOG_PREFIXES.cloudFront,
+          expiration: days(props.logRetentionDays),
+        },
+        {
+          id: 'expire-console-cloudfront-logs',
+          prefix: LOG_PREFIXES.consoleCloudFront,
           expiration: days(props.logRetentionDays),
         },
         {

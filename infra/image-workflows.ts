@@ -2,28 +2,30 @@
  * The bulk workflow's AWS side: one Lambda per task (least privilege each), the state machines
  * built by definition builders (the workflow's own code in `workflows/`, the same definition the
  * local engine runs), X-Ray and full execution logging, and the upload trigger:
- * S3 `Object Created` on the uploads bucket → EventBridge → StartExecution, with a dead-letter
- * queue for events EventBridge could not deliver.
+ * S3 `Object Created` on the uploads bucket → EventBridge → the start-image-workflow task →
+ * StartExecution.
  *
- * The trigger has two shapes. `direct` (the default) lets EventBridge start executions; it
- * cannot name them, so a rare duplicate S3 notification starts a second execution whose
- * deterministic output keys make it redundant, not harmful. `{ bundle }` routes the events
- * through a queue to a trigger function that names each execution after bucket/key/etag, so a
- * duplicate is refused by Step Functions (ExecutionAlreadyExists).
+ * EventBridge does not start the state machine itself: it could only pass the raw S3 event
+ * (which Inspect rejects) and cannot name an execution. The trigger task turns the event into
+ * the workflow's input (`ImageWorkflowInput`: image id, quoted ETag, rendition set, review flag),
+ * exactly as the local triggers do, and names the execution after bucket/key/ETag, so a repeated
+ * notification is refused by Step Functions (ExecutionAlreadyExists) instead of processed twice.
+ * Events EventBridge cannot deliver, and invocations that still fail after Lambda's retries, land
+ * in one dead-letter queue.
  */
-import { Duration, RemovalPolicy, Stack, type CfnResource } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, type CfnResource } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { constructId } from './construct-id.js';
-import { acknowledge, findingRef } from './acknowledge.js';
+import { acknowledge, findingRef, findingText } from './acknowledge.js';
 import { grantObjectDelete, grantObjectRead, grantObjectWrite, type BucketAccess } from './bucket-access.js';
 import type { EventStreaming } from './event-streaming.js';
 import type { LambdaCodeSource } from './lambda-code.js';
@@ -46,8 +48,16 @@ export interface WorkflowTaskSpec {
   delete?: BucketAccess[];
   /** Rekognition actions (they take no resource ARN). @default none */
   rekognition?: string[];
-  /** Publishes events to Kafka: runs in the streaming VPC with KAFKA_BROKERS/KAFKA_TOPIC. @default false */
+  /**
+   * Publishes events to Kafka: runs in the streaming VPC with KAFKA_BROKERS/KAFKA_TOPIC and
+   * MSK IAM auth over TLS (KAFKA_SASL=iam, KAFKA_TLS=Yes). @default false
+   */
   publishesEvents?: boolean;
+  /**
+   * Starts executions of the upload state machine (WORKFLOW_ENGINE=stepfunctions,
+   * IMAGE_STATE_MACHINE_ARN): StartExecution on it, DescribeExecution on its executions. @default false
+   */
+  startsExecutions?: boolean;
   /** @default 1024 (sharp decodes whole images) */
   memorySize?: number;
   /** @default 2 minutes */
@@ -63,6 +73,8 @@ export interface ImageWorkflowsProps {
   stateMachines: Readonly<Record<string, WorkflowDefinitionBuilder>>;
   /** The state machine an upload starts. */
   uploadStateMachine: string;
+  /** The task EventBridge invokes with each S3 `Object Created` event; it must `startsExecutions`. */
+  uploadTrigger: string;
   uploads: s3.IBucket;
   /** Only keys under this prefix start the workflow. @default every key */
   uploadsPrefix?: string;
@@ -71,8 +83,6 @@ export interface ImageWorkflowsProps {
   /** Passed to every task (bucket names and the like). */
   environment?: Record<string, string>;
   logRetention: logs.RetentionDays;
-  /** @default 'direct' */
-  trigger?: 'direct' | { bundle: string };
 }
 
 export class ImageWorkflows extends Construct {
@@ -122,6 +132,16 @@ export class ImageWorkflows extends Construct {
           'Invoking any version or alias of this one task function: the wildcard only spans qualifiers of a single function ARN.',
         );
       }
+      if (machine.node.tryFindChild('DistributedMapPolicy')) {
+        // CDK's grants for a Distributed Map's child executions (start, describe, stop, redrive).
+        for (const pattern of [`${executionsOf(machine)}:*`, `${executionsOf(machine)}/*:*`]) {
+          acknowledge(
+            machine,
+            `AwsSolutions-IAM5[Resource::${pattern}]`,
+            "A Distributed Map runs each batch as a child execution of this same state machine, named at run time: only a pattern over this machine's own executions can grant describing, stopping and redriving them.",
+          );
+        }
+      }
       machines[name] = machine;
     }
     this.stateMachines = machines;
@@ -142,9 +162,7 @@ export class ImageWorkflows extends Construct {
         },
       },
     });
-    const trigger = props.trigger ?? 'direct';
-    if (trigger === 'direct') this.startDirectly(uploadMachine);
-    else this.startThroughQueue(uploadMachine, trigger.bundle, props);
+    this.triggerUploads(props, uploadMachine);
   }
 
   private createTask(name: string, spec: WorkflowTaskSpec, props: ImageWorkflowsProps): PlatformFunction {
@@ -161,7 +179,15 @@ export class ImageWorkflows extends Construct {
       environment: {
         SHUTTER_STORAGE: 's3',
         ...props.environment,
-        ...(streaming ? { KAFKA_BROKERS: streaming.bootstrapBrokers, KAFKA_TOPIC: streaming.topic } : {}),
+        ...(streaming
+          ? {
+              KAFKA_BROKERS: streaming.bootstrapBrokers,
+              KAFKA_TOPIC: streaming.topic,
+              // MSK Serverless accepts only IAM-authenticated clients, over TLS (core/compose.ts kafkaConfig).
+              KAFKA_SASL: 'iam',
+              KAFKA_TLS: 'Yes',
+            }
+          : {}),
         ...spec.environment,
       },
       ...(streaming
@@ -191,47 +217,44 @@ export class ImageWorkflows extends Construct {
     return task;
   }
 
-  /** EventBridge calls StartExecution itself; undeliverable events land in a dead-letter queue. */
-  private startDirectly(machine: sfn.StateMachine): void {
+  /**
+   * Gives the tasks that start executions the upload state machine, and has EventBridge invoke the
+   * trigger task with every upload's `Object Created` event.
+   */
+  private triggerUploads(props: ImageWorkflowsProps, machine: sfn.StateMachine): void {
+    for (const [name, spec] of Object.entries(props.tasks)) {
+      if (!spec.startsExecutions) continue;
+      const task = this.tasks[name]!;
+      task.function.addEnvironment('WORKFLOW_ENGINE', 'stepfunctions');
+      task.function.addEnvironment('IMAGE_STATE_MACHINE_ARN', machine.stateMachineArn);
+      machine.grantStartExecution(task.role);
+      // A repeated notification finds the execution already there and describes it (dedupe).
+      machine.grantExecution(task.role, 'states:DescribeExecution');
+      acknowledge(
+        task.role,
+        `AwsSolutions-IAM5[Resource::${executionsOf(machine)}:*]`,
+        'DescribeExecution on the executions of the one image state machine: execution ARNs are named at start, so only a pattern can cover them.',
+      );
+    }
+    const triggerSpec = props.tasks[props.uploadTrigger];
+    const trigger = this.tasks[props.uploadTrigger];
+    if (!triggerSpec?.startsExecutions || !trigger)
+      throw new Error(`uploadTrigger "${props.uploadTrigger}" must be a task that startsExecutions`);
     const deadLetters = this.deadLetterQueue('UploadEventDeadLetters');
     this.uploadRule.addTarget(
-      new targets.SfnStateMachine(machine, {
+      new targets.LambdaFunction(trigger.function, {
         deadLetterQueue: deadLetters,
         retryAttempts: 185,
         maxEventAge: Duration.hours(24),
       }),
     );
-  }
-
-  /** EventBridge → queue → trigger function, which names each execution after the object. */
-  private startThroughQueue(machine: sfn.StateMachine, bundle: string, props: ImageWorkflowsProps): void {
-    const deadLetters = this.deadLetterQueue('UploadQueueDeadLetters');
-    const queue = new sqs.Queue(this, 'UploadQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // Six times the trigger's timeout, as Lambda's SQS guide recommends.
-      visibilityTimeout: Duration.minutes(3),
-      deadLetterQueue: { queue: deadLetters, maxReceiveCount: 5 },
+    // EventBridge invokes asynchronously: its dead-letter queue only catches what it cannot
+    // deliver. A function error is retried by Lambda, then recorded in the same queue.
+    trigger.function.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new destinations.SqsDestination(deadLetters),
     });
-    this.uploadRule.addTarget(
-      new targets.SqsQueue(queue, {
-        deadLetterQueue: deadLetters,
-        retryAttempts: 185,
-        maxEventAge: Duration.hours(24),
-      }),
-    );
-    const trigger = new PlatformFunction(this, 'UploadTrigger', {
-      bundle,
-      code: props.code,
-      description: 'shutter: start one workflow execution per uploaded object version',
-      timeout: Duration.seconds(30),
-      logRetention: props.logRetention,
-      environment: { STATE_MACHINE_ARN: machine.stateMachineArn },
-    });
-    machine.grantStartExecution(trigger.role);
-    trigger.function.addEventSource(
-      new sources.SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }),
-    );
   }
 
   private deadLetterQueue(id: string): sqs.Queue {
@@ -249,4 +272,11 @@ export class ImageWorkflows extends Construct {
     this.deadLetterQueues.push(queue);
     return queue;
   }
+}
+
+/** The execution ARN prefix of a state machine (`…:execution:<name>`), as cdk-nag writes it. */
+function executionsOf(machine: sfn.StateMachine): string {
+  const stack = Stack.of(machine);
+  const name = stack.splitArn(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName!;
+  return findingText(machine, stack.formatArn({ service: 'states', resource: 'execution', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
 }

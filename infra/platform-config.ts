@@ -98,6 +98,12 @@ const ContextSchema = z.object({
   ReplicationKmsKeyArn: text,
   /** shutter: where `npm run build:lambdas` puts the Lambda bundles. */
   LambdaAssetsDir: text,
+  /** shutter: the backfill state machine: Distributed (a Distributed Map), Inline (what the local engine runs) or No. */
+  Backfill: text,
+  /** shutter: the operator console as a static site behind its own CloudFront distribution. */
+  EnableConsole: flag(false),
+  /** shutter: the built console (`npm run build` writes console/dist). */
+  ConsoleDir: text,
 });
 
 /** Other spellings accepted for a key: SIH's CloudFormation parameter names. */
@@ -132,6 +138,9 @@ export interface PlatformSettings {
   webAclArn: string | undefined;
   replication: { bucketArn: string; kmsKeyArn: string } | undefined;
   lambdaAssetsDir: string;
+  backfill: 'distributed' | 'inline' | false;
+  /** Undefined when the console site is off. */
+  console: { directory: string } | undefined;
 }
 
 /**
@@ -252,6 +261,12 @@ export function parsePlatformContext(get: (key: string) => unknown): Readonly<Pl
     } else replication = { bucketArn: c.ReplicationBucketArn, kmsKeyArn: c.ReplicationKmsKeyArn };
   }
 
+  const backfillValue = (c.Backfill ?? 'Distributed').toLowerCase();
+  const backfill = ({ distributed: 'distributed', inline: 'inline', no: false } as const)[
+    backfillValue as 'distributed' | 'inline' | 'no'
+  ];
+  if (backfill === undefined) problems.push(`Backfill: expected Distributed, Inline or No, got "${c.Backfill}"`);
+
   const stackName = c.StackName ?? 'Shutter';
   if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName))
     problems.push(`StackName: "${stackName}" is not a valid CloudFormation stack name`);
@@ -276,5 +291,7 @@ export function parsePlatformContext(get: (key: string) => unknown): Readonly<Pl
     webAclArn: c.WebAclArn,
     replication,
     lambdaAssetsDir: c.LambdaAssetsDir ?? 'dist/lambda',
+    backfill: backfill!,
+    console: c.EnableConsole ? { directory: c.ConsoleDir ?? 'console/dist' } : undefined,
   });
 }

@@ -48,6 +48,8 @@ export class ShutterStack extends Stack {
       athenaBytesScannedLimit: s.athenaBytesScannedLimit,
       quickSight: s.quickSight,
       alarmEmail: s.alarmEmail,
+      workflow: { backfill: s.backfill },
+      console: s.console,
     });
 
     const { storage, delivery, workflows, analytics, monitoring } = this.platform;
@@ -72,6 +74,8 @@ export class ShutterStack extends Stack {
     new CfnOutput(this, 'AthenaWorkGroup', { value: analytics.workGroup.name });
     new CfnOutput(this, 'GlueDatabase', { value: analytics.databaseName });
     new CfnOutput(this, 'AlarmTopic', { value: monitoring.topic.topicArn });
+    if (this.platform.console)
+      new CfnOutput(this, 'ConsoleUrl', { value: this.platform.console.url, description: 'The operator console' });
     if (this.platform.signing)
       new CfnOutput(this, 'SigningSecret', { value: this.platform.signing.secretId });
   }

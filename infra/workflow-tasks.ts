@@ -8,12 +8,29 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { manifestKey } from '../core/renditions.js';
-import { imageWorkflowDefinition, IMAGE_WORKFLOW_TASKS, type ImageWorkflowTask } from '../workflows/image-workflow.js';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import {
+  backfillWorkflowDefinition,
+  backfillWorkflowTasks,
+  type BackfillMode,
+} from '../workflows/backfill-workflow.js';
+import { imageWorkflowDefinition, IMAGE_WORKFLOW_TASKS } from '../workflows/image-workflow.js';
 import type { ImageStorage } from './image-storage.js';
 import type { WorkflowTaskFunctions, WorkflowTaskSpec } from './image-workflows.js';
 
 /** The state machine an upload starts: the image workflow. */
 export const IMAGE_STATE_MACHINE = 'process';
+/** The state machine that runs the image workflow for every upload under a prefix. */
+export const BACKFILL_STATE_MACHINE = 'backfill';
+/** The task EventBridge invokes with each upload's `Object Created` event. */
+export const UPLOAD_TRIGGER_TASK = 'start-image-workflow';
+
+export interface WorkflowTaskOptions {
+  /** Whether streaming is deployed: the publishing tasks then write to Kafka. */
+  events: boolean;
+  /** The backfill's mode, or false for no backfill state machine. */
+  backfill: BackfillMode | false;
+}
 
 /**
  * Every task of the image workflow and what it may touch (DESIGN.md, "The bulk workflow"):
@@ -21,12 +38,13 @@ export const IMAGE_STATE_MACHINE = 'process';
  */
 export function workflowTasks(
   storage: ImageStorage,
-  options: { events: boolean },
-): Record<ImageWorkflowTask, WorkflowTaskSpec> {
+  options: WorkflowTaskOptions,
+): Record<string, WorkflowTaskSpec> {
   const uploads = { bucket: storage.uploads };
   // Manifests sit next to the renditions of their source (`<key>/manifest.json`), so publish
   // writes anywhere in the renditions bucket, like render-renditions.
   const renditions = { bucket: storage.renditions };
+  const backfillTasks = options.backfill ? backfillWorkflowTasks(options.backfill) : [];
   return {
     inspect: { description: 'type, size, pixel limits, content hash', read: [uploads] },
     moderate: {
@@ -66,12 +84,40 @@ export function workflowTasks(
       publishesEvents: options.events,
       memorySize: 512,
     },
+    // The upload trigger, and the backfill's per-object step. It reads an object only when the
+    // event carries no ETag (HeadObject is authorised by s3:GetObject).
+    [UPLOAD_TRIGGER_TASK]: {
+      description: 'starts the image workflow for one uploaded object, named after bucket/key/ETag',
+      read: [uploads],
+      startsExecutions: true,
+      memorySize: 512,
+      timeout: Duration.seconds(30),
+    },
+    ...(backfillTasks.includes('list-uploads')
+      ? {
+          'list-uploads': {
+            description: 'one page of the uploads under a prefix (inline backfill)',
+            read: [uploads],
+            memorySize: 512,
+            timeout: Duration.seconds(30),
+          },
+        }
+      : {}),
   };
 }
 
 /** The image workflow's definition over the deployed task functions. */
 export function imageStateMachine(scope: Construct, fns: WorkflowTaskFunctions): sfn.IChainable {
   return imageWorkflowDefinition(scope, { functions: pick(fns, IMAGE_WORKFLOW_TASKS) });
+}
+
+/**
+ * The backfill's definition over the deployed task functions; its Distributed Map may list only
+ * `listBuckets` (the uploads bucket: the only one the image workflow's tasks can read).
+ */
+export function backfillStateMachine(mode: BackfillMode, listBuckets: readonly s3.IBucket[]) {
+  return (scope: Construct, fns: WorkflowTaskFunctions): sfn.IChainable =>
+    backfillWorkflowDefinition(scope, { mode, listBuckets, functions: pick(fns, backfillWorkflowTasks(mode)) });
 }
 
 function pick<T extends string>(fns: WorkflowTaskFunctions, names: readonly T[]): Record<T, lambda.IFunction> {

@@ -5,6 +5,7 @@
  * One synthesis for the whole file; cdk-nag on this configuration runs in cdk-synth.test.ts.
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { kafkaConfig } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 import { RETRYABLE_ERROR_NAMES } from '../../core/errors.js';
 import { LAMBDA_SERVICE_ERRORS } from '../../workflows/image-workflow.js';
@@ -237,6 +238,7 @@ describe('least privilege', () => {
     ['RenderRenditions', { reads: ['Uploads'], writes: ['Renditions'] }],
     ['Publish', { reads: [], writes: ['Renditions'] }],
     ['HandleFailure', { reads: [], writes: [] }],
+    ['StartImageWorkflow', { reads: ['Uploads'], writes: [] }],
   ])('workflow task %s touches only its buckets and prefixes', (task, expected) => {
     const grants = grantsOf(template, roleId(`Workflows/${task}Task/Role`));
     const objectTarget = (action: string) =>
@@ -278,8 +280,9 @@ describe('on-demand delivery (SIH shape)', () => {
     const ours = resources(template, 'AWS::Lambda::Function').filter(
       ([, fn]) => !String(fn.Metadata?.['aws:cdk:path']).includes('AWS679f53fac'),
     );
-    // Image handler, archiver and one per image workflow task (7).
-    expect(ours.length).toBe(9);
+    // Image handler, archiver, one per image workflow task (7) and start-image-workflow (the
+    // upload trigger and the backfill's step; the Distributed Map lists objects itself).
+    expect(ours.length).toBe(10);
     for (const [, fn] of ours) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -407,20 +410,28 @@ describe('on-demand delivery (SIH shape)', () => {
 });
 
 describe('workflows', () => {
-  test('the state machine traces with X-Ray and logs every execution step to a retained log group', () => {
-    const [, machine] = only(template, 'AWS::StepFunctions::StateMachine');
-    expect(machine.Properties).toMatchObject({
-      StateMachineType: 'STANDARD',
-      TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
-    });
-    template.hasResource('AWS::Logs::LogGroup', {
-      Properties: { LogGroupName: '/aws/vendedlogs/states/Shutter-process', RetentionInDays: 180 },
-      DeletionPolicy: 'Retain',
-    });
+  test('each state machine (process, backfill) traces with X-Ray and logs every execution step to a retained log group', () => {
+    const machines = resources(template, 'AWS::StepFunctions::StateMachine');
+    expect(machines.map(([, machine]) => String(machine.Metadata?.['aws:cdk:path'])).sort()).toEqual([
+      expect.stringMatching(/Workflows\/Backfill\/Resource$/),
+      expect.stringMatching(/Workflows\/Process\/Resource$/),
+    ]);
+    for (const [, machine] of machines) {
+      expect(machine.Properties).toMatchObject({
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+      });
+    }
+    for (const name of ['process', 'backfill']) {
+      template.hasResource('AWS::Logs::LogGroup', {
+        Properties: { LogGroupName: `/aws/vendedlogs/states/Shutter-${name}`, RetentionInDays: 180 },
+        DeletionPolicy: 'Retain',
+      });
+    }
   });
 
-  test('S3 Object Created on the uploads bucket starts it, with retries and a dead-letter queue', () => {
+  test('S3 Object Created on the uploads bucket invokes the start-image-workflow task (upload-trigger.test.ts follows an event through)', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.s3'],
@@ -429,7 +440,7 @@ describe('workflows', () => {
       },
       Targets: [
         Match.objectLike({
-          Arn: { Ref: Match.stringLikeRegexp('^PlatformWorkflowsProcess') },
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformWorkflowsStartImageWorkflowTask'), 'Arn'] },
           DeadLetterConfig: {
             Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('UploadEventDeadLetters'), 'Arn'] },
           },
@@ -439,11 +450,12 @@ describe('workflows', () => {
     });
   });
 
-  test('Retry matches the retryable error names of core/errors.ts', () => {
-    const [, machine] = only(template, 'AWS::StepFunctions::StateMachine');
-    expect(render(machine.Properties!.DefinitionString)).toContain(
-      `"ErrorEquals":${JSON.stringify([...RETRYABLE_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS])}`,
-    );
+  test('Retry matches the retryable error names of core/errors.ts, in every state machine', () => {
+    for (const [, machine] of resources(template, 'AWS::StepFunctions::StateMachine')) {
+      expect(render(machine.Properties!.DefinitionString)).toContain(
+        `"ErrorEquals":${JSON.stringify([...RETRYABLE_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS])}`,
+      );
+    }
   });
 
   test('dead-letter queues are encrypted and refuse plain HTTP', () => {
@@ -517,8 +529,38 @@ describe('streaming', () => {
     const variables = (publish.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(variables.KAFKA_TOPIC).toBe('shutter-image-events');
     expect(render(variables.KAFKA_BROKERS)).toMatch(/^<\w+\.BootstrapBrokerStringSaslIam>$/);
+    expect(variables).toMatchObject({ KAFKA_SASL: 'iam', KAFKA_TLS: 'Yes' });
     expect(functionResource('Workflows/RenderRenditionsTask/Function').Properties!.VpcConfig).toBeUndefined();
   });
+
+  test.each(['Publish', 'Quarantine', 'HandleFailure'])(
+    '%s reaches MSK with IAM auth over TLS: its environment gives kafkajs SSL and SASL OAUTHBEARER',
+    (task) => {
+      const variables = (functionResource(`Workflows/${task}Task/Function`).Properties!.Environment as {
+        Variables: Record<string, unknown>;
+      }).Variables;
+      const env = Object.fromEntries(
+        Object.entries(variables).map(([name, value]) => [
+          name,
+          name === 'KAFKA_BROKERS'
+            ? 'boot-abc123.c2.kafka-serverless.eu-west-1.amazonaws.com:9098'
+            : render(value).replace(/<(\w+)>/g, (_, id: string) => id.toLowerCase()),
+        ]),
+      );
+      const config = loadConfig({ ...env, AWS_LAMBDA_FUNCTION_NAME: task, AWS_REGION: 'eu-west-1' });
+      expect(config.events.kafka).toMatchObject({ sasl: 'iam', tls: true, topic: 'shutter-image-events' });
+      const settings = kafkaConfig(config.events.kafka!, config.region);
+      expect(settings.ssl).toBe(true);
+      expect(settings.sasl).toMatchObject({ mechanism: 'oauthbearer', oauthBearerProvider: expect.any(Function) });
+      // The role may connect to this cluster only (the token's kafka-cluster:Connect).
+      const connect = grantsOf(template, roleId(`Workflows/${task}Task/Role`)).filter(
+        (grant) => grant.action === 'kafka-cluster:Connect',
+      );
+      expect(connect.map((grant) => grant.resource)).toEqual([
+        expect.stringMatching(/^<PlatformStreamingCluster\w+\.Arn>$/),
+      ]);
+    },
+  );
 });
 
 describe('analytics', () => {

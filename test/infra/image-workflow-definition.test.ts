@@ -1,13 +1,18 @@
 /**
- * The deployed image state machine runs the definition the local engine runs: the
- * DefinitionString of the synthesized stack, with the task functions' ARNs replaced by the local
- * ARNs (`arn:aws:lambda:local:000000000000:function:<task>`), equals workflows/asl/image-workflow.asl.ts.
+ * The deployed state machines run the definitions the local engine runs: the DefinitionString of
+ * the synthesized stack, with the task functions' ARNs replaced by the local ARNs
+ * (`arn:aws:lambda:local:000000000000:function:<task>`), equals workflows/asl/image-workflow.asl.ts;
+ * the backfill equals what workflows/render-asl.ts renders for its mode (a Distributed Map in AWS),
+ * and its per-object step equals the one the local engine runs (workflows/asl/backfill-workflow.asl.ts).
  */
 import { Stack, type CfnResource } from 'aws-cdk-lib';
-import { IMAGE_STATE_MACHINE } from '../../infra/workflow-tasks.js';
+import { BACKFILL_STATE_MACHINE, IMAGE_STATE_MACHINE } from '../../infra/workflow-tasks.js';
+import { BACKFILL_WORKFLOW_ASL } from '../../workflows/asl/backfill-workflow.asl.js';
+import { backfillWorkflowTasks } from '../../workflows/backfill-workflow.js';
 import { IMAGE_WORKFLOW_ASL } from '../../workflows/asl/image-workflow.asl.js';
 import { IMAGE_WORKFLOW_TASKS } from '../../workflows/image-workflow.js';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../../workflows/render-asl.js';
+import { LOCAL_ACCOUNT, LOCAL_REGION, renderBackfillWorkflowAsl } from '../../workflows/render-asl.js';
+import { grantsOf, identityStatements, logicalIdByPath } from './template-queries.js';
 import { synthPlatform, type SynthesizedPlatform } from './synth-platform.js';
 
 type Asl = { StartAt: string; States: Record<string, AslState> };
@@ -25,6 +30,7 @@ type AslState = {
 
 let synth: SynthesizedPlatform;
 let deployed: Asl;
+let backfill: Asl;
 
 beforeAll(() => {
   synth = synthPlatform();
@@ -38,11 +44,15 @@ beforeAll(() => {
       `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`,
     ]),
   );
-  const machine = workflows.stateMachines[IMAGE_STATE_MACHINE]!;
-  const resource = synth.template.toJSON().Resources[logicalId(machine.node.defaultChild as CfnResource)] as {
-    Properties: { DefinitionString: unknown };
+  const definitionOf = (name: string): Asl => {
+    const machine = workflows.stateMachines[name]!;
+    const resource = synth.template.toJSON().Resources[logicalId(machine.node.defaultChild as CfnResource)] as {
+      Properties: { DefinitionString: unknown };
+    };
+    return JSON.parse(renderLocally(resource.Properties.DefinitionString, localArns)) as Asl;
   };
-  deployed = JSON.parse(renderLocally(resource.Properties.DefinitionString, localArns)) as Asl;
+  deployed = definitionOf(IMAGE_STATE_MACHINE);
+  backfill = definitionOf(BACKFILL_STATE_MACHINE);
 }, 120_000);
 
 /** Fn::Join, Fn::GetAtt of a task function's Arn and Ref AWS::Partition, as the local engine sees them. */
@@ -59,7 +69,7 @@ function renderLocally(value: unknown, localArns: Map<string, string>): string {
     if (attribute === 'Arn' && arn) return arn;
   }
   if (intrinsic.Ref === 'AWS::Partition') return 'aws';
-  throw new Error(`The image workflow's definition refers to something other than its tasks: ${JSON.stringify(value)}`);
+  throw new Error(`The workflow's definition refers to something other than its tasks: ${JSON.stringify(value)}`);
 }
 
 /** Every state's outgoing transitions (Next, Default, Choices, Catch), nested Map states included. */
@@ -84,9 +94,84 @@ test('the deployed definition equals the local ASL, state by state (retries, tim
   expect(deployed).toEqual(IMAGE_WORKFLOW_ASL);
 });
 
-test('every task function of the image workflow is deployed, one Lambda per task, bundled as task-<name>', () => {
+test('every task function of the workflows is deployed, one Lambda per task', () => {
   const { tasks } = synth.stack.platform.workflows;
-  expect(Object.keys(tasks).sort()).toEqual([...IMAGE_WORKFLOW_TASKS].sort());
+  expect(Object.keys(tasks).sort()).toEqual([...IMAGE_WORKFLOW_TASKS, ...backfillWorkflowTasks('distributed')].sort());
   const invoked = JSON.stringify(deployed).match(/function:[\w-]+/g) ?? [];
   expect([...new Set(invoked)].sort()).toEqual(IMAGE_WORKFLOW_TASKS.map((task) => `function:${task}`).sort());
 });
+
+describe('the backfill', () => {
+  test('the deployed definition equals the rendered distributed-mode ASL, state by state', () => {
+    expect(backfill).toEqual(renderBackfillWorkflowAsl('distributed'));
+    expect(backfill).toMatchObject({
+      StartAt: 'StartEachObject',
+      States: {
+        StartEachObject: {
+          Type: 'Map',
+          ItemReader: { Resource: 'arn:aws:states:::s3:listObjectsV2', Parameters: { 'Bucket.$': '$.bucket', 'Prefix.$': '$.prefix' } },
+          ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+        },
+      },
+    });
+  });
+
+  test('each object goes through the same StartImageWorkflow step the local engine runs', () => {
+    const perObject = (asl: Asl) => asl.States.StartEachObject!.ItemProcessor!;
+    const local = BACKFILL_WORKFLOW_ASL as unknown as Asl;
+    expect(perObject(backfill).StartAt).toBe(perObject(local).StartAt);
+    expect(perObject(backfill).States).toEqual(perObject(local).States);
+    expect(perObject(backfill).States.StartImageWorkflow!.Resource).toBe(
+      `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:start-image-workflow`,
+    );
+  });
+
+  test('its role lists only the uploads bucket and invokes only the start-image-workflow task', () => {
+    const { template } = synth;
+    const roleId = logicalIdByPath(template, 'AWS::IAM::Role', 'Workflows/Backfill/Role');
+    const grants = grantsOf(template, roleId);
+    const uploads = logicalIdByPath(template, 'AWS::S3::Bucket', 'Storage/Uploads');
+    expect(grants.filter((grant) => grant.action.startsWith('s3:'))).toEqual([
+      { action: 's3:ListBucket', resource: `<${uploads}.Arn>` },
+    ]);
+    const trigger = logicalIdByPath(template, 'AWS::Lambda::Function', 'Workflows/StartImageWorkflowTask/Function');
+    const invoked = grants.filter((grant) => grant.action === 'lambda:InvokeFunction').map((grant) => grant.resource);
+    expect(invoked.length).toBeGreaterThan(0);
+    for (const resource of invoked) expect(resource.startsWith(`<${trigger}.Arn>`)).toBe(true);
+    // Child executions of the Distributed Map: only this state machine's own.
+    const machineId = Stack.of(synth.stack).getLogicalId(
+      synth.stack.platform.workflows.stateMachines[BACKFILL_STATE_MACHINE]!.node.defaultChild as CfnResource,
+    );
+    const states = grants.filter((grant) => grant.action.startsWith('states:'));
+    expect(states.map((grant) => grant.action).sort()).toEqual(
+      ['states:DescribeExecution', 'states:RedriveExecution', 'states:StartExecution', 'states:StopExecution'],
+    );
+    for (const grant of states) expect(grant.resource).toContain(machineId);
+    // No other role may list the uploads bucket through the backfill's grant.
+    expect(identityStatements(template).filter(({ statement }) => statement.Resource === '*' && String(statement.Action).includes('s3:'))).toEqual([]);
+  });
+});
+
+test('Backfill=Inline deploys exactly the definition the local engine runs, with its listing task', () => {
+  const inline = synthPlatform({ context: { Backfill: 'Inline', EnableStreaming: 'No' } });
+  const { workflows } = inline.stack.platform;
+  const stack = Stack.of(inline.stack);
+  const localArns = new Map(
+    Object.entries(workflows.tasks).map(([name, task]) => [
+      stack.getLogicalId(task.function.node.defaultChild as CfnResource),
+      `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`,
+    ]),
+  );
+  const machine = workflows.stateMachines[BACKFILL_STATE_MACHINE]!;
+  const resource = inline.template.toJSON().Resources[stack.getLogicalId(machine.node.defaultChild as CfnResource)] as {
+    Properties: { DefinitionString: unknown };
+  };
+  expect(JSON.parse(renderLocally(resource.Properties.DefinitionString, localArns))).toEqual(BACKFILL_WORKFLOW_ASL);
+  expect(Object.keys(workflows.tasks)).toEqual(expect.arrayContaining(['list-uploads', 'start-image-workflow']));
+  // The listing task reads the uploads bucket only.
+  const listRole = logicalIdByPath(inline.template, 'AWS::IAM::Role', 'Workflows/ListUploadsTask/Role');
+  const uploads = logicalIdByPath(inline.template, 'AWS::S3::Bucket', 'Storage/Uploads');
+  const s3Grants = grantsOf(inline.template, listRole).filter((grant) => grant.action.startsWith('s3:'));
+  expect(s3Grants.length).toBeGreaterThan(0);
+  for (const grant of s3Grants) expect(grant.resource.startsWith(`<${uploads}.Arn>`)).toBe(true);
+}, 120_000);

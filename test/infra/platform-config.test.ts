@@ -37,7 +37,16 @@ test('defaults are safe and SIH-like: no signature, no CORS, all price classes, 
     webAclArn: undefined,
     replication: undefined,
     lambdaAssetsDir: 'dist/lambda',
+    backfill: 'distributed',
+    console: undefined,
   });
+});
+
+test('Backfill is Distributed (default), Inline or No, in any case; anything else is reported', () => {
+  expect(parse({ Backfill: 'inline' }).backfill).toBe('inline');
+  expect(parse({ Backfill: 'No' }).backfill).toBe(false);
+  expect(parse({ Backfill: 'DISTRIBUTED' }).backfill).toBe('distributed');
+  expect(problemsOf({ Backfill: 'sometimes' })).toEqual(['Backfill: expected Distributed, Inline or No, got "sometimes"']);
 });
 
 test.each([

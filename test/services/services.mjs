@@ -70,7 +70,7 @@ export function kafkaLibs() {
   return libs;
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (Kafka's Uuid text form). */
+/** A KRaft cluster id: 16 random bytes, base64url without padding (Kafka's Uuid text form). It may start with "-", so pass it as `--cluster-id=<id>`, never as a separate argument. */
 function clusterId() {
   return randomBytes(16).toString('base64url');
 }
@@ -122,7 +122,7 @@ export async function startKafka({ jvmOptions = JVM_OPTIONS } = {}) {
   const properties = path.join(dir, 'server.properties');
   await writeFile(properties, brokerProperties({ port, controllerPort, logDir: path.join(dir, 'log') }));
   const java = ['-cp', `${libs}/*`, `-Dlog4j.configuration=file:${path.join(kafkaDir, 'log4j.properties')}`, ...jvmOptions];
-  await run('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties]);
+  await run('java', [...java, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId()}`, '-c', properties]);
 
   let child;
   let stderr = '';
