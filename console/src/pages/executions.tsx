@@ -5,6 +5,7 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, withQuery } from '../api.js';
 import { StatusBadge } from '../components/status-badge.js';
+import { DraftInput } from '../components/draft-input.js';
 import { formatDuration, formatTime } from '../format.js';
 import { usePolling } from '../polling.js';
 import { href, navigate, updateQuery } from '../route.js';
@@ -69,12 +70,7 @@ export function ExecutionsPage({ query }: { query: Record<string, string> }) {
         </label>
         <label>
           Name starts with
-          <input
-            name="prefix"
-            value={prefix}
-            placeholder="e.g. uploads-cat"
-            onChange={(event) => setFilter('prefix', event.currentTarget.value.trim())}
-          />
+          <DraftInput name="prefix" value={prefix} placeholder="e.g. uploads-cat" onCommit={(value) => setFilter('prefix', value.trim())} />
         </label>
         <label>
           Started

@@ -1,6 +1,7 @@
 /** Images: the uploads, source and quarantine buckets as grids of previews; open one for its renditions. */
 import { useState } from 'preact/hooks';
 import { api, withQuery, type Session } from '../api.js';
+import { DraftInput } from '../components/draft-input.js';
 import { formatBytes, formatTime } from '../format.js';
 import { isImageKey, objectsPath, previewUrl, type BucketObject, type ObjectList } from '../images.js';
 import { usePolling } from '../polling.js';
@@ -43,7 +44,7 @@ export function ImagesPage({ session, query }: { session: Session; query: Record
         </label>
         <label>
           Key starts with
-          <input value={prefix} placeholder="folder/" onChange={(event) => setFilter('prefix', event.currentTarget.value.trim())} />
+          <DraftInput value={prefix} placeholder="folder/" onCommit={(value) => setFilter('prefix', value.trim())} />
         </label>
       </form>
       {list.error && <p class="error-box">{list.error.message}</p>}

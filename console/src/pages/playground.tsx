@@ -6,6 +6,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { imageUrls, FITS, type Dialect, type DialectUrl, type Transformation } from '../../../api/doors/image-urls.js';
 import { api, ApiError, withQuery, type Session } from '../api.js';
+import { DraftInput } from '../components/draft-input.js';
 import { formatBytes } from '../format.js';
 import { defaultBucket, isImageKey, objectsPath, type ObjectList } from '../images.js';
 import { usePolling } from '../polling.js';
@@ -251,7 +252,7 @@ function NumberField(props: { label: string; name: string; value: string | undef
   return (
     <label>
       {props.label}
-      <input
+      <DraftInput
         type="number"
         name={props.name}
         value={props.value ?? ''}
@@ -259,7 +260,7 @@ function NumberField(props: { label: string; name: string; value: string | undef
         max={props.max ?? 8192}
         step={props.step ?? 1}
         placeholder={props.placeholder ?? 'auto'}
-        onChange={(event) => props.onChange(event.currentTarget.value || undefined)}
+        onCommit={(value) => props.onChange(value || undefined)}
       />
     </label>
   );
