@@ -34,6 +34,14 @@ export function json(status: number, value: unknown, headers: Record<string, str
   };
 }
 
+/** Bytes of a response's body: what it holds, or for a stream its Content-Length (0 when unknown). */
+export function bodyBytes(response: HttpResponse): number {
+  const { body } = response;
+  if (body === undefined) return 0;
+  if (typeof body === 'string' || Buffer.isBuffer(body)) return Buffer.byteLength(body);
+  return Number(response.headers['Content-Length']) || 0;
+}
+
 /** Reads a header by its case-insensitive name. */
 export function header(request: HttpRequest, name: string): string | undefined {
   return request.headers[name.toLowerCase()];

@@ -28,7 +28,7 @@ import { inspectImage } from '../core/pipeline/sharp-factory.js';
 import { withDeadline } from './deadline.js';
 import { decodeImageRequest } from './decode-request.js';
 import { ResultCache } from './result-cache.js';
-import { header, type HttpRequest, type HttpResponse } from './http.js';
+import { bodyBytes, header, type HttpRequest, type HttpResponse } from './http.js';
 import { chooseFormat, negotiation } from './negotiate-format.js';
 import { baseHeaders, errorResponse } from './responses.js';
 import { secondsToExpiry, signatureGuard } from './signature.js';
@@ -140,7 +140,9 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
       }
       if (info.size <= config.limits.maxSourceBytes && info.contentType?.startsWith('image/')) {
         note.format = info.contentType.slice('image/'.length);
-        return { status: 200, headers: headersFor(info, info.contentType), body: stream, meta: { door, cache: 'pass-through' } };
+        // Its length is known: clients see progress, and logs and metrics count its bytes.
+        const headers = { ...headersFor(info, info.contentType), 'Content-Length': String(info.size) };
+        return { status: 200, headers, body: stream, meta: { door, cache: 'pass-through' } };
       }
       // Over the size limit (get refuses it with the usual error) or of no declared image type (sniffed).
       stream.destroy();
@@ -222,21 +224,13 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
       status: response.status,
       image: note.image,
       format: note.format,
-      bytes: http.method === 'HEAD' ? 0 : bodyBytes(response.body),
+      bytes: http.method === 'HEAD' ? 0 : bodyBytes(response),
       durationMs: performance.now() - started,
       cache: note.cache,
       errorCode: note.errorCode,
     });
     return response;
   };
-}
-
-/** Bytes of a body we hold; a stream's length is its Content-Length, when known. */
-function bodyBytes(body: HttpResponse['body']): number {
-  if (body === undefined) return 0;
-  if (typeof body === 'string') return Buffer.byteLength(body);
-  if (Buffer.isBuffer(body)) return body.length;
-  return 0;
 }
 
 /**

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { RequestError } from '../core/errors.js';
 import { logger } from '../core/observability/logger.js';
 import { httpBytesOut, httpDuration, httpRequests, imageCacheHits, registry } from '../core/observability/metrics.js';
-import { json, type HttpRequest, type HttpResponse } from './http.js';
+import { bodyBytes, json, type HttpRequest, type HttpResponse } from './http.js';
 import { errorResponse, withSecurityHeaders } from './responses.js';
 import type { Config } from '../core/config.js';
 
@@ -62,7 +62,7 @@ export function createRouter(
     // The Lambda adapter's EMF line reads the route name here, so CloudWatch and /metrics agree.
     response.meta = { ...response.meta, route: name };
     const seconds = (performance.now() - started) / 1000;
-    const bytes = Buffer.isBuffer(response.body) || typeof response.body === 'string' ? Buffer.byteLength(response.body) : 0;
+    const bytes = bodyBytes(response);
     httpRequests.inc({ route: name, door: response.meta?.door ?? '', status: String(response.status) });
     httpDuration.observe({ route: name }, seconds);
     httpBytesOut.inc({ route: name }, bytes);

@@ -27,6 +27,18 @@ test('/metrics answers Prometheus text with requests by route, door and status, 
   expect(text).toMatch(/shutter_process_resident_memory_bytes/);
 });
 
+test('bytes out count streamed pass-through answers too (their Content-Length)', async () => {
+  const t = await createTestApp();
+  const photo = samplePhoto('coffee');
+  await t.platform.storage.put('images', 'original.jpg', photo);
+  const before = sample((await t.request('/metrics')).bytes.toString(), 'shutter_http_response_bytes_total{route="image"}');
+  const answer = await t.request('/original.jpg');
+  expect(answer.headers['Content-Length']).toBe(String(photo.length));
+  expect(answer.bytes.equals(photo)).toBe(true);
+  const after = sample((await t.request('/metrics')).bytes.toString(), 'shutter_http_response_bytes_total{route="image"}');
+  expect(after - before).toBe(photo.length);
+});
+
 /** The value of one sample in Prometheus text, 0 when the series is absent. */
 function sample(text: string, series: string): number {
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
