@@ -21,7 +21,7 @@ const flag = <T extends boolean | undefined>(fallback: T) =>
       return z.NEVER;
     });
 
-const wholeNumber = (fallback: number, minimum: number) =>
+const wholeNumber = <T extends number | undefined>(fallback: T, minimum: number) =>
   z
     .string()
     .optional()
@@ -32,50 +32,17 @@ const wholeNumber = (fallback: number, minimum: number) =>
         ctx.addIssue({ code: 'custom', message: `expected a whole number ≥ ${minimum}, got "${value}"` });
         return z.NEVER;
       }
-      return number;
+      return number as number | T;
     });
 const positiveInt = (fallback: number) => wholeNumber(fallback, 1);
 
 /** A Yes/No flag whose default depends on other settings (decided after parsing). */
-const optionalFlag = z
-  .string()
-  .optional()
-  .transform((value, ctx) => {
-    if (value === undefined || value.trim() === '') return undefined;
-    const normalized = value.trim().toLowerCase();
-    if (['yes', 'true', '1', 'on'].includes(normalized)) return true;
-    if (['no', 'false', '0', 'off'].includes(normalized)) return false;
-    ctx.addIssue({ code: 'custom', message: `expected Yes or No, got "${value}"` });
-    return z.NEVER;
-  });
+const optionalFlag = flag(undefined);
 
-const nonNegativeInt = (fallback: number) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === '') return fallback;
-      const number = Number(value);
-      if (!Number.isInteger(number) || number < 0) {
-        ctx.addIssue({ code: 'custom', message: `expected a whole number (0 or more), got "${value}"` });
-        return z.NEVER;
-      }
-      return number;
-    });
+const nonNegativeInt = (fallback: number) => wholeNumber(fallback, 0);
 
 /** A whole number ≥ 0, or undefined when unset (so the caller can pick a context-dependent default). */
-const optionalNonNegativeInt = z
-  .string()
-  .optional()
-  .transform((value, ctx) => {
-    if (value === undefined || value.trim() === '') return undefined;
-    const number = Number(value);
-    if (!Number.isInteger(number) || number < 0) {
-      ctx.addIssue({ code: 'custom', message: `expected a whole number ≥ 0, got "${value}"` });
-      return z.NEVER;
-    }
-    return number;
-  });
+const optionalNonNegativeInt = wholeNumber(undefined, 0);
 
 const optionalString = z
   .string()
@@ -164,7 +131,7 @@ const EnvSchema = z.object({
   /** `iam`: Amazon MSK IAM auth (SASL/OAUTHBEARER, implies TLS); `none`: no authentication. */
   KAFKA_SASL: z.enum(['iam', 'none']).optional().default('none'),
   /** TLS to the brokers; default on with IAM auth, off otherwise. */
-  KAFKA_TLS: z.string().optional(),
+  KAFKA_TLS: optionalFlag,
   KAFKA_CLIENT_ID: z.string().optional().default('shutter'),
   /** Share of on-demand requests recorded as `image.request.served` events, 0 to 1 (0: none). */
   EVENTS_ACCESS_SAMPLE_RATE: z.string().optional(),
@@ -450,13 +417,8 @@ function eventsConfig(e: z.infer<typeof EnvSchema>, dataDir: string, inLambda: b
     if (!Number.isFinite(rate) || rate < 0 || rate > 1) problems.push(`EVENTS_ACCESS_SAMPLE_RATE: expected a number from 0 to 1, got "${e.EVENTS_ACCESS_SAMPLE_RATE}"`);
     else accessSampleRate = rate;
   }
-  let tls = e.KAFKA_SASL === 'iam';
-  if (e.KAFKA_TLS !== undefined && e.KAFKA_TLS.trim() !== '') {
-    const value = e.KAFKA_TLS.trim().toLowerCase();
-    if (['yes', 'true', '1', 'on'].includes(value)) tls = true;
-    else if (['no', 'false', '0', 'off'].includes(value)) tls = false;
-    else problems.push(`KAFKA_TLS: expected Yes or No, got "${e.KAFKA_TLS}"`);
-  }
+  // MSK's IAM authentication works only over TLS: on unless said otherwise.
+  const tls = e.KAFKA_TLS ?? e.KAFKA_SASL === 'iam';
   if (e.KAFKA_SASL === 'iam' && !tls) problems.push('KAFKA_SASL is iam, which MSK only accepts over TLS: KAFKA_TLS cannot be No');
   let kafka: EventsConfig['kafka'];
   if (e.KAFKA_BROKERS) {
