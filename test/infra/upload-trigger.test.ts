@@ -18,6 +18,7 @@ import { IMAGE_WORKFLOW_ASL } from '../../workflows/asl/image-workflow.asl.js';
 import { IMAGE_WORKFLOW, ImageWorkflowInput, imageExecutionName, imageIdOf } from '../../workflows/image-execution.js';
 import { synthPlatform, type SynthesizedPlatform } from './synth-platform.js';
 import { grantsOf, logicalIdByPath, only, render, resources, type Resource } from './template-queries.js';
+import { silentLogger } from '../../core/observability/logger.js';
 
 type ObjectCreated = {
   source: string;
@@ -139,7 +140,7 @@ describe('the event, through the task, becomes the workflow input', () => {
   const storage = {
     head: () => Promise.reject(new Error('the event carries the ETag: no HeadObject needed')),
   };
-  const deps = { engine, storage, review: false, log: () => undefined } as unknown as TaskDeps;
+  const deps = { engine, storage, review: false, log: silentLogger } as unknown as TaskDeps;
 
   beforeAll(async () => {
     started.length = 0;
