@@ -96,6 +96,7 @@ export const SERVER_ERROR_CODES = [
   'Analytics::QueryTimeout',
   'Events::DiskFull',
   'Events::OutboxFull',
+  'Events::Undelivered',
   'Rekognition::DetectModerationLabelsError',
   'Rekognition::Throttled',
   'Rekognition::Unavailable',
