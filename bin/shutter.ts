@@ -17,23 +17,20 @@ import { loadConfig } from '../core/config.js';
 import { createPlatform, createQueryEngine, kafkaClient } from '../core/compose.js';
 import { ConfigError } from '../core/errors.js';
 import { createApp } from '../api/app.js';
-import { analyticsRoutes } from '../api/analytics-routes.js';
+import { operatorRoutes, stepFunctionsWorkflows, type WorkflowAccess } from '../api/operator-routes.js';
 import { fixtureEvents } from '../analytics/fixture-events.js';
 import { startLakeConsumer } from '../analytics/lake-writer.js';
 import { loadNamedQueries, runNamedQuery } from '../analytics/named-queries.js';
 import { JsonlEventSink } from '../core/adapters/local/jsonl-event-sink.js';
 import { readEventLog } from '../core/adapters/local/jsonl-event-log.js';
 import type { QueryValue } from '../core/ports/query-engine.js';
-import type { Route } from '../api/router.js';
 import { startServer } from '../api/local-server.js';
 import { sign, signingKey } from '../api/signature.js';
 import { seedSamples } from './seed-samples.js';
 import { logger } from '../core/observability/logger.js';
-import { workflowRoutes } from '../api/workflow-routes.js';
-import { moderationRoutes } from '../api/moderation-routes.js';
 import { reportWorkflowMetrics } from '../workflows/workflow-metrics.js';
 import { createLocalWorkflows, type LocalWorkflows } from '../workflows/local-runtime.js';
-import { IMAGE_WORKFLOW, startImageExecution } from '../workflows/image-execution.js';
+import { IMAGE_WORKFLOW } from '../workflows/image-execution.js';
 import { processFolder } from './process-command.js';
 import { executionsCommand } from './executions-command.js';
 
@@ -43,31 +40,19 @@ async function serve(): Promise<void> {
   const config = loadConfig(process.env);
   const platform = createPlatform(config);
   let local: LocalWorkflows | undefined;
-  let routes = [] as Route[];
   let stopMetrics = () => {};
+  let workflows: WorkflowAccess | undefined;
   if (config.workflow.engine === 'local') {
     local = createLocalWorkflows(platform, {
       onWatchError: (error, key) => log('watched upload not started', { key, error: String(error) }),
     });
     stopMetrics = reportWorkflowMetrics(local.engine.store);
-    routes = [
-      ...workflowRoutes({ config, storage: platform.storage, engine: local.engine, startUpload: local.startUpload }),
-      ...moderationRoutes({ config, storage: platform.storage, engine: local.engine }),
-    ];
-  } else if (platform.workflows) {
-    const engine = platform.workflows;
-    routes = workflowRoutes({
-      config,
-      storage: platform.storage,
-      engine,
-      startUpload: (key, etag) =>
-        startImageExecution(engine, platform.storage, { bucket: config.workflow.buckets.uploads, key, ...(etag ? { etag } : {}) }, { review: config.workflow.review }),
-    });
-    routes.push(...moderationRoutes({ config, storage: platform.storage, engine }));
+    workflows = { engine: local.engine, startUpload: local.startUpload };
+  } else {
+    workflows = stepFunctionsWorkflows(platform);
   }
-  // The named dashboard queries, for the console's Analytics page (DuckDB over the local events, or Athena).
   const queries = createQueryEngine(config);
-  routes.push(...analyticsRoutes(queries));
+  const routes = operatorRoutes(platform, { workflows, queries });
   const app = createApp(platform, routes);
   const server = await startServer(app.handle, { port: config.port, host: config.host, requestTimeoutMs: config.limits.requestTimeoutMs });
   // With Kafka, the lake is fed from the topic (as the MSK → S3 writer does in AWS), so the local dashboards see the events.
