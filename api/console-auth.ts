@@ -15,7 +15,8 @@
  *   so a site that points its name at 127.0.0.1 (DNS rebinding) cannot drive it.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Config } from '../core/config.js';
+import { withConsoleCredentials, type Config } from '../core/config.js';
+import type { Secrets } from '../core/ports/secrets.js';
 import type { ShutterError } from '../core/errors.js';
 import { AccessError, RequestError } from '../core/errors.js';
 import { DEFAULTS, LIMITS } from '../core/limits.js';
@@ -83,6 +84,16 @@ export function createConsoleAuth(config: Pick<Config, 'console' | 'inLambda'>, 
     return mac(`csrf.${session ? session.value : 'anonymous'}`);
   }
 
+  /**
+   * The Host the browser sent. Behind the console's CloudFront distribution the origin must get
+   * its own name as Host (API Gateway routes on it), so a viewer-request function passes the
+   * browser's as X-Forwarded-Host, overwriting any the browser sent (CONSOLE_FORWARDED_HOST).
+   */
+  function viewerHost(request: HttpRequest): string | undefined {
+    const forwarded = settings.forwardedHost ? header(request, 'x-forwarded-host')?.split(',')[0]?.trim() : undefined;
+    return forwarded || header(request, 'host');
+  }
+
   /** A browser request from another site carries a foreign Origin or Sec-Fetch-Site. */
   function crossSite(request: HttpRequest): boolean {
     const site = header(request, 'sec-fetch-site');
@@ -90,7 +101,7 @@ export function createConsoleAuth(config: Pick<Config, 'console' | 'inLambda'>, 
     const origin = header(request, 'origin');
     if (origin === undefined) return false;
     try {
-      return new URL(origin).host !== header(request, 'host');
+      return new URL(origin).host !== viewerHost(request);
     } catch {
       return true;
     }
@@ -100,7 +111,7 @@ export function createConsoleAuth(config: Pick<Config, 'console' | 'inLambda'>, 
   /** The checks that need no credentials: the Host header, and where a state-changing request comes from. */
   function checkOrigin(request: HttpRequest): HttpResponse | undefined {
     // No Host header: not a browser (every browser request has one), so not a rebinding attack.
-    const host = header(request, 'host');
+    const host = viewerHost(request);
     if (settings.allowedHosts && host !== undefined && !settings.allowedHosts.includes(hostName(host))) {
       return refuse(new AccessError('Console::HostNotAllowed', 'This server answers its API on localhost only. Set CONSOLE_TOKEN to reach it by another name.'));
     }
@@ -186,6 +197,19 @@ export function createConsoleAuth(config: Pick<Config, 'console' | 'inLambda'>, 
   }
 
   return { authorize, signIn, signOut, csrfToken: csrfFor };
+}
+
+/**
+ * The config with the console's credentials read from CONSOLE_SECRET (once, at start), or as it
+ * is when they come from CONSOLE_TOKEN / CONSOLE_USER / CONSOLE_PASSWORD.
+ *
+ * @example
+ * const env = loadConfig(process.env);
+ * const config = await withConsoleSecret(env, createSecrets(env));
+ */
+export async function withConsoleSecret(config: Readonly<Config>, secrets: Secrets): Promise<Readonly<Config>> {
+  const name = config.console.secret;
+  return name === undefined ? config : withConsoleCredentials(config, await secrets.getSecret(name));
 }
 
 const noStore = { 'Cache-Control': 'no-store' };

@@ -14,9 +14,10 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config.js';
-import { createPlatform, createQueryEngine, kafkaClient } from '../core/compose.js';
+import { createPlatform, createQueryEngine, createSecrets, kafkaClient } from '../core/compose.js';
 import { ConfigError } from '../core/errors.js';
 import { createApp } from '../api/app.js';
+import { withConsoleSecret } from '../api/console-auth.js';
 import { operatorRoutes, stepFunctionsWorkflows, type WorkflowAccess } from '../api/operator-routes.js';
 import { fixtureEvents } from '../analytics/fixture-events.js';
 import { startLakeConsumer } from '../analytics/lake-writer.js';
@@ -37,8 +38,11 @@ import { executionsCommand } from './executions-command.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 async function serve(): Promise<void> {
-  const config = loadConfig(process.env);
-  const platform = createPlatform(config);
+  const settings = loadConfig(process.env);
+  const secrets = createSecrets(settings);
+  // The console's credentials from CONSOLE_SECRET when it is set (else CONSOLE_TOKEN, ...).
+  const config = await withConsoleSecret(settings, secrets);
+  const platform = createPlatform(config, { secrets });
   let local: LocalWorkflows | undefined;
   let stopMetrics = () => {};
   let workflows: WorkflowAccess | undefined;

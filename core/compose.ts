@@ -77,11 +77,7 @@ export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit
   setLogLevel(config.logLevel);
   const storage: Storage =
     overrides.storage ?? (config.storage === 's3' ? new S3Storage(s3Client(config)) : new FsStorage(path.join(config.dataDir, 'buckets')));
-  const secrets: Secrets =
-    overrides.secrets ??
-    (config.inLambda
-      ? new SecretsManagerSecrets(new SecretsManagerClient(config.region ? { region: config.region } : {}))
-      : new FileSecrets(path.join(config.dataDir, 'secrets')));
+  const secrets: Secrets = overrides.secrets ?? createSecrets(config);
   const events: EventSink = overrides.events ?? createEventSink(config);
   return {
     config,
@@ -97,6 +93,13 @@ export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit
         ? { workflows: new SfnWorkflowEngine(new SFNClient(config.region ? { region: config.region } : {}), config.workflow.stateMachineArns) }
         : {}),
   };
+}
+
+/** Secrets Manager in Lambda, else `$SHUTTER_DATA_DIR/secrets/<name>.json`. */
+export function createSecrets(config: Pick<Config, 'inLambda' | 'region' | 'dataDir'>): Secrets {
+  return config.inLambda
+    ? new SecretsManagerSecrets(new SecretsManagerClient(config.region ? { region: config.region } : {}))
+    : new FileSecrets(path.join(config.dataDir, 'secrets'));
 }
 
 /** kafkajs' connection retries: ~1.5 s in all, then the caller (the outbox sender) backs off. */

@@ -102,6 +102,17 @@ const EnvSchema = z.object({
   CONSOLE_TOKEN: optionalString,
   CONSOLE_USER: optionalString,
   CONSOLE_PASSWORD: optionalString,
+  /**
+   * A secret (Secrets Manager name or ARN; locally `$SHUTTER_DATA_DIR/secrets/<name>.json`) whose
+   * JSON holds the console's credentials, `{"token"}` or `{"user","password"}`, read once at start
+   * instead of CONSOLE_TOKEN / CONSOLE_USER / CONSOLE_PASSWORD (which would sit in plain Lambda settings).
+   */
+  CONSOLE_SECRET: optionalString,
+  /**
+   * The console's API runs behind a proxy (the console's CloudFront distribution) that must send
+   * the origin its own Host and passes the Host the browser sent as X-Forwarded-Host.
+   */
+  CONSOLE_FORWARDED_HOST: flag(false),
   /** The built console (`npm run build` writes console/dist). */
   CONSOLE_DIR: optionalString,
   // The bulk workflow (see README "Bulk workflow").
@@ -259,6 +270,17 @@ export interface ConsoleConfig {
   allowedHosts: readonly string[] | undefined;
   /** The folder served under /console. */
   dir: string;
+  /** CONSOLE_SECRET: where the credentials come from when they are not set directly (see `withConsoleCredentials`). */
+  secret: string | undefined;
+  /** Compare a request's Origin with X-Forwarded-Host (the Host the browser sent), not Host. */
+  forwardedHost: boolean;
+}
+
+/** The console's credentials, from the environment or from CONSOLE_SECRET. */
+export interface ConsoleCredentials {
+  token?: string | undefined;
+  user?: string | undefined;
+  password?: string | undefined;
 }
 
 /** The host names that mean "this machine only". */
@@ -449,20 +471,21 @@ function eventsConfig(e: z.infer<typeof EnvSchema>, dataDir: string, inLambda: b
 function consoleSettings(e: z.infer<typeof EnvSchema>, inLambda: boolean, problems: string[]): ConsoleConfig {
   const host = e.HOST ?? DEFAULTS.host;
   const loopback = !inLambda && isLoopbackHost(host);
-  const hasCredentials = e.CONSOLE_TOKEN !== undefined || e.CONSOLE_PASSWORD !== undefined;
+  const direct = e.CONSOLE_TOKEN !== undefined || e.CONSOLE_USER !== undefined || e.CONSOLE_PASSWORD !== undefined;
+  if (e.CONSOLE_SECRET !== undefined && direct) {
+    problems.push('CONSOLE_SECRET names where the console credentials come from: unset CONSOLE_TOKEN, CONSOLE_USER and CONSOLE_PASSWORD, or CONSOLE_SECRET');
+  }
+  if (e.CONSOLE_SECRET !== undefined && !/^[\w/+=.@:-]{1,2048}$/.test(e.CONSOLE_SECRET)) {
+    problems.push(`CONSOLE_SECRET: "${e.CONSOLE_SECRET}" is not a secret name or ARN`);
+  }
+  // A secret will hold credentials: checked when it is read (withConsoleCredentials).
+  const hasCredentials = e.CONSOLE_TOKEN !== undefined || e.CONSOLE_PASSWORD !== undefined || e.CONSOLE_SECRET !== undefined;
   // Credentials, once set, are always asked, on loopback too.
   const authRequired = e.CONSOLE_AUTH ?? (!loopback || hasCredentials);
-  if (e.CONSOLE_TOKEN !== undefined && e.CONSOLE_TOKEN.length < LIMITS.minConsoleTokenLength) {
-    problems.push(`CONSOLE_TOKEN: at least ${LIMITS.minConsoleTokenLength} characters, so that it cannot be guessed`);
-  }
-  if ((e.CONSOLE_USER === undefined) !== (e.CONSOLE_PASSWORD === undefined)) {
-    problems.push('CONSOLE_USER and CONSOLE_PASSWORD go together: set both or neither');
-  } else if (e.CONSOLE_PASSWORD !== undefined && e.CONSOLE_PASSWORD.length < LIMITS.minConsolePasswordLength) {
-    problems.push(`CONSOLE_PASSWORD: at least ${LIMITS.minConsolePasswordLength} characters`);
-  }
+  problems.push(...credentialProblems({ token: e.CONSOLE_TOKEN, user: e.CONSOLE_USER, password: e.CONSOLE_PASSWORD }, (field) => `CONSOLE_${field.toUpperCase()}`));
   if (authRequired && !hasCredentials && !inLambda) {
     const why = loopback ? 'CONSOLE_AUTH is Yes' : `the server binds ${host}, reachable from other machines`;
-    problems.push(`${why}, so the console and its API need credentials: set CONSOLE_TOKEN, or CONSOLE_USER and CONSOLE_PASSWORD (or bind HOST=127.0.0.1)`);
+    problems.push(`${why}, so the console and its API need credentials: set CONSOLE_TOKEN, or CONSOLE_USER and CONSOLE_PASSWORD, or CONSOLE_SECRET (or bind HOST=127.0.0.1)`);
   }
   const allowedHosts = !authRequired && e.CONSOLE_AUTH === undefined ? ['localhost', '127.0.0.1', '[::1]', host] : undefined;
   return {
@@ -472,5 +495,48 @@ function consoleSettings(e: z.infer<typeof EnvSchema>, inLambda: boolean, proble
     password: e.CONSOLE_PASSWORD,
     allowedHosts: allowedHosts ? Object.freeze([...new Set(allowedHosts)]) : undefined,
     dir: path.resolve(e.CONSOLE_DIR ?? path.join('console', 'dist')),
+    secret: e.CONSOLE_SECRET,
+    forwardedHost: e.CONSOLE_FORWARDED_HOST,
   };
+}
+
+/** What is wrong with a set of console credentials; `name` spells a field as its reader set it (`CONSOLE_TOKEN`, or `"token"` in a secret). */
+function credentialProblems(credentials: ConsoleCredentials, name: (field: string) => string): string[] {
+  const problems: string[] = [];
+  if (credentials.token !== undefined && credentials.token.length < LIMITS.minConsoleTokenLength) {
+    problems.push(`${name('token')}: at least ${LIMITS.minConsoleTokenLength} characters, so that it cannot be guessed`);
+  }
+  if ((credentials.user === undefined) !== (credentials.password === undefined)) {
+    problems.push(`${name('user')} and ${name('password')} go together: set both or neither`);
+  } else if (credentials.password !== undefined && credentials.password.length < LIMITS.minConsolePasswordLength) {
+    problems.push(`${name('password')}: at least ${LIMITS.minConsolePasswordLength} characters`);
+  }
+  return problems;
+}
+
+/**
+ * The config with the console's credentials taken from CONSOLE_SECRET's value (its SecretString:
+ * `{"token": "..."}` and/or `{"user": "...", "password": "..."}`), checked as CONSOLE_TOKEN /
+ * CONSOLE_USER / CONSOLE_PASSWORD are. Throws a ConfigError naming the secret, never its value.
+ *
+ * @example
+ * const config = withConsoleCredentials(loadConfig(env), await secrets.getSecret(loadConfig(env).console.secret!));
+ */
+export function withConsoleCredentials(config: Readonly<Config>, secretString: string): Readonly<Config> {
+  const where = `CONSOLE_SECRET ${config.console.secret ?? ''}`.trim();
+  let value: unknown;
+  try {
+    value = JSON.parse(secretString);
+  } catch {
+    throw new ConfigError([`${where}: its value is not JSON; expected {"token": "..."} or {"user": "...", "password": "..."}`]);
+  }
+  const fields = (value && typeof value === 'object' && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
+  const text = (field: string) => (typeof fields[field] === 'string' && (fields[field] as string).trim() !== '' ? (fields[field] as string) : undefined);
+  const credentials = { token: text('token'), user: text('user'), password: text('password') };
+  const problems = credentialProblems(credentials, (field) => `"${field}"`).map((problem) => `${where}: ${problem}`);
+  if (credentials.token === undefined && credentials.password === undefined) {
+    problems.push(`${where}: expected a "token" field, or "user" and "password"`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return Object.freeze({ ...config, console: Object.freeze({ ...config.console, ...credentials }) });
 }

@@ -2,10 +2,14 @@
  * The console's authentication and CSRF rules, through the real app: who gets in, how a
  * session works, and which cross-site or rebinding requests are refused.
  */
-import { createConsoleAuth } from '../../api/console-auth.js';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createConsoleAuth, withConsoleSecret } from '../../api/console-auth.js';
 import type { HttpRequest } from '../../api/http.js';
-import { loadConfig } from '../../core/config.js';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { FileSecrets } from '../../core/adapters/local/file-secrets.js';
+import { loadConfig, withConsoleCredentials } from '../../core/config.js';
+import { createTestApp, writeSecret, type TestApp } from '../helpers/app.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const json = (value: unknown): Partial<HttpRequest> => ({ body: Buffer.from(JSON.stringify(value)) });
@@ -47,6 +51,84 @@ describe('console configuration', () => {
     const response = await app.request('/api/console/session', { headers: { host: 'x.execute-api.amazonaws.com' } });
     expect(response.status).toBe(403);
     expect(body(response).code).toBe('Console::NotConfigured');
+  });
+});
+
+describe('console credentials from a secret (CONSOLE_SECRET)', () => {
+  const problemsOf = (run: () => unknown): string[] => {
+    try {
+      run();
+    } catch (error) {
+      return (error as { problems: string[] }).problems;
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  test('the secret stands in for CONSOLE_TOKEN: credentials are asked, and its value becomes them', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'shutter-console-secret-'));
+    await writeSecret(dataDir, 'shutter-console', { token: TOKEN });
+    // Binding a public address is allowed: the secret will hold credentials.
+    const settings = loadConfig({ SHUTTER_DATA_DIR: dataDir, HOST: '0.0.0.0', CONSOLE_SECRET: 'shutter-console' });
+    expect(settings.console).toMatchObject({ authRequired: true, secret: 'shutter-console', token: undefined });
+    const config = await withConsoleSecret(settings, new FileSecrets(path.join(dataDir, 'secrets')));
+    expect(config.console).toMatchObject({ authRequired: true, token: TOKEN });
+    expect(Object.isFrozen(config.console)).toBe(true);
+    const auth = createConsoleAuth(config);
+    const request: HttpRequest = { method: 'GET', path: '/api/console/session', query: {}, headers: { host: 'h', authorization: `Bearer ${TOKEN}` } };
+    expect(auth.authorize(request)).toEqual({ name: 'token', via: 'bearer' });
+    // Without CONSOLE_SECRET, the config is used as it is (CONSOLE_TOKEN and friends).
+    const direct = loadConfig({ CONSOLE_TOKEN: TOKEN });
+    expect(await withConsoleSecret(direct, new FileSecrets(dataDir))).toBe(direct);
+  });
+
+  test('a user and password in the secret work as CONSOLE_USER / CONSOLE_PASSWORD do', () => {
+    const config = withConsoleCredentials(loadConfig({ CONSOLE_SECRET: 'c' }), JSON.stringify({ user: 'ops', password: 'correct horse battery' }));
+    expect(config.console).toMatchObject({ user: 'ops', password: 'correct horse battery', token: undefined });
+  });
+
+  test('a secret value that holds no usable credentials fails start with what is wrong, never with the value', () => {
+    const settings = loadConfig({ CONSOLE_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:console-AbCdEf' });
+    expect(problemsOf(() => withConsoleCredentials(settings, 'not json'))).toEqual([
+      expect.stringMatching(/^CONSOLE_SECRET arn:aws:secretsmanager:.*console-AbCdEf: its value is not JSON/),
+    ]);
+    expect(problemsOf(() => withConsoleCredentials(settings, '{"signatureKey":"x"}'))).toEqual([expect.stringMatching(/expected a "token" field, or "user" and "password"/)]);
+    const weak = problemsOf(() => withConsoleCredentials(settings, JSON.stringify({ token: 'short-secret', user: 'ops' })));
+    expect(weak).toEqual([expect.stringMatching(/"token": at least 16/), expect.stringMatching(/"user" and "password" go together/)]);
+    expect(weak.join(' ')).not.toContain('short-secret');
+  });
+
+  test('CONSOLE_SECRET and CONSOLE_TOKEN together are refused: one source of credentials', () => {
+    expect(problemsOf(() => loadConfig({ CONSOLE_SECRET: 'c', CONSOLE_TOKEN: TOKEN }))).toEqual([expect.stringMatching(/CONSOLE_SECRET names where the console credentials come from/)]);
+    expect(problemsOf(() => loadConfig({ CONSOLE_SECRET: 'not a name!' }))).toEqual([expect.stringMatching(/CONSOLE_SECRET: "not a name!" is not a secret name or ARN/)]);
+  });
+});
+
+describe('console API behind CloudFront (CONSOLE_FORWARDED_HOST)', () => {
+  // What API Gateway hands the Lambda: its own Host, and the browser's in X-Forwarded-Host
+  // (written by the console distribution's viewer-request function).
+  const behindCloudFront = { host: 'abc123.execute-api.eu-west-1.amazonaws.com', 'x-forwarded-host': 'd111111abcdef8.cloudfront.net' };
+  const signIn = (t: TestApp, headers: Record<string, string>) =>
+    t.request('/api/console/session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://d111111abcdef8.cloudfront.net', 'sec-fetch-site': 'same-origin', ...headers },
+      ...json({ token: TOKEN }),
+    });
+
+  test("the browser's sign-in is same-origin against the forwarded Host, not the API's own", async () => {
+    const t = await createTestApp({ CONSOLE_TOKEN: TOKEN, CONSOLE_FORWARDED_HOST: 'Yes' });
+    expect((await signIn(t, behindCloudFront)).status).toBe(200);
+    // Another site's page is still refused, whatever Host reached the API.
+    const evil = await t.request('/api/console/session', {
+      method: 'POST',
+      headers: { ...behindCloudFront, 'content-type': 'application/json', origin: 'https://evil.example' },
+      ...json({ token: TOKEN }),
+    });
+    expect(body(evil).code).toBe('Console::CrossSiteRequest');
+  });
+
+  test('without the setting X-Forwarded-Host is not trusted: Origin is compared with Host', async () => {
+    const t = await createTestApp({ CONSOLE_TOKEN: TOKEN });
+    expect(body(await signIn(t, behindCloudFront)).code).toBe('Console::CrossSiteRequest');
   });
 });
 
