@@ -18,10 +18,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /**
  * The functions and their entry points. Workflow tasks are found by convention (every
  * tasks/<name>.ts exporting `handler` becomes task-<name>); the events archiver joins when its
- * handler lands.
+ * handler lands. `console-api` is deployed only with the console (EnableConsole=Yes).
  */
 export function lambdaEntries() {
-  const entries = [{ name: 'image-handler', entry: 'api/lambda.ts', sharp: true }];
+  const entries = [
+    { name: 'image-handler', entry: 'api/lambda.ts', sharp: true },
+    // The console's API: its bucket previews render with sharp.
+    { name: 'console-api', entry: 'api/console-lambda.ts', sharp: true },
+  ];
   const tasksDir = path.join(root, 'tasks');
   if (existsSync(tasksDir)) {
     for (const file of readdirSync(tasksDir).sort()) {

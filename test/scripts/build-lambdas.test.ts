@@ -20,14 +20,14 @@ const bucket = `bundle-${Date.now()}`;
 let invocations = 0;
 
 /** Invokes the bundle's handler in a child process with the given environment and event. */
-async function invoke(event: Record<string, unknown>, env: Record<string, string> = {}) {
-  const runner = path.join(path.dirname(bundle), 'invoke.mjs');
+async function invoke(event: Record<string, unknown>, env: Record<string, string> = {}, entry = bundle) {
+  const runner = path.join(path.dirname(entry), 'invoke.mjs');
   const resultFile = path.join(path.dirname(bundle), `result-${++invocations}.json`);
   // The handler also logs to stdout (access lines, CloudWatch EMF), possibly after it returns:
   // the result goes to its own file.
   writeFileSync(
     runner,
-    `import { writeFileSync } from 'node:fs';\nconst { handler } = await import(${JSON.stringify(bundle)});\nwriteFileSync(process.argv[3], JSON.stringify(await handler(JSON.parse(process.argv[2]))));\n`,
+    `import { writeFileSync } from 'node:fs';\nconst { handler } = await import(${JSON.stringify(entry)});\nwriteFileSync(process.argv[3], JSON.stringify(await handler(JSON.parse(process.argv[2]))));\n`,
   );
   await run(process.execPath, [runner, JSON.stringify(event), resultFile], {
     env: {
@@ -80,6 +80,8 @@ beforeAll(async () => {
       outdir,
       '--only',
       'image-handler',
+      '--only',
+      'console-api',
       '--no-sharp',
     ],
     { cwd: root },
@@ -128,4 +130,22 @@ test('negotiates WebP from Accept when AUTO_WEBP is Yes (the CloudFront function
   );
   expect(result.statusCode).toBe(200);
   expect((await sharp(Buffer.from(result.body, 'base64')).metadata()).format).toBe('webp');
+}, 60_000);
+
+test("the console's API bundle starts in Lambda (top-level init) and answers operators from S3, refusing others", async () => {
+  const consoleBundle = path.join(path.dirname(path.dirname(bundle)), 'console-api', 'index.mjs');
+  // CONSOLE_TOKEN stands in for the Secrets Manager secret here: no AWS outside S3 in this test.
+  const env = { AWS_LAMBDA_FUNCTION_NAME: 'console-api', CONSOLE_TOKEN: 'bundle-test-token-0123456789', UPLOADS_BUCKET: bucket };
+  const listing = apiGatewayEvent(`/api/buckets/${bucket}/objects`, { prefix: 'photos/' }, { Authorization: 'Bearer bundle-test-token-0123456789' });
+  const listed = await invoke(listing, env, consoleBundle);
+  expect(listed.statusCode).toBe(200);
+  expect(Buffer.from(listed.body, listed.isBase64Encoded ? 'base64' : 'utf8').toString()).toContain('photos/astronaut.jpg');
+  const preview = await invoke(
+    apiGatewayEvent(`/api/buckets/${bucket}/previews/photos/astronaut.jpg`, { width: '64' }, { Authorization: 'Bearer bundle-test-token-0123456789' }),
+    env,
+    consoleBundle,
+  );
+  expect(preview.statusCode).toBe(200);
+  expect((await sharp(Buffer.from(preview.body, 'base64')).metadata()).format).toBe('webp');
+  expect((await invoke(apiGatewayEvent(`/api/buckets/${bucket}/objects`), env, consoleBundle)).statusCode).toBe(401);
 }, 60_000);
