@@ -20,6 +20,8 @@ import { ImageAnalytics } from './image-analytics.js';
 import { ImageDelivery } from './image-delivery.js';
 import { ImageStorage, LOG_PREFIXES } from './image-storage.js';
 import { OperatorConsole } from './operator-console.js';
+import { ConsoleApi } from './console-api.js';
+import { LAKE_TABLES } from './lake-tables.js';
 import { ImageWorkflows, type WorkflowDefinitionBuilder, type WorkflowTaskSpec } from './image-workflows.js';
 import { bundledCode, type LambdaCodeSource } from './lambda-code.js';
 import type { BackfillMode } from '../workflows/backfill-workflow.js';
@@ -98,7 +100,7 @@ export interface ImagePlatformProps {
   removalPolicy?: RemovalPolicy;
   /**
    * The operator console (`directory`: the built `console/dist/`) as a static site behind its own
-   * CloudFront distribution. @default no console site
+   * CloudFront distribution, with its API (`console-api.ts`) under `/api/*`. @default no console
    */
   console?: { directory: string };
 }
@@ -112,6 +114,8 @@ export class ImagePlatform extends Construct {
   readonly analytics: ImageAnalytics;
   readonly monitoring: PlatformMonitoring;
   readonly console: OperatorConsole | undefined;
+  /** The console's API (`/api/*` of the console's distribution), with the console. */
+  readonly consoleApi: ConsoleApi | undefined;
 
   constructor(scope: Construct, id: string, props: ImagePlatformProps = {}) {
     super(scope, id);
@@ -186,15 +190,6 @@ export class ImagePlatform extends Construct {
       logRetention,
     });
 
-    this.console = props.console
-      ? new OperatorConsole(this, 'Console', {
-          directory: props.console.directory,
-          logs: storage.logs,
-          webAclArn: props.webAclArn,
-          removalPolicy: props.removalPolicy,
-        })
-      : undefined;
-
     this.analytics = new ImageAnalytics(this, 'Analytics', {
       bucket: storage.logs,
       resultsKey: storage.logsKey,
@@ -202,6 +197,39 @@ export class ImagePlatform extends Construct {
       bytesScannedCutoffPerQuery: props.athenaBytesScannedLimit ?? 10 * 1024 ** 3,
       quickSight: props.quickSight,
     });
+
+    if (props.console) {
+      this.consoleApi = new ConsoleApi(this, 'ConsoleApi', {
+        code,
+        logRetention,
+        buckets: { images: storage.images, uploads: storage.uploads, renditions: storage.renditions, quarantine: storage.quarantine },
+        sourceBuckets: props.sourceBuckets,
+        stateMachines: {
+          image: this.workflows.stateMachines[props.workflow?.uploadStateMachine ?? IMAGE_STATE_MACHINE]!,
+          backfill: this.workflows.stateMachines[BACKFILL_STATE_MACHINE],
+        },
+        analytics: {
+          workGroup: this.analytics.workGroup,
+          databaseName: this.analytics.databaseName,
+          tableNames: Object.keys(this.analytics.tables),
+          lake: storage.logs,
+          tablePrefixes: LAKE_TABLES.map((table) => table.prefix),
+          resultsPrefix: LOG_PREFIXES.athenaResults,
+        },
+        encryptionKey: storage.dataKey,
+        signature: this.signing,
+        // The image API sets the account's API Gateway logging role, which stage logging needs first.
+        loggingRole: this.delivery.api.node.tryFindChild('Account'),
+        removalPolicy: props.removalPolicy,
+      });
+      this.console = new OperatorConsole(this, 'Console', {
+        directory: props.console.directory,
+        logs: storage.logs,
+        webAclArn: props.webAclArn,
+        removalPolicy: props.removalPolicy,
+        api: this.consoleApi.api,
+      });
+    }
 
     this.monitoring = new PlatformMonitoring(this, 'Monitoring', {
       api: this.delivery.api,

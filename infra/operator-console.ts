@@ -5,12 +5,14 @@
  * headers the local server sends (`api/console-static.ts`). The console uses hash routes, so no
  * rewrite rules are needed.
  *
- * The page holds no data and no secret; everything it shows comes from `/api/` on its own origin.
- * This construct deploys the page only: routing `/api/*` to an API that serves the console's
- * routes (with credentials and the Step Functions / S3 / Athena permissions they need) is not
- * part of it yet, so in AWS the page shows sign-in and API errors until that exists.
+ * The page holds no data and no secret; everything it shows comes from `/api/` on its own origin:
+ * with `api` (the console's API Gateway, `console-api.ts`), `/api/*` goes there uncached, every
+ * method, with cookies, Authorization and the query string; a viewer-request function passes the
+ * Host the browser sent as X-Forwarded-Host, since API Gateway must get its own name as Host and
+ * the API compares the browser's Origin with the browser's Host (CSRF).
  */
 import { DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, type CfnResource } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -21,6 +23,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CONSOLE_CSP, CONSOLE_SECURITY_HEADERS } from '../api/console-static.js';
 import { acknowledge, findingRef, findingText } from './acknowledge.js';
+import { VIEWER_HOST_FUNCTION_CODE } from './console-api.js';
 import { LOG_PREFIXES } from './image-storage.js';
 import { SecureBucket } from './secure-bucket.js';
 
@@ -35,6 +38,8 @@ export interface OperatorConsoleProps {
   webAclArn?: string;
   /** @default RETAIN */
   removalPolicy?: RemovalPolicy;
+  /** The console's API (`ConsoleApi.api`), served under `/api/*`. @default none: the page alone, which cannot sign in */
+  api?: apigateway.RestApiBase;
 }
 
 /** Headers the local server sends with the console that CloudFront has no named setting for. */
@@ -88,6 +93,7 @@ export class OperatorConsole extends Construct {
     });
 
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
+      ...(props.api ? { additionalBehaviors: { '/api/*': this.apiBehavior(props.api) } } : {}),
       comment: `shutter operator console (${Stack.of(this).stackName})`,
       priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_100,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
@@ -135,6 +141,39 @@ export class OperatorConsole extends Construct {
       'With the default *.cloudfront.net certificate CloudFront fixes the minimum viewer protocol; the page is public code with no secret in it.',
     );
     this.acknowledgeDeploymentProvider();
+  }
+
+  /**
+   * `/api/*`: never cached (CachingDisabled), every method, and everything the viewer sent but
+   * Host (AllViewerExceptHostHeader: cookies, query strings and, since nothing is cached,
+   * Authorization), with the browser's Host as X-Forwarded-Host.
+   */
+  private apiBehavior(api: apigateway.RestApiBase): cloudfront.BehaviorOptions {
+    const viewerHost = new cloudfront.Function(this, 'ViewerHost', {
+      comment: "shutter: the browser's Host as X-Forwarded-Host, for the console API's origin checks",
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      code: cloudfront.FunctionCode.fromInline(VIEWER_HOST_FUNCTION_CODE),
+    });
+    // The API's own answers carry its CSP (sandboxed) and no-store; this adds what the transport owes.
+    const headers = new cloudfront.ResponseHeadersPolicy(this, 'ApiSecurityHeaders', {
+      comment: "shutter: transport security headers for the console's API answers",
+      securityHeadersBehavior: {
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
+      },
+    });
+    return {
+      origin: new origins.RestApiOrigin(api),
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+      cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+      originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      responseHeadersPolicy: headers,
+      compress: false,
+      functionAssociations: [{ function: viewerHost, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
+    };
   }
 
   /**

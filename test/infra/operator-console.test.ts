@@ -10,11 +10,12 @@ import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CONSOLE_CSP, CONSOLE_SECURITY_HEADERS } from '../../api/console-static.js';
+import { VIEWER_HOST_FUNCTION_CODE } from '../../infra/console-api.js';
 import { OperatorConsole } from '../../infra/operator-console.js';
 import { parsePlatformContext } from '../../infra/platform-config.js';
 import { recordSynth } from './record-synth.js';
 import { synthPlatform, type SynthesizedPlatform } from './synth-platform.js';
-import { asArray, logicalIdByPath, render, resources, type Resource } from './template-queries.js';
+import { asArray, grantsOf, logicalIdByPath, only, render, resources, type Resource } from './template-queries.js';
 
 /** A stand-in for `console/dist`: what `npm run build` writes, in miniature. */
 function builtConsole(): string {
@@ -87,7 +88,8 @@ test('the site bucket is private, KMS-encrypted with its own rotated key, and TL
 
 test("only this distribution reads the bucket (Origin Access Control, scoped by its ARN); only the account's CloudFront may decrypt", () => {
   expect(resources(platform.template, 'AWS::CloudFront::OriginAccessControl')).toHaveLength(1);
-  const origins = distribution.Origins as Array<Record<string, unknown>>;
+  // The site bucket is the only S3 origin (the other is the console's API).
+  const origins = (distribution.Origins as Array<Record<string, unknown>>).filter((origin) => 'S3OriginConfig' in origin);
   expect(origins).toHaveLength(1);
   expect(origins[0]).toMatchObject({
     DomainName: { 'Fn::GetAtt': [siteBucket, 'RegionalDomainName'] },
@@ -163,4 +165,103 @@ test('an unbuilt console fails synthesis with what to run', () => {
 test('the stack outputs the console URL', () => {
   const outputs = platform.template.toJSON().Outputs as Record<string, { Value: unknown }>;
   expect(render(outputs.ConsoleUrl!.Value)).toBe(`https://<${distributionId}.DomainName>`);
+});
+
+describe("the console's API under /api/*", () => {
+  // CloudFront's managed policies (their ids are fixed by AWS).
+  const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
+  const ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
+  const resource = (id: string) => platform.template.toJSON().Resources[id] as Resource;
+  const apiId = () => logicalIdByPath(platform.template, 'AWS::ApiGateway::RestApi', 'ConsoleApi/Api');
+  const handler = () => resource(logicalIdByPath(platform.template, 'AWS::Lambda::Function', 'ConsoleApi/Handler/Function'));
+  const grants = () => grantsOf(platform.template, logicalIdByPath(platform.template, 'AWS::IAM::Role', 'ConsoleApi/Handler/Role'));
+
+  test('goes to the API Gateway stage uncached, every method, with all the viewer sent but Host', () => {
+    const behaviors = distribution.CacheBehaviors as Array<Record<string, unknown>>;
+    expect(behaviors).toHaveLength(1);
+    const api = behaviors[0]!;
+    expect(api).toMatchObject({
+      PathPattern: '/api/*',
+      CachePolicyId: CACHING_DISABLED,
+      OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST_HEADER,
+      ViewerProtocolPolicy: 'https-only',
+      Compress: false,
+    });
+    expect([...(api.AllowedMethods as string[])].sort()).toEqual(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']);
+    const origin = (distribution.Origins as Array<Record<string, unknown>>).find((candidate) => candidate.Id === api.TargetOriginId)!;
+    expect(JSON.stringify(origin.DomainName)).toContain(apiId());
+    expect(origin).toMatchObject({ CustomOriginConfig: { OriginProtocolPolicy: 'https-only' } });
+    // The page's behaviour is still the cached, GET-only site.
+    expect(distribution.DefaultCacheBehavior).toMatchObject({ AllowedMethods: ['GET', 'HEAD'] });
+  });
+
+  test("a viewer-request function hands the API the browser's Host as X-Forwarded-Host, overwriting a forged one", () => {
+    const api = (distribution.CacheBehaviors as Array<{ FunctionAssociations: Array<{ EventType: string; FunctionARN: unknown }> }>)[0]!;
+    expect(api.FunctionAssociations).toEqual([{ EventType: 'viewer-request', FunctionARN: expect.anything() }]);
+    const functionId = render(api.FunctionAssociations[0]!.FunctionARN).replace(/^<|\.FunctionARN>$/g, '');
+    const fn = resource(functionId).Properties as { FunctionCode: string; FunctionConfig: { Runtime: string } };
+    expect(fn.FunctionCode).toBe(VIEWER_HOST_FUNCTION_CODE);
+    expect(fn.FunctionConfig.Runtime).toBe('cloudfront-js-2.0');
+    // Run it as CloudFront would, on a request whose viewer tried to set the header itself.
+    const run = new Function(`${VIEWER_HOST_FUNCTION_CODE}; return handler;`)() as (event: unknown) => { headers: Record<string, { value: string }> };
+    const request = run({ request: { headers: { host: { value: 'd111111abcdef8.cloudfront.net' }, 'x-forwarded-host': { value: 'evil.example' } } } });
+    expect(request.headers['x-forwarded-host']).toEqual({ value: 'd111111abcdef8.cloudfront.net' });
+  });
+
+  test('API Gateway serves /api/{proxy+} only, to the console-api function, logged and traced', () => {
+    const paths = resources(platform.template, 'AWS::ApiGateway::Resource')
+      .filter(([, r]) => render((r.Properties as { RestApiId: unknown }).RestApiId) === `<${apiId()}>`)
+      .map(([, r]) => (r.Properties as { PathPart: string }).PathPart);
+    expect(paths.sort()).toEqual(['api', '{proxy+}']);
+    const methods = resources(platform.template, 'AWS::ApiGateway::Method').filter(([, r]) => render((r.Properties as { RestApiId: unknown }).RestApiId) === `<${apiId()}>`);
+    expect(methods.map(([, r]) => (r.Properties as { HttpMethod: string }).HttpMethod)).toEqual(['ANY']);
+    const [[, stage]] = resources(platform.template, 'AWS::ApiGateway::Stage').filter(([, r]) => render((r.Properties as { RestApiId: unknown }).RestApiId) === `<${apiId()}>`) as [[string, Resource]];
+    expect(stage.Properties).toMatchObject({ StageName: 'console', TracingEnabled: true, AccessLogSetting: expect.anything() });
+    expect(resource(apiId()).Properties).toMatchObject({ BinaryMediaTypes: ['*/*'] });
+  });
+
+  test('the function reads its credentials from a generated secret; none sit in its environment', () => {
+    const env = (handler().Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    const secretId = logicalIdByPath(platform.template, 'AWS::SecretsManager::Secret', 'ConsoleApi/Credentials');
+    expect(env).toMatchObject({ CONSOLE_SECRET: { Ref: secretId }, CONSOLE_FORWARDED_HOST: 'Yes', WORKFLOW_ENGINE: 'stepfunctions', QUERY_ENGINE: 'athena', SHUTTER_STORAGE: 's3' });
+    for (const name of ['CONSOLE_TOKEN', 'CONSOLE_USER', 'CONSOLE_PASSWORD', 'CONSOLE_AUTH']) expect(env).not.toHaveProperty(name);
+    expect(render(env.IMAGE_STATE_MACHINE_ARN)).toMatch(/^<WorkflowsProcess.*>$|^<PlatformWorkflowsProcess/);
+    const secret = resource(secretId).Properties as { GenerateSecretString: Record<string, unknown>; KmsKeyId: unknown };
+    expect(secret.GenerateSecretString).toMatchObject({ SecretStringTemplate: '{}', GenerateStringKey: 'token', PasswordLength: 40 });
+    expect(render(secret.KmsKeyId)).toMatch(/^<PlatformStorageDataKey.*\.Arn>$/);
+  });
+
+  test('its role is scoped: no "*" but X-Ray, the credentials secret only, the state machines and their executions, its buckets, the workgroup', () => {
+    const all = grants();
+    expect(all.filter((grant) => grant.resource === '*').map((grant) => grant.action).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    const secretId = logicalIdByPath(platform.template, 'AWS::SecretsManager::Secret', 'ConsoleApi/Credentials');
+    expect(all.filter((grant) => grant.action.startsWith('secretsmanager:'))).toEqual([{ action: 'secretsmanager:GetSecretValue', resource: `<${secretId}>` }]);
+
+    const states = all.filter((grant) => grant.action.startsWith('states:'));
+    const machines = ['Process', 'Backfill'].map((name) => logicalIdByPath(platform.template, 'AWS::StepFunctions::StateMachine', `Workflows/${name}`));
+    for (const action of ['states:ListExecutions', 'states:StartExecution', 'states:SendTaskSuccess', 'states:SendTaskFailure'])
+      expect(states.filter((grant) => grant.action === action).map((grant) => grant.resource).sort()).toEqual(machines.map((id) => `<${id}>`).sort());
+    for (const action of ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution', 'states:RedriveExecution']) {
+      const resources = states.filter((grant) => grant.action === action).map((grant) => grant.resource);
+      expect(resources).toHaveLength(2);
+      for (const arn of resources) expect(arn).toMatch(/:states:<AWS::Region>:<AWS::AccountId>:execution:.+:\*$/);
+    }
+    expect(new Set(states.map((grant) => grant.action)).size).toBe(8);
+
+    // Writes: uploads, and Athena's results prefix; nothing else, and never a delete.
+    const bucket = (name: string) => logicalIdByPath(platform.template, 'AWS::S3::Bucket', `Storage/${name}`);
+    expect(all.filter((grant) => grant.action === 's3:PutObject').map((grant) => grant.resource).sort()).toEqual(
+      [`<${bucket('Uploads')}.Arn>/*`, `<${bucket('Logs')}.Arn>/athena-results/*`].sort(),
+    );
+    expect(all.some((grant) => grant.action.startsWith('s3:Delete'))).toBe(false);
+    const reads = new Set(all.filter((grant) => grant.action === 's3:GetObject').map((grant) => grant.resource));
+    for (const name of ['Images', 'Uploads', 'Renditions', 'Quarantine']) expect(reads).toContain(`<${bucket(name)}.Arn>/*`);
+    expect(reads).not.toContain(`<${bucket('Logs')}.Arn>/*`);
+
+    const [workGroup] = only(platform.template, 'AWS::Athena::WorkGroup');
+    for (const grant of all.filter((g) => g.action.startsWith('athena:'))) expect(grant.resource).toMatch(new RegExp(`workgroup/<${workGroup}>$`));
+    for (const grant of all.filter((g) => g.action.startsWith('glue:'))) expect(grant.resource).toMatch(/:glue:<AWS::Region>:<AWS::AccountId>:(catalog|database\/\w+|table\/\w+\/\w+)$/);
+    // KMS only through S3 or Secrets Manager.
+    for (const grant of all.filter((g) => g.action.startsWith('kms:'))) expect(JSON.stringify(grant.condition)).toMatch(/kms:ViaService/);
+  });
 });
