@@ -76,6 +76,11 @@ export class ShutterStack extends Stack {
     new CfnOutput(this, 'AlarmTopic', { value: monitoring.topic.topicArn });
     if (this.platform.console)
       new CfnOutput(this, 'ConsoleUrl', { value: this.platform.console.url, description: 'The operator console' });
+    if (this.platform.consoleApi)
+      new CfnOutput(this, 'ConsoleSecret', {
+        value: this.platform.consoleApi.credentials.secretArn,
+        description: 'The console sign-in token: its SecretString is {"token": "..."}',
+      });
     if (this.platform.signing)
       new CfnOutput(this, 'SigningSecret', { value: this.platform.signing.secretId });
   }

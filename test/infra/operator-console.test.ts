@@ -162,9 +162,11 @@ test('an unbuilt console fails synthesis with what to run', () => {
   );
 });
 
-test('the stack outputs the console URL', () => {
+test('the stack outputs the console URL and its credentials secret', () => {
   const outputs = platform.template.toJSON().Outputs as Record<string, { Value: unknown }>;
   expect(render(outputs.ConsoleUrl!.Value)).toBe(`https://<${distributionId}.DomainName>`);
+  // Where operators read the sign-in token (the ARN, never the value).
+  expect(outputs.ConsoleSecret!.Value).toEqual({ Ref: logicalIdByPath(platform.template, 'AWS::SecretsManager::Secret', 'ConsoleApi/Credentials') });
 });
 
 describe("the console's API under /api/*", () => {
