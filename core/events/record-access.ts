@@ -2,9 +2,11 @@
  * The access record of the on-demand API: one `image.request.served` event per sampled request.
  * The image handler calls the recorder after each answer, synchronously and without awaiting
  * delivery: sampling is one `Math.random()`, and a sampled record is validated and handed to the
- * sink in the background. A record that cannot be published is counted and dropped, never
+ * sink on the next turn of the event loop (`setImmediate`), once the answer is on its way: the
+ * validation costs a cache hit a third of its time otherwise. A record that cannot be published is counted and dropped, never
  * allowed to fail or slow down the request it describes.
  */
+import { logger } from '../observability/logger.js';
 import type { EventSink } from '../ports/event-sink.js';
 import { buildEvent, imageId } from './build-event.js';
 
@@ -41,12 +43,15 @@ export function createAccessRecorder(sink: EventSink, options: { sampleRate: num
     // One warning a minute at most: a broker outage must not turn every request into a log line.
     if (Date.now() - lastWarning > 60_000) {
       lastWarning = Date.now();
-      console.error(JSON.stringify({ level: 'warn', msg: 'access records dropped', dropped: counts.dropped, error: String((error as Error)?.message ?? error) }));
+      logger.warn({ dropped: counts.dropped, error: String((error as Error)?.message ?? error) }, 'access records dropped');
     }
   };
   const record = (access: AccessRecord): void => {
     if (options.sampleRate <= 0 || random() >= options.sampleRate) return;
     counts.sampled++;
+    setImmediate(() => publish(access));
+  };
+  const publish = (access: AccessRecord): void => {
     try {
       const event = buildEvent('image.request.served', {
         source: ACCESS_SOURCE,

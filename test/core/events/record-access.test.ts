@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import { createAccessRecorder, type AccessRecord } from '../../../core/events/record-access.js';
+import { logger } from '../../../core/observability/logger.js';
 import type { EventSink, ShutterEvent } from '../../../core/ports/event-sink.js';
 
 class MemorySink implements EventSink {
@@ -11,13 +12,16 @@ class MemorySink implements EventSink {
   async close() {}
 }
 
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
 const access: AccessRecord = { method: 'GET', path: '/cat.jpg', status: 200, image: { bucket: 'images', key: 'cat.jpg' }, format: 'webp', bytes: 900, durationMs: 12.3456, cache: 'miss' };
 
 describe('createAccessRecorder', () => {
   test('records a sampled request as a valid image.request.served event keyed by the image', async () => {
     const sink = new MemorySink();
     createAccessRecorder(sink, { sampleRate: 1 })(access);
-    await Promise.resolve();
+    expect(sink.events).toHaveLength(0); // not on the request's path: on the next turn of the loop
+    await nextTurn();
     expect(sink.events).toHaveLength(1);
     expect(sink.events[0]).toMatchObject({
       type: 'image.request.served',
@@ -27,12 +31,13 @@ describe('createAccessRecorder', () => {
     });
   });
 
-  test('samples at the configured rate (1 in 4 here) and records the rate', () => {
+  test('samples at the configured rate (1 in 4 here) and records the rate', async () => {
     const sink = new MemorySink();
     let n = 0;
     const record = createAccessRecorder(sink, { sampleRate: 0.25, random: () => (n++ % 4) / 4 });
     for (let i = 0; i < 100; i++) record(access);
     expect(record.counts.sampled).toBe(25);
+    await nextTurn();
     expect(sink.events).toHaveLength(25);
     expect(sink.events[0]!.data).toMatchObject({ sample_rate: 0.25 });
   });
@@ -44,22 +49,23 @@ describe('createAccessRecorder', () => {
     expect(sink.events).toHaveLength(0);
   });
 
-  test('a failed request before decoding is keyed by its path and carries the error code', () => {
+  test('a failed request before decoding is keyed by its path and carries the error code', async () => {
     const sink = new MemorySink();
     createAccessRecorder(sink, { sampleRate: 1 })({ method: 'GET', path: '/not-base64!', status: 400, bytes: 80, durationMs: 1, cache: 'miss', errorCode: 'DecodeRequest::CannotDecodeRequest' });
+    await nextTurn();
     expect(sink.events[0]).toMatchObject({ subject: '/not-base64!', data: { status: 400, error_code: 'DecodeRequest::CannotDecodeRequest' } });
     expect(sink.events[0]!.data).not.toHaveProperty('image');
   });
 
   test('never throws and never waits: a failing sink only counts dropped records', async () => {
-    const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const warnings = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
     const sink: EventSink = { publish: () => Promise.reject(new Error('outbox full')), flush: async () => {}, close: async () => {} };
     const record = createAccessRecorder(sink, { sampleRate: 1 });
     expect(record(access)).toBeUndefined();
     record({ ...access, status: 99 }); // invalid: refused by the schema, counted, no throw
     await new Promise((resolve) => setImmediate(resolve));
     expect(record.counts.dropped).toBe(2);
-    expect(errors).toHaveBeenCalledTimes(1); // one warning, not one per record
-    errors.mockRestore();
+    expect(warnings).toHaveBeenCalledTimes(1); // one warning, not one per record
+    warnings.mockRestore();
   });
 });
