@@ -51,8 +51,8 @@ function nodeServerBundle(): Promise<string> {
   return bundled;
 }
 
-/** shutter, raw-sharp or sih (bench/servers/node-server.ts), with extra environment for shutter's config. */
-export async function startNodeServer(mode: 'shutter' | 'raw-sharp' | 'sih', dataDir: string, env: Record<string, string> = {}, name: string = mode): Promise<RunningServer> {
+/** shutter, raw-sharp, sih or memory (bench/servers/node-server.ts), with extra environment (shutter's config, memory's body). */
+export async function startNodeServer(mode: 'shutter' | 'raw-sharp' | 'sih' | 'memory', dataDir: string, env: Record<string, string> = {}, name: string = mode): Promise<RunningServer> {
   const entry = await nodeServerBundle();
   return launch(name, process.execPath, [entry, mode, dataDir], { ...env });
 }

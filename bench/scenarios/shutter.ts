@@ -5,6 +5,8 @@
  * - pass-through (no edits) against a Node server sending the file as stored;
  * - request coalescing, in process: a burst of identical requests with and without it.
  */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { createImageHandler } from '../../api/image-handler.js';
 import { createPlatform } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
@@ -22,6 +24,8 @@ const DOORS: Record<string, (job: Job, file: string) => string> = {
   'Default (base64)': (job, file) =>
     `/${Buffer.from(JSON.stringify({ bucket: 'images', key: file, edits: { resize: { width: job.width } }, outputFormat: job.format })).toString('base64')}`,
 };
+
+const FLOOR = 'same bytes from memory (Node)';
 
 export async function shutterScenarios(ctx: BenchContext): Promise<void> {
   const job = scaled(JOBS.find((candidate) => candidate.id === '2mp-webp')!, ctx.smoke);
@@ -56,15 +60,34 @@ export async function shutterScenarios(ctx: BenchContext): Promise<void> {
     const hitSeconds = ctx.smoke ? 1 : 3;
     const same = (door: (job: Job, file: string) => string) => [door(job, copyName(job.input, 0))];
     for (const list of Object.values(DOORS).map(same)) await fetch(cached.url + list[0]); // fill the cache
-    const etag = (await fetch(cached.url + same(DOORS.query!)[0])).headers.get('etag') ?? '"none"';
+    const hit = await fetch(cached.url + same(DOORS.query!)[0]);
+    const etag = hit.headers.get('etag') ?? '"none"';
+    // The floor: a plain Node server answering the very same bytes from memory.
+    const bodyFile = path.join(ctx.dataDir, 'bench-hit-body');
+    await writeFile(bodyFile, Buffer.from(await hit.arrayBuffer()));
+    const memory = await startNodeServer('memory', ctx.dataDir, { BENCH_BODY_FILE: bodyFile, BENCH_BODY_TYPE: hit.headers.get('content-type') ?? '' });
+    started.push(memory);
     const cacheVariants: Record<string, () => Promise<Sample>> = {
       render: run(uncached, paths(DOORS.query!)),
+      [FLOOR]: run(memory, same(DOORS.query!), { amount: hitAmount, maxSeconds: hitSeconds }),
       '304 (If-None-Match)': run(cached, same(DOORS.query!), { amount: hitAmount, maxSeconds: hitSeconds, headers: { 'if-none-match': etag }, expect: 304 }),
     };
     for (const [name, door] of Object.entries(DOORS)) cacheVariants[`cache hit, ${name} door`] = run(cached, same(door), { amount: hitAmount, maxSeconds: hitSeconds });
     ctx.log('shutter: result cache and 304');
     const cache = await alternate(ctx.rounds, cacheVariants);
-    for (const name of Object.keys(cacheVariants).filter((n) => n !== 'render')) {
+    const floorP99 = figure(cache[FLOOR]!, 'p99');
+    ctx.add({
+      group: 'shutter',
+      scenario: `${job.label}, repeated: p99 latency`,
+      subject: 'cache hit, query door',
+      subjectValue: figure(cache['cache hit, query door']!, 'p99'),
+      baseline: FLOOR,
+      baselineValue: floorP99,
+      unit: 'ms p99',
+      ratio: ratios(cache['cache hit, query door']!, cache[FLOOR]!, 'p99'),
+      note: `the floor's p50 ${figure(cache[FLOOR]!, 'p50').median.toFixed(2)} ms: what this machine and load generator take to move these bytes at all`,
+    });
+    for (const name of Object.keys(cacheVariants).filter((n) => n !== 'render' && n !== FLOOR)) {
       const p99 = figure(cache[name]!, 'p99');
       ctx.add({
         group: 'shutter',

@@ -76,6 +76,13 @@ const sih: Handler = async (request) => {
   return { status: parsed.statusCode, type: parsed.headers['Content-Type']!, body: Buffer.from(parsed.body, 'base64') };
 };
 
+/** The same bytes for every request, read once: the floor of any cache hit over HTTP on this machine. */
+async function fromMemory(): Promise<Handler> {
+  const body = await readFile(process.env.BENCH_BODY_FILE!);
+  const type = process.env.BENCH_BODY_TYPE ?? 'application/octet-stream';
+  return async () => ({ status: 200, type, body });
+}
+
 async function startPlain(handler: Handler): Promise<string> {
   const server = http.createServer((request, response) => {
     handler(request).then(
@@ -95,5 +102,5 @@ async function startPlain(handler: Handler): Promise<string> {
   return `http://127.0.0.1:${address.port}`;
 }
 
-const url = mode === 'shutter' ? await startShutter() : await startPlain(mode === 'sih' ? sih : rawSharp);
+const url = mode === 'shutter' ? await startShutter() : await startPlain(mode === 'sih' ? sih : mode === 'memory' ? await fromMemory() : rawSharp);
 console.log(`listening ${url}`);
