@@ -92,6 +92,8 @@ export interface LoadWindow {
   errors: number;
   timeouts: number;
   non2xx: number;
+  /** The status of every answer that was not 2xx, by status (e.g. `{ "503": 3 }`). */
+  statuses: Record<string, number>;
   p50: number;
   p99: number;
   rssMb: number;
@@ -108,13 +110,16 @@ export async function holdLoad(
 ): Promise<LoadWindow[]> {
   const windows: LoadWindow[] = [];
   for (let window = 1; window <= options.windows; window++) {
+    const statuses: Record<string, number> = {};
     const result = await autocannon({
       url: server.url,
       connections: options.connections ?? 4,
       duration: options.windowSeconds,
       overallRate: options.rate,
       timeout: 30,
-      requests: requests(),
+      requests: requests((status) => {
+        if (status < 200 || status >= 300) statuses[status] = (statuses[status] ?? 0) + 1;
+      }),
     });
     const stats: LoadWindow = {
       window,
@@ -122,6 +127,7 @@ export async function holdLoad(
       errors: result.errors,
       timeouts: result.timeouts,
       non2xx: result.non2xx,
+      statuses,
       p50: result.latency.p50,
       p99: result.latency.p99,
       rssMb: await server.rssMb(),

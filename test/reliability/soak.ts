@@ -24,12 +24,14 @@ const windows = await holdLoad(server, {
   rate,
   windows: Math.max(1, Math.round((minutes * 60) / WINDOW_SECONDS)),
   windowSeconds: WINDOW_SECONDS,
-  onWindow: (w) => console.log(`window ${w.window}: ${w.requests} req, errors ${w.errors + w.timeouts}, non-2xx ${w.non2xx}, p50 ${w.p50} ms, p99 ${w.p99} ms, RSS ${w.rssMb} MB`),
+  onWindow: (w) => console.log(`window ${w.window}: ${w.requests} req, errors ${w.errors + w.timeouts}, non-2xx ${w.non2xx}${w.non2xx ? ` ${JSON.stringify(w.statuses)}` : ''}, p50 ${w.p50} ms, p99 ${w.p99} ms, RSS ${w.rssMb} MB`),
 });
 const exitCode = await server.stop();
 const total = windows.reduce((sum, w) => sum + w.requests, 0);
 const failures = windows.reduce((sum, w) => sum + w.errors + w.timeouts + w.non2xx, 0);
 const p99s = windows.map((w) => w.p99).sort((a, b) => a - b);
+const statuses: Record<string, number> = {};
+for (const w of windows) for (const [status, count] of Object.entries(w.statuses)) statuses[status] = (statuses[status] ?? 0) + count;
 const rssPeak = Math.max(...windows.map((w) => w.rssMb));
 recordRow('Load', 'Soak at measured capacity (script, not in CI)', {
   'measured capacity req/s': percentRound(capacity),
@@ -37,6 +39,7 @@ recordRow('Load', 'Soak at measured capacity (script, not in CI)', {
   'held for s': windows.length * WINDOW_SECONDS,
   requests: total,
   'errors + non-2xx': failures,
+  'non-2xx by status': Object.keys(statuses).length ? JSON.stringify(statuses) : 'none',
   'p99 ms: median window / worst window': `${p99s[Math.floor(p99s.length / 2)]} / ${p99s.at(-1)}`,
   'p99 ms: first → last window': `${windows[0]!.p99} → ${windows.at(-1)!.p99}`,
   'RSS MB before → after': `${rssBefore} → ${windows.at(-1)!.rssMb}`,
