@@ -20,9 +20,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { RETRYABLE_ERROR_NAMES } from '../core/errors.js';
-import { WORKFLOW } from '../core/limits.js';
-import { LAMBDA_SERVICE_ERRORS } from './image-workflow.js';
+import { TASK_RETRY } from './image-workflow.js';
 
 export const BACKFILL_WORKFLOW_TASKS = ['list-uploads', 'start-image-workflow'] as const;
 export type BackfillWorkflowTask = (typeof BACKFILL_WORKFLOW_TASKS)[number];
@@ -107,14 +105,7 @@ class ScopedS3ObjectsItemReader implements sfn.IItemReader {
 /** Builds the backfill's states in `scope` and returns the chain's start. */
 export function backfillWorkflowDefinition(scope: Construct, props: BackfillWorkflowProps): sfn.IChainable {
   const mode = props.mode ?? 'distributed';
-  const retry: sfn.RetryProps = {
-    errors: [...RETRYABLE_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS],
-    interval: Duration.seconds(WORKFLOW.retry.intervalSeconds),
-    maxAttempts: WORKFLOW.retry.maxAttempts,
-    backoffRate: WORKFLOW.retry.backoffRate,
-    maxDelay: Duration.seconds(WORKFLOW.retry.maxDelaySeconds),
-    jitterStrategy: sfn.JitterType.FULL,
-  };
+  const retry = TASK_RETRY;
   const startOne = new tasks.LambdaInvoke(scope, 'StartImageWorkflow', {
     stateName: 'StartImageWorkflow',
     lambdaFunction: props.functions['start-image-workflow'],

@@ -38,6 +38,16 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException',
 ] as const;
 
+/** How every task state retries: our retryable errors and the Lambda service's, backing off with full jitter. */
+export const TASK_RETRY: sfn.RetryProps = {
+  errors: [...RETRYABLE_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS],
+  interval: Duration.seconds(WORKFLOW.retry.intervalSeconds),
+  maxAttempts: WORKFLOW.retry.maxAttempts,
+  backoffRate: WORKFLOW.retry.backoffRate,
+  maxDelay: Duration.seconds(WORKFLOW.retry.maxDelaySeconds),
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
 /** State names: the contract between the definition, the local engine's history and the console. */
 export const STATE = {
   inspect: 'Inspect',
@@ -103,14 +113,7 @@ const ids = {
 /** Builds the states in `scope` and returns the chain's start. */
 export function imageWorkflowDefinition(scope: Construct, props: ImageWorkflowProps): sfn.IChainable {
   const taskTimeout = sfn.Timeout.duration(props.taskTimeout ?? Duration.seconds(WORKFLOW.taskTimeoutSeconds));
-  const retry: sfn.RetryProps = {
-    errors: [...RETRYABLE_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS],
-    interval: Duration.seconds(WORKFLOW.retry.intervalSeconds),
-    maxAttempts: WORKFLOW.retry.maxAttempts,
-    backoffRate: WORKFLOW.retry.backoffRate,
-    maxDelay: Duration.seconds(WORKFLOW.retry.maxDelaySeconds),
-    jitterStrategy: sfn.JitterType.FULL,
-  };
+  const retry = TASK_RETRY;
   const invoke = (stateName: string, task: ImageWorkflowTask, payload: Record<string, unknown> | undefined, resultPath?: string) =>
     new tasks.LambdaInvoke(scope, stateName, {
       stateName,
