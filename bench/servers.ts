@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { bundleForNode } from '../scripts/bundle-node.mjs';
 import { ROOT } from './inputs.js';
 
 export interface RunningServer {
@@ -36,16 +36,7 @@ function nodeServerBundle(): Promise<string> {
   bundled ??= (async () => {
     // One file per kind of run, so a smoke run (the test command) never rewrites a full run's server.
     const outfile = path.join(ROOT, '.cache', 'bench', `node-server-${process.argv.includes('--smoke') ? 'smoke' : 'full'}.mjs`);
-    await build({
-      entryPoints: [path.join(ROOT, 'bench', 'servers', 'node-server.ts')],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'esm',
-      packages: 'external',
-      logLevel: 'warning',
-    });
+    await bundleForNode(path.join(ROOT, 'bench', 'servers', 'node-server.ts'), outfile);
     return outfile;
   })();
   return bundled;

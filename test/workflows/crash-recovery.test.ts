@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { build, stop } from 'esbuild';
+import { stop } from 'esbuild';
+import { bundleForNode } from '../../scripts/bundle-node.mjs';
 import { SqliteExecutionStore } from '../../core/adapters/local/sqlite-execution-store.js';
 import type { ShutterEvent } from '../../core/ports/event-sink.js';
 import { manifestKey } from '../../core/renditions.js';
@@ -22,7 +23,7 @@ let dir: string;
 beforeAll(async () => {
   // Bundled next to node_modules so the child resolves packages as the real CLI does.
   cli = path.join(ROOT, '.cache', 'test-bin', `shutter-${process.pid}.mjs`);
-  await build({ entryPoints: [path.join(ROOT, 'bin/shutter.ts')], outfile: cli, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' });
+  await bundleForNode(path.join(ROOT, 'bin/shutter.ts'), cli);
   await stop(); // esbuild's service process would keep jest alive
   dir = await mkdtemp(path.join(scratchRoot(), 'shutter-crash-'));
 }, 60_000);

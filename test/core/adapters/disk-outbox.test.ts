@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
-import { build } from 'esbuild';
+import { bundleForNode } from '../../../scripts/bundle-node.mjs';
 import { KafkaEventSink } from '../../../core/adapters/aws/kafka-event-sink.js';
 import { DiskOutbox } from '../../../core/adapters/local/disk-outbox.js';
 import { consumeTopic, renditionEvent, testKafka, uniqueTopic } from '../../helpers/events.js';
@@ -90,7 +90,7 @@ describe('DiskOutbox', () => {
 describe('the outbox across a process kill', () => {
   test('every event a killed producer saw as published reaches the broker after a restart', async () => {
     const script = path.join(here, '../../../node_modules/.cache/shutter-tests/outbox-writer.mjs');
-    await build({ entryPoints: [path.join(here, 'fixtures/outbox-writer.ts')], outfile: script, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' });
+    await bundleForNode(path.join(here, 'fixtures/outbox-writer.ts'), script);
     const dir = await outboxDir();
     const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
