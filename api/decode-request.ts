@@ -43,7 +43,10 @@ export function decodeRawRequest(path: string, config: Pick<Config, 'sourceBucke
 export function decodeImageRequest(
   path: string,
   query: Record<string, string>,
-  config: Pick<Config, 'sourceBuckets' | 'rewrite' | 'presetsOnly'>,
+  config: Pick<Config, 'sourceBuckets' | 'rewrite' | 'presetsOnly'> & {
+    signature: Pick<Config['signature'], 'enabled'>;
+    analysis: Pick<Config['analysis'], 'unsignedRequests'>;
+  },
   presets: Readonly<PresetCatalog>,
 ): DecodedRequest {
   const raw = applyQueryParams(decodeRawRequest(path, config), query);
@@ -60,6 +63,7 @@ export function decodeImageRequest(
       throw new AccessError('Preset::Required', 'This service only serves named presets: add ?preset=<name> and no other edits.');
     }
   }
+  guardAnalysis(edits, config);
   if (raw.preset) {
     const preset = presets[raw.preset];
     if (!preset) throw new RequestError('Preset::NotFound', `There is no preset named "${raw.preset}".`, 400);
@@ -75,4 +79,26 @@ export function decodeImageRequest(
     ...(raw.preset ? { preset: raw.preset } : {}),
   });
   return { type: raw.type, request, ignored: raw.ignored };
+}
+
+/** The edits that call the analyzer: with Rekognition, each cache miss is a billed call. */
+const ANALYSIS_EDITS = ['smartCrop', 'contentModeration'] as const;
+
+/**
+ * Cost guard: anyone can mint unsigned URLs, so an analysis edit the URL asks for itself (not one
+ * of a preset, which the operator wrote) needs a signed deployment or the operator's consent
+ * (ANALYSIS_UNSIGNED). Signature checks run before decoding, so enabled means this URL is signed.
+ */
+function guardAnalysis(
+  ownEdits: Record<string, unknown>,
+  config: { signature: Pick<Config['signature'], 'enabled'>; analysis: Pick<Config['analysis'], 'unsignedRequests'> },
+): void {
+  if (config.signature.enabled || config.analysis.unsignedRequests) return;
+  const asked = ANALYSIS_EDITS.filter((name) => ownEdits[name] !== undefined && ownEdits[name] !== false);
+  if (asked.length) {
+    throw new AccessError(
+      'Analysis::SignatureRequired',
+      `${asked.join(' and ')} need a signed URL or a preset here: unsigned URLs may not start image analysis.`,
+    );
+  }
 }

@@ -163,6 +163,12 @@ const EnvSchema = z.object({
    * outside Lambda), `rekognition` (the default inside Lambda), `attention` (libvips saliency only, no moderation).
    */
   ANALYZER: z.enum(['local', 'rekognition', 'attention']).optional(),
+  /**
+   * Not in SIH: may an unsigned URL ask for smartCrop or contentModeration of its own? Default Yes,
+   * except with the `rekognition` analyzer, where every cache miss of such a URL is a billed call:
+   * then only signed URLs (ENABLE_SIGNATURE) and presets may, unless this says Yes.
+   */
+  ANALYSIS_UNSIGNED: optionalFlag,
   /** Not in SIH: the local face detector: `ssd` (face-api SSD MobileNet v1, more accurate) or `tiny` (about 4× less CPU). */
   LOCAL_FACE_MODEL: z.enum(['ssd', 'tiny']).optional().default('ssd'),
   /** Not in SIH: analysis results kept in memory, by content hash. */
@@ -213,6 +219,8 @@ export interface Config {
   analytics: AnalyticsConfig;
   analysis: {
     analyzer: 'local' | 'rekognition' | 'attention';
+    /** An unsigned, preset-less URL may ask for smartCrop or contentModeration (see ANALYSIS_UNSIGNED). */
+    unsignedRequests: boolean;
     localFaceModel: 'ssd' | 'tiny';
     cacheEntries: number;
     /** `$SHUTTER_DATA_DIR/analysis`, or undefined when results are kept in memory only. */
@@ -369,6 +377,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const consoleConfig = consoleSettings(e, inLambda, problems);
   if (problems.length) throw new ConfigError(problems);
 
+  const analyzer = e.ANALYZER ?? (inLambda ? 'rekognition' : 'local');
   return Object.freeze({
     port: e.PORT,
     host: e.HOST ?? DEFAULTS.host,
@@ -424,7 +433,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       athena: { workgroup: e.ATHENA_WORKGROUP, database: e.ATHENA_DATABASE, catalog: e.ATHENA_CATALOG, outputLocation: e.ATHENA_OUTPUT_LOCATION },
     },
     analysis: {
-      analyzer: e.ANALYZER ?? (inLambda ? 'rekognition' : 'local'),
+      analyzer,
+      unsignedRequests: e.ANALYSIS_UNSIGNED ?? analyzer !== 'rekognition',
       localFaceModel: e.LOCAL_FACE_MODEL,
       cacheEntries: e.ANALYSIS_CACHE_ENTRIES,
       cacheDir: (e.ANALYSIS_DISK_CACHE ?? !inLambda) ? path.join(dataDir, 'analysis') : undefined,

@@ -32,6 +32,7 @@ export const CLIENT_ERROR_CODES = [
   'OverlayImageException',
   'Preset::NotFound',
   'Preset::Required',
+  'Analysis::SignatureRequired',
   'QueryParameterParsingError',
   'Request::HeadersTooLarge',
   'Request::Malformed',
