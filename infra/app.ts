@@ -9,21 +9,33 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../core/errors.js';
-import { parsePlatformContext, type PlatformSettings } from './platform-config.js';
+import { parsePlatformContext } from './platform-config.js';
+import { parseProductionContext } from './production-config.js';
 import { ShutterStack } from './shutter-stack.js';
 
 const app = new App();
-let settings: Readonly<PlatformSettings>;
-try {
-  settings = parsePlatformContext((key) => app.node.tryGetContext(key));
-} catch (error) {
-  // Every problem at once, without a stack trace: this is the user's input, not a bug.
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
+const context = (key: string) => app.node.tryGetContext(key) as unknown;
+// Both sets of settings are read before failing, so every problem is reported at once.
+const problems: string[] = [];
+function read<T>(parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+    return undefined;
+  }
+}
+const settings = read(() => parsePlatformContext(context));
+const production = read(() => parseProductionContext(context));
+if (!settings || !production) {
+  // Without a stack trace: this is the user's input, not a bug.
+  console.error(new ConfigError(problems).message);
   process.exit(1);
 }
 new ShutterStack(app, settings.stackName, {
   settings,
+  production,
   stackName: settings.stackName,
   // Environment-agnostic unless the CLI found credentials: synthesis never needs an account.
   env: {

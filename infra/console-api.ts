@@ -232,7 +232,7 @@ export class ConsoleApi extends Construct {
     api.root
       .addResource('api')
       .addResource('{proxy+}')
-      .addMethod('ANY', new apigateway.LambdaIntegration(this.handler.function, { proxy: true }));
+      .addMethod('ANY', new apigateway.LambdaIntegration(this.handler.alias, { proxy: true }));
 
     acknowledge(
       api,

@@ -180,7 +180,7 @@ export class EventStreaming extends Construct {
     // A plain mapping, not ManagedKafkaEventSource, which attaches the broad AWS managed
     // AWSLambdaMSKExecutionRole policy; grantConsume gives exactly what the pollers use.
     new lambda.EventSourceMapping(this, 'ArchiveSource', {
-      target: this.archiver.function,
+      target: this.archiver.alias,
       eventSourceArn: this.cluster.attrArn,
       kafkaTopic: this.topic,
       kafkaConsumerGroupId: 'shutter-events-archiver',

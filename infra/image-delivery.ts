@@ -64,6 +64,12 @@ export interface ImageDeliveryProps {
    * @default 1769
    */
   memorySize?: number;
+  /** CloudFront Origin Shield in this Region. @default none */
+  originShieldRegion?: string;
+  /** Reserved concurrency of the image handler (its ceiling, and its floor). @default none */
+  reservedConcurrency?: number;
+  /** Let unsigned URLs start Rekognition themselves (ANALYSIS_UNSIGNED). @default false: signed URLs and presets only */
+  allowUnsignedAnalysis?: boolean;
   /** Requests per second (and burst) the API stage accepts. @default API Gateway's account limits */
   throttle?: { rateLimit: number; burstLimit: number };
 }
@@ -91,6 +97,7 @@ export class ImageDelivery extends Construct {
       // API Gateway's integration timeout is 29 s; the handler bounds its own work below that.
       timeout: Duration.seconds(29),
       logRetention: props.logRetention,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       environment: {
         SHUTTER_STORAGE: 's3',
         SOURCE_BUCKETS: sourceBucketsEnv,
@@ -99,6 +106,7 @@ export class ImageDelivery extends Construct {
         CORS_ENABLED: yesNo(!!props.cors),
         CORS_ORIGIN: props.cors?.origin ?? '*',
         ENABLE_SIGNATURE: yesNo(!!props.signature),
+        ANALYSIS_UNSIGNED: yesNo(props.allowUnsignedAnalysis),
         ...(props.signature
           ? { SECRETS_MANAGER: props.signature.secretId, SECRET_KEY: props.signature.secretKey }
           : {}),
@@ -197,7 +205,7 @@ export class ImageDelivery extends Construct {
           : {}),
       },
     });
-    const integration = new apigateway.LambdaIntegration(this.handler.function, { proxy: true });
+    const integration = new apigateway.LambdaIntegration(this.handler.alias, { proxy: true });
     for (const resource of [api.root, api.root.addResource('{proxy+}')]) {
       resource.addMethod('GET', integration);
       resource.addMethod('HEAD', integration);
@@ -266,7 +274,9 @@ export class ImageDelivery extends Construct {
       priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_ALL,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       defaultBehavior: {
-        origin: new origins.RestApiOrigin(this.api),
+        origin: new origins.RestApiOrigin(this.api, {
+          ...(props.originShieldRegion ? { originShieldRegion: props.originShieldRegion } : {}),
+        }),
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
@@ -300,7 +310,7 @@ export class ImageDelivery extends Construct {
       acknowledge(
         distribution,
         'AwsSolutions-CFR2',
-        'WAF is opt-in (context WebAclArn) because of its fixed monthly cost; without it, API throttling and URL signatures bound abuse.',
+        'WAF was turned off on purpose (context Waf=No; it is on by default, edge-security.ts); API throttling and URL signatures still bound abuse.',
       );
     }
     if (!props.domain) {

@@ -36,6 +36,9 @@ import {
 } from './workflow-tasks.js';
 import { PlatformMonitoring, type AlarmThresholds } from './platform-monitoring.js';
 import { SigningSecret } from './signing-secret.js';
+import { CostGuards } from './cost-guards.js';
+import type { Rollout } from './production-config.js';
+import { SafeRollout } from './safe-rollout.js';
 
 /**
  * Bundles whose sources other work streams deliver: a missing one becomes a failing stub, with a
@@ -66,8 +69,18 @@ export interface ImagePlatformProps {
   priceClass?: cloudfront.PriceClass;
   /** @default the *.cloudfront.net name */
   domain?: { name: string; certificateArn: string };
-  /** @default no WAF */
+  /** A WAFv2 web ACL (scope CLOUDFRONT), e.g. an `ImageWebAcl`'s (`edge-security.ts`). @default no WAF */
   webAclArn?: string;
+  /** CloudFront Origin Shield in this Region. @default none */
+  originShieldRegion?: string;
+  /** Reserved concurrency of the image handler. @default none */
+  imageHandlerConcurrency?: number;
+  /** Unsigned URLs may start Rekognition themselves. @default false */
+  allowUnsignedAnalysis?: boolean;
+  /** How new function versions reach traffic (CodeDeploy), or false for none. @default Canary10Percent5Minutes */
+  rollout?: Rollout | false;
+  /** A monthly AWS Budgets alarm, in USD. @default none */
+  monthlyBudget?: number;
   /** @default none */
   replication?: { bucketArn: string; kmsKeyArn: string };
   /** MSK Serverless and the event archive. @default true */
@@ -116,6 +129,8 @@ export class ImagePlatform extends Construct {
   readonly console: OperatorConsole | undefined;
   /** The console's API (`/api/*` of the console's distribution), with the console. */
   readonly consoleApi: ConsoleApi | undefined;
+  readonly rollout: SafeRollout | undefined;
+  readonly costGuards: CostGuards | undefined;
 
   constructor(scope: Construct, id: string, props: ImagePlatformProps = {}) {
     super(scope, id);
@@ -154,6 +169,9 @@ export class ImagePlatform extends Construct {
       priceClass: props.priceClass,
       domain: props.domain,
       webAclArn: props.webAclArn,
+      originShieldRegion: props.originShieldRegion,
+      reservedConcurrency: props.imageHandlerConcurrency,
+      allowUnsignedAnalysis: props.allowUnsignedAnalysis,
     });
 
     this.streaming =
@@ -245,5 +263,33 @@ export class ImagePlatform extends Construct {
       alarmEmail: props.alarmEmail,
       thresholds: props.alarmThresholds,
     });
+
+    const alarms = this.monitoring.alarmsById;
+    this.rollout =
+      props.rollout === false
+        ? undefined
+        : new SafeRollout(this, 'Rollout', {
+            rollout: props.rollout,
+            topic: this.monitoring.topic,
+            functions: {
+              'image-handler': { fn: this.delivery.handler, alarms: [alarms.ApiServerErrorRate!, alarms.ApiLatencyP95!] },
+              ...Object.fromEntries(
+                Object.entries(this.workflows.tasks).map(([name, fn]) => [
+                  name,
+                  { fn, alarms: Object.entries(alarms).filter(([id]) => /^Workflow\w+Failures$/.test(id)).map(([, alarm]) => alarm) },
+                ]),
+              ),
+              ...(this.streaming ? { 'events-archiver': { fn: this.streaming.archiver, alarms: alarms.EventArchiveLag ? [alarms.EventArchiveLag] : [] } } : {}),
+              ...(this.consoleApi ? { 'console-api': { fn: this.consoleApi.handler, alarms: [] } } : {}),
+            },
+          });
+    this.costGuards =
+      props.monthlyBudget !== undefined
+        ? new CostGuards(this, 'CostGuards', {
+            monthlyBudget: props.monthlyBudget,
+            topic: this.monitoring.topic,
+            topicKey: storage.logsKey,
+          })
+        : undefined;
   }
 }

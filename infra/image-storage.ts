@@ -106,6 +106,20 @@ export class ImageStorage extends Construct {
           prefix: LOG_PREFIXES.accessLogs,
           expiration: days(props.logRetentionDays),
         },
+        {
+          id: 'expire-vpc-flow-logs',
+          prefix: LOG_PREFIXES.vpcFlowLogs,
+          expiration: days(props.logRetentionDays),
+        },
+        // The lake is the analytics history, so it stays; after a month it is read rarely, and
+        // Intelligent-Tiering keeps it queryable by Athena at a lower price.
+        {
+          id: 'tier-events',
+          prefix: LOG_PREFIXES.events,
+          transitions: [{ storageClass: s3.StorageClass.INTELLIGENT_TIERING, transitionAfter: days(30) }],
+        },
+        // Parts of uploads that never completed (a Firehose or Athena write cut short) bill as storage.
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: days(7) },
         // Query results are re-creatable and can hold copies of any column; keep them a month.
         { id: 'expire-athena-results', prefix: LOG_PREFIXES.athenaResults, expiration: days(30) },
       ],

@@ -99,7 +99,7 @@ export class ImageWorkflows extends Construct {
       taskFunctions[name] = this.createTask(name, spec, props);
     this.tasks = taskFunctions;
     const invocable = Object.fromEntries(
-      Object.entries(taskFunctions).map(([name, task]) => [name, task.function]),
+      Object.entries(taskFunctions).map(([name, task]) => [name, task.alias]),
     );
 
     const machines: Record<string, sfn.StateMachine> = {};
@@ -242,7 +242,7 @@ export class ImageWorkflows extends Construct {
       throw new Error(`uploadTrigger "${props.uploadTrigger}" must be a task that startsExecutions`);
     const deadLetters = this.deadLetterQueue('UploadEventDeadLetters');
     this.uploadRule.addTarget(
-      new targets.LambdaFunction(trigger.function, {
+      new targets.LambdaFunction(trigger.alias, {
         deadLetterQueue: deadLetters,
         retryAttempts: 185,
         maxEventAge: Duration.hours(24),
@@ -250,7 +250,7 @@ export class ImageWorkflows extends Construct {
     );
     // EventBridge invokes asynchronously: its dead-letter queue only catches what it cannot
     // deliver. A function error is retried by Lambda, then recorded in the same queue.
-    trigger.function.configureAsyncInvoke({
+    trigger.alias.configureAsyncInvoke({
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
       onFailure: new destinations.SqsDestination(deadLetters),

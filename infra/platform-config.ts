@@ -21,7 +21,7 @@ export type PriceClassName = (typeof PRICE_CLASSES)[number];
 const MIN_ATHENA_CUTOFF_BYTES = 10_000_000;
 
 /** SIH's flags are "Yes"/"No"; cdk.json may also hold real booleans. */
-const flag = (fallback: boolean) =>
+export const flag = (fallback: boolean) =>
   z
     .union([z.boolean(), z.string()])
     .optional()
@@ -35,14 +35,14 @@ const flag = (fallback: boolean) =>
       return z.NEVER;
     });
 
-const text = z
+export const text = z
   .union([z.string(), z.number()])
   .optional()
   .transform((value) =>
     value === undefined || String(value).trim() === '' ? undefined : String(value).trim(),
   );
 
-const wholeNumber = (fallback: number) =>
+export const wholeNumber = (fallback: number) =>
   z
     .union([z.number(), z.string()])
     .optional()

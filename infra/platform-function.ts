@@ -30,9 +30,17 @@ export interface PlatformFunctionProps {
   reservedConcurrentExecutions?: number;
 }
 
+/**
+ * The alias every caller invokes: a published version, which CodeDeploy moves to the next one
+ * gradually (`safe-rollout.ts`), never `$LATEST`.
+ */
+export const LIVE_ALIAS = 'live';
+
 /** A Lambda function with its own least-privilege role and log group. */
 export class PlatformFunction extends Construct {
   readonly function: lambda.Function;
+  /** What callers invoke (see {@link LIVE_ALIAS}). */
+  readonly alias: lambda.Alias;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
@@ -89,6 +97,11 @@ export class PlatformFunction extends Construct {
       ...(props.reservedConcurrentExecutions
         ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
         : {}),
+    });
+
+    this.alias = new lambda.Alias(this, 'Live', {
+      aliasName: LIVE_ALIAS,
+      version: this.function.currentVersion,
     });
 
     acknowledge(

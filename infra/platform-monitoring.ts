@@ -46,6 +46,8 @@ export interface PlatformMonitoringProps {
 export class PlatformMonitoring extends Construct {
   readonly topic: sns.Topic;
   readonly alarms: cloudwatch.Alarm[] = [];
+  /** The same alarms by construct id (`ApiServerErrorRate`, `ApiLatencyP95`, `Workflow<Name>Failures`, ...). */
+  readonly alarmsById: Record<string, cloudwatch.Alarm> = {};
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: PlatformMonitoringProps) {
@@ -228,5 +230,6 @@ export class PlatformMonitoring extends Construct {
     alarm.addAlarmAction(new actions.SnsAction(this.topic));
     alarm.addOkAction(new actions.SnsAction(this.topic));
     this.alarms.push(alarm);
+    this.alarmsById[id] = alarm;
   }
 }

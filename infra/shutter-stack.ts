@@ -2,15 +2,19 @@
  * The deployable stack: the validated context settings (`platform-config.ts`) mapped onto one
  * {@link ImagePlatform}, plus the outputs an operator needs. Nothing else lives here.
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import type { Construct } from 'constructs';
 import { ImagePlatform, PENDING_BUNDLES } from './image-platform.js';
 import { bundledCode, type LambdaCodeSource } from './lambda-code.js';
 import type { PlatformSettings } from './platform-config.js';
+import { EDGE_REGION, EdgeSecurityStack, ImageWebAcl } from './edge-security.js';
+import { parseProductionContext, type ProductionSettings } from './production-config.js';
 
 export interface ShutterStackProps extends StackProps {
   settings: Readonly<PlatformSettings>;
+  /** @default the production defaults (WAF on, canary rollout, 1000 USD budget) */
+  production?: Readonly<ProductionSettings>;
   /** @default the bundles in `settings.lambdaAssetsDir` */
   code?: LambdaCodeSource;
 }
@@ -23,13 +27,31 @@ const PRICE_CLASS: Record<PlatformSettings['priceClass'], cloudfront.PriceClass>
 
 export class ShutterStack extends Stack {
   readonly platform: ImagePlatform;
+  /** The us-east-1 stack holding the web ACL, when this stack is in another Region. */
+  readonly edge: EdgeSecurityStack | undefined;
 
   constructor(scope: Construct, id: string, props: ShutterStackProps) {
+    const production = props.production ?? parseProductionContext(() => undefined);
+    const region = props.env?.region;
+    const separateEdge = !!production.waf && !props.settings.webAclArn && !!region && !Token.isUnresolved(region) && region !== EDGE_REGION;
     super(scope, id, {
       description: 'shutter: on-demand and bulk image processing (SIH-compatible)',
       ...props,
+      // The web ACL's ARN comes from the us-east-1 stack (CDK passes it through SSM).
+      crossRegionReferences: props.crossRegionReferences || separateEdge,
     });
     const s = props.settings;
+    let webAclArn = s.webAclArn;
+    if (production.waf && !webAclArn) {
+      if (separateEdge) {
+        this.edge = new EdgeSecurityStack(scope, `${id}-Edge`, {
+          stackName: `${props.stackName ?? id}-edge`,
+          env: props.env,
+          rateLimit: production.waf.rateLimit,
+        });
+        webAclArn = this.edge.webAcl.arn;
+      } else webAclArn = new ImageWebAcl(this, 'Edge', { rateLimit: production.waf.rateLimit }).arn;
+    }
     this.platform = new ImagePlatform(this, 'Platform', {
       code: props.code ?? bundledCode(s.lambdaAssetsDir, { optional: PENDING_BUNDLES }),
       logRetentionDays: s.logRetentionDays,
@@ -42,7 +64,12 @@ export class ShutterStack extends Stack {
       rewrite: s.rewrite,
       priceClass: PRICE_CLASS[s.priceClass],
       domain: s.domain,
-      webAclArn: s.webAclArn,
+      webAclArn,
+      originShieldRegion: production.originShieldRegion,
+      imageHandlerConcurrency: production.imageHandlerConcurrency,
+      allowUnsignedAnalysis: production.allowUnsignedAnalysis,
+      rollout: production.rollout,
+      monthlyBudget: production.monthlyBudget,
       replication: s.replication,
       streaming: s.streaming,
       athenaBytesScannedLimit: s.athenaBytesScannedLimit,

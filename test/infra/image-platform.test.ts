@@ -197,13 +197,15 @@ describe('least privilege', () => {
     expect(wildcards).toEqual([]);
   });
 
-  test('no role uses an AWS managed policy except the API Gateway logging role and CDK custom-resource provider', () => {
+  test('no role uses an AWS managed policy except the API Gateway logging role, CDK custom-resource provider and CodeDeploy', () => {
     const withManaged = resources(template, 'AWS::IAM::Role')
       .filter(([, role]) => asArray(role.Properties!.ManagedPolicyArns).length > 0)
       .map(([, role]) => String(role.Metadata?.['aws:cdk:path']));
     expect(withManaged.sort()).toEqual([
       expect.stringMatching(/AWS679f53fac002430cb0da5b7982bd2287\/ServiceRole\/Resource$/),
       expect.stringMatching(/Delivery\/Api\/CloudWatchRole\/Resource$/),
+      // CDK's LambdaDeploymentGroup always attaches AWSCodeDeployRoleForLambdaLimited (safe-rollout.ts).
+      expect.stringMatching(/Rollout\/ServiceRole\/Resource$/),
     ]);
   });
 
@@ -440,7 +442,8 @@ describe('workflows', () => {
       },
       Targets: [
         Match.objectLike({
-          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformWorkflowsStartImageWorkflowTask'), 'Arn'] },
+          // The live alias, never $LATEST (safe-rollout.ts).
+          Arn: { Ref: Match.stringLikeRegexp('^PlatformWorkflowsStartImageWorkflowTaskLive') },
           DeadLetterConfig: {
             Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('UploadEventDeadLetters'), 'Arn'] },
           },

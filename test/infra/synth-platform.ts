@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stubCode } from '../../infra/lambda-code.js';
 import { parsePlatformContext } from '../../infra/platform-config.js';
+import { parseProductionContext } from '../../infra/production-config.js';
 import { ShutterStack } from '../../infra/shutter-stack.js';
 
 export interface NagViolation {
@@ -38,7 +39,7 @@ const CDK_CONTEXT = JSON.parse(readFileSync(path.resolve('cdk.json'), 'utf8')).c
 >;
 
 export function synthPlatform(
-  options: { context?: Record<string, unknown>; nag?: boolean } = {},
+  options: { context?: Record<string, unknown>; nag?: boolean; env?: { account?: string; region?: string } } = {},
 ): SynthesizedPlatform {
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
@@ -54,7 +55,9 @@ export function synthPlatform(
   const settings = parsePlatformContext((key) => app.node.tryGetContext(key));
   const stack = new ShutterStack(app, settings.stackName, {
     settings,
+    production: parseProductionContext((key) => app.node.tryGetContext(key)),
     stackName: settings.stackName,
+    ...(options.env ? { env: options.env } : {}),
     code: stubCode(),
   });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
