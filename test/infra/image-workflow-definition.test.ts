@@ -1,6 +1,6 @@
 /**
  * The deployed state machines run the definitions the local engine runs: the DefinitionString of
- * the synthesized stack, with the task functions' ARNs replaced by the local ARNs
+ * the synthesized stack, with the task functions' live aliases (safe-rollout.ts) replaced by the local ARNs
  * (`arn:aws:lambda:local:000000000000:function:<task>`), equals workflows/asl/image-workflow.asl.ts;
  * the backfill equals what workflows/render-asl.ts renders for its mode (a Distributed Map in AWS),
  * and its per-object step equals the one the local engine runs (workflows/asl/backfill-workflow.asl.ts).
@@ -40,7 +40,7 @@ beforeAll(() => {
   // Each task function's logical id → the local ARN the engine binds to that task.
   const localArns = new Map(
     Object.entries(workflows.tasks).map(([name, task]) => [
-      logicalId(task.function.node.defaultChild as CfnResource),
+      logicalId(task.alias.node.defaultChild as CfnResource),
       `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`,
     ]),
   );
@@ -55,7 +55,7 @@ beforeAll(() => {
   backfill = definitionOf(BACKFILL_STATE_MACHINE);
 }, 120_000);
 
-/** Fn::Join, Fn::GetAtt of a task function's Arn and Ref AWS::Partition, as the local engine sees them. */
+/** Fn::Join, Ref of a task's live alias (its ARN) and Ref AWS::Partition, as the local engine sees them. */
 function renderLocally(value: unknown, localArns: Map<string, string>): string {
   if (typeof value === 'string') return value;
   const intrinsic = value as Record<string, unknown>;
@@ -63,11 +63,7 @@ function renderLocally(value: unknown, localArns: Map<string, string>): string {
     const [separator, parts] = intrinsic['Fn::Join'] as [string, unknown[]];
     return parts.map((part) => renderLocally(part, localArns)).join(separator);
   }
-  if (intrinsic['Fn::GetAtt']) {
-    const [id, attribute] = intrinsic['Fn::GetAtt'] as [string, string];
-    const arn = localArns.get(id);
-    if (attribute === 'Arn' && arn) return arn;
-  }
+  if (typeof intrinsic.Ref === 'string' && localArns.has(intrinsic.Ref)) return localArns.get(intrinsic.Ref)!;
   if (intrinsic.Ref === 'AWS::Partition') return 'aws';
   throw new Error(`The workflow's definition refers to something other than its tasks: ${JSON.stringify(value)}`);
 }
@@ -134,10 +130,10 @@ describe('the backfill', () => {
     expect(grants.filter((grant) => grant.action.startsWith('s3:'))).toEqual([
       { action: 's3:ListBucket', resource: `<${uploads}.Arn>` },
     ]);
-    const trigger = logicalIdByPath(template, 'AWS::Lambda::Function', 'Workflows/StartImageWorkflowTask/Function');
+    const trigger = logicalIdByPath(template, 'AWS::Lambda::Alias', 'Workflows/StartImageWorkflowTask/Live');
     const invoked = grants.filter((grant) => grant.action === 'lambda:InvokeFunction').map((grant) => grant.resource);
     expect(invoked.length).toBeGreaterThan(0);
-    for (const resource of invoked) expect(resource.startsWith(`<${trigger}.Arn>`)).toBe(true);
+    for (const resource of invoked) expect(resource.startsWith(`<${trigger}>`)).toBe(true);
     // Child executions of the Distributed Map: only this state machine's own.
     const machineId = Stack.of(synth.stack).getLogicalId(
       synth.stack.platform.workflows.stateMachines[BACKFILL_STATE_MACHINE]!.node.defaultChild as CfnResource,
@@ -158,7 +154,7 @@ test('Backfill=Inline deploys exactly the definition the local engine runs, with
   const stack = Stack.of(inline.stack);
   const localArns = new Map(
     Object.entries(workflows.tasks).map(([name, task]) => [
-      stack.getLogicalId(task.function.node.defaultChild as CfnResource),
+      stack.getLogicalId(task.alias.node.defaultChild as CfnResource),
       `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`,
     ]),
   );

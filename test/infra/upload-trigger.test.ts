@@ -79,7 +79,8 @@ test('the rule invokes the start-image-workflow task with the whole event, never
   const targets = rule.Properties!.Targets as Array<Record<string, unknown>>;
   expect(targets).toHaveLength(1);
   const [target] = targets;
-  expect(target!.Arn).toEqual({ 'Fn::GetAtt': [triggerId, 'Arn'] });
+  // The task's live alias, which CodeDeploy moves (safe-rollout.ts).
+  expect(target!.Arn).toEqual({ Ref: logicalIdByPath(synth.template, 'AWS::Lambda::Alias', 'Workflows/StartImageWorkflowTask/Live') });
   // No Input, InputPath or InputTransformer: the task receives EventBridge's event as it is.
   expect(Object.keys(target!).sort()).toEqual(['Arn', 'DeadLetterConfig', 'Id', 'RetryPolicy']);
   expect(target!.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 });
@@ -95,6 +96,8 @@ test('an invocation that still fails after Lambda retries it lands in the same d
   const [, config] = only(synth.template, 'AWS::Lambda::EventInvokeConfig');
   expect(config.Properties).toMatchObject({
     FunctionName: { Ref: triggerId },
+    // The live alias's name, as CloudFormation reads it from the alias ARN.
+    Qualifier: { 'Fn::Select': [7, { 'Fn::Split': [':', { Ref: logicalIdByPath(synth.template, 'AWS::Lambda::Alias', 'Workflows/StartImageWorkflowTask/Live') }] }] },
     MaximumRetryAttempts: 2,
     DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/UploadEventDeadLetters/), 'Arn'] } } },
   });
