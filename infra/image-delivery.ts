@@ -23,6 +23,8 @@ import { grantObjectRead } from './bucket-access.js';
 import type { LambdaCodeSource } from './lambda-code.js';
 import { LOG_PREFIXES } from './image-storage.js';
 import { PlatformFunction } from './platform-function.js';
+import { FargateEngine } from './fargate-engine.js';
+import type { FargateSize } from './production-config.js';
 import type { SigningSecret } from './signing-secret.js';
 
 export interface ImageDeliveryProps {
@@ -70,6 +72,11 @@ export interface ImageDeliveryProps {
   reservedConcurrency?: number;
   /** Let unsigned URLs start Rekognition themselves (ANALYSIS_UNSIGNED). @default false: signed URLs and presets only */
   allowUnsignedAnalysis?: boolean;
+  /**
+   * Serve from ECS Fargate (`fargate-engine.ts`) behind CloudFront, with the Lambda path as the
+   * origin group's fail-over. @default the Lambda engine only
+   */
+  fargate?: { size: FargateSize };
   /** Requests per second (and burst) the API stage accepts. @default API Gateway's account limits */
   throttle?: { rateLimit: number; burstLimit: number };
 }
@@ -79,6 +86,10 @@ export class ImageDelivery extends Construct {
   readonly api: apigateway.RestApi;
   readonly distribution: cloudfront.Distribution;
   readonly cachePolicy: cloudfront.CachePolicy;
+  /** With `fargate`: the container engine, CloudFront's primary origin. */
+  readonly engine: FargateEngine | undefined;
+  /** The image handler's environment (SIH's variable names), shared by both engines. */
+  readonly environment: Record<string, string>;
   /** https://<distribution or custom domain> */
   readonly url: string;
 
@@ -89,16 +100,7 @@ export class ImageDelivery extends Construct {
     // readable; it is the default unless the user names their own buckets first.
     const sourceBucketsEnv = [...sourceBuckets, props.images.bucketName].join(',');
 
-    this.handler = new PlatformFunction(this, 'ImageHandler', {
-      bundle: 'image-handler',
-      code: props.code,
-      description: 'shutter: on-demand image transformations (SIH-compatible URLs)',
-      memorySize: props.memorySize ?? 1769,
-      // API Gateway's integration timeout is 29 s; the handler bounds its own work below that.
-      timeout: Duration.seconds(29),
-      logRetention: props.logRetention,
-      reservedConcurrentExecutions: props.reservedConcurrency,
-      environment: {
+    this.environment = {
         SHUTTER_STORAGE: 's3',
         SOURCE_BUCKETS: sourceBucketsEnv,
         AUTO_WEBP: yesNo(props.autoWebp),
@@ -123,9 +125,28 @@ export class ImageDelivery extends Construct {
               REWRITE_SUBSTITUTION: props.rewrite.substitution,
             }
           : {}),
-      },
+    };
+    this.handler = new PlatformFunction(this, 'ImageHandler', {
+      bundle: 'image-handler',
+      code: props.code,
+      description: 'shutter: on-demand image transformations (SIH-compatible URLs)',
+      memorySize: props.memorySize ?? 1769,
+      // API Gateway's integration timeout is 29 s; the handler bounds its own work below that.
+      timeout: Duration.seconds(29),
+      logRetention: props.logRetention,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      environment: this.environment,
     });
-    this.grantHandlerAccess(props, sourceBuckets);
+    this.grantImageAccess(this.handler.role, props, sourceBuckets);
+    if (props.fargate) {
+      this.engine = new FargateEngine(this, 'Fargate', {
+        size: props.fargate.size,
+        environment: this.environment,
+        logs: props.logs,
+        logRetention: props.logRetention,
+      });
+      this.grantImageAccess(this.engine.taskDefinition.taskRole, props, sourceBuckets);
+    }
 
     this.api = this.createApi(props);
     this.cachePolicy = new cloudfront.CachePolicy(this, 'CachePolicy', {
@@ -147,18 +168,18 @@ export class ImageDelivery extends Construct {
     this.url = `https://${props.domain?.name ?? this.distribution.distributionDomainName}`;
   }
 
-  private grantHandlerAccess(props: ImageDeliveryProps, sourceBuckets: string[]): void {
-    const role = this.handler.role;
+  /** What serving images needs (the handler's and the container's role): read sources, the fallback, the signing key; call Rekognition. */
+  private grantImageAccess(role: iam.IRole, props: ImageDeliveryProps, sourceBuckets: string[]): void {
     grantObjectRead(role, { bucket: props.images });
     sourceBuckets.forEach((name, index) =>
-      grantObjectRead(role, { bucket: s3.Bucket.fromBucketName(this, `Source${index}`, name) }),
+      grantObjectRead(role, { bucket: this.importedBucket(`Source${index}`, name) }),
     );
     if (props.fallbackImage) {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['s3:GetObject'],
           resources: [
-            s3.Bucket.fromBucketName(this, 'FallbackBucket', props.fallbackImage.bucket).arnForObjects(
+            this.importedBucket('FallbackBucket', props.fallbackImage.bucket).arnForObjects(
               props.fallbackImage.key,
             ),
           ],
@@ -178,6 +199,10 @@ export class ImageDelivery extends Construct {
       'AwsSolutions-IAM5[Resource::*]',
       'X-Ray PutTraceSegments/PutTelemetryRecords and Rekognition DetectFaces/DetectModerationLabels support no resource-level permissions; they only accept "*".',
     );
+  }
+
+  private importedBucket(id: string, name: string): s3.IBucket {
+    return (this.node.tryFindChild(id) as s3.IBucket | undefined) ?? s3.Bucket.fromBucketName(this, id, name);
   }
 
   private createApi(props: ImageDeliveryProps): apigateway.RestApi {
@@ -239,6 +264,27 @@ export class ImageDelivery extends Construct {
     return api;
   }
 
+  /**
+   * The API (Lambda engine), or the Fargate engine's ALB with the API as fail-over: CloudFront
+   * asks the API again when the ALB answers 5xx or cannot be reached.
+   */
+  private origin(props: ImageDeliveryProps): cloudfront.IOrigin {
+    const shield = props.originShieldRegion ? { originShieldRegion: props.originShieldRegion } : {};
+    const api = new origins.RestApiOrigin(this.api, shield);
+    if (!this.engine) return api;
+    return new origins.OriginGroup({
+      primaryOrigin: origins.VpcOrigin.withApplicationLoadBalancer(this.engine.loadBalancer, {
+        httpPort: 80,
+        protocolPolicy: cloudfront.OriginProtocolPolicy.HTTP_ONLY,
+        // The handler answers within its own deadline (REQUEST_TIMEOUT_MS), below this.
+        readTimeout: Duration.seconds(30),
+        ...shield,
+      }),
+      fallbackOrigin: api,
+      fallbackStatusCodes: [500, 502, 503, 504],
+    });
+  }
+
   private createDistribution(props: ImageDeliveryProps): cloudfront.Distribution {
     const acceptNormalizer = new cloudfront.Function(this, 'AcceptNormalizer', {
       comment: 'shutter: reduce Accept to the formats negotiation reads',
@@ -274,9 +320,7 @@ export class ImageDelivery extends Construct {
       priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_ALL,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       defaultBehavior: {
-        origin: new origins.RestApiOrigin(this.api, {
-          ...(props.originShieldRegion ? { originShieldRegion: props.originShieldRegion } : {}),
-        }),
+        origin: this.origin(props),
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,

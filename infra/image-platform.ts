@@ -37,7 +37,7 @@ import {
 import { PlatformMonitoring, type AlarmThresholds } from './platform-monitoring.js';
 import { SigningSecret } from './signing-secret.js';
 import { CostGuards } from './cost-guards.js';
-import type { Rollout } from './production-config.js';
+import type { FargateSize, Rollout } from './production-config.js';
 import { SafeRollout } from './safe-rollout.js';
 
 /**
@@ -79,6 +79,8 @@ export interface ImagePlatformProps {
   allowUnsignedAnalysis?: boolean;
   /** How new function versions reach traffic (CodeDeploy), or false for none. @default Canary10Percent5Minutes */
   rollout?: Rollout | false;
+  /** Serve images from ECS Fargate behind CloudFront (`fargate-engine.ts`), Lambda as fail-over. @default Lambda only */
+  fargate?: { size: FargateSize };
   /** A monthly AWS Budgets alarm, in USD. @default none */
   monthlyBudget?: number;
   /** @default none */
@@ -172,6 +174,7 @@ export class ImagePlatform extends Construct {
       originShieldRegion: props.originShieldRegion,
       reservedConcurrency: props.imageHandlerConcurrency,
       allowUnsignedAnalysis: props.allowUnsignedAnalysis,
+      fargate: props.fargate,
     });
 
     this.streaming =

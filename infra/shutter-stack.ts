@@ -70,6 +70,7 @@ export class ShutterStack extends Stack {
       allowUnsignedAnalysis: production.allowUnsignedAnalysis,
       rollout: production.rollout,
       monthlyBudget: production.monthlyBudget,
+      fargate: production.engine.kind === 'fargate' ? { size: production.engine.size } : undefined,
       replication: s.replication,
       streaming: s.streaming,
       athenaBytesScannedLimit: s.athenaBytesScannedLimit,

