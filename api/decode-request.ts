@@ -7,6 +7,7 @@ import type { Config } from '../core/config.js';
 import { AccessError, RequestError } from '../core/errors.js';
 import { parseImageRequest, type ImageRequest } from '../core/image-request.js';
 import { LIMITS } from '../core/limits.js';
+import { isAllowedOrigin, isRemoteOrigin, splitRemoteUrl } from '../core/origins.js';
 import type { PresetCatalog } from '../core/presets.js';
 import { decodeDefault, tryDecodeDefault } from './doors/default-door.js';
 import { applyQueryParams } from './doors/query-params.js';
@@ -40,14 +41,28 @@ export function decodeRawRequest(path: string, config: Pick<Config, 'sourceBucke
   );
 }
 
+/**
+ * A key that is an absolute URL names a remote origin, from every door alike
+ * (`/fit-in/300x300/https://host/a.jpg`, a Default request's `"key"`): the origin becomes the
+ * source's bucket and the URL's path its key.
+ */
+function remoteSource(raw: RawImageRequest): RawImageRequest {
+  const remote = splitRemoteUrl(raw.key);
+  return remote ? { ...raw, bucket: remote.origin, bucketExplicit: true, key: remote.path } : raw;
+}
+
 export function decodeImageRequest(
   path: string,
   query: Record<string, string>,
-  config: Pick<Config, 'sourceBuckets' | 'rewrite' | 'presetsOnly'>,
+  config: Pick<Config, 'sourceBuckets' | 'rewrite' | 'presetsOnly' | 'origins'>,
   presets: Readonly<PresetCatalog>,
 ): DecodedRequest {
-  const raw = applyQueryParams(decodeRawRequest(path, config), query);
-  if (!config.sourceBuckets.includes(raw.bucket)) {
+  const raw = remoteSource(applyQueryParams(decodeRawRequest(path, config), query));
+  if (isRemoteOrigin(raw.bucket)) {
+    if (!isAllowedOrigin(raw.bucket, config.origins.allow)) {
+      throw new AccessError('Origin::NotAllowed', 'The image origin is not allowed. Please check that it is listed in SOURCE_URLS.');
+    }
+  } else if (!config.sourceBuckets.includes(raw.bucket)) {
     throw new AccessError(
       'ImageBucket::CannotAccessBucket',
       'The bucket you specified could not be accessed. Please check that the bucket is specified in your SOURCE_BUCKETS.',

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { DEFAULTS, LIMITS, WORKFLOW } from './limits.js';
+import { parseOriginAllowList, type OriginPattern } from './origins.js';
 
 /** SIH's flags are the strings "Yes"/"No"; we also accept true/false/1/0 for convenience. */
 const flag = <T extends boolean | undefined>(fallback: T) =>
@@ -60,6 +61,12 @@ const EnvSchema = z.object({
   AWS_REGION: optionalString,
   AWS_LAMBDA_FUNCTION_NAME: optionalString,
   SOURCE_BUCKETS: optionalString,
+  /** Not in SIH (DIT v8 has origins): remote origins images may be fetched from, `scheme://host[:port]`, comma-separated; `*.` wildcards. Empty: none. */
+  SOURCE_URLS: optionalString,
+  /** Not in SIH: let remote origins resolve to loopback and private addresses (tests, a private network on purpose). */
+  ALLOW_PRIVATE_ORIGINS: flag(false),
+  /** Not in SIH: the most one fetch from a remote origin may take, redirects included. */
+  ORIGIN_TIMEOUT_MS: positiveInt(LIMITS.originTimeoutMs),
   AUTO_WEBP: flag(false),
   /** Not in SIH: also negotiate AVIF when the client accepts it. */
   AUTO_AVIF: flag(false),
@@ -181,6 +188,8 @@ export interface Config {
   region: string | undefined;
   inLambda: boolean;
   sourceBuckets: readonly string[];
+  /** Remote origins (SOURCE_URLS): which may be fetched, and how. */
+  origins: { allow: readonly OriginPattern[]; allowPrivate: boolean; timeoutMs: number };
   autoWebp: boolean;
   autoAvif: boolean;
   cors: { enabled: boolean; origin: string };
@@ -313,6 +322,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const bucket of sourceBuckets) {
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push(`SOURCE_BUCKETS: "${bucket}" is not a valid bucket name`);
   }
+  const origins = parseOriginAllowList(e.SOURCE_URLS);
+  problems.push(...origins.problems);
   if (e.ENABLE_SIGNATURE && (!e.SECRETS_MANAGER || !e.SECRET_KEY)) {
     problems.push('ENABLE_SIGNATURE is Yes, so SECRETS_MANAGER and SECRET_KEY must name the secret and its key');
   }
@@ -378,6 +389,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     region: e.AWS_REGION,
     inLambda,
     sourceBuckets: Object.freeze(sourceBuckets),
+    origins: { allow: Object.freeze(origins.patterns), allowPrivate: e.ALLOW_PRIVATE_ORIGINS, timeoutMs: e.ORIGIN_TIMEOUT_MS },
     autoWebp: e.AUTO_WEBP,
     autoAvif: e.AUTO_AVIF,
     cors: { enabled: e.CORS_ENABLED, origin: e.CORS_ORIGIN },
