@@ -21,7 +21,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { AccessError, ImageError, NotFoundError, TransientError } from '../../errors.js';
 import { contentTypeOf, detectImageType } from '../../image-type.js';
 import { isRemoteOrigin } from '../../origins.js';
-import type { ListPage, ObjectInfo, Storage, StoredObject } from '../../ports/storage.js';
+import type { ObjectInfo, Storage, StoredObject } from '../../ports/storage.js';
 import { isPublicAddress } from './public-address.js';
 
 export interface HttpsOriginOptions {
@@ -82,17 +82,9 @@ export class HttpsOriginStorage implements Storage {
     return { info, stream: Readable.from([body]) };
   }
 
-  put(): Promise<{ etag: string }> {
-    return Promise.reject(readOnly());
-  }
-
-  list(): Promise<ListPage> {
-    return Promise.reject(readOnly());
-  }
-
-  delete(): Promise<void> {
-    return Promise.reject(readOnly());
-  }
+  put: Storage['put'] = () => Promise.reject(readOnly());
+  list: Storage['list'] = () => Promise.reject(readOnly());
+  delete: Storage['delete'] = () => Promise.reject(readOnly());
 
   /** A 200 response for `origin` + `path`, after same-origin redirects; every failure mapped to a typed error. */
   private async fetch(method: 'GET' | 'HEAD', origin: string, path: string, callerSignal?: AbortSignal) {
