@@ -70,6 +70,8 @@ const EnvSchema = z.object({
   AUTO_WEBP: flag(false),
   /** Not in SIH: also negotiate AVIF when the client accepts it. */
   AUTO_AVIF: flag(false),
+  /** Not in SIH (DIT v8 has it): size images the URL leaves open from the browser's client hints (DPR, Width, Viewport-Width). */
+  CLIENT_HINTS: flag(false),
   CORS_ENABLED: flag(false),
   CORS_ORIGIN: z.string().optional().default('*'),
   ENABLE_SIGNATURE: flag(false),
@@ -192,6 +194,7 @@ export interface Config {
   origins: { allow: readonly OriginPattern[]; allowPrivate: boolean; timeoutMs: number };
   autoWebp: boolean;
   autoAvif: boolean;
+  clientHints: boolean;
   cors: { enabled: boolean; origin: string };
   signature: { enabled: boolean; secretName: string | undefined; secretKey: string | undefined };
   fallbackImage: { bucket: string; key: string } | undefined;
@@ -392,6 +395,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     origins: { allow: Object.freeze(origins.patterns), allowPrivate: e.ALLOW_PRIVATE_ORIGINS, timeoutMs: e.ORIGIN_TIMEOUT_MS },
     autoWebp: e.AUTO_WEBP,
     autoAvif: e.AUTO_AVIF,
+    clientHints: e.CLIENT_HINTS,
     cors: { enabled: e.CORS_ENABLED, origin: e.CORS_ORIGIN },
     signature: { enabled: e.ENABLE_SIGNATURE, secretName: e.SECRETS_MANAGER, secretKey: e.SECRET_KEY },
     fallbackImage,
