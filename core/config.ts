@@ -129,6 +129,8 @@ const EnvSchema = z.object({
   UPLOADS_BUCKET: optionalString,
   /** Where renditions and manifests are written. */
   RENDITIONS_BUCKET: optionalString,
+  /** Not in SIH: the public base of rendition URLs in manifests (`https://images.example.com`); empty: relative to this server (`/r/…`). */
+  RENDITIONS_BASE_URL: optionalString,
   /** Where flagged images are copied for an operator. */
   QUARANTINE_BUCKET: optionalString,
   /** A JSON file of rendition sets (validated at start); the built-in `default` set otherwise. */
@@ -236,6 +238,8 @@ export interface WorkflowConfig {
   engine: 'local' | 'stepfunctions';
   buckets: { uploads: string; renditions: string; quarantine: string };
   renditionsFile: string | undefined;
+  /** Prefix of the rendition URLs manifests carry; '' for URLs relative to this server. */
+  renditionsBaseUrl: string;
   /** State machine ARNs, by workflow name (AWS only). */
   stateMachineArns: { image?: string; backfill?: string };
   concurrency: number;
@@ -359,6 +363,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const [name, bucket] of Object.entries(workflowBuckets)) {
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push(`${name.toUpperCase()}_BUCKET: "${bucket}" is not a valid bucket name`);
   }
+  if (e.RENDITIONS_BASE_URL && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(e.RENDITIONS_BASE_URL)) {
+    problems.push(`RENDITIONS_BASE_URL: expected an http(s) URL without query, got "${e.RENDITIONS_BASE_URL}"`);
+  }
   const engine = e.WORKFLOW_ENGINE ?? (inLambda ? 'stepfunctions' : 'local');
   // Asked for explicitly, Step Functions needs the machine; task Lambdas default to it but only
   // the one that starts executions calls it (and fails clearly without the ARN).
@@ -424,6 +431,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       engine,
       buckets: workflowBuckets,
       renditionsFile: e.RENDITIONS_FILE,
+      renditionsBaseUrl: (e.RENDITIONS_BASE_URL ?? '').replace(/\/+$/, ''),
       stateMachineArns: {
         ...(e.IMAGE_STATE_MACHINE_ARN ? { image: e.IMAGE_STATE_MACHINE_ARN } : {}),
         ...(e.BACKFILL_STATE_MACHINE_ARN ? { backfill: e.BACKFILL_STATE_MACHINE_ARN } : {}),
