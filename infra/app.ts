@@ -11,6 +11,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../core/errors.js';
 import { parsePlatformContext } from './platform-config.js';
 import { parseProductionContext } from './production-config.js';
+import { ShutterPipelineStack } from './pipeline.js';
 import { ShutterStack } from './shutter-stack.js';
 
 const app = new App();
@@ -33,15 +34,21 @@ if (!settings || !production) {
   console.error(new ConfigError(problems).message);
   process.exit(1);
 }
-new ShutterStack(app, settings.stackName, {
-  settings,
-  production,
-  stackName: settings.stackName,
-  // Environment-agnostic unless the CLI found credentials: synthesis never needs an account.
-  env: {
-    account: process.env.CDK_DEFAULT_ACCOUNT || undefined,
-    region: process.env.CDK_DEFAULT_REGION || undefined,
-  },
-});
+// Environment-agnostic unless the CLI found credentials: synthesis never needs an account.
+const env = {
+  account: process.env.CDK_DEFAULT_ACCOUNT || undefined,
+  region: process.env.CDK_DEFAULT_REGION || undefined,
+};
+if (production.pipeline) {
+  // The pipeline deploys the stages; it lives in the account the CLI uses (else production's).
+  const prod = production.pipeline.stages.find((stage) => stage.name === 'Prod')!.env;
+  new ShutterPipelineStack(app, `${settings.stackName}-pipeline`, {
+    settings,
+    production,
+    env: env.account && env.region ? env : prod,
+  });
+} else {
+  new ShutterStack(app, settings.stackName, { settings, production, stackName: settings.stackName, env });
+}
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();

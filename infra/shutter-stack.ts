@@ -10,9 +10,12 @@ import { bundledCode, type LambdaCodeSource } from './lambda-code.js';
 import type { PlatformSettings } from './platform-config.js';
 import { EDGE_REGION, EdgeSecurityStack, ImageWebAcl } from './edge-security.js';
 import { parseProductionContext, type ProductionSettings } from './production-config.js';
+import { SmokeTestRole } from './smoke/smoke-test-role.js';
 
 export interface ShutterStackProps extends StackProps {
   settings: Readonly<PlatformSettings>;
+  /** The deployment pipeline's account: a role for its smoke test (`smoke/smoke-test-role.ts`). @default no pipeline */
+  pipelineAccount?: string;
   /** @default the production defaults (WAF on, canary rollout, 1000 USD budget) */
   production?: Readonly<ProductionSettings>;
   /** @default the bundles in `settings.lambdaAssetsDir` */
@@ -81,6 +84,7 @@ export class ShutterStack extends Stack {
     });
 
     const { storage, delivery, workflows, analytics, monitoring } = this.platform;
+    if (props.pipelineAccount) new SmokeTestRole(this, 'SmokeTest', { platform: this.platform, pipelineAccount: props.pipelineAccount });
     // SIH's output name for the image URL base.
     new CfnOutput(this, 'ApiEndpoint', { value: delivery.url, description: 'Image URLs start here' });
     new CfnOutput(this, 'ImagesBucket', {
