@@ -11,8 +11,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../core/errors.js';
 import { parsePlatformContext } from './platform-config.js';
 import { parseProductionContext } from './production-config.js';
-import { ShutterPipelineStack } from './pipeline.js';
-import { ShutterStack } from './shutter-stack.js';
+import { createShutterStacks } from './shutter-app.js';
 
 const app = new App();
 const context = (key: string) => app.node.tryGetContext(key) as unknown;
@@ -35,20 +34,15 @@ if (!settings || !production) {
   process.exit(1);
 }
 // Environment-agnostic unless the CLI found credentials: synthesis never needs an account.
-const env = {
-  account: process.env.CDK_DEFAULT_ACCOUNT || undefined,
-  region: process.env.CDK_DEFAULT_REGION || undefined,
-};
-if (production.pipeline) {
-  // The pipeline deploys the stages; it lives in the account the CLI uses (else production's).
-  const prod = production.pipeline.stages.find((stage) => stage.name === 'Prod')!.env;
-  new ShutterPipelineStack(app, `${settings.stackName}-pipeline`, {
-    settings,
-    production,
-    env: env.account && env.region ? env : prod,
+try {
+  createShutterStacks(app, settings, production, {
+    account: process.env.CDK_DEFAULT_ACCOUNT || undefined,
+    region: process.env.CDK_DEFAULT_REGION || undefined,
   });
-} else {
-  new ShutterStack(app, settings.stackName, { settings, production, stackName: settings.stackName, env });
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
 }
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();

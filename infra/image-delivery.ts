@@ -77,6 +77,8 @@ export interface ImageDeliveryProps {
    * origin group's fail-over. @default the Lambda engine only
    */
   fargate?: { size: FargateSize };
+  /** Where CloudFront asks when the Lambda engine's API answers 5xx: the DR standby's API. @default none */
+  failoverOrigin?: cloudfront.IOrigin;
   /** Requests per second (and burst) the API stage accepts. @default API Gateway's account limits */
   throttle?: { rateLimit: number; burstLimit: number };
 }
@@ -271,7 +273,10 @@ export class ImageDelivery extends Construct {
   private origin(props: ImageDeliveryProps): cloudfront.IOrigin {
     const shield = props.originShieldRegion ? { originShieldRegion: props.originShieldRegion } : {};
     const api = new origins.RestApiOrigin(this.api, shield);
-    if (!this.engine) return api;
+    if (!this.engine) {
+      if (!props.failoverOrigin) return api;
+      return new origins.OriginGroup({ primaryOrigin: api, fallbackOrigin: props.failoverOrigin, fallbackStatusCodes: [500, 502, 503, 504] });
+    }
     return new origins.OriginGroup({
       primaryOrigin: origins.VpcOrigin.withApplicationLoadBalancer(this.engine.loadBalancer, {
         httpPort: 80,

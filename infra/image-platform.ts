@@ -81,6 +81,8 @@ export interface ImagePlatformProps {
   rollout?: Rollout | false;
   /** Serve images from ECS Fargate behind CloudFront (`fargate-engine.ts`), Lambda as fail-over. @default Lambda only */
   fargate?: { size: FargateSize };
+  /** CloudFront's fail-over origin for the image API (the DR standby's). @default none */
+  failoverOrigin?: cloudfront.IOrigin;
   /** A monthly AWS Budgets alarm, in USD. @default none */
   monthlyBudget?: number;
   /** @default none */
@@ -175,6 +177,7 @@ export class ImagePlatform extends Construct {
       reservedConcurrency: props.imageHandlerConcurrency,
       allowUnsignedAnalysis: props.allowUnsignedAnalysis,
       fargate: props.fargate,
+      failoverOrigin: props.failoverOrigin,
     });
 
     this.streaming =

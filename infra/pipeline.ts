@@ -16,14 +16,13 @@
  * npx cdk deploy -c Pipeline=Yes -c PipelineRepository=acme/shutter \
  *   -c PipelineConnectionArn=arn:aws:codeconnections:... -c ProdEnv=111111111111/eu-west-1
  */
-import { Aspects, CfnResource, Stack, Stage, type CfnOutput, type StackProps } from 'aws-cdk-lib';
-import { rules } from 'cdk-nag';
+import { Stack, Stage, type CfnOutput, type StackProps } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as pipelines from 'aws-cdk-lib/pipelines';
-import type { Construct, IConstruct } from 'constructs';
-import { acknowledge } from './acknowledge.js';
+import type { Construct } from 'constructs';
+import { acknowledge, acknowledgeWildcards } from './acknowledge.js';
 import type { LambdaCodeSource } from './lambda-code.js';
 import type { PlatformSettings } from './platform-config.js';
 import type { DeployEnv, ProductionSettings } from './production-config.js';
@@ -179,21 +178,6 @@ export class ShutterPipelineStack extends Stack {
       }
     }
   }
-}
-
-/**
- * Acknowledges each wildcard finding (AwsSolutions-IAM5) of the policies CDK generates under
- * `scope`, exactly as cdk-nag names it, with one reason: the generated names cannot be listed
- * by hand, and a new kind of wildcard still shows up as its own finding elsewhere.
- */
-function acknowledgeWildcards(scope: IConstruct, reason: string): void {
-  Aspects.of(scope).add({
-    visit(node: IConstruct) {
-      if (!(node instanceof CfnResource) || !['AWS::IAM::Policy', 'AWS::IAM::Role'].includes(node.cfnResourceType)) return;
-      const findings = rules.iam.IAMNoWildcardPermissions(node);
-      if (Array.isArray(findings)) for (const finding of findings) acknowledge(node, `AwsSolutions-IAM5[${finding}]`, reason);
-    },
-  });
 }
 
 /** The stage's smoke-test role: its name is CloudFormation's, so only its stack's prefix is known. */

@@ -11,11 +11,16 @@ import type { PlatformSettings } from './platform-config.js';
 import { EDGE_REGION, EdgeSecurityStack, ImageWebAcl } from './edge-security.js';
 import { parseProductionContext, type ProductionSettings } from './production-config.js';
 import { SmokeTestRole } from './smoke/smoke-test-role.js';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import { DisasterRecovery } from './disaster-recovery.js';
+import type { DrStandbyStack } from './dr-standby-stack.js';
 
 export interface ShutterStackProps extends StackProps {
   settings: Readonly<PlatformSettings>;
   /** The deployment pipeline's account: a role for its smoke test (`smoke/smoke-test-role.ts`). @default no pipeline */
   pipelineAccount?: string;
+  /** The DR standby (`disaster-recovery.ts`): replication to it, fail-over to its API. @default none */
+  standby?: DrStandbyStack;
   /** @default the production defaults (WAF on, canary rollout, 1000 USD budget) */
   production?: Readonly<ProductionSettings>;
   /** @default the bundles in `settings.lambdaAssetsDir` */
@@ -41,7 +46,7 @@ export class ShutterStack extends Stack {
       description: 'shutter: on-demand and bulk image processing (SIH-compatible)',
       ...props,
       // The web ACL's ARN comes from the us-east-1 stack (CDK passes it through SSM).
-      crossRegionReferences: props.crossRegionReferences || separateEdge,
+      crossRegionReferences: props.crossRegionReferences || separateEdge || !!props.standby,
     });
     const s = props.settings;
     let webAclArn = s.webAclArn;
@@ -74,6 +79,11 @@ export class ShutterStack extends Stack {
       rollout: production.rollout,
       monthlyBudget: production.monthlyBudget,
       fargate: production.engine.kind === 'fargate' ? { size: production.engine.size } : undefined,
+      failoverOrigin: props.standby
+        ? new origins.HttpOrigin(`${props.standby.platform.delivery.api.restApiId}.execute-api.${props.standby.region}.amazonaws.com`, {
+            originPath: `/${props.standby.platform.delivery.api.deploymentStage.stageName}`,
+          })
+        : undefined,
       replication: s.replication,
       streaming: s.streaming,
       athenaBytesScannedLimit: s.athenaBytesScannedLimit,
@@ -84,6 +94,14 @@ export class ShutterStack extends Stack {
     });
 
     const { storage, delivery, workflows, analytics, monitoring } = this.platform;
+    if (props.standby) {
+      new DisasterRecovery(this, 'DisasterRecovery', {
+        storage,
+        standby: props.standby,
+        signingSecret: this.platform.signing && !s.signature?.secretName ? this.platform.signing.secret : undefined,
+        topic: monitoring.topic,
+      });
+    }
     if (props.pipelineAccount) new SmokeTestRole(this, 'SmokeTest', { platform: this.platform, pipelineAccount: props.pipelineAccount });
     // SIH's output name for the image URL base.
     new CfnOutput(this, 'ApiEndpoint', { value: delivery.url, description: 'Image URLs start here' });
