@@ -45,7 +45,8 @@ export class ImageWebAcl extends Construct {
     const stackName = Stack.of(this).stackName;
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       scope: 'CLOUDFRONT',
-      description: 'shutter: image delivery (rate limit + AWS managed rules)',
+      // CloudFormation allows no parentheses or plus signs here.
+      description: 'shutter image delivery: rate limit and AWS managed rules',
       defaultAction: { allow: {} },
       visibilityConfig: visibility(`${stackName}-images`),
       rules: [
