@@ -82,6 +82,7 @@ export const RoundCrop = z.union([
     left: z.number().min(0).optional(),
   }),
 ]);
+export type RoundCrop = z.infer<typeof RoundCrop>;
 
 export const SmartCrop = z.union([
   z.boolean(),

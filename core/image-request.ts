@@ -60,7 +60,18 @@ export type ImageRequest = z.infer<typeof ImageRequest>;
  */
 export function parseImageRequest(value: unknown): ImageRequest {
   const result = ImageRequest.safeParse(value);
-  if (result.success) return result.data;
+  if (result.success) return { ...result.data, edits: inInputOrder(result.data.edits, (value as { edits?: object }).edits) };
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(request)'}: ${issue.message}`);
   throw new RequestError('ImageEdits::InvalidEdit', `The image request is invalid: ${problems.join('; ')}.`);
+}
+
+/**
+ * The edits in the order the request listed them: the pipeline applies them in that order, as
+ * SIH does, and zod rebuilds an object in its schema's key order.
+ */
+function inInputOrder(edits: ImageRequest['edits'], input: object | undefined): ImageRequest['edits'] {
+  if (!input) return edits;
+  const ordered: Record<string, unknown> = {};
+  for (const name of Object.keys(input)) if (name in edits) ordered[name] = edits[name as keyof typeof edits];
+  return ordered as ImageRequest['edits'];
 }

@@ -122,7 +122,14 @@ export function decodeThumbor(
 
   if (smart) resize.position = 'attention';
   else if (halign || valign) resize.position = [valign, halign].filter((x) => x && x !== 'centre').join(' ') || 'centre';
-  if (Object.keys(resize).length) edits = { ...edits, resize: { ...(edits.resize as object), ...resize } };
+  // SIH's order (its mapper merges crop, then resize, then the filters' edits), which is the order they apply in.
+  const { trim, crop, ...filtered } = edits;
+  edits = {
+    ...(trim !== undefined ? { trim } : {}),
+    ...(crop !== undefined ? { crop } : {}),
+    ...(Object.keys(resize).length ? { resize } : {}),
+    ...filtered,
+  };
   // `format(...)` and `quality(...)` filters write straight into `output`; other edits go through SIH's normaliser.
   const normalized = normalizeSihEdits(edits);
   return {

@@ -1,25 +1,63 @@
 /**
- * The transformation, in one place: an ordered list of named steps turning a source image and
- * an ImageRequest into encoded bytes. Steps only configure the sharp chain (or, where a step
- * must see real pixels, render what came before); encoding happens once, at the end.
+ * The transformation, in one place: plan, then render.
+ *
+ * 1. inspect the source (header only: limits, frames, orientation);
+ * 2. open it (all frames when the answer stays animated) and honour its EXIF orientation;
+ * 3. apply the request's edits **in the order it lists them**, each by its named step, as SIH
+ *    hands them to sharp one by one (sharp orders rotate, extract and resize by call order, so
+ *    `{"rotate":90,"resize":{"width":100}}` resizes the rotated image and `{"extract":…,"resize":…}`
+ *    extracts first);
+ * 4. encode once.
+ *
+ * Steps only configure the sharp chain (or, where a step must see real pixels, render what came
+ * before); `planEdits` is pure, so the order is testable without an image.
  */
-import type { OutputFormat } from '../edits.js';
+import type { Edits, OutputFormat, SharpOperation } from '../edits.js';
+import { SHARP_OPERATIONS } from '../edits.js';
 import { RequestError, ShutterError } from '../errors.js';
 import type { ImageRequest } from '../image-request.js';
 import { ANIMATED_FORMATS, applyEncoder, outputFormatOf } from './encode.js';
 import type { RenderContext, RenderDeps, Step } from './render-context.js';
 import { blameSource, inspectImage, mapSharpError, openImage, type SourceInfo } from './sharp-factory.js';
-import { adjust } from './steps/adjust.js';
-import { crop } from './steps/crop.js';
+import { crop, cropOutOfBounds } from './steps/crop.js';
 import { moderate } from './steps/moderate.js';
+import { operation } from './steps/operation.js';
 import { overlay } from './steps/overlay.js';
 import { resize } from './steps/resize.js';
 import { roundCrop } from './steps/round-crop.js';
 import { smartCrop } from './steps/smart-crop.js';
 
-/** The order every render follows: analysis on the source, geometry, adjustments, composites. */
-export const STEPS: readonly Step[] = [moderate, smartCrop, crop, resize, adjust, roundCrop, overlay];
+/** The step for each of SIH's own edits; sharp's `extract` is the same step as SIH's `crop`. */
+const EDIT_STEPS: Readonly<Record<string, Step<never>>> = {
+  contentModeration: moderate,
+  smartCrop,
+  crop,
+  extract: crop,
+  resize,
+  roundCrop,
+  overlayWith: overlay,
+};
 
+export interface PlannedEdit {
+  step: Step<never>;
+  value: unknown;
+}
+
+/**
+ * The edits as steps, in the request's order (the model keeps it: see `parseImageRequest`).
+ * `animated` is no step (it chose how the source was opened); every allow-listed sharp operation
+ * goes through `operation`.
+ */
+export function planEdits(edits: Edits): PlannedEdit[] {
+  const plan: PlannedEdit[] = [];
+  for (const [name, value] of Object.entries(edits)) {
+    if (value === undefined || name === 'animated') continue;
+    const step = EDIT_STEPS[name];
+    if (step) plan.push({ step, value });
+    else if (name in SHARP_OPERATIONS) plan.push({ step: operation as Step<never>, value: { name: name as SharpOperation, value } });
+  }
+  return plan;
+}
 export interface RenderedImage {
   data: Buffer;
   format: OutputFormat;
@@ -59,15 +97,18 @@ export async function renderImage(
     input,
     image,
     size: { width: source.width, height: source.height },
+    sizeExact: true,
+    resized: false,
+    reshaped: false,
     animated,
     deps,
     notes: {},
     ...(options.signal ? { signal: options.signal } : {}),
   };
   try {
-    for (const step of STEPS) {
+    for (const { step, value } of planEdits(request.edits)) {
       options.signal?.throwIfAborted();
-      await step.run(ctx);
+      await (step as Step<unknown>).run(ctx, value);
     }
     const { data, info } = await applyEncoder(ctx.image, format, request.output).toBuffer({ resolveWithObject: true });
     return {
@@ -98,14 +139,7 @@ function mapRenderError(error: unknown): unknown {
   if (/composite must have same dimensions or smaller/.test(message)) {
     return new RequestError('BadRequest', 'Image to overlay must have same dimensions or smaller', 400, { cause: error });
   }
-  if (/extract_area|bad extract area/i.test(message)) {
-    return new RequestError(
-      'Crop::AreaOutOfBounds',
-      'The cropping area you provided exceeds the boundaries of the original image. Please try choosing a correct cropping value.',
-      400,
-      { cause: error },
-    );
-  }
+  if (/extract_area|bad extract area/i.test(message)) return cropOutOfBounds({ cause: error });
   if (EDIT_MISMATCH.test(message)) {
     return new RequestError('ImageEdits::InvalidEdit', `The edits cannot be applied to this image: ${message.trim()}.`, 400, { cause: error });
   }

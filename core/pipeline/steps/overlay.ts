@@ -1,3 +1,4 @@
+import type { OverlayWith } from '../../edits.js';
 import { AccessError, RequestError, ShutterError } from '../../errors.js';
 import { openImage } from '../sharp-factory.js';
 import { materialize, type Step } from '../render-context.js';
@@ -7,11 +8,9 @@ import { materialize, type Step } from '../render-context.js';
  * the image), faded by `alpha` (0 opaque … 100 invisible), placed at `left`/`top` given in
  * pixels or percent (`"10p"`), negative values counting from the right/bottom edge.
  */
-export const overlay: Step = {
+export const overlay: Step<OverlayWith> = {
   name: 'overlayWith',
-  async run(ctx) {
-    const edit = ctx.request.edits.overlayWith;
-    if (!edit) return;
+  async run(ctx, edit) {
     if (!ctx.deps.allowedBuckets.includes(edit.bucket)) {
       throw new AccessError(
         'ImageBucket::CannotAccessBucket',

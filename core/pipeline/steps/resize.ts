@@ -1,16 +1,15 @@
+import type { Resize } from '../../edits.js';
 import { RequestError } from '../../errors.js';
 import { fitsOutputLimits, plannedResize, type Size } from '../plan-geometry.js';
 import type { Step } from '../render-context.js';
 
 /**
  * Resize, with SIH's `ratio`, the `dpr` multiplier, and the output limits checked on the planned
- * size before any pixel is produced.
+ * size before any pixel is produced. Sizes are those of the image the edits before it produce.
  */
-export const resize: Step = {
+export const resize: Step<Resize> = {
   name: 'resize',
-  run(ctx) {
-    const requested = ctx.request.edits.resize;
-    if (!requested) return;
+  run(ctx, requested) {
     const { ratio, ...options } = requested;
     const dpr = ctx.request.output.dpr ?? 1;
     let width = options.width ?? undefined;
@@ -27,6 +26,8 @@ export const resize: Step = {
     if (!fitsOutputLimits(target, ctx.deps.limits)) throw outputTooLarge(target, ctx.deps.limits);
     ctx.image.resize({ ...options, width: width ?? null, height: height ?? null } as Parameters<typeof ctx.image.resize>[0]);
     ctx.size = target;
+    ctx.resized = true;
+    ctx.reshaped = true;
   },
 };
 
