@@ -12,7 +12,7 @@
  * Steps only configure the sharp chain (or, where a step must see real pixels, render what came
  * before); `planEdits` is pure, so the order is testable without an image.
  */
-import type { Edits, OutputFormat, SharpOperation } from '../edits.js';
+import type { Edits, OutputFormat, Resize, SharpOperation } from '../edits.js';
 import { SHARP_OPERATIONS } from '../edits.js';
 import { RequestError, ShutterError } from '../errors.js';
 import type { ImageRequest } from '../image-request.js';
@@ -21,9 +21,9 @@ import type { RenderContext, RenderDeps, Step } from './render-context.js';
 import { blameSource, inspectImage, mapSharpError, openImage, type SourceInfo } from './sharp-factory.js';
 import { crop, cropOutOfBounds } from './steps/crop.js';
 import { moderate } from './steps/moderate.js';
-import { operation } from './steps/operation.js';
+import { operation, RESHAPING, type OperationEdit } from './steps/operation.js';
 import { overlay } from './steps/overlay.js';
-import { resize } from './steps/resize.js';
+import { resize, type TurnedResize } from './steps/resize.js';
 import { roundCrop } from './steps/round-crop.js';
 import { smartCrop } from './steps/smart-crop.js';
 
@@ -48,7 +48,7 @@ export interface PlannedEdit {
  * `animated` is no step (it chose how the source was opened); every allow-listed sharp operation
  * goes through `operation`.
  */
-export function planEdits(edits: Edits): PlannedEdit[] {
+export function planEdits(edits: Edits, options: { animated?: boolean } = {}): PlannedEdit[] {
   const plan: PlannedEdit[] = [];
   for (const [name, value] of Object.entries(edits)) {
     if (value === undefined || name === 'animated') continue;
@@ -56,8 +56,35 @@ export function planEdits(edits: Edits): PlannedEdit[] {
     if (step) plan.push({ step, value });
     else if (name in SHARP_OPERATIONS) plan.push({ step: operation as Step<never>, value: { name: name as SharpOperation, value } });
   }
-  return plan;
+  return options.animated ? plan : resizeBeforeRightAngle(plan);
 }
+
+/**
+ * sharp cannot shrink a JPEG or WebP while decoding it (the speed of a resize) once a rotation
+ * must happen first. A right-angle rotation followed by a resize to one side is the same image as
+ * that resize to the other side followed by the rotation, which keeps shrink-on-load; anything
+ * else that moves pixels before the resize keeps the order as written.
+ */
+export function resizeBeforeRightAngle(plan: PlannedEdit[]): PlannedEdit[] {
+  const at = plan.findIndex(({ step }) => step === resize);
+  if (at < 0) return plan;
+  const before = plan.slice(0, at);
+  const rotations = before.filter(isRotation);
+  const rotation = rotations[0];
+  if (rotations.length !== 1 || !rotation || before.some((edit) => edit !== rotation && reshapes(edit))) return plan;
+  const angle = (((rotation.value as OperationEdit).value as number) % 360 + 360) % 360;
+  const { width, height, ratio } = plan[at]!.value as Resize;
+  if (angle % 90 !== 0 || angle === 0 || ratio !== undefined || !!width === !!height) return plan;
+  const turned: TurnedResize = { ...(plan[at]!.value as Resize), turned: angle };
+  const reordered = plan.filter((edit) => edit !== rotation);
+  reordered.splice(reordered.indexOf(plan[at]!), 1, { step: resize as Step<never>, value: turned }, rotation);
+  return reordered;
+}
+
+const isRotation = (edit: PlannedEdit) => edit.step === operation && (edit.value as OperationEdit).name === 'rotate' && typeof (edit.value as OperationEdit).value === 'number';
+/** An edit before the resize that moves pixels (not colour work, which sharp orders by itself). */
+const reshapes = (edit: PlannedEdit) =>
+  edit.step !== operation && edit.step !== moderate ? true : edit.step === operation && RESHAPING.has((edit.value as OperationEdit).name);
 export interface RenderedImage {
   data: Buffer;
   format: OutputFormat;
@@ -106,7 +133,7 @@ export async function renderImage(
     ...(options.signal ? { signal: options.signal } : {}),
   };
   try {
-    for (const { step, value } of planEdits(request.edits)) {
+    for (const { step, value } of planEdits(request.edits, { animated })) {
       options.signal?.throwIfAborted();
       await (step as Step<unknown>).run(ctx, value);
     }

@@ -11,7 +11,7 @@ export interface OperationEdit {
 }
 
 /** Operations that move pixels: what an analysis after them must see rendered. */
-const RESHAPING: ReadonlySet<string> = new Set(['rotate', 'flip', 'flop', 'affine', 'extend', 'extract', 'trim']);
+export const RESHAPING: ReadonlySet<string> = new Set(['rotate', 'flip', 'flop', 'affine', 'extend', 'extract', 'trim']);
 
 /**
  * One of SIH's allow-listed sharp operations, called when the request lists it (sharp then

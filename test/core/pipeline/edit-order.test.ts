@@ -71,3 +71,45 @@ describe('edits apply in the order the request lists them (SIH)', () => {
     expect(plan.map(({ step }) => step.name)).toEqual(['operation', 'crop', 'resize']);
   });
 });
+
+describe('a right-angle rotation before a one-sided resize keeps shrink-on-load, with the same geometry', () => {
+  const names = (edits: Record<string, unknown>) =>
+    planEdits(imageRequest(edits as Edits).edits).map(({ step, value }) => (step.name === 'operation' ? (value as { name: string }).name : step.name));
+
+  test('the plan resizes the other side, then rotates', () => {
+    const plan = planEdits(imageRequest({ rotate: 90, grayscale: true, resize: { width: 100 } }).edits);
+    expect(plan.map(({ step }) => step.name)).toEqual(['operation', 'resize', 'operation']);
+    expect(plan[1]!.value).toMatchObject({ width: 100, turned: 90 });
+    expect(plan[2]!.value).toEqual({ name: 'rotate', value: 90 });
+  });
+
+  test.each([
+    ['both sides (a crop depends on the frame)', { rotate: 90, resize: { width: 100, height: 50 } }, ['rotate', 'resize']],
+    ['an odd angle', { rotate: 45, resize: { width: 100 } }, ['rotate', 'resize']],
+    ['an extract between', { rotate: 90, extract: { left: 0, top: 0, width: 10, height: 10 }, resize: { width: 5 } }, ['rotate', 'crop', 'resize']],
+    ['an animation (rotate is skipped)', null, null],
+  ])('not with %s', (_name, edits, expected) => {
+    if (!edits) {
+      const plan = planEdits(imageRequest({ rotate: 90, resize: { width: 100 } }).edits, { animated: true });
+      expect(plan.map(({ step }) => step.name)).toEqual(['operation', 'resize']);
+      return;
+    }
+    expect(names(edits)).toEqual(expected);
+  });
+
+  // Odd sizes are where JPEG shrink-on-load rounds: the rendered size must still be SIH's.
+  test.each([
+    [4000, 3000, 90, { width: 100 }],
+    [4001, 2999, 90, { width: 123 }],
+    [3001, 1999, 270, { height: 97 }],
+    [2049, 1537, 180, { width: 255 }],
+    [1999, 3001, 90, { height: 301, withoutEnlargement: true }],
+  ])('%i×%i JPEG, rotate %i, resize %j', async (width, height, angle, size) => {
+    const jpeg = await sharp(samplePhoto('coffee')).resize(width, height, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
+    const rendered = await renderImage(jpeg, imageRequest({ rotate: angle, resize: size } as Edits), deps);
+    const expected = await sharp(jpeg).rotate(angle).resize(size).png().toBuffer();
+    const info = await imageInfo(expected);
+    expect([rendered.width, rendered.height]).toEqual([info.width, info.height]);
+    expect((await pixelDifference(rendered.data, expected)).mean).toBeLessThan(3);
+  });
+});
