@@ -4,7 +4,7 @@
  * allow-list and presets-only mode, and validates the result into an ImageRequest.
  */
 import type { Config } from '../core/config.js';
-import { AccessError, RequestError } from '../core/errors.js';
+import { AccessError, NotFoundError, RequestError } from '../core/errors.js';
 import { parseImageRequest, type ImageRequest } from '../core/image-request.js';
 import { LIMITS } from '../core/limits.js';
 import type { PresetCatalog } from '../core/presets.js';
@@ -52,6 +52,9 @@ export function decodeImageRequest(
       'ImageBucket::CannotAccessBucket',
       'The bucket you specified could not be accessed. Please check that the bucket is specified in your SOURCE_BUCKETS.',
     );
+  }
+  if (raw.type === 'Default' && raw.key === '') {
+    throw new NotFoundError('NoSuchKey', 'The image request names no key: the image does not exist or the request may not be base64 encoded properly.');
   }
   let { edits, output } = raw;
   if (config.presetsOnly) {

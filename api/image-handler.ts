@@ -27,6 +27,7 @@ import { isPassThrough, renderImage } from '../core/pipeline/render-image.js';
 import { inspectImage } from '../core/pipeline/sharp-factory.js';
 import { withDeadline } from './deadline.js';
 import { decodeImageRequest } from './decode-request.js';
+import { defaultRequestCacheControl } from './doors/default-door.js';
 import { ResultCache } from './result-cache.js';
 import { bodyBytes, header, type HttpRequest, type HttpResponse } from './http.js';
 import { chooseFormat, negotiation } from './negotiate-format.js';
@@ -176,7 +177,7 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
           signal.throwIfAborted();
           return renderImage(input, effective, renderDeps, { source: info, signal });
         });
-        const produced = { source, body: rendered.data, contentType: contentTypeOf(rendered.format), format: rendered.format };
+        const produced = { source, body: rendered.data, contentType: contentTypeOf(detectImageType(rendered.data) ?? rendered.format), format: rendered.format };
         resultCache?.set(etagOf(source), { bucket, key: objectKey, etag: source.etag }, produced);
         return produced;
       });
@@ -201,7 +202,7 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
             headers: {
               ...baseHeaders(config),
               'Content-Type': storedContentType(fallback),
-              'Cache-Control': fallback.cacheControl ?? DEFAULTS.cacheControl,
+              'Cache-Control': fallback.cacheControl ?? defaultRequestCacheControl(http.path) ?? DEFAULTS.cacheControl,
               'Last-Modified': fallback.lastModified.toUTCString(),
             },
             body: fallback.body,

@@ -1,5 +1,5 @@
 import type { OverlayWith } from '../../edits.js';
-import { AccessError, RequestError, ShutterError } from '../../errors.js';
+import { AccessError, ImageError, NotFoundError, RequestError, ShutterError } from '../../errors.js';
 import { openImage } from '../sharp-factory.js';
 import { materialize, type Step } from '../render-context.js';
 
@@ -41,8 +41,8 @@ export const overlay: Step<OverlayWith> = {
       watermark = result.data;
       mark = { width: result.info.width, height: result.info.height };
     } catch (error) {
-      // Our own errors keep their meaning: a missing overlay is a 404, a storage fault a 503.
-      if (error instanceof ShutterError) throw error;
+      // A storage fault keeps its meaning (503); a missing or unreadable overlay is SIH's 400.
+      if (error instanceof ShutterError && !(error instanceof NotFoundError) && !(error instanceof ImageError)) throw error;
       throw new RequestError(
         'OverlayImageException',
         'The overlay image could not be applied. Please contact the system administrator.',
