@@ -2,7 +2,7 @@
  * The local server, started for real on a free port, with the sources SIH's unit tests name:
  * the conformance suite speaks HTTP to it, as a migrating SIH user's clients would.
  */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { startServer, type LocalServer } from '../../../api/local-server.js';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { samplePhoto } from '../../helpers/images.js';
@@ -60,7 +60,7 @@ export async function startSihServer(env: Record<string, string> = {}): Promise<
 
 /** What a case expects: an image (format, size, optionally the same pixels as raw sharp), or SIH's error. */
 export type Expected =
-  | { format: string; width: number; height: number; contentType?: string; like?: (image: sharp.Sharp) => sharp.Sharp }
+  | { format: string; width: number; height: number; contentType?: string; like?: (image: Sharp) => Sharp }
   | { status: number; code: string };
 
 export interface Case {
