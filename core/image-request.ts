@@ -3,7 +3,7 @@
  * form, workflow preset, CLI) decodes to this, and the pipeline sees nothing else.
  */
 import { z } from 'zod';
-import { Edits, FORMAT_OPTIONS, OUTPUT_FORMATS } from './edits.js';
+import { Edits, FORMAT_OPTIONS, inInputOrder, OUTPUT_FORMATS } from './edits.js';
 import { RequestError } from './errors.js';
 import { LIMITS } from './limits.js';
 import { REMOTE_ORIGIN } from './origins.js';
@@ -62,18 +62,8 @@ export type ImageRequest = z.infer<typeof ImageRequest>;
  */
 export function parseImageRequest(value: unknown): ImageRequest {
   const result = ImageRequest.safeParse(value);
-  if (result.success) return { ...result.data, edits: inInputOrder(result.data.edits, (value as { edits?: object }).edits) };
+  if (result.success) return { ...result.data, edits: inInputOrder(result.data.edits, (value as { edits?: unknown }).edits) };
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(request)'}: ${issue.message}`);
   throw new RequestError('ImageEdits::InvalidEdit', `The image request is invalid: ${problems.join('; ')}.`);
 }
 
-/**
- * The edits in the order the request listed them: the pipeline applies them in that order, as
- * SIH does, and zod rebuilds an object in its schema's key order.
- */
-function inInputOrder(edits: ImageRequest['edits'], input: object | undefined): ImageRequest['edits'] {
-  if (!input) return edits;
-  const ordered: Record<string, unknown> = {};
-  for (const name of Object.keys(input)) if (name in edits) ordered[name] = edits[name as keyof typeof edits];
-  return ordered as ImageRequest['edits'];
-}

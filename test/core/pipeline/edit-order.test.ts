@@ -7,6 +7,10 @@ import sharp, { type Sharp } from 'sharp';
 import { AttentionAnalyzer } from '../../../core/adapters/local/attention-analyzer.js';
 import type { Edits } from '../../../core/edits.js';
 import { planEdits, renderImage } from '../../../core/pipeline/render-image.js';
+import { loadPresets } from '../../../core/presets.js';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { imageInfo, pixelDifference, samplePhoto } from '../../helpers/images.js';
 import { imageRequest, renderDeps } from '../../helpers/render.js';
 
@@ -64,6 +68,12 @@ describe('edits apply in the order the request lists them (SIH)', () => {
       code: 'Crop::AreaOutOfBounds',
       status: 400,
     });
+  });
+
+  test('a preset from PRESETS_FILE keeps its edits in the order the file lists them', async () => {
+    const file = path.join(await mkdtemp(path.join(tmpdir(), 'shutter-presets-')), 'presets.json');
+    await writeFile(file, JSON.stringify({ turned: { edits: { rotate: 90, grayscale: true, resize: { width: 100 } } } }));
+    expect(Object.keys(loadPresets(file).turned!.edits)).toEqual(['rotate', 'grayscale', 'resize']);
   });
 
   test('the plan keeps the request order and turns extract into the crop step', () => {
