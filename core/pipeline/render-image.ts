@@ -72,6 +72,9 @@ export function resizeBeforeRightAngle(plan: PlannedEdit[]): PlannedEdit[] {
   const rotations = before.filter(isRotation);
   const rotation = rotations[0];
   if (rotations.length !== 1 || !rotation || before.some((edit) => edit !== rotation && reshapes(edit))) return plan;
+  // sharp trims before resizing wherever trim is listed, by the colour of the corner pixel: a
+  // corner that depends on whether the rotation came first.
+  if (plan.some((edit) => edit.step === operation && (edit.value as OperationEdit).name === 'trim')) return plan;
   const angle = (((rotation.value as OperationEdit).value as number) % 360 + 360) % 360;
   const { width, height, ratio } = plan[at]!.value as Resize;
   if (angle % 90 !== 0 || angle === 0 || ratio !== undefined || !!width === !!height) return plan;
@@ -85,6 +88,7 @@ const isRotation = (edit: PlannedEdit) => edit.step === operation && (edit.value
 /** An edit before the resize that moves pixels (not colour work, which sharp orders by itself). */
 const reshapes = (edit: PlannedEdit) =>
   edit.step !== operation && edit.step !== moderate ? true : edit.step === operation && RESHAPING.has((edit.value as OperationEdit).name);
+
 export interface RenderedImage {
   data: Buffer;
   format: OutputFormat;

@@ -97,6 +97,7 @@ describe('a right-angle rotation before a one-sided resize keeps shrink-on-load,
     ['both sides (a crop depends on the frame)', { rotate: 90, resize: { width: 100, height: 50 } }, ['rotate', 'resize']],
     ['an odd angle', { rotate: 45, resize: { width: 100 } }, ['rotate', 'resize']],
     ['an extract between', { rotate: 90, extract: { left: 0, top: 0, width: 10, height: 10 }, resize: { width: 5 } }, ['rotate', 'crop', 'resize']],
+    ['a trim after (sharp trims before resizing, by a corner the rotation moves)', { rotate: 90, resize: { width: 5 }, trim: true }, ['rotate', 'resize', 'trim']],
     ['an animation (rotate is skipped)', null, null],
   ])('not with %s', (_name, edits, expected) => {
     if (!edits) {
