@@ -118,7 +118,7 @@ export function resolvePolicy(policy: PolicySetting, traits: RequestTraits): { e
  * The mapping for a request, the most specific first: host and prefix over host alone over prefix
  * alone; an exact host over a wildcard; a longer prefix over a shorter one. Undefined: no mapping.
  */
-export function findMapping<M extends Pick<MappingSetting, 'host' | 'pathPrefix'>>(
+export function findMapping<M extends { host?: string | undefined; pathPrefix?: string | undefined }>(
   mappings: ReadonlyArray<{ name: string; value: M }>,
   host: string | undefined,
   path: string,
