@@ -73,8 +73,11 @@ export function decodeImageRequest(
   query: Record<string, string>,
   config: Pick<Config, 'sourceBuckets' | 'rewrite' | 'presetsOnly' | 'origins'>,
   presets: Readonly<PresetCatalog>,
+  options: { defaultPreset?: string } = {},
 ): DecodedRequest {
-  const raw = remoteSource(applyQueryParams(decodeRawRequest(path, config), query));
+  const decoded = remoteSource(applyQueryParams(decodeRawRequest(path, config), query));
+  // A mapping's policy applies when the URL names no preset of its own.
+  const raw = decoded.preset || !options.defaultPreset ? decoded : { ...decoded, preset: options.defaultPreset };
   if (isRemoteOrigin(raw.bucket)) {
     if (!isAllowedOrigin(raw.bucket, config.origins.allow)) {
       throw new AccessError('Origin::NotAllowed', 'The image origin is not allowed. Please check that it is listed in SOURCE_URLS.');
