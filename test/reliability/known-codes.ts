@@ -7,7 +7,6 @@ export const CLIENT_ERROR_CODES = [
   'AuthorizationQueryParametersError',
   'BadRequest',
   'Crop::AreaOutOfBounds',
-  'DecodeRequest::CannotDecodeRequest',
   'DecodeRequest::CannotReadPath',
   'DecodeRequest::PathTooLong',
   'Image::ProcessingTimeout',
