@@ -2,6 +2,7 @@
  * The image workflow's CDK definition, rendered to ASL here (not read from the committed copy),
  * run by the local engine with the real Middy task handlers: every path of the state machine.
  */
+import { randomBytes } from 'node:crypto';
 import { prepareDefinition } from '../../core/adapters/local/asl-workflow-engine.js';
 import { AttentionAnalyzer } from '../../core/adapters/local/attention-analyzer.js';
 import type { ExecutionDescription, HistoryEvent } from '../../core/ports/workflow-engine.js';
@@ -203,6 +204,28 @@ describe('image workflow, locally', () => {
       expect(analyzer.moderateCalls).toBe(0);
       const [failed] = h.events.ofType('image.workflow.failed');
       expect(failed!.data).toMatchObject({ state: 'Inspect', error: { name: 'ImageError', code: 'ImageSource::UnsupportedFormat' }, image: { key: 'notes.jpg' } });
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('corrupt image: a JPEG header in front of random bytes fails Inspect with ImageSource::CorruptImage, nothing rendered or published', async () => {
+    const analyzer = new FixedAnalyzer();
+    const h = await harness({ analyzer });
+    try {
+      // What a user published as grey renditions: a real JPEG's headers, then megabytes of junk.
+      const jpeg = await makeImage(1200, 800, 'jpeg');
+      const scan = jpeg.indexOf(Buffer.from([0xff, 0xda]));
+      const padded = Buffer.concat([jpeg.subarray(0, scan + 200), randomBytes(4 * 1024 * 1024)]);
+      const execution = await h.upload('padded.jpg', padded);
+      expect(execution).toMatchObject({ status: 'FAILED', error: 'ImageError', cause: expect.stringContaining('[ImageSource::CorruptImage|inspect]') });
+      expect(stateNames(await h.history(execution.executionArn))).toEqual(['Inspect', 'HandleFailure', 'Failed']);
+      expect(analyzer.moderateCalls).toBe(0);
+      expect((await h.platform.storage.list('renditions')).objects).toEqual([]);
+      expect(h.events.ofType('image.workflow.completed')).toHaveLength(0);
+      expect(h.events.ofType('image.workflow.failed')[0]!.data).toMatchObject({ error: { code: 'ImageSource::CorruptImage' } });
+      // A clean image of the same size still passes the decode check.
+      expect((await h.upload('clean.jpg', jpeg)).status).toBe('SUCCEEDED');
     } finally {
       await h.close();
     }
