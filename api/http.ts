@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { RequestError } from '../core/errors.js';
 
 /** A transport-free HTTP request: what the Lambda adapter and the local server both produce. */
 export interface HttpRequest {
@@ -45,4 +46,17 @@ export function bodyBytes(response: HttpResponse): number {
 /** Reads a header by its case-insensitive name. */
 export function header(request: HttpRequest, name: string): string | undefined {
   return request.headers[name.toLowerCase()];
+}
+
+/**
+ * A percent-encoded route parameter (a bucket, key, execution or workflow name), decoded. A
+ * malformed escape (`%E0%A4%A`, a lone `%`) is the client's mistake: a 400 with a stable code,
+ * never the URIError's 500.
+ */
+export function decodePathParam(raw: string, what: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new RequestError('Request::InvalidEncoding', `The ${what} in the path is not valid percent-encoded UTF-8.`);
+  }
 }
