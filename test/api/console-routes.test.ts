@@ -62,6 +62,9 @@ describe('console static files', () => {
     const response = await app.request('/console/');
     expect(response.status).toBe(404);
     expect(body(response)).toMatchObject({ code: 'Console::NotBuilt', message: expect.stringContaining('npm run build') });
+    // The folder is the machine's business: no host path in the answer.
+    expect(response.bytes.toString()).not.toContain('no-such-console-dir');
+    expect(response.bytes.toString()).not.toContain(tmpdir());
   });
 });
 
