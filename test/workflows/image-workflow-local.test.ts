@@ -174,6 +174,37 @@ describe('image workflow, locally', () => {
     }
   });
 
+  test('flagged images waiting for review hold no workflow slot: later uploads run meanwhile (WORKFLOW_CONCURRENCY=1)', async () => {
+    /** Flags the first two images it sees, passes the rest. */
+    class FlagFirstTwo extends FixedAnalyzer {
+      override async moderate() {
+        const result = await super.moderate();
+        return this.moderateCalls <= 2 ? { ...result, labels: [{ name: 'Explicit Nudity', parentName: '', confidence: 99 }] } : result;
+      }
+    }
+    const h = await harness({ analyzer: new FlagFirstTwo(), env: { MODERATION_REVIEW: 'Yes', WORKFLOW_CONCURRENCY: '1' } });
+    try {
+      const start = async (key: string) => {
+        const { etag } = await h.platform.storage.put('uploads', key, await makeImage(16, 16, 'jpeg'));
+        return h.workflows.startUpload(key, etag);
+      };
+      const flagged = [await start('flagged-1.jpg'), await start('flagged-2.jpg')];
+      for (const execution of flagged) {
+        while (!(await h.platform.storage.head('quarantine', reviewKey(execution.name)))) await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      // Both wait for an operator, and an unrelated upload still runs to the end.
+      const later = await start('unrelated.jpg');
+      expect((await h.workflows.engine.settled(later.executionArn)).status).toBe('SUCCEEDED');
+      for (const execution of flagged) expect((await h.workflows.engine.describe(execution.executionArn)).status).toBe('RUNNING');
+      const record = JSON.parse((await h.platform.storage.get('quarantine', reviewKey(flagged[0]!.name))).body.toString());
+      await h.workflows.engine.sendTaskSuccess(record.taskToken, { approved: true, by: 'test' });
+      expect((await h.workflows.engine.settled(flagged[0]!.executionArn)).status).toBe('SUCCEEDED');
+      expect(await h.platform.storage.head('renditions', manifestKey('flagged-1.jpg'))).toBeDefined();
+    } finally {
+      await h.close();
+    }
+  });
+
   test('retry then success: a transient failure is retried and the execution succeeds', async () => {
     const analyzer = new FixedAnalyzer();
     analyzer.failSubjects = 2;
