@@ -244,18 +244,20 @@ export function consoleRoutes(platform: Platform, auth: ConsoleAuth, buckets: Co
         };
         const width = side('width') ?? (side('height') ? undefined : 400);
         const height = side('height');
-        const source = await storage.get(bucket, key, { maxBytes: config.limits.maxSourceBytes });
         const imageRequest = parseImageRequest({
           source: { bucket, key },
           edits: { resize: { ...(width ? { width } : {}), ...(height ? { height } : {}), fit: 'inside', withoutEnlargement: true } },
           output: { format: 'webp', quality: 75 },
         });
-        const rendered = await previews.run(() =>
-          renderImage(source.body, imageRequest, { storage, analyzer: platform.analyzer, limits: config.limits, allowedBuckets: [...readable] }),
-        );
+        // The source is read inside the slot: a queue of previews holds no image in memory.
+        const { etag, rendered } = await previews.run(async () => {
+          const source = await storage.get(bucket, key, { maxBytes: config.limits.maxSourceBytes });
+          const rendered = await renderImage(source.body, imageRequest, { storage, analyzer: platform.analyzer, limits: config.limits, allowedBuckets: [...readable] });
+          return { etag: source.etag, rendered };
+        });
         return {
           status: 200,
-          headers: { 'Content-Type': 'image/webp', 'Cache-Control': 'private, max-age=60', ETag: `"${source.etag.replace(/"/g, '')}-${width ?? ''}x${height ?? ''}"` },
+          headers: { 'Content-Type': 'image/webp', 'Cache-Control': 'private, max-age=60', ETag: `"${etag.replace(/"/g, '')}-${width ?? ''}x${height ?? ''}"` },
           body: rendered.data,
         };
       },
