@@ -30,7 +30,7 @@ import { decodeImageRequest } from './decode-request.js';
 import { ResultCache } from './result-cache.js';
 import { bodyBytes, header, type HttpRequest, type HttpResponse } from './http.js';
 import { chooseFormat, negotiation } from './negotiate-format.js';
-import { baseHeaders, errorResponse } from './responses.js';
+import { baseHeaders, errorResponse, ignoredEditsHeader } from './responses.js';
 import { secondsToExpiry, signatureGuard } from './signature.js';
 
 export interface ImageServiceDeps {
@@ -121,7 +121,7 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
       if (source.expires) headers.Expires = source.expires.toUTCString();
       if (expiresIn !== undefined) headers['Cache-Control'] = `max-age=${expiresIn},public`;
       if (negotiated.varies) headers.Vary = 'Accept';
-      if (ignored.length) headers['X-Shutter-Ignored-Edits'] = ignored.join(',');
+      if (ignored.length) headers['X-Shutter-Ignored-Edits'] = ignoredEditsHeader(ignored);
       return headers;
     };
     const notModified = (source: ObjectInfo): HttpResponse => {
@@ -196,13 +196,17 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
       if (config.fallbackImage) {
         const fallback = await storage.get(config.fallbackImage.bucket, config.fallbackImage.key).catch(() => undefined);
         if (fallback) {
+          // Our own failure (overload, timeout, storage) passes: a CDN must not keep the fallback
+          // for a valid URL. The client's mistake keeps SIH's caching of the fallback.
+          const ours = failure.status >= 500;
           return {
             status: failure.status,
             headers: {
               ...baseHeaders(config),
               'Content-Type': storedContentType(fallback),
-              'Cache-Control': fallback.cacheControl ?? DEFAULTS.cacheControl,
+              'Cache-Control': ours ? 'no-store' : (fallback.cacheControl ?? DEFAULTS.cacheControl),
               'Last-Modified': fallback.lastModified.toUTCString(),
+              ...(ours ? { 'Retry-After': String(DEFAULTS.retryAfterSeconds) } : {}),
             },
             body: fallback.body,
           };
