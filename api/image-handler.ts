@@ -11,13 +11,12 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../core/config.js';
 import { Coalescer } from '../core/coalesce.js';
-import { overloaded, Semaphore } from '../core/concurrency.js';
+import { overloaded } from '../core/concurrency.js';
 import { toShutterError, type ShutterError } from '../core/errors.js';
 import { contentTypeOf, detectImageType } from '../core/image-type.js';
 import type { AccessRecord } from '../core/events/record-access.js';
 import { DEFAULTS } from '../core/limits.js';
 import { logger } from '../core/observability/logger.js';
-import { renderQueueDepth, rendersInFlight } from '../core/observability/metrics.js';
 import type { Analyzer } from '../core/ports/analyzer.js';
 import type { Secrets } from '../core/ports/secrets.js';
 import type { ObjectInfo, Storage } from '../core/ports/storage.js';
@@ -26,6 +25,7 @@ import type { RenderDeps } from '../core/pipeline/render-context.js';
 import { isPassThrough, renderImage } from '../core/pipeline/render-image.js';
 import { inspectImage } from '../core/pipeline/sharp-factory.js';
 import { withDeadline } from './deadline.js';
+import { createRenderGate, type RenderGate } from './render-gate.js';
 import { decodeImageRequest } from './decode-request.js';
 import { ResultCache } from './result-cache.js';
 import { bodyBytes, header, type HttpRequest, type HttpResponse } from './http.js';
@@ -62,6 +62,8 @@ export interface ImageHandlerOptions {
   coalesce?: boolean;
   /** The result cache to use instead of the one built from config; `null` for none. */
   resultCache?: ResultCache | null;
+  /** The admission control to share with other routes that decode pixels (`/meta`); default: its own. */
+  gate?: RenderGate;
 }
 
 /** What one read-and-render produces; shared by every coalesced caller. */
@@ -81,16 +83,7 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
     limits: config.limits,
     allowedBuckets: config.sourceBuckets,
   };
-  // Admission bounds the requests holding a source in memory (rendering or waiting to); beyond it
-  // a request is shed at once with 503 + Retry-After. Inside, renders take turns on the cores.
-  const admission = new Semaphore(config.maxConcurrentRenders + config.maxQueuedRenders, 0);
-  // Sources held in memory at once: a few per render slot, so the next read overlaps the current
-  // render while admitted requests wait as cheap promises, not as loaded images (bench/README.md).
-  const loads = new Semaphore(config.maxConcurrentRenders * DEFAULTS.sourcesPerRender);
-  const renders = new Semaphore(config.maxConcurrentRenders, Number.POSITIVE_INFINITY, (running, pending) => {
-    rendersInFlight.set(running);
-    renderQueueDepth.set(pending);
-  });
+  const { admission, loads, renders } = options.gate ?? createRenderGate(config);
   const checkSignature = signatureGuard(config, deps.secrets);
   const resultCache = options.resultCache !== undefined ? (options.resultCache ?? undefined) : resultCacheFrom(config);
   const inFlight = options.coalesce === false ? undefined : new Coalescer<Produced>();

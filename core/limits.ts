@@ -32,6 +32,17 @@ export const LIMITS = {
   lambdaResponseBytes: 6 * 1024 * 1024,
   /** 8 KB: the longest URL path CloudFront accepts; anything longer is refused before decoding. */
   maxPathLength: 8192,
+  /**
+   * 200,000 element instances in an SVG, `<use>` expanded: a detailed map or chart draws tens of
+   * thousands; librsvg's own cut-off is 500,000 and it reaches it only after seconds of CPU.
+   */
+  maxSvgInstances: 200_000,
+  /**
+   * 5 s of one core, estimated, for an SVG's filters at its declared size (core/pipeline/svg-cost.ts):
+   * a drop shadow over 2000×2000 passes. librsvg cannot be stopped once it renders, so the budget is
+   * a quarter of the processing timeout, leaving room for an estimate that is off by a few times.
+   */
+  maxSvgFilterMs: 5_000,
   /** Largest blur/sharpen sigma: libvips cost grows with sigma²; 100 already wipes any detail. */
   maxSigma: 100,
   /** Largest convolution kernel side: cost grows with its area. */

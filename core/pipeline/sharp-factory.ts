@@ -5,6 +5,7 @@
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { ImageError } from '../errors.js';
 import { DEFAULTS, LIMITS } from '../limits.js';
+import { checkSvgCost } from './svg-cost.js';
 
 export interface ImageLimits {
   maxInputPixels: number;
@@ -80,6 +81,8 @@ export async function inspectImage(input: Buffer, limits: ImageLimits): Promise<
       413,
     );
   }
+  // librsvg cannot be stopped once it renders (sharp's timeout waits for it): refuse costly SVGs now.
+  if (metadata.format === 'svg') checkSvgCost(input, { width, height }, LIMITS);
   const rotated = orientation >= 5 && orientation <= 8;
   return {
     format: metadata.format ?? 'unknown',
