@@ -148,6 +148,11 @@ export const DEFAULTS = {
   eventFlushTimeoutMs: 10_000,
   /** Record every on-demand request (1.0): a small deployment wants exact numbers; lower it when request volume makes the lake costly. */
   accessSampleRate: 1,
+  /**
+   * 15 s for the local server's shutdown steps after requests have drained: the event flush may
+   * take its 10 s, the rest closes in well under a second. Past it the process exits 1 anyway.
+   */
+  shutdownAfterDrainMs: 15_000,
   /** The Kafka topic of image events. */
   kafkaTopic: 'shutter.image-events',
   /**
