@@ -3,8 +3,8 @@
  * dimensions, format, frames, an EXIF summary, the dominant colour and a ThumbHash placeholder
  * (a ~25-byte preview a page can paint before the image arrives).
  *
- * It decodes pixels, so it waits for a render slot like any render (`render-gate.ts`), and it
- * decodes once, straight to a 100 px preview: JPEG, WebP and SVG shrink on load, PNG streams
+ * It decodes pixels, so it is admitted like a render, in a pool of its own (`render-gate.ts`), and
+ * it decodes once, straight to a 100 px preview: JPEG, WebP and SVG shrink on load, PNG streams
  * line by line, so a 100 MP source costs one pass and a few MB, never its full raster. The
  * dominant colour is read from that preview, not from a full-size `stats()`, which ignores
  * sharp's timeout and holds the whole image.
@@ -64,7 +64,7 @@ export async function describeImage(input: Buffer, limits: ImageLimits): Promise
   };
 }
 
-/** The `/meta/…` route: signed like image URLs, admitted like renders, bounded by the request deadline. */
+/** The `/meta/…` route: signed like image URLs, admitted in its own pool, bounded by the request deadline. */
 export function metaRoute(platform: Platform, gate: RenderGate, checkSignature: ReturnType<typeof signatureGuard>): Route {
   const { config, storage } = platform;
   return {
@@ -74,21 +74,17 @@ export function metaRoute(platform: Platform, gate: RenderGate, checkSignature: 
     handle: (request, [imagePath]) =>
       withDeadline(config.limits.requestTimeoutMs, request.signal, async (signal) => {
         // Under overload, shed before spending anything on the request (as the image handler does).
-        if (gate.admission.saturated) throw overloaded();
+        if (gate.meta.saturated) throw overloaded();
         // Metadata and a ThumbHash preview reveal the image: signed deployments sign `/meta/…` URLs too.
         await checkSignature(request.path, request.query);
         const { request: decoded } = decodeImageRequest(imagePath!, request.query, config, platform.presets);
         const { bucket, key } = decoded.source;
-        const meta = await gate.admission.run(() =>
-          gate.loads.run(async () => {
-            const source = await storage.get(bucket, key, { maxBytes: config.limits.maxSourceBytes, signal });
-            return gate.renders.run(() => {
-              // A request whose deadline passed while it waited is not worth decoding any more.
-              signal.throwIfAborted();
-              return describeImage(source.body, config.limits);
-            });
-          }),
-        );
+        const meta = await gate.meta.run(async () => {
+          const source = await storage.get(bucket, key, { maxBytes: config.limits.maxSourceBytes, signal });
+          // A request whose deadline passed while it waited is not worth decoding any more.
+          signal.throwIfAborted();
+          return describeImage(source.body, config.limits);
+        });
         return json(200, { bucket, key, ...meta }, { 'Cache-Control': 'max-age=300,public' });
       }),
   };

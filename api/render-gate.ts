@@ -7,6 +7,9 @@
  * - `loads` bounds the sources read into memory at once: a few per render slot, so the next read
  *   overlaps the current render while admitted requests wait as cheap promises (bench/README.md).
  * - `renders` gives the cores out, one decode or render per slot.
+ * - `meta` is `/meta`'s own pool: it decodes a whole source (up to the pixel limit) for a 100 px
+ *   preview, so a flood of it must neither take every core nor queue ahead of ordinary renders.
+ *   It holds its sources itself (at most its slots + queue), apart from `loads`.
  *
  * A slot is released only when its work has really ended, not when the request's deadline
  * answered 503: work that ignores the deadline keeps its slot, so it cannot pile up unseen.
@@ -20,6 +23,7 @@ export interface RenderGate {
   admission: Semaphore;
   loads: Semaphore;
   renders: Semaphore;
+  meta: Semaphore;
 }
 
 export function createRenderGate(config: Pick<Config, 'maxConcurrentRenders' | 'maxQueuedRenders'>): RenderGate {
@@ -30,5 +34,6 @@ export function createRenderGate(config: Pick<Config, 'maxConcurrentRenders' | '
       rendersInFlight.set(running);
       renderQueueDepth.set(pending);
     }),
+    meta: new Semaphore(DEFAULTS.metaConcurrency, DEFAULTS.maxQueuedMeta),
   };
 }

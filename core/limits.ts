@@ -113,6 +113,13 @@ export const DEFAULTS = {
    * held in memory at (renders + queue) × their size.
    */
   maxQueuedRenders: 16,
+  /**
+   * `/meta` decodes at once: one. It reads a whole source (a 100 MP PNG is seconds of one core) for
+   * a preview; a flood of it then holds one core at most and ordinary renders keep the other.
+   */
+  metaConcurrency: 1,
+  /** `/meta` requests allowed to wait: 4, about one source's decode each; beyond, 503 + Retry-After. */
+  maxQueuedMeta: 4,
   /** Seconds a client is asked to wait (Retry-After) after a 503: a render slot frees in well under one. */
   retryAfterSeconds: 1,
   /** libvips operation cache: off, since every request is a new image and cache memory is better spent on results. */

@@ -7,20 +7,10 @@ import sharp from 'sharp';
 import { checkSvgCost, estimateSvgCost } from '../../../core/pipeline/svg-cost.js';
 import { inspectImage, DEFAULT_IMAGE_LIMITS } from '../../../core/pipeline/sharp-factory.js';
 import { LIMITS } from '../../../core/limits.js';
+import { filterBomb, nestedUse } from '../../helpers/hostile-images.js';
 
 const svg = (width: number, height: number, body: string, extra = '') =>
   `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}"${extra}>${body}</svg>`;
-
-/** Ten levels of ten `<use>` each: 10^levels instances from a few KB (librsvg stops at 500,000 after seconds of CPU). */
-export function nestedUse(levels: number, fanOut = 10): string {
-  let body = '<g id="a0"><rect width="1" height="1"/></g>';
-  for (let level = 1; level <= levels; level++) body += `<g id="a${level}">${`<use xlink:href="#a${level - 1}"/>`.repeat(fanOut)}</g>`;
-  return svg(64, 64, `<defs>${body}</defs><use href="#a${levels}"/>`);
-}
-
-/** The 283-byte shape of the attack: one primitive whose cost grows with an attribute, over a large canvas. */
-export const filterBomb = (primitive: string, side = 4000) =>
-  svg(side, side, `<filter id="f">${primitive}</filter><rect width="${side}" height="${side}" fill="red" filter="url(#f)"/>`);
 
 const ordinary: Array<[string, string, { width: number; height: number }]> = [
   ['a circle', svg(40, 30, '<circle cx="20" cy="15" r="10" fill="red"/>'), { width: 40, height: 30 }],
