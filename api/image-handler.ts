@@ -25,6 +25,9 @@ import type { RenderDeps } from '../core/pipeline/render-context.js';
 import { isPassThrough, renderImage } from '../core/pipeline/render-image.js';
 import { inspectImage } from '../core/pipeline/sharp-factory.js';
 import { withDeadline } from './deadline.js';
+import { streamHead } from './stream-head.js';
+import { tooLarge } from '../core/adapters/local/fs-storage.js';
+import type { Readable } from 'node:stream';
 import { createRenderGate, type RenderGate } from './render-gate.js';
 import { decodeImageRequest } from './decode-request.js';
 import { ResultCache } from './result-cache.js';
@@ -51,6 +54,9 @@ interface AccessNote {
   cache: 'hit' | 'miss';
   errorCode?: string;
 }
+
+/** Bytes read to sniff an undeclared type: `detectImageType` looks for `<svg` in the first 1024. */
+const SNIFF_BYTES = 1024;
 
 /** Bump when a change to rendering should invalidate every ETag issued before. */
 const RENDER_VERSION = '1';
@@ -131,17 +137,25 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
         stream.destroy();
         return notModified(info);
       }
-      if (info.size <= config.limits.maxSourceBytes && info.contentType?.startsWith('image/')) {
-        note.format = info.contentType.slice('image/'.length);
-        // Its length is known: clients see progress, and logs and metrics count its bytes.
-        const headers = { ...headersFor(info, info.contentType), 'Content-Length': String(info.size) };
-        return { status: 200, headers, body: stream, meta: { door, cache: 'pass-through' } };
+      // Over the size limit: refused as a read would refuse it, without reading a byte.
+      if (info.size > config.limits.maxSourceBytes) {
+        stream.destroy();
+        throw tooLarge(objectKey, info.size, config.limits.maxSourceBytes);
       }
-      // Over the size limit (get refuses it with the usual error) or of no declared image type (sniffed).
-      stream.destroy();
-      const source = await storage.get(bucket, objectKey, { maxBytes: config.limits.maxSourceBytes, signal });
-      note.format = detectImageType(source.body);
-      return { status: 200, headers: headersFor(source, storedContentType(source)), body: source.body, meta: { door, cache: 'pass-through' } };
+      let body: Readable = stream;
+      let contentType = info.contentType;
+      if (contentType?.startsWith('image/')) note.format = contentType.slice('image/'.length);
+      else {
+        // No declared image type: sniffed from its first bytes, and still streamed, never held whole.
+        const sniffed = await streamHead(stream, SNIFF_BYTES);
+        body = sniffed.body;
+        const detected = detectImageType(sniffed.head);
+        note.format = detected;
+        contentType = detected ? contentTypeOf(detected) : (contentType ?? 'application/octet-stream');
+      }
+      // Its length is known: clients see progress, and logs and metrics count its bytes.
+      const headers = { ...headersFor(info, contentType), 'Content-Length': String(info.size) };
+      return { status: 200, headers, body, meta: { door, cache: 'pass-through' } };
     }
 
     // Validators first, when they can spare the read and the render: 304, then a cached result.

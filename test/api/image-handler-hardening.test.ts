@@ -1,8 +1,12 @@
 /**
  * The on-demand path's answers to attacks found in review (issue #13): the fallback image on our
- * own 5xx, and edit names the client controls in a response header.
+ * own 5xx, edit names the client controls in a response header, and pass-through of objects of
+ * no declared image type (streamed within the size limit, never read whole).
  */
+import { jest } from '@jest/globals';
 import { validateHeaderValue } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -78,5 +82,36 @@ describe('X-Shutter-Ignored-Edits carries the client’s names safely', () => {
     expect(value.split(',')).toHaveLength(17);
     expect(value.endsWith(',...')).toBe(true);
     expect(value.length).toBeLessThan(16 * 65 + 10);
+  });
+});
+
+describe('pass-through of an object with no declared image type', () => {
+  test('is streamed, sniffed from its first bytes, never read whole', async () => {
+    const t = await createTestApp();
+    const png = await makeImage(8, 8, 'png');
+    const big = Buffer.concat([png, randomBytes(8 * 1024 * 1024)]);
+    await t.platform.storage.put('images', 'mystery', big, { contentType: 'application/octet-stream' });
+    await t.platform.storage.put('images', 'notes', Buffer.from('plain text, no image'), { contentType: 'text/plain' });
+    const read = jest.spyOn(t.platform.storage, 'get');
+    const answer = await t.app.handle({ method: 'GET', path: '/mystery', query: {}, headers: {} });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toBeInstanceOf(Readable);
+    expect(answer.headers['Content-Type']).toBe('image/png');
+    expect(answer.headers['Content-Length']).toBe(String(big.length));
+    expect(Buffer.concat(await (answer.body as Readable).toArray()).equals(big)).toBe(true);
+    const text = await t.request('/notes');
+    expect(text.headers['Content-Type']).toBe('text/plain');
+    expect(text.bytes.toString()).toBe('plain text, no image');
+    expect(read).not.toHaveBeenCalled();
+  });
+
+  test('over MAX_SOURCE_BYTES it is refused (413 TooLarge) without a read', async () => {
+    const t = await createTestApp({ MAX_SOURCE_BYTES: '1000' });
+    await t.platform.storage.put('images', 'blob', randomBytes(5000), { contentType: 'application/octet-stream' });
+    const read = jest.spyOn(t.platform.storage, 'get');
+    const answer = await t.request('/blob');
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.bytes.toString()).code).toBe('ImageSource::TooLarge');
+    expect(read).not.toHaveBeenCalled();
   });
 });
