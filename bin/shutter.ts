@@ -63,7 +63,7 @@ async function serve(): Promise<void> {
   const server = await startServer(app.handle, { port: config.port, host: config.host, requestTimeoutMs: config.limits.requestTimeoutMs });
   // With Kafka, the lake is fed from the topic (as the MSK → S3 writer does in AWS), so the local dashboards see the events.
   const lake = config.events.kafka
-    ? await startLakeConsumer({ kafka: kafkaClient(config.events.kafka, config.region), topic: config.events.kafka.topic, sink: new JsonlEventSink({ dir: config.events.dir }) })
+    ? await startLakeConsumer({ kafka: kafkaClient(config.events.kafka, config.region), topic: config.events.kafka.topic, sink: new JsonlEventSink({ dir: config.events.dir, retention: config.events.retention }) })
     : undefined;
   const bucket = config.sourceBuckets[0]!;
   const seeded = config.storage === 'local' && config.seedSamples ? await seedSamples(platform.storage, bucket, path.join(root, 'samples')) : [];

@@ -43,6 +43,11 @@ export const LIMITS = {
    * a quarter of the processing timeout, leaving room for an estimate that is off by a few times.
    */
   maxSvgFilterMs: 5_000,
+  /**
+   * 1024 characters of a path or key in an access record: real image URLs are a few hundred; an
+   * 8 KB path would make each record of a flood 8 KB on disk.
+   */
+  accessRecordChars: 1024,
   /** Largest blur/sharpen sigma: libvips cost grows with sigma²; 100 already wipes any detail. */
   maxSigma: 100,
   /** Largest convolution kernel side: cost grows with its area. */
@@ -143,6 +148,16 @@ export const DEFAULTS = {
   resultCacheMaxEntryMb: 8,
   /** 64 MB per local events file: big enough that DuckDB opens few files, small enough to copy or delete a day by hand. */
   eventSegmentBytes: 64 * 1024 * 1024,
+  /**
+   * 90 days of local event files: the dashboards' longest window; older days are deleted (the
+   * lake in S3 keeps history in AWS, under its own lifecycle rules).
+   */
+  eventRetentionDays: 90,
+  /**
+   * 1 GB of local event files at most (~2 million events): months of a small deployment's
+   * history, yet a request flood cannot fill the disk; the oldest files go first.
+   */
+  eventLogMaxMb: 1024,
   /** 256 MB of undelivered events (~500k events) in the outbox: hours of a busy workflow while the broker is down, yet bounded on a small disk. */
   outboxMaxBytes: 256 * 1024 * 1024,
   /** 8 MB outbox segments: a delivered segment is deleted whole, so disk is given back soon after the broker returns. */
@@ -160,6 +175,13 @@ export const DEFAULTS = {
    * take its 10 s, the rest closes in well under a second. Past it the process exits 1 anyway.
    */
   shutdownAfterDrainMs: 15_000,
+  /**
+   * Error answers recorded at the full rate per second: 50 covers any honest burst of 404s; beyond
+   * it a client is flooding, and its errors are sampled (next line) instead of filling the disk.
+   */
+  accessErrorsPerSecond: 50,
+  /** 1 in 100: the share of a flood's error records kept, each weighted by it in the dashboards. */
+  accessErrorFloodSampleRate: 0.01,
   /** The Kafka topic of image events. */
   kafkaTopic: 'shutter.image-events',
   /**
