@@ -3,6 +3,7 @@ import { type HttpRequest, type HttpResponse } from './http.js';
 import { createImageHandler } from './image-handler.js';
 import { metaRoute } from './meta.js';
 import { createRenderGate } from './render-gate.js';
+import { renditionsRoute } from './renditions-route.js';
 import { createRouter, healthRoute, metricsRoute, type Route } from './router.js';
 import { signatureGuard } from './signature.js';
 import { createConsoleAuth } from './console-auth.js';
@@ -18,7 +19,7 @@ export interface App {
 }
 
 export function createApp(platform: Platform, extraRoutes: Route[] = []): App {
-  const { config } = platform;
+  const { config, storage } = platform;
   // Renders and /meta decode pixels: they share one admission control (render-gate.ts).
   const gate = createRenderGate(config);
   const image = createImageHandler(
@@ -31,7 +32,15 @@ export function createApp(platform: Platform, extraRoutes: Route[] = []): App {
   const auth = createConsoleAuth(config);
   const buckets: ConsoleBuckets = { sources: config.sourceBuckets, ...config.workflow.buckets };
   app.routes = guardConsoleApi(
-    [healthRoute(() => app.ready), metricsRoute, metaRoute(platform, gate, checkSignature), ...consoleRoutes(platform, auth, buckets), ...extraRoutes, apiNotFoundRoute],
+    [
+      healthRoute(() => app.ready),
+      metricsRoute,
+      metaRoute(platform, gate, checkSignature),
+      renditionsRoute(storage, config.workflow.buckets.renditions, image),
+      ...consoleRoutes(platform, auth, buckets),
+      ...extraRoutes,
+      apiNotFoundRoute,
+    ],
     auth,
   );
   app.handle = createRouter(app.routes, image, config);
