@@ -100,10 +100,11 @@ test('a /meta flood on a 99.99 MP PNG: ordinary renders are all answered, metas 
 test.each([
   ['filter bomb: one feMorphology of radius 300 over 4000×4000 (187 bytes)', 'filter-bomb.svg', filterBomb('<feMorphology radius="300"/>')],
   ['nested <use>, 10 levels of 10 (10^10 instances)', 'nested-use.svg', nestedUse(10)],
-])('%s: refused at once by /meta and by renders (422 TooComplex), no CPU burnt afterwards', async (name, key, document) => {
+])('%s: refused at once by /meta, renders and overlays (422 TooComplex), no CPU burnt afterwards', async (name, key, document) => {
   await t.platform.storage.put('images', key, Buffer.from(document), { contentType: 'image/svg+xml' });
   const cpuBefore = process.cpuUsage();
-  const answers = [await get(`/meta/${key}`), await get(`/${key}?format=png`), await get(`/fit-in/4000x4000/${key}`)];
+  const overlay = `/${Buffer.from(JSON.stringify({ key: 'small.jpg', edits: { overlayWith: { bucket: 'images', key } } })).toString('base64')}`;
+  const answers = [await get(`/meta/${key}`), await get(`/${key}?format=png`), await get(`/fit-in/4000x4000/${key}`), await get(overlay)];
   const cpuAnswering = process.cpuUsage(cpuBefore);
   for (const answer of answers) expect(answer).toMatchObject({ status: 422, code: 'ImageSource::TooComplex' });
   // CPU of this process in the second after the answers: work that outlived them would show here.
@@ -118,7 +119,7 @@ test.each([
       bytes: document.length,
       answers: answers.map((answer) => `${answer.status} ${answer.code}`).join(', '),
       'max answer ms': Math.round(Math.max(...answers.map((answer) => answer.ms))),
-      'CPU-s answering 3 requests': seconds(cpuAnswering),
+      'CPU-s answering 4 requests': seconds(cpuAnswering),
       'CPU-s in the second after': seconds(cpuAfter),
     },
     import.meta.filename,
