@@ -66,9 +66,9 @@ interface Element {
  * Throws `ImageSource::TooComplex` (422) for markup it will not estimate (entities that expand
  * to markup, reference cycles, unbalanced tags).
  */
-export function estimateSvgCost(svg: string, size: { width: number; height: number }): SvgCost {
+export function estimateSvgCost(svg: string, size: { width: number; height: number }, maxElements = Number.POSITIVE_INFINITY): SvgCost {
   const text = expandEntities(svg.replace(/<!--[\s\S]*?-->/g, ''));
-  const root = parseElements(text);
+  const root = parseElements(text, maxElements);
   const byId = new Map<string, Element>();
   const filters = new Map<string, number>();
   const styleFiltersAll = /<style[\s>][\s\S]*?filter\s*:[\s\S]*?<\/style>/i.test(text);
@@ -152,7 +152,8 @@ export function estimateSvgCost(svg: string, size: { width: number; height: numb
 
 /** Refuses an SVG whose estimated cost is over the budget: `ImageSource::TooComplex` (422). */
 export function checkSvgCost(svg: Buffer, size: { width: number; height: number }, budget: SvgBudget): SvgCost {
-  const cost = estimateSvgCost(svg.toString('utf8'), size);
+  // Elements in the markup, drawn or not, bound the estimate's own memory: twice the instances allowed.
+  const cost = estimateSvgCost(svg.toString('utf8'), size, 2 * budget.maxSvgInstances);
   if (cost.instances > budget.maxSvgInstances) {
     throw tooComplex(`It draws ${cost.instances > 1e15 ? 'more than 10^15' : cost.instances} element instances (through <use>), more than the limit of ${budget.maxSvgInstances}.`);
   }
@@ -185,9 +186,10 @@ function expandEntities(text: string): string {
 }
 
 /** A tolerant tag scanner: enough structure to follow ids, references and filters, no more. */
-function parseElements(text: string): Element {
+function parseElements(text: string, maxElements: number): Element {
   const root: Element = { name: '#document', attributes: '', children: [], filtered: false };
   const stack: Element[] = [root];
+  let count = 0;
   const tag = /<(\/?)([A-Za-z_][\w.:-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/g;
   for (const match of text.matchAll(tag)) {
     const [, closing, rawName, rawAttributes = ''] = match;
@@ -198,6 +200,7 @@ function parseElements(text: string): Element {
       if (at > 0) stack.length = at;
       continue;
     }
+    if (++count > maxElements) throw tooComplex(`It has more than ${maxElements} elements.`);
     const selfClosing = rawAttributes.trimEnd().endsWith('/');
     const attributes = selfClosing ? rawAttributes.trimEnd().slice(0, -1) : rawAttributes;
     const href = name === 'use' ? /(?:^|\s)(?:xlink:)?href\s*=\s*["']\s*#([^"'\s]+)/.exec(attributes)?.[1] : undefined;

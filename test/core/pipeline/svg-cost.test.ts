@@ -41,6 +41,7 @@ describe('SVG cost estimate', () => {
     ['a <use> cycle', svg(10, 10, '<g id="a"><use href="#b"/></g><g id="b"><use href="#a"/></g>')],
     ['an entity expanding to markup', `<!DOCTYPE svg [<!ENTITY a "<rect/>">]><svg xmlns="http://www.w3.org/2000/svg" width="9" height="9">&a;</svg>`],
     ['entities expanding to entities (billion laughs)', `<!DOCTYPE svg [<!ENTITY a "x"><!ENTITY b "&a;&a;">]><svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><text>&b;</text></svg>`],
+    ['500,000 elements in the markup', svg(10, 10, '<defs>' + '<rect/>'.repeat(500_000) + '</defs>')],
     ['a chain of 30,000 <use>, deeper than the stack', svg(10, 10, `<defs><g id="u0"/>${Array.from({ length: 30_000 }, (_, i) => `<g id="u${i + 1}"><use href="#u${i}"/></g>`).join('')}</defs><use href="#u30000"/>`)],
   ])('%s is refused: ImageSource::TooComplex (422)', (_name, document) => {
     const size = { width: Number(/width="(\d+)"/.exec(document)![1]), height: Number(/height="(\d+)"/.exec(document)![1]) };
