@@ -8,7 +8,7 @@ import { isThumborPath } from '../api/doors/thumbor-door.js';
 
 /** SIH's regexes, verbatim (source/image-handler/image-request.ts). */
 const SIH_NO_EXTENSION = /^((.(?!(\.[^.\\/]+$)))*$)/i;
-const SIH_EXTENSION = /.*(\.jpg$|\.jpeg$|.\.png$|\.webp$|\.tiff$|\.tif$|\.svg$|\.gif$|\.avif$|\.heic$|\.heif$)/i;
+const SIH_EXTENSION = /.*(\.jpg$|\.jpeg$|.\.png$|\.webp$|\.tiff$|\.tif$|\.svg$|\.gif$|\.avif$)/i;
 const sih = (p: string) => SIH_NO_EXTENSION.test(p) || SIH_EXTENSION.test(p);
 for (const [name, path] of [['8 KB, .bmp at the end', `/${'a'.repeat(8186)}.bmp`], ['8 KB of "a."', `/${'a.'.repeat(4095)}x`]] as const) {
   for (const [label, fn] of [['SIH regexes', sih], ['shutter', isThumborPath]] as const) {

@@ -8,7 +8,7 @@ import { isThumborPath } from '../../../api/doors/thumbor-door.js';
 
 /** SIH's regexes, verbatim (source/image-handler/image-request.ts). */
 const SIH_NO_EXTENSION = /^((.(?!(\.[^.\\/]+$)))*$)/i;
-const SIH_EXTENSION = /.*(\.jpg$|\.jpeg$|.\.png$|\.webp$|\.tiff$|\.tif$|\.svg$|\.gif$|\.avif$|\.heic$|\.heif$)/i;
+const SIH_EXTENSION = /.*(\.jpg$|\.jpeg$|.\.png$|\.webp$|\.tiff$|\.tif$|\.svg$|\.gif$|\.avif$)/i;
 const sihAnswer = (path: string) => SIH_NO_EXTENSION.test(path) || SIH_EXTENSION.test(path);
 
 const piece = fc.constantFrom('.', '/', '\\', '\n', '\r', '\u2028', 'a', 'Z', '0', ' ', '%', 'é', '\ud83d', 'x.', '.png', '.PNG', '.jpeg', '.jpg', '.tif', '.tiff', '.heic', '.svg', '.bmp', '.xml', 'fit-in/', 'filters:q(1)/');
