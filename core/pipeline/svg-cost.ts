@@ -67,11 +67,11 @@ interface Element {
  * to markup, reference cycles, unbalanced tags).
  */
 export function estimateSvgCost(svg: string, size: { width: number; height: number }, maxElements = Number.POSITIVE_INFINITY): SvgCost {
-  const text = expandEntities(svg.replace(/<!--[\s\S]*?-->/g, ''));
+  const text = expandEntities(withoutComments(svg));
   const root = parseElements(text, maxElements);
   const byId = new Map<string, Element>();
   const filters = new Map<string, number>();
-  const styleFiltersAll = /<style[\s>][\s\S]*?filter\s*:[\s\S]*?<\/style>/i.test(text);
+  const styleFiltersAll = stylesheetsApplyFilters(text);
   walk(root, (element) => {
     const id = attribute(element.attributes, 'id');
     if (id !== undefined && !byId.has(id)) byId.set(id, element);
@@ -92,7 +92,8 @@ export function estimateSvgCost(svg: string, size: { width: number; height: numb
     });
     filters.set(id, ms);
   });
-  const mostCostlyFilter = Math.max(0, ...filters.values());
+  let mostCostlyFilter = 0;
+  for (const ms of filters.values()) mostCostlyFilter = Math.max(mostCostlyFilter, ms);
   const megapixels = (size.width * size.height) / 1e6;
 
   // Instances and filter cost per element, following <use> (memoized; a cycle is refused).
@@ -172,7 +173,10 @@ function tooComplex(reason: string): ImageError {
  * entities (the billion-laughs shape), and parameter entities, are refused: no drawing needs them.
  */
 function expandEntities(text: string): string {
-  const doctype = /<!DOCTYPE[^[>]*\[([\s\S]*?)\]\s*>/i.exec(text);
+  // One document type, at its first declaration: a scan from each of many declarations would be quadratic.
+  const start = text.search(/<!DOCTYPE/i);
+  if (start === -1) return text;
+  const doctype = /^<!DOCTYPE[^[>]*\[([\s\S]*?)\]\s*>/i.exec(text.slice(start));
   if (!doctype) return text;
   const entities = new Map<string, string>();
   for (const match of doctype[1]!.matchAll(/<!ENTITY\s+(%\s+)?([^\s"']+)\s+(?:(SYSTEM|PUBLIC)[^>]*|(["'])([\s\S]*?)\4)\s*>/gi)) {
@@ -181,8 +185,33 @@ function expandEntities(text: string): string {
     // External entities are never loaded (librsvg refuses them): they expand to nothing.
     entities.set(name!, external ? '' : value);
   }
-  const body = text.slice(doctype.index + doctype[0].length);
+  const body = text.slice(start + doctype[0].length);
   return body.replace(/&([A-Za-z_][\w.-]*);/g, (whole, name: string) => entities.get(name) ?? whole);
+}
+
+/** The text without its comments, found by position (a lazy regex rescans to the end from every unclosed `<!--`). */
+function withoutComments(text: string): string {
+  let result = '';
+  let from = 0;
+  for (let open = text.indexOf('<!--'); open !== -1; open = text.indexOf('<!--', from)) {
+    result += text.slice(from, open);
+    const close = text.indexOf('-->', open + 4);
+    if (close === -1) return result;
+    from = close + 3;
+  }
+  return result + text.slice(from);
+}
+
+/** True when a `<style>` sheet sets `filter:` (it may apply to any element: counted as if on every one). */
+function stylesheetsApplyFilters(text: string): boolean {
+  const lower = text.toLowerCase();
+  for (let open = lower.indexOf('<style'); open !== -1; open = lower.indexOf('<style', open + 6)) {
+    const close = lower.indexOf('</style', open);
+    if (/filter\s*:/.test(lower.slice(open, close === -1 ? undefined : close))) return true;
+    if (close === -1) return false;
+    open = close;
+  }
+  return false;
 }
 
 /** A tolerant tag scanner: enough structure to follow ids, references and filters, no more. */
@@ -190,7 +219,8 @@ function parseElements(text: string, maxElements: number): Element {
   const root: Element = { name: '#document', attributes: '', children: [], filtered: false };
   const stack: Element[] = [root];
   let count = 0;
-  const tag = /<(\/?)([A-Za-z_][\w.:-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/g;
+  // No `<` inside a tag or an attribute value (XML forbids it): every failed match stops at the next `<`, so the scan stays linear.
+  const tag = /<(\/?)([A-Za-z_][\w.:-]*)((?:[^<>"']|"[^<"]*"|'[^<']*')*)>/g;
   for (const match of text.matchAll(tag)) {
     const [, closing, rawName, rawAttributes = ''] = match;
     const name = rawName!.replace(/^[\w.-]*:/, '').toLowerCase();
@@ -222,7 +252,7 @@ function walk(element: Element, visit: (element: Element) => void): void {
   while (pending.length) {
     const next = pending.pop()!;
     visit(next);
-    pending.push(...next.children);
+    for (const child of next.children) pending.push(child);
   }
 }
 
@@ -233,8 +263,12 @@ function userUnitScale(root: Element, size: { width: number; height: number }): 
   return Math.max(size.width / width, size.height / height, 1);
 }
 
+const attributePatterns = new Map<string, RegExp>();
+
 function attribute(attributes: string, name: string): string | undefined {
-  const match = new RegExp(`(?:^|\\s)${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`, 'i').exec(attributes);
+  let pattern = attributePatterns.get(name);
+  if (!pattern) attributePatterns.set(name, (pattern = new RegExp(`(?:^|\\s)${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`, 'i')));
+  const match = pattern.exec(attributes);
   return match ? (match[1] ?? match[2]) : undefined;
 }
 

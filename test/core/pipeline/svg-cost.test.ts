@@ -48,6 +48,22 @@ describe('SVG cost estimate', () => {
     expect(() => checkSvgCost(Buffer.from(document), size, LIMITS)).toThrow(expect.objectContaining({ code: 'ImageSource::TooComplex', status: 422 }));
   });
 
+  test.each([
+    ['unclosed tags', '<a'.repeat(1_000_000)],
+    ['unclosed comments', '<!--'.repeat(500_000)],
+    ['unclosed stylesheets', '<style>'.repeat(300_000)],
+    ['document types', '<!DOCTYPE x ['.repeat(200_000)],
+    ['an unclosed quote before many tags', `<a "${'<b '.repeat(500_000)}`],
+    ['200,000 filters', `<defs>${'<filter id="f"><feFlood/></filter>'.repeat(100_000)}</defs><g>${'<rect/>'.repeat(100_000)}</g>`],
+  ])('markup built against the scanner (%s) is estimated in linear time, or refused', (_name, body) => {
+    const document = svg(10, 10, body);
+    try {
+      checkSvgCost(Buffer.from(document), { width: 10, height: 10 }, LIMITS);
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'ImageSource::TooComplex' });
+    }
+  });
+
   test('instances follow <use> into <defs> and <symbol>, which do not draw where they stand', () => {
     expect(estimateSvgCost(nestedUse(3), { width: 64, height: 64 }).instances).toBe(1 + (1 + 10 * (1 + (1 + 10 * (1 + (1 + 10 * (1 + 2)))))));
   });
