@@ -175,7 +175,7 @@ export function kafkaConfig(kafka: NonNullable<Config['events']['kafka']>, regio
 /** Kafka through the on-disk outbox when KAFKA_BROKERS is set, else JSON lines under the data folder. */
 export function createEventSink(config: Readonly<Config>): EventSink {
   const { events } = config;
-  if (!events.kafka) return new JsonlEventSink({ dir: events.dir });
+  if (!events.kafka) return new JsonlEventSink({ dir: events.dir, retention: events.retention });
   return new KafkaEventSink({
     kafka: kafkaClient(events.kafka, config.region),
     topic: events.kafka.topic,
