@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config.js';
 import { createPlatform, createQueryEngine, createSecrets, kafkaClient } from '../core/compose.js';
 import { ConfigError } from '../core/errors.js';
+import { DEFAULTS } from '../core/limits.js';
 import { createApp } from '../api/app.js';
 import { withConsoleSecret } from '../api/console-auth.js';
 import { operatorRoutes, stepFunctionsWorkflows, type WorkflowAccess } from '../api/operator-routes.js';
@@ -23,7 +24,7 @@ import { fixtureEvents } from '../analytics/fixture-events.js';
 import { startLakeConsumer } from '../analytics/lake-writer.js';
 import { loadNamedQueries, runNamedQuery } from '../analytics/named-queries.js';
 import { JsonlEventSink } from '../core/adapters/local/jsonl-event-sink.js';
-import { readEventLog } from '../core/adapters/local/jsonl-event-log.js';
+import { eventLogEnd, readEventLog } from '../core/adapters/local/jsonl-event-log.js';
 import type { QueryValue } from '../core/ports/query-engine.js';
 import { startServer } from '../api/local-server.js';
 import { sign, signingKey } from '../api/signature.js';
@@ -33,6 +34,7 @@ import { reportWorkflowMetrics } from '../workflows/workflow-metrics.js';
 import { createLocalWorkflows, type LocalWorkflows } from '../workflows/local-runtime.js';
 import { IMAGE_WORKFLOW } from '../workflows/image-execution.js';
 import { processFolder } from './process-command.js';
+import { gracefulShutdown } from './graceful-shutdown.js';
 import { executionsCommand } from './executions-command.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -61,7 +63,7 @@ async function serve(): Promise<void> {
   const server = await startServer(app.handle, { port: config.port, host: config.host, requestTimeoutMs: config.limits.requestTimeoutMs });
   // With Kafka, the lake is fed from the topic (as the MSK → S3 writer does in AWS), so the local dashboards see the events.
   const lake = config.events.kafka
-    ? await startLakeConsumer({ kafka: kafkaClient(config.events.kafka, config.region), topic: config.events.kafka.topic, sink: new JsonlEventSink({ dir: config.events.dir }) })
+    ? await startLakeConsumer({ kafka: kafkaClient(config.events.kafka, config.region), topic: config.events.kafka.topic, sink: new JsonlEventSink({ dir: config.events.dir, retention: config.events.retention }) })
     : undefined;
   const bucket = config.sourceBuckets[0]!;
   const seeded = config.storage === 'local' && config.seedSamples ? await seedSamples(platform.storage, bucket, path.join(root, 'samples')) : [];
@@ -88,26 +90,23 @@ async function serve(): Promise<void> {
 
   // Graceful shutdown: /health turns 503 (load balancers stop sending), no new connection is
   // accepted, requests in flight finish (at most the request timeout), then the process exits.
-  // A second signal exits at once.
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) {
-      log('exiting without waiting', { signal });
-      process.exit(1);
-    }
-    stopping = true;
-    log('shutting down: draining in-flight requests', { signal, inFlight: server.inFlight });
-    app.ready = false;
-    await server.close({ graceMs: config.limits.requestTimeoutMs + 1000 });
-    // Running executions go back to the queue and resume on the next start.
-    stopMetrics();
-    await local?.close();
-    await lake?.stop();
-    await platform.events.close(); // delivers what it can; the outbox keeps the rest for next start
-    await queries.close();
-    log('stopped');
-    process.exit(0);
-  };
+  // A second signal exits at once, and so does a shutdown past its hard limit (graceful-shutdown.ts).
+  const graceMs = config.limits.requestTimeoutMs + 1000;
+  const stop = gracefulShutdown(
+    async (signal) => {
+      log('shutting down: draining in-flight requests', { signal, inFlight: server.inFlight });
+      app.ready = false;
+      await server.close({ graceMs });
+      // Running executions go back to the queue and resume on the next start.
+      stopMetrics();
+      await local?.close();
+      await lake?.stop();
+      await platform.events.close(); // delivers what it can; the outbox keeps the rest for next start
+      await queries.close();
+      log('stopped');
+    },
+    { hardLimitMs: graceMs + DEFAULTS.shutdownAfterDrainMs, log },
+  );
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
@@ -189,7 +188,8 @@ async function eventsCommand(args: string[]): Promise<void> {
     await consumer.disconnect();
     return;
   }
-  for await (const line of readEventLog(config.events.dir, { follow: values.follow ?? false, fromEnd: values['from-end'] ?? false, signal: controller.signal })) print(line);
+  const from = values['from-end'] ? await eventLogEnd(config.events.dir) : undefined;
+  for await (const line of readEventLog(config.events.dir, { follow: values.follow ?? false, ...(from ? { from } : {}), signal: controller.signal })) print(line);
 }
 
 async function queryCommand(args: string[]): Promise<void> {

@@ -1,5 +1,6 @@
-import { AccessError, RequestError, ShutterError } from '../../errors.js';
-import { openImage } from '../sharp-factory.js';
+import type { OverlayWith } from '../../edits.js';
+import { AccessError, ImageError, NotFoundError, RequestError, ShutterError } from '../../errors.js';
+import { inspectImage, openImage } from '../sharp-factory.js';
 import { materialize, type Step } from '../render-context.js';
 
 /**
@@ -7,11 +8,9 @@ import { materialize, type Step } from '../render-context.js';
  * the image), faded by `alpha` (0 opaque … 100 invisible), placed at `left`/`top` given in
  * pixels or percent (`"10p"`), negative values counting from the right/bottom edge.
  */
-export const overlay: Step = {
+export const overlay: Step<OverlayWith> = {
   name: 'overlayWith',
-  async run(ctx) {
-    const edit = ctx.request.edits.overlayWith;
-    if (!edit) return;
+  async run(ctx, edit) {
     if (!ctx.deps.allowedBuckets.includes(edit.bucket)) {
       throw new AccessError(
         'ImageBucket::CannotAccessBucket',
@@ -32,6 +31,8 @@ export const overlay: Step = {
       const boxWidth = edit.wRatio ? Math.max(1, Math.floor((width * edit.wRatio) / 100)) : width;
       const boxHeight = edit.hRatio ? Math.max(1, Math.floor((height * edit.hRatio) / 100)) : height;
       const opacity = Math.round(255 * (1 - (edit.alpha ?? 0) / 100));
+      // The overlay is untrusted input too: the same header checks as a source (pixels, frames, SVG cost).
+      await inspectImage(object.body, ctx.deps.limits);
       const result = await openImage(object.body, ctx.deps.limits)
         .autoOrient()
         .resize({ width: Math.min(boxWidth, width), height: Math.min(boxHeight, height), fit: 'inside', withoutEnlargement: !sized })
@@ -42,8 +43,8 @@ export const overlay: Step = {
       watermark = result.data;
       mark = { width: result.info.width, height: result.info.height };
     } catch (error) {
-      // Our own errors keep their meaning: a missing overlay is a 404, a storage fault a 503.
-      if (error instanceof ShutterError) throw error;
+      // A storage fault keeps its meaning (503); a missing or unreadable overlay is SIH's 400.
+      if (error instanceof ShutterError && !(error instanceof NotFoundError) && !(error instanceof ImageError)) throw error;
       throw new RequestError(
         'OverlayImageException',
         'The overlay image could not be applied. Please contact the system administrator.',
