@@ -21,7 +21,7 @@ import type { PresetCatalog } from '../core/presets.js';
 import { HINTS, readHint } from './client-hints.js';
 import { header, type HttpRequest } from './http.js';
 
-type DecodeConfig = Pick<Config, 'sourceBuckets' | 'rewrite' | 'presetsOnly' | 'origins'>;
+type DecodeConfig = Pick<Config, 'sourceBuckets' | 'rewrite' | 'presetsOnly' | 'origins' | 'signature' | 'analysis'>;
 
 interface Snapshot {
   origins: Map<string, OriginSetting>;

@@ -282,7 +282,9 @@ export class ImagePlatform extends Construct {
               ...Object.fromEntries(
                 Object.entries(this.workflows.tasks).map(([name, fn]) => [
                   name,
-                  { fn, alarms: Object.entries(alarms).filter(([id]) => /^Workflow\w+Failures$/.test(id)).map(([, alarm]) => alarm) },
+                  // Its alias's errors only: a workflow failure alarm watches the state machine,
+                  // which invokes this alias, whose update waits on this group (a cycle).
+                  { fn, alarms: [] },
                 ]),
               ),
               ...(this.streaming ? { 'events-archiver': { fn: this.streaming.archiver, alarms: alarms.EventArchiveLag ? [alarms.EventArchiveLag] : [] } } : {}),

@@ -5,8 +5,10 @@
  * the alarms it watches fires during the shift:
  *
  * - the alias's own errors, over 1-minute periods, so a bad version is caught inside the canary;
- * - the alarms shutter already emits for what the function serves (the image API's 5xx rate
- *   and p95 latency for the image handler; workflow failures for the task functions).
+ * - the alarms shutter already emits for what the function serves: the image API's 5xx rate
+ *   and p95 latency for the image handler. (Not the workflow failure alarms for the task
+ *   functions: they watch the state machine, which invokes the alias whose update waits on the
+ *   deployment group, a dependency cycle; a bad task version shows in its alias errors first.)
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';

@@ -101,6 +101,12 @@ describe('safe rollout', () => {
     ]);
   });
 
+  test("a task function's rollout watches its alias's errors only (the workflow alarms would close a dependency cycle)", () => {
+    const group = json().Resources[logicalIdByPath(template, 'AWS::CodeDeploy::DeploymentGroup', 'Rollout/SmartCropDeployment')]!;
+    const alarms = (group.Properties!.AlarmConfiguration as { Alarms: Array<{ Name: { Ref: string } }> }).Alarms.map((alarm) => alarm.Name.Ref);
+    expect(alarms).toEqual([logicalIdByPath(template, 'AWS::CloudWatch::Alarm', 'Rollout/SmartCropAliasErrors')]);
+  });
+
   test('API Gateway, the state machines and EventBridge invoke aliases, never $LATEST', () => {
     const handlerAlias = logicalIdByPath(template, 'AWS::Lambda::Alias', 'Delivery/ImageHandler/Live');
     const methods = resources(template, 'AWS::ApiGateway::Method').filter(([, method]) => String(method.Metadata?.['aws:cdk:path']).includes('Delivery/Api'));

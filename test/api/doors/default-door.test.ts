@@ -48,7 +48,12 @@ describe('Default door (SIH vectors)', () => {
 
   test('a JSON request without a key is SIH\'s 404 NoSuchKey, after the bucket check', () => {
     const decode = (request: object) =>
-      decodeImageRequest(encode(request), {}, { ...config, presetsOnly: false, origins: { allow: [], allowPrivate: false, timeoutMs: 1000 } }, {});
+      decodeImageRequest(
+        encode(request),
+        {},
+        { ...config, presetsOnly: false, origins: { allow: [], allowPrivate: false, timeoutMs: 1000 }, signature: { enabled: false }, analysis: { unsignedRequests: true } },
+        {},
+      );
     expect(() => decode({ bucket: 'images' })).toThrow(expect.objectContaining({ status: 404, code: 'NoSuchKey' }));
     expect(() => decode({})).toThrow(expect.objectContaining({ status: 404, code: 'NoSuchKey' }));
     expect(() => decode({ key: 7 })).toThrow(expect.objectContaining({ status: 404, code: 'NoSuchKey' }));
