@@ -15,6 +15,7 @@ import { stubCode } from '../../infra/lambda-code.js';
 import { parsePlatformContext } from '../../infra/platform-config.js';
 import { parseProductionContext } from '../../infra/production-config.js';
 import { createShutterStacks, type ShutterStacks } from '../../infra/shutter-app.js';
+import { cfnLint } from './cfn-lint.js';
 import { resources } from './template-queries.js';
 
 const CONTEXT = { DisasterRecovery: 'Yes', DrRegion: 'us-west-2', EnableSignature: 'Yes', EnableStreaming: 'No' };
@@ -24,6 +25,7 @@ let stacks: ShutterStacks;
 let primary: Template;
 let standby: Template;
 let violations: unknown[] = [];
+let outdir: string;
 
 function build(context: Record<string, string>, env: { account?: string; region?: string }) {
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'shutter-dr-'));
@@ -35,6 +37,7 @@ function build(context: Record<string, string>, env: { account?: string; region?
 beforeAll(() => {
   const built = build(CONTEXT, ENV);
   stacks = built.stacks;
+  outdir = built.outdir;
   Validations.of(built.app).addPlugins(new AwsSolutionsChecks(built.app));
   try {
     built.app.synth();
@@ -127,6 +130,10 @@ test('names are Region-unique: no fixed physical name is shared by the two stack
   expect(names(primary).length + names(standby).length).toBeGreaterThan(2);
   expect(names(primary).filter((name) => names(standby).includes(name))).toEqual([]);
 });
+
+test('cfn-lint finds nothing in either template', async () => {
+  for (const stack of [stacks.standby!, stacks.primary!]) expect(await cfnLint(path.join(outdir, stack.templateFile))).toEqual([]);
+}, 300_000);
 
 test('DisasterRecovery needs a DR Region, and a primary Region known at synthesis', () => {
   expect(() => parseProductionContext((key) => ({ DisasterRecovery: 'Yes' })[key])).toThrow(/DrRegion/);

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FARGATE_SIZES } from '../../infra/fargate-engine.js';
 import { parseProductionContext } from '../../infra/production-config.js';
+import { cfnLint } from './cfn-lint.js';
 import { synthPlatform, type SynthesizedPlatform } from './synth-platform.js';
 import { logicalIdByPath, only, resources, type Resource } from './template-queries.js';
 
@@ -108,6 +109,10 @@ test('the task role reads what the image handler reads', () => {
   expect(s3Reads(taskRole).sort()).toEqual(s3Reads(handlerRole).sort());
   expect(s3Reads(taskRole).length).toBeGreaterThan(0);
 });
+
+test('cfn-lint finds nothing in the template', async () => {
+  expect(await cfnLint(path.join(platform.outdir, platform.stack.templateFile))).toEqual([]);
+}, 300_000);
 
 test('Engine and FargateSize are validated', () => {
   expect(parseProductionContext((key) => ({ Engine: 'fargate' })[key]).engine).toEqual({ kind: 'fargate', size: 'M' });
