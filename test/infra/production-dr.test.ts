@@ -16,6 +16,7 @@ import { parsePlatformContext } from '../../infra/platform-config.js';
 import { parseProductionContext } from '../../infra/production-config.js';
 import { createShutterStacks, type ShutterStacks } from '../../infra/shutter-app.js';
 import { cfnLint } from './cfn-lint.js';
+import { CDK_CONTEXT } from './synth-platform.js';
 import { resources } from './template-queries.js';
 
 const CONTEXT = { DisasterRecovery: 'Yes', DrRegion: 'us-west-2', EnableSignature: 'Yes', EnableStreaming: 'No' };
@@ -29,7 +30,7 @@ let outdir: string;
 
 function build(context: Record<string, string>, env: { account?: string; region?: string }) {
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'shutter-dr-'));
-  const app = new App({ outdir, context: { ...context, 'aws:cdk:enable-path-metadata': true }, builtinCloudFormationValidation: false });
+  const app = new App({ outdir, context: { ...CDK_CONTEXT, ...context, 'aws:cdk:enable-path-metadata': true }, builtinCloudFormationValidation: false });
   const get = (key: string) => app.node.tryGetContext(key) as unknown;
   return { app, outdir, stacks: createShutterStacks(app, parsePlatformContext(get), parseProductionContext(get), env, stubCode()) };
 }

@@ -33,7 +33,8 @@ export interface SynthesizedPlatform {
   cpuMilliseconds: number;
 }
 
-const CDK_CONTEXT = JSON.parse(readFileSync(path.resolve('cdk.json'), 'utf8')).context as Record<
+/** cdk.json's context (feature flags included), as the CLI passes it to the app. */
+export const CDK_CONTEXT = JSON.parse(readFileSync(path.resolve('cdk.json'), 'utf8')).context as Record<
   string,
   unknown
 >;
