@@ -48,6 +48,32 @@ export async function startNodeServer(mode: 'shutter' | 'raw-sharp' | 'sih' | 'm
   return launch(name, process.execPath, [entry, mode, dataDir], { ...env });
 }
 
+/**
+ * `shutter serve` itself, the CLI bundle (`npm run build`, rebuilt here so it is the code under
+ * test), on a free loopback port over `dataDir`: the process whose idle and peak memory the
+ * memory targets are about (workflow engine, console, analytics and all).
+ */
+export async function startShutterServe(dataDir: string, env: Record<string, string> = {}): Promise<RunningServer> {
+  await buildCli();
+  const port = await freePort();
+  return launch(
+    'shutter serve',
+    process.execPath,
+    ['--disable-warning=ExperimentalWarning', path.join(ROOT, 'dist', 'shutter.mjs'), 'serve'],
+    { SHUTTER_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', SHUTTER_SEED_SAMPLES: 'No', LOG_LEVEL: 'warn', ...env },
+    `http://127.0.0.1:${port}/health`,
+  );
+}
+
+let builtCli: Promise<void> | undefined;
+/** `npm run build`, once per bench run. */
+function buildCli(): Promise<void> {
+  return (builtCli ??= new Promise<void>((resolve, reject) => {
+    const build = spawn(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
+    build.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`npm run build failed (${code})`))));
+  }));
+}
+
 export async function startGoVips(inputsDir: string): Promise<RunningServer | string> {
   const binary = path.join(PEERS_DIR, 'go-vips');
   if (!existsSync(binary)) return 'not built (run bench/setup.sh)';
