@@ -1,4 +1,4 @@
-import type { BuildOptions } from 'esbuild';
+import type { BuildOptions, Metafile } from 'esbuild';
 
 export interface LambdaEntry {
   /** The function's bundle folder under dist/lambda/ (`image-handler`, `task-inspect`, ...). */
@@ -17,3 +17,6 @@ export function esbuildOptions(entry: LambdaEntry, dir: string): BuildOptions;
 
 /** Builds the entries into `outDir` (default dist/lambda) and returns their names. */
 export function buildLambdas(options?: { outDir?: string; only?: string[]; sharp?: boolean }): Promise<string[]>;
+
+/** The outputs (metafile keys) a cold start of `entry` loads: its entry chunk and the chunks it imports statically. */
+export function startPathOutputs(metafile: Metafile, entry: LambdaEntry): string[];

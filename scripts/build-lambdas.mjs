@@ -137,6 +137,24 @@ export function esbuildOptions(entry, dir) {
 }
 
 /**
+ * The outputs a cold start of `entry` loads, from an esbuild metafile: its entry chunk and every
+ * chunk it imports statically (chunks imported with `import()` load on first use, off this path).
+ */
+export function startPathOutputs(metafile, entry) {
+  const outputs = metafile.outputs;
+  const first = Object.keys(outputs).find((output) => outputs[output].entryPoint === entry.entry);
+  const seen = new Set();
+  const pending = [first];
+  while (pending.length) {
+    const output = pending.pop();
+    if (seen.has(output)) continue;
+    seen.add(output);
+    for (const imported of outputs[output].imports) if (imported.kind === 'import-statement' && outputs[imported.path]) pending.push(imported.path);
+  }
+  return [...seen];
+}
+
+/**
  * Builds the entries into `outDir` (default dist/lambda) and returns their names. `only` limits
  * the entries; `sharp: false` leaves sharp out (the bundle then resolves it like any module).
  */

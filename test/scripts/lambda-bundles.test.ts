@@ -8,7 +8,7 @@ import { build, type Metafile } from 'esbuild';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { esbuildOptions, lambdaEntries } from '../../scripts/build-lambdas.mjs';
+import { esbuildOptions, lambdaEntries, startPathOutputs } from '../../scripts/build-lambdas.mjs';
 
 interface BundleContents {
   /** Source files and packages (`node_modules/<name>/...`) of the start path. */
@@ -26,15 +26,7 @@ async function contents(name: string): Promise<BundleContents> {
     metafile: Metafile;
   };
   const outputs = metafile.outputs;
-  const entryOutput = Object.keys(outputs).find((output) => outputs[output]!.entryPoint === entry.entry)!;
-  const onStartPath = new Set<string>();
-  const pending = [entryOutput];
-  while (pending.length) {
-    const output = pending.pop()!;
-    if (onStartPath.has(output)) continue;
-    onStartPath.add(output);
-    for (const imported of outputs[output]!.imports) if (imported.kind === 'import-statement' && outputs[imported.path]) pending.push(imported.path);
-  }
+  const onStartPath = startPathOutputs(metafile, entry);
   const inputsOf = (names: Iterable<string>) => [...names].flatMap((output) => Object.keys(outputs[output]!.inputs));
   return { startPath: inputsOf(onStartPath), all: inputsOf(Object.keys(outputs)) };
 }
