@@ -8,6 +8,7 @@ import { json, type HttpRequest, type HttpResponse } from './http.js';
 import { createImageHandler } from './image-handler.js';
 import { describeImage } from './meta.js';
 import { decodeImageRequest } from './decode-request.js';
+import { renditionsRoute } from './renditions-route.js';
 import { createRouter, healthRoute, metricsRoute, type Route } from './router.js';
 import { withDeadline } from './deadline.js';
 import { signatureGuard } from './signature.js';
@@ -43,7 +44,7 @@ export function createImageApp(platform: Platform, extraRoutes: Route[] = []): A
         return json(200, { bucket: decoded.source.bucket, key: decoded.source.key, ...meta }, { 'Cache-Control': 'max-age=300,public' });
       }),
   };
-  app.routes = [healthRoute(() => app.ready), metricsRoute, metaRoute, ...extraRoutes];
+  app.routes = [healthRoute(() => app.ready), metricsRoute, metaRoute, renditionsRoute(storage, config.workflow.buckets.renditions, image), ...extraRoutes];
   app.handle = createRouter(app.routes, image, config);
   return app;
 }
