@@ -62,7 +62,16 @@ export async function startShutterServe(dataDir: string, options: { cli?: string
     'shutter serve',
     process.execPath,
     ['--disable-warning=ExperimentalWarning', options.cli ?? path.join(ROOT, 'dist', 'shutter.mjs'), 'serve'],
-    { SHUTTER_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', SHUTTER_SEED_SAMPLES: 'No', LOG_LEVEL: 'warn', ...env },
+    {
+      SHUTTER_DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SHUTTER_SEED_SAMPLES: 'No',
+      LOG_LEVEL: 'warn',
+      // As `npm start` and the CLI's shebang run it (not for another build, which is run as it was).
+      ...(options.cli ? {} : { MALLOC_ARENA_MAX: '2' }),
+      ...env,
+    },
     `http://127.0.0.1:${port}/health`,
   );
 }
