@@ -4,7 +4,9 @@
  * Config and adapters are built once per container, outside the handler.
  */
 import { loadConfig } from '../core/config.js';
-import { createPlatform, s3Client } from '../core/compose.js';
+import { createPlatform } from '../core/compose.js';
+// Every image request here reads S3: its client loads at init, not in the first request.
+import { s3Client } from '../core/adapters/aws/s3-client.js';
 import { largeResultStore } from './large-results.js';
 import { emfLine } from '../core/observability/emf.js';
 import { createImageApp } from './image-app.js';

@@ -2,15 +2,13 @@
  * The composition root: picks each port's adapter from config. The only module that knows
  * which adapters exist; AWS SDK clients are created here and in the adapters' own factories.
  *
- * Adapters a request does not always need are imported on first use (`lazyAdapter`): Kafka, Step
- * Functions, Athena, DuckDB, Rekognition and Secrets Manager each load only in the process that
- * calls them, and each is its own chunk in a Lambda bundle (scripts/build-lambdas.mjs), so the
- * image Lambda's start path holds none of them (test/infra/lambda-bundles.test.ts checks it).
- * Storage stays eager: every image request reads the source.
+ * Adapters are imported on first use (`lazyAdapter`): S3, Kafka, Step Functions, Athena, DuckDB,
+ * Rekognition and Secrets Manager each load only in the process that calls them, and each is its
+ * own chunk in the Lambda bundles and the CLI (esbuild splitting), so the image Lambda's start path
+ * holds none of them but S3's client (test/scripts/lambda-bundles.test.ts checks it) and
+ * `shutter serve` on local folders loads none of them.
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import path from 'node:path';
-import { S3Storage } from './adapters/aws/s3-storage.js';
 import { executionArnOf } from './adapters/aws/sfn-arns.js';
 import { CachingAnalyzer } from './adapters/caching-analyzer.js';
 import { lazyAdapter } from './adapters/lazy-adapter.js';
@@ -23,7 +21,6 @@ import { OriginRoutedStorage } from './adapters/origin-routed-storage.js';
 import { LocalAnalyzer } from './adapters/local/local-analyzer.js';
 import type { Config } from './config.js';
 import { setLogLevel } from './observability/logger.js';
-import { LIMITS } from './limits.js';
 import { configureSharp } from './pipeline/sharp-factory.js';
 import type { Analyzer } from './ports/analyzer.js';
 import type { EventSink } from './ports/event-sink.js';
@@ -49,19 +46,6 @@ export interface Platform {
    * functions, so `workflows/local-runtime.ts` builds it over this platform instead.
    */
   workflows?: WorkflowEngine;
-}
-
-export function s3Client(config: Pick<Config, 'region' | 's3Endpoint'> & { limits?: Pick<Config['limits'], 'storageTimeoutMs'> }): S3Client {
-  const timeoutMs = config.limits?.storageTimeoutMs ?? LIMITS.storageTimeoutMs;
-  return new S3Client({
-    ...(config.region ? { region: config.region } : {}),
-    // Without timeouts a stalled S3 connection holds the request until the client gives up;
-    // with them, the SDK retries (standard mode) and then fails with a TransientError (503).
-    // (throwOnRequestTimeout: without it the handler only logs a warning when the time is up.)
-    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
-    maxAttempts: LIMITS.storageMaxAttempts,
-    ...(config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true } : {}),
-  });
 }
 
 /**
@@ -92,7 +76,7 @@ export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit
 
 /** Buckets on S3 or on disk, and remote origins beside them when SOURCE_URLS names any. */
 export function createStorage(config: Readonly<Config>): Storage {
-  const buckets = config.storage === 's3' ? new S3Storage(s3Client(config)) : new FsStorage(path.join(config.dataDir, 'buckets'));
+  const buckets = config.storage === 's3' ? s3Storage(config) : new FsStorage(path.join(config.dataDir, 'buckets'));
   if (config.origins.allow.length === 0) return buckets;
   const origins = new HttpsOriginStorage({ timeoutMs: config.origins.timeoutMs, maxBytes: config.limits.maxSourceBytes, allowPrivate: config.origins.allowPrivate });
   return new OriginRoutedStorage(buckets, origins);
@@ -118,6 +102,17 @@ function stepFunctionsEngine(config: Readonly<Config>): WorkflowEngine {
       executionArn: (workflow, name) => executionArnOf(arns, workflow, name),
       close: 'skip-until-loaded',
     },
+  );
+}
+
+/** S3, loaded on the first call (`shutter serve` on local folders never loads the AWS SDK). */
+function s3Storage(config: Readonly<Config>): Storage {
+  return lazyAdapter<Storage>(
+    async () => {
+      const [{ S3Storage }, { s3Client }] = await Promise.all([import('./adapters/aws/s3-storage.js'), import('./adapters/aws/s3-client.js')]);
+      return new S3Storage(s3Client(config));
+    },
+    { get: 'load', head: 'load', openRead: 'load', put: 'load', list: 'load', delete: 'load' },
   );
 }
 

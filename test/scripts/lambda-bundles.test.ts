@@ -54,10 +54,12 @@ describe('the image Lambda (api/lambda.ts)', () => {
     expect(bundle.startPath.filter((input) => pattern.test(input))).toEqual([]);
   });
 
-  test('its start path holds the image path: the doors, the pipeline, S3 storage', () => {
+  test('its start path holds the image path: the doors, the pipeline, the S3 client', () => {
     expect(bundle.startPath).toEqual(
-      expect.arrayContaining(['api/lambda.ts', 'api/image-handler.ts', 'api/doors/thumbor-door.ts', 'core/pipeline/render-image.ts', 'core/adapters/aws/s3-storage.ts']),
+      expect.arrayContaining(['api/lambda.ts', 'api/image-handler.ts', 'api/doors/thumbor-door.ts', 'core/pipeline/render-image.ts', 'core/adapters/aws/s3-client.ts']),
     );
+    // Every image request reads S3: its client loads at init, not in the first request.
+    expect(bundle.startPath.some((input) => input.includes('node_modules/@aws-sdk/client-s3/'))).toBe(true);
   });
 
   test('it holds no workflow, console or analytics code at all, lazily loaded or not', () => {
@@ -66,7 +68,7 @@ describe('the image Lambda (api/lambda.ts)', () => {
   });
 
   test('the adapters config may pick in Lambda are in the bundle, off the start path', () => {
-    for (const adapter of ['core/adapters/aws/kafka-client.ts', 'core/adapters/aws/rekognition-analyzer.ts', 'core/adapters/aws/secrets-manager-secrets.ts']) {
+    for (const adapter of ['core/adapters/aws/kafka-client.ts', 'core/adapters/aws/rekognition-analyzer.ts', 'core/adapters/aws/secrets-manager-secrets.ts', 'core/adapters/aws/s3-storage.ts']) {
       expect(bundle.all).toContain(adapter);
       expect(bundle.startPath).not.toContain(adapter);
     }
