@@ -26,6 +26,7 @@ import type { Analyzer } from './ports/analyzer.js';
 import type { EventSink } from './ports/event-sink.js';
 import type { QueryEngine, TableDefinition } from './ports/query-engine.js';
 import type { Secrets } from './ports/secrets.js';
+import type { SettingsStore } from './ports/settings-store.js';
 import type { Storage } from './ports/storage.js';
 import type { WorkflowEngine } from './ports/workflow-engine.js';
 import { loadPresets, type PresetCatalog } from './presets.js';
@@ -39,6 +40,8 @@ export interface Platform {
   presets: Readonly<PresetCatalog>;
   /** Where events go: Kafka through the outbox when KAFKA_BROKERS is set, else JSON lines. */
   events: EventSink;
+  /** Delivery settings changed at run time (origins, policies, mappings); undefined where there is nowhere to keep them. */
+  settings?: SettingsStore;
   /** The bulk workflow's rendition sets (RENDITIONS_FILE over the built-in `default`). */
   renditions: Readonly<RenditionSets>;
   /**
@@ -58,6 +61,7 @@ export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit
   const storage: Storage = overrides.storage ?? createStorage(config);
   const secrets: Secrets = overrides.secrets ?? createSecrets(config);
   const events: EventSink = overrides.events ?? createEventSink(config);
+  const settings = overrides.settings ?? createSettingsStore(config);
   return {
     config,
     storage,
@@ -66,6 +70,7 @@ export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit
     presets: overrides.presets ?? loadPresets(config.presetsFile),
     events,
     renditions: overrides.renditions ?? loadRenditionSets(config.workflow.renditionsFile),
+    ...(settings ? { settings } : {}),
     ...(overrides.workflows
       ? { workflows: overrides.workflows }
       : config.workflow.engine === 'stepfunctions' && config.workflow.stateMachineArns.image
@@ -113,6 +118,29 @@ function s3Storage(config: Readonly<Config>): Storage {
       return new S3Storage(s3Client(config));
     },
     { get: 'load', head: 'load', openRead: 'load', put: 'load', list: 'load', delete: 'load' },
+  );
+}
+
+/**
+ * The settings store: DynamoDB (SETTINGS_TABLE) or SQLite under the data folder, opened on first
+ * use, so a process that never reads a setting loads neither (nor the DynamoDB client).
+ */
+export function createSettingsStore(config: Readonly<Config>): SettingsStore | undefined {
+  const { store, location } = config.settings;
+  if (store === 'none') return undefined;
+  return lazyAdapter<SettingsStore>(
+    async () => {
+      if (store === 'dynamodb') {
+        const [{ DynamoDBClient }, { DynamoDbSettingsStore }] = await Promise.all([
+          import('@aws-sdk/client-dynamodb'),
+          import('./adapters/aws/dynamodb-settings-store.js'),
+        ]);
+        return new DynamoDbSettingsStore(new DynamoDBClient(config.region ? { region: config.region } : {}), location);
+      }
+      const { SqliteSettingsStore } = await import('./adapters/local/sqlite-settings-store.js');
+      return new SqliteSettingsStore(location);
+    },
+    { list: 'load', get: 'load', put: 'load', delete: 'load' },
   );
 }
 
