@@ -31,7 +31,7 @@ async function contents(name: string): Promise<BundleContents> {
   return { startPath: inputsOf(onStartPath), all: inputsOf(Object.keys(outputs)) };
 }
 
-/** Modules an image request never runs: the bulk workflow, the console, Kafka, DuckDB and the other AWS services' clients. */
+/** Modules off the image Lambda's start path: the bulk workflow, the console and analytics never run there; the rest load on first use. */
 const NOT_FOR_IMAGE_REQUESTS: Array<[string, RegExp]> = [
   ['workflow code', /^(workflows|tasks)\//],
   ['console code', /^(console\/|api\/console-|api\/operator-|api\/workflow-routes|api\/analytics-routes|api\/moderation-routes)/],
@@ -42,6 +42,7 @@ const NOT_FOR_IMAGE_REQUESTS: Array<[string, RegExp]> = [
   ['Athena', /node_modules\/@aws-sdk\/client-athena\/|athena-query-engine/],
   ['Rekognition', /node_modules\/@aws-sdk\/client-rekognition\/|rekognition-analyzer/],
   ['Secrets Manager', /node_modules\/@aws-sdk\/client-secrets-manager\//],
+  ['DynamoDB (the settings store opens on first use)', /node_modules\/@aws-sdk\/client-dynamodb\/|dynamodb-settings-store/],
 ];
 
 describe('the image Lambda (api/lambda.ts)', () => {
