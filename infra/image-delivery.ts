@@ -3,9 +3,9 @@
  * type binary) → the image Lambda (sharp, arm64) → S3. The Lambda's environment uses SIH's
  * variable names (see `core/config.ts`), so SIH settings carry over unchanged.
  *
- * CloudFront caches one entry per path + query string + negotiated format: a viewer-request
- * function reduces `Accept` to what format negotiation reads (`accept-normalizer.ts`), and the
- * cache policy keys on all query parameters because a URL signature covers all of them.
+ * CloudFront caches one entry per path + the query parameters the handler reads + negotiated
+ * format: a viewer-request function (`accept-normalizer.ts`) drops every other query parameter
+ * and reduces `Accept` to what format negotiation reads; the cache policy keys on what is left.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -121,14 +121,14 @@ export class ImageDelivery extends Construct {
 
     this.api = this.createApi(props);
     this.cachePolicy = new cloudfront.CachePolicy(this, 'CachePolicy', {
-      comment: 'shutter: path + every query parameter + negotiated Accept',
+      comment: 'shutter: path + the query parameters the handler reads + negotiated Accept',
       // The handler answers max-age=31536000 for images (SIH) and 10 s for client errors.
       defaultTtl: Duration.days(1),
       minTtl: Duration.seconds(0),
       maxTtl: Duration.days(365),
       headerBehavior: cloudfront.CacheHeaderBehavior.allowList('accept'),
-      // All, not an allow-list: a SIH signature covers every parameter (so dropping one breaks
-      // it), and CloudFront allow-lists hold only 10 names, fewer than the query door reads.
+      // Every parameter that is left: the viewer-request function has already dropped those the
+      // handler does not read (CloudFront's own allow-list holds only 10 names, fewer than it reads).
       queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
       cookieBehavior: cloudfront.CacheCookieBehavior.none(),
       // Images are already compressed; gzip would only split the cache.

@@ -5,6 +5,7 @@
  * One synthesis for the whole file; cdk-nag on this configuration runs in cdk-synth.test.ts.
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { CACHE_KEY_QUERY_PARAMETERS } from '../../api/doors/query-params.js';
 import { kafkaConfig } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 import { RETRYABLE_ERROR_NAMES } from '../../core/errors.js';
@@ -355,7 +356,7 @@ describe('on-demand delivery (SIH shape)', () => {
     });
   });
 
-  test('the cache key is the path, every query parameter (signatures cover them all) and the normalized Accept', () => {
+  test('the cache key is the path, the query parameters the handler reads and the normalized Accept', () => {
     template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
       CachePolicyConfig: Match.objectLike({
         ParametersInCacheKeyAndForwardedToOrigin: {
@@ -371,6 +372,10 @@ describe('on-demand delivery (SIH shape)', () => {
       FunctionConfig: Match.objectLike({ Runtime: 'cloudfront-js-2.0' }),
       FunctionCode: Match.stringLikeRegexp('image/webp'),
     });
+    // The viewer-request function keeps exactly CACHE_KEY_QUERY_PARAMETERS (accept-normalizer.test.ts runs it).
+    const [, fn] = only(template, 'AWS::CloudFront::Function');
+    const kept = /^var QUERY_PARAMETERS = (.*);$/m.exec(String(fn.Properties!.FunctionCode))![1]!;
+    expect(Object.keys(JSON.parse(kept) as object).sort()).toEqual([...CACHE_KEY_QUERY_PARAMETERS].sort());
   });
 
   test('CloudFront serves HTTPS only, with security headers, logs to cloudfront/ and caches 5xx for a minute', () => {
