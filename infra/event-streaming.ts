@@ -52,7 +52,8 @@ export class EventStreaming extends Construct {
   constructor(scope: Construct, id: string, props: EventStreamingProps) {
     super(scope, id);
     this.topic = props.topic ?? 'shutter-image-events';
-    this.clusterName = `${Stack.of(this).stackName}-events`.slice(0, 64);
+    // MSK allows 64 characters; the cluster is regional and deleted with the stack.
+    this.clusterName = `${Stack.of(this).stackName.slice(0, 57)}-events`;
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       // MSK Serverless needs subnets in at least two Availability Zones.

@@ -22,6 +22,7 @@ import { acknowledge } from './acknowledge.js';
 import { grantObjectRead } from './bucket-access.js';
 import type { LambdaCodeSource } from './lambda-code.js';
 import { LOG_PREFIXES } from './image-storage.js';
+import { physicalName } from './physical-name.js';
 import { PlatformFunction } from './platform-function.js';
 import type { SigningSecret } from './signing-secret.js';
 
@@ -121,6 +122,7 @@ export class ImageDelivery extends Construct {
 
     this.api = this.createApi(props);
     this.cachePolicy = new cloudfront.CachePolicy(this, 'CachePolicy', {
+      cachePolicyName: physicalName(this, { suffix: 'image-cache', maxLength: 128 }),
       comment: 'shutter: path + the query parameters the handler reads + negotiated Accept',
       // The handler answers max-age=31536000 for images (SIH) and 10 s for client errors.
       defaultTtl: Duration.days(1),
@@ -240,6 +242,8 @@ export class ImageDelivery extends Construct {
       ),
     });
     const securityHeaders = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      // CloudFront policies are account-wide: one per stack instance, whatever the Region.
+      responseHeadersPolicyName: physicalName(this, { suffix: 'image-headers', maxLength: 128 }),
       comment: 'shutter: security headers for image responses',
       securityHeadersBehavior: {
         strictTransportSecurity: {

@@ -29,6 +29,7 @@ import { acknowledge, findingRef, findingText } from './acknowledge.js';
 import { grantObjectDelete, grantObjectRead, grantObjectWrite, type BucketAccess } from './bucket-access.js';
 import type { EventStreaming } from './event-streaming.js';
 import type { LambdaCodeSource } from './lambda-code.js';
+import { physicalName } from './physical-name.js';
 import { PlatformFunction } from './platform-function.js';
 
 /** The task functions by task name, as a definition builder receives them. */
@@ -108,7 +109,8 @@ export class ImageWorkflows extends Construct {
       const logGroup = new logs.LogGroup(this, `${constructId(name)}Logs`, {
         // Step Functions writes through CloudWatch vended logs; this prefix keeps the account's
         // log resource policy small however many state machines there are.
-        logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-${name}`,
+        // Retained, so unique to this stack instance: a re-created stack must not find it taken.
+        logGroupName: physicalName(this, { prefix: '/aws/vendedlogs/states/', suffix: name, maxLength: 512 }),
         retention: props.logRetention,
         removalPolicy: RemovalPolicy.RETAIN,
       });

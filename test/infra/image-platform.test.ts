@@ -343,7 +343,7 @@ describe('on-demand delivery (SIH shape)', () => {
 
   test('API access logs reach the log bucket under access-logs/dt=YYYY-MM-DD/, one JSON object per line', () => {
     template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
-      DeliveryStreamName: Match.stringLikeRegexp('^amazon-apigateway-'),
+      DeliveryStreamName: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('^amazon-apigateway-')])] },
       ExtendedS3DestinationConfiguration: Match.objectLike({
         BucketARN: { 'Fn::GetAtt': [bucketId('Logs'), 'Arn'] },
         Prefix: 'access-logs/dt=!{timestamp:yyyy-MM-dd}/',
@@ -430,7 +430,11 @@ describe('workflows', () => {
     }
     for (const name of ['process', 'backfill']) {
       template.hasResource('AWS::Logs::LogGroup', {
-        Properties: { LogGroupName: `/aws/vendedlogs/states/Shutter-${name}`, RetentionInDays: 180 },
+        // Suffixed with the stack instance's id: retained, so a re-created stack needs a new name (physical-names.test.ts).
+        Properties: {
+          LogGroupName: { 'Fn::Join': ['', Match.arrayWith([`/aws/vendedlogs/states/Shutter-${name}-`])] },
+          RetentionInDays: 180,
+        },
         DeletionPolicy: 'Retain',
       });
     }
