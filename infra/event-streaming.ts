@@ -7,24 +7,28 @@
  * `KAFKA_TOPIC` in their environment; the archive reads through a Lambda event source mapping,
  * whose pollers reach Lambda and STS through interface endpoints (no NAT gateway to pay for).
  */
-import { Aws, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledge } from './acknowledge.js';
 import { grantObjectWrite } from './bucket-access.js';
 import type { LambdaCodeSource } from './lambda-code.js';
 import { PlatformFunction } from './platform-function.js';
+import { SecureBucket } from './secure-bucket.js';
 
 /** MSK's port for clients that authenticate with IAM. */
 const IAM_AUTH_PORT = 9098;
+/** The archive's consumer group. */
+const ARCHIVER_GROUP = 'shutter-events-archiver';
+/** Retries of a failing batch (each bisected) before it goes to the failures bucket. */
+const ARCHIVE_RETRIES = 3;
 
 export interface EventStreamingProps {
   code: LambdaCodeSource;
@@ -35,6 +39,8 @@ export interface EventStreamingProps {
   logRetention: logs.RetentionDays;
   /** @default `shutter-image-events` */
   topic?: string;
+  /** Of the failures bucket. @default RETAIN */
+  removalPolicy?: RemovalPolicy;
 }
 
 export class EventStreaming extends Construct {
@@ -46,7 +52,9 @@ export class EventStreaming extends Construct {
   /** Producers get this group so the cluster admits them. */
   readonly clientSecurityGroup: ec2.SecurityGroup;
   readonly archiver: PlatformFunction;
-  readonly archiveDeadLetters: sqs.Queue;
+  readonly archiveSource: lambda.EventSourceMapping;
+  /** Batches the archive gave up on, as Lambda's on-failure destination writes them. */
+  readonly archiveFailures: s3.Bucket;
   private readonly clusterName: string;
 
   constructor(scope: Construct, id: string, props: EventStreamingProps) {
@@ -150,17 +158,16 @@ export class EventStreaming extends Construct {
       );
     }
 
-    this.archiveDeadLetters = new sqs.Queue(this, 'ArchiveDeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.RETAIN,
+    // Batches the archive still cannot write after its retries, in full (S3 destinations get the
+    // records, not just their offsets), for an operator to replay. S3 because the pollers deliver
+    // from inside the VPC, where the S3 gateway endpoint reaches it for free; SQS or SNS would
+    // need an interface endpoint each (Lambda's MSK on-failure guide).
+    this.archiveFailures = new SecureBucket(this, 'ArchiveFailures', {
+      encryptionKey: props.lake.bucket.encryptionKey!,
+      accessLogs: props.lake.bucket,
+      lifecycleRules: [{ id: 'expire-failed-batches', expiration: Duration.days(90) }],
+      removalPolicy: props.removalPolicy,
     });
-    acknowledge(
-      this.archiveDeadLetters,
-      'AwsSolutions-SQS3',
-      'This queue is itself a dead-letter queue (of the event archive), watched by an alarm.',
-    );
 
     this.archiver = new PlatformFunction(this, 'Archiver', {
       bundle: 'events-archiver',
@@ -169,28 +176,45 @@ export class EventStreaming extends Construct {
       memorySize: 512,
       timeout: Duration.minutes(2),
       logRetention: props.logRetention,
+      // What analytics/lake-writer.ts reads (core/config.ts): the lake's bucket; it writes under
+      // EVENTS_TABLE.prefix (`events/dt=YYYY-MM-DD/`), where the Glue table projects its partitions.
       environment: {
-        ARCHIVE_BUCKET: props.lake.bucket.bucketName,
-        ARCHIVE_PREFIX: props.lake.prefix,
+        SHUTTER_STORAGE: 's3',
+        LAKE_BUCKET: props.lake.bucket.bucketName,
+        SOURCE_BUCKETS: props.lake.bucket.bucketName,
         KAFKA_TOPIC: this.topic,
       },
     });
     grantObjectWrite(this.archiver.role, props.lake);
-    this.grantConsume(this.archiver.role, 'shutter-events-archiver');
-    this.archiveDeadLetters.grantSendMessages(this.archiver.role);
+    this.grantConsume(this.archiver.role, ARCHIVER_GROUP);
+    // The pollers write failed batches with the function's role: PutObject and ListBucket (Lambda's guide).
+    grantObjectWrite(this.archiver.role, { bucket: this.archiveFailures });
+    this.archiver.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.archiveFailures.bucketArn] }),
+    );
     // A plain mapping, not ManagedKafkaEventSource, which attaches the broad AWS managed
     // AWSLambdaMSKExecutionRole policy; grantConsume gives exactly what the pollers use.
-    new lambda.EventSourceMapping(this, 'ArchiveSource', {
+    this.archiveSource = new lambda.EventSourceMapping(this, 'ArchiveSource', {
       target: this.archiver.function,
       eventSourceArn: this.cluster.attrArn,
       kafkaTopic: this.topic,
-      kafkaConsumerGroupId: 'shutter-events-archiver',
+      kafkaConsumerGroupId: ARCHIVER_GROUP,
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
       // Up to a minute or 10,000 events per object: few, large objects keep Athena cheap.
       batchSize: 10_000,
       maxBatchingWindow: Duration.minutes(1),
-      onFailure: new sources.SqsDlq(this.archiveDeadLetters),
-    }).node.addDependency(this.archiver.role);
+      // Bounded failure handling (Kafka offers it in provisioned mode only): a bad batch is split
+      // to isolate the bad record, retried a few times, and never held for more than a day; then
+      // it goes to the failures bucket and the partition moves on instead of stalling forever.
+      retryAttempts: ARCHIVE_RETRIES,
+      bisectBatchOnError: true,
+      maxRecordAge: Duration.days(1),
+      provisionedPollerConfig: { minimumPollers: 1, maximumPollers: 2 },
+      supportS3OnFailureDestination: true,
+      // Not S3OnFailureDestination, which grants read, write and delete on the whole bucket.
+      onFailure: { bind: () => ({ destination: this.archiveFailures.bucketArn }) },
+    });
+    this.archiveSource.node.addDependency(this.archiver.role);
   }
 
   /** ARN of a topic or group of this cluster, as MSK's IAM access control names them. */

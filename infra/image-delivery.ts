@@ -19,7 +19,7 @@ import { Construct } from 'constructs';
 import { acceptNormalizerCode } from './accept-normalizer.js';
 import { AccessLogStream } from './access-log-stream.js';
 import { acknowledge } from './acknowledge.js';
-import { grantObjectRead } from './bucket-access.js';
+import { grantObjectRead, grantObjectWrite, type BucketAccess } from './bucket-access.js';
 import type { LambdaCodeSource } from './lambda-code.js';
 import { LOG_PREFIXES } from './image-storage.js';
 import { physicalName } from './physical-name.js';
@@ -34,6 +34,11 @@ export interface ImageDeliveryProps {
   sourceBuckets?: readonly string[];
   /** Receives CloudFront logs (`cloudfront/`) and API access logs (`access-logs/`). */
   logs: s3.IBucket;
+  /**
+   * Where the handler writes its events (LAKE_BUCKET, under the `events` table's prefix): it runs
+   * outside the streaming VPC, and its task root is read-only.
+   */
+  eventsLake: BucketAccess;
   logRetention: logs.RetentionDays;
   /** @default false */
   autoWebp?: boolean;
@@ -95,6 +100,7 @@ export class ImageDelivery extends Construct {
       environment: {
         SHUTTER_STORAGE: 's3',
         SOURCE_BUCKETS: sourceBucketsEnv,
+        LAKE_BUCKET: props.eventsLake.bucket.bucketName,
         AUTO_WEBP: yesNo(props.autoWebp),
         AUTO_AVIF: yesNo(props.autoAvif),
         CORS_ENABLED: yesNo(!!props.cors),
@@ -144,6 +150,7 @@ export class ImageDelivery extends Construct {
   private grantHandlerAccess(props: ImageDeliveryProps, sourceBuckets: string[]): void {
     const role = this.handler.role;
     grantObjectRead(role, { bucket: props.images });
+    grantObjectWrite(role, props.eventsLake);
     sourceBuckets.forEach((name, index) =>
       grantObjectRead(role, { bucket: s3.Bucket.fromBucketName(this, `Source${index}`, name) }),
     );

@@ -158,6 +158,15 @@ export class PlatformMonitoring extends Construct {
         `The event archive is more than ${thresholds.archiveOffsetLag} events behind Kafka`,
         3,
       );
+      // A failing batch is retried, bisected, then written to the archive failures bucket for a
+      // replay: any error is worth a look before the batch leaves the lake's reach.
+      this.alarm(
+        'EventArchiveErrors',
+        props.archiver.metricErrors({ statistic: 'Sum', period: fiveMinutes }),
+        1,
+        'The event archive failed to write a batch to the lake (failed batches land in the archive failures bucket)',
+        1,
+      );
     }
 
     const handlerMetric = (metricName: string, statistic: string) =>

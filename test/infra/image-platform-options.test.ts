@@ -180,6 +180,28 @@ test('without streaming there is no cluster, no VPC, no archive, and no task in 
   expect(JSON.stringify(template.toJSON())).not.toContain('kafka-cluster:');
 });
 
+test.each(['Workflows/PublishTask', 'Workflows/QuarantineTask', 'Workflows/HandleFailureTask', 'Delivery/ImageHandler'])(
+  'without streaming, %s writes its events to the lake bucket (never the read-only task root)',
+  (path) => {
+    const fn = template.toJSON().Resources[logicalIdByPath(template, 'AWS::Lambda::Function', `${path}/Function`)] as Resource;
+    const variables = (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    const logs = logicalIdByPath(template, 'AWS::S3::Bucket', 'Storage/Logs');
+    expect(variables.LAKE_BUCKET).toEqual({ Ref: logs });
+    expect(variables.KAFKA_BROKERS).toBeUndefined();
+    // The real config loader: events go to the lake bucket, not to Kafka.
+    const env = Object.fromEntries(
+      Object.entries(variables).map(([name, value]) => [name, render(value).replace(/<(\w+)>/g, (_, id: string) => id.toLowerCase())]),
+    );
+    const config = loadConfig({ ...env, AWS_LAMBDA_FUNCTION_NAME: 'fn', AWS_REGION: 'eu-west-1' });
+    expect(config.events).toMatchObject({ lakeBucket: logs.toLowerCase(), kafka: undefined });
+    // ... and may write there, under the events table's prefix only.
+    const role = logicalIdByPath(template, 'AWS::IAM::Role', `${path}/Role`);
+    expect(grantsOf(template, role)).toEqual(
+      expect.arrayContaining([{ action: 's3:PutObject', resource: `<${logs}.Arn>/events/*` }]),
+    );
+  },
+);
+
 test('QuickSight: an Athena data source on the workgroup and a direct-query data set over events, owned by the given principal', () => {
   const [, workGroup] = only(template, 'AWS::Athena::WorkGroup');
   template.hasResourceProperties('AWS::QuickSight::DataSource', {

@@ -6,6 +6,7 @@
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { CACHE_KEY_QUERY_PARAMETERS } from '../../api/doors/query-params.js';
+import { EVENTS_TABLE } from '../../infra/lake-tables.js';
 import { kafkaConfig } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 import { RETRYABLE_ERROR_NAMES } from '../../core/errors.js';
@@ -76,10 +77,11 @@ describe('cdk-nag acknowledgements', () => {
 });
 
 describe('storage', () => {
-  test('five buckets: images, uploads, renditions, quarantine, logs', () => {
-    expect(resources(template, 'AWS::S3::Bucket')).toHaveLength(5);
+  test('five buckets: images, uploads, renditions, quarantine, logs (and the archive failures, with streaming)', () => {
+    expect(resources(template, 'AWS::S3::Bucket')).toHaveLength(6);
     for (const name of ['Images', 'Uploads', 'Renditions', 'Quarantine', 'Logs'])
       expect(bucketId(name)).toBeTruthy();
+    expect(logicalIdByPath(template, 'AWS::S3::Bucket', 'Streaming/ArchiveFailures')).toBeTruthy();
   });
 
   test('every bucket is encrypted with a customer-managed KMS key, with bucket keys', () => {
@@ -208,23 +210,25 @@ describe('least privilege', () => {
     ]);
   });
 
-  test('the image handler reads the images bucket, never writes, and uses the data key only through S3', () => {
+  test('the image handler reads the images bucket, writes only its events to the lake, and uses keys only through S3', () => {
     const grants = grantsOf(template, roleId('Delivery/ImageHandler/Role'));
     const images = `<${bucketId('Images')}.Arn>`;
+    const lake = `<${bucketId('Logs')}.Arn>/events/*`;
     expect(grants).toEqual(expect.arrayContaining([{ action: 's3:GetObject', resource: `${images}/*` }]));
-    expect(
-      grants
-        .filter((grant) => grant.action.startsWith('s3:'))
-        .map((grant) => grant.action)
-        .sort(),
-    ).toEqual(['s3:GetObject', 's3:ListBucket']);
-    expect(
-      grants
-        .filter((grant) => grant.action.startsWith('s3:'))
-        .every((grant) => grant.resource.startsWith(images)),
-    ).toBe(true);
+    const s3Grants = grants.filter((grant) => grant.action.startsWith('s3:'));
+    expect(s3Grants.filter((grant) => grant.resource.startsWith(images)).map((grant) => grant.action).sort()).toEqual([
+      's3:GetObject',
+      's3:ListBucket',
+    ]);
+    expect(s3Grants.filter((grant) => !grant.resource.startsWith(images))).toEqual(
+      expect.arrayContaining([
+        { action: 's3:PutObject', resource: lake },
+        { action: 's3:AbortMultipartUpload', resource: lake },
+      ]),
+    );
+    expect(s3Grants.filter((grant) => !grant.resource.startsWith(images))).toHaveLength(2);
     for (const grant of grants.filter((g) => g.action.startsWith('kms:'))) {
-      expect(grant.action).toBe('kms:Decrypt');
+      expect(['kms:Decrypt', 'kms:GenerateDataKey']).toContain(grant.action);
       expect(
         render((grant.condition as { StringEquals: Record<string, unknown> }).StringEquals['kms:ViaService']),
       ).toBe('s3.<AWS::Region>.amazonaws.com');
@@ -518,18 +522,64 @@ describe('streaming', () => {
     expect(ingress.map((rule) => rule.FromPort).sort()).toEqual([443, 9098, 9098]);
   });
 
-  test('the archive consumes the topic into the lake, with a dead-letter queue for what it cannot', () => {
+  test('the archive consumes the topic with bounded retries, and failed batches go where the pollers can reach', () => {
+    const failures = logicalIdByPath(template, 'AWS::S3::Bucket', 'Streaming/ArchiveFailures');
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       Topics: ['shutter-image-events'],
       AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'shutter-events-archiver' },
-      DestinationConfig: {
-        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('ArchiveDeadLetters'), 'Arn'] } },
-      },
+      // Without these a bad batch is retried forever and its partition never moves on.
+      MaximumRetryAttempts: 3,
+      BisectBatchOnFunctionError: true,
+      MaximumRecordAgeInSeconds: 86_400,
+      // Kafka offers the three above in provisioned mode only.
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 2 },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failures, 'Arn'] } } },
     });
+    // The pollers deliver from the cluster's subnets: S3 is reachable there through the gateway endpoint.
+    const [, endpoint] = resources(template, 'AWS::EC2::VPCEndpoint').find(
+      ([, resource]) => resource.Properties!.VpcEndpointType === 'Gateway',
+    )!;
+    expect(render(endpoint.Properties!.ServiceName)).toBe('com.amazonaws.<AWS::Region>.s3');
+    const [, cluster] = only(template, 'AWS::MSK::ServerlessCluster');
+    const clusterSubnets = (cluster.Properties!.VpcConfigs as Array<{ SubnetIds: Array<{ Ref: string }> }>)[0]!.SubnetIds;
+    const routeTables = new Set(asArray(endpoint.Properties!.RouteTableIds as Array<{ Ref: string }>).map((ref) => ref.Ref));
+    for (const subnet of clusterSubnets) {
+      const [, association] = resources(template, 'AWS::EC2::SubnetRouteTableAssociation').find(
+        ([, resource]) => (resource.Properties!.SubnetId as { Ref: string }).Ref === subnet.Ref,
+      )!;
+      expect(routeTables).toContain((association.Properties!.RouteTableId as { Ref: string }).Ref);
+    }
+    // ... with the role's PutObject and ListBucket there (Lambda's guide for S3 destinations).
+    const grants = grantsOf(template, roleId('Streaming/Archiver/Role'));
+    expect(grants).toEqual(
+      expect.arrayContaining([
+        { action: 's3:PutObject', resource: `<${failures}.Arn>/*` },
+        { action: 's3:ListBucket', resource: `<${failures}.Arn>` },
+      ]),
+    );
+  });
+
+  test("the archive writes the lake where the events table reads it, with the environment analytics/lake-writer.ts needs", () => {
     const archiver = functionResource('Streaming/Archiver/Function');
-    expect(
-      (archiver.Properties!.Environment as { Variables: Record<string, unknown> }).Variables,
-    ).toMatchObject({ ARCHIVE_PREFIX: 'events/' });
+    const variables = (archiver.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables.LAKE_BUCKET).toEqual({ Ref: bucketId('Logs') });
+    // Tokens become plausible bucket names, then the real config loader judges the result.
+    const config = loadConfig({
+      ...Object.fromEntries(
+        Object.entries(variables).map(([name, value]) => [
+          name,
+          render(value).replace(/<(\w+)>/g, (_, id: string) => id.toLowerCase()),
+        ]),
+      ),
+      AWS_LAMBDA_FUNCTION_NAME: 'archiver',
+      AWS_REGION: 'eu-west-1',
+    });
+    expect(config.events.lakeBucket).toBe(bucketId('Logs').toLowerCase());
+    expect(config.events.kafka).toBeUndefined();
+    const lake = `<${bucketId('Logs')}.Arn>/${EVENTS_TABLE.prefix}*`;
+    expect(grantsOf(template, roleId('Streaming/Archiver/Role'))).toEqual(
+      expect.arrayContaining([{ action: 's3:PutObject', resource: lake }]),
+    );
   });
 
   test('publishing tasks run in the VPC and learn the brokers from MSK at deploy time', () => {
