@@ -6,8 +6,6 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { RekognitionClient } from '@aws-sdk/client-rekognition';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
-import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import path from 'node:path';
 import { TABLES } from '../analytics/tables.js';
 import { AthenaQueryEngine } from './adapters/aws/athena-query-engine.js';
@@ -102,38 +100,10 @@ export function createSecrets(config: Pick<Config, 'inLambda' | 'region' | 'data
     : new FileSecrets(path.join(config.dataDir, 'secrets'));
 }
 
-/** kafkajs' connection retries: ~1.5 s in all, then the caller (the outbox sender) backs off. */
-export const KAFKA_CLIENT_RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 };
-
-/**
- * A Kafka client for the configured brokers: TLS when asked, and Amazon MSK IAM auth as SASL
- * OAUTHBEARER with a token signed by `aws-msk-iam-sasl-signer-js` from the default credential
- * chain (kafkajs asks for a new token before the old one expires).
- */
-export function kafkaClient(kafka: NonNullable<Config['events']['kafka']>, region: string | undefined): Kafka {
-  return new Kafka(kafkaConfig(kafka, region));
-}
-
-/** The kafkajs settings behind {@link kafkaClient}. */
-export function kafkaConfig(kafka: NonNullable<Config['events']['kafka']>, region: string | undefined): KafkaConfig {
-  return {
-    clientId: kafka.clientId,
-    brokers: [...kafka.brokers],
-    ssl: kafka.tls,
-    ...(kafka.sasl === 'iam'
-      ? {
-          sasl: {
-            mechanism: 'oauthbearer' as const,
-            oauthBearerProvider: async () => ({ value: (await generateAuthToken({ region: region! })).token }),
-          },
-        }
-      : {}),
-    // Few, short retries inside kafkajs: a longer outage is the outbox's to ride out, with its own backoff.
-    retry: KAFKA_CLIENT_RETRY,
-    // The sink logs delivery failures itself (with the outbox's state); kafkajs' own retry chatter would drown them.
-    logLevel: logLevel.NOTHING,
-  };
-}
+// The Kafka client settings live with the other MSK code, free of sharp and the rest of the
+// platform, so small functions (the topic custom resource) can bundle them alone.
+import { kafkaClient } from './adapters/aws/kafka-client.js';
+export { KAFKA_CLIENT_RETRY, kafkaClient, kafkaConfig } from './adapters/aws/kafka-client.js';
 
 /** Kafka through the on-disk outbox when KAFKA_BROKERS is set, else JSON lines under the data folder. */
 export function createEventSink(config: Readonly<Config>): EventSink {

@@ -8,7 +8,7 @@
  * whose pollers reach Lambda and STS through interface endpoints (no NAT gateway to pay for).
  */
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import { Aws, Duration, Fn, Stack } from 'aws-cdk-lib';
+import { Aws, CustomResource, Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -41,6 +41,10 @@ export interface EventStreamingProps {
   topic?: string;
   /** Of the failures bucket. @default RETAIN */
   removalPolicy?: RemovalPolicy;
+  /** The topic's partitions: how many archive pollers (and producers' keys) can work at once. @default 6 */
+  partitions?: number;
+  /** Delete the topic and its events with the stack. @default false: the data outlives the stack */
+  deleteTopicOnStackDelete?: boolean;
 }
 
 export class EventStreaming extends Construct {
@@ -51,6 +55,8 @@ export class EventStreaming extends Construct {
   readonly bootstrapBrokers: string;
   /** Producers get this group so the cluster admits them. */
   readonly clientSecurityGroup: ec2.SecurityGroup;
+  /** Creates the topic (MSK Serverless creates none on first use). */
+  readonly topicResource: CustomResource;
   readonly archiver: PlatformFunction;
   readonly archiveSource: lambda.EventSourceMapping;
   /** Batches the archive gave up on, as Lambda's on-failure destination writes them. */
@@ -158,6 +164,8 @@ export class EventStreaming extends Construct {
       );
     }
 
+    this.topicResource = this.createTopic(props, this.bootstrapBrokers, subnets);
+
     // Batches the archive still cannot write after its retries, in full (S3 destinations get the
     // records, not just their offsets), for an operator to replay. S3 because the pollers deliver
     // from inside the VPC, where the S3 gateway endpoint reaches it for free; SQS or SNS would
@@ -215,6 +223,50 @@ export class EventStreaming extends Construct {
       onFailure: { bind: () => ({ destination: this.archiveFailures.bucketArn }) },
     });
     this.archiveSource.node.addDependency(this.archiver.role);
+    this.archiveSource.node.addDependency(this.topicResource);
+  }
+
+  /**
+   * The topic, made by `infra/handlers/kafka-topic.ts` over the Kafka admin API (MSK's own API
+   * manages clusters, not topics), from inside the VPC with IAM auth like any other client.
+   */
+  private createTopic(props: EventStreamingProps, brokers: string, subnets: ec2.SubnetSelection): CustomResource {
+    const admin = new PlatformFunction(this, 'TopicAdmin', {
+      bundle: 'kafka-topic',
+      code: props.code,
+      description: 'shutter: creates the Kafka topic (CloudFormation custom resource)',
+      memorySize: 256,
+      timeout: Duration.minutes(2),
+      logRetention: props.logRetention,
+      vpc: { vpc: this.vpc, subnets, securityGroups: [this.clientSecurityGroup] },
+    });
+    const deleteOnStackDelete = props.deleteTopicOnStackDelete ?? false;
+    admin.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['kafka-cluster:Connect'], resources: [this.cluster.attrArn] }),
+    );
+    admin.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'kafka-cluster:CreateTopic',
+          'kafka-cluster:DescribeTopic',
+          'kafka-cluster:AlterTopic',
+          ...(deleteOnStackDelete ? ['kafka-cluster:DeleteTopic'] : []),
+        ],
+        resources: [this.kafkaArn('topic', this.topic)],
+      }),
+    );
+    return new CustomResource(this, 'Topic', {
+      serviceToken: admin.function.functionArn,
+      resourceType: 'Custom::KafkaTopic',
+      properties: {
+        Brokers: brokers,
+        Topic: this.topic,
+        Partitions: String(props.partitions ?? 6),
+        Sasl: 'iam',
+        Tls: 'true',
+        DeleteOnStackDelete: String(deleteOnStackDelete),
+      },
+    });
   }
 
   /** ARN of a topic or group of this cluster, as MSK's IAM access control names them. */
@@ -223,7 +275,7 @@ export class EventStreaming extends Construct {
     return `arn:${Aws.PARTITION}:kafka:${Aws.REGION}:${Aws.ACCOUNT_ID}:${kind}/${this.clusterName}/${uuid}/${name}`;
   }
 
-  /** Connect and write (idempotently) to the platform's topic, creating it on first use. */
+  /** Connect and write (idempotently) to the platform's topic (the stack creates it: `createTopic`). */
   grantProduce(principal: iam.IRole): void {
     principal.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -233,7 +285,7 @@ export class EventStreaming extends Construct {
     );
     principal.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData', 'kafka-cluster:CreateTopic'],
+        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
         resources: [this.kafkaArn('topic', this.topic)],
       }),
     );

@@ -286,8 +286,9 @@ describe('on-demand delivery (SIH shape)', () => {
       ([, fn]) => !String(fn.Metadata?.['aws:cdk:path']).includes('AWS679f53fac'),
     );
     // Image handler, archiver, one per image workflow task (7) and start-image-workflow (the
-    // upload trigger and the backfill's step; the Distributed Map lists objects itself).
-    expect(ours.length).toBe(10);
+    // upload trigger and the backfill's step; the Distributed Map lists objects itself), and the
+    // topic's custom resource.
+    expect(ours.length).toBe(11);
     for (const [, fn] of ours) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -579,6 +580,37 @@ describe('streaming', () => {
     const lake = `<${bucketId('Logs')}.Arn>/${EVENTS_TABLE.prefix}*`;
     expect(grantsOf(template, roleId('Streaming/Archiver/Role'))).toEqual(
       expect.arrayContaining([{ action: 's3:PutObject', resource: lake }]),
+    );
+  });
+
+  test('the stack creates the topic (MSK Serverless does not), over IAM auth from inside the VPC, and keeps it on delete', () => {
+    const [topicId, topic] = only(template, 'Custom::KafkaTopic');
+    const admin = logicalIdByPath(template, 'AWS::Lambda::Function', 'Streaming/TopicAdmin/Function');
+    expect(topic.Properties).toMatchObject({
+      ServiceToken: { 'Fn::GetAtt': [admin, 'Arn'] },
+      Topic: 'shutter-image-events',
+      Partitions: '6',
+      Sasl: 'iam',
+      Tls: 'true',
+      DeleteOnStackDelete: 'false',
+    });
+    expect(render(topic.Properties!.Brokers)).toMatch(/^<\w+\.BootstrapBrokerStringSaslIam>$/);
+    expect(functionResource('Streaming/TopicAdmin/Function').Properties!.VpcConfig).toBeDefined();
+    const kafkaActions = grantsOf(template, roleId('Streaming/TopicAdmin/Role'))
+      .filter((grant) => grant.action.startsWith('kafka'))
+      .map((grant) => grant.action)
+      .sort();
+    expect(kafkaActions).toEqual([
+      'kafka-cluster:AlterTopic',
+      'kafka-cluster:Connect',
+      'kafka-cluster:CreateTopic',
+      'kafka-cluster:DescribeTopic',
+    ]);
+    // The archive's source starts once the topic exists; no producer may create topics.
+    const [, mapping] = only(template, 'AWS::Lambda::EventSourceMapping') as [string, Resource & { DependsOn?: string[] }];
+    expect(mapping.DependsOn).toContain(topicId);
+    expect(JSON.stringify(identityStatements(template).filter(({ policy }) => !policy.includes('TopicAdmin')))).not.toContain(
+      'kafka-cluster:CreateTopic',
     );
   });
 
