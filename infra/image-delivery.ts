@@ -24,6 +24,7 @@ import type { LambdaCodeSource } from './lambda-code.js';
 import { LOG_PREFIXES } from './image-storage.js';
 import { physicalName } from './physical-name.js';
 import { PlatformFunction } from './platform-function.js';
+import type { OriginSecret } from './origin-secret.js';
 import type { SigningSecret } from './signing-secret.js';
 
 export interface ImageDeliveryProps {
@@ -39,6 +40,8 @@ export interface ImageDeliveryProps {
    * outside the streaming VPC, and its task root is read-only.
    */
   eventsLake: BucketAccess;
+  /** CloudFront sends it, the handler requires it: the API is reachable only through CloudFront. */
+  originSecret: OriginSecret;
   logRetention: logs.RetentionDays;
   /** @default false */
   autoWebp?: boolean;
@@ -101,6 +104,7 @@ export class ImageDelivery extends Construct {
         SHUTTER_STORAGE: 's3',
         SOURCE_BUCKETS: sourceBucketsEnv,
         LAKE_BUCKET: props.eventsLake.bucket.bucketName,
+        ORIGIN_SECRET: props.originSecret.secret.secretArn,
         AUTO_WEBP: yesNo(props.autoWebp),
         AUTO_AVIF: yesNo(props.autoAvif),
         CORS_ENABLED: yesNo(!!props.cors),
@@ -167,6 +171,7 @@ export class ImageDelivery extends Construct {
       );
     }
     props.signature?.grantRead(role);
+    props.originSecret.grantRead(role);
     // SIH's smartCrop and contentModeration edits call Rekognition; these actions take no resource ARN.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -206,6 +211,9 @@ export class ImageDelivery extends Construct {
           : {}),
       },
     });
+    // Not an output: image URLs start at CloudFront (the stack's ApiEndpoint), and the API itself
+    // answers 403 to anything that did not come through it (origin-secret.ts).
+    api.node.tryRemoveChild('Endpoint');
     const integration = new apigateway.LambdaIntegration(this.handler.function, { proxy: true });
     for (const resource of [api.root, api.root.addResource('{proxy+}')]) {
       resource.addMethod('GET', integration);
@@ -277,7 +285,9 @@ export class ImageDelivery extends Construct {
       priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_ALL,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       defaultBehavior: {
-        origin: new origins.RestApiOrigin(this.api),
+        origin: new origins.RestApiOrigin(this.api, {
+          customHeaders: { [props.originSecret.headerName]: props.originSecret.headerValue },
+        }),
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,

@@ -35,6 +35,7 @@ import {
   type WorkflowTaskOptions,
 } from './workflow-tasks.js';
 import { PlatformMonitoring, type AlarmThresholds } from './platform-monitoring.js';
+import { OriginSecret } from './origin-secret.js';
 import { SigningSecret } from './signing-secret.js';
 
 /**
@@ -144,6 +145,7 @@ export class ImagePlatform extends Construct {
       : undefined;
 
     this.delivery = new ImageDelivery(this, 'Delivery', {
+      originSecret: new OriginSecret(this, 'OriginSecret', { encryptionKey: storage.dataKey }),
       code,
       images: storage.images,
       logs: storage.logs,

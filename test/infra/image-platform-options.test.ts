@@ -90,7 +90,8 @@ test("the image handler gets SIH's variables for each setting, and core/config.t
 });
 
 test('a signing secret is created, encrypted with the data key, and only the image handler may read it', () => {
-  const [secretId, secret] = only(template, 'AWS::SecretsManager::Secret');
+  const secretId = logicalIdByPath(template, 'AWS::SecretsManager::Secret', 'Signing/Secret');
+  const secret = template.toJSON().Resources[secretId] as Resource;
   expect(secret.Properties).toMatchObject({
     KmsKeyId: { 'Fn::GetAtt': [logicalIdByPath(template, 'AWS::KMS::Key', 'Storage/DataKey'), 'Arn'] },
     GenerateSecretString: {

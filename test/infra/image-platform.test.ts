@@ -6,6 +6,7 @@
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { CACHE_KEY_QUERY_PARAMETERS } from '../../api/doors/query-params.js';
+import { ORIGIN_HEADER } from '../../api/origin-guard.js';
 import { EVENTS_TABLE } from '../../infra/lake-tables.js';
 import { kafkaConfig } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
@@ -210,7 +211,7 @@ describe('least privilege', () => {
     ]);
   });
 
-  test('the image handler reads the images bucket, writes only its events to the lake, and uses keys only through S3', () => {
+  test('the image handler reads the images bucket, writes only its events to the lake, and uses keys only through S3 and Secrets Manager', () => {
     const grants = grantsOf(template, roleId('Delivery/ImageHandler/Role'));
     const images = `<${bucketId('Images')}.Arn>`;
     const lake = `<${bucketId('Logs')}.Arn>/events/*`;
@@ -231,7 +232,7 @@ describe('least privilege', () => {
       expect(['kms:Decrypt', 'kms:GenerateDataKey']).toContain(grant.action);
       expect(
         render((grant.condition as { StringEquals: Record<string, unknown> }).StringEquals['kms:ViaService']),
-      ).toBe('s3.<AWS::Region>.amazonaws.com');
+      ).toMatch(/^(s3|secretsmanager)\.<AWS::Region>\.amazonaws\.com$/);
     }
   });
 
@@ -381,6 +382,33 @@ describe('on-demand delivery (SIH shape)', () => {
     const [, fn] = only(template, 'AWS::CloudFront::Function');
     const kept = /^var QUERY_PARAMETERS = (.*);$/m.exec(String(fn.Properties!.FunctionCode))![1]!;
     expect(Object.keys(JSON.parse(kept) as object).sort()).toEqual([...CACHE_KEY_QUERY_PARAMETERS].sort());
+  });
+
+  test('the API answers only CloudFront: the distribution sends the origin secret, the handler requires it', () => {
+    const secret = logicalIdByPath(template, 'AWS::SecretsManager::Secret', 'OriginSecret/Secret');
+    const [, distribution] = resources(template, 'AWS::CloudFront::Distribution').find(([, resource]) =>
+      String(resource.Metadata?.['aws:cdk:path']).includes('Delivery/Distribution'),
+    )!;
+    const origins = (distribution.Properties!.DistributionConfig as { Origins: Array<{ OriginCustomHeaders?: Array<{ HeaderName: string; HeaderValue: unknown }> }> }).Origins;
+    expect(origins).toHaveLength(1);
+    const [originHeader] = origins[0]!.OriginCustomHeaders!;
+    expect(originHeader!.HeaderName).toBe(ORIGIN_HEADER);
+    // A dynamic reference to the secret's "current" value: resolved at deploy, never in the template.
+    expect(render(originHeader!.HeaderValue)).toBe(`{{resolve:secretsmanager:<${secret}>:SecretString:current::}}`);
+    const handler = functionResource('Delivery/ImageHandler/Function');
+    expect((handler.Properties!.Environment as { Variables: Record<string, unknown> }).Variables.ORIGIN_SECRET).toEqual({ Ref: secret });
+    expect(grantsOf(template, roleId('Delivery/ImageHandler/Role'))).toEqual(
+      expect.arrayContaining([{ action: 'secretsmanager:GetSecretValue', resource: `<${secret}>` }]),
+    );
+    // The generated value: long, and SIH-style JSON the guard reads.
+    const [, secretResource] = only(template, 'AWS::SecretsManager::Secret');
+    expect(secretResource.Properties!.GenerateSecretString).toMatchObject({ GenerateStringKey: 'current', PasswordLength: 64 });
+  });
+
+  test("no output names the API Gateway URL: image URLs start at CloudFront", () => {
+    const outputs = JSON.stringify(template.toJSON().Outputs);
+    expect(outputs).not.toContain('execute-api');
+    expect(render((template.toJSON().Outputs as Record<string, { Value: unknown }>).ApiEndpoint!.Value)).toMatch(/^https:\/\/<\w+Distribution\w+\.DomainName>$/);
   });
 
   test('CloudFront serves HTTPS only, with security headers, logs to cloudfront/ and caches 5xx for a minute', () => {
