@@ -42,6 +42,11 @@ export interface ImageDeliveryProps {
   eventsLake: BucketAccess;
   /** CloudFront sends it, the handler requires it: the API is reachable only through CloudFront. */
   originSecret: OriginSecret;
+  /**
+   * CloudFormation resolves the origin header's dynamic reference only when the distribution
+   * changes: a new label (it goes into the comment) is that change. @default none
+   */
+  originSecretRotation?: string;
   logRetention: logs.RetentionDays;
   /** @default false */
   autoWebp?: boolean;
@@ -281,7 +286,7 @@ export class ImageDelivery extends Construct {
     });
     const errorCachingTtl = props.errorCachingTtl ?? Duration.seconds(60);
     const distribution = new cloudfront.Distribution(this, 'Distribution', {
-      comment: `shutter image delivery (${Stack.of(this).stackName})`,
+      comment: `shutter image delivery (${Stack.of(this).stackName})${props.originSecretRotation ? `, origin secret ${props.originSecretRotation}` : ''}`,
       priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_ALL,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       defaultBehavior: {

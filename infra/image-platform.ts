@@ -104,6 +104,8 @@ export interface ImagePlatformProps {
    * CloudFront distribution, with its API (`console-api.ts`) under `/api/*`. @default no console
    */
   console?: { directory: string };
+  /** A label of the last origin secret rotation: a new one makes CloudFront read the secret again. @default none */
+  originSecretRotation?: string;
 }
 
 export class ImagePlatform extends Construct {
@@ -146,6 +148,7 @@ export class ImagePlatform extends Construct {
 
     this.delivery = new ImageDelivery(this, 'Delivery', {
       originSecret: new OriginSecret(this, 'OriginSecret', { encryptionKey: storage.dataKey }),
+      originSecretRotation: props.originSecretRotation,
       code,
       images: storage.images,
       logs: storage.logs,

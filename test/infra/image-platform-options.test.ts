@@ -203,6 +203,16 @@ test.each(['Workflows/PublishTask', 'Workflows/QuarantineTask', 'Workflows/Handl
   },
 );
 
+test('OriginSecretRotation changes the distribution, so CloudFormation reads the origin secret again', () => {
+  const comment = (rotation?: string) => {
+    const synthesized = synthPlatform({ context: { EnableStreaming: 'No', ...(rotation ? { OriginSecretRotation: rotation } : {}) } });
+    const [, distribution] = only(synthesized.template, 'AWS::CloudFront::Distribution');
+    return (distribution.Properties!.DistributionConfig as { Comment: string }).Comment;
+  };
+  expect(comment('202612050700')).not.toBe(comment());
+  expect(comment('202612050700')).toContain('202612050700');
+});
+
 test('QuickSight: an Athena data source on the workgroup and a direct-query data set over events, owned by the given principal', () => {
   const [, workGroup] = only(template, 'AWS::Athena::WorkGroup');
   template.hasResourceProperties('AWS::QuickSight::DataSource', {
