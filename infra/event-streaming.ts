@@ -17,7 +17,7 @@ import * as msk from 'aws-cdk-lib/aws-msk';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledge } from './acknowledge.js';
+import { acknowledge, acknowledgeSdkCallProvider } from './acknowledge.js';
 import { grantObjectWrite } from './bucket-access.js';
 import type { LambdaCodeSource } from './lambda-code.js';
 import { PlatformFunction } from './platform-function.js';
@@ -152,17 +152,7 @@ export class EventStreaming extends Construct {
       logGroup: new logs.LogGroup(this, 'BootstrapBrokersLogs', { retention: props.logRetention }),
     });
     this.bootstrapBrokers = brokers.getResponseField('BootstrapBrokerStringSaslIam');
-    const provider = Stack.of(this).node.tryFindChild(
-      // The provider is a stack-wide singleton whose id is `AWS` + its UUID without dashes.
-      `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
-    );
-    if (provider) {
-      acknowledge(
-        provider,
-        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        "CDK's own custom-resource provider (one GetBootstrapBrokers call per deploy); its role only writes its logs through this AWS managed policy.",
-      );
-    }
+    acknowledgeSdkCallProvider(this);
 
     this.topicResource = this.createTopic(props, this.bootstrapBrokers, subnets);
 

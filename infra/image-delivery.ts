@@ -18,6 +18,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acceptNormalizerCode } from './accept-normalizer.js';
 import { AccessLogStream } from './access-log-stream.js';
+import { CloudFrontLogBucket } from './cloudfront-log-bucket.js';
 import { acknowledge } from './acknowledge.js';
 import { grantObjectRead, grantObjectWrite, type BucketAccess } from './bucket-access.js';
 import type { LambdaCodeSource } from './lambda-code.js';
@@ -87,6 +88,8 @@ export class ImageDelivery extends Construct {
   readonly api: apigateway.RestApi;
   readonly distribution: cloudfront.Distribution;
   readonly cachePolicy: cloudfront.CachePolicy;
+  /** Where CloudFront's standard logs go: the log bucket, or a us-east-1 bucket in opt-in Regions. */
+  readonly cloudFrontLogs: CloudFrontLogBucket;
   /** https://<distribution or custom domain> */
   readonly url: string;
 
@@ -152,7 +155,12 @@ export class ImageDelivery extends Construct {
       enableAcceptEncodingGzip: false,
       enableAcceptEncodingBrotli: false,
     });
+    this.cloudFrontLogs = new CloudFrontLogBucket(this, 'CloudFrontLogs', {
+      logs: props.logs,
+      logRetentionDays: props.logRetention,
+    });
     this.distribution = this.createDistribution(props);
+    if (this.cloudFrontLogs.elsewhere) this.distribution.node.addDependency(this.cloudFrontLogs);
     this.url = `https://${props.domain?.name ?? this.distribution.distributionDomainName}`;
   }
 
@@ -304,7 +312,7 @@ export class ImageDelivery extends Construct {
         ],
       },
       enableLogging: true,
-      logBucket: props.logs,
+      logBucket: this.cloudFrontLogs.bucket,
       logFilePrefix: LOG_PREFIXES.cloudFront,
       errorResponses: [500, 502, 503, 504].map((httpStatus) => ({ httpStatus, ttl: errorCachingTtl })),
       ...(props.domain

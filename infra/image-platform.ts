@@ -207,6 +207,7 @@ export class ImagePlatform extends Construct {
       resultsPrefix: LOG_PREFIXES.athenaResults,
       bytesScannedCutoffPerQuery: props.athenaBytesScannedLimit ?? 10 * 1024 ** 3,
       quickSight: props.quickSight,
+      cloudFrontLogs: this.delivery.cloudFrontLogs.bucket,
     });
 
     if (props.console) {
