@@ -3,7 +3,7 @@
  * form, workflow preset, CLI) decodes to this, and the pipeline sees nothing else.
  */
 import { z } from 'zod';
-import { Edits, FORMAT_OPTIONS, OUTPUT_FORMATS } from './edits.js';
+import { Edits, FORMAT_OPTIONS, inInputOrder, OUTPUT_FORMATS } from './edits.js';
 import { RequestError } from './errors.js';
 import { LIMITS } from './limits.js';
 import { REMOTE_ORIGIN } from './origins.js';
@@ -20,6 +20,36 @@ export const ObjectKey = z
   .min(1)
   .refine((key) => Buffer.byteLength(key) <= 1024, 'at most 1024 bytes')
   .refine((key) => !key.includes('\0'), 'no NUL character');
+
+/**
+ * A key prefix (a listing, a backfill) is held to what a key may be, so that no prefix can name
+ * a path outside its bucket on a disk: at most 1024 bytes, no NUL, not absolute (no leading `/`),
+ * and no empty, `.` or `..` segment (a trailing `/` closes the prefix; it starts no segment).
+ * The reason is given without echoing the prefix.
+ */
+export function keyPrefixProblem(prefix: string): string | undefined {
+  if (Buffer.byteLength(prefix) > 1024) return 'a prefix is at most 1024 bytes';
+  if (prefix.includes('\0')) return 'a prefix has no NUL character';
+  if (prefix.startsWith('/')) return 'a prefix is relative to its bucket: it does not start with "/"';
+  const segments = prefix.split('/');
+  if (segments.slice(0, -1).includes('') || segments.some((segment) => segment === '.' || segment === '..')) {
+    return 'a prefix has no empty, "." or ".." segment';
+  }
+  return undefined;
+}
+
+/** {@link keyPrefixProblem} as a schema (the backfill's input). */
+export const KeyPrefix = z.string().superRefine((prefix, context) => {
+  const problem = keyPrefixProblem(prefix);
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
+
+/** Checks a prefix before any listing: the one gate every listing passes (the local storage, the console, backfills). */
+export function checkKeyPrefix(prefix: string): string {
+  const problem = keyPrefixProblem(prefix);
+  if (problem) throw new RequestError('Storage::InvalidPrefix', `The prefix is not valid: ${problem}.`);
+  return prefix;
+}
 
 /** Where a source lives: a bucket, or a remote origin `https://host[:port]` (see `core/origins.ts`). */
 export const SourceRef = z.strictObject({ bucket: z.union([BucketName, z.string().regex(REMOTE_ORIGIN, 'a remote origin')]), key: ObjectKey });
@@ -62,7 +92,8 @@ export type ImageRequest = z.infer<typeof ImageRequest>;
  */
 export function parseImageRequest(value: unknown): ImageRequest {
   const result = ImageRequest.safeParse(value);
-  if (result.success) return result.data;
+  if (result.success) return { ...result.data, edits: inInputOrder(result.data.edits, (value as { edits?: unknown }).edits) };
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(request)'}: ${issue.message}`);
   throw new RequestError('ImageEdits::InvalidEdit', `The image request is invalid: ${problems.join('; ')}.`);
 }
+
