@@ -12,12 +12,23 @@
  *   and/or `image/webp`, and only when Accept can decide the format (AUTO_WEBP, AUTO_AVIF or
  *   `?format=auto`); otherwise the header is dropped. Browsers that send a hundred different
  *   Accept strings share at most four cache entries per URL.
+ * - Client hints (with `clientHints`): DPR, Width and Viewport-Width, standard or legacy, become
+ *   the standard headers holding the bucket the handler itself would use (`api/client-hints.ts`:
+ *   DPR in halves from 1, widths up to the next 100 px), so a URL has a few dozen cache entries at
+ *   most, never one per device.
  */
+import { HINTS } from '../api/client-hints.js';
 import { CACHE_KEY_QUERY_PARAMETERS } from '../api/doors/query-params.js';
+import { LIMITS } from '../core/limits.js';
+
+/** The client-hint headers the function leaves for the cache key (lower case, as CloudFront names them). */
+export const CLIENT_HINT_HEADERS = Object.values(HINTS).map(([standard]) => standard.toLowerCase());
 
 export interface AcceptNormalizerSettings {
   autoWebp: boolean;
   autoAvif: boolean;
+  /** Bucket the client hints into the cache key. @default false */
+  clientHints?: boolean;
   /** The query parameters kept. @default CACHE_KEY_QUERY_PARAMETERS */
   queryParameters?: readonly string[];
 }
@@ -44,7 +55,25 @@ function handler(event) {
   if (mayWebp && accept.indexOf('image/webp') !== -1) kept.push('image/webp');
   if (kept.length > 0) headers.accept = { value: kept.join(',') };
   else delete headers.accept;
-  return request;
+${settings.clientHints ? clientHintsCode() : ''}  return request;
 }
+`;
+}
+
+/** The hint bucketing of `api/client-hints.ts`, in the function's ES5 (its limits inlined from core/limits.ts). */
+function clientHintsCode(): string {
+  const hints = Object.values(HINTS).map(([standard, legacy]) => [standard.toLowerCase(), legacy.toLowerCase()]);
+  return `  var HINTS = ${JSON.stringify(hints)};
+  for (var i = 0; i < HINTS.length; i++) {
+    var standard = HINTS[i][0], legacy = HINTS[i][1];
+    var text = headers[standard] ? headers[standard].value : headers[legacy] ? headers[legacy].value : '';
+    var value = Number(String(text).trim());
+    delete headers[legacy];
+    if (!text || !isFinite(value) || value <= 0) { delete headers[standard]; continue; }
+    var bucket = standard === 'sec-ch-dpr'
+      ? Math.min(${LIMITS.maxDpr}, Math.max(1, Math.ceil(value * 2) / 2))
+      : Math.min(${LIMITS.maxOutputDimension}, Math.max(100, Math.ceil(value / 100) * 100));
+    headers[standard] = { value: String(bucket) };
+  }
 `;
 }

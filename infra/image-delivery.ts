@@ -16,7 +16,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acceptNormalizerCode } from './accept-normalizer.js';
+import { CLIENT_HINT_HEADERS, acceptNormalizerCode } from './accept-normalizer.js';
 import { AccessLogStream } from './access-log-stream.js';
 import { CloudFrontLogBucket } from './cloudfront-log-bucket.js';
 import { acknowledge } from './acknowledge.js';
@@ -53,6 +53,8 @@ export interface ImageDeliveryProps {
   autoWebp?: boolean;
   /** @default false */
   autoAvif?: boolean;
+  /** Client hints size what a URL leaves open (`CLIENT_HINTS`); the bucketed hints join the cache key. @default false */
+  clientHints?: boolean;
   /** @default CORS off */
   cors?: { origin: string };
   /** @default signatures off */
@@ -115,6 +117,7 @@ export class ImageDelivery extends Construct {
         ORIGIN_SECRET: props.originSecret.secret.secretArn,
         AUTO_WEBP: yesNo(props.autoWebp),
         AUTO_AVIF: yesNo(props.autoAvif),
+        CLIENT_HINTS: yesNo(props.clientHints),
         CORS_ENABLED: yesNo(!!props.cors),
         CORS_ORIGIN: props.cors?.origin ?? '*',
         ENABLE_SIGNATURE: yesNo(!!props.signature),
@@ -146,7 +149,8 @@ export class ImageDelivery extends Construct {
       defaultTtl: Duration.days(1),
       minTtl: Duration.seconds(0),
       maxTtl: Duration.days(365),
-      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('accept'),
+      // With client hints, the hints the viewer-request function has bucketed (see accept-normalizer.ts).
+      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('accept', ...(props.clientHints ? CLIENT_HINT_HEADERS : [])),
       // Every parameter that is left: the viewer-request function has already dropped those the
       // handler does not read (CloudFront's own allow-list holds only 10 names, fewer than it reads).
       queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
@@ -266,7 +270,7 @@ export class ImageDelivery extends Construct {
       comment: 'shutter: reduce Accept to the formats negotiation reads',
       runtime: cloudfront.FunctionRuntime.JS_2_0,
       code: cloudfront.FunctionCode.fromInline(
-        acceptNormalizerCode({ autoWebp: !!props.autoWebp, autoAvif: !!props.autoAvif }),
+        acceptNormalizerCode({ autoWebp: !!props.autoWebp, autoAvif: !!props.autoAvif, clientHints: !!props.clientHints }),
       ),
     });
     const securityHeaders = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {

@@ -55,6 +55,8 @@ export interface ImagePlatformProps {
   autoWebp?: boolean;
   /** @default false */
   autoAvif?: boolean;
+  /** Size images a URL leaves open from client hints (`CLIENT_HINTS`). @default false */
+  clientHints?: boolean;
   /** @default CORS off */
   cors?: { origin: string };
   /** Signed URLs (SIH EnableSignature). Omit `secretName` to have a secret created. @default off */
@@ -157,6 +159,7 @@ export class ImagePlatform extends Construct {
       sourceBuckets: props.sourceBuckets,
       autoWebp: props.autoWebp,
       autoAvif: props.autoAvif,
+      clientHints: props.clientHints,
       cors: props.cors,
       signature: this.signing,
       fallbackImage: props.fallbackImage,

@@ -67,6 +67,8 @@ const ContextSchema = z.object({
   AutoWebP: flag(false),
   /** shutter: also negotiate AVIF from Accept. */
   AutoAvif: flag(false),
+  /** shutter (DIT v8 has it): size images a URL leaves open from client hints (DPR, Width, Viewport-Width); the hints join the cache key, bucketed. */
+  ClientHints: flag(false),
   EnableSignature: flag(false),
   /** SIH: an existing secret's name; empty with EnableSignature=Yes creates one. */
   SecretsManagerSecret: text,
@@ -126,6 +128,7 @@ export interface PlatformSettings {
   cors: { enabled: boolean; origin: string };
   autoWebp: boolean;
   autoAvif: boolean;
+  clientHints: boolean;
   /** Undefined when signatures are off. `secretName` undefined: the platform creates the secret. */
   signature: { secretName: string | undefined; secretKey: string } | undefined;
   fallbackImage: { bucket: string; key: string } | undefined;
@@ -282,6 +285,7 @@ export function parsePlatformContext(get: (key: string) => unknown): Readonly<Pl
     cors: { enabled: c.CorsEnabled, origin: c.CorsOrigin ?? '*' },
     autoWebp: c.AutoWebP,
     autoAvif: c.AutoAvif,
+    clientHints: c.ClientHints,
     signature,
     fallbackImage,
     rewrite,

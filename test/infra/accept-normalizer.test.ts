@@ -4,7 +4,8 @@
  * cannot change the answer.
  */
 import { CACHE_KEY_QUERY_PARAMETERS, QUERY_PARAMETERS } from '../../api/doors/query-params.js';
-import { acceptNormalizerCode, type AcceptNormalizerSettings } from '../../infra/accept-normalizer.js';
+import { bucketDpr, bucketWidth } from '../../api/client-hints.js';
+import { CLIENT_HINT_HEADERS, acceptNormalizerCode, type AcceptNormalizerSettings } from '../../infra/accept-normalizer.js';
 
 interface CloudFrontRequest {
   headers: Record<string, { value: string }>;
@@ -95,5 +96,33 @@ describe('query parameters', () => {
 
   test('a prototype name is not mistaken for a kept parameter', () => {
     expect(kept({ constructor: '1', toString: '2', __proto__x: '3' })).toEqual({});
+  });
+});
+
+describe('client hints in the cache key', () => {
+  const hinted = (headers: Record<string, string>, clientHints = true) => {
+    const handler = new Function(`${acceptNormalizerCode({ autoWebp: false, autoAvif: false, clientHints })}; return handler;`)() as (event: {
+      request: CloudFrontRequest;
+    }) => CloudFrontRequest;
+    const request = handler({ request: { headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, { value }])), querystring: {} } });
+    return Object.fromEntries(Object.entries(request.headers).map(([name, { value }]) => [name, value]));
+  };
+
+  it('buckets every hint as the handler does, under its standard name, and drops the legacy ones', () => {
+    expect(hinted({ 'sec-ch-dpr': '2.625', width: '333', 'viewport-width': '390', dpr: '1' })).toEqual({
+      'sec-ch-dpr': String(bucketDpr(2.625)),
+      'sec-ch-width': String(bucketWidth(333)),
+      'sec-ch-viewport-width': String(bucketWidth(390)),
+    });
+    expect(hinted({ 'sec-ch-width': '99999' })).toEqual({ 'sec-ch-width': String(bucketWidth(99999)) });
+  });
+
+  it('drops malformed hints, and leaves hints alone when the stack does not use them', () => {
+    expect(hinted({ 'sec-ch-dpr': 'abc', 'sec-ch-width': '-4' })).toEqual({});
+    expect(hinted({ 'sec-ch-dpr': '3' }, false)).toEqual({ 'sec-ch-dpr': '3' });
+  });
+
+  it('names the headers the cache policy keys on', () => {
+    expect(CLIENT_HINT_HEADERS).toEqual(['sec-ch-dpr', 'sec-ch-width', 'sec-ch-viewport-width']);
   });
 });

@@ -35,6 +35,7 @@ const CONTEXT = {
   WebAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/shutter/abcd',
   ReplicationBucketArn: 'arn:aws:s3:::images-replica',
   ReplicationKmsKeyArn: 'arn:aws:kms:eu-central-1:123456789012:key/66666666-7777-8888-9999-000000000000',
+  ClientHints: 'Yes',
 };
 
 let platform: SynthesizedPlatform;
@@ -147,6 +148,18 @@ test('CloudFront: custom domain with TLS 1.2 minimum, WAF, price class, and Acce
   template.hasResourceProperties('AWS::CloudFront::Function', {
     FunctionCode: Match.stringLikeRegexp('var mayWebp = auto \\|\\| true;'),
   });
+});
+
+test('ClientHints: the handler sizes by hints, and the bucketed hints join the cache key', () => {
+  expect(handlerEnv()).toMatchObject({ CLIENT_HINTS: 'Yes' });
+  template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+    CachePolicyConfig: Match.objectLike({
+      ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({
+        HeadersConfig: { HeaderBehavior: 'whitelist', Headers: ['accept', 'sec-ch-dpr', 'sec-ch-width', 'sec-ch-viewport-width'] },
+      }),
+    }),
+  });
+  template.hasResourceProperties('AWS::CloudFront::Function', { FunctionCode: Match.stringLikeRegexp('var HINTS = ') });
 });
 
 test('the images bucket replicates, re-encrypted with the replica side key', () => {
