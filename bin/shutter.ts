@@ -1,4 +1,7 @@
-#!/usr/bin/env -S node --disable-warning=ExperimentalWarning
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --disable-warning=ExperimentalWarning
+// MALLOC_ARENA_MAX=2, as sharp's docs recommend with glibc: libvips' worker threads otherwise each
+// grow their own malloc arena and keep it; peak RSS in a burst of 12 MP renders fell ~190 → ~160 MB
+// (bench/README.md, "Performance round 2"). glibc reads it at start, hence here and in `npm start`.
 /**
  * shutter's command line.
  *
@@ -14,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config.js';
-import { createPlatform, createQueryEngine, createSecrets, kafkaClient } from '../core/compose.js';
+import { TABLES } from '../analytics/tables.js';
+import { createPlatform, createQueryEngine, createSecrets } from '../core/compose.js';
 import { ConfigError } from '../core/errors.js';
 import { DEFAULTS } from '../core/limits.js';
 import { createApp } from '../api/app.js';
@@ -57,13 +61,13 @@ async function serve(): Promise<void> {
   } else {
     workflows = stepFunctionsWorkflows(platform);
   }
-  const queries = createQueryEngine(config);
+  const queries = createQueryEngine(config, TABLES);
   const routes = operatorRoutes(platform, { workflows, queries });
   const app = createApp(platform, routes);
   const server = await startServer(app.handle, { port: config.port, host: config.host, requestTimeoutMs: config.limits.requestTimeoutMs });
   // With Kafka, the lake is fed from the topic (as the MSK → S3 writer does in AWS), so the local dashboards see the events.
   const lake = config.events.kafka
-    ? await startLakeConsumer({ kafka: kafkaClient(config.events.kafka, config.region), topic: config.events.kafka.topic, sink: new JsonlEventSink({ dir: config.events.dir, retention: config.events.retention }) })
+    ? await startLakeConsumer({ kafka: (await import('../core/adapters/aws/kafka-client.js')).kafkaClient(config.events.kafka, config.region), topic: config.events.kafka.topic, sink: new JsonlEventSink({ dir: config.events.dir, retention: config.events.retention }) })
     : undefined;
   const bucket = config.sourceBuckets[0]!;
   const seeded = config.storage === 'local' && config.seedSamples ? await seedSamples(platform.storage, bucket, path.join(root, 'samples')) : [];
@@ -175,7 +179,7 @@ async function eventsCommand(args: string[]): Promise<void> {
     throw error;
   });
   if (config.events.kafka) {
-    const kafka = kafkaClient(config.events.kafka, config.region);
+    const kafka = (await import('../core/adapters/aws/kafka-client.js')).kafkaClient(config.events.kafka, config.region);
     const consumer = kafka.consumer({ groupId: `shutter-tail-${process.pid}-${Date.now()}` });
     await consumer.connect();
     await consumer.subscribe({ topic: config.events.kafka.topic, fromBeginning: !values['from-end'] });
@@ -199,7 +203,7 @@ async function queryCommand(args: string[]): Promise<void> {
     for (const query of await loadNamedQueries()) console.log(`${query.name.padEnd(26)} ${query.title}: ${query.description}`);
     return;
   }
-  const engine = createQueryEngine(loadConfig(process.env));
+  const engine = createQueryEngine(loadConfig(process.env), TABLES);
   try {
     const result = await runNamedQuery(engine, name);
     if (values.json) console.log(JSON.stringify(result.rows, null, 2));

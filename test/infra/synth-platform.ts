@@ -40,7 +40,12 @@ export const CDK_CONTEXT = JSON.parse(readFileSync(path.resolve('cdk.json'), 'ut
 >;
 
 export function synthPlatform(
-  options: { context?: Record<string, unknown>; nag?: boolean; env?: { account?: string; region?: string } } = {},
+  options: {
+    context?: Record<string, unknown>;
+    nag?: boolean;
+    /** As `cdk deploy` sets it (CDK_DEFAULT_ACCOUNT/REGION). @default environment-agnostic */
+    env?: { account?: string; region?: string };
+  } = {},
 ): SynthesizedPlatform {
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
@@ -60,6 +65,7 @@ export function synthPlatform(
     stackName: settings.stackName,
     ...(options.env ? { env: options.env } : {}),
     code: stubCode(),
+    ...(options.env ? { env: options.env } : {}),
   });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   let violations: NagViolation[] = [];
