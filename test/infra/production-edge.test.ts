@@ -76,7 +76,11 @@ describe('safe rollout', () => {
     expect(functions.length).toBeGreaterThan(5);
     expect(aliases).toHaveLength(functions.length);
     const groups = resources(template, 'AWS::CodeDeploy::DeploymentGroup');
-    expect(groups).toHaveLength(functions.length);
+    // Every function that serves traffic; the Kafka topic's custom-resource handler runs only
+    // while CloudFormation deploys, so a canary has nothing to watch there.
+    const deployTimeOnly = functions.filter(([, fn]) => String(fn.Metadata?.['aws:cdk:path']).includes('/TopicAdmin/'));
+    expect(deployTimeOnly).toHaveLength(1);
+    expect(groups).toHaveLength(functions.length - deployTimeOnly.length);
     for (const [, alias] of aliases) {
       expect(alias.Properties).toMatchObject({ Name: 'live', FunctionVersion: { 'Fn::GetAtt': [expect.any(String), 'Version'] } });
       // CloudFormation hands each alias update to CodeDeploy.
