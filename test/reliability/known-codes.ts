@@ -33,6 +33,8 @@ export const CLIENT_ERROR_CODES = [
   'Preset::NotFound',
   'Preset::Required',
   'Analysis::SignatureRequired',
+  // The image API reached without CloudFront's origin secret (api/origin-guard.ts).
+  'CloudFront::Required',
   'QueryParameterParsingError',
   'Request::HeadersTooLarge',
   'Request::Malformed',
