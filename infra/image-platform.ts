@@ -160,6 +160,7 @@ export class ImagePlatform extends Construct {
       autoWebp: props.autoWebp,
       autoAvif: props.autoAvif,
       clientHints: props.clientHints,
+      renditions: storage.renditions,
       cors: props.cors,
       signature: this.signing,
       fallbackImage: props.fallbackImage,
@@ -197,6 +198,8 @@ export class ImagePlatform extends Construct {
       environment: {
         UPLOADS_BUCKET: storage.uploads.bucketName,
         RENDITIONS_BUCKET: storage.renditions.bucketName,
+        // Manifests name each rendition by its URL on the image distribution (`/r/*`).
+        RENDITIONS_BASE_URL: this.delivery.url,
         QUARANTINE_BUCKET: storage.quarantine.bucketName,
         // The config requires a source bucket; the tasks read uploads only.
         SOURCE_BUCKETS: storage.uploads.bucketName,

@@ -379,7 +379,7 @@ describe('on-demand delivery (SIH shape)', () => {
       FunctionCode: Match.stringLikeRegexp('image/webp'),
     });
     // The viewer-request function keeps exactly CACHE_KEY_QUERY_PARAMETERS (accept-normalizer.test.ts runs it).
-    const [, fn] = only(template, 'AWS::CloudFront::Function');
+    const [, fn] = resources(template, 'AWS::CloudFront::Function').find(([, resource]) => String(resource.Properties!.FunctionCode).includes('QUERY_PARAMETERS'))!;
     const kept = /^var QUERY_PARAMETERS = (.*);$/m.exec(String(fn.Properties!.FunctionCode))![1]!;
     expect(Object.keys(JSON.parse(kept) as object).sort()).toEqual([...CACHE_KEY_QUERY_PARAMETERS].sort());
   });
@@ -389,8 +389,10 @@ describe('on-demand delivery (SIH shape)', () => {
     const [, distribution] = resources(template, 'AWS::CloudFront::Distribution').find(([, resource]) =>
       String(resource.Metadata?.['aws:cdk:path']).includes('Delivery/Distribution'),
     )!;
-    const origins = (distribution.Properties!.DistributionConfig as { Origins: Array<{ OriginCustomHeaders?: Array<{ HeaderName: string; HeaderValue: unknown }> }> }).Origins;
-    expect(origins).toHaveLength(1);
+    const origins = (distribution.Properties!.DistributionConfig as { Origins: Array<{ OriginCustomHeaders?: Array<{ HeaderName: string; HeaderValue: unknown }>; S3OriginConfig?: unknown }> }).Origins;
+    // The API, and the renditions bucket (OAC: no secret needed, the bucket admits CloudFront only).
+    expect(origins).toHaveLength(2);
+    expect(origins[1]!.S3OriginConfig).toBeDefined();
     const [originHeader] = origins[0]!.OriginCustomHeaders!;
     expect(originHeader!.HeaderName).toBe(ORIGIN_HEADER);
     // A dynamic reference to the secret's "current" value: resolved at deploy, never in the template.
@@ -431,7 +433,20 @@ describe('on-demand delivery (SIH shape)', () => {
       expect.objectContaining({
         CustomOriginConfig: { OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] },
       }),
+      expect.objectContaining({ DomainName: { 'Fn::GetAtt': [bucketId('Renditions'), 'RegionalDomainName'] }, OriginAccessControlId: expect.anything() }),
     ]);
+    // Renditions by URL: /r/* from the renditions bucket, the prefix dropped, keyed on ?v= only; manifests carry the distribution's URLs.
+    expect(config.CacheBehaviors).toEqual([
+      expect.objectContaining({ PathPattern: 'r/*', ViewerProtocolPolicy: 'https-only', FunctionAssociations: [expect.objectContaining({ EventType: 'viewer-request' })] }),
+    ]);
+    template.hasResourceProperties('AWS::CloudFront::Function', { FunctionCode: Match.stringLikeRegexp('request.uri = request.uri.substring\\(2\\)') });
+    template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+      CachePolicyConfig: Match.objectLike({
+        ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({ QueryStringsConfig: { QueryStringBehavior: 'whitelist', QueryStrings: ['v'] } }),
+      }),
+    });
+    const publish = functionResource('Workflows/PublishTask/Function');
+    expect(render((publish.Properties!.Environment as { Variables: Record<string, unknown> }).Variables.RENDITIONS_BASE_URL)).toMatch(/^https:\/\/<\w+Distribution\w+\.DomainName>$/);
     template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
       ResponseHeadersPolicyConfig: Match.objectLike({
         SecurityHeadersConfig: Match.objectLike({
