@@ -10,6 +10,7 @@ import { createConsoleAuth } from './console-auth.js';
 import { apiNotFoundRoute, consoleRoutes, guardConsoleApi, type ConsoleBuckets } from './console-routes.js';
 import type { Platform } from '../core/compose.js';
 import { createAccessRecorder } from '../core/events/record-access.js';
+import { openApiDocument } from './openapi.js';
 
 export interface App {
   handle: (request: HttpRequest) => Promise<HttpResponse>;
@@ -40,11 +41,17 @@ export function createApp(platform: Platform, extraRoutes: Route[] = []): App {
         return json(200, { bucket: decoded.source.bucket, key: decoded.source.key, ...meta }, { 'Cache-Control': 'max-age=300,public' });
       }),
   };
+  const openApiRoute: Route = {
+    name: 'openapi',
+    method: ['GET', 'HEAD'],
+    path: '/openapi.json',
+    handle: async () => json(200, openApiDocument(), { 'Cache-Control': 'max-age=300' }),
+  };
   // Every /api/ route, the capabilities' included, answers only to the console's operators.
   const auth = createConsoleAuth(config);
   const buckets: ConsoleBuckets = { sources: config.sourceBuckets, ...config.workflow.buckets };
   app.routes = guardConsoleApi(
-    [healthRoute(() => app.ready), metricsRoute, metaRoute, ...consoleRoutes(platform, auth, buckets), ...extraRoutes, apiNotFoundRoute],
+    [healthRoute(() => app.ready), metricsRoute, openApiRoute, metaRoute, ...consoleRoutes(platform, auth, buckets), ...extraRoutes, apiNotFoundRoute],
     auth,
   );
   app.handle = createRouter(app.routes, image, config);
