@@ -10,6 +10,7 @@ import { ImagePage } from './pages/image.js';
 import { ModerationPage } from './pages/moderation.js';
 import { AnalyticsPage } from './pages/analytics.js';
 import { PlaygroundPage } from './pages/playground.js';
+import { ApiReferencePage } from './pages/api-reference.js';
 
 const PAGES = [
   { segment: 'executions', label: 'Executions' },
@@ -17,6 +18,7 @@ const PAGES = [
   { segment: 'moderation', label: 'Moderation' },
   { segment: 'analytics', label: 'Analytics' },
   { segment: 'playground', label: 'Playground' },
+  { segment: 'api', label: 'API' },
 ] as const;
 
 export function App() {
@@ -66,6 +68,9 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
     case 'playground':
       page = <PlaygroundPage session={session} query={route.query} />;
       break;
+    case 'api':
+      page = <ApiReferencePage />;
+      break;
     default:
       page = <p class="error-box">There is no page “{section}”.</p>;
   }
@@ -75,9 +80,9 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
         <a class="brand" href="#/executions">
           shutter <span>console</span>
         </a>
-        <nav>
+        <nav aria-label="Console">
           {PAGES.map((item) => (
-            <a key={item.segment} href={href([item.segment])} class={section === item.segment ? 'active' : ''}>
+            <a key={item.segment} href={href([item.segment])} class={section === item.segment ? 'active' : ''} aria-current={section === item.segment ? 'page' : undefined}>
               {item.label}
             </a>
           ))}
