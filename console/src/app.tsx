@@ -54,7 +54,8 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
   let page;
   switch (section) {
     case 'executions':
-      page = rest.length ? <ExecutionPage id={rest.join('/')} session={session} /> : <ExecutionsPage query={route.query} />;
+      // Keyed by id: another execution starts with a fresh view, selection and polling.
+      page = rest.length ? <ExecutionPage key={rest.join('/')} id={rest.join('/')} session={session} /> : <ExecutionsPage query={route.query} />;
       break;
     case 'images':
       page = rest.length >= 2 ? <ImagePage bucket={rest[0]!} imageKey={rest.slice(1).join('/')} session={session} /> : <ImagesPage session={session} query={route.query} />;

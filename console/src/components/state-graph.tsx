@@ -55,7 +55,7 @@ export function StateGraph({ definition, runs, selected, onSelect }: Props) {
   const order = useMemo(() => stateOrder(graph), [graph]);
   const move = (from: string, step: number) => {
     const next = order[(order.indexOf(from) + step + order.length) % order.length];
-    if (next) (svg.current?.querySelector(`[data-state="${CSS.escape(next)}"]`) as SVGGElement | null)?.focus();
+    if (next) (svg.current?.querySelector(`[data-focus="${CSS.escape(next)}"]`) as SVGGElement | null)?.focus();
   };
   return (
     <figure class="state-graph">
@@ -183,38 +183,59 @@ function Node({
   const top = node.y - node.height / 2;
   const badge = badgeOf(run);
   const select = () => onSelect?.(node.id);
+  // The focusable part: the whole state, or for a container (Map) only its own box and title,
+  // so no control nests inside another (its inner states are controls of their own).
+  const control = {
+    'data-focus': node.id,
+    // Lower case: SVG attributes are case-sensitive, and "tabIndex" on a <g> makes nothing focusable.
+    tabindex: 0,
+    role: 'button' as const,
+    'aria-pressed': selected,
+    // The visible text ("Label ×2") first, then what happened.
+    'aria-label': `${node.label}${badge ? ` ${badge}` : ''}: ${OUTCOME_LABELS[outcome]}`,
+    onKeyDown: (event: KeyboardEvent) => {
+      const step = ({ ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 } as Record<string, number>)[event.key];
+      if (event.key === 'Enter' || event.key === ' ') select();
+      else if (step) onMove(node.id, step);
+      else return;
+      event.preventDefault();
+      event.stopPropagation();
+    },
+  };
+  const labelY = node.inner ? top + 19 : node.y + 4.5;
+  const face = (
+    <>
+      {/* One text, so its words read as the accessible name does: "Label ×2". */}
+      <text x={node.x} y={labelY} text-anchor="middle" class="state-label">
+        {node.label}
+        {badge && (
+          <tspan x={left + node.width - 8} y={top + 13} text-anchor="end" class="state-badge">
+            {` ${badge}`}
+          </tspan>
+        )}
+      </text>
+    </>
+  );
   return (
     <g
       class={`state type-${node.type.toLowerCase()} outcome-${outcome}${selected ? ' selected' : ''}${node.inner ? ' container' : ''}`}
       data-state={node.id}
       data-outcome={outcome}
-      // Lower case: SVG attributes are case-sensitive, and "tabIndex" on a <g> makes nothing focusable.
-      tabindex={0}
-      role="button"
-      aria-pressed={selected}
-      aria-label={`${node.id}: ${OUTCOME_LABELS[outcome]}${badge ? ` (${badge})` : ''}`}
+      {...(node.inner ? {} : control)}
       onClick={(event) => {
         event.stopPropagation();
         select();
       }}
-      onKeyDown={(event) => {
-        const step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 }[event.key];
-        if (event.key === 'Enter' || event.key === ' ') select();
-        else if (step) onMove(node.id, step);
-        else return;
-        event.preventDefault();
-        event.stopPropagation();
-      }}
     >
       <title>{`${node.id} (${node.type}): ${OUTCOME_LABELS[outcome]}`}</title>
       <rect x={left} y={top} width={node.width} height={node.height} rx={node.type === 'Choice' ? 18 : 6} />
-      <text x={node.x} y={node.inner ? top + 19 : node.y + 4.5} text-anchor="middle" class="state-label">
-        {node.label}
-      </text>
-      {badge && (
-        <text x={left + node.width - 8} y={top + 13} text-anchor="end" class="state-badge">
-          {badge}
-        </text>
+      {node.inner ? (
+        <g class="state-head" {...control}>
+          <rect class="hit" x={left} y={top} width={node.width} height={28} rx={6} />
+          {face}
+        </g>
+      ) : (
+        face
       )}
       {node.inner?.map((inner, index) => (
         <Graph key={index} graph={inner} runs={runs} selected={current} onSelect={onSelect} onMove={onMove} />
