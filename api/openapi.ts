@@ -6,6 +6,7 @@
  * Errors are SIH's JSON body with a stable `code`; each operation lists the codes it may answer.
  */
 import { z } from 'zod';
+import { SETTING_KINDS, SETTING_SCHEMAS } from '../core/delivery-settings.js';
 import { LIMITS } from '../core/limits.js';
 import { SignBody } from './console-routes.js';
 import { Backfill, Decision, ListQuery } from './workflow-routes.js';
@@ -22,7 +23,7 @@ interface Operation {
   route: string;
   method: 'get' | 'put' | 'post' | 'delete';
   path: string;
-  tag: 'Images' | 'Workflow' | 'Moderation' | 'Analytics' | 'Console' | 'Operations';
+  tag: 'Images' | 'Workflow' | 'Moderation' | 'Analytics' | 'Settings' | 'Console' | 'Operations';
   summary: string;
   /** Path parameters, by name, with their description. */
   params?: Record<string, string>;
@@ -93,7 +94,31 @@ const AUTH_ERRORS: Array<[number, string]> = [
 ];
 const EXECUTION_ERRORS: Array<[number, string]> = [[404, 'ExecutionDoesNotExist']];
 
+/** The delivery settings (`settings-routes.ts`): one collection per kind, each value checked by its schema. */
+const SETTINGS_OPERATIONS: Operation[] = SETTING_KINDS.flatMap((kind): Operation[] => {
+  const one = { name: `the ${kind} setting's name (lower-case letters, digits, "-" or "_")` };
+  const versionErrors: Array<[number, string]> = [[412, 'Settings::VersionMismatch']];
+  return [
+    { route: 'settings', method: 'get', path: `/api/${kind}`, tag: 'Settings', summary: `The ${kind} settings${kind === 'policies' ? ' (the built-in presets included, read-only)' : ''}`, ok: { status: 200, description: '`{ items }`' }, auth: true },
+    { route: 'settings', method: 'get', path: `/api/${kind}/{name}`, tag: 'Settings', summary: `One ${kind} setting, its version as ETag`, params: one, ok: { status: 200, description: '`{ name, value, version, ... }`' }, errors: [[404, 'Settings::NotFound']], auth: true },
+    {
+      route: 'settings',
+      method: 'put',
+      path: `/api/${kind}/{name}`,
+      tag: 'Settings',
+      summary: `Create or replace a ${kind} setting (If-Match: its ETag; If-None-Match: * creates only)`,
+      params: one,
+      body: { schema: SETTING_SCHEMAS[kind], example: undefined },
+      ok: { status: 200, description: 'the setting as saved (201 when created)' },
+      errors: [[400, 'Settings::Invalid'], [400, 'Settings::UnknownReference'], [409, 'Settings::BuiltIn'], ...versionErrors],
+      auth: true,
+    },
+    { route: 'settings', method: 'delete', path: `/api/${kind}/{name}`, tag: 'Settings', summary: `Delete a ${kind} setting no mapping uses`, params: one, ok: { status: 204, description: 'deleted' }, errors: [[404, 'Settings::NotFound'], [409, 'Settings::InUse'], [409, 'Settings::BuiltIn'], ...versionErrors], auth: true },
+  ];
+});
+
 const OPERATIONS: Operation[] = [
+  ...SETTINGS_OPERATIONS,
   {
     route: 'image',
     method: 'get',
@@ -391,7 +416,7 @@ export function openApiDocument(): Record<string, unknown> {
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     servers: [{ url: '/' }],
-    tags: ['Images', 'Workflow', 'Moderation', 'Analytics', 'Console', 'Operations'].map((name) => ({ name })),
+    tags: ['Images', 'Workflow', 'Moderation', 'Analytics', 'Settings', 'Console', 'Operations'].map((name) => ({ name })),
     paths,
     components: {
       schemas: { Error: ErrorBody },
