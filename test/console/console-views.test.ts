@@ -148,6 +148,21 @@ describe('console views', () => {
     await screenshot(page, 'execution-quarantined');
   });
 
+  test("a backfill's page lists the image executions under its prefix", async () => {
+    const response = await fetch(`${server.url}/api/backfills`, { method: 'POST', body: JSON.stringify({ prefix: 'views/' }), headers: { 'content-type': 'application/json' } });
+    expect(response.status).toBe(202);
+    const backfill = (await response.json()) as { executionArn: string };
+    expect(await finished(backfill.executionArn)).toBe('SUCCEEDED');
+    await open(executionPage(backfill), '.backfill-children[data-children="2"]');
+    for (const child of [photo, flagged]) await page.locator(`[data-child="${child.name}"]`).waitFor();
+    await page.locator(`[data-child="${photo.name}"] a`).click();
+    await page.locator(`section.execution h1`, { hasText: photo.name }).waitFor();
+    await page.goBack();
+    await page.locator('.backfill-children[data-children="2"]').waitFor();
+    await screenshot(page, 'execution-backfill');
+    await expectAccessible('backfill');
+  });
+
   test('the API page renders the OpenAPI document', async () => {
     await open('api', '[data-operation="GET /api/executions"]');
     await page.locator('[data-operation="GET /api/executions"] summary').click();

@@ -14,7 +14,7 @@ import { formatDuration, formatTime } from '../format.js';
 import { durationsOf, formatMs, outcomeOf } from '../workflow/durations.js';
 import { usePolling } from '../polling.js';
 import { href } from '../route.js';
-import { executionApiPath, REDRIVABLE_STATUSES, TERMINAL_STATUSES, type ExecutionDetail } from '../workflow/api-types.js';
+import { executionApiPath, REDRIVABLE_STATUSES, TERMINAL_STATUSES, type ExecutionDetail, type ExecutionList } from '../workflow/api-types.js';
 import { allStates, waitsForTaskToken, type AslStateMachine } from '../workflow/asl.js';
 import { detailsOf, readHistory, type HistoryEvent, type StateRun } from '../workflow/state-runs.js';
 
@@ -198,6 +198,7 @@ export function ExecutionPage({ id, session }: { id: string; session: Session })
           )}
         </div>
       </div>
+      {detail.workflow === 'backfill' && <BackfillChildren input={detail.input} running={!finished} />}
       <div class="two-columns">
         <div class="card">
           <h2>Execution input</h2>
@@ -213,6 +214,62 @@ export function ExecutionPage({ id, session }: { id: string; session: Session })
         <EventTable events={detail.history} start={detail.startDate} />
       </div>
     </section>
+  );
+}
+
+/**
+ * A backfill's children: the image executions of the uploads under its prefix (the ones it
+ * started, and those that had already run, which it found by name and did not start again).
+ */
+function BackfillChildren({ input, running }: { input: unknown; running: boolean }) {
+  const prefix = typeof (input as { prefix?: unknown })?.prefix === 'string' ? (input as { prefix: string }).prefix : '';
+  const children = usePolling(
+    (signal) => api.get<ExecutionList>(`/api/executions?${new URLSearchParams({ workflow: 'image', limit: '200', ...(prefix ? { prefix } : {}) })}`, signal),
+    running ? REFRESH_MS : undefined,
+    [prefix, running],
+  );
+  const executions = children.data?.executions ?? [];
+  const counts = new Map<string, number>();
+  for (const execution of executions) counts.set(execution.status, (counts.get(execution.status) ?? 0) + 1);
+  return (
+    <div class="card backfill-children" data-children={executions.length}>
+      <h2>
+        Image executions under <code>{prefix || '(every upload)'}</code> ({executions.length}
+        {children.data?.cursor ? '+' : ''})
+      </h2>
+      <p class="muted">
+        {[...counts].map(([status, count]) => `${count} ${status.toLowerCase()}`).join(' · ') || (children.data ? 'None yet.' : 'Loading…')}
+      </p>
+      {executions.length > 0 && (
+        <div class="table-scroll">
+          <table class="table compact">
+            <caption class="sr-only">Image executions of the uploads under the backfill's prefix</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Status</th>
+                <th scope="col">Started</th>
+                <th scope="col" title="From the start request to the end: queued and running">Total time</th>
+              </tr>
+            </thead>
+            <tbody>
+              {executions.map((execution) => (
+                <tr key={execution.executionArn} data-child={execution.name}>
+                  <td class="wrap">
+                    <a href={href(['executions', execution.executionArn])}>{execution.name}</a>
+                  </td>
+                  <td>
+                    <StatusBadge status={execution.status} />
+                  </td>
+                  <td>{formatTime(execution.startDate)}</td>
+                  <td>{formatDuration(execution.startDate, execution.stopDate)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
   );
 }
 
