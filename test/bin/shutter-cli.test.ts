@@ -5,6 +5,7 @@
  * example URLs).
  */
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,10 +14,10 @@ import { stop } from 'esbuild';
 import { bundleForNode } from '../../scripts/bundle-node.mjs';
 import { sign } from '../../api/signature.js';
 import { ROOT, imageInfo } from '../helpers/images.js';
-import packageJson from '../../package.json' with { type: 'json' };
 
 let cli: string;
 let dataDir: string;
+const packageJson = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
 beforeAll(async () => {
   // One level below the root, as dist/shutter.mjs is: the CLI finds samples/ and analytics/ from there.
