@@ -23,7 +23,7 @@ import { fixtureEvents } from '../analytics/fixture-events.js';
 import { startLakeConsumer } from '../analytics/lake-writer.js';
 import { loadNamedQueries, runNamedQuery } from '../analytics/named-queries.js';
 import { JsonlEventSink } from '../core/adapters/local/jsonl-event-sink.js';
-import { readEventLog } from '../core/adapters/local/jsonl-event-log.js';
+import { eventLogEnd, readEventLog } from '../core/adapters/local/jsonl-event-log.js';
 import { startServer } from '../api/local-server.js';
 import { sign, signingKey } from '../api/signature.js';
 import { seedSamples } from './seed-samples.js';
@@ -219,7 +219,8 @@ async function eventsTail(values: TailOptions): Promise<void> {
     await consumer.disconnect();
     return;
   }
-  for await (const line of readEventLog(config.events.dir, { follow: values.follow ?? false, fromEnd: values.fromEnd ?? false, signal: controller.signal })) print(line);
+  const from = values.fromEnd ? await eventLogEnd(config.events.dir) : undefined;
+  for await (const line of readEventLog(config.events.dir, { follow: values.follow ?? false, ...(from ? { from } : {}), signal: controller.signal })) print(line);
 }
 
 async function queryCommand(name: string | undefined, values: { json?: boolean }): Promise<void> {

@@ -55,8 +55,19 @@ export const LIMITS = {
   minConsoleTokenLength: 16,
   /** 12 characters: NIST's floor for a memorised secret is 8; the console can stop executions. */
   minConsolePasswordLength: 12,
-  /** Failed console sign-ins accepted per minute per process before answering 429: slows guessing to a crawl. */
-  consoleSignInFailuresPerMinute: 10,
+  /**
+   * Console credential guessing (sign-in form and Authorization headers), see `sign-in-throttle.ts`.
+   * 5 free failures per client address: room for typos; after that each failure doubles the wait.
+   */
+  consoleFailuresPerClient: 5,
+  /** 20 free failures per account (user name, or the token) across all clients: many clients guessing one account slow each other. */
+  consoleFailuresPerAccount: 20,
+  /** 1 s: the first wait after the free failures; each further failure doubles it. */
+  consoleBackoffBaseMs: 1000,
+  /** 5 minutes: the longest wait, so after ~14 failures a guesser gets a dozen tries an hour. */
+  consoleBackoffMaxMs: 5 * 60 * 1000,
+  /** 15 minutes without a failure forgives the earlier ones (OWASP's usual lock-out observation window). */
+  consoleFailureWindowMs: 15 * 60 * 1000,
   /** Largest JSON body a console API call may send (a sign or decision request is a few hundred bytes). */
   consoleJsonBodyBytes: 64 * 1024,
   /** Longest side of a console preview: a retina thumbnail grid or a detail view, never a full-size render. */

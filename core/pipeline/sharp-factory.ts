@@ -24,12 +24,15 @@ export function configureSharp(options: { concurrency?: number; cacheMemoryMb?: 
   sharp.cache({ memory: options.cacheMemoryMb ?? DEFAULTS.sharpCacheMemoryMb, files: 0, items: 0 });
 }
 
-/** Opens untrusted image bytes with every guard applied. `pages: -1` keeps all frames of an animation. */
-export function openImage(input: Buffer, limits: ImageLimits, options: { animated?: boolean } = {}): Sharp {
+/**
+ * Opens untrusted image bytes with every guard applied. `pages: -1` keeps all frames of an
+ * animation; `strict` refuses what libvips only warns about (see {@link checkDecodes}).
+ */
+export function openImage(input: Buffer, limits: ImageLimits, options: { animated?: boolean; strict?: boolean } = {}): Sharp {
   return sharp(input, {
     limitInputPixels: limits.maxInputPixels,
     // Refuse truncated or corrupt files rather than render grey: the client gets a clear error.
-    failOn: 'error',
+    failOn: options.strict ? 'warning' : 'error',
     ...(options.animated ? { pages: -1 } : {}),
     sequentialRead: true,
   }).timeout({ seconds: Math.max(1, Math.ceil(limits.processingTimeoutMs / 1000)) });
@@ -91,6 +94,24 @@ export async function inspectImage(input: Buffer, limits: ImageLimits): Promise<
     orientation,
     size: input.length,
   };
+}
+
+/**
+ * Decodes every pixel of the image (every frame), at a tiny size so memory stays low, and
+ * refuses even what libvips only warns about. A JPEG whose entropy-coded data is junk (a header
+ * followed by random bytes) decodes without error at the default `failOn: 'error'`, as grey
+ * blocks; libjpeg does warn ("Corrupt JPEG data: bad Huffman code"). The bulk workflow runs this
+ * once, in Inspect, so such a file fails the execution before anything is rendered or published.
+ */
+export async function checkDecodes(input: Buffer, limits: ImageLimits): Promise<void> {
+  try {
+    await openImage(input, limits, { animated: true, strict: true }).resize(64, 64, { fit: 'inside' }).raw().toBuffer();
+  } catch (error) {
+    const mapped = mapSharpError(error);
+    if (mapped instanceof ImageError && mapped.code !== 'ImageSource::UnsupportedFormat') throw mapped;
+    // The header was read before: any failure to decode what follows is the file's.
+    throw new ImageError('ImageSource::CorruptImage', 'The source image is corrupt or truncated.', 422, { cause: error });
+  }
 }
 
 /** Turns libvips' failures on bad input into client errors with stable codes. */

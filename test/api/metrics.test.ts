@@ -113,7 +113,7 @@ test('an error is counted under the route that answered it, not under a catch-al
       { name: 'gadgets', method: 'POST', path: '/gadgets', handle: async () => Promise.reject(new Error('broken')) },
     ],
     async () => Promise.reject(new Error('the image fallback is not called here')),
-    { cors: { enabled: false, origin: '*' } },
+    { cors: { enabled: false, origin: '*' }, trustProxyHops: 0 },
   );
   const { registry } = await import('../../core/observability/metrics.js');
   const count = async (series: string) => sample(await registry.metrics(), series);
