@@ -73,7 +73,7 @@ const SIGNATURE_ERRORS: Array<[number, string]> = [
   [403, 'SignatureDoesNotMatch'],
 ];
 const IMAGE_ERRORS: Array<[number, string]> = [
-  [400, 'DecodeRequest::CannotDecodeRequest'],
+  [400, 'DecodeRequest::CannotReadPath'],
   [400, 'ImageEdits::InvalidEdit'],
   ...SIGNATURE_ERRORS,
   [403, 'Preset::Required'],
