@@ -178,6 +178,10 @@ const EnvSchema = z.object({
   /** Where the Kafka outbox keeps undelivered events; default `$SHUTTER_DATA_DIR/outbox` (`/tmp/shutter-outbox` in Lambda). */
   EVENTS_OUTBOX_DIR: optionalString,
   EVENTS_OUTBOX_MAX_BYTES: positiveInt(DEFAULTS.outboxMaxBytes),
+  /** Days of local event files kept (`$SHUTTER_DATA_DIR/events`); 0 keeps every day. */
+  EVENTS_RETENTION_DAYS: nonNegativeInt(DEFAULTS.eventRetentionDays),
+  /** Megabytes the local event files may take; the oldest go first beyond it; 0 for no limit. */
+  EVENTS_MAX_MB: nonNegativeInt(DEFAULTS.eventLogMaxMb),
   /** The S3 bucket of the lake (AWS): the lake writer puts events under `events/dt=YYYY-MM-DD/` there. */
   LAKE_BUCKET: optionalString,
   /** Analytics engine: `duckdb` (local JSON lines) or `athena`; default athena when ATHENA_WORKGROUP is set. */
@@ -289,6 +293,8 @@ export interface EventsConfig {
   outboxMaxBytes: number;
   /** 0 to 1. */
   accessSampleRate: number;
+  /** The local event files' retention (age in days, total bytes; 0: no limit). */
+  retention: { maxAgeDays: number; maxBytes: number };
   /** The lake's S3 bucket, for the MSK → S3 lake writer. */
   lakeBucket: string | undefined;
 }
@@ -518,6 +524,7 @@ function eventsConfig(e: z.infer<typeof EnvSchema>, dataDir: string, inLambda: b
     outboxDir: e.EVENTS_OUTBOX_DIR ? path.resolve(e.EVENTS_OUTBOX_DIR) : inLambda ? '/tmp/shutter-outbox' : path.join(dataDir, 'outbox'),
     outboxMaxBytes: e.EVENTS_OUTBOX_MAX_BYTES,
     accessSampleRate,
+    retention: { maxAgeDays: e.EVENTS_RETENTION_DAYS, maxBytes: e.EVENTS_MAX_MB * 1024 * 1024 },
     lakeBucket: e.LAKE_BUCKET,
   };
 }

@@ -5,6 +5,7 @@
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { ImageError } from '../errors.js';
 import { DEFAULTS, LIMITS } from '../limits.js';
+import { checkSvgCost } from './svg-cost.js';
 
 export interface ImageLimits {
   maxInputPixels: number;
@@ -83,6 +84,8 @@ export async function inspectImage(input: Buffer, limits: ImageLimits): Promise<
       413,
     );
   }
+  // librsvg cannot be stopped once it renders (sharp's timeout waits for it): refuse costly SVGs now.
+  if (metadata.format === 'svg') checkSvgCost(input, { width, height }, LIMITS);
   const rotated = orientation >= 5 && orientation <= 8;
   return {
     // libvips reads AVIF with its HEIF loader: an AV1-coded HEIF is an AVIF, and is written back as one.

@@ -9,6 +9,7 @@ import { operatorRoutes } from '../../api/operator-routes.js';
 import { UNDOCUMENTED_ROUTES } from '../../api/openapi.js';
 import { Backfill, Decision, ListQuery } from '../../api/workflow-routes.js';
 import { SignBody } from '../../api/console-routes.js';
+import { TABLES } from '../../analytics/tables.js';
 import { createQueryEngine } from '../../core/compose.js';
 import type { WorkflowEngine } from '../../core/ports/workflow-engine.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
@@ -39,7 +40,7 @@ let app: ReturnType<typeof createApp>;
 beforeAll(async () => {
   t = await createTestApp();
   // The full route table, as `shutter serve` builds it (the engine is never called here).
-  app = createApp(t.platform, operatorRoutes(t.platform, { workflows: { engine: {} as WorkflowEngine, startUpload: () => Promise.reject(new Error('unused')) }, queries: createQueryEngine(t.platform.config) }));
+  app = createApp(t.platform, operatorRoutes(t.platform, { workflows: { engine: {} as WorkflowEngine, startUpload: () => Promise.reject(new Error('unused')) }, queries: createQueryEngine(t.platform.config, TABLES) }));
   app.ready = true;
   const response = await t.request('/openapi.json');
   expect(response.status).toBe(200);

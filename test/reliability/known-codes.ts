@@ -22,6 +22,7 @@ export const CLIENT_ERROR_CODES = [
   'ImageSource::InvalidKey',
   'ImageSource::TooLarge',
   'ImageSource::TooManyFrames',
+  'ImageSource::TooComplex',
   'ImageSource::TooManyPixels',
   'ImageSource::UnsupportedFormat',
   'InvalidResizeException',

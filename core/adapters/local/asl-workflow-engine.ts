@@ -65,6 +65,12 @@ export interface LocalWorkflow {
   definition: object;
   /** Functions by the name the definition's Task states invoke. */
   functions: Record<string, LocalFunction>;
+  /**
+   * The definition is one of shutter's own, which the tests validate (test/workflows/asl-definitions.test.ts):
+   * the engine skips the ASL validator, whose JSON-schema compilation costs ~16 MB of resident memory
+   * for the process's life and ~100 ms at start. Any other definition is validated. @default false
+   */
+  validated?: boolean;
 }
 
 export interface AslWorkflowEngineOptions {
@@ -144,7 +150,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
       for (const missing of taskFunctionNames(workflow.definition).filter((fn) => !workflow.functions[fn])) {
         problems.push(`workflow ${name}: no local function "${missing}" for a Task state`);
       }
-      this.machines.set(name, { machine: prepareDefinition(workflow.definition), workflow });
+      this.machines.set(name, { machine: prepareDefinition(workflow.definition, { validated: workflow.validated ?? false }), workflow });
     }
     if (problems.length) throw new ConfigError(problems);
     this.paused = options.autoStart === false;
@@ -618,12 +624,13 @@ export class AslWorkflowEngine implements WorkflowEngine {
 const VALIDATED = new Map<string, StateMachine>();
 
 /** Validates a definition (once per process) and returns the interpreter for it; throws when invalid. */
-export function prepareDefinition(definition: object): StateMachine {
-  const key = JSON.stringify(definition);
+export function prepareDefinition(definition: object, options: { validated?: boolean } = {}): StateMachine {
+  const validated = options.validated ?? false;
+  const key = `${validated ? 'trusted' : 'checked'}:${JSON.stringify(definition)}`;
   let machine = VALIDATED.get(key);
   if (!machine) {
     // ARNs are local placeholders, so their account and region checks are off.
-    machine = new StateMachine(definition as StateMachineDefinition, { validationOptions: { checkArn: false } });
+    machine = new StateMachine(definition as StateMachineDefinition, { validationOptions: { checkArn: false, noValidate: validated } });
     VALIDATED.set(key, machine);
   }
   return machine;
