@@ -1,23 +1,40 @@
 /**
- * A CloudFront Function (viewer request) that reduces `Accept` to what the image handler's
- * format negotiation reads (`api/negotiate-format.ts`): `image/avif` and/or `image/webp`, and
- * only when Accept can decide the format (AUTO_WEBP, AUTO_AVIF or `?format=auto`); otherwise it
- * drops the header. The cache policy keys on the result, so browsers that send a hundred
- * different Accept strings share at most four cache entries per URL, and URLs whose format
- * cannot depend on Accept share one.
+ * A CloudFront Function (viewer request) that shapes the image cache key before CloudFront
+ * computes it:
+ *
+ * - Query: only the parameters the image handler reads survive (`CACHE_KEY_QUERY_PARAMETERS`,
+ *   derived from `api/doors/query-params.ts`: SIH v7's, shutter's own, `signature`, `expires`).
+ *   Anything else changes nothing in the answer, so `?x=<random>` would only turn every request
+ *   into a cache miss on a 1769 MB Lambda; it is dropped before the cache key and never reaches
+ *   the origin (so a signature can only cover what the handler reads). A filter here rather than
+ *   the cache policy's allow-list, which CloudFront caps at 10 names.
+ * - Accept: reduced to what format negotiation reads (`api/negotiate-format.ts`): `image/avif`
+ *   and/or `image/webp`, and only when Accept can decide the format (AUTO_WEBP, AUTO_AVIF or
+ *   `?format=auto`); otherwise the header is dropped. Browsers that send a hundred different
+ *   Accept strings share at most four cache entries per URL.
  */
+import { CACHE_KEY_QUERY_PARAMETERS } from '../api/doors/query-params.js';
 
 export interface AcceptNormalizerSettings {
   autoWebp: boolean;
   autoAvif: boolean;
+  /** The query parameters kept. @default CACHE_KEY_QUERY_PARAMETERS */
+  queryParameters?: readonly string[];
 }
 
 /** The function's source (cloudfront-js-2.0; written in ES5 to stay within its subset). */
 export function acceptNormalizerCode(settings: AcceptNormalizerSettings): string {
-  return `function handler(event) {
+  const kept = settings.queryParameters ?? CACHE_KEY_QUERY_PARAMETERS;
+  return `var QUERY_PARAMETERS = ${JSON.stringify(Object.fromEntries(kept.map((name) => [name, true])))};
+function handler(event) {
   var request = event.request;
   var headers = request.headers;
-  var format = request.querystring.format;
+  var query = {};
+  for (var name in request.querystring) {
+    if (QUERY_PARAMETERS[name] === true) query[name] = request.querystring[name];
+  }
+  request.querystring = query;
+  var format = query.format;
   var auto = !!format && String(format.value).toLowerCase() === 'auto';
   var mayAvif = auto || ${settings.autoAvif};
   var mayWebp = auto || ${settings.autoWebp};

@@ -102,6 +102,8 @@ const ContextSchema = z.object({
   Backfill: text,
   /** shutter: the operator console as a static site behind its own CloudFront distribution. */
   EnableConsole: flag(false),
+  /** shutter: any new value makes CloudFront read the origin secret again (docs/deploy.md, "Rotating the origin secret"). */
+  OriginSecretRotation: text,
   /** shutter: the built console (`npm run build` writes console/dist). */
   ConsoleDir: text,
 });
@@ -141,6 +143,8 @@ export interface PlatformSettings {
   backfill: 'distributed' | 'inline' | false;
   /** Undefined when the console site is off. */
   console: { directory: string } | undefined;
+  /** A label of the last origin secret rotation; a new one updates the distribution. */
+  originSecretRotation: string | undefined;
 }
 
 /**
@@ -293,5 +297,6 @@ export function parsePlatformContext(get: (key: string) => unknown): Readonly<Pl
     lambdaAssetsDir: c.LambdaAssetsDir ?? 'dist/lambda',
     backfill: backfill!,
     console: c.EnableConsole ? { directory: c.ConsoleDir ?? 'console/dist' } : undefined,
+    originSecretRotation: c.OriginSecretRotation,
   });
 }

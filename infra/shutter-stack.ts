@@ -50,6 +50,7 @@ export class ShutterStack extends Stack {
       alarmEmail: s.alarmEmail,
       workflow: { backfill: s.backfill },
       console: s.console,
+      originSecretRotation: s.originSecretRotation,
     });
 
     const { storage, delivery, workflows, analytics, monitoring } = this.platform;

@@ -3,6 +3,7 @@
  * keeps exactly what `api/negotiate-format.ts` reads from Accept, and nothing when Accept
  * cannot change the answer.
  */
+import { CACHE_KEY_QUERY_PARAMETERS, QUERY_PARAMETERS } from '../../api/doors/query-params.js';
 import { acceptNormalizerCode, type AcceptNormalizerSettings } from '../../infra/accept-normalizer.js';
 
 interface CloudFrontRequest {
@@ -10,11 +11,11 @@ interface CloudFrontRequest {
   querystring: Record<string, { value: string }>;
 }
 
-function run(
+function viewerRequest(
   settings: AcceptNormalizerSettings,
   accept: string | undefined,
   query: Record<string, string> = {},
-): string | undefined {
+): CloudFrontRequest {
   // The code is a plain function declaration, as CloudFront Functions expect.
   const handler = new Function(`${acceptNormalizerCode(settings)}; return handler;`)() as (event: {
     request: CloudFrontRequest;
@@ -23,8 +24,11 @@ function run(
     headers: accept === undefined ? {} : { accept: { value: accept } },
     querystring: Object.fromEntries(Object.entries(query).map(([name, value]) => [name, { value }])),
   };
-  return handler({ request }).headers.accept?.value;
+  return handler({ request });
 }
+
+const run = (...args: Parameters<typeof viewerRequest>): string | undefined =>
+  viewerRequest(...args).headers.accept?.value;
 
 const CHROME = 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8';
 const SAFARI_OLD = 'image/webp,image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5';
@@ -61,4 +65,35 @@ test('browsers with different Accept strings but the same capabilities share one
   const settings = { autoWebp: true, autoAvif: true };
   const variants = [CHROME, 'image/avif,image/webp,*/*', 'image/webp,image/avif;q=0.9,image/*'];
   expect(new Set(variants.map((accept) => run(settings, accept))).size).toBe(1);
+});
+
+describe('query parameters', () => {
+  const settings = { autoWebp: false, autoAvif: false };
+  const kept = (query: Record<string, string>) =>
+    Object.fromEntries(
+      Object.entries(viewerRequest(settings, undefined, query).querystring).map(([name, { value }]) => [name, value]),
+    );
+
+  test('a random parameter (cache buster) is dropped before the cache key', () => {
+    expect(kept({ x: String(Math.random()), v: '2', utm_source: 'mail' })).toEqual({});
+  });
+
+  test('every parameter the query door reads, and the signature check, survive', () => {
+    const all = Object.fromEntries(CACHE_KEY_QUERY_PARAMETERS.map((name) => [name, '1']));
+    expect(kept({ ...all, junk: '1' })).toEqual(all);
+    expect(CACHE_KEY_QUERY_PARAMETERS).toEqual(expect.arrayContaining([...QUERY_PARAMETERS, 'signature', 'expires']));
+  });
+
+  test("SIH v7's query parameters are all kept", () => {
+    const sihV7 = ['format', 'fit', 'width', 'height', 'rotate', 'flip', 'flop', 'grayscale', 'greyscale', 'dpr'];
+    expect(CACHE_KEY_QUERY_PARAMETERS).toEqual(expect.arrayContaining(sihV7));
+  });
+
+  test('names are case-sensitive, as the handler reads them', () => {
+    expect(kept({ Width: '10', width: '20' })).toEqual({ width: '20' });
+  });
+
+  test('a prototype name is not mistaken for a kept parameter', () => {
+    expect(kept({ constructor: '1', toString: '2', __proto__x: '3' })).toEqual({});
+  });
 });
