@@ -10,6 +10,7 @@ import { ImagePage } from './pages/image.js';
 import { ModerationPage } from './pages/moderation.js';
 import { AnalyticsPage } from './pages/analytics.js';
 import { PlaygroundPage } from './pages/playground.js';
+import { DeliveryPage } from './pages/delivery.js';
 
 const PAGES = [
   { segment: 'executions', label: 'Executions' },
@@ -17,6 +18,7 @@ const PAGES = [
   { segment: 'moderation', label: 'Moderation' },
   { segment: 'analytics', label: 'Analytics' },
   { segment: 'playground', label: 'Playground' },
+  { segment: 'delivery', label: 'Delivery' },
 ] as const;
 
 export function App() {
@@ -65,6 +67,9 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
       break;
     case 'playground':
       page = <PlaygroundPage session={session} query={route.query} />;
+      break;
+    case 'delivery':
+      page = <DeliveryPage session={session} query={route.query} />;
       break;
     default:
       page = <p class="error-box">There is no page “{section}”.</p>;

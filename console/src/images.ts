@@ -42,6 +42,18 @@ export function defaultBucket(session: Session): string {
   return session.buckets.sources[0] ?? 'images';
 }
 
+export interface Rendition {
+  preset: string;
+  format: string;
+  bucket: string;
+  key: string;
+  width: number;
+  height: number;
+  bytes: number;
+  contentType: string;
+  url?: string;
+}
+
 export interface Manifest {
   imageId: string;
   executionId: string;
@@ -61,6 +73,7 @@ export interface Manifest {
     decision?: Record<string, unknown>;
   };
   focalPoint: { x: number; y: number; basis: string; box?: { left: number; top: number; width: number; height: number } };
-  renditions: { preset: string; format: string; bucket: string; key: string; width: number; height: number; bytes: number; contentType: string }[];
+  /** `url`: the rendition's public URL (`/r/<key>?v=…`, or under RENDITIONS_BASE_URL); manifests written before it have none. */
+  renditions: Rendition[];
   createdAt: string;
 }
