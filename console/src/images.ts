@@ -1,5 +1,8 @@
 /** Where the console finds an image's objects: previews, renditions, its manifest. */
 import type { Session } from './api.js';
+import type { Rendition } from './rendition.js';
+
+export type { Rendition };
 
 export interface BucketObject {
   key: string;
@@ -40,18 +43,6 @@ export function isImageKey(key: string): boolean {
 
 export function defaultBucket(session: Session): string {
   return session.buckets.sources[0] ?? 'images';
-}
-
-export interface Rendition {
-  preset: string;
-  format: string;
-  bucket: string;
-  key: string;
-  width: number;
-  height: number;
-  bytes: number;
-  contentType: string;
-  url?: string;
 }
 
 export interface Manifest {

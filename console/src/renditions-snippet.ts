@@ -3,7 +3,7 @@
  * `<source>` per modern format (AVIF, then WebP) and an `<img srcset>` of the widely supported one,
  * each a `srcset` of the renditions' public URLs by width, so the browser picks the size and format.
  */
-import type { Rendition } from './images.js';
+import type { Rendition } from './rendition.js';
 
 /** Formats a browser may lack, best first: offered as `<source>`s before the fallback `<img>`. */
 const MODERN = ['avif', 'webp'];

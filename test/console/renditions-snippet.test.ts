@@ -1,6 +1,6 @@
 /** The `<picture>` snippet the image view offers: built from the manifest's renditions by format and width. */
 import { absoluteUrl, pictureSnippet } from '../../console/src/renditions-snippet.js';
-import type { Rendition } from '../../console/src/images.js';
+import type { Rendition } from '../../console/src/rendition.js';
 
 const rendition = (preset: string, format: string, width: number, url: string | null = `/r/cat.jpg/${preset}.${format}?v=4f1c`): Rendition => ({
   preset,
