@@ -59,8 +59,11 @@ describe('console: delivery settings and renditions by URL', () => {
   });
 
   afterEach(() => {
-    // No Content-Security-Policy violation, no uncaught error, on any page.
-    expect(browser.errors).toEqual([]);
+    // No Content-Security-Policy violation, no uncaught error, on any page; the refusals these tests
+    // provoke on purpose (400, 409, 412) are logged by Chromium as failed loads, and only those.
+    const unexpected = browser.errors.filter((error) => !/the server responded with a status of (400|409|412)\b/.test(error));
+    browser.errors.length = 0;
+    expect(unexpected).toEqual([]);
   });
 
   test('origins: a bad name is refused in the page, a bad value by the server with its message, a good one is created', async () => {
@@ -90,7 +93,7 @@ describe('console: delivery settings and renditions by URL', () => {
     await page.getByRole('heading', { name: 'Policies' }).waitFor();
     await row('thumbnail').getByText('built-in').waitFor();
     expect(await row('thumbnail').getByRole('button', { name: 'Delete thumbnail' }).count()).toBe(0);
-    await row('thumbnail').getByRole('button', { name: 'View thumbnail' }).click();
+    await row('thumbnail').getByRole('button', { name: 'View thumbnail', exact: true }).click();
     await editor().getByRole('heading', { name: 'thumbnail (built-in, read-only)' }).waitFor();
     expect(await editor().getByRole('button', { name: /^(Create|Save)$/ }).count()).toBe(0);
     await editor().getByRole('button', { name: 'Close' }).click();
