@@ -40,7 +40,9 @@ export function pictureSnippet(renditions: readonly Rendition[], { origin, alt }
   const fallbackFormat = FALLBACK.find((format) => formats.has(format)) ?? [...formats.keys()].filter((format) => !MODERN.includes(format)).at(0) ?? [...formats.keys()].at(-1)!;
   const fallback = [...formats.get(fallbackFormat)!].sort((a, b) => a.width - b.width);
   const largest = fallback.at(-1)!;
-  const sizes = `(max-width: ${largest.width}px) 100vw, ${largest.width}px`;
+  // The widest rendition of any format bounds the layout: beyond it no candidate is sharper.
+  const widest = Math.max(...withUrl.map((rendition) => rendition.width));
+  const sizes = `(max-width: ${widest}px) 100vw, ${widest}px`;
   const img = `<img src="${attribute(absoluteUrl(largest.url!, origin))}" srcset="${attribute(srcset(fallback, origin))}" sizes="${sizes}" width="${largest.width}" height="${largest.height}" alt="${attribute(alt)}" loading="lazy" decoding="async">`;
   const sources = MODERN.filter((format) => format !== fallbackFormat && formats.has(format)).map(
     (format) => `  <source type="${attribute(formats.get(format)![0]!.contentType)}" srcset="${attribute(srcset(formats.get(format)!, origin))}" sizes="${sizes}">`,

@@ -129,6 +129,7 @@ describe('console: delivery settings and renditions by URL', () => {
     const original = await page.locator('[data-preview-side="Original"] img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth);
     expect(original).toBeGreaterThan(240);
     expect(await preset.locator('code.url').textContent()).toMatch(/\/[a-z]+\.jpg\?preset=card$/);
+    await screenshot(page, 'delivery-settings');
   });
 
   test('mappings: an unknown origin is refused, a good mapping routes, and the origin it uses cannot be deleted', async () => {
@@ -138,7 +139,7 @@ describe('console: delivery settings and renditions by URL', () => {
     await editor().getByRole('alert').filter({ hasText: 'Settings::UnknownReference: The mapping refers to origin "nowhere"' }).waitFor();
     await submit(editor(), { name: 'shop', value: { pathPrefix: '/shop', origin: 'shop', policy: 'card' } });
     await row('shop').waitFor();
-    await screenshot(page, 'delivery-settings');
+    await screenshot(page, 'delivery-mappings');
     // The mapping at work: its prefix, its origin's bucket, its policy.
     const routed = await page.request.get(`${server.url}/shop/chelsea.jpg`);
     expect({ status: routed.status(), type: routed.headers()['content-type'] }).toEqual({ status: 200, type: 'image/webp' });
@@ -176,6 +177,7 @@ describe('console: delivery settings and renditions by URL', () => {
     await waitForImages(page, '#snippet-probe img');
     const chosen = await page.evaluate(() => (globalThis as unknown as PageDom).document.querySelector('#snippet-probe img')!.currentSrc);
     expect(chosen).toMatch(/\/r\/e2e\/coffee\.jpg\/[a-z]+\.avif\?v=/);
+    await page.locator('#snippet-probe').evaluate((probe) => (probe as unknown as { remove(): void }).remove());
         await screenshot(page, 'image-srcset');
 
     await page.getByRole('link', { name: 'Open in playground' }).click();

@@ -33,10 +33,17 @@ describe('pictureSnippet', () => {
 
   test('one format: a plain <img srcset>; renditions without a URL are left out; none at all: no snippet', () => {
     const snippet = pictureSnippet([rendition('small', 'webp', 320), rendition('large', 'webp', 1600, null)], { origin, alt: '' });
+    // (the 1600 px one has no URL: it neither appears nor widens `sizes`)
     expect(snippet).toBe(
       '<img src="https://img.example.com/r/cat.jpg/small.webp?v=4f1c" srcset="https://img.example.com/r/cat.jpg/small.webp?v=4f1c 320w" sizes="(max-width: 320px) 100vw, 320px" width="320" height="240" alt="" loading="lazy" decoding="async">',
     );
     expect(pictureSnippet([rendition('small', 'webp', 320, null)], { origin, alt: '' })).toBeUndefined();
+  });
+
+  test('`sizes` reaches the widest rendition of any format, the <img> keeps its own largest', () => {
+    const snippet = pictureSnippet([rendition('thumbnail', 'jpeg', 120), rendition('small', 'avif', 240)], { origin, alt: '' })!;
+    expect(snippet).toContain('<source type="image/avif" srcset="https://img.example.com/r/cat.jpg/small.avif?v=4f1c 240w" sizes="(max-width: 240px) 100vw, 240px">');
+    expect(snippet).toContain('sizes="(max-width: 240px) 100vw, 240px" width="120" height="90"');
   });
 
   test('URLs under RENDITIONS_BASE_URL are absolute already and stay as they are', () => {
