@@ -11,6 +11,7 @@ import { createApp, type App } from '../../api/app.js';
 import { startServer } from '../../api/local-server.js';
 import { operatorRoutes } from '../../api/operator-routes.js';
 import { AttentionAnalyzer } from '../../core/adapters/local/attention-analyzer.js';
+import { TABLES } from '../../analytics/tables.js';
 import { createPlatform, createQueryEngine, type Platform } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 import type { Analyzer, ModerationResult, SubjectsResult } from '../../core/ports/analyzer.js';
@@ -74,7 +75,7 @@ export async function startConsoleServer(env: Record<string, string> = {}): Prom
     await platform.storage.put(config.sourceBuckets[0]!, `${name}.jpg`, samplePhoto(name), { contentType: 'image/jpeg' });
   }
   const workflows = createLocalWorkflows(platform, { watch: false, sweep: false, pollMs: 100, log: silentLogger });
-  const queries = createQueryEngine(config);
+  const queries = createQueryEngine(config, TABLES);
   // The routes `shutter serve` mounts: workflow, moderation, delivery settings, analytics.
   const app = createApp(platform, operatorRoutes(platform, { workflows: { engine: workflows.engine, startUpload: workflows.startUpload }, queries }));
   app.ready = true;
