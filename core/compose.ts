@@ -164,7 +164,7 @@ export function createEventSink(config: Readonly<Config>): EventSink {
   const { kafka } = config.events;
   if (!kafka) return new JsonlEventSink({ dir: config.events.dir, retention: config.events.retention });
   // A sink nothing was published to has nothing to flush or close: kafkajs stays unloaded.
-  return lazyAdapter<EventSink>(async () => (await import('./adapters/aws/kafka-client.js')).kafkaEventSink(kafka, config), {
+  return lazyAdapter<EventSink>(async () => (await import('./adapters/aws/kafka-event-sink.js')).kafkaEventSink(kafka, config), {
     publish: 'load',
     flush: 'skip-until-loaded',
     close: 'skip-until-loaded',

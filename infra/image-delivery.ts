@@ -3,9 +3,9 @@
  * type binary) → the image Lambda (sharp, arm64) → S3. The Lambda's environment uses SIH's
  * variable names (see `core/config.ts`), so SIH settings carry over unchanged.
  *
- * CloudFront caches one entry per path + query string + negotiated format: a viewer-request
- * function reduces `Accept` to what format negotiation reads (`accept-normalizer.ts`), and the
- * cache policy keys on all query parameters because a URL signature covers all of them.
+ * CloudFront caches one entry per path + the query parameters the handler reads + negotiated
+ * format: a viewer-request function (`accept-normalizer.ts`) drops every other query parameter
+ * and reduces `Accept` to what format negotiation reads; the cache policy keys on what is left.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -16,13 +16,16 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acceptNormalizerCode } from './accept-normalizer.js';
+import { CLIENT_HINT_HEADERS, acceptNormalizerCode } from './accept-normalizer.js';
 import { AccessLogStream } from './access-log-stream.js';
+import { CloudFrontLogBucket } from './cloudfront-log-bucket.js';
 import { acknowledge } from './acknowledge.js';
-import { grantObjectRead } from './bucket-access.js';
+import { grantObjectRead, grantObjectWrite, type BucketAccess } from './bucket-access.js';
 import type { LambdaCodeSource } from './lambda-code.js';
 import { LOG_PREFIXES } from './image-storage.js';
+import { physicalName } from './physical-name.js';
 import { PlatformFunction } from './platform-function.js';
+import type { OriginSecret } from './origin-secret.js';
 import type { SigningSecret } from './signing-secret.js';
 
 export interface ImageDeliveryProps {
@@ -33,11 +36,25 @@ export interface ImageDeliveryProps {
   sourceBuckets?: readonly string[];
   /** Receives CloudFront logs (`cloudfront/`) and API access logs (`access-logs/`). */
   logs: s3.IBucket;
+  /**
+   * Where the handler writes its events (LAKE_BUCKET, under the `events` table's prefix): it runs
+   * outside the streaming VPC, and its task root is read-only.
+   */
+  eventsLake: BucketAccess;
+  /** CloudFront sends it, the handler requires it: the API is reachable only through CloudFront. */
+  originSecret: OriginSecret;
+  /**
+   * CloudFormation resolves the origin header's dynamic reference only when the distribution
+   * changes: a new label (it goes into the comment) is that change. @default none
+   */
+  originSecretRotation?: string;
   logRetention: logs.RetentionDays;
   /** @default false */
   autoWebp?: boolean;
   /** @default false */
   autoAvif?: boolean;
+  /** Client hints size what a URL leaves open (`CLIENT_HINTS`); the bucketed hints join the cache key. @default false */
+  clientHints?: boolean;
   /** @default CORS off */
   cors?: { origin: string };
   /** @default signatures off */
@@ -73,6 +90,8 @@ export class ImageDelivery extends Construct {
   readonly api: apigateway.RestApi;
   readonly distribution: cloudfront.Distribution;
   readonly cachePolicy: cloudfront.CachePolicy;
+  /** Where CloudFront's standard logs go: the log bucket, or a us-east-1 bucket in opt-in Regions. */
+  readonly cloudFrontLogs: CloudFrontLogBucket;
   /** https://<distribution or custom domain> */
   readonly url: string;
 
@@ -94,8 +113,11 @@ export class ImageDelivery extends Construct {
       environment: {
         SHUTTER_STORAGE: 's3',
         SOURCE_BUCKETS: sourceBucketsEnv,
+        LAKE_BUCKET: props.eventsLake.bucket.bucketName,
+        ORIGIN_SECRET: props.originSecret.secret.secretArn,
         AUTO_WEBP: yesNo(props.autoWebp),
         AUTO_AVIF: yesNo(props.autoAvif),
+        CLIENT_HINTS: yesNo(props.clientHints),
         CORS_ENABLED: yesNo(!!props.cors),
         CORS_ORIGIN: props.cors?.origin ?? '*',
         ENABLE_SIGNATURE: yesNo(!!props.signature),
@@ -121,27 +143,35 @@ export class ImageDelivery extends Construct {
 
     this.api = this.createApi(props);
     this.cachePolicy = new cloudfront.CachePolicy(this, 'CachePolicy', {
-      comment: 'shutter: path + every query parameter + negotiated Accept',
+      cachePolicyName: physicalName(this, { suffix: 'image-cache', maxLength: 128 }),
+      comment: 'shutter: path + the query parameters the handler reads + negotiated Accept',
       // The handler answers max-age=31536000 for images (SIH) and 10 s for client errors.
       defaultTtl: Duration.days(1),
       minTtl: Duration.seconds(0),
       maxTtl: Duration.days(365),
-      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('accept'),
-      // All, not an allow-list: a SIH signature covers every parameter (so dropping one breaks
-      // it), and CloudFront allow-lists hold only 10 names, fewer than the query door reads.
+      // With client hints, the hints the viewer-request function has bucketed (see accept-normalizer.ts).
+      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('accept', ...(props.clientHints ? CLIENT_HINT_HEADERS : [])),
+      // Every parameter that is left: the viewer-request function has already dropped those the
+      // handler does not read (CloudFront's own allow-list holds only 10 names, fewer than it reads).
       queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
       cookieBehavior: cloudfront.CacheCookieBehavior.none(),
       // Images are already compressed; gzip would only split the cache.
       enableAcceptEncodingGzip: false,
       enableAcceptEncodingBrotli: false,
     });
+    this.cloudFrontLogs = new CloudFrontLogBucket(this, 'CloudFrontLogs', {
+      logs: props.logs,
+      logRetentionDays: props.logRetention,
+    });
     this.distribution = this.createDistribution(props);
+    if (this.cloudFrontLogs.elsewhere) this.distribution.node.addDependency(this.cloudFrontLogs);
     this.url = `https://${props.domain?.name ?? this.distribution.distributionDomainName}`;
   }
 
   private grantHandlerAccess(props: ImageDeliveryProps, sourceBuckets: string[]): void {
     const role = this.handler.role;
     grantObjectRead(role, { bucket: props.images });
+    grantObjectWrite(role, props.eventsLake);
     sourceBuckets.forEach((name, index) =>
       grantObjectRead(role, { bucket: s3.Bucket.fromBucketName(this, `Source${index}`, name) }),
     );
@@ -158,6 +188,7 @@ export class ImageDelivery extends Construct {
       );
     }
     props.signature?.grantRead(role);
+    props.originSecret.grantRead(role);
     // SIH's smartCrop and contentModeration edits call Rekognition; these actions take no resource ARN.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -197,6 +228,9 @@ export class ImageDelivery extends Construct {
           : {}),
       },
     });
+    // Not an output: image URLs start at CloudFront (the stack's ApiEndpoint), and the API itself
+    // answers 403 to anything that did not come through it (origin-secret.ts).
+    api.node.tryRemoveChild('Endpoint');
     const integration = new apigateway.LambdaIntegration(this.handler.function, { proxy: true });
     for (const resource of [api.root, api.root.addResource('{proxy+}')]) {
       resource.addMethod('GET', integration);
@@ -236,10 +270,12 @@ export class ImageDelivery extends Construct {
       comment: 'shutter: reduce Accept to the formats negotiation reads',
       runtime: cloudfront.FunctionRuntime.JS_2_0,
       code: cloudfront.FunctionCode.fromInline(
-        acceptNormalizerCode({ autoWebp: !!props.autoWebp, autoAvif: !!props.autoAvif }),
+        acceptNormalizerCode({ autoWebp: !!props.autoWebp, autoAvif: !!props.autoAvif, clientHints: !!props.clientHints }),
       ),
     });
     const securityHeaders = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      // CloudFront policies are account-wide: one per stack instance, whatever the Region.
+      responseHeadersPolicyName: physicalName(this, { suffix: 'image-headers', maxLength: 128 }),
       comment: 'shutter: security headers for image responses',
       securityHeadersBehavior: {
         strictTransportSecurity: {
@@ -262,11 +298,13 @@ export class ImageDelivery extends Construct {
     });
     const errorCachingTtl = props.errorCachingTtl ?? Duration.seconds(60);
     const distribution = new cloudfront.Distribution(this, 'Distribution', {
-      comment: `shutter image delivery (${Stack.of(this).stackName})`,
+      comment: `shutter image delivery (${Stack.of(this).stackName})${props.originSecretRotation ? `, origin secret ${props.originSecretRotation}` : ''}`,
       priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_ALL,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       defaultBehavior: {
-        origin: new origins.RestApiOrigin(this.api),
+        origin: new origins.RestApiOrigin(this.api, {
+          customHeaders: { [props.originSecret.headerName]: props.originSecret.headerValue },
+        }),
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
@@ -278,7 +316,7 @@ export class ImageDelivery extends Construct {
         ],
       },
       enableLogging: true,
-      logBucket: props.logs,
+      logBucket: this.cloudFrontLogs.bucket,
       logFilePrefix: LOG_PREFIXES.cloudFront,
       errorResponses: [500, 502, 503, 504].map((httpStatus) => ({ httpStatus, ttl: errorCachingTtl })),
       ...(props.domain

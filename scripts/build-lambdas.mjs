@@ -25,6 +25,8 @@ export function lambdaEntries() {
     { name: 'image-handler', entry: 'api/lambda.ts', sharp: true },
     // The console's API: its bucket previews render with sharp.
     { name: 'console-api', entry: 'api/console-lambda.ts', sharp: true },
+    // The custom resource that creates the Kafka topic (streaming on).
+    { name: 'kafka-topic', entry: 'infra/handlers/kafka-topic.ts', sharp: false },
   ];
   const tasksDir = path.join(root, 'tasks');
   if (existsSync(tasksDir)) {
