@@ -11,6 +11,7 @@ import { ModerationPage } from './pages/moderation.js';
 import { AnalyticsPage } from './pages/analytics.js';
 import { PlaygroundPage } from './pages/playground.js';
 import { ApiReferencePage } from './pages/api-reference.js';
+import { DeliveryPage } from './pages/delivery.js';
 
 const PAGES = [
   { segment: 'executions', label: 'Executions' },
@@ -18,6 +19,7 @@ const PAGES = [
   { segment: 'moderation', label: 'Moderation' },
   { segment: 'analytics', label: 'Analytics' },
   { segment: 'playground', label: 'Playground' },
+  { segment: 'delivery', label: 'Delivery' },
   { segment: 'api', label: 'API' },
 ] as const;
 
@@ -68,6 +70,9 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
       break;
     case 'playground':
       page = <PlaygroundPage session={session} query={route.query} />;
+      break;
+    case 'delivery':
+      page = <DeliveryPage session={session} query={route.query} />;
       break;
     case 'api':
       page = <ApiReferencePage />;
