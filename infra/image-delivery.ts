@@ -16,7 +16,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { CLIENT_HINT_HEADERS, acceptNormalizerCode } from './accept-normalizer.js';
+import { RENDITIONS_PATH } from '../api/renditions-route.js';
+import { CLIENT_HINT_HEADERS, VIEWER_HOST_HEADER, acceptNormalizerCode } from './accept-normalizer.js';
+import type { DeliverySettingsTable } from './delivery-settings-table.js';
 import { AccessLogStream } from './access-log-stream.js';
 import { CloudFrontLogBucket } from './cloudfront-log-bucket.js';
 import { acknowledge } from './acknowledge.js';
@@ -55,6 +57,13 @@ export interface ImageDeliveryProps {
   autoWebp?: boolean;
   /** @default false */
   autoAvif?: boolean;
+  /**
+   * The bulk workflow's renditions, served at `/r/<key>` straight from the bucket (OAC), as the
+   * manifests' URLs name them (`core/renditions.ts` renditionUrl). @default not served
+   */
+  renditions?: s3.IBucket;
+  /** Delivery settings the handler reads (origins, policies, host mappings). @default none */
+  settings?: DeliverySettingsTable;
   /** Client hints size what a URL leaves open (`CLIENT_HINTS`); the bucketed hints join the cache key. @default false */
   clientHints?: boolean;
   /** @default CORS off */
@@ -129,6 +138,13 @@ export class ImageDelivery extends Construct {
         AUTO_WEBP: yesNo(props.autoWebp),
         AUTO_AVIF: yesNo(props.autoAvif),
         CLIENT_HINTS: yesNo(props.clientHints),
+        ...(props.settings
+          ? {
+              SETTINGS_TABLE: props.settings.table.tableName,
+              // Host mappings match the viewer's host, which the viewer-request function copies here.
+              MAPPING_HOST_HEADER: VIEWER_HOST_HEADER,
+            }
+          : {}),
         CORS_ENABLED: yesNo(!!props.cors),
         CORS_ORIGIN: props.cors?.origin ?? '*',
         ENABLE_SIGNATURE: yesNo(!!props.signature),
@@ -181,7 +197,7 @@ export class ImageDelivery extends Construct {
       minTtl: Duration.seconds(0),
       maxTtl: Duration.days(365),
       // With client hints, the hints the viewer-request function has bucketed (see accept-normalizer.ts).
-      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('accept', ...(props.clientHints ? CLIENT_HINT_HEADERS : [])),
+      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('accept', VIEWER_HOST_HEADER, ...(props.clientHints ? CLIENT_HINT_HEADERS : [])),
       // Every parameter that is left: the viewer-request function has already dropped those the
       // handler does not read (CloudFront's own allow-list holds only 10 names, fewer than it reads).
       queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
@@ -220,6 +236,7 @@ export class ImageDelivery extends Construct {
     }
     props.signature?.grantRead(role);
     props.originSecret.grantRead(role);
+    props.settings?.grantRead(role);
     // SIH's smartCrop and contentModeration edits call Rekognition; these actions take no resource ARN.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -375,6 +392,7 @@ export class ImageDelivery extends Construct {
           { function: acceptNormalizer, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
         ],
       },
+      ...(props.renditions ? { additionalBehaviors: { 'r/*': this.renditionsBehavior(props.renditions, securityHeaders) } } : {}),
       enableLogging: true,
       logBucket: this.cloudFrontLogs.bucket,
       logFilePrefix: LOG_PREFIXES.cloudFront,
@@ -409,6 +427,48 @@ export class ImageDelivery extends Construct {
       );
     }
     return distribution;
+  }
+
+  /**
+   * `/r/*`: stored renditions, no Lambda. A viewer-request function drops the `/r` prefix (the
+   * bucket holds `<key>`); the cache keys on `v` only, the source's content hash a manifest URL
+   * carries, so a versioned URL is cached for as long as CloudFront keeps anything.
+   */
+  private renditionsBehavior(bucket: s3.IBucket, headers: cloudfront.IResponseHeadersPolicy): cloudfront.BehaviorOptions {
+    const stripPrefix = new cloudfront.Function(this, 'RenditionsPath', {
+      comment: 'shutter: /r/<key> is <key> in the renditions bucket',
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      code: cloudfront.FunctionCode.fromInline(`function handler(event) {
+  var request = event.request;
+  request.uri = request.uri.substring(${RENDITIONS_PATH.length - 1});
+  return request;
+}
+`),
+    });
+    return {
+      origin: origins.S3BucketOrigin.withOriginAccessControl(bucket, {
+        originAccessControl: new cloudfront.S3OriginAccessControl(this, 'RenditionsAccessControl', {
+          originAccessControlName: physicalName(this, { suffix: 'renditions', maxLength: 64 }),
+          signing: cloudfront.Signing.SIGV4_ALWAYS,
+        }),
+      }),
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+      cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+      cachePolicy: new cloudfront.CachePolicy(this, 'RenditionsCachePolicy', {
+        cachePolicyName: physicalName(this, { suffix: 'renditions-cache', maxLength: 128 }),
+        comment: 'shutter: stored renditions, versioned by ?v=',
+        defaultTtl: Duration.days(1),
+        minTtl: Duration.seconds(0),
+        maxTtl: Duration.days(365),
+        queryStringBehavior: cloudfront.CacheQueryStringBehavior.allowList('v'),
+        headerBehavior: cloudfront.CacheHeaderBehavior.none(),
+        cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+      }),
+      responseHeadersPolicy: headers,
+      compress: false,
+      functionAssociations: [{ function: stripPrefix, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
+    };
   }
 }
 

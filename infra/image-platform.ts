@@ -17,6 +17,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EventStreaming } from './event-streaming.js';
 import { ImageAnalytics } from './image-analytics.js';
+import { DeliverySettingsTable } from './delivery-settings-table.js';
 import { ImageDelivery } from './image-delivery.js';
 import { ImageStorage, LOG_PREFIXES } from './image-storage.js';
 import { OperatorConsole } from './operator-console.js';
@@ -131,6 +132,8 @@ export class ImagePlatform extends Construct {
   readonly storage: ImageStorage;
   readonly signing: SigningSecret | undefined;
   readonly delivery: ImageDelivery;
+  /** The delivery settings' DynamoDB table. */
+  readonly settings: DeliverySettingsTable;
   readonly streaming: EventStreaming | undefined;
   readonly workflows: ImageWorkflows;
   readonly analytics: ImageAnalytics;
@@ -167,6 +170,9 @@ export class ImagePlatform extends Construct {
         })
       : undefined;
 
+    // Origins, policies and host mappings operators change at run time (docs/delivery-settings.md).
+    this.settings = new DeliverySettingsTable(this, 'DeliverySettings', { removalPolicy: props.removalPolicy });
+
     this.delivery = new ImageDelivery(this, 'Delivery', {
       originSecret: new OriginSecret(this, 'OriginSecret', { encryptionKey: storage.dataKey }),
       originSecretRotation: props.originSecretRotation,
@@ -179,6 +185,8 @@ export class ImagePlatform extends Construct {
       autoWebp: props.autoWebp,
       autoAvif: props.autoAvif,
       clientHints: props.clientHints,
+      renditions: storage.renditions,
+      settings: this.settings,
       cors: props.cors,
       signature: this.signing,
       fallbackImage: props.fallbackImage,
@@ -221,6 +229,8 @@ export class ImagePlatform extends Construct {
       environment: {
         UPLOADS_BUCKET: storage.uploads.bucketName,
         RENDITIONS_BUCKET: storage.renditions.bucketName,
+        // Manifests name each rendition by its URL on the image distribution (`/r/*`).
+        RENDITIONS_BASE_URL: this.delivery.url,
         QUARANTINE_BUCKET: storage.quarantine.bucketName,
         // The config requires a source bucket; the tasks read uploads only.
         SOURCE_BUCKETS: storage.uploads.bucketName,
@@ -243,6 +253,7 @@ export class ImagePlatform extends Construct {
         logRetention,
         buckets: { images: storage.images, uploads: storage.uploads, renditions: storage.renditions, quarantine: storage.quarantine },
         sourceBuckets: props.sourceBuckets,
+        settings: this.settings,
         stateMachines: {
           image: this.workflows.stateMachines[props.workflow?.uploadStateMachine ?? IMAGE_STATE_MACHINE]!,
           backfill: this.workflows.stateMachines[BACKFILL_STATE_MACHINE],

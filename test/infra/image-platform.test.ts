@@ -369,7 +369,8 @@ describe('on-demand delivery (SIH shape)', () => {
       CachePolicyConfig: Match.objectLike({
         ParametersInCacheKeyAndForwardedToOrigin: {
           QueryStringsConfig: { QueryStringBehavior: 'all' },
-          HeadersConfig: { HeaderBehavior: 'whitelist', Headers: ['accept'] },
+          // x-viewer-host: the viewer's host, copied by the function for host mappings (API Gateway needs its own Host).
+          HeadersConfig: { HeaderBehavior: 'whitelist', Headers: ['accept', 'x-viewer-host'] },
           CookiesConfig: { CookieBehavior: 'none' },
           EnableAcceptEncodingGzip: false,
           EnableAcceptEncodingBrotli: false,
@@ -381,9 +382,27 @@ describe('on-demand delivery (SIH shape)', () => {
       FunctionCode: Match.stringLikeRegexp('image/webp'),
     });
     // The viewer-request function keeps exactly CACHE_KEY_QUERY_PARAMETERS (accept-normalizer.test.ts runs it).
-    const [, fn] = only(template, 'AWS::CloudFront::Function');
+    const [, fn] = resources(template, 'AWS::CloudFront::Function').find(([, resource]) => String(resource.Properties!.FunctionCode).includes('QUERY_PARAMETERS'))!;
     const kept = /^var QUERY_PARAMETERS = (.*);$/m.exec(String(fn.Properties!.FunctionCode))![1]!;
     expect(Object.keys(JSON.parse(kept) as object).sort()).toEqual([...CACHE_KEY_QUERY_PARAMETERS].sort());
+  });
+
+  test('delivery settings: a DynamoDB table (PITR, kept), read by the image handler by the viewer host, written by nothing else', () => {
+    const [tableId, table] = only(template, 'AWS::DynamoDB::GlobalTable');
+    expect(table.Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'kind', KeyType: 'HASH' },
+        { AttributeName: 'name', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      Replicas: [expect.objectContaining({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+    });
+    expect((table as Resource & { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
+    const handler = functionResource('Delivery/ImageHandler/Function');
+    expect((handler.Properties!.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({ SETTINGS_TABLE: { Ref: tableId }, MAPPING_HOST_HEADER: 'x-viewer-host' });
+    const tableGrants = grantsOf(template, roleId('Delivery/ImageHandler/Role')).filter((grant) => grant.resource.includes(tableId));
+    expect(tableGrants.map((grant) => grant.action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    template.hasResourceProperties('AWS::CloudFront::Function', { FunctionCode: Match.stringLikeRegexp("headers\\['x-viewer-host'\\] = \\{ value: headers.host.value \\}") });
   });
 
   test('the API answers only CloudFront: the distribution sends the origin secret, the handler requires it', () => {
@@ -391,8 +410,10 @@ describe('on-demand delivery (SIH shape)', () => {
     const [, distribution] = resources(template, 'AWS::CloudFront::Distribution').find(([, resource]) =>
       String(resource.Metadata?.['aws:cdk:path']).includes('Delivery/Distribution'),
     )!;
-    const origins = (distribution.Properties!.DistributionConfig as { Origins: Array<{ OriginCustomHeaders?: Array<{ HeaderName: string; HeaderValue: unknown }> }> }).Origins;
-    expect(origins).toHaveLength(1);
+    const origins = (distribution.Properties!.DistributionConfig as { Origins: Array<{ OriginCustomHeaders?: Array<{ HeaderName: string; HeaderValue: unknown }>; S3OriginConfig?: unknown }> }).Origins;
+    // The API, and the renditions bucket (OAC: no secret needed, the bucket admits CloudFront only).
+    expect(origins).toHaveLength(2);
+    expect(origins[1]!.S3OriginConfig).toBeDefined();
     const [originHeader] = origins[0]!.OriginCustomHeaders!;
     expect(originHeader!.HeaderName).toBe(ORIGIN_HEADER);
     // A dynamic reference to the secret's "current" value: resolved at deploy, never in the template.
@@ -433,7 +454,26 @@ describe('on-demand delivery (SIH shape)', () => {
       expect.objectContaining({
         CustomOriginConfig: { OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] },
       }),
+      expect.objectContaining({ DomainName: { 'Fn::GetAtt': [bucketId('Renditions'), 'RegionalDomainName'] }, OriginAccessControlId: expect.anything() }),
     ]);
+    // Renditions by URL: /r/* from the renditions bucket, the prefix dropped, keyed on ?v= only; manifests carry the distribution's URLs.
+    expect(config.CacheBehaviors).toEqual([
+      expect.objectContaining({ PathPattern: 'r/*', ViewerProtocolPolicy: 'https-only', FunctionAssociations: [expect.objectContaining({ EventType: 'viewer-request' })] }),
+    ]);
+    template.hasResourceProperties('AWS::CloudFront::Function', { FunctionCode: Match.stringLikeRegexp('request.uri = request.uri.substring\\(2\\)') });
+    template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+      CachePolicyConfig: Match.objectLike({
+        ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({ QueryStringsConfig: { QueryStringBehavior: 'whitelist', QueryStrings: ['v'] } }),
+      }),
+    });
+    // The renditions bucket is KMS-encrypted: CloudFront may decrypt with its key, for this account's distributions only.
+    const renditions = template.toJSON().Resources[bucketId('Renditions')] as Resource;
+    const keyRef = JSON.stringify((renditions.Properties!.BucketEncryption as Record<string, unknown>));
+    const keyId = /"Fn::GetAtt":\["(\w+)","Arn"\]/.exec(keyRef)![1]!;
+    const keyStatements = ((template.toJSON().Resources[keyId] as Resource).Properties!.KeyPolicy as { Statement: Array<Record<string, unknown>> }).Statement;
+    expect(keyStatements).toEqual(expect.arrayContaining([expect.objectContaining({ Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 'kms:Decrypt' })]));
+    const publish = functionResource('Workflows/PublishTask/Function');
+    expect(render((publish.Properties!.Environment as { Variables: Record<string, unknown> }).Variables.RENDITIONS_BASE_URL)).toMatch(/^https:\/\/<\w+Distribution\w+\.DomainName>$/);
     template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
       ResponseHeadersPolicyConfig: Match.objectLike({
         SecurityHeadersConfig: Match.objectLike({

@@ -48,6 +48,7 @@ export const CLIENT_ERROR_CODES = [
   'TooLargeImageException',
   'UnsupportedOutputImageFormatException',
   // The operator console and its API (api/console-*.ts, api/read-json-body.ts).
+  'Analytics::UnknownQuery',
   'Api::NoSuchRoute',
   'Console::BucketNotAllowed',
   'Console::CrossSiteRequest',
@@ -85,6 +86,8 @@ export const CLIENT_ERROR_CODES = [
   'Origin::NotAllowed',
   'Origin::ReadOnly',
   'Origin::TooLarge',
+  // The image API reached without CloudFront's origin secret (api/origin-guard.ts).
+  'CloudFront::Required',
   // Delivery settings API (api/settings-routes.ts, the settings stores).
   'Settings::BuiltIn',
   'Settings::InUse',
