@@ -184,7 +184,7 @@ describe('every option', () => {
       DistributionConfig: Match.objectLike({
         Aliases: ['images.example.com'],
         ViewerCertificate: Match.objectLike({ MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' }),
-        Origins: [Match.objectLike({ OriginShield: { Enabled: true, OriginShieldRegion: 'eu-west-1' } })],
+        Origins: Match.arrayWith([Match.objectLike({ OriginShield: { Enabled: true, OriginShieldRegion: 'eu-west-1' } })]),
       }),
     });
     options.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 200, MemorySize: 1769 });
