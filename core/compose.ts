@@ -19,6 +19,8 @@ import { RekognitionAnalyzer } from './adapters/aws/rekognition-analyzer.js';
 import { S3Storage } from './adapters/aws/s3-storage.js';
 import { SecretsManagerSecrets } from './adapters/aws/secrets-manager-secrets.js';
 import { CachingAnalyzer } from './adapters/caching-analyzer.js';
+import { LakeEventSink } from './adapters/lake-event-sink.js';
+import { ConfigError } from './errors.js';
 import { AttentionAnalyzer } from './adapters/local/attention-analyzer.js';
 import { FileSecrets } from './adapters/local/file-secrets.js';
 import { FsStorage } from './adapters/local/fs-storage.js';
@@ -44,7 +46,7 @@ export interface Platform {
   analyzer: Analyzer;
   secrets: Secrets;
   presets: Readonly<PresetCatalog>;
-  /** Where events go: Kafka through the outbox when KAFKA_BROKERS is set, else JSON lines. */
+  /** Where events go: Kafka when KAFKA_BROKERS is set, else the lake when LAKE_BUCKET is, else JSON lines (see {@link createEventSink}). */
   events: EventSink;
   /** The bulk workflow's rendition sets (RENDITIONS_FILE over the built-in `default`). */
   renditions: Readonly<RenditionSets>;
@@ -78,7 +80,7 @@ export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit
   const storage: Storage =
     overrides.storage ?? (config.storage === 's3' ? new S3Storage(s3Client(config)) : new FsStorage(path.join(config.dataDir, 'buckets')));
   const secrets: Secrets = overrides.secrets ?? createSecrets(config);
-  const events: EventSink = overrides.events ?? createEventSink(config);
+  const events: EventSink = overrides.events ?? createEventSink(config, storage);
   return {
     config,
     storage,
@@ -135,15 +137,28 @@ export function kafkaConfig(kafka: NonNullable<Config['events']['kafka']>, regio
   };
 }
 
-/** Kafka through the on-disk outbox when KAFKA_BROKERS is set, else JSON lines under the data folder. */
-export function createEventSink(config: Readonly<Config>): EventSink {
+/**
+ * Where events go, one decision for every process:
+ * - KAFKA_BROKERS set: Kafka through the on-disk outbox (`/tmp` in Lambda);
+ * - else LAKE_BUCKET set: straight to the lake through `storage` (S3 in AWS), one object per
+ *   batch: Lambda with streaming off, whose task root is read-only;
+ * - else, outside Lambda: JSON lines under the data folder (the local default);
+ * - else (Lambda with neither): a sink that refuses every publish with a ConfigError naming the
+ *   missing setting, rather than writing under the read-only task root.
+ */
+export function createEventSink(config: Readonly<Config>, storage: Storage): EventSink {
   const { events } = config;
-  if (!events.kafka) return new JsonlEventSink({ dir: events.dir });
-  return new KafkaEventSink({
-    kafka: kafkaClient(events.kafka, config.region),
-    topic: events.kafka.topic,
-    outbox: new DiskOutbox({ dir: events.outboxDir, maxBytes: events.outboxMaxBytes }),
-  });
+  if (events.kafka) {
+    return new KafkaEventSink({
+      kafka: kafkaClient(events.kafka, config.region),
+      topic: events.kafka.topic,
+      outbox: new DiskOutbox({ dir: events.outboxDir, maxBytes: events.outboxMaxBytes }),
+    });
+  }
+  if (events.lakeBucket) return new LakeEventSink({ storage, bucket: events.lakeBucket, prefix: events.lakePrefix });
+  if (!config.inLambda) return new JsonlEventSink({ dir: events.dir });
+  const missing = new ConfigError(['events: in Lambda, set KAFKA_BROKERS (streaming) or LAKE_BUCKET (the lake); the task root is read-only']);
+  return { publish: () => Promise.reject(missing), flush: () => Promise.resolve(), close: () => Promise.resolve() };
 }
 
 /** Athena (in the configured workgroup) when QUERY_ENGINE is athena, else DuckDB over `$SHUTTER_DATA_DIR/events`. */

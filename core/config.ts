@@ -151,6 +151,8 @@ const EnvSchema = z.object({
   EVENTS_OUTBOX_MAX_BYTES: positiveInt(DEFAULTS.outboxMaxBytes),
   /** The S3 bucket of the lake (AWS): the lake writer puts events under `events/dt=YYYY-MM-DD/` there. */
   LAKE_BUCKET: optionalString,
+  /** The events table's location in the lake bucket (the Glue table's prefix). */
+  LAKE_PREFIX: z.string().optional().default('events/'),
   /** Analytics engine: `duckdb` (local JSON lines) or `athena`; default athena when ATHENA_WORKGROUP is set. */
   QUERY_ENGINE: z.enum(['duckdb', 'athena']).optional(),
   ATHENA_WORKGROUP: optionalString,
@@ -244,8 +246,13 @@ export interface EventsConfig {
   outboxMaxBytes: number;
   /** 0 to 1. */
   accessSampleRate: number;
-  /** The lake's S3 bucket, for the MSK → S3 lake writer. */
+  /**
+   * The lake's S3 bucket: where the MSK → S3 lake writer puts events, and where a Lambda sends its
+   * own events when there is no Kafka (its task root is read-only: no JSON lines there).
+   */
   lakeBucket: string | undefined;
+  /** The events table's prefix in the lake bucket, with a trailing slash (`events/`). */
+  lakePrefix: string;
 }
 
 export interface AnalyticsConfig {
@@ -459,6 +466,7 @@ function eventsConfig(e: z.infer<typeof EnvSchema>, dataDir: string, inLambda: b
     outboxMaxBytes: e.EVENTS_OUTBOX_MAX_BYTES,
     accessSampleRate,
     lakeBucket: e.LAKE_BUCKET,
+    lakePrefix: e.LAKE_PREFIX.endsWith('/') ? e.LAKE_PREFIX : `${e.LAKE_PREFIX}/`,
   };
 }
 
