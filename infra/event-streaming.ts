@@ -168,9 +168,11 @@ export class EventStreaming extends Construct {
       memorySize: 512,
       timeout: Duration.minutes(2),
       logRetention: props.logRetention,
+      // analytics/lake-writer.ts: the config asks for a source bucket; the archive reads none.
       environment: {
-        ARCHIVE_BUCKET: props.lake.bucket.bucketName,
-        ARCHIVE_PREFIX: props.lake.prefix,
+        LAKE_BUCKET: props.lake.bucket.bucketName,
+        LAKE_PREFIX: props.lake.prefix,
+        SOURCE_BUCKETS: props.lake.bucket.bucketName,
         KAFKA_TOPIC: this.topic,
       },
     });

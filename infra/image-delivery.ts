@@ -19,7 +19,7 @@ import { Construct } from 'constructs';
 import { acceptNormalizerCode } from './accept-normalizer.js';
 import { AccessLogStream } from './access-log-stream.js';
 import { acknowledge } from './acknowledge.js';
-import { grantObjectRead } from './bucket-access.js';
+import { grantObjectRead, grantObjectWrite } from './bucket-access.js';
 import type { LambdaCodeSource } from './lambda-code.js';
 import { LOG_PREFIXES } from './image-storage.js';
 import { PlatformFunction } from './platform-function.js';
@@ -102,6 +102,10 @@ export class ImageDelivery extends Construct {
         ...(props.signature
           ? { SECRETS_MANAGER: props.signature.secretId, SECRET_KEY: props.signature.secretKey }
           : {}),
+        // Access events (image.request.served) go straight to the lake: the handler runs outside
+        // the streaming VPC, and its task root is read-only (core/compose.ts createEventSink).
+        LAKE_BUCKET: props.logs.bucketName,
+        LAKE_PREFIX: LOG_PREFIXES.events,
         ENABLE_DEFAULT_FALLBACK_IMAGE: yesNo(!!props.fallbackImage),
         ...(props.fallbackImage
           ? {
@@ -142,6 +146,7 @@ export class ImageDelivery extends Construct {
   private grantHandlerAccess(props: ImageDeliveryProps, sourceBuckets: string[]): void {
     const role = this.handler.role;
     grantObjectRead(role, { bucket: props.images });
+    grantObjectWrite(role, { bucket: props.logs, prefix: LOG_PREFIXES.events });
     sourceBuckets.forEach((name, index) =>
       grantObjectRead(role, { bucket: s3.Bucket.fromBucketName(this, `Source${index}`, name) }),
     );

@@ -41,7 +41,7 @@ import { SigningSecret } from './signing-secret.js';
  * Bundles whose sources other work streams deliver: a missing one becomes a failing stub, with a
  * warning. The workflow's task bundles are not here: a missing one fails synth.
  */
-export const PENDING_BUNDLES = ['events-archiver'];
+export const PENDING_BUNDLES: string[] = [];
 
 export interface ImagePlatformProps {
   /** Where the Lambda bundles come from. @default `dist/lambda/` (written by `npm run build:lambdas`) */
@@ -180,6 +180,7 @@ export class ImagePlatform extends Construct {
       uploadTrigger: props.workflow?.uploadTrigger ?? UPLOAD_TRIGGER_TASK,
       uploads: storage.uploads,
       streaming: this.streaming,
+      lake: { bucket: storage.logs, prefix: LOG_PREFIXES.events },
       environment: {
         UPLOADS_BUCKET: storage.uploads.bucketName,
         RENDITIONS_BUCKET: storage.renditions.bucketName,

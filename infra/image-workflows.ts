@@ -49,8 +49,9 @@ export interface WorkflowTaskSpec {
   /** Rekognition actions (they take no resource ARN). @default none */
   rekognition?: string[];
   /**
-   * Publishes events to Kafka: runs in the streaming VPC with KAFKA_BROKERS/KAFKA_TOPIC and
-   * MSK IAM auth over TLS (KAFKA_SASL=iam, KAFKA_TLS=Yes). @default false
+   * Publishes events: with `streaming`, to Kafka (in the streaming VPC with KAFKA_BROKERS/KAFKA_TOPIC
+   * and MSK IAM auth over TLS: KAFKA_SASL=iam, KAFKA_TLS=Yes); without, to the `lake`
+   * (LAKE_BUCKET/LAKE_PREFIX, write access to that prefix only). @default false
    */
   publishesEvents?: boolean;
   /**
@@ -78,8 +79,10 @@ export interface ImageWorkflowsProps {
   uploads: s3.IBucket;
   /** Only keys under this prefix start the workflow. @default every key */
   uploadsPrefix?: string;
-  /** Required when a task publishes events. */
+  /** Where publishing tasks send events; without it they write to `lake`. */
   streaming?: EventStreaming;
+  /** The events table in the lake: where publishing tasks write when there is no `streaming`. */
+  lake?: BucketAccess;
   /** Passed to every task (bucket names and the like). */
   environment?: Record<string, string>;
   logRetention: logs.RetentionDays;
@@ -166,9 +169,10 @@ export class ImageWorkflows extends Construct {
   }
 
   private createTask(name: string, spec: WorkflowTaskSpec, props: ImageWorkflowsProps): PlatformFunction {
-    if (spec.publishesEvents && !props.streaming)
-      throw new Error(`Task "${name}" publishes events, so ImageWorkflows needs \`streaming\``);
+    if (spec.publishesEvents && !props.streaming && !props.lake)
+      throw new Error(`Task "${name}" publishes events, so ImageWorkflows needs \`streaming\` or \`lake\``);
     const streaming = spec.publishesEvents ? props.streaming : undefined;
+    const lake = spec.publishesEvents && !streaming ? props.lake : undefined;
     const task = new PlatformFunction(this, `${constructId(name)}Task`, {
       bundle: `task-${name}`,
       code: props.code,
@@ -188,6 +192,7 @@ export class ImageWorkflows extends Construct {
               KAFKA_TLS: 'Yes',
             }
           : {}),
+        ...(lake ? { LAKE_BUCKET: lake.bucket.bucketName, LAKE_PREFIX: lake.prefix ?? '' } : {}),
         ...spec.environment,
       },
       ...(streaming
@@ -214,6 +219,7 @@ export class ImageWorkflows extends Construct {
       );
     }
     streaming?.grantProduce(task.role);
+    if (lake) grantObjectWrite(task.role, lake);
     return task;
   }
 

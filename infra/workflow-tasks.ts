@@ -26,7 +26,7 @@ export const BACKFILL_STATE_MACHINE = 'backfill';
 export const UPLOAD_TRIGGER_TASK = 'start-image-workflow';
 
 export interface WorkflowTaskOptions {
-  /** Whether streaming is deployed: the publishing tasks then write to Kafka. */
+  /** Whether streaming is deployed: the publishing tasks then write to Kafka, else to the lake. */
   events: boolean;
   /** The backfill's mode, or false for no backfill state machine. */
   backfill: BackfillMode | false;
@@ -57,7 +57,7 @@ export function workflowTasks(
       description: 'copies a flagged image (and its pending review) to the quarantine bucket',
       read: [uploads],
       write: [{ bucket: storage.quarantine }],
-      publishesEvents: options.events,
+      publishesEvents: true,
     },
     'smart-crop': {
       description: 'focal point from the faces Rekognition finds',
@@ -76,12 +76,12 @@ export function workflowTasks(
     publish: {
       description: `manifest (${manifestKey('<key>')}) to S3, completion events to Kafka`,
       write: [renditions],
-      publishesEvents: options.events,
+      publishesEvents: true,
       memorySize: 512,
     },
     'handle-failure': {
       description: 'failure event for an execution that could not finish',
-      publishesEvents: options.events,
+      publishesEvents: true,
       memorySize: 512,
     },
     // The upload trigger, and the backfill's per-object step. It reads an object only when the

@@ -17,14 +17,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * The functions and their entry points. Workflow tasks are found by convention (every
- * tasks/<name>.ts exporting `handler` becomes task-<name>); the events archiver joins when its
- * handler lands. `console-api` is deployed only with the console (EnableConsole=Yes).
+ * tasks/<name>.ts exporting `handler` becomes task-<name>). `console-api` is deployed only with the console (EnableConsole=Yes).
  */
 export function lambdaEntries() {
   const entries = [
     { name: 'image-handler', entry: 'api/lambda.ts', sharp: true },
     // The console's API: its bucket previews render with sharp.
     { name: 'console-api', entry: 'api/console-lambda.ts', sharp: true },
+    // Kafka (MSK event source) → the S3 lake. It builds its storage through core/compose.ts, which loads sharp.
+    { name: 'events-archiver', entry: 'analytics/lake-writer.ts', sharp: true },
   ];
   const tasksDir = path.join(root, 'tasks');
   if (existsSync(tasksDir)) {

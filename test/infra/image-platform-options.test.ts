@@ -180,6 +180,18 @@ test('without streaming there is no cluster, no VPC, no archive, and no task in 
   expect(JSON.stringify(template.toJSON())).not.toContain('kafka-cluster:');
 });
 
+test('without streaming, the publishing tasks write their events to the lake prefix of the log bucket, never to their task root', () => {
+  const lake = `${logicalIdByPath(template, 'AWS::S3::Bucket', 'Storage/Logs')}`;
+  for (const task of ['Quarantine', 'Publish', 'HandleFailure']) {
+    const id = logicalIdByPath(template, 'AWS::Lambda::Function', `Workflows/${task}Task/Function`);
+    const env = ((template.toJSON().Resources[id] as Resource).Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env).toMatchObject({ LAKE_BUCKET: { Ref: lake }, LAKE_PREFIX: 'events/' });
+    expect(env.KAFKA_BROKERS).toBeUndefined();
+    const roleId = logicalIdByPath(template, 'AWS::IAM::Role', `Workflows/${task}Task/Role`);
+    expect(grantsOf(template, roleId)).toEqual(expect.arrayContaining([{ action: 's3:PutObject', resource: `<${lake}.Arn>/events/*` }]));
+  }
+});
+
 test('QuickSight: an Athena data source on the workgroup and a direct-query data set over events, owned by the given principal', () => {
   const [, workGroup] = only(template, 'AWS::Athena::WorkGroup');
   template.hasResourceProperties('AWS::QuickSight::DataSource', {
