@@ -35,6 +35,7 @@ const root = path.resolve(import.meta.dirname, '../..');
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 const credentials = { accessKeyId: 'rehearsal', secretAccessKey: 'rehearsal' };
+const BROWSER_ACCEPT = 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8';
 
 interface Scenario {
   name: string;
@@ -183,18 +184,21 @@ async function main(): Promise<number> {
         run: async () => {
           const [fn] = assembly.cloudFrontFunctions;
           assert(fn && fn.runtime === 'cloudfront-js-2.0', 'no cloudfront-js-2.0 function in the template');
-          const event = {
+          const viewerRequest = (querystring: Record<string, { value: string }>) => ({
             version: '1.0',
             context: { eventType: 'viewer-request', distributionId: 'E2REHEARSAL', requestId: 'rehearsal' },
             viewer: { ip: '203.0.113.7' },
-            request: { method: 'GET', uri: '/fit-in/200x200/rehearsal/photo.jpg', querystring: {}, headers: { accept: { value: 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8' } }, cookies: {} },
-          };
-          const sandbox: { handler?: (e: unknown) => { headers: Record<string, { value: string }> } } = {};
+            request: { method: 'GET', uri: '/fit-in/200x200/rehearsal/photo.jpg', querystring, headers: { accept: { value: BROWSER_ACCEPT } }, cookies: {} },
+          });
+          const sandbox: { handler?: (event: unknown) => { headers: Record<string, { value: string } | undefined> } } = {};
           runInNewContext(`${fn.code}\n;this.handler = handler;`, sandbox);
-          const request = sandbox.handler!(event);
-          assert(request.headers.accept !== undefined, 'the function dropped Accept');
-          assert(!request.headers.accept.value.includes('apng'), `Accept not normalized: ${request.headers.accept.value}`);
-          return `Accept "${event.request.headers.accept.value}" → "${request.headers.accept.value}"`;
+          // ?format=auto: Accept decides the format, so only what negotiation reads is kept (the cache key).
+          const auto = sandbox.handler!(viewerRequest({ format: { value: 'auto' } }));
+          assert(auto.headers.accept?.value === 'image/avif,image/webp', `format=auto: Accept became ${JSON.stringify(auto.headers.accept)}`);
+          // Without AutoWebP/AutoAvif (the defaults) and no format=auto, Accept cannot matter: dropped.
+          const plain = sandbox.handler!(viewerRequest({}));
+          assert(plain.headers.accept === undefined, `no negotiation: Accept kept as ${JSON.stringify(plain.headers.accept)}`);
+          return `Accept "${BROWSER_ACCEPT}" → "${auto.headers.accept.value}" with ?format=auto, dropped without`;
         },
       },
       {
@@ -305,9 +309,9 @@ async function main(): Promise<number> {
           }
           // Athena stands in as DuckDB over the same lake objects and the same named SQL.
           const engine = new DuckDbQueryEngine({ root: local, tables: TABLES });
-          const errors = await runNamedQuery(engine, 'errors_by_code');
-          const row = errors.rows.find((candidate) => candidate[0] === 'workflow' && candidate[1] === 'ImageSource::CorruptImage');
-          assert(row && Number(row[2]) === 1, `errors_by_code: ${JSON.stringify(errors.rows)}`);
+          const errors = await runNamedQuery(engine, 'errors_by_code', path.join(root, 'analytics/queries'));
+          const row = errors.rows.find((candidate) => candidate.origin === 'workflow' && candidate.code === 'ImageSource::CorruptImage');
+          assert(row && Number(row.errors) === 1, `errors_by_code: ${JSON.stringify(errors.rows)}`);
           return `${count} event(s) on ${topic}, ${(listed.Contents ?? []).length} lake objects, errors_by_code → ${JSON.stringify(row)} [Athena stand-in: DuckDB]`;
         },
       },
