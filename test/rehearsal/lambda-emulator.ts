@@ -64,6 +64,7 @@ export class EmulatedFunction {
   private scratch = '';
   private watchdog: NodeJS.Timeout | undefined;
   private output = '';
+  private queue: Promise<unknown> = Promise.resolve();
   /** Why the emulator was stopped from outside (memory), if it was. */
   killedFor: string | undefined;
   peakMb = 0;
@@ -138,12 +139,24 @@ export class EmulatedFunction {
     }
   }
 
-  /** Invokes the function once (RequestResponse), as Lambda's Invoke API would. */
-  async invoke(payload: unknown): Promise<Invocation> {
+  /**
+   * Invokes the function once (RequestResponse), as Lambda's Invoke API would. One execution
+   * environment runs one invocation at a time: concurrent calls (a Map state) wait their turn
+   * here, where Lambda would start more environments.
+   */
+  invoke(payload: unknown): Promise<Invocation> {
+    const turn = this.queue.then(() => this.invokeNow(payload));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async invokeNow(payload: unknown): Promise<Invocation> {
     const response = await fetch(`http://127.0.0.1:${this.port}/2015-03-31/functions/function/invocations`, {
       method: 'POST',
       body: JSON.stringify(payload),
       signal: AbortSignal.timeout((this.fn.timeoutSeconds + 30) * 1000),
+    }).catch((error: Error) => {
+      throw new Error(`${this.fn.name}: invoke failed (${error.message}${error.cause ? `: ${String(error.cause)}` : ''})\n${this.output.slice(-1500)}`);
     });
     const text = await response.text();
     if (this.killedFor) throw new Error(`${this.fn.name}: ${this.killedFor}`);

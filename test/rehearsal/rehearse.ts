@@ -15,20 +15,24 @@
  *
  * Prints one line per scenario and `rehearsal: N/M scenarios passed`; exits non-zero on any failure.
  */
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { runInNewContext } from 'node:vm';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import sharp from 'sharp';
 import { TABLES } from '../../analytics/tables.js';
+import { manifestKey } from '../../core/renditions.js';
 import { runNamedQuery } from '../../analytics/named-queries.js';
 import { DuckDbQueryEngine } from '../../core/adapters/local/duckdb-query-engine.js';
+import { AslWorkflowEngine, type LocalFunction } from '../../core/adapters/local/asl-workflow-engine.js';
 import { startKafka, startMoto } from '../services/services.mjs';
 import { deployedFunction, readCloudAssembly, resolve, type CloudAssembly, type DeployedFunction } from './cloud-assembly.js';
 import { EmulatedFunction } from './lambda-emulator.js';
+import { startRekognitionStandIn } from './rekognition-stand-in.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
@@ -112,8 +116,10 @@ async function main(): Promise<number> {
   mkdirSync(path.join(root, 'test-artifacts'), { recursive: true });
   const work = mkdtempSync(path.join(root, 'test-artifacts', 'rehearsal-'));
   const started = performance.now();
-  const [moto, kafka] = await Promise.all([startMoto(), startKafka()]);
+  const [moto, kafka, rekognition] = await Promise.all([startMoto(), startKafka(), startRekognitionStandIn()]);
   const emulated: EmulatedFunction[] = [];
+  let consumer: Consumer | undefined;
+  let engine: AslWorkflowEngine | undefined;
   const lines: string[] = [];
   let passed = 0;
   let total = 0;
@@ -132,6 +138,10 @@ async function main(): Promise<number> {
         await s3.send(new CreateBucketCommand({ Bucket: bindings[id] }));
       } else if (resource.Type === 'AWS::StepFunctions::StateMachine') {
         bindings[id] = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${id}`;
+      } else if (resource.Type === 'AWS::Lambda::Function') {
+        // The Task states invoke functions by ARN: the name is the logical id, bound below to its emulator.
+        bindings[id] = id;
+        bindings[`${id}.Arn`] = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
       } else if (resource.Type === 'Custom::AWS') {
         // The MSK bootstrap brokers: the local broker, plaintext (see the module comment).
         bindings[`${id}.BootstrapBrokerStringSaslIam`] = kafka.brokers;
@@ -149,15 +159,145 @@ async function main(): Promise<number> {
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       S3_ENDPOINT: moto.endpoint,
       AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ENDPOINT_URL_REKOGNITION: rekognition.endpoint,
+      // The local broker speaks plaintext without SASL (MSK: IAM over TLS, covered by unit tests).
+      KAFKA_SASL: 'none',
+      KAFKA_TLS: 'No',
     };
-    const start = async (suffix: string, overrides: Record<string, string> = {}) => {
-      const fn = deployedFunction(assembly, suffix);
-      assert(fn.runtime.startsWith('nodejs'), `${fn.name}: runtime ${fn.runtime}`);
-      const environment = Object.fromEntries(Object.entries(fn.environment).map(([name, value]) => [name, resolve(value, bindings, pseudo)]));
-      const emulator = new EmulatedFunction(fn, x64Variant(fn, path.join(work, 'x86_64')), { ...environment, ...localServices, ...overrides });
-      emulated.push(emulator);
-      await emulator.start();
-      return { emulator, fn, environment };
+    type Started = { emulator: EmulatedFunction; fn: DeployedFunction; environment: Record<string, string> };
+    const byLogicalId = new Map<string, Promise<Started>>();
+    /** The function's emulator, started on first use (a cold start), then kept warm. */
+    const startFn = (fn: DeployedFunction): Promise<Started> => {
+      let started = byLogicalId.get(fn.logicalId);
+      if (!started) {
+        started = (async () => {
+          assert(fn.runtime.startsWith('nodejs'), `${fn.name}: runtime ${fn.runtime}`);
+          const environment = Object.fromEntries(Object.entries(fn.environment).map(([name, value]) => [name, resolve(value, bindings, pseudo)]));
+          const emulator = new EmulatedFunction(fn, x64Variant(fn, path.join(work, 'x86_64')), { ...environment, ...localServices });
+          emulated.push(emulator);
+          await emulator.start();
+          return { emulator, fn, environment };
+        })();
+        byLogicalId.set(fn.logicalId, started);
+      }
+      return started;
+    };
+    const start = (suffix: string) => startFn(deployedFunction(assembly, suffix));
+    const resolved = (suffix: string, name: string) => resolve(deployedFunction(assembly, suffix).environment[name], bindings, pseudo);
+
+    // Events on the topic, kept as Lambda's MSK event source hands them over (by topic-partition, base64).
+    const topic = resolved('Streaming/Archiver/Function', 'KAFKA_TOPIC');
+    const kafkaClient = new Kafka({ clientId: 'rehearsal', brokers: kafka.brokers.split(','), logLevel: logLevel.NOTHING });
+    const admin = kafkaClient.admin();
+    await admin.connect();
+    // Standing in for the stack's topic (MSK Serverless does not create topics on first use).
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    const received: Array<{ partition: number; record: Record<string, unknown>; event: { id: string; type: string; subject: string } }> = [];
+    consumer = kafkaClient.consumer({ groupId: 'rehearsal-observer' });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        received.push({
+          partition,
+          event: JSON.parse(message.value!.toString()) as { id: string; type: string; subject: string },
+          record: {
+            topic,
+            partition,
+            offset: Number(message.offset),
+            timestamp: Number(message.timestamp),
+            timestampType: 'CREATE_TIME',
+            key: message.key?.toString('base64'),
+            value: message.value?.toString('base64'),
+            headers: [],
+          },
+        });
+      },
+    });
+    const eventsOn = async (subject: string, type: string) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const found = received.filter((entry) => entry.event.subject === subject);
+        if (found.some((entry) => entry.event.type === type)) return found.map((entry) => entry.event.type);
+        assert(Date.now() < deadline, `no ${type} event for ${subject} on ${topic} (saw ${found.map((entry) => entry.event.type).join(', ') || 'none'}; ${received.length} on the topic in all)`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    let archivedUpTo = 0;
+    /** Hands the events not yet archived to the archiver, twice (a re-polled batch must add no copy). */
+    const archive = async () => {
+      const archiver = await start('Streaming/Archiver/Function');
+      const batch = received.slice(archivedUpTo);
+      archivedUpTo = received.length;
+      const records: Record<string, unknown[]> = {};
+      for (const entry of batch) (records[`${topic}-${entry.partition}`] ??= []).push(entry.record);
+      const mskEvent = { eventSource: 'aws:kafka', eventSourceArn: `arn:aws:kafka:${REGION}:${ACCOUNT}:cluster/shutter/rehearsal`, bootstrapServers: kafka.brokers, records };
+      for (const attempt of [1, 2]) {
+        const result = await archiver.emulator.invoke(mskEvent);
+        assert(!result.functionError, `archiver (delivery ${attempt}) failed: ${JSON.stringify(result.payload)}\n${archiver.emulator.logs().slice(-2000)}`);
+      }
+      return batch.length;
+    };
+    /** A named query over the lake; Athena stands in as DuckDB over the same objects and SQL. */
+    const query = async (name: string) => {
+      const lake = resolved('Streaming/Archiver/Function', 'LAKE_BUCKET');
+      const prefix = resolved('Streaming/Archiver/Function', 'LAKE_PREFIX');
+      const local = path.join(work, 'lake');
+      rmSync(local, { recursive: true, force: true });
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: lake, Prefix: prefix }));
+      for (const { Key } of listed.Contents ?? []) {
+        const body = await (await s3.send(new GetObjectCommand({ Bucket: lake, Key: Key! }))).Body!.transformToByteArray();
+        mkdirSync(path.dirname(path.join(local, Key!)), { recursive: true });
+        writeFileSync(path.join(local, Key!), body);
+      }
+      const duckdb = new DuckDbQueryEngine({ root: local, tables: TABLES });
+      return { objects: (listed.Contents ?? []).length, ...(await runNamedQuery(duckdb, name, path.join(root, 'analytics/queries'))) };
+    };
+
+    // The deployed image state machine, run by the local ASL engine with each Task's function ARN
+    // bound to that function's emulator; moto's Step Functions records the trigger's StartExecution.
+    const triggerFn = deployedFunction(assembly, 'Workflows/StartImageWorkflowTask/Function');
+    const machineId = (triggerFn.environment.IMAGE_STATE_MACHINE_ARN as { Ref: string }).Ref;
+    const definition = JSON.parse(resolve(assembly.stateMachines[machineId], bindings, pseudo)) as object;
+    const sfn = new SFNClient({ region: REGION, endpoint: moto.endpoint, credentials });
+    await sfn.send(new CreateStateMachineCommand({ name: machineId, definition: JSON.stringify(definition), roleArn: `arn:aws:iam::${ACCOUNT}:role/rehearsal` }));
+    const functions: Record<string, LocalFunction> = {};
+    for (const fn of assembly.functions) {
+      functions[fn.logicalId] = async (payload) => {
+        const { emulator } = await startFn(fn);
+        const result = await emulator.invoke(payload);
+        if (result.functionError) {
+          const { errorType, errorMessage } = result.payload as { errorType?: string; errorMessage?: string };
+          throw Object.assign(new Error(errorMessage ?? 'Unhandled'), { name: errorType ?? 'Error' });
+        }
+        return result.payload;
+      };
+    }
+    engine = new AslWorkflowEngine({ store: path.join(work, 'executions.sqlite'), workflows: { image: { definition, functions } } });
+    const uploads = resolved('Workflows/StartImageWorkflowTask/Function', 'UPLOADS_BUCKET');
+    const upload = async (key: string, body: Buffer) => {
+      await s3.send(new PutObjectCommand({ Bucket: uploads, Key: key, Body: body, ContentType: 'image/jpeg' }));
+      const head = await s3.send(new HeadObjectCommand({ Bucket: uploads, Key: key }));
+      const fixture = JSON.parse(readFileSync(path.join(root, 'test/fixtures/events/eventbridge-s3-object-created.json'), 'utf8')) as { detail: Record<string, unknown> };
+      const event = {
+        ...fixture,
+        account: ACCOUNT,
+        region: REGION,
+        resources: [`arn:aws:s3:::${uploads}`],
+        detail: { ...fixture.detail, bucket: { name: uploads }, object: { key, size: body.length, etag: head.ETag!.replace(/"/g, ''), sequencer: '0' } },
+      };
+      const trigger = await startFn(triggerFn);
+      const started = await trigger.emulator.invoke(event);
+      assert(!started.functionError, `start-image-workflow failed: ${JSON.stringify(started.payload)}\n${trigger.emulator.logs().slice(-2000)}`);
+      const { executionArn } = started.payload as { executionArn: string };
+      const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      const run = await engine!.start('image', { name: execution.name!, input: JSON.parse(execution.input!) });
+      const settled = await engine!.settled(run.executionArn);
+      // Events are keyed by the workflow's image id (the execution input's), not by bucket/key.
+      const imageId = (settled.input as { imageId?: string }).imageId;
+      assert(imageId, `no imageId in the execution input: ${JSON.stringify(settled.input).slice(0, 300)}`);
+      return { execution: settled, imageId };
     };
 
     const imageHandler = await start('Delivery/ImageHandler/Function');
@@ -249,70 +389,48 @@ async function main(): Promise<number> {
         },
       },
       {
-        name: 'events: handle-failure → Kafka → events archiver → lake → named query',
+        name: 'workflow: upload → EventBridge event → start-image-workflow → state machine → renditions + manifest → Kafka → archiver → lake → uploads_per_day',
         run: async () => {
-          const failure = await start('Workflows/HandleFailureTask/Function', { KAFKA_SASL: 'none', KAFKA_TLS: 'No' });
-          const topic = failure.environment.KAFKA_TOPIC!;
-          const input = {
-            executionId: `arn:aws:states:${REGION}:${ACCOUNT}:execution:process:rehearsal-${Date.now()}`,
-            imageId: `${sourceBucket}/rehearsal/broken.jpg`,
-            source: { bucket: sourceBucket, key: 'rehearsal/broken.jpg' },
-            error: { Error: 'ImageError', Cause: '[ImageSource::CorruptImage|inspect] The source image is corrupt.' },
-          };
-          const result = await failure.emulator.invoke(input);
-          assert(!result.functionError, `handle-failure failed: ${JSON.stringify(result.payload)}\n${failure.emulator.logs().slice(-2000)}`);
-
-          // Lambda's MSK event source: the topic's records, batched by topic-partition, base64.
-          const client = new Kafka({ clientId: 'rehearsal', brokers: kafka.brokers.split(','), logLevel: logLevel.NOTHING });
-          const consumer = client.consumer({ groupId: `rehearsal-${Date.now()}` });
-          const records: Record<string, unknown[]> = {};
-          await consumer.connect();
-          await consumer.subscribe({ topic, fromBeginning: true });
-          let count = 0;
-          await consumer.run({
-            eachMessage: async ({ partition, message }) => {
-              const group = `${topic}-${partition}`;
-              (records[group] ??= []).push({
-                topic,
-                partition,
-                offset: Number(message.offset),
-                timestamp: Number(message.timestamp),
-                timestampType: 'CREATE_TIME',
-                key: message.key?.toString('base64'),
-                value: message.value?.toString('base64'),
-                headers: [],
-              });
-              count++;
-            },
-          });
-          const deadline = Date.now() + 60_000;
-          while (count < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-          await consumer.disconnect();
-          assert(count >= 1, `no event on topic ${topic}`);
-
-          const archiver = await start('Streaming/Archiver/Function');
-          const mskEvent = { eventSource: 'aws:kafka', eventSourceArn: bindings['Cluster.Arn'] ?? `arn:aws:kafka:${REGION}:${ACCOUNT}:cluster/shutter/rehearsal`, bootstrapServers: kafka.brokers, records };
-          const archived = await archiver.emulator.invoke(mskEvent);
-          assert(!archived.functionError, `archiver failed: ${JSON.stringify(archived.payload)}\n${archiver.emulator.logs().slice(-2000)}`);
-          // The same batch delivered again (a retried poll) must not add a copy.
-          await archiver.emulator.invoke(mskEvent);
-
-          const lake = archiver.environment.LAKE_BUCKET!;
-          const prefix = archiver.environment.LAKE_PREFIX!;
-          const local = path.join(work, 'lake');
-          rmSync(local, { recursive: true, force: true });
-          const listed = await s3.send(new ListObjectsV2Command({ Bucket: lake, Prefix: prefix }));
-          for (const { Key } of listed.Contents ?? []) {
-            const body = await (await s3.send(new GetObjectCommand({ Bucket: lake, Key: Key! }))).Body!.transformToByteArray();
-            mkdirSync(path.dirname(path.join(local, Key!)), { recursive: true });
-            writeFileSync(path.join(local, Key!), body);
-          }
-          // Athena stands in as DuckDB over the same lake objects and the same named SQL.
-          const engine = new DuckDbQueryEngine({ root: local, tables: TABLES });
-          const errors = await runNamedQuery(engine, 'errors_by_code', path.join(root, 'analytics/queries'));
-          const row = errors.rows.find((candidate) => candidate.origin === 'workflow' && candidate.code === 'ImageSource::CorruptImage');
-          assert(row && Number(row.errors) === 1, `errors_by_code: ${JSON.stringify(errors.rows)}`);
-          return `${count} event(s) on ${topic}, ${(listed.Contents ?? []).length} lake objects, errors_by_code → ${JSON.stringify(row)} [Athena stand-in: DuckDB]`;
+          const photoKey = `rehearsal/cat-${Date.now()}.jpg`;
+          const { execution, imageId } = await upload(photoKey, photo);
+          assert(execution.status === 'SUCCEEDED', `execution ${execution.status}: ${execution.error}: ${String(execution.cause).slice(0, 800)}`);
+          const renditions = resolved('Workflows/PublishTask/Function', 'RENDITIONS_BUCKET');
+          const listed = (await s3.send(new ListObjectsV2Command({ Bucket: renditions, Prefix: photoKey }))).Contents ?? [];
+          const keys = listed.map((object) => object.Key!);
+          assert(keys.includes(manifestKey(photoKey)), `no manifest among ${keys.join(', ')}`);
+          assert(keys.length > 1, 'no rendition next to the manifest');
+          const types = await eventsOn(imageId, 'image.workflow.completed');
+          const archived = await archive();
+          const result = await query('uploads_per_day');
+          assert(result.rows.some((row) => Number(row.completed) >= 1), `uploads_per_day: ${JSON.stringify(result.rows)}`);
+          return `${execution.status}; ${keys.length - 1} renditions + manifest; events ${[...new Set(types)].join(', ')}; ${archived} archived into ${result.objects} lake objects; uploads_per_day → ${JSON.stringify(result.rows)} [Athena stand-in: DuckDB; Rekognition stand-in]`;
+        },
+      },
+      {
+        name: 'workflow: a flagged image goes to quarantine (moderation path)',
+        run: async () => {
+          const key = `rehearsal/flagged-${Date.now()}.jpg`;
+          // Other bytes than the first upload: analysis results are cached by content hash.
+          const flagged = await sharp({ create: { width: 900, height: 600, channels: 3, background: '#d42' } }).jpeg().toBuffer();
+          const { execution, imageId } = await upload(key, flagged);
+          const quarantine = resolved('Workflows/QuarantineTask/Function', 'QUARANTINE_BUCKET');
+          const held = (await s3.send(new ListObjectsV2Command({ Bucket: quarantine, Prefix: key }))).Contents ?? [];
+          assert(held.length >= 1, `nothing in s3://${quarantine}/${key} (execution ${execution.status}, ${rekognition.calls.length} Rekognition calls, output ${JSON.stringify(execution.output).slice(0, 600)})`);
+          const types = await eventsOn(imageId, 'image.moderation.flagged');
+          return `${execution.status}; ${held.length} object(s) in quarantine; events ${[...new Set(types)].join(', ')} [Rekognition stand-in]`;
+        },
+      },
+      {
+        name: 'workflow: a corrupt image ends in HandleFailure → image.workflow.failed → lake → errors_by_code',
+        run: async () => {
+          const key = `rehearsal/broken-${Date.now()}.jpg`;
+          const { execution, imageId } = await upload(key, Buffer.concat([photo.subarray(0, 200), Buffer.alloc(200)]));
+          const types = await eventsOn(imageId, 'image.workflow.failed');
+          await archive();
+          const result = await query('errors_by_code');
+          const row = result.rows.find((candidate) => candidate.origin === 'workflow');
+          assert(row && Number(row.errors) >= 1, `errors_by_code: ${JSON.stringify(result.rows)}`);
+          return `${execution.status}; events ${[...new Set(types)].join(', ')}; errors_by_code → ${JSON.stringify(row)} [Athena stand-in: DuckDB]`;
         },
       },
     ];
@@ -334,7 +452,10 @@ async function main(): Promise<number> {
     console.log(`FAIL setup: ${(error as Error).stack ?? String(error)}`);
   } finally {
     for (const emulator of emulated) emulator.stop();
+    await consumer?.disconnect().catch(() => undefined);
+    await engine?.close().catch(() => undefined);
     await kafka.destroy();
+    await rekognition.stop();
     moto.stop();
     rmSync(work, { recursive: true, force: true });
   }
