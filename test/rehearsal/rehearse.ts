@@ -412,6 +412,7 @@ async function main(): Promise<number> {
           const key = `rehearsal/flagged-${Date.now()}.jpg`;
           // Other bytes than the first upload: analysis results are cached by content hash.
           const flagged = await sharp({ create: { width: 900, height: 600, channels: 3, background: '#d42' } }).jpeg().toBuffer();
+          rekognition.flag(flagged);
           const { execution, imageId } = await upload(key, flagged);
           const quarantine = resolved('Workflows/QuarantineTask/Function', 'QUARANTINE_BUCKET');
           const held = (await s3.send(new ListObjectsV2Command({ Bucket: quarantine, Prefix: key }))).Contents ?? [];
