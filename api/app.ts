@@ -3,6 +3,7 @@ import { json, type HttpRequest, type HttpResponse } from './http.js';
 import { createImageHandler } from './image-handler.js';
 import { describeImage } from './meta.js';
 import { decodeImageRequest } from './decode-request.js';
+import { renditionsRoute } from './renditions-route.js';
 import { createRouter, healthRoute, metricsRoute, type Route } from './router.js';
 import { withDeadline } from './deadline.js';
 import { signatureGuard } from './signature.js';
@@ -44,7 +45,7 @@ export function createApp(platform: Platform, extraRoutes: Route[] = []): App {
   const auth = createConsoleAuth(config);
   const buckets: ConsoleBuckets = { sources: config.sourceBuckets, ...config.workflow.buckets };
   app.routes = guardConsoleApi(
-    [healthRoute(() => app.ready), metricsRoute, metaRoute, ...consoleRoutes(platform, auth, buckets), ...extraRoutes, apiNotFoundRoute],
+    [healthRoute(() => app.ready), metricsRoute, metaRoute, renditionsRoute(storage, config.workflow.buckets.renditions, image), ...consoleRoutes(platform, auth, buckets), ...extraRoutes, apiNotFoundRoute],
     auth,
   );
   app.handle = createRouter(app.routes, image, config);

@@ -1,6 +1,6 @@
 /** Headers every answer shares (CORS as SIH sets them, security headers), and error answers. */
 import type { Config } from '../core/config.js';
-import { toShutterError, type ShutterError } from '../core/errors.js';
+import { TransientError, toShutterError, type ShutterError } from '../core/errors.js';
 import { DEFAULTS } from '../core/limits.js';
 import { json, type HttpResponse } from './http.js';
 
@@ -51,6 +51,7 @@ export function errorResponse(error: unknown, config: Pick<Config, 'cors'>): Htt
     ...baseHeaders(config),
     'Cache-Control': failure.status < 500 ? DEFAULTS.errorCacheControl : 'no-store',
   };
-  if (failure.status === 503) headers['Retry-After'] = String(DEFAULTS.retryAfterSeconds);
+  // A passing fault (overload, an origin that did not answer: 502/503/504) may be retried soon.
+  if (failure.status === 503 || failure instanceof TransientError) headers['Retry-After'] = String(DEFAULTS.retryAfterSeconds);
   return json(failure.status, failure.toJSON(), headers);
 }

@@ -24,6 +24,8 @@ import { ConfigError } from './errors.js';
 import { AttentionAnalyzer } from './adapters/local/attention-analyzer.js';
 import { FileSecrets } from './adapters/local/file-secrets.js';
 import { FsStorage } from './adapters/local/fs-storage.js';
+import { HttpsOriginStorage } from './adapters/https/https-origin-storage.js';
+import { OriginRoutedStorage } from './adapters/origin-routed-storage.js';
 import { LocalAnalyzer } from './adapters/local/local-analyzer.js';
 import type { Config } from './config.js';
 import { setLogLevel } from './observability/logger.js';
@@ -77,8 +79,7 @@ export function s3Client(config: Pick<Config, 'region' | 's3Endpoint'> & { limit
 export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit<Platform, 'config'>> = {}): Platform {
   configureSharp({ concurrency: config.sharpConcurrency });
   setLogLevel(config.logLevel);
-  const storage: Storage =
-    overrides.storage ?? (config.storage === 's3' ? new S3Storage(s3Client(config)) : new FsStorage(path.join(config.dataDir, 'buckets')));
+  const storage: Storage = overrides.storage ?? createStorage(config);
   const secrets: Secrets = overrides.secrets ?? createSecrets(config);
   const events: EventSink = overrides.events ?? createEventSink(config, storage);
   return {
@@ -95,6 +96,14 @@ export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit
         ? { workflows: new SfnWorkflowEngine(new SFNClient(config.region ? { region: config.region } : {}), config.workflow.stateMachineArns) }
         : {}),
   };
+}
+
+/** Buckets on S3 or on disk, and remote origins beside them when SOURCE_URLS names any. */
+export function createStorage(config: Readonly<Config>): Storage {
+  const buckets = config.storage === 's3' ? new S3Storage(s3Client(config)) : new FsStorage(path.join(config.dataDir, 'buckets'));
+  if (config.origins.allow.length === 0) return buckets;
+  const origins = new HttpsOriginStorage({ timeoutMs: config.origins.timeoutMs, maxBytes: config.limits.maxSourceBytes, allowPrivate: config.origins.allowPrivate });
+  return new OriginRoutedStorage(buckets, origins);
 }
 
 /** Secrets Manager in Lambda, else `$SHUTTER_DATA_DIR/secrets/<name>.json`. */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { DEFAULTS, LIMITS, WORKFLOW } from './limits.js';
+import { parseOriginAllowList, type OriginPattern } from './origins.js';
 
 /** SIH's flags are the strings "Yes"/"No"; we also accept true/false/1/0 for convenience. */
 const flag = <T extends boolean | undefined>(fallback: T) =>
@@ -60,9 +61,17 @@ const EnvSchema = z.object({
   AWS_REGION: optionalString,
   AWS_LAMBDA_FUNCTION_NAME: optionalString,
   SOURCE_BUCKETS: optionalString,
+  /** Not in SIH (DIT v8 has origins): remote origins images may be fetched from, `scheme://host[:port]`, comma-separated; `*.` wildcards. Empty: none. */
+  SOURCE_URLS: optionalString,
+  /** Not in SIH: let remote origins resolve to loopback and private addresses (tests, a private network on purpose). */
+  ALLOW_PRIVATE_ORIGINS: flag(false),
+  /** Not in SIH: the most one fetch from a remote origin may take, redirects included. */
+  ORIGIN_TIMEOUT_MS: positiveInt(LIMITS.originTimeoutMs),
   AUTO_WEBP: flag(false),
   /** Not in SIH: also negotiate AVIF when the client accepts it. */
   AUTO_AVIF: flag(false),
+  /** Not in SIH (DIT v8 has it): size images the URL leaves open from the browser's client hints (DPR, Width, Viewport-Width). */
+  CLIENT_HINTS: flag(false),
   CORS_ENABLED: flag(false),
   CORS_ORIGIN: z.string().optional().default('*'),
   ENABLE_SIGNATURE: flag(false),
@@ -120,6 +129,8 @@ const EnvSchema = z.object({
   UPLOADS_BUCKET: optionalString,
   /** Where renditions and manifests are written. */
   RENDITIONS_BUCKET: optionalString,
+  /** Not in SIH: the public base of rendition URLs in manifests (`https://images.example.com`); empty: relative to this server (`/r/…`). */
+  RENDITIONS_BASE_URL: optionalString,
   /** Where flagged images are copied for an operator. */
   QUARANTINE_BUCKET: optionalString,
   /** A JSON file of rendition sets (validated at start); the built-in `default` set otherwise. */
@@ -183,8 +194,11 @@ export interface Config {
   region: string | undefined;
   inLambda: boolean;
   sourceBuckets: readonly string[];
+  /** Remote origins (SOURCE_URLS): which may be fetched, and how. */
+  origins: { allow: readonly OriginPattern[]; allowPrivate: boolean; timeoutMs: number };
   autoWebp: boolean;
   autoAvif: boolean;
+  clientHints: boolean;
   cors: { enabled: boolean; origin: string };
   signature: { enabled: boolean; secretName: string | undefined; secretKey: string | undefined };
   fallbackImage: { bucket: string; key: string } | undefined;
@@ -226,6 +240,8 @@ export interface WorkflowConfig {
   engine: 'local' | 'stepfunctions';
   buckets: { uploads: string; renditions: string; quarantine: string };
   renditionsFile: string | undefined;
+  /** Prefix of the rendition URLs manifests carry; '' for URLs relative to this server. */
+  renditionsBaseUrl: string;
   /** State machine ARNs, by workflow name (AWS only). */
   stateMachineArns: { image?: string; backfill?: string };
   concurrency: number;
@@ -320,6 +336,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const bucket of sourceBuckets) {
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push(`SOURCE_BUCKETS: "${bucket}" is not a valid bucket name`);
   }
+  const origins = parseOriginAllowList(e.SOURCE_URLS);
+  problems.push(...origins.problems);
   if (e.ENABLE_SIGNATURE && (!e.SECRETS_MANAGER || !e.SECRET_KEY)) {
     problems.push('ENABLE_SIGNATURE is Yes, so SECRETS_MANAGER and SECRET_KEY must name the secret and its key');
   }
@@ -351,6 +369,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
   for (const [name, bucket] of Object.entries(workflowBuckets)) {
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push(`${name.toUpperCase()}_BUCKET: "${bucket}" is not a valid bucket name`);
+  }
+  if (e.RENDITIONS_BASE_URL && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(e.RENDITIONS_BASE_URL)) {
+    problems.push(`RENDITIONS_BASE_URL: expected an http(s) URL without query, got "${e.RENDITIONS_BASE_URL}"`);
   }
   const engine = e.WORKFLOW_ENGINE ?? (inLambda ? 'stepfunctions' : 'local');
   // Asked for explicitly, Step Functions needs the machine; task Lambdas default to it but only
@@ -385,8 +406,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     region: e.AWS_REGION,
     inLambda,
     sourceBuckets: Object.freeze(sourceBuckets),
+    origins: { allow: Object.freeze(origins.patterns), allowPrivate: e.ALLOW_PRIVATE_ORIGINS, timeoutMs: e.ORIGIN_TIMEOUT_MS },
     autoWebp: e.AUTO_WEBP,
     autoAvif: e.AUTO_AVIF,
+    clientHints: e.CLIENT_HINTS,
     cors: { enabled: e.CORS_ENABLED, origin: e.CORS_ORIGIN },
     signature: { enabled: e.ENABLE_SIGNATURE, secretName: e.SECRETS_MANAGER, secretKey: e.SECRET_KEY },
     fallbackImage,
@@ -415,6 +438,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       engine,
       buckets: workflowBuckets,
       renditionsFile: e.RENDITIONS_FILE,
+      renditionsBaseUrl: (e.RENDITIONS_BASE_URL ?? '').replace(/\/+$/, ''),
       stateMachineArns: {
         ...(e.IMAGE_STATE_MACHINE_ARN ? { image: e.IMAGE_STATE_MACHINE_ARN } : {}),
         ...(e.BACKFILL_STATE_MACHINE_ARN ? { backfill: e.BACKFILL_STATE_MACHINE_ARN } : {}),

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { Edits, FORMAT_OPTIONS, OUTPUT_FORMATS } from './edits.js';
 import { RequestError } from './errors.js';
 import { LIMITS } from './limits.js';
+import { REMOTE_ORIGIN } from './origins.js';
 
 /** S3's bucket naming rules; local buckets follow them too, so a name can never be a path trick. */
 export const BucketName = z
@@ -20,7 +21,8 @@ export const ObjectKey = z
   .refine((key) => Buffer.byteLength(key) <= 1024, 'at most 1024 bytes')
   .refine((key) => !key.includes('\0'), 'no NUL character');
 
-export const SourceRef = z.strictObject({ bucket: BucketName, key: ObjectKey });
+/** Where a source lives: a bucket, or a remote origin `https://host[:port]` (see `core/origins.ts`). */
+export const SourceRef = z.strictObject({ bucket: z.union([BucketName, z.string().regex(REMOTE_ORIGIN, 'a remote origin')]), key: ObjectKey });
 export type SourceRef = z.infer<typeof SourceRef>;
 
 export const Output = z.strictObject({

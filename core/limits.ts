@@ -26,6 +26,11 @@ export const LIMITS = {
    * has not started after 5 s is not coming, and three attempts still fit in the request timeout.
    */
   storageTimeoutMs: 5_000,
+  /**
+   * 10 s for one fetch from a remote origin (SOURCE_URLS), redirects included: an image server's
+   * first byte takes tens to hundreds of milliseconds; 10 s leaves time to render within the request timeout.
+   */
+  originTimeoutMs: 10_000,
   /** 3 attempts per storage call: the AWS SDK's standard retry mode; absorbs a lone 500/503 or reset. */
   storageMaxAttempts: 3,
   /** 6 MB: the Lambda synchronous response limit, base64 included (SIH's TooLargeImageException). */

@@ -98,6 +98,19 @@ export function renditionKey(sourceKey: string, preset: string, format: Renditio
   return `${sourceKey}/${preset}.${extensionOf(format)}`;
 }
 
+/**
+ * The public URL of a rendition: `<base>/r/<key>?v=<version>`, where base is RENDITIONS_BASE_URL
+ * (the image distribution's domain in AWS; empty for a URL relative to the local server) and
+ * version a prefix of the source's content hash, so a re-upload yields new URLs and each URL may
+ * be cached forever. The route serving it: `api/renditions-route.ts`.
+ */
+export function renditionUrl(baseUrl: string, key: string, version: string): string {
+  const path = key.split('/').map(encodeURIComponent).join('/');
+  // 64 bits of the hash tell versions apart; an algorithm prefix (`sha256:`) would only lengthen the URL.
+  const v = version.replace(/^[a-z0-9]+:/, '').slice(0, 16);
+  return `${baseUrl}/r/${path}${v ? `?v=${encodeURIComponent(v)}` : ''}`;
+}
+
 /** Where the manifest of a source is written, in the renditions bucket. */
 export function manifestKey(sourceKey: string): string {
   return `${sourceKey}/manifest.json`;

@@ -5,7 +5,7 @@
  * can always read it.
  */
 import { z } from 'zod';
-import { manifestKey } from '../core/renditions.js';
+import { manifestKey, renditionUrl } from '../core/renditions.js';
 import { RENDITION_FORMATS } from '../core/renditions.js';
 import { SourceObject, TaskIds } from './task-input.js';
 import type { TaskDeps } from './task-deps.js';
@@ -63,7 +63,8 @@ export interface Manifest {
   /** With the operator's `decision` when a flagged image was approved. */
   moderation: PublishInput['moderation'];
   focalPoint: { x: number; y: number; basis: string };
-  renditions: z.infer<typeof Rendition>[];
+  /** Each with its public `url` (see `renditionUrl`). */
+  renditions: Array<z.infer<typeof Rendition> & { url: string }>;
   createdAt: string;
 }
 
@@ -91,7 +92,7 @@ export async function run(input: PublishInput, deps: TaskDeps): Promise<PublishO
     ...(input.inspection.exif ? { exif: input.inspection.exif } : {}),
     moderation: input.moderation,
     focalPoint: { ...input.focus.focus, basis: input.focus.basis },
-    renditions,
+    renditions: renditions.map((rendition) => ({ ...rendition, url: renditionUrl(deps.renditionsBaseUrl, rendition.key, input.inspection.hash) })),
     createdAt: now.toISOString(),
   };
   const target = { bucket: deps.buckets.renditions, key: manifestKey(input.source.key) };

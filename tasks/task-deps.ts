@@ -24,6 +24,8 @@ export interface TaskDeps {
   events: EventSink;
   renditions: Readonly<RenditionSets>;
   buckets: { uploads: string; renditions: string; quarantine: string };
+  /** Prefix of the rendition URLs in manifests (RENDITIONS_BASE_URL); '' for server-relative URLs. */
+  renditionsBaseUrl: string;
   limits: RenderDeps['limits'];
   minModerationConfidence: number;
   /** Whether flagged images wait for an operator (the trigger puts it in the execution input). */
@@ -43,6 +45,7 @@ export function taskDepsFrom(platform: Platform, options: { log?: Logger; now?: 
     events: config.inLambda ? awaitingDelivery(platform.events) : platform.events,
     renditions: platform.renditions,
     buckets: config.workflow.buckets,
+    renditionsBaseUrl: config.workflow.renditionsBaseUrl,
     limits: config.limits,
     minModerationConfidence: config.workflow.minModerationConfidence,
     review: config.workflow.review,

@@ -15,12 +15,15 @@ export interface TestApp {
   request(path: string, init?: Partial<HttpRequest>): Promise<HttpResponse & { bytes: Buffer }>;
 }
 
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+type PlatformOverrides = NonNullable<Parameters<typeof createPlatform>[1]>;
+
+/** `overrides` replaces adapters, given the app's data folder (e.g. a storage over it). */
+export async function createTestApp(env: Record<string, string> = {}, overrides: (dataDir: string) => PlatformOverrides = () => ({})): Promise<TestApp> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'shutter-app-'));
   await mkdir(path.join(dataDir, 'buckets', 'images'), { recursive: true });
   // The attention analyzer keeps handler tests fast; the models have their own tests (test/core/adapters).
   const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ANALYZER: 'attention', ...env });
-  const platform = createPlatform(config);
+  const platform = createPlatform(config, overrides(dataDir));
   const app = createApp(platform);
   app.ready = true;
   return {

@@ -74,6 +74,11 @@ export const CLIENT_ERROR_CODES = [
   // Analysis of an image the analyzer cannot read (core/adapters/aws/rekognition-analyzer.ts).
   'ImageSource::CannotAnalyze',
   'Rekognition::UnreadableS3Object',
+  // Remote origins (core/adapters/https/https-origin-storage.ts, api/decode-request.ts).
+  'Origin::Forbidden',
+  'Origin::NotAllowed',
+  'Origin::ReadOnly',
+  'Origin::TooLarge',
 ] as const;
 
 /** A feature configured off (moderation without an analyzer): 501, the one 5xx client input may get. */
@@ -90,6 +95,8 @@ export const SERVER_ERROR_CODES = [
   'SignatureValidationFailure',
   'Storage::Aborted',
   'Storage::Unavailable',
+  // A remote origin that did not answer, or not well (502/504 with Retry-After).
+  'Origin::Unreachable',
   // Dependencies behind the workflow, events, analytics and Rekognition adapters.
   'Analytics::QueryCancelled',
   'Analytics::QueryFailed',

@@ -88,6 +88,8 @@ describe('image workflow, locally', () => {
       expect(manifest.renditions[0]).toEqual(
         expect.objectContaining({ preset: 'thumb', format: 'webp', key: 'albums/cat.jpg/thumb.webp', width: 8, height: 8, bytes: thumb.body.length }),
       );
+      // Each rendition by URL, versioned by the source's content hash (served by api/renditions-route.ts).
+      expect(manifest.renditions[0].url).toBe(`/r/albums/cat.jpg/thumb.webp?v=${manifest.hash.slice('sha256:'.length, 'sha256:'.length + 16)}`);
 
       expect(h.events.ofType('image.rendition.created')).toHaveLength(3);
       const [completed] = h.events.ofType('image.workflow.completed');

@@ -13,6 +13,7 @@
  * project's errors: throttling → TransientError (Step Functions retries it), unreadable images →
  * ImageError, anything else → SIH's 500 codes.
  */
+import { isRemoteOrigin } from '../../origins.js';
 import {
   DetectFacesCommand,
   DetectModerationLabelsCommand,
@@ -156,7 +157,8 @@ export class RekognitionAnalyzer implements Analyzer {
 
   private async s3Reference(image: Buffer, source: ObjectLocation): Promise<Image | undefined> {
     const info = await readHeader(image);
-    const fits = isSendable(info) && image.length <= LIMITS.rekognitionMaxS3Bytes;
+    // A remote origin is no bucket Rekognition could read: such images go as bytes.
+    const fits = isSendable(info) && image.length <= LIMITS.rekognitionMaxS3Bytes && !isRemoteOrigin(source.bucket);
     return fits ? { S3Object: { Bucket: source.bucket, Name: source.key } } : undefined;
   }
 
