@@ -26,6 +26,8 @@ import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient } from '
 import sharp from 'sharp';
 import { TABLES } from '../../analytics/tables.js';
 import { manifestKey } from '../../core/renditions.js';
+import { sign } from '../../api/signature.js';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { runNamedQuery } from '../../analytics/named-queries.js';
 import { DuckDbQueryEngine } from '../../core/adapters/local/duckdb-query-engine.js';
 import { AslWorkflowEngine, type LocalFunction } from '../../core/adapters/local/asl-workflow-engine.js';
@@ -39,6 +41,8 @@ const root = path.resolve(import.meta.dirname, '../..');
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 const credentials = { accessKeyId: 'rehearsal', secretAccessKey: 'rehearsal' };
+const SIGNING_SECRET = 'shutter/rehearsal-signing';
+const SIGNING_KEY = 'rehearsal-signing-key';
 const BROWSER_ACCEPT = 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8';
 
 interface Scenario {
@@ -65,6 +69,10 @@ async function synthesize(outdir: string): Promise<{ assembly: CloudAssembly; se
     'aws:cdk:enable-path-metadata': true,
     'aws:cdk:enable-asset-metadata': true,
     [`availability-zones:account=${ACCOUNT}:region=${REGION}`]: [`${REGION}a`, `${REGION}b`, `${REGION}c`],
+    // SIH's signed URLs, with the signing key in an existing secret (created in moto below).
+    EnableSignature: 'Yes',
+    SecretsManagerSecret: SIGNING_SECRET,
+    SecretsManagerKey: 'signatureKey',
   };
   const [command, ...args] = cdkJson.app.split(' ');
   await run(command === 'node' ? process.execPath : command!, args, {
@@ -300,19 +308,26 @@ async function main(): Promise<number> {
       return { execution: settled, imageId };
     };
 
+    const secrets = new SecretsManagerClient({ region: REGION, endpoint: moto.endpoint, credentials });
+    await secrets.send(new CreateSecretCommand({ Name: SIGNING_SECRET, SecretString: JSON.stringify({ signatureKey: SIGNING_KEY }) }));
     const imageHandler = await start('Delivery/ImageHandler/Function');
+    assert(imageHandler.environment.ENABLE_SIGNATURE === 'Yes' && imageHandler.environment.SECRETS_MANAGER === SIGNING_SECRET, 'the image handler is not deployed with signatures on');
     const sourceBucket = imageHandler.environment.SOURCE_BUCKETS!.split(',')[0]!;
     const photo = await sharp({ create: { width: 1200, height: 800, channels: 3, background: '#3a7' } }).jpeg().toBuffer();
     await s3.send(new PutObjectCommand({ Bucket: sourceBucket, Key: 'rehearsal/photo.jpg', Body: photo, ContentType: 'image/jpeg' }));
-    const apiEvent = (urlPath: string, headers: Record<string, string> = {}) => ({
+    const apiEvent = (urlPath: string, query: Record<string, string> | null) => ({
       ...(JSON.parse(readFileSync(path.join(root, 'test/fixtures/events/apigw-rest-v1-thumbor.json'), 'utf8')) as object),
       path: urlPath,
       pathParameters: { proxy: urlPath.slice(1) },
-      headers: { Accept: 'image/*', 'User-Agent': 'Amazon CloudFront', ...headers },
+      headers: { Accept: 'image/*', 'User-Agent': 'Amazon CloudFront' },
       multiValueHeaders: {},
+      queryStringParameters: query,
+      multiValueQueryStringParameters: query ? Object.fromEntries(Object.entries(query).map(([name, value]) => [name, [value]])) : null,
     });
-    const answer = async (urlPath: string) => {
-      const { payload, functionError } = await imageHandler.emulator.invoke(apiEvent(urlPath));
+    /** The handler's answer to a GET of `urlPath`, signed as SIH clients sign unless `signed` is false. */
+    const answer = async (urlPath: string, { signed = true } = {}) => {
+      const query = signed ? { signature: sign(SIGNING_KEY, urlPath) } : null;
+      const { payload, functionError } = await imageHandler.emulator.invoke(apiEvent(urlPath, query));
       assert(!functionError, `${urlPath}: the function failed: ${JSON.stringify(payload)}`);
       return payload as { statusCode: number; headers: Record<string, string>; body: string; isBase64Encoded: boolean };
     };
@@ -360,6 +375,20 @@ async function main(): Promise<number> {
           const meta = await imageOf(response);
           assert(meta.format === 'png' && meta.width === 300 && meta.height === 200, `${meta.format} ${meta.width}x${meta.height}`);
           return `200, png 300x200`;
+        },
+      },
+      {
+        name: 'image handler: signed URLs (SIH signature from Secrets Manager)',
+        run: async () => {
+          const urlPath = '/fit-in/120x120/rehearsal/photo.jpg';
+          const signed = await answer(urlPath);
+          assert(signed.statusCode === 200, `signed: status ${signed.statusCode}`);
+          const unsigned = await answer(urlPath, { signed: false });
+          const forged = await imageHandler.emulator.invoke(apiEvent(urlPath, { signature: sign('not-the-key', urlPath) }));
+          const forgedStatus = (forged.payload as { statusCode: number }).statusCode;
+          assert(unsigned.statusCode === 400 || unsigned.statusCode === 403, `unsigned: status ${unsigned.statusCode}`);
+          assert(forgedStatus === 403, `wrong key: status ${forgedStatus}`);
+          return `signed 200, unsigned ${unsigned.statusCode} ${(JSON.parse(unsigned.body) as { code?: string }).code ?? ''}, wrong key ${forgedStatus}`;
         },
       },
       {
