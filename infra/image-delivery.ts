@@ -22,6 +22,7 @@ import { acknowledge } from './acknowledge.js';
 import { grantObjectRead, grantObjectWrite } from './bucket-access.js';
 import type { LambdaCodeSource } from './lambda-code.js';
 import { LOG_PREFIXES } from './image-storage.js';
+import { LARGE_RESULTS_PREFIX } from '../api/large-results.js';
 import { PlatformFunction } from './platform-function.js';
 import type { SigningSecret } from './signing-secret.js';
 
@@ -31,6 +32,12 @@ export interface ImageDeliveryProps {
   images: s3.IBucket;
   /** Existing buckets (by name) the handler may also read, SIH's SourceBuckets; the first is the default. @default none */
   sourceBuckets?: readonly string[];
+  /**
+   * Where results over Lambda's 6 MB response limit go (RESULT_BUCKET, under `results/`): the
+   * handler answers a redirect to a presigned URL there (api/large-results.ts) instead of SIH's
+   * 413. @default none: such results answer 413 TooLargeImageException
+   */
+  results?: s3.IBucket;
   /** Receives CloudFront logs (`cloudfront/`) and API access logs (`access-logs/`). */
   logs: s3.IBucket;
   logRetention: logs.RetentionDays;
@@ -106,6 +113,7 @@ export class ImageDelivery extends Construct {
         // the streaming VPC, and its task root is read-only (core/compose.ts createEventSink).
         LAKE_BUCKET: props.logs.bucketName,
         LAKE_PREFIX: LOG_PREFIXES.events,
+        ...(props.results ? { RESULT_BUCKET: props.results.bucketName } : {}),
         ENABLE_DEFAULT_FALLBACK_IMAGE: yesNo(!!props.fallbackImage),
         ...(props.fallbackImage
           ? {
@@ -147,6 +155,11 @@ export class ImageDelivery extends Construct {
     const role = this.handler.role;
     grantObjectRead(role, { bucket: props.images });
     grantObjectWrite(role, { bucket: props.logs, prefix: LOG_PREFIXES.events });
+    if (props.results) {
+      // Written, then read through the presigned URL the handler signs with its own role.
+      grantObjectWrite(role, { bucket: props.results, prefix: LARGE_RESULTS_PREFIX });
+      grantObjectRead(role, { bucket: props.results, prefix: LARGE_RESULTS_PREFIX });
+    }
     sourceBuckets.forEach((name, index) =>
       grantObjectRead(role, { bucket: s3.Bucket.fromBucketName(this, `Source${index}`, name) }),
     );

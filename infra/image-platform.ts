@@ -145,6 +145,8 @@ export class ImagePlatform extends Construct {
       logs: storage.logs,
       logRetention,
       sourceBuckets: props.sourceBuckets,
+      // Results over 6 MB sit next to the renditions, under results/.
+      results: storage.renditions,
       autoWebp: props.autoWebp,
       autoAvif: props.autoAvif,
       cors: props.cors,

@@ -207,23 +207,27 @@ describe('least privilege', () => {
     ]);
   });
 
-  test('the image handler reads the images bucket, writes only its access events to the lake, and uses the data key only through S3', () => {
+  test('the image handler reads the images bucket, writes only its access events to the lake and large results under results/, and uses the data key only through S3', () => {
     const grants = grantsOf(template, roleId('Delivery/ImageHandler/Role'));
     const images = `<${bucketId('Images')}.Arn>`;
     const lakeEvents = `<${bucketId('Logs')}.Arn>/events/*`;
     expect(grants).toEqual(expect.arrayContaining([{ action: 's3:GetObject', resource: `${images}/*` }]));
     const s3Grants = grants.filter((grant) => grant.action.startsWith('s3:'));
-    expect(s3Grants.filter((grant) => grant.resource.startsWith(images)).map((grant) => grant.action).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
-    // Everything else is the events table of the lake (its task root is read-only: core/compose.ts).
-    expect(s3Grants.filter((grant) => !grant.resource.startsWith(images))).toEqual(
-      expect.arrayContaining([
-        { action: 's3:PutObject', resource: lakeEvents },
-        { action: 's3:AbortMultipartUpload', resource: lakeEvents },
-      ]),
-    );
-    expect(s3Grants.filter((grant) => !grant.resource.startsWith(images))).toHaveLength(2);
+    const actionsOn = (prefix: string) => s3Grants.filter((grant) => grant.resource.startsWith(prefix)).map((grant) => grant.action).sort();
+    expect(actionsOn(images)).toEqual(['s3:GetObject', 's3:ListBucket']);
+    // Its access events go to the lake's events table (its task root is read-only: core/compose.ts).
+    expect(actionsOn(lakeEvents.slice(0, -1))).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
+    // Results over 6 MB: written under results/ of the renditions bucket, read back through a presigned URL.
+    const results = `<${bucketId('Renditions')}.Arn>/results/`;
+    expect(actionsOn(results)).toEqual(['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject']);
+    expect(s3Grants.filter((grant) => ![images, lakeEvents.slice(0, -1), results].some((prefix) => grant.resource.startsWith(prefix)))).toEqual([
+      { action: 's3:ListBucket', resource: `<${bucketId('Renditions')}.Arn>`, condition: { StringLike: { 's3:prefix': ['results/*'] } } },
+    ]);
+    const env = (template.toJSON().Resources[logicalIdByPath(template, 'AWS::Lambda::Function', 'Delivery/ImageHandler/Function')].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env).toMatchObject({ RESULT_BUCKET: { Ref: bucketId('Renditions') }, LAKE_BUCKET: { Ref: bucketId('Logs') }, LAKE_PREFIX: 'events/' });
     for (const grant of grants.filter((g) => g.action.startsWith('kms:'))) {
-      expect(grant.action).toBe('kms:Decrypt');
+      // Decrypt to read; GenerateDataKey to write the access events and large results.
+      expect(['kms:Decrypt', 'kms:GenerateDataKey']).toContain(grant.action);
       expect(
         render((grant.condition as { StringEquals: Record<string, unknown> }).StringEquals['kms:ViaService']),
       ).toBe('s3.<AWS::Region>.amazonaws.com');

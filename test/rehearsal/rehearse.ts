@@ -392,6 +392,25 @@ async function main(): Promise<number> {
         },
       },
       {
+        name: 'image handler: a result over 6 MB is a redirect to the result bucket',
+        run: async () => {
+          // Noise does not compress: a 2000×2000 PNG of it is ~12 MB, over Lambda's 6 MB response limit.
+          const noise = await sharp({ create: { width: 2000, height: 2000, channels: 3, background: '#888', noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).jpeg({ quality: 95 }).toBuffer();
+          await s3.send(new PutObjectCommand({ Bucket: sourceBucket, Key: 'rehearsal/noise.jpg', Body: noise, ContentType: 'image/jpeg' }));
+          const request = Buffer.from(JSON.stringify({ bucket: sourceBucket, key: 'rehearsal/noise.jpg', edits: { toFormat: 'png' } })).toString('base64');
+          const response = await answer(`/${request}`);
+          assert(response.statusCode === 302, `status ${response.statusCode}: ${response.body?.slice(0, 200)}`);
+          const location = response.headers.Location ?? response.headers.location;
+          const resultBucket = imageHandler.environment.RESULT_BUCKET!;
+          assert(location && location.includes(`/${resultBucket}/results/`), `Location ${location} is not in the result bucket ${resultBucket}`);
+          const fetched = await fetch(location);
+          const body = Buffer.from(await fetched.arrayBuffer());
+          const meta = await sharp(body).metadata();
+          assert(fetched.ok && meta.format === 'png' && meta.width === 2000 && body.length > 6 * 1024 * 1024, `fetched ${fetched.status}, ${meta.format} ${meta.width}, ${body.length} bytes`);
+          return `302 → s3://${resultBucket}/results/…, ${(body.length / 1024 / 1024).toFixed(1)} MB png ${meta.width}x${meta.height} through the presigned URL`;
+        },
+      },
+      {
         name: 'image handler: missing image is a 404',
         run: async () => {
           const response = await answer('/fit-in/100x100/rehearsal/missing.jpg');
