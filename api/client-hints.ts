@@ -19,12 +19,22 @@ import { LIMITS } from '../core/limits.js';
 export const ACCEPT_CH = 'Sec-CH-DPR, Sec-CH-Width, Sec-CH-Viewport-Width';
 
 /** Each hint by its standard name and its legacy one; the standard one wins when both are sent. */
-const HINTS = {
+export const HINTS = {
   dpr: ['Sec-CH-DPR', 'DPR'],
   width: ['Sec-CH-Width', 'Width'],
   viewportWidth: ['Sec-CH-Viewport-Width', 'Viewport-Width'],
 } as const;
-type Hint = keyof typeof HINTS;
+export type Hint = keyof typeof HINTS;
+
+/** A hint's value: the standard header, else the legacy one; undefined when absent or malformed. */
+export function readHint(hint: Hint, header: (name: string) => string | undefined): number | undefined {
+  for (const name of HINTS[hint]) {
+    const text = header(name.toLowerCase())?.trim();
+    const value = Number(text);
+    if (text && Number.isFinite(value) && value > 0) return value;
+  }
+  return undefined;
+}
 
 /** A DPR hint as a cache bucket: halves from 1 up to `maxDpr`. */
 export function bucketDpr(value: number): number {
@@ -46,12 +56,7 @@ export function applyClientHints(request: ImageRequest, header: (name: string) =
   const vary = new Set<string>();
   const read = (hint: Hint): number | undefined => {
     for (const name of HINTS[hint]) vary.add(name);
-    for (const name of HINTS[hint]) {
-      const text = header(name.toLowerCase())?.trim();
-      const value = Number(text);
-      if (text && Number.isFinite(value) && value > 0) return value;
-    }
-    return undefined;
+    return readHint(hint, header);
   };
 
   const resize = request.edits.resize;

@@ -4,7 +4,7 @@
  * allow-list and presets-only mode, and validates the result into an ImageRequest.
  */
 import type { Config } from '../core/config.js';
-import { AccessError, RequestError } from '../core/errors.js';
+import { AccessError, NotFoundError, RequestError } from '../core/errors.js';
 import { parseImageRequest, type ImageRequest } from '../core/image-request.js';
 import { LIMITS } from '../core/limits.js';
 import { isAllowedOrigin, isRemoteOrigin, splitRemoteUrl } from '../core/origins.js';
@@ -73,8 +73,11 @@ export function decodeImageRequest(
   query: Record<string, string>,
   config: Pick<Config, 'sourceBuckets' | 'rewrite' | 'presetsOnly' | 'origins'>,
   presets: Readonly<PresetCatalog>,
+  options: { defaultPreset?: string } = {},
 ): DecodedRequest {
-  const raw = remoteSource(applyQueryParams(decodeRawRequest(path, config), query));
+  const decoded = remoteSource(applyQueryParams(decodeRawRequest(path, config), query));
+  // A mapping's policy applies when the URL names no preset of its own.
+  const raw = decoded.preset || !options.defaultPreset ? decoded : { ...decoded, preset: options.defaultPreset };
   if (isRemoteOrigin(raw.bucket)) {
     if (!isAllowedOrigin(raw.bucket, config.origins.allow)) {
       throw new AccessError('Origin::NotAllowed', 'The image origin is not allowed. Please check that it is listed in SOURCE_URLS.');
@@ -84,6 +87,9 @@ export function decodeImageRequest(
       'ImageBucket::CannotAccessBucket',
       'The bucket you specified could not be accessed. Please check that the bucket is specified in your SOURCE_BUCKETS.',
     );
+  }
+  if (raw.type === 'Default' && raw.key === '') {
+    throw new NotFoundError('NoSuchKey', 'The image request names no key: the image does not exist or the request may not be base64 encoded properly.');
   }
   let { edits, output } = raw;
   if (config.presetsOnly) {

@@ -27,9 +27,12 @@ import { isPassThrough, renderImage } from '../core/pipeline/render-image.js';
 import { inspectImage } from '../core/pipeline/sharp-factory.js';
 import { withDeadline } from './deadline.js';
 import { decodeImageRequest } from './decode-request.js';
+import { defaultRequestCacheControl } from './doors/default-door.js';
 import { ResultCache } from './result-cache.js';
 import { bodyBytes, header, type HttpRequest, type HttpResponse } from './http.js';
 import { ACCEPT_CH, applyClientHints } from './client-hints.js';
+import { DeliveryResolver } from './delivery-resolver.js';
+import type { SettingsStore } from '../core/ports/settings-store.js';
 import { chooseFormat, negotiation } from './negotiate-format.js';
 import { baseHeaders, errorResponse } from './responses.js';
 import { secondsToExpiry, signatureGuard } from './signature.js';
@@ -40,6 +43,8 @@ export interface ImageServiceDeps {
   analyzer: Analyzer;
   secrets: Secrets;
   presets: Readonly<PresetCatalog>;
+  /** Delivery settings changed at run time (origins, policies, mappings), see `delivery-resolver.ts`. */
+  settings?: SettingsStore;
   now?: () => Date;
   /** Called once per answered request, synchronously; must not block (see `core/events/record-access.ts`). */
   recordAccess?: (record: AccessRecord) => void;
@@ -93,6 +98,8 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
     renderQueueDepth.set(pending);
   });
   const checkSignature = signatureGuard(config, deps.secrets);
+  // Origins, policies and mappings changed at run time, when the platform keeps them.
+  const resolver = deps.settings ? new DeliveryResolver(deps.settings, config, deps.presets) : undefined;
   const resultCache = options.resultCache !== undefined ? (options.resultCache ?? undefined) : resultCacheFrom(config);
   const inFlight = options.coalesce === false ? undefined : new Coalescer<Produced>();
 
@@ -102,10 +109,14 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
     if (admission.saturated) throw overloaded();
     await checkSignature(http.path, http.query);
     const expiresIn = secondsToExpiry(http.query, now());
-    const decoded = decodeImageRequest(http.path, http.query, config, deps.presets);
+    const delivery = resolver && (await resolver.forRequest(http));
+    const decoded = delivery
+      ? decodeImageRequest(delivery.path, http.query, delivery.config, delivery.presets, delivery.defaultPreset ? { defaultPreset: delivery.defaultPreset } : {})
+      : decodeImageRequest(http.path, http.query, config, deps.presets);
     const { ignored, type: door } = decoded;
-    const hinted = config.clientHints ? applyClientHints(decoded.request, (name) => header(http, name)) : undefined;
-    const request = hinted?.request ?? decoded.request;
+    const mapped = delivery ? { ...decoded.request, source: delivery.source(decoded.request.source) } : decoded.request;
+    const hinted = config.clientHints ? applyClientHints(mapped, (name) => header(http, name)) : undefined;
+    const request = hinted?.request ?? mapped;
     const negotiated = negotiation(request, header(http, 'accept'), config);
     const { bucket, key: objectKey } = request.source;
     note.image = { bucket, key: objectKey };
@@ -124,8 +135,8 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
       };
       if (source.expires) headers.Expires = source.expires.toUTCString();
       if (expiresIn !== undefined) headers['Cache-Control'] = `max-age=${expiresIn},public`;
-      const vary = [...(negotiated.varies ? ['Accept'] : []), ...(hinted?.vary ?? [])];
-      if (vary.length) headers.Vary = vary.join(', ');
+      const vary = new Set([...(negotiated.varies ? ['Accept'] : []), ...(hinted?.vary ?? []), ...(delivery?.vary(request.preset) ?? [])]);
+      if (vary.size) headers.Vary = [...vary].join(', ');
       if (hinted) headers['Accept-CH'] = ACCEPT_CH;
       if (ignored.length) headers['X-Shutter-Ignored-Edits'] = ignored.join(',');
       return headers;
@@ -182,7 +193,7 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
           signal.throwIfAborted();
           return renderImage(input, effective, renderDeps, { source: info, signal });
         });
-        const produced = { source, body: rendered.data, contentType: contentTypeOf(rendered.format), format: rendered.format };
+        const produced = { source, body: rendered.data, contentType: contentTypeOf(detectImageType(rendered.data) ?? rendered.format), format: rendered.format };
         resultCache?.set(etagOf(source), { bucket, key: objectKey, etag: source.etag }, produced);
         return produced;
       });
@@ -207,7 +218,7 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
             headers: {
               ...baseHeaders(config),
               'Content-Type': storedContentType(fallback),
-              'Cache-Control': fallback.cacheControl ?? DEFAULTS.cacheControl,
+              'Cache-Control': fallback.cacheControl ?? defaultRequestCacheControl(http.path) ?? DEFAULTS.cacheControl,
               'Last-Modified': fallback.lastModified.toUTCString(),
             },
             body: fallback.body,

@@ -15,6 +15,7 @@ import { startImageExecution } from '../workflows/image-execution.js';
 import { analyticsRoutes } from './analytics-routes.js';
 import { moderationRoutes } from './moderation-routes.js';
 import type { Route } from './router.js';
+import { settingsRoutes } from './settings-routes.js';
 import { workflowRoutes, type WorkflowRoutesDeps } from './workflow-routes.js';
 
 /** A workflow engine and how an upload starts the image workflow on it. */
@@ -50,6 +51,8 @@ export function operatorRoutes(platform: Platform, options: { workflows: Workflo
           ...moderationRoutes({ config, storage, engine: workflows.engine }),
         ]
       : []),
+    // Delivery settings changed at run time: origins, policies and mappings.
+    ...(platform.settings ? settingsRoutes({ store: platform.settings, events: platform.events, presets: platform.presets }) : []),
     // The named dashboard queries, for the console's Analytics page (DuckDB over the local events, or Athena).
     ...analyticsRoutes(queries),
   ];

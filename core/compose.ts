@@ -35,6 +35,7 @@ import type { Analyzer } from './ports/analyzer.js';
 import type { EventSink } from './ports/event-sink.js';
 import type { QueryEngine } from './ports/query-engine.js';
 import type { Secrets } from './ports/secrets.js';
+import type { SettingsStore } from './ports/settings-store.js';
 import type { Storage } from './ports/storage.js';
 import type { WorkflowEngine } from './ports/workflow-engine.js';
 import { SfnWorkflowEngine } from './adapters/aws/sfn-workflow-engine.js';
@@ -50,6 +51,8 @@ export interface Platform {
   presets: Readonly<PresetCatalog>;
   /** Where events go: Kafka when KAFKA_BROKERS is set, else the lake when LAKE_BUCKET is, else JSON lines (see {@link createEventSink}). */
   events: EventSink;
+  /** Delivery settings changed at run time (origins, policies, mappings); undefined where there is nowhere to keep them. */
+  settings?: SettingsStore;
   /** The bulk workflow's rendition sets (RENDITIONS_FILE over the built-in `default`). */
   renditions: Readonly<RenditionSets>;
   /**
@@ -82,6 +85,7 @@ export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit
   const storage: Storage = overrides.storage ?? createStorage(config);
   const secrets: Secrets = overrides.secrets ?? createSecrets(config);
   const events: EventSink = overrides.events ?? createEventSink(config, storage);
+  const settings = overrides.settings ?? createSettingsStore(config);
   return {
     config,
     storage,
@@ -90,6 +94,7 @@ export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit
     presets: overrides.presets ?? loadPresets(config.presetsFile),
     events,
     renditions: overrides.renditions ?? loadRenditionSets(config.workflow.renditionsFile),
+    ...(settings ? { settings } : {}),
     ...(overrides.workflows
       ? { workflows: overrides.workflows }
       : config.workflow.engine === 'stepfunctions' && config.workflow.stateMachineArns.image
@@ -104,6 +109,29 @@ export function createStorage(config: Readonly<Config>): Storage {
   if (config.origins.allow.length === 0) return buckets;
   const origins = new HttpsOriginStorage({ timeoutMs: config.origins.timeoutMs, maxBytes: config.limits.maxSourceBytes, allowPrivate: config.origins.allowPrivate });
   return new OriginRoutedStorage(buckets, origins);
+}
+
+/**
+ * The settings store: DynamoDB (SETTINGS_TABLE) or SQLite under the data folder, opened on first
+ * use, so a process that never reads a setting loads neither (nor the DynamoDB client).
+ */
+export function createSettingsStore(config: Readonly<Config>): SettingsStore | undefined {
+  const { store, location } = config.settings;
+  if (store === 'none') return undefined;
+  let opened: Promise<SettingsStore> | undefined;
+  const open = () =>
+    (opened ??=
+      store === 'dynamodb'
+        ? Promise.all([import('@aws-sdk/client-dynamodb'), import('./adapters/aws/dynamodb-settings-store.js')]).then(
+            ([{ DynamoDBClient }, { DynamoDbSettingsStore }]) => new DynamoDbSettingsStore(new DynamoDBClient(config.region ? { region: config.region } : {}), location),
+          )
+        : import('./adapters/local/sqlite-settings-store.js').then(({ SqliteSettingsStore }) => new SqliteSettingsStore(location)));
+  return {
+    list: async (...args) => (await open()).list(...args),
+    get: async (...args) => (await open()).get(...args),
+    put: async (...args) => (await open()).put(...args),
+    delete: async (...args) => (await open()).delete(...args),
+  };
 }
 
 /** Secrets Manager in Lambda, else `$SHUTTER_DATA_DIR/secrets/<name>.json`. */

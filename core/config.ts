@@ -61,6 +61,12 @@ const EnvSchema = z.object({
   AWS_REGION: optionalString,
   AWS_LAMBDA_FUNCTION_NAME: optionalString,
   SOURCE_BUCKETS: optionalString,
+  /** Not in SIH (DIT v8 keeps them in DynamoDB): the DynamoDB table of delivery settings (origins, policies, mappings); unset: SQLite under the data folder (none in Lambda). */
+  SETTINGS_TABLE: optionalString,
+  /** Not in SIH: how long the image handler keeps the delivery settings before reading them again. */
+  SETTINGS_CACHE_SECONDS: nonNegativeInt(DEFAULTS.settingsCacheSeconds),
+  /** Not in SIH: the request header whose host mappings match (`host`; behind CloudFront, the viewer's host as its function forwards it). */
+  MAPPING_HOST_HEADER: z.string().regex(/^[a-z0-9-]+$/, 'a lower-case header name').optional().default('host'),
   /** Not in SIH (DIT v8 has origins): remote origins images may be fetched from, `scheme://host[:port]`, comma-separated; `*.` wildcards. Empty: none. */
   SOURCE_URLS: optionalString,
   /** Not in SIH: let remote origins resolve to loopback and private addresses (tests, a private network on purpose). */
@@ -194,6 +200,15 @@ export interface Config {
   region: string | undefined;
   inLambda: boolean;
   sourceBuckets: readonly string[];
+  /** Delivery settings changed at run time (origins, policies, mappings): where they live and how long they are cached. */
+  settings: {
+    /** `none` in Lambda without SETTINGS_TABLE: no local disk to keep them on. */
+    store: 'sqlite' | 'dynamodb' | 'none';
+    /** The SQLite file, or the DynamoDB table. */
+    location: string;
+    cacheSeconds: number;
+    hostHeader: string;
+  };
   /** Remote origins (SOURCE_URLS): which may be fetched, and how. */
   origins: { allow: readonly OriginPattern[]; allowPrivate: boolean; timeoutMs: number };
   autoWebp: boolean;
@@ -406,6 +421,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     region: e.AWS_REGION,
     inLambda,
     sourceBuckets: Object.freeze(sourceBuckets),
+    settings: {
+      store: e.SETTINGS_TABLE ? ('dynamodb' as const) : inLambda ? ('none' as const) : ('sqlite' as const),
+      location: e.SETTINGS_TABLE ?? (inLambda ? '' : path.join(dataDir, 'settings.db')),
+      cacheSeconds: e.SETTINGS_CACHE_SECONDS,
+      hostHeader: e.MAPPING_HOST_HEADER,
+    },
     origins: { allow: Object.freeze(origins.patterns), allowPrivate: e.ALLOW_PRIVATE_ORIGINS, timeoutMs: e.ORIGIN_TIMEOUT_MS },
     autoWebp: e.AUTO_WEBP,
     autoAvif: e.AUTO_AVIF,

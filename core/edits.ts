@@ -82,6 +82,7 @@ export const RoundCrop = z.union([
     left: z.number().min(0).optional(),
   }),
 ]);
+export type RoundCrop = z.infer<typeof RoundCrop>;
 
 export const SmartCrop = z.union([
   z.boolean(),
@@ -300,3 +301,15 @@ export type Edits = z.infer<typeof Edits>;
 
 /** Names of every edit the model knows: used by the doors to separate edits from output options. */
 export const EDIT_NAMES: ReadonlySet<string> = new Set(Object.keys(Edits.shape));
+
+/**
+ * Parsed edits put back in the order the input listed them: the pipeline applies edits in that
+ * order, as SIH does, and zod rebuilds an object in its schema's key order. Every parse of edits
+ * from outside (requests, presets) goes through it.
+ */
+export function inInputOrder(edits: Edits, input: unknown): Edits {
+  if (!input || typeof input !== 'object') return edits;
+  const ordered: Record<string, unknown> = {};
+  for (const name of Object.keys(input)) if (name in edits) ordered[name] = edits[name as keyof Edits];
+  return ordered as Edits;
+}

@@ -3,7 +3,7 @@
  * form, workflow preset, CLI) decodes to this, and the pipeline sees nothing else.
  */
 import { z } from 'zod';
-import { Edits, FORMAT_OPTIONS, OUTPUT_FORMATS } from './edits.js';
+import { Edits, FORMAT_OPTIONS, inInputOrder, OUTPUT_FORMATS } from './edits.js';
 import { RequestError } from './errors.js';
 import { LIMITS } from './limits.js';
 import { REMOTE_ORIGIN } from './origins.js';
@@ -62,7 +62,8 @@ export type ImageRequest = z.infer<typeof ImageRequest>;
  */
 export function parseImageRequest(value: unknown): ImageRequest {
   const result = ImageRequest.safeParse(value);
-  if (result.success) return result.data;
+  if (result.success) return { ...result.data, edits: inInputOrder(result.data.edits, (value as { edits?: unknown }).edits) };
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(request)'}: ${issue.message}`);
   throw new RequestError('ImageEdits::InvalidEdit', `The image request is invalid: ${problems.join('; ')}.`);
 }
+

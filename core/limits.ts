@@ -66,6 +66,8 @@ export const LIMITS = {
 } as const;
 
 export const DEFAULTS = {
+  /** 10 s: a changed policy or mapping reaches every server (and Lambda) within seconds, at one settings read per 10 s each. */
+  settingsCacheSeconds: 10,
   /** Loopback: a fresh `npm start` is reachable from this machine only, so the console needs no credentials. */
   host: '127.0.0.1',
   /** 12 hours: a working day at the console, then sign in again. */

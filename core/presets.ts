@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { Edits } from './edits.js';
+import { Edits, inInputOrder } from './edits.js';
 import { ConfigError } from './errors.js';
 import { Output } from './image-request.js';
 
@@ -34,5 +34,9 @@ export function loadPresets(file: string | undefined): Readonly<PresetCatalog> {
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((issue) => `PRESETS_FILE ${file}: ${issue.path.join('.')}: ${issue.message}`));
   }
-  return Object.freeze({ ...DEFAULT_PRESETS, ...result.data });
+  const presets = Object.entries(result.data).map(([name, preset]) => {
+    const edits = inInputOrder(preset.edits, (parsed as Record<string, { edits?: unknown }>)[name]?.edits);
+    return [name, { ...preset, edits }] as const;
+  });
+  return Object.freeze({ ...DEFAULT_PRESETS, ...Object.fromEntries(presets) });
 }

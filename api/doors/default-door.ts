@@ -2,7 +2,6 @@
  * SIH's Default door: the path is base64 of a JSON request
  * `{ bucket?, key, edits?, outputFormat?, effort?, headers?, preset? }`.
  */
-import { RequestError } from '../../core/errors.js';
 import type { RawImageRequest } from './raw-request.js';
 import { normalizeFormat, normalizeSihEdits } from './sih-edits.js';
 
@@ -31,12 +30,6 @@ const HEADER_DENY_LIST = [
 
 export function decodeDefault(decoded: unknown, defaultBucket: string): RawImageRequest {
   const request = decoded as Record<string, unknown>;
-  if (typeof request.key !== 'string' || request.key === '') {
-    throw new RequestError(
-      'DecodeRequest::CannotDecodeRequest',
-      'The image request you provided could not be decoded. Please check that your request is base64 encoded properly and refer to the documentation for additional guidance.',
-    );
-  }
   const { edits, output, ignored } = normalizeSihEdits(request.edits);
   // SIH precedence: edits.toFormat beats outputFormat.
   if (!output.format && request.outputFormat !== undefined && request.outputFormat !== null) {
@@ -50,7 +43,9 @@ export function decodeDefault(decoded: unknown, defaultBucket: string): RawImage
     type: 'Default',
     bucket: typeof request.bucket === 'string' ? request.bucket : defaultBucket,
     bucketExplicit: typeof request.bucket === 'string',
-    key: request.key,
+    // No key (or not a string): SIH asks S3 for it anyway and answers 404 NoSuchKey, after the
+    // bucket and edits checks; `decodeImageRequest` does the same with an empty key.
+    key: typeof request.key === 'string' ? request.key : '',
     edits,
     output,
     ignored,
@@ -66,4 +61,15 @@ function filterHeaders(headers: unknown): Record<string, string> | undefined {
     ([name, value]) => typeof value === 'string' && !HEADER_DENY_LIST.some((pattern) => pattern.test(name)),
   );
   return allowed.length ? Object.fromEntries(allowed) as Record<string, string> : undefined;
+}
+
+/**
+ * The `headers["Cache-Control"]` of a Default request, read straight from its path: SIH answers
+ * its fallback image with it (when the fallback object has none), even for a request that failed
+ * before it was decoded. Undefined for any other path, or a value a header cannot carry.
+ */
+export function defaultRequestCacheControl(path: string): string | undefined {
+  const headers = (tryDecodeDefault(path) as { headers?: unknown } | undefined)?.headers;
+  const value = headers && typeof headers === 'object' ? (headers as Record<string, unknown>)['Cache-Control'] : undefined;
+  return typeof value === 'string' && /^[\t\x20-\x7e]{1,1024}$/.test(value) ? value : undefined;
 }

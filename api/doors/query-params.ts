@@ -18,9 +18,11 @@ const FITS = ['cover', 'contain', 'fill', 'inside', 'outside'];
 function size(name: string, value: string): number | null {
   if (value === '' || value === '0') return null;
   const number = Number(value);
-  if (!Number.isFinite(number) || number < 0) {
+  if (!Number.isFinite(number)) {
     throw new RequestError('QueryParameterParsingError', `Query parameter parsing failed: ${name} must be a positive number.`);
   }
+  // SIH reads the number, then its resize check refuses a size below one.
+  if (Math.round(number) < 1) throw new RequestError('InvalidResizeException', 'The image size is invalid.');
   return Math.round(number);
 }
 
@@ -29,6 +31,12 @@ export function applyQueryParams(request: RawImageRequest, query: Record<string,
   const output = { ...request.output };
   const resize: Record<string, unknown> = { ...(edits.resize as Record<string, unknown> | undefined) };
   let touchedResize = false;
+  // SIH merges `{ ...edits, ...queryEdits }`: a door's resize keeps its place in the edits, a new
+  // one comes where the query first names it, and the edits apply in that order.
+  const touchResize = () => {
+    if (!touchedResize) edits.resize = resize;
+    touchedResize = true;
+  };
   let preset = request.preset;
   for (const [name, value] of Object.entries(query)) {
     switch (name) {
@@ -39,17 +47,17 @@ export function applyQueryParams(request: RawImageRequest, query: Record<string,
       case 'fit':
         if (!FITS.includes(value)) throw new RequestError('QueryParameterParsingError', `Query parameter parsing failed: fit must be one of ${FITS.join(', ')}.`);
         resize.fit = value;
-        touchedResize = true;
+        touchResize();
         break;
       case 'width':
       case 'w':
         resize.width = size(name, value);
-        touchedResize = true;
+        touchResize();
         break;
       case 'height':
       case 'h':
         resize.height = size(name, value);
-        touchedResize = true;
+        touchResize();
         break;
       case 'rotate':
         edits.rotate = value === '' ? null : Number.parseInt(value, 10);
@@ -85,12 +93,9 @@ export function applyQueryParams(request: RawImageRequest, query: Record<string,
         break;
     }
   }
-  if (touchedResize) {
-    if (resize.width === null && resize.height === null) {
-      delete resize.width;
-      delete resize.height;
-    }
-    edits.resize = resize;
+  if (touchedResize && resize.width === null && resize.height === null) {
+    delete resize.width;
+    delete resize.height;
   }
   return { ...request, edits, output, ...(preset ? { preset } : {}) };
 }

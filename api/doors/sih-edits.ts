@@ -3,11 +3,17 @@
  * the model's `edits` and `output`. The one documented place where SIH compatibility bends the
  * strictness of the model: unknown edit names are ignored, as SIH ignores them, and reported.
  */
-import { EDIT_NAMES, OUTPUT_FORMATS, type OutputFormat } from '../../core/edits.js';
+import { EDIT_NAMES, OUTPUT_FORMATS, Region, type OutputFormat } from '../../core/edits.js';
 import { RequestError } from '../../core/errors.js';
 import type { Output } from '../../core/image-request.js';
+import { cropOutOfBounds } from '../../core/pipeline/steps/crop.js';
 
 const FORMAT_ALIASES: Record<string, OutputFormat> = { jpg: 'jpeg', tif: 'tiff', heic: 'heif' };
+
+/** True for a format name `normalizeFormat` accepts (aliases included). */
+export function isOutputFormat(name: string): boolean {
+  return (OUTPUT_FORMATS as readonly string[]).includes(FORMAT_ALIASES[name] ?? name);
+}
 
 /** `jpg` → `jpeg`, `tif` → `tiff`; throws a 400 for a format we cannot write. */
 export function normalizeFormat(value: unknown): OutputFormat {
@@ -43,6 +49,8 @@ export function normalizeSihEdits(raw: unknown): NormalizedEdits {
       if (value && typeof value === 'object') output.options = { ...output.options, [format]: value };
     } else if (name === 'resize') {
       edits.resize = normalizeResize(value);
+    } else if (name === 'crop') {
+      edits.crop = checkCrop(value);
     } else if (name === 'overlayWith') {
       edits.overlayWith = normalizeOverlay(value);
     } else if (EDIT_NAMES.has(name)) {
@@ -70,6 +78,15 @@ function normalizeResize(value: unknown): unknown {
   }
   if (typeof resize.ratio === 'string') resize.ratio = Number(resize.ratio);
   return resize;
+}
+
+/**
+ * SIH passes `crop` to sharp's `extract`, which refuses anything but four whole numbers from 0
+ * (a negative `left`, `right` instead of `width`...): SIH answers that with its crop error.
+ */
+function checkCrop(value: unknown): unknown {
+  if (!Region.safeParse(value).success) throw cropOutOfBounds();
+  return value;
 }
 
 /** Thumbor's watermark filter yields strings; SIH accepts them as numbers. */

@@ -9,13 +9,14 @@
  */
 import { RequestError } from '../../core/errors.js';
 import type { Output } from '../../core/image-request.js';
+import { cropOutOfBounds } from '../../core/pipeline/steps/crop.js';
 import type { RawImageRequest, RequestType } from './raw-request.js';
 import { normalizeFormat, normalizeSihEdits } from './sih-edits.js';
 import { THUMBOR_FILTERS } from './thumbor-filters.js';
 
-/** SIH: a Thumbor path has no extension, or one of the image extensions. */
+/** SIH: a Thumbor path has no extension, or one of SIH's image extensions (not `.heic`/`.heif`). */
 const THUMBOR_NO_EXTENSION = /^((.(?!(\.[^.\\/]+$)))*$)/i;
-const THUMBOR_EXTENSION = /.*(\.jpg$|\.jpeg$|.\.png$|\.webp$|\.tiff$|\.tif$|\.svg$|\.gif$|\.avif$|\.heic$|\.heif$)/i;
+const THUMBOR_EXTENSION = /.*(\.jpg$|\.jpeg$|.\.png$|\.webp$|\.tiff$|\.tif$|\.svg$|\.gif$|\.avif$)/i;
 
 export function isThumborPath(path: string): boolean {
   return THUMBOR_NO_EXTENSION.test(path) || THUMBOR_EXTENSION.test(path);
@@ -72,7 +73,7 @@ export function decodeThumbor(
     } else if ((match = CROP.exec(segment))) {
       const [left, top, right, bottom] = match.slice(1).map(Number) as [number, number, number, number];
       if (right <= left || bottom <= top) {
-        throw new RequestError('Crop::AreaOutOfBounds', 'The cropping area you provided exceeds the boundaries of the original image. Please try choosing a correct cropping value.');
+        throw cropOutOfBounds();
       }
       edits.crop = { left, top, width: right - left, height: bottom - top };
     } else if (segment === 'fit-in' || segment === 'adaptive-fit-in') {
@@ -103,6 +104,7 @@ export function decodeThumbor(
         }
         const result = handler(filter.args, { edits, resize, output });
         if (result?.preset) preset = result.preset;
+        if (result?.ignored) ignored.push(`filters:${result.ignored}`);
       }
     } else if (segment.startsWith('s3:') && options.allowedBuckets.includes(segment.slice(3)) && !bucket) {
       bucket = segment.slice(3);
@@ -121,8 +123,16 @@ export function decodeThumbor(
   }
 
   if (smart) resize.position = 'attention';
-  else if (halign || valign) resize.position = [valign, halign].filter((x) => x && x !== 'centre').join(' ') || 'centre';
-  if (Object.keys(resize).length) edits = { ...edits, resize: { ...(edits.resize as object), ...resize } };
+  // sharp names a corner horizontal side first ('right bottom'), and accepts nothing else.
+  else if (halign || valign) resize.position = [halign, valign].filter((x) => x && x !== 'centre').join(' ') || 'centre';
+  // SIH's order (its mapper merges crop, then resize, then the filters' edits), which is the order they apply in.
+  const { trim, crop, ...filtered } = edits;
+  edits = {
+    ...(trim !== undefined ? { trim } : {}),
+    ...(crop !== undefined ? { crop } : {}),
+    ...(Object.keys(resize).length ? { resize } : {}),
+    ...filtered,
+  };
   // `format(...)` and `quality(...)` filters write straight into `output`; other edits go through SIH's normaliser.
   const normalized = normalizeSihEdits(edits);
   return {

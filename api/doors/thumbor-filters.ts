@@ -3,7 +3,7 @@
  * ignores that have a clear sharp meaning (brightness, contrast, saturation) and `preset`.
  */
 import type { Output } from '../../core/image-request.js';
-import { normalizeFormat } from './sih-edits.js';
+import { isOutputFormat, normalizeFormat } from './sih-edits.js';
 
 export interface FilterTarget {
   edits: Record<string, unknown>;
@@ -11,7 +11,8 @@ export interface FilterTarget {
   output: Output;
 }
 
-type FilterHandler = (args: string, target: FilterTarget) => void | { preset: string };
+/** What a filter may tell the door: a preset to use, or that SIH would ignore it (reported, not refused). */
+type FilterHandler = (args: string, target: FilterTarget) => void | { preset?: string; ignored?: string };
 
 /** A Thumbor colour: a CSS name, or hex without its `#`. */
 export function thumborColor(value: string): string {
@@ -41,9 +42,12 @@ export const THUMBOR_FILTERS: Record<string, FilterHandler> = {
     resize.fit = 'contain';
     resize.background = args === 'transparent' ? { r: 0, g: 0, b: 0, alpha: 0 } : thumborColor(args);
   },
+  // SIH sets only a format it knows and ignores any other (its test "Should return undefined if an
+  // accepted file format is not specified"); `raw` is one SIH knows and shutter cannot write.
   format: (args, { output }) => {
     const name = args.replace(/[^0-9a-z]/gi, '').toLowerCase();
-    if (name) output.format = normalizeFormat(name);
+    if (!isOutputFormat(name)) return { ignored: `format(${name})` };
+    output.format = normalizeFormat(name);
   },
   grayscale: (_, { edits }) => void (edits.grayscale = true),
   no_upscale: (_, { resize }) => void (resize.withoutEnlargement = true),

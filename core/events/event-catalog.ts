@@ -108,6 +108,17 @@ export const RequestServedV1 = z.strictObject({
   sample_rate: z.number().gt(0).max(1),
 });
 
+/** Data of `settings.changed`: an operator changed a delivery setting (the audit trail of `/api/origins|policies|mappings`). */
+export const SettingsChangedV1 = z.strictObject({
+  kind: z.enum(['origins', 'policies', 'mappings']),
+  name: z.string().min(1),
+  change: z.enum(['created', 'updated', 'deleted']),
+  /** The version written (the last one, for a deletion). */
+  version: z.int().nonnegative(),
+  /** The operator, as the console's authentication named them. */
+  by: z.string().optional(),
+});
+
 /** The schema of every type's data, by type, with the version each type is currently at. */
 export const EVENT_CATALOG = {
   'image.workflow.completed': { version: 1, data: WorkflowCompletedV1 },
@@ -115,6 +126,7 @@ export const EVENT_CATALOG = {
   'image.moderation.flagged': { version: 1, data: ModerationFlaggedV1 },
   'image.rendition.created': { version: 1, data: RenditionCreatedV1 },
   'image.request.served': { version: 1, data: RequestServedV1 },
+  'settings.changed': { version: 1, data: SettingsChangedV1 },
 } as const satisfies Record<EventType, { version: number; data: z.ZodType }>;
 
 /** The data a producer passes for an event type. */

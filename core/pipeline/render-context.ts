@@ -23,6 +23,15 @@ export interface RenderContext {
   image: Sharp;
   /** The size of the image the chain currently produces, when known without rendering. */
   size: Size;
+  /**
+   * False once an edit's geometry is only estimated (trim, a non-right angle, a rotation after a
+   * resize that crops): bounds checks then leave the verdict to libvips.
+   */
+  sizeExact: boolean;
+  /** True once the chain holds a resize (sharp applies a later rotation or extract after it). */
+  resized: boolean;
+  /** True once an edit moved pixels (crop, resize, rotate...): analysis must look at the chain, not the upload. */
+  reshaped: boolean;
   animated: boolean;
   deps: RenderDeps;
   signal?: AbortSignal;
@@ -30,10 +39,10 @@ export interface RenderContext {
   notes: Record<string, unknown>;
 }
 
-export interface Step {
+/** One edit's work: configures `ctx.image` (or renders what came before, when it must see pixels). */
+export interface Step<T = unknown> {
   readonly name: string;
-  /** Applies the step to `ctx.image`, or does nothing when the request does not ask for it. */
-  run(ctx: RenderContext): Promise<void> | void;
+  run(ctx: RenderContext, value: T): Promise<void> | void;
 }
 
 /**
@@ -44,5 +53,7 @@ export async function materialize(ctx: RenderContext): Promise<{ data: Buffer; i
   const { data, info } = await ctx.image.raw().toBuffer({ resolveWithObject: true });
   ctx.image = openTrusted(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
   ctx.size = { width: info.width, height: info.height };
+  ctx.sizeExact = true;
+  ctx.resized = false;
   return { data, info };
 }

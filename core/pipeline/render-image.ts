@@ -1,24 +1,93 @@
 /**
- * The transformation, in one place: an ordered list of named steps turning a source image and
- * an ImageRequest into encoded bytes. Steps only configure the sharp chain (or, where a step
- * must see real pixels, render what came before); encoding happens once, at the end.
+ * The transformation, in one place: plan, then render.
+ *
+ * 1. inspect the source (header only: limits, frames, orientation);
+ * 2. open it (all frames when the answer stays animated) and honour its EXIF orientation;
+ * 3. apply the request's edits **in the order it lists them**, each by its named step, as SIH
+ *    hands them to sharp one by one (sharp orders rotate, extract and resize by call order, so
+ *    `{"rotate":90,"resize":{"width":100}}` resizes the rotated image and `{"extract":…,"resize":…}`
+ *    extracts first);
+ * 4. encode once.
+ *
+ * Steps only configure the sharp chain (or, where a step must see real pixels, render what came
+ * before); `planEdits` is pure, so the order is testable without an image.
  */
-import type { OutputFormat } from '../edits.js';
+import type { Edits, OutputFormat, Resize, SharpOperation } from '../edits.js';
+import { SHARP_OPERATIONS } from '../edits.js';
 import { RequestError, ShutterError } from '../errors.js';
 import type { ImageRequest } from '../image-request.js';
 import { ANIMATED_FORMATS, applyEncoder, outputFormatOf } from './encode.js';
 import type { RenderContext, RenderDeps, Step } from './render-context.js';
 import { blameSource, inspectImage, mapSharpError, openImage, type SourceInfo } from './sharp-factory.js';
-import { adjust } from './steps/adjust.js';
-import { crop } from './steps/crop.js';
+import { crop, cropOutOfBounds } from './steps/crop.js';
 import { moderate } from './steps/moderate.js';
+import { operation, RESHAPING, type OperationEdit } from './steps/operation.js';
 import { overlay } from './steps/overlay.js';
-import { resize } from './steps/resize.js';
+import { resize, type TurnedResize } from './steps/resize.js';
 import { roundCrop } from './steps/round-crop.js';
 import { smartCrop } from './steps/smart-crop.js';
 
-/** The order every render follows: analysis on the source, geometry, adjustments, composites. */
-export const STEPS: readonly Step[] = [moderate, smartCrop, crop, resize, adjust, roundCrop, overlay];
+/** The step for each of SIH's own edits; sharp's `extract` is the same step as SIH's `crop`. */
+const EDIT_STEPS: Readonly<Record<string, Step<never>>> = {
+  contentModeration: moderate,
+  smartCrop,
+  crop,
+  extract: crop,
+  resize,
+  roundCrop,
+  overlayWith: overlay,
+};
+
+export interface PlannedEdit {
+  step: Step<never>;
+  value: unknown;
+}
+
+/**
+ * The edits as steps, in the request's order (the model keeps it: see `parseImageRequest`).
+ * `animated` is no step (it chose how the source was opened); every allow-listed sharp operation
+ * goes through `operation`.
+ */
+export function planEdits(edits: Edits, options: { animated?: boolean } = {}): PlannedEdit[] {
+  const plan: PlannedEdit[] = [];
+  for (const [name, value] of Object.entries(edits)) {
+    if (value === undefined || name === 'animated') continue;
+    const step = EDIT_STEPS[name];
+    if (step) plan.push({ step, value });
+    else if (name in SHARP_OPERATIONS) plan.push({ step: operation as Step<never>, value: { name: name as SharpOperation, value } });
+  }
+  return options.animated ? plan : resizeBeforeRightAngle(plan);
+}
+
+/**
+ * sharp cannot shrink a JPEG or WebP while decoding it (the speed of a resize) once a rotation
+ * must happen first. A right-angle rotation followed by a resize to one side is the same image as
+ * that resize to the other side followed by the rotation, which keeps shrink-on-load; anything
+ * else that moves pixels before the resize keeps the order as written.
+ */
+export function resizeBeforeRightAngle(plan: PlannedEdit[]): PlannedEdit[] {
+  const at = plan.findIndex(({ step }) => step === resize);
+  if (at < 0) return plan;
+  const before = plan.slice(0, at);
+  const rotations = before.filter(isRotation);
+  const rotation = rotations[0];
+  if (rotations.length !== 1 || !rotation || before.some((edit) => edit !== rotation && reshapes(edit))) return plan;
+  // sharp trims before resizing wherever trim is listed, by the colour of the corner pixel: a
+  // corner that depends on whether the rotation came first.
+  if (plan.some((edit) => edit.step === operation && (edit.value as OperationEdit).name === 'trim')) return plan;
+  const angle = (((rotation.value as OperationEdit).value as number) % 360 + 360) % 360;
+  const { width, height, ratio } = plan[at]!.value as Resize;
+  if (angle % 90 !== 0 || angle === 0 || ratio !== undefined || !!width === !!height) return plan;
+  const turned: TurnedResize = { ...(plan[at]!.value as Resize), turned: angle };
+  const reordered = plan.filter((edit) => edit !== rotation);
+  reordered.splice(reordered.indexOf(plan[at]!), 1, { step: resize as Step<never>, value: turned }, rotation);
+  return reordered;
+}
+
+const isRotation = (edit: PlannedEdit) => edit.step === operation && (edit.value as OperationEdit).name === 'rotate' && typeof (edit.value as OperationEdit).value === 'number';
+/** An edit before the resize that moves pixels (not colour work, which sharp orders by itself). */
+const reshapes = (edit: PlannedEdit) =>
+  edit.step !== operation && edit.step !== moderate ? true : edit.step === operation && RESHAPING.has((edit.value as OperationEdit).name);
 
 export interface RenderedImage {
   data: Buffer;
@@ -59,15 +128,18 @@ export async function renderImage(
     input,
     image,
     size: { width: source.width, height: source.height },
+    sizeExact: true,
+    resized: false,
+    reshaped: false,
     animated,
     deps,
     notes: {},
     ...(options.signal ? { signal: options.signal } : {}),
   };
   try {
-    for (const step of STEPS) {
+    for (const { step, value } of planEdits(request.edits, { animated })) {
       options.signal?.throwIfAborted();
-      await step.run(ctx);
+      await (step as Step<unknown>).run(ctx, value);
     }
     const { data, info } = await applyEncoder(ctx.image, format, request.output).toBuffer({ resolveWithObject: true });
     return {
@@ -98,14 +170,7 @@ function mapRenderError(error: unknown): unknown {
   if (/composite must have same dimensions or smaller/.test(message)) {
     return new RequestError('BadRequest', 'Image to overlay must have same dimensions or smaller', 400, { cause: error });
   }
-  if (/extract_area|bad extract area/i.test(message)) {
-    return new RequestError(
-      'Crop::AreaOutOfBounds',
-      'The cropping area you provided exceeds the boundaries of the original image. Please try choosing a correct cropping value.',
-      400,
-      { cause: error },
-    );
-  }
+  if (/extract_area|bad extract area/i.test(message)) return cropOutOfBounds({ cause: error });
   if (EDIT_MISMATCH.test(message)) {
     return new RequestError('ImageEdits::InvalidEdit', `The edits cannot be applied to this image: ${message.trim()}.`, 400, { cause: error });
   }

@@ -82,7 +82,8 @@ export async function inspectImage(input: Buffer, limits: ImageLimits): Promise<
   }
   const rotated = orientation >= 5 && orientation <= 8;
   return {
-    format: metadata.format ?? 'unknown',
+    // libvips reads AVIF with its HEIF loader: an AV1-coded HEIF is an AVIF, and is written back as one.
+    format: metadata.format === 'heif' && metadata.compression === 'av1' ? 'avif' : (metadata.format ?? 'unknown'),
     width: rotated ? frameHeight : width,
     height: rotated ? width : frameHeight,
     pages,

@@ -10,6 +10,7 @@ export const EVENT_TYPES = [
   'image.moderation.flagged',
   'image.rendition.created',
   'image.request.served',
+  'settings.changed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

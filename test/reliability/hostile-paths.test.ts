@@ -123,7 +123,8 @@ describe('overlay and watermark escapes', () => {
     ['watermark from a bucket not allowed', '/filters:watermark(private,secret.jpg,0,0,0)/a.jpg', 403],
     ['watermark key with traversal', '/filters:watermark(images,../private/secret.jpg,0,0,0)/a.jpg', 400],
     ['watermark key percent-encoded traversal', '/filters:watermark(images,%2e%2e%2fprivate%2fsecret.jpg,0,0,0)/a.jpg', 400],
-    ['watermark key double-encoded', '/filters:watermark(images,%252e%252e%252fsecret.jpg,0,0,0)/a.jpg', 404],
+    // Decoded once, it names a key that does not exist: SIH's OverlayImageException, 400.
+    ['watermark key double-encoded', '/filters:watermark(images,%252e%252e%252fsecret.jpg,0,0,0)/a.jpg', 400],
     ['watermark bucket ..', '/filters:watermark(..,secret.jpg,0,0,0)/a.jpg', 403],
   ])('%s → %i', async (_name, url, status) => {
     expect(await attempt(url)).toBe(status);

@@ -7,7 +7,6 @@ export const CLIENT_ERROR_CODES = [
   'AuthorizationQueryParametersError',
   'BadRequest',
   'Crop::AreaOutOfBounds',
-  'DecodeRequest::CannotDecodeRequest',
   'DecodeRequest::CannotReadPath',
   'DecodeRequest::PathTooLong',
   'Image::ProcessingTimeout',
@@ -79,6 +78,14 @@ export const CLIENT_ERROR_CODES = [
   'Origin::NotAllowed',
   'Origin::ReadOnly',
   'Origin::TooLarge',
+  // Delivery settings API (api/settings-routes.ts, the settings stores).
+  'Settings::BuiltIn',
+  'Settings::InUse',
+  'Settings::Invalid',
+  'Settings::InvalidName',
+  'Settings::NotFound',
+  'Settings::UnknownReference',
+  'Settings::VersionMismatch',
 ] as const;
 
 /** A feature configured off (moderation without an analyzer): 501, the one 5xx client input may get. */
@@ -95,6 +102,8 @@ export const SERVER_ERROR_CODES = [
   'SignatureValidationFailure',
   'Storage::Aborted',
   'Storage::Unavailable',
+  // The settings store could not be read or written (DynamoDB).
+  'Settings::Unavailable',
   // A remote origin that did not answer, or not well (502/504 with Retry-After).
   'Origin::Unreachable',
   // Dependencies behind the workflow, events, analytics and Rekognition adapters.

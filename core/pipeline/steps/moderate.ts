@@ -1,3 +1,4 @@
+import type { ContentModeration } from '../../edits.js';
 import { DEFAULTS } from '../../limits.js';
 import { callAnalyzer } from '../call-analyzer.js';
 import type { Step } from '../render-context.js';
@@ -6,10 +7,9 @@ import type { Step } from '../render-context.js';
  * SIH's `contentModeration`: asks the analyzer for moderation labels on the source and blurs
  * the image when a label (of the requested ones, or any) passes `minConfidence`.
  */
-export const moderate: Step = {
+export const moderate: Step<ContentModeration> = {
   name: 'contentModeration',
-  async run(ctx) {
-    const edit = ctx.request.edits.contentModeration;
+  async run(ctx, edit) {
     if (!edit || ctx.animated) return;
     const options = edit === true ? {} : edit;
     const minConfidence = options.minConfidence ?? DEFAULTS.minModerationConfidence;

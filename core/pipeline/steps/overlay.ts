@@ -1,4 +1,5 @@
-import { AccessError, RequestError, ShutterError } from '../../errors.js';
+import type { OverlayWith } from '../../edits.js';
+import { AccessError, ImageError, NotFoundError, RequestError, ShutterError } from '../../errors.js';
 import { openImage } from '../sharp-factory.js';
 import { materialize, type Step } from '../render-context.js';
 
@@ -7,11 +8,9 @@ import { materialize, type Step } from '../render-context.js';
  * the image), faded by `alpha` (0 opaque … 100 invisible), placed at `left`/`top` given in
  * pixels or percent (`"10p"`), negative values counting from the right/bottom edge.
  */
-export const overlay: Step = {
+export const overlay: Step<OverlayWith> = {
   name: 'overlayWith',
-  async run(ctx) {
-    const edit = ctx.request.edits.overlayWith;
-    if (!edit) return;
+  async run(ctx, edit) {
     if (!ctx.deps.allowedBuckets.includes(edit.bucket)) {
       throw new AccessError(
         'ImageBucket::CannotAccessBucket',
@@ -42,8 +41,8 @@ export const overlay: Step = {
       watermark = result.data;
       mark = { width: result.info.width, height: result.info.height };
     } catch (error) {
-      // Our own errors keep their meaning: a missing overlay is a 404, a storage fault a 503.
-      if (error instanceof ShutterError) throw error;
+      // A storage fault keeps its meaning (503); a missing or unreadable overlay is SIH's 400.
+      if (error instanceof ShutterError && !(error instanceof NotFoundError) && !(error instanceof ImageError)) throw error;
       throw new RequestError(
         'OverlayImageException',
         'The overlay image could not be applied. Please contact the system administrator.',

@@ -1,3 +1,4 @@
+import type { RoundCrop } from '../../edits.js';
 import { openTrusted } from '../sharp-factory.js';
 import { materialize, type Step } from '../render-context.js';
 
@@ -5,10 +6,9 @@ import { materialize, type Step } from '../render-context.js';
  * SIH's `roundCrop`: masks the image with an ellipse (centre `left`/`top`, radii `rx`/`ry`,
  * defaults centred and touching the shorter side), then trims the transparent margin.
  */
-export const roundCrop: Step = {
+export const roundCrop: Step<RoundCrop> = {
   name: 'roundCrop',
-  async run(ctx) {
-    const edit = ctx.request.edits.roundCrop;
+  async run(ctx, edit) {
     if (!edit || ctx.animated) return;
     const { info } = await materialize(ctx);
     const { width, height } = info;
@@ -31,5 +31,6 @@ export const roundCrop: Step = {
     const { data, info: trimmed } = await openTrusted(masked, { raw }).trim().raw().toBuffer({ resolveWithObject: true });
     ctx.image = openTrusted(data, { raw: { width: trimmed.width, height: trimmed.height, channels: trimmed.channels } });
     ctx.size = { width: trimmed.width, height: trimmed.height };
+    ctx.reshaped = true;
   },
 };

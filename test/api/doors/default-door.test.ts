@@ -1,4 +1,4 @@
-import { decodeRawRequest } from '../../../api/decode-request.js';
+import { decodeImageRequest, decodeRawRequest } from '../../../api/decode-request.js';
 import { decodeDefault, tryDecodeDefault } from '../../../api/doors/default-door.js';
 
 const config = { sourceBuckets: ['images', 'validbucket'], rewrite: undefined };
@@ -46,8 +46,13 @@ describe('Default door (SIH vectors)', () => {
     expect(tryDecodeDefault('/photo.jpg')).toBeUndefined();
   });
 
-  test('a JSON request without a key is a 400', () => {
-    expect(() => decodeRawRequest(encode({ bucket: 'images' }), config)).toThrow(expect.objectContaining({ status: 400, code: 'DecodeRequest::CannotDecodeRequest' }));
+  test('a JSON request without a key is SIH\'s 404 NoSuchKey, after the bucket check', () => {
+    const decode = (request: object) =>
+      decodeImageRequest(encode(request), {}, { ...config, presetsOnly: false, origins: { allow: [], allowPrivate: false, timeoutMs: 1000 } }, {});
+    expect(() => decode({ bucket: 'images' })).toThrow(expect.objectContaining({ status: 404, code: 'NoSuchKey' }));
+    expect(() => decode({})).toThrow(expect.objectContaining({ status: 404, code: 'NoSuchKey' }));
+    expect(() => decode({ key: 7 })).toThrow(expect.objectContaining({ status: 404, code: 'NoSuchKey' }));
+    expect(() => decode({ bucket: 'secret' })).toThrow(expect.objectContaining({ status: 403, code: 'ImageBucket::CannotAccessBucket' }));
   });
 });
 

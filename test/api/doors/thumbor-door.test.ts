@@ -80,7 +80,8 @@ describe('Thumbor door: edits (SIH test vectors)', () => {
 
   test('Thumbor features SIH ignores get their Thumbor meaning', () => {
     expect(decode('/-300x-200/a.jpg').edits).toEqual({ flop: true, flip: true, resize: { width: 300, height: 200 } });
-    expect(decode('/300x200/left/top/a.jpg').edits).toEqual({ resize: { width: 300, height: 200, position: 'top left' } });
+    expect(decode('/300x200/left/top/a.jpg').edits).toEqual({ resize: { width: 300, height: 200, position: 'left top' } });
+    expect(decode('/300x480/right/bottom/a.jpg').edits).toEqual({ resize: { width: 300, height: 480, position: 'right bottom' } });
     expect(decode('/300x200/smart/a.jpg').edits).toEqual({ resize: { width: 300, height: 200, position: 'attention' } });
     expect(decode('/trim/a.jpg').edits).toEqual({ trim: true });
     // Without a size, "left" is a folder of the key, as in SIH.
@@ -93,8 +94,12 @@ describe('Thumbor door: edits (SIH test vectors)', () => {
     expect(decoded.ignored).toEqual(['filters:noise']);
   });
 
-  test('an unsupported format filter is a 400', () => {
-    expect(() => decode('/filters:format(bmp)/a.jpg')).toThrow(expect.objectContaining({ status: 400, code: 'UnsupportedOutputImageFormatException' }));
+  test('a format filter SIH does not accept is ignored, as SIH does, and reported', () => {
+    const decoded = decode('/filters:format(bmp)/a.jpg');
+    expect(decoded.output).toEqual({});
+    expect(decoded.ignored).toEqual(['filters:format(bmp)']);
+    // Only letters and digits reach the header that reports it.
+    expect(decode('/filters:format(x%0D%0Ay)/a.jpg').ignored).toEqual(['filters:format(xy)']);
   });
 
   test('filter chains split correctly, keeping parentheses and colons inside arguments', () => {

@@ -1,29 +1,38 @@
 import type { Sharp } from 'sharp';
 import { RequestError } from '../../errors.js';
-import { SHARP_OPERATIONS, type SharpOperation } from '../../edits.js';
+import type { SharpOperation } from '../../edits.js';
 import { fitsOutputLimits, plannedOperationSize } from '../plan-geometry.js';
 import type { Step } from '../render-context.js';
 import { outputTooLarge } from './resize.js';
 
-const OPERATIONS = new Set(Object.keys(SHARP_OPERATIONS));
+export interface OperationEdit {
+  name: SharpOperation;
+  value: unknown;
+}
+
+/** Operations that move pixels: what an analysis after them must see rendered. */
+export const RESHAPING: ReadonlySet<string> = new Set(['rotate', 'flip', 'flop', 'affine', 'extend', 'extract', 'trim']);
 
 /**
- * SIH's allow-listed sharp operations, applied in the order the request lists them.
+ * One of SIH's allow-listed sharp operations, called when the request lists it (sharp then
+ * orders rotate, extract and resize by call order, as it does for SIH).
  * `false` skips an operation, `true` calls it with sharp's defaults, anything else is passed as
  * its single argument (SIH's convention), except the few sharp methods that take two. Operations
  * that grow the image (extend, affine, rotate) are checked against the output limits first.
  */
-export const adjust: Step = {
-  name: 'adjust',
-  run(ctx) {
-    for (const [name, value] of Object.entries(ctx.request.edits)) {
-      if (!OPERATIONS.has(name) || value === false || value === undefined) continue;
-      if (name === 'rotate' && (value === null || ctx.animated)) continue; // null: SIH's "keep the stored orientation"
-      const planned = plannedOperationSize(ctx.size, name, value);
-      if (!fitsOutputLimits(planned, ctx.deps.limits)) throw outputTooLarge(planned, ctx.deps.limits);
-      apply(ctx.image, name as SharpOperation, value);
-      ctx.size = planned;
-    }
+export const operation: Step<OperationEdit> = {
+  name: 'operation',
+  run(ctx, { name, value }) {
+    if (value === false || value === undefined) return;
+    if (name === 'rotate' && (value === null || ctx.animated)) return; // null: SIH's "keep the stored orientation"
+    const planned = plannedOperationSize(ctx.size, name, value);
+    if (!fitsOutputLimits(planned, ctx.deps.limits)) throw outputTooLarge(planned, ctx.deps.limits);
+    apply(ctx.image, name, value);
+    ctx.size = planned;
+    if (RESHAPING.has(name)) ctx.reshaped = true;
+    // Estimated, not known: trim's result depends on pixels, affine and odd angles are bounded by
+    // their box, and sharp turns a right-angle rotation called after a resize before its crop.
+    if (name === 'trim' || name === 'affine' || (name === 'rotate' && (ctx.resized || (value as number) % 90 !== 0))) ctx.sizeExact = false;
   },
 };
 
