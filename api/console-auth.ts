@@ -5,8 +5,12 @@
  * - **Credentials** (config `CONSOLE_TOKEN`, or `CONSOLE_USER` + `CONSOLE_PASSWORD`): scripts send
  *   `Authorization: Bearer <token>` or `Basic`; the console's sign-in form exchanges them for a
  *   session cookie (HttpOnly, SameSite=Strict, signed, 12 h). The cookie holds no secret: an
- *   expiry, the user name and an HMAC under a key derived from the credentials, so changing
- *   them ends every session, and any number of processes (Lambdas) verify it without a store.
+ *   expiry, the user name, a random session id and an HMAC under a key derived from the
+ *   credentials, so changing them ends every session, and any number of processes (Lambdas)
+ *   verify it without a store. Signing out revokes the session id in the process that answered
+ *   (locally: the one server; a revocation store shared by Lambdas is not built yet).
+ * - **Guessing**: failed credentials, in the form or in headers, are slowed down per client and
+ *   per account with backoff (`sign-in-throttle.ts`) and logged at warn with the client address.
  * - **CSRF**: a POST/PUT/DELETE from a browser must come from our own origin (`Origin`,
  *   `Sec-Fetch-Site`) and, when it rides on the cookie (or on no credentials at all), carry
  *   `X-CSRF-Token`, which only a page of our origin can read (`GET /api/console/session`).
@@ -15,13 +19,15 @@
  *   so a site that points its name at 127.0.0.1 (DNS rebinding) cannot drive it.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { withConsoleCredentials, type Config } from '../core/config.js';
 import type { Secrets } from '../core/ports/secrets.js';
 import type { ShutterError } from '../core/errors.js';
 import { AccessError, RequestError } from '../core/errors.js';
-import { DEFAULTS, LIMITS } from '../core/limits.js';
+import { DEFAULTS } from '../core/limits.js';
 import { logger } from '../core/observability/logger.js';
 import { header, json, type HttpRequest, type HttpResponse } from './http.js';
+import { SignInThrottle } from './sign-in-throttle.js';
 
 export const SESSION_COOKIE = 'shutter_console';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -53,30 +59,64 @@ export function createConsoleAuth(config: Pick<Config, 'console' | 'inLambda'>, 
     ? createHmac('sha256', 'shutter-console-session').update(`${settings.token ?? ''}\0${settings.user ?? ''}\0${settings.password ?? ''}`).digest()
     : randomBytes(32);
   const mac = (text: string) => createHmac('sha256', key).update(text).digest('base64url');
-  const failures = new FailureWindow(LIMITS.consoleSignInFailuresPerMinute, now);
+  const throttle = new SignInThrottle({}, now);
+  /** Session ids signed out before their expiry, until it. */
+  const revoked = new LRUCache<string, true>({ max: 100_000, ttl: DEFAULTS.consoleSessionSeconds * 1000, ttlAutopurge: false, perf: { now } });
 
-  function sessionOf(request: HttpRequest): { value: string; user: string } | undefined {
+  function sessionOf(request: HttpRequest): { value: string; user: string; id: string; expires: number } | undefined {
     const value = cookie(request, SESSION_COOKIE);
     if (!value) return undefined;
-    const [expires, user64, signature] = value.split('.');
-    if (!expires || user64 === undefined || !signature || !equal(signature, mac(`${expires}.${user64}`))) return undefined;
-    if (Number(expires) * 1000 < now()) return undefined;
-    return { value, user: Buffer.from(user64, 'base64url').toString('utf8') };
+    const [expires, user64, id, signature, ...rest] = value.split('.');
+    if (!expires || user64 === undefined || !id || !signature || rest.length || !equal(signature, mac(`${expires}.${user64}.${id}`))) return undefined;
+    if (Number(expires) * 1000 < now() || revoked.has(id)) return undefined;
+    return { value, user: Buffer.from(user64, 'base64url').toString('utf8'), id, expires: Number(expires) };
   }
 
-  function headerOperator(authorization: string): Operator | undefined {
+  /** Who a credential attempt is counted against: the configured user, the token, or any other name (never logged). */
+  function accountOf(user: string | undefined): string {
+    if (user === undefined) return 'token';
+    return settings.user !== undefined && equal(user, settings.user) ? settings.user : 'unknown-user';
+  }
+
+  /** 429 while this client must wait before trying `account` again. */
+  function throttled(request: HttpRequest, account: string): HttpResponse | undefined {
+    const waitMs = throttle.wait(clientOf(request), account);
+    if (waitMs <= 0) return undefined;
+    const response = refuse(new RequestError('Console::TooManySignInAttempts', 'Too many failed attempts from this client; wait before trying again.', 429));
+    response.headers['Retry-After'] = String(Math.ceil(waitMs / 1000));
+    return response;
+  }
+
+  function failed(request: HttpRequest, account: string, via: string): HttpResponse {
+    throttle.failed(clientOf(request), account);
+    logger.warn({ requestId: request.requestId, client: request.client, account, via }, 'console credentials refused');
+    return unauthorized(via === 'form' ? 'Those credentials are not valid.' : 'The credentials in the Authorization header are not valid.');
+  }
+
+  /** The operator an Authorization header names, or the account its failed attempt counts against. */
+  function headerOperator(authorization: string): Operator | { account: string } {
     const [scheme = '', credentials = ''] = authorization.trim().split(/\s+/, 2);
+    if (scheme.toLowerCase() === 'basic') {
+      const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const user = colon > 0 ? decoded.slice(0, colon) : '';
+      if (settings.password !== undefined && colon > 0 && equal(user, settings.user!) && equal(decoded.slice(colon + 1), settings.password)) {
+        return { name: settings.user!, via: 'basic' };
+      }
+      return { account: accountOf(user) };
+    }
     if (scheme.toLowerCase() === 'bearer' && settings.token !== undefined && equal(credentials, settings.token)) {
       return { name: 'token', via: 'bearer' };
     }
-    if (scheme.toLowerCase() === 'basic' && settings.password !== undefined) {
-      const decoded = Buffer.from(credentials, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon > 0 && equal(decoded.slice(0, colon), settings.user!) && equal(decoded.slice(colon + 1), settings.password)) {
-        return { name: settings.user!, via: 'basic' };
-      }
-    }
-    return undefined;
+    return { account: accountOf(undefined) };
+  }
+
+  /** The account a header would be counted against, read before checking it (for the throttle). */
+  function headerAccount(authorization: string): string {
+    const [scheme = '', credentials = ''] = authorization.trim().split(/\s+/, 2);
+    if (scheme.toLowerCase() !== 'basic') return accountOf(undefined);
+    const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+    return accountOf(decoded.slice(0, Math.max(0, decoded.indexOf(':'))));
   }
 
   function csrfFor(request: HttpRequest): string {
@@ -134,8 +174,11 @@ export function createConsoleAuth(config: Pick<Config, 'console' | 'inLambda'>, 
     } else if (!hasCredentials) {
       return refuse(new AccessError('Console::NotConfigured', 'The console has no credentials configured: set CONSOLE_TOKEN, or CONSOLE_USER and CONSOLE_PASSWORD.'));
     } else if (authorization !== undefined) {
-      operator = headerOperator(authorization);
-      if (!operator) return unauthorized('The credentials in the Authorization header are not valid.');
+      const held = throttled(request, headerAccount(authorization));
+      if (held) return held;
+      const checked = headerOperator(authorization);
+      if ('account' in checked) return failed(request, checked.account, 'header');
+      operator = checked;
     } else {
       const session = sessionOf(request);
       if (!session) return unauthorized('Sign in to the console, or send Authorization: Bearer <CONSOLE_TOKEN>.');
@@ -156,10 +199,10 @@ export function createConsoleAuth(config: Pick<Config, 'console' | 'inLambda'>, 
     if (refused) return refused;
     if (!settings.authRequired) return json(200, { operator: 'local', csrfToken: csrfFor(request) }, noStore);
     if (!hasCredentials) return authorize(request) as HttpResponse;
-    if (failures.exceeded()) {
-      return { ...refuse(new RequestError('Console::TooManySignInAttempts', 'Too many failed sign-ins; try again in a minute.', 429)), headers: { ...noStore, 'Retry-After': '60' } };
-    }
     const form = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+    const account = accountOf(typeof form.token === 'string' ? undefined : typeof form.user === 'string' ? form.user : '');
+    const held = throttled(request, account);
+    if (held) return held;
     let user: string | undefined;
     if (typeof form.token === 'string' && settings.token !== undefined && equal(form.token, settings.token)) user = 'token';
     else if (
@@ -171,16 +214,14 @@ export function createConsoleAuth(config: Pick<Config, 'console' | 'inLambda'>, 
     ) {
       user = settings.user!;
     }
-    if (!user) {
-      failures.record();
-      logger.warn({ requestId: request.requestId }, 'console sign-in refused');
-      return unauthorized('Those credentials are not valid.');
-    }
+    if (!user) return failed(request, account, 'form');
+    throttle.succeeded(clientOf(request));
     const expires = Math.floor(now() / 1000) + DEFAULTS.consoleSessionSeconds;
     const user64 = Buffer.from(user).toString('base64url');
-    const value = `${expires}.${user64}.${mac(`${expires}.${user64}`)}`;
+    const id = randomBytes(16).toString('base64url');
+    const value = `${expires}.${user64}.${id}.${mac(`${expires}.${user64}.${id}`)}`;
     const secure = config.inLambda || header(request, 'x-forwarded-proto') === 'https' ? '; Secure' : '';
-    logger.info({ requestId: request.requestId, operator: user }, 'console sign-in');
+    logger.info({ requestId: request.requestId, client: request.client, operator: user }, 'console sign-in');
     return json(200, { operator: user, csrfToken: mac(`csrf.${value}`) }, {
       ...noStore,
       'Set-Cookie': `${SESSION_COOKIE}=${value}; Path=/; Max-Age=${DEFAULTS.consoleSessionSeconds}; HttpOnly; SameSite=Strict${secure}`,
@@ -190,6 +231,9 @@ export function createConsoleAuth(config: Pick<Config, 'console' | 'inLambda'>, 
   function signOut(request: HttpRequest): HttpResponse {
     const refused = checkOrigin(request);
     if (refused) return refused;
+    // Server-side too: a copy of the cookie (another tab, a stolen one) stops working now.
+    const session = sessionOf(request);
+    if (session) revoked.set(session.id, true, { ttl: Math.max(1, session.expires * 1000 - now()) });
     return {
       status: 204,
       headers: { ...noStore, 'Set-Cookie': `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict` },
@@ -247,26 +291,5 @@ function hostName(host: string | undefined): string {
   return host.split(':')[0]!.toLowerCase();
 }
 
-/** Failed sign-ins in the current minute. */
-class FailureWindow {
-  private started = 0;
-  private count = 0;
-  constructor(
-    private readonly limit: number,
-    private readonly now: () => number,
-  ) {}
-  private roll(): void {
-    if (this.now() - this.started >= 60_000) {
-      this.started = this.now();
-      this.count = 0;
-    }
-  }
-  exceeded(): boolean {
-    this.roll();
-    return this.count >= this.limit;
-  }
-  record(): void {
-    this.roll();
-    this.count++;
-  }
-}
+/** Whom failures are counted against: the client's address, or one shared bucket when the transport gave none. */
+const clientOf = (request: HttpRequest): string => request.client ?? 'unknown';

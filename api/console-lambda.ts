@@ -13,6 +13,7 @@
  * // API Gateway (REST, proxy) event in, proxy result out:
  * await handler({ httpMethod: 'GET', path: '/api/executions', headers: { Authorization: `Bearer ${token}` } });
  */
+import { TABLES } from '../analytics/tables.js';
 import { loadConfig } from '../core/config.js';
 import { createPlatform, createQueryEngine, createSecrets } from '../core/compose.js';
 import { createApp } from './app.js';
@@ -24,7 +25,7 @@ const settings = loadConfig(process.env);
 const secrets = createSecrets(settings);
 const config = await withConsoleSecret(settings, secrets);
 const platform = createPlatform(config, { secrets });
-const app = createApp(platform, operatorRoutes(platform, { workflows: stepFunctionsWorkflows(platform), queries: createQueryEngine(config) }));
+const app = createApp(platform, operatorRoutes(platform, { workflows: stepFunctionsWorkflows(platform), queries: createQueryEngine(config, TABLES) }));
 app.ready = true;
 
 export async function handler(event: ApiGatewayV1Event | ApiGatewayV2Event): Promise<LambdaResult> {

@@ -17,17 +17,18 @@
  * | `GET /api/buckets/<bucket>/previews/<key>?width=&height=` | a WebP preview of an image |
  * | `GET /api/workflows/<name>/definition` | the workflow's ASL (`image`, `backfill`), to draw its graph |
  */
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Platform } from '../core/compose.js';
 import { AccessError, NotFoundError, RequestError } from '../core/errors.js';
 import { detectImageType, contentTypeOf } from '../core/image-type.js';
-import { parseImageRequest } from '../core/image-request.js';
+import { checkKeyPrefix, parseImageRequest } from '../core/image-request.js';
 import { LIMITS } from '../core/limits.js';
 import { Semaphore } from '../core/concurrency.js';
 import { renderImage } from '../core/pipeline/render-image.js';
 import { createConsoleFiles } from './console-static.js';
 import type { ConsoleAuth, Operator } from './console-auth.js';
-import { json, type HttpRequest, type HttpResponse } from './http.js';
+import { decodePathParam, json, type HttpRequest, type HttpResponse } from './http.js';
 import { readJsonBody } from './read-json-body.js';
 import type { Route } from './router.js';
 import { sign, signingKey } from './signature.js';
@@ -109,12 +110,12 @@ export function consoleRoutes(platform: Platform, auth: ConsoleAuth, buckets: Co
   const previews = new Semaphore(1, 16);
 
   const bucketOf = (name: string): string => {
-    const bucket = decodeURIComponent(name);
+    const bucket = decodePathParam(name, 'bucket name');
     if (!readable.has(bucket)) throw new AccessError('Console::BucketNotAllowed', `The console does not read bucket "${bucket}".`);
     return bucket;
   };
   const keyOf = (bucket: string, encoded: string): string => {
-    const key = decodeURIComponent(encoded);
+    const key = decodePathParam(encoded, 'object key');
     if (!key || key.length > 1024) throw new RequestError('Console::InvalidKey', 'An object key is 1 to 1024 characters.');
     // Review records hold task tokens: the moderation routes read them, a browser never does.
     if (bucket === buckets.quarantine && key.startsWith(REVIEWS_PREFIX)) {
@@ -190,7 +191,11 @@ export function consoleRoutes(platform: Platform, auth: ConsoleAuth, buckets: Co
       handle: async (request, [bucketName]) => {
         const bucket = bucketOf(bucketName!);
         const limit = Math.min(Math.max(Number(request.query.limit) || 100, 1), 1000);
-        const page = await storage.list(bucket, request.query.prefix ?? '', { limit, ...(request.query.cursor ? { cursor: request.query.cursor } : {}) });
+        // Checked here, before any listing, whichever storage answers it (the local one checks again).
+        const prefix = checkKeyPrefix(request.query.prefix ?? '');
+        const { cursor } = request.query;
+        if (cursor !== undefined && (cursor.length > 4096 || cursor.includes('\0'))) throw new RequestError('Console::InvalidCursor', 'A cursor is one a previous page returned.');
+        const page = await storage.list(bucket, prefix, { limit, ...(cursor ? { cursor } : {}) });
         return json(200, {
           bucket,
           objects: page.objects.filter((object) => bucket !== buckets.quarantine || !object.key.startsWith(REVIEWS_PREFIX)).map((object) => ({
@@ -210,16 +215,19 @@ export function consoleRoutes(platform: Platform, auth: ConsoleAuth, buckets: Co
       path: /^\/api\/buckets\/([^/]+)\/objects\/(.+)$/,
       handle: async (_request, [bucketName, encodedKey]) => {
         const bucket = bucketOf(bucketName!);
-        const object = await storage.get(bucket, keyOf(bucket, encodedKey!), { maxBytes: config.limits.maxSourceBytes });
-        const detected = detectImageType(object.body);
+        // Streamed: an object of any size costs a few buffers of memory, not its size.
+        const { info, stream } = await storage.openRead(bucket, keyOf(bucket, encodedKey!));
+        const { head, body } = await peek(stream, SNIFF_BYTES);
+        const detected = detectImageType(head);
         return {
           status: 200,
           headers: {
-            'Content-Type': detected ? contentTypeOf(detected) : object.contentType ?? 'application/octet-stream',
-            ETag: object.etag,
+            'Content-Type': detected ? contentTypeOf(detected) : info.contentType ?? 'application/octet-stream',
+            'Content-Length': String(info.size),
+            ETag: info.etag,
             'Cache-Control': 'private, no-cache',
           },
-          body: object.body,
+          body,
         };
       },
     },
@@ -236,18 +244,20 @@ export function consoleRoutes(platform: Platform, auth: ConsoleAuth, buckets: Co
         };
         const width = side('width') ?? (side('height') ? undefined : 400);
         const height = side('height');
-        const source = await storage.get(bucket, key, { maxBytes: config.limits.maxSourceBytes });
         const imageRequest = parseImageRequest({
           source: { bucket, key },
           edits: { resize: { ...(width ? { width } : {}), ...(height ? { height } : {}), fit: 'inside', withoutEnlargement: true } },
           output: { format: 'webp', quality: 75 },
         });
-        const rendered = await previews.run(() =>
-          renderImage(source.body, imageRequest, { storage, analyzer: platform.analyzer, limits: config.limits, allowedBuckets: [...readable] }),
-        );
+        // The source is read inside the slot: a queue of previews holds no image in memory.
+        const { etag, rendered } = await previews.run(async () => {
+          const source = await storage.get(bucket, key, { maxBytes: config.limits.maxSourceBytes });
+          const rendered = await renderImage(source.body, imageRequest, { storage, analyzer: platform.analyzer, limits: config.limits, allowedBuckets: [...readable] });
+          return { etag: source.etag, rendered };
+        });
         return {
           status: 200,
-          headers: { 'Content-Type': 'image/webp', 'Cache-Control': 'private, max-age=60', ETag: `"${source.etag.replace(/"/g, '')}-${width ?? ''}x${height ?? ''}"` },
+          headers: { 'Content-Type': 'image/webp', 'Cache-Control': 'private, max-age=60', ETag: `"${etag.replace(/"/g, '')}-${width ?? ''}x${height ?? ''}"` },
           body: rendered.data,
         };
       },
@@ -257,10 +267,40 @@ export function consoleRoutes(platform: Platform, auth: ConsoleAuth, buckets: Co
       method: 'GET',
       path: /^\/api\/workflows\/([^/]+)\/definition$/,
       handle: async (_request, [name]) => {
-        const definition = DEFINITIONS[decodeURIComponent(name!)];
-        if (!definition) throw new NotFoundError('StateMachineDoesNotExist', `There is no workflow named "${decodeURIComponent(name!)}".`);
+        const workflow = decodePathParam(name!, 'workflow name');
+        const definition = Object.hasOwn(DEFINITIONS, workflow) ? DEFINITIONS[workflow] : undefined;
+        if (!definition) throw new NotFoundError('StateMachineDoesNotExist', `There is no workflow named "${workflow}".`);
         return json(200, definition, { 'Cache-Control': 'private, max-age=300' });
       },
     },
   ];
+}
+
+/** Enough of an object's first bytes to tell its type by its magic bytes. */
+const SNIFF_BYTES = 1024;
+
+/** The first `bytes` of a stream (fewer if it is shorter), and the whole stream, still unread, to send on. */
+async function peek(stream: Readable, bytes: number): Promise<{ head: Buffer; body: Readable }> {
+  const iterator = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let seen = 0;
+  let done = false;
+  while (seen < bytes) {
+    const next = await iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    chunks.push(next.value);
+    seen += next.value.length;
+  }
+  const body = Readable.from(
+    (async function* () {
+      yield* chunks;
+      if (!done) for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    })(),
+    { objectMode: false },
+  );
+  body.once('close', () => void iterator.return?.());
+  return { head: Buffer.concat(chunks).subarray(0, bytes), body };
 }

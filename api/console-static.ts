@@ -68,7 +68,8 @@ export function createConsoleFiles(dir: string): (request: HttpRequest, file: st
     const found = (await load()).get(name);
     if (!found) {
       if (name === 'index.html') {
-        throw new NotFoundError('Console::NotBuilt', `The console is not built in ${dir}: run "npm run build".`);
+        // The folder is this machine's business, not the client's: the operator finds it in CONSOLE_DIR.
+        throw new NotFoundError('Console::NotBuilt', 'The console is not built: run "npm run build" (it is served from CONSOLE_DIR, console/dist by default).');
       }
       throw new NotFoundError('Console::NoSuchFile', `The console has no file ${name}.`);
     }

@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
+import { RequestError } from '../core/errors.js';
 
 /** A transport-free HTTP request: what the Lambda adapter and the local server both produce. */
 export interface HttpRequest {
@@ -16,6 +18,10 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Who the console's authentication let in (`/api/` routes only). */
   operator?: string;
+  /** The address of the connection's peer, as the transport saw it (the socket; API Gateway's source IP). */
+  peer?: string;
+  /** The client's address, set by the router: the peer, or under TRUST_PROXY_HOPS what the trusted proxies say (see {@link clientAddressOf}). */
+  client?: string;
 }
 
 export interface HttpResponse {
@@ -45,4 +51,32 @@ export function bodyBytes(response: HttpResponse): number {
 /** Reads a header by its case-insensitive name. */
 export function header(request: HttpRequest, name: string): string | undefined {
   return request.headers[name.toLowerCase()];
+}
+
+/**
+ * A percent-encoded route parameter (a bucket, key, execution or workflow name), decoded. A
+ * malformed escape (`%E0%A4%A`, a lone `%`) is the client's mistake: a 400 with a stable code,
+ * never the URIError's 500.
+ */
+export function decodePathParam(raw: string, what: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new RequestError('Request::InvalidEncoding', `The ${what} in the path is not valid percent-encoded UTF-8.`);
+  }
+}
+
+/**
+ * The client's address. With no trusted proxy (`hops` 0, the default) it is the connection's
+ * peer: X-Forwarded-For is anyone's to write. Behind `hops` proxies that each append the address
+ * they were reached from, it is the entry `hops` from the right; entries further left were
+ * written by the client and are ignored. Anything but an IP address there is ignored too.
+ */
+export function clientAddressOf(request: HttpRequest, hops: number): string | undefined {
+  if (hops > 0) {
+    const forwarded = (header(request, 'x-forwarded-for') ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+    const entry = forwarded[Math.max(0, forwarded.length - hops)];
+    if (entry && isIP(entry)) return entry;
+  }
+  return request.peer;
 }

@@ -11,13 +11,12 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../core/config.js';
 import { Coalescer } from '../core/coalesce.js';
-import { overloaded, Semaphore } from '../core/concurrency.js';
+import { overloaded } from '../core/concurrency.js';
 import { toShutterError, type ShutterError } from '../core/errors.js';
 import { contentTypeOf, detectImageType } from '../core/image-type.js';
 import type { AccessRecord } from '../core/events/record-access.js';
 import { DEFAULTS } from '../core/limits.js';
 import { logger } from '../core/observability/logger.js';
-import { renderQueueDepth, rendersInFlight } from '../core/observability/metrics.js';
 import type { Analyzer } from '../core/ports/analyzer.js';
 import type { Secrets } from '../core/ports/secrets.js';
 import type { ObjectInfo, Storage } from '../core/ports/storage.js';
@@ -26,6 +25,10 @@ import type { RenderDeps } from '../core/pipeline/render-context.js';
 import { isPassThrough, renderImage } from '../core/pipeline/render-image.js';
 import { inspectImage } from '../core/pipeline/sharp-factory.js';
 import { withDeadline } from './deadline.js';
+import { streamHead } from './stream-head.js';
+import { tooLarge } from '../core/adapters/local/fs-storage.js';
+import type { Readable } from 'node:stream';
+import { createRenderGate, type RenderGate } from './render-gate.js';
 import { decodeImageRequest } from './decode-request.js';
 import { defaultRequestCacheControl } from './doors/default-door.js';
 import { ResultCache } from './result-cache.js';
@@ -34,7 +37,7 @@ import { ACCEPT_CH, applyClientHints } from './client-hints.js';
 import { DeliveryResolver } from './delivery-resolver.js';
 import type { SettingsStore } from '../core/ports/settings-store.js';
 import { chooseFormat, negotiation } from './negotiate-format.js';
-import { baseHeaders, errorResponse } from './responses.js';
+import { baseHeaders, errorResponse, ignoredEditsHeader } from './responses.js';
 import { secondsToExpiry, signatureGuard } from './signature.js';
 
 export interface ImageServiceDeps {
@@ -58,6 +61,9 @@ interface AccessNote {
   errorCode?: string;
 }
 
+/** Bytes read to sniff an undeclared type: `detectImageType` looks for `<svg` in the first 1024. */
+const SNIFF_BYTES = 1024;
+
 /** Bump when a change to rendering should invalidate every ETag issued before. */
 const RENDER_VERSION = '1';
 
@@ -68,6 +74,8 @@ export interface ImageHandlerOptions {
   coalesce?: boolean;
   /** The result cache to use instead of the one built from config; `null` for none. */
   resultCache?: ResultCache | null;
+  /** The admission control to share with other routes that decode pixels (`/meta`); default: its own. */
+  gate?: RenderGate;
 }
 
 /** What one read-and-render produces; shared by every coalesced caller. */
@@ -87,16 +95,7 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
     limits: config.limits,
     allowedBuckets: config.sourceBuckets,
   };
-  // Admission bounds the requests holding a source in memory (rendering or waiting to); beyond it
-  // a request is shed at once with 503 + Retry-After. Inside, renders take turns on the cores.
-  const admission = new Semaphore(config.maxConcurrentRenders + config.maxQueuedRenders, 0);
-  // Sources held in memory at once: a few per render slot, so the next read overlaps the current
-  // render while admitted requests wait as cheap promises, not as loaded images (bench/README.md).
-  const loads = new Semaphore(config.maxConcurrentRenders * DEFAULTS.sourcesPerRender);
-  const renders = new Semaphore(config.maxConcurrentRenders, Number.POSITIVE_INFINITY, (running, pending) => {
-    rendersInFlight.set(running);
-    renderQueueDepth.set(pending);
-  });
+  const { admission, loads, renders } = options.gate ?? createRenderGate(config);
   const checkSignature = signatureGuard(config, deps.secrets);
   // Origins, policies and mappings changed at run time, when the platform keeps them.
   const resolver = deps.settings ? new DeliveryResolver(deps.settings, config, deps.presets) : undefined;
@@ -138,7 +137,7 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
       const vary = new Set([...(negotiated.varies ? ['Accept'] : []), ...(hinted?.vary ?? []), ...(delivery?.vary(request.preset) ?? [])]);
       if (vary.size) headers.Vary = [...vary].join(', ');
       if (hinted) headers['Accept-CH'] = ACCEPT_CH;
-      if (ignored.length) headers['X-Shutter-Ignored-Edits'] = ignored.join(',');
+      if (ignored.length) headers['X-Shutter-Ignored-Edits'] = ignoredEditsHeader(ignored);
       return headers;
     };
     const notModified = (source: ObjectInfo): HttpResponse => {
@@ -155,17 +154,25 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
         stream.destroy();
         return notModified(info);
       }
-      if (info.size <= config.limits.maxSourceBytes && info.contentType?.startsWith('image/')) {
-        note.format = info.contentType.slice('image/'.length);
-        // Its length is known: clients see progress, and logs and metrics count its bytes.
-        const headers = { ...headersFor(info, info.contentType), 'Content-Length': String(info.size) };
-        return { status: 200, headers, body: stream, meta: { door, cache: 'pass-through' } };
+      // Over the size limit: refused as a read would refuse it, without reading a byte.
+      if (info.size > config.limits.maxSourceBytes) {
+        stream.destroy();
+        throw tooLarge(objectKey, info.size, config.limits.maxSourceBytes);
       }
-      // Over the size limit (get refuses it with the usual error) or of no declared image type (sniffed).
-      stream.destroy();
-      const source = await storage.get(bucket, objectKey, { maxBytes: config.limits.maxSourceBytes, signal });
-      note.format = detectImageType(source.body);
-      return { status: 200, headers: headersFor(source, storedContentType(source)), body: source.body, meta: { door, cache: 'pass-through' } };
+      let body: Readable = stream;
+      let contentType = info.contentType;
+      if (contentType?.startsWith('image/')) note.format = contentType.slice('image/'.length);
+      else {
+        // No declared image type: sniffed from its first bytes, and still streamed, never held whole.
+        const sniffed = await streamHead(stream, SNIFF_BYTES);
+        body = sniffed.body;
+        const detected = detectImageType(sniffed.head);
+        note.format = detected;
+        contentType = detected ? contentTypeOf(detected) : (contentType ?? 'application/octet-stream');
+      }
+      // Its length is known: clients see progress, and logs and metrics count its bytes.
+      const headers = { ...headersFor(info, contentType), 'Content-Length': String(info.size) };
+      return { status: 200, headers, body, meta: { door, cache: 'pass-through' } };
     }
 
     // Validators first, when they can spare the read and the render: 304, then a cached result.
@@ -213,13 +220,17 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
       if (config.fallbackImage) {
         const fallback = await storage.get(config.fallbackImage.bucket, config.fallbackImage.key).catch(() => undefined);
         if (fallback) {
+          // Our own failure (overload, timeout, storage) passes: a CDN must not keep the fallback
+          // for a valid URL. The client's mistake keeps SIH's caching of the fallback.
+          const ours = failure.status >= 500;
           return {
             status: failure.status,
             headers: {
               ...baseHeaders(config),
               'Content-Type': storedContentType(fallback),
-              'Cache-Control': fallback.cacheControl ?? defaultRequestCacheControl(http.path) ?? DEFAULTS.cacheControl,
+              'Cache-Control': ours ? 'no-store' : (fallback.cacheControl ?? defaultRequestCacheControl(http.path) ?? DEFAULTS.cacheControl),
               'Last-Modified': fallback.lastModified.toUTCString(),
+              ...(ours ? { 'Retry-After': String(DEFAULTS.retryAfterSeconds) } : {}),
             },
             body: fallback.body,
           };

@@ -17,7 +17,7 @@ export interface ApiGatewayV1Event {
   queryStringParameters?: Record<string, string | undefined> | null;
   body?: string | null;
   isBase64Encoded?: boolean;
-  requestContext?: { requestId?: string; elb?: unknown };
+  requestContext?: { requestId?: string; elb?: unknown; identity?: { sourceIp?: string } };
 }
 
 export interface ApiGatewayV2Event {
@@ -28,7 +28,7 @@ export interface ApiGatewayV2Event {
   queryStringParameters?: Record<string, string | undefined>;
   body?: string;
   isBase64Encoded?: boolean;
-  requestContext: { http: { method: string }; requestId?: string };
+  requestContext: { http: { method: string; sourceIp?: string }; requestId?: string };
 }
 
 export interface LambdaResult {
@@ -46,6 +46,7 @@ export function fromApiGatewayEvent(event: ApiGatewayV1Event | ApiGatewayV2Event
   for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) if (value !== undefined) query[name] = value;
   const body = event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : undefined;
   const requestId = event.requestContext?.requestId;
+  const peer = v2 ? (event as ApiGatewayV2Event).requestContext.http.sourceIp : (event as ApiGatewayV1Event).requestContext?.identity?.sourceIp;
   return {
     method: v2 ? (event as ApiGatewayV2Event).requestContext.http.method : (event as ApiGatewayV1Event).httpMethod,
     path: v2 ? (event as ApiGatewayV2Event).rawPath : (event as ApiGatewayV1Event).path,
@@ -53,6 +54,7 @@ export function fromApiGatewayEvent(event: ApiGatewayV1Event | ApiGatewayV2Event
     headers,
     ...(body ? { body } : {}),
     ...(requestId ? { requestId } : {}),
+    ...(peer ? { peer } : {}),
   };
 }
 

@@ -1,17 +1,20 @@
 /**
- * The on-demand Lambda: API Gateway event → the same app as the local server → proxy result.
+ * The on-demand Lambda: API Gateway event → the on-demand app (the local server's, without the
+ * console's API, which has its own Lambda) → proxy result.
  * Config and adapters are built once per container, outside the handler.
  */
 import { loadConfig } from '../core/config.js';
-import { createPlatform, s3Client } from '../core/compose.js';
+import { createPlatform } from '../core/compose.js';
+// Every image request here reads S3: its client loads at init, not in the first request.
+import { s3Client } from '../core/adapters/aws/s3-client.js';
 import { largeResultStore } from './large-results.js';
 import { emfLine } from '../core/observability/emf.js';
-import { createApp } from './app.js';
+import { createImageApp } from './image-app.js';
 import { fromApiGatewayEvent, toLambdaResult, type ApiGatewayV1Event, type ApiGatewayV2Event, type LambdaResult } from './lambda-adapter.js';
 
 const config = loadConfig(process.env);
 const platform = createPlatform(config);
-const app = createApp(platform);
+const app = createImageApp(platform);
 app.ready = true;
 const storeLarge = config.resultBucket
   ? largeResultStore({ storage: platform.storage, s3: s3Client(config), bucket: config.resultBucket })

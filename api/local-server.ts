@@ -24,7 +24,8 @@ export function toHttpRequest(incoming: http.IncomingMessage, signal?: AbortSign
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   const hasBody = incoming.method !== 'GET' && incoming.method !== 'HEAD';
-  return { method: incoming.method ?? 'GET', path, query, headers, ...(hasBody ? { body: incoming } : {}), ...(signal ? { signal } : {}) };
+  const peer = incoming.socket.remoteAddress;
+  return { method: incoming.method ?? 'GET', path, query, headers, ...(hasBody ? { body: incoming } : {}), ...(signal ? { signal } : {}), ...(peer ? { peer } : {}) };
 }
 
 export async function writeHttpResponse(

@@ -5,7 +5,7 @@
  * Lambda (`console-lambda.ts`), so a deployment answers exactly the routes the local server does.
  *
  * ```ts
- * const app = createApp(platform, operatorRoutes(platform, { workflows: stepFunctionsWorkflows(platform), queries: createQueryEngine(config) }));
+ * const app = createApp(platform, operatorRoutes(platform, { workflows: stepFunctionsWorkflows(platform), queries: createQueryEngine(config, TABLES) }));
  * ```
  */
 import type { Platform } from '../core/compose.js';

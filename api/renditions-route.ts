@@ -9,9 +9,9 @@
  * SIH compatibility: a source key may itself start with `r/`. When the renditions bucket has no
  * such object the request goes on to the image handler, as it always did.
  */
-import { NotFoundError, RequestError } from '../core/errors.js';
+import { NotFoundError } from '../core/errors.js';
 import type { Storage } from '../core/ports/storage.js';
-import { header, type HttpRequest, type HttpResponse } from './http.js';
+import { decodePathParam, header, type HttpRequest, type HttpResponse } from './http.js';
 import type { Route } from './router.js';
 
 export const RENDITIONS_PATH = '/r/';
@@ -25,12 +25,7 @@ export function renditionsRoute(storage: Storage, bucket: string, fallback: (req
     method: ['GET', 'HEAD'],
     path: RENDITIONS_PATH,
     handle: async (request) => {
-      let key: string;
-      try {
-        key = decodeURIComponent(request.path.slice(RENDITIONS_PATH.length));
-      } catch (error) {
-        throw new RequestError('DecodeRequest::CannotReadPath', 'The URL path you provided could not be read.', 400, { cause: error });
-      }
+      const key = decodePathParam(request.path.slice(RENDITIONS_PATH.length), 'rendition key');
       const info = key ? await storage.head(bucket, key).catch((error: unknown) => (error instanceof NotFoundError ? undefined : Promise.reject(error))) : undefined;
       if (!info) return fallback(request);
       const headers: Record<string, string> = {

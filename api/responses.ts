@@ -44,6 +44,26 @@ export function withSecurityHeaders(response: HttpResponse): HttpResponse {
   return added.length ? { ...response, headers: { ...response.headers, ...Object.fromEntries(added) } } : response;
 }
 
+/** Names listed at most, and characters kept of each: the header stays far below any proxy's limit. */
+const MAX_IGNORED_NAMES = 16;
+const MAX_IGNORED_NAME_LENGTH = 64;
+
+/**
+ * `X-Shutter-Ignored-Edits`: the edit names a request sent that SIH would skip, comma-separated.
+ * They are the client's own strings: anything outside visible ASCII (CR/LF, NUL, U+0100 and
+ * above, which Node refuses in a header), `%` and `,` is percent-encoded as UTF-8, so the value
+ * is always a valid header and `decodeURIComponent` gives each name back.
+ *
+ * @example ignoredEditsHeader(['sepia', 'a\r\nb']) // 'sepia,a%0D%0Ab'
+ */
+export function ignoredEditsHeader(names: readonly string[]): string {
+  const shown = names.slice(0, MAX_IGNORED_NAMES).map((name) =>
+    // Byte by byte: a lone surrogate (valid in JSON) becomes U+FFFD's bytes where encodeURIComponent would throw.
+    [...Buffer.from(name.slice(0, MAX_IGNORED_NAME_LENGTH))].map((byte) => (byte > 0x20 && byte < 0x7f && byte !== 0x25 && byte !== 0x2c ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join(''),
+  );
+  return names.length > MAX_IGNORED_NAMES ? `${shown.join(',')},...` : shown.join(',');
+}
+
 /** SIH's error body `{"status","code","message"}`; client errors are cached briefly, server errors never. */
 export function errorResponse(error: unknown, config: Pick<Config, 'cors'>): HttpResponse {
   const failure: ShutterError = toShutterError(error);

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { RequestError } from '../core/errors.js';
 import { logger } from '../core/observability/logger.js';
 import { httpBytesOut, httpDuration, httpRequests, imageCacheHits, registry } from '../core/observability/metrics.js';
-import { bodyBytes, json, type HttpRequest, type HttpResponse } from './http.js';
+import { bodyBytes, clientAddressOf, json, type HttpRequest, type HttpResponse } from './http.js';
 import { errorResponse, withSecurityHeaders } from './responses.js';
 import type { Config } from '../core/config.js';
 
@@ -23,7 +23,7 @@ export interface Route {
 export function createRouter(
   routes: Route[],
   fallback: (request: HttpRequest) => Promise<HttpResponse>,
-  config: Pick<Config, 'cors'>,
+  config: Pick<Config, 'cors' | 'trustProxyHops'>,
 ): (request: HttpRequest) => Promise<HttpResponse> {
   async function dispatch(request: HttpRequest): Promise<{ name: string; response: HttpResponse }> {
     try {
@@ -57,7 +57,9 @@ export function createRouter(
   return async function route(request) {
     const started = performance.now();
     const requestId = request.requestId ?? randomUUID();
-    const { name, response } = await dispatch({ ...request, requestId });
+    // Resolved once, here: the access log and the console's throttle see the same address.
+    const client = clientAddressOf(request, config.trustProxyHops);
+    const { name, response } = await dispatch({ ...request, requestId, ...(client ? { client } : {}) });
     response.headers['X-Request-Id'] = requestId;
     // The Lambda adapter's EMF line reads the route name here, so CloudWatch and /metrics agree.
     response.meta = { ...response.meta, route: name };
@@ -70,6 +72,7 @@ export function createRouter(
     logger.info(
       {
         requestId,
+        client,
         method: request.method,
         path: request.path,
         route: name,

@@ -18,7 +18,7 @@ import { SETTING_KINDS, SETTING_SCHEMAS, SettingName, type MappingSetting, type 
 import type { EventSink } from '../core/ports/event-sink.js';
 import type { ExpectedVersion, SettingsStore, StoredSetting } from '../core/ports/settings-store.js';
 import type { PresetCatalog } from '../core/presets.js';
-import { header, json, type HttpRequest, type HttpResponse } from './http.js';
+import { decodePathParam, header, json, type HttpRequest, type HttpResponse } from './http.js';
 import { readJsonBody } from './read-json-body.js';
 import type { Route } from './router.js';
 
@@ -38,12 +38,7 @@ export function settingsRoutes(deps: SettingsRoutesDeps): Route[] {
   const { store, presets } = deps;
 
   const nameOf = (encoded: string): string => {
-    let name: string;
-    try {
-      name = decodeURIComponent(encoded);
-    } catch (error) {
-      throw new RequestError('Request::Malformed', 'The setting name in the path is not valid percent-encoding.', 400, { cause: error });
-    }
+    const name = decodePathParam(encoded, 'setting name');
     if (!SettingName.safeParse(name).success) {
       throw new RequestError('Settings::InvalidName', 'A setting name is lower-case letters, digits, "-" or "_", at most 64 characters.');
     }

@@ -16,11 +16,12 @@ import { z } from 'zod';
 import type { Config } from '../core/config.js';
 import { ImageError, NotFoundError, RequestError } from '../core/errors.js';
 import { contentTypeFromKey, contentTypeOf, detectImageType } from '../core/image-type.js';
+import { checkKeyPrefix } from '../core/image-request.js';
 import type { Storage } from '../core/ports/storage.js';
 import type { ExecutionStatus, WorkflowEngine } from '../core/ports/workflow-engine.js';
 import { reviewKey } from '../tasks/quarantine.js';
 import { IMAGE_WORKFLOW, executionNamePrefix, imageIdOf, type startImageExecution } from '../workflows/image-execution.js';
-import { json, type HttpRequest } from './http.js';
+import { decodePathParam, json, type HttpRequest } from './http.js';
 import type { Route } from './router.js';
 
 export interface WorkflowRoutesDeps {
@@ -50,7 +51,7 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): Route[] {
   const uploads = config.workflow.buckets.uploads;
 
   const resolveArn = async (id: string): Promise<string> => {
-    const decoded = decodeURIComponent(id);
+    const decoded = decodePathParam(id, 'execution name');
     if (decoded.startsWith('arn:')) return decoded;
     for (const workflow of [IMAGE_WORKFLOW, 'backfill']) {
       const arn = engine.executionArn(workflow, decoded);
@@ -164,6 +165,8 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): Route[] {
     path: '/api/backfills',
     handle: async (request) => {
       const body = parse(Backfill, await readJson(request), 'body');
+      // Before the execution starts: a bad prefix is this request's 400, not a failed execution.
+      checkKeyPrefix(body.prefix);
       const name = `${executionNamePrefix(body.prefix) || 'all'}-${Date.now()}`.slice(-80);
       const started = await engine.start('backfill', { name, input: { bucket: uploads, prefix: body.prefix, set: body.set ?? 'default' } });
       return json(202, { ...started, name, links: { execution: `/api/executions/${name}` } });

@@ -23,7 +23,7 @@ import { KafkaEventSink } from '../core/adapters/aws/kafka-event-sink.js';
 import { DiskOutbox } from '../core/adapters/local/disk-outbox.js';
 import { DuckDbQueryEngine } from '../core/adapters/local/duckdb-query-engine.js';
 import { JsonlEventSink, partitionOf } from '../core/adapters/local/jsonl-event-sink.js';
-import { KAFKA_CLIENT_RETRY } from '../core/compose.js';
+import { KAFKA_CLIENT_RETRY } from '../core/adapters/aws/kafka-client.js';
 import type { ShutterEvent } from '../core/ports/event-sink.js';
 import { startKafka } from '../test/services/services.mjs';
 

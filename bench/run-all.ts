@@ -7,7 +7,7 @@
  *   npm run bench -- --smoke          tiny inputs, one round, no peers (CI: proves it still runs);
  *                                     writes .cache/bench/results/smoke.*
  *   npm run bench -- --only ceiling,shutter   some scenarios only (ceiling, http, shutter,
- *                                     cold-start, memory, bulk)
+ *                                     small-images, cold-start, memory, serve-memory, bulk)
  *   --jobs 12mp-avif,gif-anim         some jobs only (see bench/jobs.ts; the shutter and memory
  *                                     scenarios keep the jobs they need)
  *   --peers / --no-peers              force the Go + libvips and thumbor peers on or off
@@ -27,7 +27,8 @@ import { JOBS, scaled, type Job } from './jobs.js';
 import { machine, markdownTable, writeReport, type Report, type Row } from './report.js';
 import { ceiling } from './scenarios/ceiling.js';
 import { coldStart } from './scenarios/cold-start.js';
-import { memory } from './scenarios/memory.js';
+import { memory, serveMemory } from './scenarios/memory.js';
+import { smallImages } from './scenarios/small-images.js';
 import { peers } from './scenarios/peers.js';
 import { shutterScenarios } from './scenarios/shutter.js';
 import { dataDirFor } from './servers.js';
@@ -86,8 +87,10 @@ const scenarios: Array<[string, (ctx: BenchContext) => Promise<void>]> = [
   ['ceiling', ceiling],
   ['http', peers],
   ['shutter', shutterScenarios],
+  ['small-images', smallImages],
   ['cold-start', coldStart],
   ['memory', memory],
+  ['serve-memory', serveMemory],
   ['bulk', bulk],
 ];
 for (const [name, run] of scenarios) if (wanted(name)) await run(ctx);

@@ -48,6 +48,49 @@ export async function startNodeServer(mode: 'shutter' | 'raw-sharp' | 'sih' | 'm
   return launch(name, process.execPath, [entry, mode, dataDir], { ...env });
 }
 
+/**
+ * `shutter serve` itself, the CLI bundle (`npm run build`, rebuilt here so it is the code under
+ * test), on a free loopback port over `dataDir`: the process whose idle and peak memory the
+ * memory targets are about (workflow engine, console, analytics and all).
+ */
+export async function startShutterServe(dataDir: string, options: { cli?: string; env?: Record<string, string> } = {}): Promise<RunningServer> {
+  // Another build of the CLI (`cli`, e.g. the main branch's, for before/after figures) is used as is.
+  if (!options.cli) await buildCli();
+  const port = await freePort();
+  const env = options.env ?? {};
+  return launch(
+    'shutter serve',
+    process.execPath,
+    ['--disable-warning=ExperimentalWarning', options.cli ?? path.join(ROOT, 'dist', 'shutter.mjs'), 'serve'],
+    {
+      SHUTTER_DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SHUTTER_SEED_SAMPLES: 'No',
+      LOG_LEVEL: 'warn',
+      // As `npm start` and the CLI's shebang run it (not for another build, which is run as it was).
+      ...(options.cli ? {} : { MALLOC_ARENA_MAX: '2' }),
+      ...env,
+    },
+    `http://127.0.0.1:${port}/health`,
+  );
+}
+
+let builtCli: Promise<void> | undefined;
+/** `npm run build`, once per bench run. */
+function buildCli(): Promise<void> {
+  return (builtCli ??= new Promise<void>((resolve, reject) => {
+    const build = spawn(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
+    build.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`npm run build failed (${code})`))));
+  }));
+}
+
+/** A fresh Node that has loaded sharp and serves nothing: the floor of any sharp server's idle memory. */
+export async function startSharpFloor(): Promise<RunningServer> {
+  const script = "await import('sharp'); console.log('listening http://127.0.0.1:0'); setInterval(() => {}, 60_000);";
+  return launch('node + sharp', process.execPath, ['--input-type=module', '-e', script], {});
+}
+
 export async function startGoVips(inputsDir: string): Promise<RunningServer | string> {
   const binary = path.join(PEERS_DIR, 'go-vips');
   if (!existsSync(binary)) return 'not built (run bench/setup.sh)';

@@ -1,4 +1,7 @@
-#!/usr/bin/env -S node --disable-warning=ExperimentalWarning
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --disable-warning=ExperimentalWarning
+// MALLOC_ARENA_MAX=2, as sharp's docs recommend with glibc: libvips' worker threads otherwise each
+// grow their own malloc arena and keep it; peak RSS in a burst of 12 MP renders fell ~190 → ~160 MB
+// (bench/README.md, "Performance round 2"). glibc reads it at start, hence here and in `npm start`.
 /**
  * shutter's command line.
  *
@@ -14,8 +17,10 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config.js';
-import { createPlatform, createQueryEngine, createSecrets, kafkaClient } from '../core/compose.js';
+import { TABLES } from '../analytics/tables.js';
+import { createPlatform, createQueryEngine, createSecrets } from '../core/compose.js';
 import { ConfigError } from '../core/errors.js';
+import { DEFAULTS } from '../core/limits.js';
 import { createApp } from '../api/app.js';
 import { withConsoleSecret } from '../api/console-auth.js';
 import { operatorRoutes, stepFunctionsWorkflows, type WorkflowAccess } from '../api/operator-routes.js';
@@ -23,7 +28,7 @@ import { fixtureEvents } from '../analytics/fixture-events.js';
 import { startLakeConsumer } from '../analytics/lake-writer.js';
 import { loadNamedQueries, runNamedQuery } from '../analytics/named-queries.js';
 import { JsonlEventSink } from '../core/adapters/local/jsonl-event-sink.js';
-import { readEventLog } from '../core/adapters/local/jsonl-event-log.js';
+import { eventLogEnd, readEventLog } from '../core/adapters/local/jsonl-event-log.js';
 import type { QueryValue } from '../core/ports/query-engine.js';
 import { startServer } from '../api/local-server.js';
 import { sign, signingKey } from '../api/signature.js';
@@ -33,6 +38,7 @@ import { reportWorkflowMetrics } from '../workflows/workflow-metrics.js';
 import { createLocalWorkflows, type LocalWorkflows } from '../workflows/local-runtime.js';
 import { IMAGE_WORKFLOW } from '../workflows/image-execution.js';
 import { processFolder } from './process-command.js';
+import { gracefulShutdown } from './graceful-shutdown.js';
 import { executionsCommand } from './executions-command.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -55,13 +61,13 @@ async function serve(): Promise<void> {
   } else {
     workflows = stepFunctionsWorkflows(platform);
   }
-  const queries = createQueryEngine(config);
+  const queries = createQueryEngine(config, TABLES);
   const routes = operatorRoutes(platform, { workflows, queries });
   const app = createApp(platform, routes);
   const server = await startServer(app.handle, { port: config.port, host: config.host, requestTimeoutMs: config.limits.requestTimeoutMs });
   // With Kafka, the lake is fed from the topic (as the MSK → S3 writer does in AWS), so the local dashboards see the events.
   const lake = config.events.kafka
-    ? await startLakeConsumer({ kafka: kafkaClient(config.events.kafka, config.region), topic: config.events.kafka.topic, sink: new JsonlEventSink({ dir: config.events.dir }) })
+    ? await startLakeConsumer({ kafka: (await import('../core/adapters/aws/kafka-client.js')).kafkaClient(config.events.kafka, config.region), topic: config.events.kafka.topic, sink: new JsonlEventSink({ dir: config.events.dir, retention: config.events.retention }) })
     : undefined;
   const bucket = config.sourceBuckets[0]!;
   const seeded = config.storage === 'local' && config.seedSamples ? await seedSamples(platform.storage, bucket, path.join(root, 'samples')) : [];
@@ -88,26 +94,23 @@ async function serve(): Promise<void> {
 
   // Graceful shutdown: /health turns 503 (load balancers stop sending), no new connection is
   // accepted, requests in flight finish (at most the request timeout), then the process exits.
-  // A second signal exits at once.
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) {
-      log('exiting without waiting', { signal });
-      process.exit(1);
-    }
-    stopping = true;
-    log('shutting down: draining in-flight requests', { signal, inFlight: server.inFlight });
-    app.ready = false;
-    await server.close({ graceMs: config.limits.requestTimeoutMs + 1000 });
-    // Running executions go back to the queue and resume on the next start.
-    stopMetrics();
-    await local?.close();
-    await lake?.stop();
-    await platform.events.close(); // delivers what it can; the outbox keeps the rest for next start
-    await queries.close();
-    log('stopped');
-    process.exit(0);
-  };
+  // A second signal exits at once, and so does a shutdown past its hard limit (graceful-shutdown.ts).
+  const graceMs = config.limits.requestTimeoutMs + 1000;
+  const stop = gracefulShutdown(
+    async (signal) => {
+      log('shutting down: draining in-flight requests', { signal, inFlight: server.inFlight });
+      app.ready = false;
+      await server.close({ graceMs });
+      // Running executions go back to the queue and resume on the next start.
+      stopMetrics();
+      await local?.close();
+      await lake?.stop();
+      await platform.events.close(); // delivers what it can; the outbox keeps the rest for next start
+      await queries.close();
+      log('stopped');
+    },
+    { hardLimitMs: graceMs + DEFAULTS.shutdownAfterDrainMs, log },
+  );
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
@@ -176,7 +179,7 @@ async function eventsCommand(args: string[]): Promise<void> {
     throw error;
   });
   if (config.events.kafka) {
-    const kafka = kafkaClient(config.events.kafka, config.region);
+    const kafka = (await import('../core/adapters/aws/kafka-client.js')).kafkaClient(config.events.kafka, config.region);
     const consumer = kafka.consumer({ groupId: `shutter-tail-${process.pid}-${Date.now()}` });
     await consumer.connect();
     await consumer.subscribe({ topic: config.events.kafka.topic, fromBeginning: !values['from-end'] });
@@ -189,7 +192,8 @@ async function eventsCommand(args: string[]): Promise<void> {
     await consumer.disconnect();
     return;
   }
-  for await (const line of readEventLog(config.events.dir, { follow: values.follow ?? false, fromEnd: values['from-end'] ?? false, signal: controller.signal })) print(line);
+  const from = values['from-end'] ? await eventLogEnd(config.events.dir) : undefined;
+  for await (const line of readEventLog(config.events.dir, { follow: values.follow ?? false, ...(from ? { from } : {}), signal: controller.signal })) print(line);
 }
 
 async function queryCommand(args: string[]): Promise<void> {
@@ -199,7 +203,7 @@ async function queryCommand(args: string[]): Promise<void> {
     for (const query of await loadNamedQueries()) console.log(`${query.name.padEnd(26)} ${query.title}: ${query.description}`);
     return;
   }
-  const engine = createQueryEngine(loadConfig(process.env));
+  const engine = createQueryEngine(loadConfig(process.env), TABLES);
   try {
     const result = await runNamedQuery(engine, name);
     if (values.json) console.log(JSON.stringify(result.rows, null, 2));

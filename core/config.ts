@@ -54,6 +54,12 @@ const EnvSchema = z.object({
   /** 0 picks a free port (tests, several instances on one machine). */
   PORT: nonNegativeInt(8080),
   HOST: optionalString,
+  /**
+   * Proxies in front of shutter that append the address they were reached from to
+   * X-Forwarded-For (a load balancer, nginx, CloudFront): the client is that many entries from
+   * the right. 0 (the default) trusts no header: the client is the connection's peer.
+   */
+  TRUST_PROXY_HOPS: nonNegativeInt(0),
   SHUTTER_DATA_DIR: optionalString,
   /** `local` (folders under the data dir) or `s3`. Defaults to s3 inside Lambda, local elsewhere. */
   SHUTTER_STORAGE: z.enum(['local', 's3']).optional(),
@@ -114,6 +120,12 @@ const EnvSchema = z.object({
   SHUTTER_SEED_SAMPLES: flag(true),
   /** Ask for credentials on /console and /api: Yes, No, or unset (Yes unless the server binds loopback only). */
   CONSOLE_AUTH: flag(undefined),
+  /**
+   * The second, explicit setting CONSOLE_AUTH=No needs on an address other machines reach
+   * (HOST not loopback, or Lambda): anyone who reaches the server can then stop workflows and
+   * decide reviews. Without it such a server refuses to start.
+   */
+  CONSOLE_AUTH_OFF_ON_NETWORK: flag(false),
   CONSOLE_TOKEN: optionalString,
   CONSOLE_USER: optionalString,
   CONSOLE_PASSWORD: optionalString,
@@ -166,6 +178,10 @@ const EnvSchema = z.object({
   /** Where the Kafka outbox keeps undelivered events; default `$SHUTTER_DATA_DIR/outbox` (`/tmp/shutter-outbox` in Lambda). */
   EVENTS_OUTBOX_DIR: optionalString,
   EVENTS_OUTBOX_MAX_BYTES: positiveInt(DEFAULTS.outboxMaxBytes),
+  /** Days of local event files kept (`$SHUTTER_DATA_DIR/events`); 0 keeps every day. */
+  EVENTS_RETENTION_DAYS: nonNegativeInt(DEFAULTS.eventRetentionDays),
+  /** Megabytes the local event files may take; the oldest go first beyond it; 0 for no limit. */
+  EVENTS_MAX_MB: nonNegativeInt(DEFAULTS.eventLogMaxMb),
   /** The S3 bucket of the lake (AWS): the lake writer puts events under `events/dt=YYYY-MM-DD/` there. */
   LAKE_BUCKET: optionalString,
   /** The events table's location in the lake bucket (the Glue table's prefix). */
@@ -194,6 +210,8 @@ export interface Config {
   port: number;
   /** The address the local server binds; loopback unless HOST says otherwise. */
   host: string;
+  /** X-Forwarded-For entries added by trusted proxies (TRUST_PROXY_HOPS); 0: the peer is the client. */
+  trustProxyHops: number;
   dataDir: string;
   storage: 'local' | 's3';
   s3Endpoint: string | undefined;
@@ -277,6 +295,8 @@ export interface EventsConfig {
   outboxMaxBytes: number;
   /** 0 to 1. */
   accessSampleRate: number;
+  /** The local event files' retention (age in days, total bytes; 0: no limit). */
+  retention: { maxAgeDays: number; maxBytes: number };
   /**
    * The lake's S3 bucket: where the MSK → S3 lake writer puts events, and where a Lambda sends its
    * own events when there is no Kafka (its task root is read-only: no JSON lines there).
@@ -415,6 +435,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return Object.freeze({
     port: e.PORT,
     host: e.HOST ?? DEFAULTS.host,
+    trustProxyHops: e.TRUST_PROXY_HOPS,
     dataDir,
     storage,
     s3Endpoint: e.S3_ENDPOINT,
@@ -510,6 +531,7 @@ function eventsConfig(e: z.infer<typeof EnvSchema>, dataDir: string, inLambda: b
     outboxDir: e.EVENTS_OUTBOX_DIR ? path.resolve(e.EVENTS_OUTBOX_DIR) : inLambda ? '/tmp/shutter-outbox' : path.join(dataDir, 'outbox'),
     outboxMaxBytes: e.EVENTS_OUTBOX_MAX_BYTES,
     accessSampleRate,
+    retention: { maxAgeDays: e.EVENTS_RETENTION_DAYS, maxBytes: e.EVENTS_MAX_MB * 1024 * 1024 },
     lakeBucket: e.LAKE_BUCKET,
     lakePrefix: e.LAKE_PREFIX.endsWith('/') ? e.LAKE_PREFIX : `${e.LAKE_PREFIX}/`,
   };
@@ -540,7 +562,14 @@ function consoleSettings(e: z.infer<typeof EnvSchema>, inLambda: boolean, proble
     const why = loopback ? 'CONSOLE_AUTH is Yes' : `the server binds ${host}, reachable from other machines`;
     problems.push(`${why}, so the console and its API need credentials: set CONSOLE_TOKEN, or CONSOLE_USER and CONSOLE_PASSWORD, or CONSOLE_SECRET (or bind HOST=127.0.0.1)`);
   }
-  const allowedHosts = !authRequired && e.CONSOLE_AUTH === undefined ? ['localhost', '127.0.0.1', '[::1]', host] : undefined;
+  if (!authRequired && !loopback && !e.CONSOLE_AUTH_OFF_ON_NETWORK) {
+    const where = inLambda ? 'in Lambda' : `on ${host}, reachable from other machines`;
+    problems.push(
+      `CONSOLE_AUTH=No ${where} lets anyone stop workflows and decide reviews: set credentials (CONSOLE_TOKEN, or CONSOLE_USER and CONSOLE_PASSWORD), bind HOST=127.0.0.1, or confirm with CONSOLE_AUTH_OFF_ON_NETWORK=Yes`,
+    );
+  }
+  // Without credentials on loopback, the Host check is what stops DNS rebinding: CONSOLE_AUTH=No keeps it.
+  const allowedHosts = !authRequired && loopback ? ['localhost', '127.0.0.1', '[::1]', host] : undefined;
   return {
     authRequired,
     token: e.CONSOLE_TOKEN,

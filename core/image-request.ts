@@ -21,6 +21,36 @@ export const ObjectKey = z
   .refine((key) => Buffer.byteLength(key) <= 1024, 'at most 1024 bytes')
   .refine((key) => !key.includes('\0'), 'no NUL character');
 
+/**
+ * A key prefix (a listing, a backfill) is held to what a key may be, so that no prefix can name
+ * a path outside its bucket on a disk: at most 1024 bytes, no NUL, not absolute (no leading `/`),
+ * and no empty, `.` or `..` segment (a trailing `/` closes the prefix; it starts no segment).
+ * The reason is given without echoing the prefix.
+ */
+export function keyPrefixProblem(prefix: string): string | undefined {
+  if (Buffer.byteLength(prefix) > 1024) return 'a prefix is at most 1024 bytes';
+  if (prefix.includes('\0')) return 'a prefix has no NUL character';
+  if (prefix.startsWith('/')) return 'a prefix is relative to its bucket: it does not start with "/"';
+  const segments = prefix.split('/');
+  if (segments.slice(0, -1).includes('') || segments.some((segment) => segment === '.' || segment === '..')) {
+    return 'a prefix has no empty, "." or ".." segment';
+  }
+  return undefined;
+}
+
+/** {@link keyPrefixProblem} as a schema (the backfill's input). */
+export const KeyPrefix = z.string().superRefine((prefix, context) => {
+  const problem = keyPrefixProblem(prefix);
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
+
+/** Checks a prefix before any listing: the one gate every listing passes (the local storage, the console, backfills). */
+export function checkKeyPrefix(prefix: string): string {
+  const problem = keyPrefixProblem(prefix);
+  if (problem) throw new RequestError('Storage::InvalidPrefix', `The prefix is not valid: ${problem}.`);
+  return prefix;
+}
+
 /** Where a source lives: a bucket, or a remote origin `https://host[:port]` (see `core/origins.ts`). */
 export const SourceRef = z.strictObject({ bucket: z.union([BucketName, z.string().regex(REMOTE_ORIGIN, 'a remote origin')]), key: ObjectKey });
 export type SourceRef = z.infer<typeof SourceRef>;

@@ -37,6 +37,22 @@ export const LIMITS = {
   lambdaResponseBytes: 6 * 1024 * 1024,
   /** 8 KB: the longest URL path CloudFront accepts; anything longer is refused before decoding. */
   maxPathLength: 8192,
+  /**
+   * 200,000 element instances in an SVG, `<use>` expanded: a detailed map or chart draws tens of
+   * thousands; librsvg's own cut-off is 500,000 and it reaches it only after seconds of CPU.
+   */
+  maxSvgInstances: 200_000,
+  /**
+   * 5 s of one core, estimated, for an SVG's filters at its declared size (core/pipeline/svg-cost.ts):
+   * a drop shadow over 2000×2000 passes. librsvg cannot be stopped once it renders, so the budget is
+   * a quarter of the processing timeout, leaving room for an estimate that is off by a few times.
+   */
+  maxSvgFilterMs: 5_000,
+  /**
+   * 1024 characters of a path or key in an access record: real image URLs are a few hundred; an
+   * 8 KB path would make each record of a flood 8 KB on disk.
+   */
+  accessRecordChars: 1024,
   /** Largest blur/sharpen sigma: libvips cost grows with sigma²; 100 already wipes any detail. */
   maxSigma: 100,
   /** Largest convolution kernel side: cost grows with its area. */
@@ -55,8 +71,19 @@ export const LIMITS = {
   minConsoleTokenLength: 16,
   /** 12 characters: NIST's floor for a memorised secret is 8; the console can stop executions. */
   minConsolePasswordLength: 12,
-  /** Failed console sign-ins accepted per minute per process before answering 429: slows guessing to a crawl. */
-  consoleSignInFailuresPerMinute: 10,
+  /**
+   * Console credential guessing (sign-in form and Authorization headers), see `sign-in-throttle.ts`.
+   * 5 free failures per client address: room for typos; after that each failure doubles the wait.
+   */
+  consoleFailuresPerClient: 5,
+  /** 20 free failures per account (user name, or the token) across all clients: many clients guessing one account slow each other. */
+  consoleFailuresPerAccount: 20,
+  /** 1 s: the first wait after the free failures; each further failure doubles it. */
+  consoleBackoffBaseMs: 1000,
+  /** 5 minutes: the longest wait, so after ~14 failures a guesser gets a dozen tries an hour. */
+  consoleBackoffMaxMs: 5 * 60 * 1000,
+  /** 15 minutes without a failure forgives the earlier ones (OWASP's usual lock-out observation window). */
+  consoleFailureWindowMs: 15 * 60 * 1000,
   /** Largest JSON body a console API call may send (a sign or decision request is a few hundred bytes). */
   consoleJsonBodyBytes: 64 * 1024,
   /** Longest side of a console preview: a retina thumbnail grid or a detail view, never a full-size render. */
@@ -109,6 +136,13 @@ export const DEFAULTS = {
    * held in memory at (renders + queue) × their size.
    */
   maxQueuedRenders: 16,
+  /**
+   * `/meta` decodes at once: one. It reads a whole source (a 100 MP PNG is seconds of one core) for
+   * a preview; a flood of it then holds one core at most and ordinary renders keep the other.
+   */
+  metaConcurrency: 1,
+  /** `/meta` requests allowed to wait: 4, about one source's decode each; beyond, 503 + Retry-After. */
+  maxQueuedMeta: 4,
   /** Seconds a client is asked to wait (Retry-After) after a 503: a render slot frees in well under one. */
   retryAfterSeconds: 1,
   /** libvips operation cache: off, since every request is a new image and cache memory is better spent on results. */
@@ -132,6 +166,16 @@ export const DEFAULTS = {
   resultCacheMaxEntryMb: 8,
   /** 64 MB per local events file: big enough that DuckDB opens few files, small enough to copy or delete a day by hand. */
   eventSegmentBytes: 64 * 1024 * 1024,
+  /**
+   * 90 days of local event files: the dashboards' longest window; older days are deleted (the
+   * lake in S3 keeps history in AWS, under its own lifecycle rules).
+   */
+  eventRetentionDays: 90,
+  /**
+   * 1 GB of local event files at most (~2 million events): months of a small deployment's
+   * history, yet a request flood cannot fill the disk; the oldest files go first.
+   */
+  eventLogMaxMb: 1024,
   /** 256 MB of undelivered events (~500k events) in the outbox: hours of a busy workflow while the broker is down, yet bounded on a small disk. */
   outboxMaxBytes: 256 * 1024 * 1024,
   /** 8 MB outbox segments: a delivered segment is deleted whole, so disk is given back soon after the broker returns. */
@@ -144,6 +188,18 @@ export const DEFAULTS = {
   eventFlushTimeoutMs: 10_000,
   /** Record every on-demand request (1.0): a small deployment wants exact numbers; lower it when request volume makes the lake costly. */
   accessSampleRate: 1,
+  /**
+   * 15 s for the local server's shutdown steps after requests have drained: the event flush may
+   * take its 10 s, the rest closes in well under a second. Past it the process exits 1 anyway.
+   */
+  shutdownAfterDrainMs: 15_000,
+  /**
+   * Error answers recorded at the full rate per second: 50 covers any honest burst of 404s; beyond
+   * it a client is flooding, and its errors are sampled (next line) instead of filling the disk.
+   */
+  accessErrorsPerSecond: 50,
+  /** 1 in 100: the share of a flood's error records kept, each weighted by it in the dashboards. */
+  accessErrorFloodSampleRate: 0.01,
   /** The Kafka topic of image events. */
   kafkaTopic: 'shutter.image-events',
   /**

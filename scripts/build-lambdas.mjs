@@ -104,6 +104,58 @@ function sharpForLambda() {
 }
 
 /**
+ * esbuild's options for one function's bundle in `dir` (test/infra/lambda-bundles.test.ts builds
+ * with the same options to list what each bundle holds and what its start path loads).
+ */
+export function esbuildOptions(entry, dir) {
+  return {
+    entryPoints: { index: path.join(root, entry.entry) },
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
+    // Adapters the composition root imports on first use (core/adapters/lazy-adapter.ts) become
+    // chunks that load only when called: the function's start path holds only what it runs.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    minify: true,
+    // Error classes carry literal names (core/errors.ts), but keep the rest readable in traces.
+    keepNames: true,
+    // Maps without the sources: stack traces point at our files, the zip stays small.
+    sourcemap: true,
+    sourcesContent: false,
+    // sharp is native: it ships as its own arm64 package next to the bundle.
+    external: ['sharp'],
+    plugins: [localOnlyStubs],
+    // CommonJS dependencies inside an ESM bundle still call require().
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+  };
+}
+
+/**
+ * The outputs a cold start of `entry` loads, from an esbuild metafile: its entry chunk and every
+ * chunk it imports statically (chunks imported with `import()` load on first use, off this path).
+ */
+export function startPathOutputs(metafile, entry) {
+  const outputs = metafile.outputs;
+  const first = Object.keys(outputs).find((output) => outputs[output].entryPoint === entry.entry);
+  const seen = new Set();
+  const pending = [first];
+  while (pending.length) {
+    const output = pending.pop();
+    if (seen.has(output)) continue;
+    seen.add(output);
+    for (const imported of outputs[output].imports) if (imported.kind === 'import-statement' && outputs[imported.path]) pending.push(imported.path);
+  }
+  return [...seen];
+}
+
+/**
  * Builds the entries into `outDir` (default dist/lambda) and returns their names. `only` limits
  * the entries; `sharp: false` leaves sharp out (the bundle then resolves it like any module).
  */
@@ -113,28 +165,7 @@ export async function buildLambdas({ outDir = path.join(root, 'dist/lambda'), on
   for (const entry of entries) {
     const dir = path.join(outDir, entry.name);
     rmSync(dir, { recursive: true, force: true });
-    await build({
-      entryPoints: [path.join(root, entry.entry)],
-      outfile: path.join(dir, 'index.mjs'),
-      bundle: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'esm',
-      minify: true,
-      // Error classes carry literal names (core/errors.ts), but keep the rest readable in traces.
-      keepNames: true,
-      // Maps without the sources: stack traces point at our files, the zip stays small.
-      sourcemap: true,
-      sourcesContent: false,
-      // sharp is native: it ships as its own arm64 package next to the bundle.
-      external: ['sharp'],
-      plugins: [localOnlyStubs],
-      // CommonJS dependencies inside an ESM bundle still call require().
-      banner: {
-        js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-      },
-      logLevel: 'warning',
-    });
+    await build(esbuildOptions(entry, dir));
     if (entry.sharp && sharpModules)
       cpSync(sharpModules, path.join(dir, 'node_modules'), { recursive: true });
   }

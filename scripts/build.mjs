@@ -2,7 +2,11 @@
 // external for the CLI: node_modules is present wherever the CLI runs, and sharp's native binary
 // cannot be bundled anyway. The console is bundled whole: the browser gets no CDN.
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { buildConsole } from '../console/build.mjs';
+
+// Chunk names carry a content hash: last build's chunks would otherwise pile up.
+rmSync('dist/chunks', { recursive: true, force: true });
 
 await build({
   entryPoints: { shutter: 'bin/shutter.ts' },
@@ -13,6 +17,11 @@ await build({
   target: 'node22',
   format: 'esm',
   packages: 'external',
+  // Adapters loaded on first use (core/adapters/lazy-adapter.ts) become chunks, so their packages
+  // (DuckDB, kafkajs, the other AWS clients) load only when called: without splitting, esbuild
+  // hoists an external package's import to the top of the one file and it loads at start.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   sourcemap: true,
   logLevel: 'warning',
 });

@@ -39,6 +39,11 @@ const SECTIONS: Array<{ name: string; intro: string }> = [
       'Fuzzed and hand-written hostile requests and files (fast-check, in process and over real HTTP). Every answer must be a 2xx/3xx or a 4xx with a JSON body and a code from the known list (`test/reliability/known-codes.ts`); a 5xx for client input, an exception escaping the handler or an answer later than the request timeout fails the run. The only 5xx client input may get is 501 for a feature configured off.',
   },
   {
+    name: 'Hostile input: on-demand attacks of issue #13',
+    intro:
+      'Attacks that once got through, replayed after their fixes (issue #13). A flood of `/meta` on a 99.99 MP PNG (before: small renders at multi-second latencies and 503s, RSS past 2 GB): `/meta` now decodes in a pool of its own, once, to a 100 px preview. SVGs built to burn librsvg\'s CPU, which no timeout stops (before: a 503 after 25 s, both cores busy for minutes, SIGTERM ignored): refused from their markup. A flood of 400s with 8 KB paths (before: 209 MB of access records in 15 s): records capped and errors sampled. Latency and CPU are recorded, not asserted; RSS and CPU are the test process\'s, which serves over real HTTP on loopback.',
+  },
+  {
     name: 'Faults',
     intro:
       'Dependencies failing under the on-demand path (the bulk workflow and events follow in the next section): the S3-compatible server (moto_server) behind a fault-injecting proxy, and analyzer failures. Every answer is the right image or a 503 with Retry-After; after the fault heals every image is served again (nothing lost). The read path writes nothing, so nothing can be duplicated.',

@@ -1,14 +1,15 @@
 /**
  * Inspect: reads the upload once and learns what it is before anything renders it: the type
  * from its magic bytes (never its name), dimensions and frames from the header (refusing
- * pixel bombs before decoding), a content hash, an EXIF summary, and the renditions to make.
+ * pixel bombs before decoding), that every pixel decodes without a warning (corrupt data is
+ * refused, not rendered grey), a content hash, an EXIF summary, and the renditions to make.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ImageError, RequestError } from '../core/errors.js';
 import { contentTypeOf, detectImageType, type ImageType } from '../core/image-type.js';
 import { summarizeExif } from '../core/pipeline/exif-summary.js';
-import { inspectImage, openImage } from '../core/pipeline/sharp-factory.js';
+import { checkDecodes, inspectImage, openImage } from '../core/pipeline/sharp-factory.js';
 import type { RenditionPreset } from '../core/renditions.js';
 import { SourceObject, TaskIds } from './task-input.js';
 import type { TaskDeps } from './task-deps.js';
@@ -53,6 +54,8 @@ export async function run(input: InspectInput, deps: TaskDeps, { signal }: { sig
     throw new ImageError('ImageSource::UnsupportedFormat', `${key} is not an image in a format the workflow renders.`, 415);
   }
   const info = await inspectImage(object.body, deps.limits);
+  // Headers can be intact in front of junk: decode it all once, before anything is published.
+  await checkDecodes(object.body, deps.limits);
   const metadata = await openImage(object.body, deps.limits).metadata();
   const exif = metadata.exif ? summarizeExif(metadata.exif) : undefined;
   return {

@@ -4,7 +4,7 @@
  * ItemReader instead.
  */
 import { z } from 'zod';
-import { BucketName } from '../core/image-request.js';
+import { BucketName, KeyPrefix } from '../core/image-request.js';
 import type { TaskDeps } from './task-deps.js';
 import { withTaskMiddleware } from './with-task-middleware.js';
 
@@ -13,7 +13,7 @@ const PAGE_SIZE = 200;
 
 export const ListUploadsInput = z.object({
   bucket: BucketName,
-  prefix: z.string().max(1024).default(''),
+  prefix: KeyPrefix.default(''),
   /** Empty on the first page; the previous page's cursor after. */
   cursor: z.string().max(2048).default(''),
 });

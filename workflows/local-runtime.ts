@@ -81,8 +81,9 @@ export function createLocalWorkflows(platform: Platform, options: LocalWorkflows
   const engine = new AslWorkflowEngine({
     store: historyFile,
     workflows: {
-      [IMAGE_WORKFLOW]: { definition: options.asl?.image ?? IMAGE_WORKFLOW_ASL, functions },
-      [BACKFILL_WORKFLOW]: { definition: options.asl?.backfill ?? BACKFILL_WORKFLOW_ASL, functions },
+      // The built-in definitions are validated by the tests, not at every start; a caller's are validated here.
+      [IMAGE_WORKFLOW]: { definition: options.asl?.image ?? IMAGE_WORKFLOW_ASL, functions, validated: !options.asl?.image },
+      [BACKFILL_WORKFLOW]: { definition: options.asl?.backfill ?? BACKFILL_WORKFLOW_ASL, functions, validated: !options.asl?.backfill },
     },
     concurrency: config.workflow.concurrency,
     ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),

@@ -6,12 +6,12 @@
  * burst, is the baseline.
  */
 import type { BenchContext } from '../context.js';
-import { alternate, figure, ratios, type Sample } from '../harness.js';
+import { alternate, figure, get, ratios, type Sample } from '../harness.js';
 import { copyName } from '../inputs.js';
-import { JOBS, scaled, sihPath, type Job } from '../jobs.js';
+import { JOBS, rawSharpPath, scaled, sihPath, type Job } from '../jobs.js';
 import { load } from '../load.js';
-import { treePeakRssMb } from '../procfs.js';
-import { startNodeServer } from '../servers.js';
+import { rssMb, treePeakRssMb } from '../procfs.js';
+import { startNodeServer, startSharpFloor, startShutterServe, type RunningServer } from '../servers.js';
 
 export async function memory(ctx: BenchContext): Promise<void> {
   const job = scaled(JOBS.find((candidate) => candidate.id === '12mp-webp')!, ctx.smoke);
@@ -65,4 +65,116 @@ export async function memory(ctx: BenchContext): Promise<void> {
     ratio: ratios(shutterHigh, samples[`SIH ×${high}`]!),
     note: 'lower is better',
   });
+}
+
+/**
+ * Issue 19's memory targets, on `shutter serve` itself: idle RSS once started (target ≤ 100 MB;
+ * baseline: a fresh Node that has loaded sharp, the floor of any sharp server), and peak RSS in a
+ * burst of 12 MP renders, 8 in flight, every request a different width (target ≤ 300 MB;
+ * baseline: the raw-sharp server under the same burst), then the RSS a few seconds after it.
+ * BENCH_BEFORE_CLI=<another build's dist/shutter.mjs> adds that build as a third variant, for
+ * before/after figures measured side by side.
+ */
+export async function serveMemory(ctx: BenchContext): Promise<void> {
+  const job = scaled(JOBS.find((candidate) => candidate.id === '12mp-webp')!, ctx.smoke);
+  const file = copyName(job.input, 0);
+  const inFlight = 8;
+  const requests = ctx.smoke ? 8 : 24;
+  const widths = Array.from({ length: requests }, (_, i) => job.width - 7 * i);
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 3000));
+  const burst = async (base: string, pathFor: (width: number) => string) => {
+    const queue = [...widths];
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        for (let width = queue.shift(); width !== undefined; width = queue.shift()) {
+          const answer = await get(base + pathFor(width));
+          if (answer.status !== 200) throw new Error(`${pathFor(width)} answered ${answer.status}`);
+        }
+      }),
+    );
+  };
+  const measure = (start: () => Promise<RunningServer>, pathFor: (width: number) => string) => async (): Promise<Sample> => {
+    const server = await start();
+    try {
+      await settle();
+      const idle = rssMb(server.pid);
+      await burst(server.url, pathFor);
+      const peak = treePeakRssMb(server.pid);
+      await settle();
+      return { value: peak, idle, after: rssMb(server.pid) };
+    } finally {
+      await server.stop();
+    }
+  };
+  ctx.log('memory: shutter serve, idle and a burst of 12 MP renders');
+  const shutterPathFor = (width: number) => `/${file}?width=${width}&format=${job.format}`;
+  const idleOnly = (start: () => Promise<RunningServer>) => async (): Promise<Sample> => {
+    const server = await start();
+    try {
+      await settle();
+      return { value: rssMb(server.pid) };
+    } finally {
+      await server.stop();
+    }
+  };
+  const before = process.env.BENCH_BEFORE_CLI;
+  const samples = await alternate(ctx.smoke ? 1 : Math.max(2, Math.ceil(ctx.rounds / 2)), {
+    serve: measure(() => startShutterServe(ctx.dataDir), shutterPathFor),
+    sharp: measure(() => startNodeServer('raw-sharp', ctx.dataDir), (width) => rawSharpPath({ ...job, width }, file)),
+    floor: idleOnly(() => startSharpFloor()),
+    ...(before ? { before: measure(() => startShutterServe(ctx.dataDir, { cli: before }), shutterPathFor) } : {}),
+  });
+  const serve = samples.serve!;
+  const sharpServer = samples.sharp!;
+  const idle = figure(serve, 'idle');
+  ctx.add({
+    group: 'memory',
+    scenario: 'idle RSS of shutter serve after start',
+    subject: 'shutter serve',
+    subjectValue: idle,
+    baseline: 'a fresh Node with sharp loaded',
+    baselineValue: figure(samples.floor!),
+    unit: 'MB',
+    ratio: ratios(serve.map((sample) => ({ value: sample.idle! })), samples.floor!),
+    target: '≤ 100 MB',
+    met: idle.median <= 100,
+  });
+  const peak = figure(serve);
+  ctx.add({
+    group: 'memory',
+    scenario: `peak RSS, ${requests} × 12 MP → WebP, ${inFlight} in flight, every width different`,
+    subject: 'shutter serve',
+    subjectValue: peak,
+    baseline: 'raw sharp (HTTP)',
+    baselineValue: figure(sharpServer),
+    unit: 'MB',
+    ratio: ratios(serve, sharpServer),
+    target: '≤ 300 MB',
+    met: peak.median <= 300,
+    note: `3 s after the burst: ${figure(serve, 'after').median.toFixed(0)} MB (raw sharp ${figure(sharpServer, 'after').median.toFixed(0)} MB)`,
+  });
+  if (before) {
+    const earlier = samples.before!;
+    ctx.add({
+      group: 'memory',
+      scenario: 'idle RSS of shutter serve after start: after / before',
+      subject: 'shutter serve',
+      subjectValue: idle,
+      baseline: 'the build in BENCH_BEFORE_CLI',
+      baselineValue: figure(earlier, 'idle'),
+      unit: 'MB',
+      ratio: ratios(serve, earlier, 'idle'),
+    });
+    ctx.add({
+      group: 'memory',
+      scenario: `peak RSS, ${requests} × 12 MP → WebP, ${inFlight} in flight: after / before`,
+      subject: 'shutter serve',
+      subjectValue: peak,
+      baseline: 'the build in BENCH_BEFORE_CLI',
+      baselineValue: figure(earlier),
+      unit: 'MB',
+      ratio: ratios(serve, earlier),
+      note: `3 s after the burst: ${figure(earlier, 'after').median.toFixed(0)} MB before`,
+    });
+  }
 }

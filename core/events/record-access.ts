@@ -5,7 +5,14 @@
  * sink on the next turn of the event loop (`setImmediate`), once the answer is on its way: the
  * validation costs a cache hit a third of its time otherwise. A record that cannot be published is counted and dropped, never
  * allowed to fail or slow down the request it describes.
+ *
+ * What a client controls is bounded: a record keeps at most `LIMITS.accessRecordChars` of the
+ * path and key (a real image URL is far shorter), and errors beyond `DEFAULTS.accessErrorsPerSecond`
+ * in one second are sampled at `DEFAULTS.accessErrorFloodSampleRate`. Each record carries the rate
+ * it was kept at (`sample_rate`), so the dashboards' counts (which weigh by 1 / sample_rate) stay
+ * right while a flood of 400s costs a hundredth of its records.
  */
+import { DEFAULTS, LIMITS } from '../limits.js';
 import { logger } from '../observability/logger.js';
 import type { EventSink } from '../ports/event-sink.js';
 import { buildEvent, imageId } from './build-event.js';
@@ -34,8 +41,9 @@ export const ACCESS_SOURCE = 'shutter/api';
  * const recordAccess = createAccessRecorder(platform.events, { sampleRate: 0.1 });
  * recordAccess({ method: 'GET', path: '/cat.jpg', status: 200, bytes: 1234, durationMs: 12, cache: 'miss' });
  */
-export function createAccessRecorder(sink: EventSink, options: { sampleRate: number; random?: () => number }): AccessRecorder {
+export function createAccessRecorder(sink: EventSink, options: { sampleRate: number; random?: () => number; now?: () => number }): AccessRecorder {
   const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
   const counts = { sampled: 0, dropped: 0 };
   let lastWarning = 0;
   const drop = (error: unknown) => {
@@ -46,27 +54,36 @@ export function createAccessRecorder(sink: EventSink, options: { sampleRate: num
       logger.warn({ dropped: counts.dropped, error: String((error as Error)?.message ?? error) }, 'access records dropped');
     }
   };
+  // Errors recorded in the current one-second window, at the full rate so far.
+  let window = { second: -1, errors: 0 };
   const record = (access: AccessRecord): void => {
-    if (options.sampleRate <= 0 || random() >= options.sampleRate) return;
+    let rate = options.sampleRate;
+    if (access.status >= 400) {
+      const second = Math.floor(now() / 1000);
+      if (second !== window.second) window = { second, errors: 0 };
+      if (++window.errors > DEFAULTS.accessErrorsPerSecond) rate *= DEFAULTS.accessErrorFloodSampleRate;
+    }
+    if (rate <= 0 || random() >= rate) return;
     counts.sampled++;
-    setImmediate(() => publish(access));
+    setImmediate(() => publish(access, rate));
   };
-  const publish = (access: AccessRecord): void => {
+  const publish = (access: AccessRecord, rate: number): void => {
     try {
       const event = buildEvent('image.request.served', {
         source: ACCESS_SOURCE,
-        subject: access.image ? imageId(access.image.bucket, access.image.key) : access.path.slice(0, 2048) || '/',
+        // With no image, the subject only groups records: its path's start is enough, the data has the rest.
+        subject: access.image ? imageId(access.image.bucket, cap(access.image.key)) : access.path.slice(0, 256) || '/',
         data: {
-          method: access.method,
-          path: access.path.slice(0, 8192),
+          method: access.method.slice(0, 16),
+          path: cap(access.path),
           status: access.status,
-          ...(access.image ? { image: access.image } : {}),
+          ...(access.image ? { image: { bucket: access.image.bucket, key: cap(access.image.key) } } : {}),
           ...(access.format ? { format: access.format } : {}),
           bytes: access.bytes,
           duration_ms: Math.round(access.durationMs * 1000) / 1000,
           cache: access.cache,
           ...(access.errorCode ? { error_code: access.errorCode } : {}),
-          sample_rate: options.sampleRate,
+          sample_rate: rate,
         },
       });
       sink.publish([event]).catch(drop);
@@ -76,3 +93,6 @@ export function createAccessRecorder(sink: EventSink, options: { sampleRate: num
   };
   return Object.assign(record, { counts });
 }
+
+/** A client-controlled string as a record keeps it: its first `LIMITS.accessRecordChars` characters. */
+const cap = (text: string): string => (text.length > LIMITS.accessRecordChars ? text.slice(0, LIMITS.accessRecordChars) : text);

@@ -5,6 +5,7 @@
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { ImageError } from '../errors.js';
 import { DEFAULTS, LIMITS } from '../limits.js';
+import { checkSvgCost } from './svg-cost.js';
 
 export interface ImageLimits {
   maxInputPixels: number;
@@ -24,12 +25,15 @@ export function configureSharp(options: { concurrency?: number; cacheMemoryMb?: 
   sharp.cache({ memory: options.cacheMemoryMb ?? DEFAULTS.sharpCacheMemoryMb, files: 0, items: 0 });
 }
 
-/** Opens untrusted image bytes with every guard applied. `pages: -1` keeps all frames of an animation. */
-export function openImage(input: Buffer, limits: ImageLimits, options: { animated?: boolean } = {}): Sharp {
+/**
+ * Opens untrusted image bytes with every guard applied. `pages: -1` keeps all frames of an
+ * animation; `strict` refuses what libvips only warns about (see {@link checkDecodes}).
+ */
+export function openImage(input: Buffer, limits: ImageLimits, options: { animated?: boolean; strict?: boolean } = {}): Sharp {
   return sharp(input, {
     limitInputPixels: limits.maxInputPixels,
     // Refuse truncated or corrupt files rather than render grey: the client gets a clear error.
-    failOn: 'error',
+    failOn: options.strict ? 'warning' : 'error',
     ...(options.animated ? { pages: -1 } : {}),
     sequentialRead: true,
   }).timeout({ seconds: Math.max(1, Math.ceil(limits.processingTimeoutMs / 1000)) });
@@ -80,6 +84,8 @@ export async function inspectImage(input: Buffer, limits: ImageLimits): Promise<
       413,
     );
   }
+  // librsvg cannot be stopped once it renders (sharp's timeout waits for it): refuse costly SVGs now.
+  if (metadata.format === 'svg') checkSvgCost(input, { width, height }, LIMITS);
   const rotated = orientation >= 5 && orientation <= 8;
   return {
     // libvips reads AVIF with its HEIF loader: an AV1-coded HEIF is an AVIF, and is written back as one.
@@ -91,6 +97,24 @@ export async function inspectImage(input: Buffer, limits: ImageLimits): Promise<
     orientation,
     size: input.length,
   };
+}
+
+/**
+ * Decodes every pixel of the image (every frame), at a tiny size so memory stays low, and
+ * refuses even what libvips only warns about. A JPEG whose entropy-coded data is junk (a header
+ * followed by random bytes) decodes without error at the default `failOn: 'error'`, as grey
+ * blocks; libjpeg does warn ("Corrupt JPEG data: bad Huffman code"). The bulk workflow runs this
+ * once, in Inspect, so such a file fails the execution before anything is rendered or published.
+ */
+export async function checkDecodes(input: Buffer, limits: ImageLimits): Promise<void> {
+  try {
+    await openImage(input, limits, { animated: true, strict: true }).resize(64, 64, { fit: 'inside' }).raw().toBuffer();
+  } catch (error) {
+    const mapped = mapSharpError(error);
+    if (mapped instanceof ImageError && mapped.code !== 'ImageSource::UnsupportedFormat') throw mapped;
+    // The header was read before: any failure to decode what follows is the file's.
+    throw new ImageError('ImageSource::CorruptImage', 'The source image is corrupt or truncated.', 422, { cause: error });
+  }
 }
 
 /** Turns libvips' failures on bad input into client errors with stable codes. */

@@ -5,6 +5,7 @@ import { analyticsRoutes } from '../../api/analytics-routes.js';
 import { createApp } from '../../api/app.js';
 import { fixtureEvents } from '../../analytics/fixture-events.js';
 import { JsonlEventSink } from '../../core/adapters/local/jsonl-event-sink.js';
+import { TABLES } from '../../analytics/tables.js';
 import { createPlatform, createQueryEngine } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 
@@ -14,7 +15,7 @@ async function setup() {
   const sink = new JsonlEventSink({ dir: config.events.dir });
   await sink.publish([...fixtureEvents({ days: 2, uploadsPerDay: 10, requestsPerDay: 30 })]);
   await sink.close();
-  const engine = createQueryEngine(config);
+  const engine = createQueryEngine(config, TABLES);
   const app = createApp(createPlatform(config), analyticsRoutes(engine));
   const get = async (urlPath: string) => {
     const response = await app.handle({ method: 'GET', path: urlPath, query: {}, headers: {} });

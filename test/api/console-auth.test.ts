@@ -2,6 +2,7 @@
  * The console's authentication and CSRF rules, through the real app: who gets in, how a
  * session works, and which cross-site or rebinding requests are refused.
  */
+import { jest } from '@jest/globals';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { createConsoleAuth, withConsoleSecret } from '../../api/console-auth.js'
 import type { HttpRequest } from '../../api/http.js';
 import { FileSecrets } from '../../core/adapters/local/file-secrets.js';
 import { loadConfig, withConsoleCredentials } from '../../core/config.js';
+import { logger } from '../../core/observability/logger.js';
 import { createTestApp, writeSecret, type TestApp } from '../helpers/app.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -28,9 +30,15 @@ describe('console configuration', () => {
     expect(loadConfig({ HOST: '0.0.0.0', CONSOLE_USER: 'ops', CONSOLE_PASSWORD: 'correct horse battery' }).console.authRequired).toBe(true);
   });
 
-  test('credentials, once set, are asked on loopback too; CONSOLE_AUTH=No turns them off', () => {
+  test('credentials, once set, are asked on loopback too; CONSOLE_AUTH=No turns them off and keeps the Host check', () => {
     expect(loadConfig({ CONSOLE_TOKEN: TOKEN }).console.authRequired).toBe(true);
-    expect(loadConfig({ HOST: '0.0.0.0', CONSOLE_AUTH: 'No' }).console).toMatchObject({ authRequired: false, allowedHosts: undefined });
+    expect(loadConfig({ CONSOLE_AUTH: 'No' }).console).toMatchObject({ authRequired: false, allowedHosts: expect.arrayContaining(['localhost', '127.0.0.1']) });
+  });
+
+  test('CONSOLE_AUTH=No on an address other machines reach refuses to start, unless confirmed by a second setting', () => {
+    expect(() => loadConfig({ HOST: '0.0.0.0', CONSOLE_AUTH: 'No' })).toThrow(/CONSOLE_AUTH=No on 0\.0\.0\.0.*CONSOLE_AUTH_OFF_ON_NETWORK=Yes/);
+    expect(() => loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'fn', SOURCE_BUCKETS: 'images', CONSOLE_AUTH: 'No' })).toThrow(/CONSOLE_AUTH=No in Lambda/);
+    expect(loadConfig({ HOST: '0.0.0.0', CONSOLE_AUTH: 'No', CONSOLE_AUTH_OFF_ON_NETWORK: 'Yes' }).console).toMatchObject({ authRequired: false, allowedHosts: undefined });
   });
 
   test('weak or half-given credentials are refused, every problem at once', () => {
@@ -183,24 +191,45 @@ describe('console API with a token', () => {
     expect((await sign({ 'x-csrf-token': csrf })).status).toBe(200);
   });
 
-  test('a wrong password is refused, and many wrong ones are slowed down', async () => {
+  test('wrong passwords are slowed down per client with backoff, not for every operator; failures are logged at warn with the client address', async () => {
     const app = await createTestApp({ CONSOLE_USER: 'ops', CONSOLE_PASSWORD: 'correct horse battery' });
-    const attempt = (password: string) =>
-      app.request('/api/console/session', { method: 'POST', headers: { ...host, 'content-type': 'application/json' }, ...json({ user: 'ops', password }) });
+    const warnings = jest.spyOn(logger, 'warn');
+    const attempt = (client: string, password: string) =>
+      app.request('/api/console/session', { method: 'POST', peer: client, headers: { ...host, 'content-type': 'application/json' }, ...json({ user: 'ops', password }) });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i++) statuses.push((await attempt('203.0.113.7', 'guess')).status);
+      // Five free failures, a sixth that starts the backoff, then a wait (even for the right password).
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 401, 429]);
+      const held = await attempt('203.0.113.7', 'correct horse battery');
+      expect(held.status).toBe(429);
+      expect(Number(held.headers['Retry-After'])).toBeGreaterThanOrEqual(1);
+      // Another operator, at another address, is not locked out by the guessing.
+      expect((await attempt('198.51.100.20', 'correct horse battery')).status).toBe(200);
+      expect(warnings).toHaveBeenCalledWith(expect.objectContaining({ client: '203.0.113.7', account: 'ops', via: 'form' }), 'console credentials refused');
+    } finally {
+      warnings.mockRestore();
+    }
+  });
+
+  test('wrong Authorization headers are slowed down the same way', async () => {
+    const app = await createTestApp({ CONSOLE_TOKEN: TOKEN });
+    const call = (client: string, token: string) => app.request('/api/console/session', { peer: client, headers: { ...host, authorization: `Bearer ${token}` } });
     const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) statuses.push((await attempt('guess')).status);
-    expect(statuses.slice(0, 10).every((status) => status === 401)).toBe(true);
-    expect(statuses[10]).toBe(429);
-    expect((await attempt('correct horse battery')).status).toBe(429);
+    for (let i = 0; i < 7; i++) statuses.push((await call('203.0.113.8', `guess-${i}`)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 401, 429]);
+    expect((await call('203.0.113.8', TOKEN)).status).toBe(429);
+    expect((await call('198.51.100.21', TOKEN)).status).toBe(200);
   });
 
   test('a session cookie that was tampered with is refused', async () => {
     const signIn = await t.request('/api/console/session', { method: 'POST', headers: { ...host, 'content-type': 'application/json' }, ...json({ token: TOKEN }) });
     const value = signIn.headers['Set-Cookie']!.split(';')[0]!.split('=')[1]!;
-    const [expires, user, mac] = value.split('.');
-    const forgedUser = `${expires}.${Buffer.from('admin').toString('base64url')}.${mac}`;
-    const longerLife = `${Number(expires) + 86_400}.${user}.${mac}`;
-    for (const cookie of [forgedUser, longerLife]) {
+    const [expires, user, id, mac] = value.split('.');
+    const forgedUser = `${expires}.${Buffer.from('admin').toString('base64url')}.${id}.${mac}`;
+    const longerLife = `${Number(expires) + 86_400}.${user}.${id}.${mac}`;
+    const otherId = `${expires}.${user}.${'A'.repeat(22)}.${mac}`;
+    for (const cookie of [forgedUser, longerLife, otherId]) {
       expect((await t.request('/api/console/session', { headers: { ...host, cookie: `shutter_console=${cookie}` } })).status).toBe(401);
     }
   });
@@ -236,6 +265,18 @@ describe('console API with a token', () => {
     const response = await t.request('/api/console/session', { method: 'DELETE', headers: host });
     expect(response.status).toBe(204);
     expect(response.headers['Set-Cookie']).toMatch(/^shutter_console=; .*Max-Age=0/);
+  });
+
+  test('after sign-out the session is revoked on the server: a kept copy of the cookie is refused', async () => {
+    const signIn = await t.request('/api/console/session', { method: 'POST', headers: { ...host, 'content-type': 'application/json' }, ...json({ token: TOKEN }) });
+    const cookie = signIn.headers['Set-Cookie']!.split(';')[0]!;
+    const other = await t.request('/api/console/session', { method: 'POST', headers: { ...host, 'content-type': 'application/json' }, ...json({ token: TOKEN }) });
+    const otherCookie = other.headers['Set-Cookie']!.split(';')[0]!;
+    expect((await t.request('/api/console/session', { headers: { ...host, cookie } })).status).toBe(200);
+    expect((await t.request('/api/console/session', { method: 'DELETE', headers: { ...host, cookie } })).status).toBe(204);
+    expect((await t.request('/api/console/session', { headers: { ...host, cookie } })).status).toBe(401);
+    // Only that session ends: another sign-in (another browser) goes on.
+    expect((await t.request('/api/console/session', { headers: { ...host, cookie: otherCookie } })).status).toBe(200);
   });
 
   test('API answers are never cached nor run as documents', async () => {

@@ -5,6 +5,7 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import type { HttpRequest } from '../../api/http.js';
 import { createTestApp, writeSecret, type TestApp } from '../helpers/app.js';
 import { imageInfo, samplePhoto } from '../helpers/images.js';
@@ -61,6 +62,9 @@ describe('console static files', () => {
     const response = await app.request('/console/');
     expect(response.status).toBe(404);
     expect(body(response)).toMatchObject({ code: 'Console::NotBuilt', message: expect.stringContaining('npm run build') });
+    // The folder is the machine's business: no host path in the answer.
+    expect(response.bytes.toString()).not.toContain('no-such-console-dir');
+    expect(response.bytes.toString()).not.toContain(tmpdir());
   });
 });
 
@@ -115,6 +119,29 @@ describe('bucket routes', () => {
     const preview = await t.request('/api/buckets/images/previews/cats/chelsea.jpg?width=200', { headers: local });
     expect(preview.headers['Content-Type']).toBe('image/webp');
     expect(await imageInfo(preview.bytes)).toMatchObject({ format: 'webp', width: 200 });
+  });
+
+  test('a prefix that climbs out of the bucket is refused before any listing, and no host path is answered', async () => {
+    for (const prefix of ['../../../../../etc/pass', '/etc/pass', 'cats/../../', 'cats//x']) {
+      const response = await t.request(`/api/buckets/images/objects?prefix=${encodeURIComponent(prefix)}&limit=1`, { headers: local });
+      expect(response.status).toBe(400);
+      expect(body(response)).toMatchObject({ code: 'Storage::InvalidPrefix' });
+      expect(response.bytes.toString()).not.toMatch(/passwd|\/etc\/|shutter-app-/);
+    }
+  });
+
+  test('malformed percent-escapes in a bucket, key or workflow name are a 400 with a stable code', async () => {
+    for (const path of ['/api/buckets/images/objects/%E0%A4%A', '/api/buckets/%/objects', '/api/buckets/images/previews/a%zz.jpg', '/api/workflows/%ff%/definition']) {
+      const response = await t.request(path, { headers: local });
+      expect({ path, status: response.status, code: body(response).code }).toEqual({ path, status: 400, code: 'Request::InvalidEncoding' });
+    }
+  });
+
+  test('an object is streamed as stored, its type from its bytes, its length declared', async () => {
+    const response = await t.request('/api/buckets/images/objects/cats%2Fchelsea.jpg', { headers: local });
+    expect(response.body).toBeInstanceOf(Readable);
+    expect(response.headers).toMatchObject({ 'Content-Type': 'image/jpeg', 'Content-Length': String(samplePhoto('chelsea').length) });
+    expect(response.bytes.equals(samplePhoto('chelsea'))).toBe(true);
   });
 
   test('other buckets and missing objects are refused with stable codes', async () => {

@@ -155,3 +155,24 @@ test('a burst of 1,000 uploads: every one accepted, none dropped, run in order o
     await s.close();
   }
 }, 180_000);
+
+test('malformed percent-escapes are a 400 with a stable code; a backfill prefix that leaves the bucket is a 400 and starts nothing', async () => {
+  const s = await serve({ autoStart: false });
+  try {
+    for (const path of ['/api/executions/%E0%A4%A', '/api/executions/%', '/api/executions/a%zz/stop']) {
+      const response = await fetch(`${s.server.url}${path}`, { method: path.endsWith('/stop') ? 'POST' : 'GET' });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ code: 'Request::InvalidEncoding' });
+    }
+    for (const prefix of ['../../../../etc/', '/etc/pass', 'a/../../b']) {
+      const response = await fetch(`${s.server.url}/api/backfills`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prefix }) });
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as { code: string; message: string };
+      expect(body.code).toBe('Storage::InvalidPrefix');
+      expect(body.message).not.toContain('passwd');
+    }
+    expect((await s.workflows.engine.list({ workflow: 'backfill' })).executions).toEqual([]);
+  } finally {
+    await s.close();
+  }
+});

@@ -1,4 +1,4 @@
-import { kafkaConfig } from '../../core/compose.js';
+import { kafkaConfig } from '../../core/adapters/aws/kafka-client.js';
 import { loadConfig } from '../../core/config.js';
 
 describe('Kafka client settings', () => {

@@ -1,6 +1,6 @@
 /** Which analyzer the composition root picks, from ANALYZER and where the process runs. */
 import path from 'node:path';
-import { createAnalyzer } from '../../core/compose.js';
+import { createAnalyzer, REKOGNITION_ANALYZER } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 
 const config = (env: Record<string, string>) => loadConfig({ SHUTTER_DATA_DIR: '/tmp/shutter-compose-test', SOURCE_BUCKETS: 'images', ...env });
@@ -33,4 +33,14 @@ describe('analysis cache settings', () => {
   test('bad values are reported together', () => {
     expect(() => config({ ANALYSIS_CACHE_ENTRIES: '0', ANALYSIS_DISK_CACHE: 'maybe' })).toThrow(/ANALYSIS_CACHE_ENTRIES[\s\S]*ANALYSIS_DISK_CACHE|ANALYSIS_DISK_CACHE[\s\S]*ANALYSIS_CACHE_ENTRIES/);
   });
+});
+
+test('the Rekognition analyzer is named before it loads as it is once loaded (the analysis cache keys on the name)', async () => {
+  const [{ RekognitionClient }, { RekognitionAnalyzer }] = await Promise.all([
+    import('@aws-sdk/client-rekognition'),
+    import('../../core/adapters/aws/rekognition-analyzer.js'),
+  ]);
+  const loaded = new RekognitionAnalyzer(new RekognitionClient({ region: 'us-east-1' }), { readFromS3: false });
+  expect(REKOGNITION_ANALYZER).toBe(loaded.name);
+  expect(createAnalyzer(config({ ANALYZER: 'rekognition', AWS_REGION: 'us-east-1' })).name).toBe(loaded.name);
 });

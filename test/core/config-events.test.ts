@@ -4,8 +4,13 @@ import { loadConfig } from '../../core/config.js';
 describe('events and analytics settings', () => {
   test('defaults: local JSON lines under the data folder, every request recorded, DuckDB', () => {
     const config = loadConfig({ SHUTTER_DATA_DIR: '/srv/shutter' });
-    expect(config.events).toEqual({ dir: '/srv/shutter/events', kafka: undefined, outboxDir: '/srv/shutter/outbox', outboxMaxBytes: 256 * 1024 * 1024, accessSampleRate: 1, lakeBucket: undefined, lakePrefix: 'events/' });
+    expect(config.events).toEqual({ dir: '/srv/shutter/events', kafka: undefined, outboxDir: '/srv/shutter/outbox', outboxMaxBytes: 256 * 1024 * 1024, accessSampleRate: 1, retention: { maxAgeDays: 90, maxBytes: 1024 * 1024 * 1024 }, lakeBucket: undefined, lakePrefix: 'events/' });
     expect(config.analytics.engine).toBe('duckdb');
+  });
+
+  test('EVENTS_RETENTION_DAYS and EVENTS_MAX_MB set the local log’s retention (0: no limit); nonsense is refused', () => {
+    expect(loadConfig({ EVENTS_RETENTION_DAYS: '7', EVENTS_MAX_MB: '0' }).events.retention).toEqual({ maxAgeDays: 7, maxBytes: 0 });
+    expect(() => loadConfig({ EVENTS_RETENTION_DAYS: '-1', EVENTS_MAX_MB: 'lots' })).toThrow(/EVENTS_RETENTION_DAYS[\s\S]*EVENTS_MAX_MB|EVENTS_MAX_MB[\s\S]*EVENTS_RETENTION_DAYS/);
   });
 
   test('KAFKA_BROKERS selects Kafka; IAM auth implies TLS; the outbox moves to /tmp in Lambda', () => {

@@ -6,6 +6,7 @@ test('the workflow settings have defaults that run locally with nothing set', ()
     engine: 'local',
     buckets: { uploads: 'uploads', renditions: 'renditions', quarantine: 'quarantine' },
     renditionsFile: undefined,
+    renditionsBaseUrl: '',
     stateMachineArns: {},
     concurrency: 2,
     review: false,

@@ -9,16 +9,16 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aw
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { KafkaEventSink } from '../../core/adapters/aws/kafka-event-sink.js';
 import { LakeEventSink } from '../../core/adapters/lake-event-sink.js';
 import { JsonlEventSink } from '../../core/adapters/local/jsonl-event-sink.js';
-import { createEventSink, createPlatform, s3Client } from '../../core/compose.js';
+import { s3Client } from '../../core/adapters/aws/s3-client.js';
+import { createEventSink, createPlatform } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 import { silentLogger } from '../../core/observability/logger.js';
 import type { ShutterEvent } from '../../core/ports/event-sink.js';
 import * as handleFailure from '../../tasks/handle-failure.js';
 import { taskDepsFrom } from '../../tasks/task-deps.js';
-import { renditionEvent } from '../helpers/events.js';
+import { consumeTopic, renditionEvent, testBrokers, uniqueTopic } from '../helpers/events.js';
 
 const FAILURE = {
   executionId: 'arn:aws:states:eu-west-1:000000000000:execution:image:abc',
@@ -74,11 +74,18 @@ async function lakeContents(endpoint: string, bucket: string): Promise<Record<st
 }
 
 describe('createEventSink', () => {
-  test('Kafka when KAFKA_BROKERS is set (in Lambda too)', async () => {
-    const config = loadConfig(lambdaEnv({ KAFKA_BROKERS: '127.0.0.1:1', S3_ENDPOINT: 'http://127.0.0.1:1' }));
+  test('Kafka when KAFKA_BROKERS is set (in Lambda too), even with a lake bucket: the event reaches the topic', async () => {
+    const topic = uniqueTopic('sink-choice');
+    const config = loadConfig(
+      lambdaEnv({ KAFKA_BROKERS: testBrokers().join(','), KAFKA_TOPIC: topic, EVENTS_OUTBOX_DIR: path.join(dataDir, 'outbox'), LAKE_BUCKET: 'lake-unused', S3_ENDPOINT: 'http://127.0.0.1:1' }),
+    );
     const sink = createEventSink(config, createPlatform(config, { events: new JsonlEventSink({ dir: dataDir }) }).storage);
-    expect(sink).toBeInstanceOf(KafkaEventSink);
-    await (sink as KafkaEventSink).close(100);
+    expect(sink).not.toBeInstanceOf(LakeEventSink);
+    const event = renditionEvent(9);
+    await sink.publish([event], { awaitDelivery: true });
+    await sink.close();
+    const { events } = await consumeTopic(topic, 1);
+    expect(events.map((received) => received.id)).toEqual([event.id]);
   });
 
   test('the local default is unchanged: JSON lines under the data folder', () => {

@@ -13,6 +13,7 @@ import { analyticsRoutes } from '../../api/analytics-routes.js';
 import { moderationRoutes } from '../../api/moderation-routes.js';
 import { workflowRoutes } from '../../api/workflow-routes.js';
 import { AttentionAnalyzer } from '../../core/adapters/local/attention-analyzer.js';
+import { TABLES } from '../../analytics/tables.js';
 import { createPlatform, createQueryEngine, type Platform } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 import type { Analyzer, ModerationResult, SubjectsResult } from '../../core/ports/analyzer.js';
@@ -77,7 +78,7 @@ export async function startConsoleServer(env: Record<string, string> = {}): Prom
   }
   const workflows = createLocalWorkflows(platform, { watch: false, sweep: false, pollMs: 100, log: silentLogger });
   const { storage } = platform;
-  const queries = createQueryEngine(config);
+  const queries = createQueryEngine(config, TABLES);
   const app = createApp(platform, [
     ...workflowRoutes({ config, storage, engine: workflows.engine, startUpload: workflows.startUpload }),
     ...moderationRoutes({ config, storage, engine: workflows.engine }),

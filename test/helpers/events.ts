@@ -1,7 +1,7 @@
 /** Sample events of every type, and a reader of a Kafka topic for tests. */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { KAFKA_CLIENT_RETRY } from '../../core/compose.js';
+import { KAFKA_CLIENT_RETRY } from '../../core/adapters/aws/kafka-client.js';
 import { buildEvent, imageId } from '../../core/events/build-event.js';
 import { IdempotentConsumer } from '../../core/events/idempotent-consumer.js';
 import type { ShutterEvent } from '../../core/ports/event-sink.js';

@@ -125,3 +125,14 @@ export function crc32(bytes: Buffer): number {
   }
   return (crc ^ 0xffffffff) >>> 0;
 }
+
+/** `<use>` nested `levels` deep, `fanOut` each: fanOut^levels instances from a few KB (librsvg stops at 500,000, after seconds of CPU). */
+export function nestedUse(levels: number, fanOut = 10): string {
+  let body = '<g id="a0"><rect width="1" height="1"/></g>';
+  for (let level = 1; level <= levels; level++) body += `<g id="a${level}">${`<use xlink:href="#a${level - 1}"/>`.repeat(fanOut)}</g>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="64" height="64"><defs>${body}</defs><use href="#a${levels}"/></svg>`;
+}
+
+/** The shape of the 283-byte attack: one filter primitive whose cost grows with an attribute, over a large canvas. */
+export const filterBomb = (primitive: string, side = 4000): string =>
+  `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}"><filter id="f">${primitive}</filter><rect width="${side}" height="${side}" fill="red" filter="url(#f)"/></svg>`;

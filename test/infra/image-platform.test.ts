@@ -5,7 +5,7 @@
  * One synthesis for the whole file; cdk-nag on this configuration runs in cdk-synth.test.ts.
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { kafkaConfig } from '../../core/compose.js';
+import { kafkaConfig } from '../../core/adapters/aws/kafka-client.js';
 import { loadConfig } from '../../core/config.js';
 import { RETRYABLE_ERROR_NAMES } from '../../core/errors.js';
 import { LAMBDA_SERVICE_ERRORS } from '../../workflows/image-workflow.js';

@@ -8,9 +8,8 @@ import { jest } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { KafkaEventSink } from '../../core/adapters/aws/kafka-event-sink.js';
-import { createEventSink, createPlatform } from '../../core/compose.js';
-import { FsStorage } from '../../core/adapters/local/fs-storage.js';
+import { kafkaEventSink } from '../../core/adapters/aws/kafka-client.js';
+import { createPlatform } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 import { RETRYABLE_ERROR_NAMES } from '../../core/errors.js';
 import { silentLogger } from '../../core/observability/logger.js';
@@ -49,7 +48,7 @@ function failureTask(options: { lambda: boolean; brokers: string; topic: string 
     EVENTS_OUTBOX_DIR: path.join(dataDir, 'outbox'),
     ...(options.lambda ? { AWS_LAMBDA_FUNCTION_NAME: 'shutter-handle-failure', AWS_REGION: 'eu-west-1' } : {}),
   });
-  const sink = createEventSink(config, new FsStorage(path.join(dataDir, 'buckets'))) as KafkaEventSink;
+  const sink = kafkaEventSink(config.events.kafka!, config);
   const deps = taskDepsFrom(createPlatform(config, { events: sink }), { log: silentLogger });
   return { run: handleFailure.handler.withDeps(deps), sink };
 }

@@ -2,6 +2,7 @@
  * The image workflow's CDK definition, rendered to ASL here (not read from the committed copy),
  * run by the local engine with the real Middy task handlers: every path of the state machine.
  */
+import { randomBytes } from 'node:crypto';
 import { prepareDefinition } from '../../core/adapters/local/asl-workflow-engine.js';
 import { AttentionAnalyzer } from '../../core/adapters/local/attention-analyzer.js';
 import type { ExecutionDescription, HistoryEvent } from '../../core/ports/workflow-engine.js';
@@ -175,6 +176,37 @@ describe('image workflow, locally', () => {
     }
   });
 
+  test('flagged images waiting for review hold no workflow slot: later uploads run meanwhile (WORKFLOW_CONCURRENCY=1)', async () => {
+    /** Flags the first two images it sees, passes the rest. */
+    class FlagFirstTwo extends FixedAnalyzer {
+      override async moderate() {
+        const result = await super.moderate();
+        return this.moderateCalls <= 2 ? { ...result, labels: [{ name: 'Explicit Nudity', parentName: '', confidence: 99 }] } : result;
+      }
+    }
+    const h = await harness({ analyzer: new FlagFirstTwo(), env: { MODERATION_REVIEW: 'Yes', WORKFLOW_CONCURRENCY: '1' } });
+    try {
+      const start = async (key: string) => {
+        const { etag } = await h.platform.storage.put('uploads', key, await makeImage(16, 16, 'jpeg'));
+        return h.workflows.startUpload(key, etag);
+      };
+      const flagged = [await start('flagged-1.jpg'), await start('flagged-2.jpg')];
+      for (const execution of flagged) {
+        while (!(await h.platform.storage.head('quarantine', reviewKey(execution.name)))) await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      // Both wait for an operator, and an unrelated upload still runs to the end.
+      const later = await start('unrelated.jpg');
+      expect((await h.workflows.engine.settled(later.executionArn)).status).toBe('SUCCEEDED');
+      for (const execution of flagged) expect((await h.workflows.engine.describe(execution.executionArn)).status).toBe('RUNNING');
+      const record = JSON.parse((await h.platform.storage.get('quarantine', reviewKey(flagged[0]!.name))).body.toString());
+      await h.workflows.engine.sendTaskSuccess(record.taskToken, { approved: true, by: 'test' });
+      expect((await h.workflows.engine.settled(flagged[0]!.executionArn)).status).toBe('SUCCEEDED');
+      expect(await h.platform.storage.head('renditions', manifestKey('flagged-1.jpg'))).toBeDefined();
+    } finally {
+      await h.close();
+    }
+  });
+
   test('retry then success: a transient failure is retried and the execution succeeds', async () => {
     const analyzer = new FixedAnalyzer();
     analyzer.failSubjects = 2;
@@ -205,6 +237,28 @@ describe('image workflow, locally', () => {
       expect(analyzer.moderateCalls).toBe(0);
       const [failed] = h.events.ofType('image.workflow.failed');
       expect(failed!.data).toMatchObject({ state: 'Inspect', error: { name: 'ImageError', code: 'ImageSource::UnsupportedFormat' }, image: { key: 'notes.jpg' } });
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('corrupt image: a JPEG header in front of random bytes fails Inspect with ImageSource::CorruptImage, nothing rendered or published', async () => {
+    const analyzer = new FixedAnalyzer();
+    const h = await harness({ analyzer });
+    try {
+      // What a user published as grey renditions: a real JPEG's headers, then megabytes of junk.
+      const jpeg = await makeImage(1200, 800, 'jpeg');
+      const scan = jpeg.indexOf(Buffer.from([0xff, 0xda]));
+      const padded = Buffer.concat([jpeg.subarray(0, scan + 200), randomBytes(4 * 1024 * 1024)]);
+      const execution = await h.upload('padded.jpg', padded);
+      expect(execution).toMatchObject({ status: 'FAILED', error: 'ImageError', cause: expect.stringContaining('[ImageSource::CorruptImage|inspect]') });
+      expect(stateNames(await h.history(execution.executionArn))).toEqual(['Inspect', 'HandleFailure', 'Failed']);
+      expect(analyzer.moderateCalls).toBe(0);
+      expect((await h.platform.storage.list('renditions')).objects).toEqual([]);
+      expect(h.events.ofType('image.workflow.completed')).toHaveLength(0);
+      expect(h.events.ofType('image.workflow.failed')[0]!.data).toMatchObject({ error: { code: 'ImageSource::CorruptImage' } });
+      // A clean image of the same size still passes the decode check.
+      expect((await h.upload('clean.jpg', jpeg)).status).toBe('SUCCEEDED');
     } finally {
       await h.close();
     }

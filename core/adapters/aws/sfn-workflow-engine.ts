@@ -15,6 +15,7 @@ import {
   type ExecutionListItem,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { executionArnOf, stateMachineArn } from './sfn-arns.js';
 import { NotFoundError, RequestError, TransientError } from '../../errors.js';
 import { WORKFLOW } from '../../limits.js';
 import type {
@@ -35,9 +36,7 @@ export class SfnWorkflowEngine implements WorkflowEngine {
   ) {}
 
   private machineArn(workflow: string): string {
-    const arn = this.stateMachines[workflow];
-    if (!arn) throw new NotFoundError('StateMachineDoesNotExist', `No state machine is configured for the "${workflow}" workflow.`);
-    return arn;
+    return stateMachineArn(this.stateMachines, workflow);
   }
 
   private workflowOf(executionArn: string): string {
@@ -47,7 +46,7 @@ export class SfnWorkflowEngine implements WorkflowEngine {
   }
 
   executionArn(workflow: string, name: string): string {
-    return `${this.machineArn(workflow).replace(':stateMachine:', ':execution:')}:${name}`;
+    return executionArnOf(this.stateMachines, workflow, name);
   }
 
   async start(workflow: string, options: { name: string; input: unknown }): Promise<StartResult> {

@@ -13,7 +13,10 @@
  * - **Crash safety**: at start, executions left RUNNING by a process that is gone are redriven
  *   (or failed visibly after `maxRecoveries` restarts, so a poison image cannot loop forever).
  * - **Task tokens**: a `.waitForTaskToken` state waits until `sendTaskSuccess`/`Failure`, from
- *   this process or another one sharing the store.
+ *   this process or another one sharing the store. While it waits it holds no slot (a wait costs
+ *   nothing in Step Functions either), so executions waiting for an operator never hold up the
+ *   queue; once answered it takes a slot again before its next state, ahead of queued executions.
+ *   It stays RUNNING in the store meanwhile, so crash recovery treats it as any running one.
  *
  * Lambda integrations mirror AWS: a state whose Resource is a function ARN (payloadResponseOnly)
  * passes its input and output through; `arn:aws:states:::lambda:invoke` wraps the output in
@@ -62,6 +65,12 @@ export interface LocalWorkflow {
   definition: object;
   /** Functions by the name the definition's Task states invoke. */
   functions: Record<string, LocalFunction>;
+  /**
+   * The definition is one of shutter's own, which the tests validate (test/workflows/asl-definitions.test.ts):
+   * the engine skips the ASL validator, whose JSON-schema compilation costs ~16 MB of resident memory
+   * for the process's life and ~100 ms at start. Any other definition is validated. @default false
+   */
+  validated?: boolean;
 }
 
 export interface AslWorkflowEngineOptions {
@@ -119,6 +128,10 @@ export class AslWorkflowEngine implements WorkflowEngine {
   private readonly machines = new Map<string, { machine: StateMachine; workflow: LocalWorkflow }>();
   private readonly running = new Map<number, Running>();
   private readonly tokenWaiters = new Map<string, () => void>();
+  /** Running executions waiting for a task token: they hold no slot. */
+  private readonly parked = new Set<number>();
+  /** Answered executions waiting for a slot to go on, first come first served. */
+  private readonly resumers: Array<() => void> = [];
   private readonly concurrency: number;
   private readonly maxRecoveries: number;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -137,7 +150,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
       for (const missing of taskFunctionNames(workflow.definition).filter((fn) => !workflow.functions[fn])) {
         problems.push(`workflow ${name}: no local function "${missing}" for a Task state`);
       }
-      this.machines.set(name, { machine: prepareDefinition(workflow.definition), workflow });
+      this.machines.set(name, { machine: prepareDefinition(workflow.definition, { validated: workflow.validated ?? false }), workflow });
     }
     if (problems.length) throw new ConfigError(problems);
     this.paused = options.autoStart === false;
@@ -331,9 +344,17 @@ export class AslWorkflowEngine implements WorkflowEngine {
     }
   }
 
+  /** Executions holding a slot: running, and not parked on a task token. */
+  private active(): number {
+    return this.running.size - this.parked.size;
+  }
+
   private pump(): void {
-    if (this.closing || this.paused) return;
-    while (this.running.size < this.concurrency) {
+    if (this.closing) return;
+    // An answered execution goes on before a queued one starts: it was admitted first.
+    while (this.resumers.length && this.active() < this.concurrency) this.resumers.shift()!();
+    if (this.paused) return;
+    while (this.active() < this.concurrency) {
       const row = this.store.nextQueued();
       if (!row) return;
       if (!this.store.claim(row.seq, this.owner, Date.now())) continue; // another process took it
@@ -347,6 +368,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
         })
         .finally(() => {
           this.running.delete(row.seq);
+          this.parked.delete(row.seq);
           const after = this.store.db.isOpen ? this.store.get(row.arn) : undefined;
           if (after && TERMINAL_STATUSES.includes(after.status)) {
             this.events.emit('settled', { executionArn: row.arn, name: row.name, workflow: row.workflow, status: after.status } satisfies ExecutionSettled);
@@ -523,7 +545,12 @@ export class AslWorkflowEngine implements WorkflowEngine {
       emit('TaskStarted', { taskStartedEventDetails: resourceDetails });
       await this.call(running, emit, call, resourceDetails);
       emit('TaskSubmitted', { taskSubmittedEventDetails: { ...resourceDetails, output: '{}' } });
-      token = await this.waitForToken(call.taskToken, running.controller.signal);
+      this.park(running);
+      try {
+        token = await this.waitForToken(call.taskToken, running.controller.signal);
+      } finally {
+        await this.unpark(running);
+      }
     }
     if (token.status === 'failed') {
       emit('TaskFailed', { taskFailedEventDetails: { ...resourceDetails, error: token.error ?? 'States.TaskFailed', cause: token.cause ?? '' } });
@@ -531,6 +558,33 @@ export class AslWorkflowEngine implements WorkflowEngine {
     }
     emit('TaskSucceeded', { taskSucceededEventDetails: { ...resourceDetails, output: token.output ?? '{}' } });
     return JSON.parse(token.output ?? '{}');
+  }
+
+  /** Gives up the slot of an execution that waits for an operator, and lets a queued one have it. */
+  private park(running: Running): void {
+    this.parked.add(running.row.seq);
+    this.pump();
+  }
+
+  /** Takes a slot again: at once when one is free, else as the next to be freed. A stopped execution ends without one. */
+  private async unpark(running: Running): Promise<void> {
+    const { seq } = running.row;
+    const { signal } = running.controller;
+    if (signal.aborted || this.active() < this.concurrency) {
+      this.parked.delete(seq);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const grant = () => {
+        signal.removeEventListener('abort', grant);
+        const waiting = this.resumers.indexOf(grant);
+        if (waiting !== -1) this.resumers.splice(waiting, 1);
+        this.parked.delete(seq);
+        resolve();
+      };
+      this.resumers.push(grant);
+      signal.addEventListener('abort', grant);
+    });
   }
 
   private async waitForToken(token: string, signal: AbortSignal) {
@@ -570,12 +624,13 @@ export class AslWorkflowEngine implements WorkflowEngine {
 const VALIDATED = new Map<string, StateMachine>();
 
 /** Validates a definition (once per process) and returns the interpreter for it; throws when invalid. */
-export function prepareDefinition(definition: object): StateMachine {
-  const key = JSON.stringify(definition);
+export function prepareDefinition(definition: object, options: { validated?: boolean } = {}): StateMachine {
+  const validated = options.validated ?? false;
+  const key = `${validated ? 'trusted' : 'checked'}:${JSON.stringify(definition)}`;
   let machine = VALIDATED.get(key);
   if (!machine) {
     // ARNs are local placeholders, so their account and region checks are off.
-    machine = new StateMachine(definition as StateMachineDefinition, { validationOptions: { checkArn: false } });
+    machine = new StateMachine(definition as StateMachineDefinition, { validationOptions: { checkArn: false, noValidate: validated } });
     VALIDATED.set(key, machine);
   }
   return machine;

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LRUCache } from 'lru-cache';
 import { ImageError, NotFoundError, RequestError } from '../../errors.js';
-import { BucketName } from '../../image-request.js';
+import { BucketName, checkKeyPrefix } from '../../image-request.js';
 import { contentTypeFromKey } from '../../image-type.js';
 import type { ListPage, ObjectInfo, PutOptions, Storage, StoredObject } from '../../ports/storage.js';
 
@@ -103,20 +103,23 @@ export class FsStorage implements Storage {
   }
 
   async list(bucket: string, prefix = '', options: { cursor?: string; limit?: number } = {}): Promise<ListPage> {
+    checkKeyPrefix(prefix);
     const limit = Math.min(options.limit ?? 1000, 1000);
     const bucketDir = this.bucketDir(bucket);
-    // Walk only the folder the prefix names; keys are compared as S3 does (UTF-8 byte order).
+    // Walk only the folder the prefix names, in key order, and stop one key past the page.
     const prefixDir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
     const keys: string[] = [];
-    await walk(path.join(bucketDir, prefixDir), prefixDir, keys);
-    const selected = keys
-      .filter((key) => key.startsWith(prefix) && (!options.cursor || compareKeys(key, options.cursor) > 0))
-      .sort(compareKeys);
-    const page = selected.slice(0, limit);
-    const objects = await Promise.all(
-      page.map(async (key) => this.infoOf(bucket, key, await stat(this.pathOf(bucket, key)))),
+    await collectKeys(path.join(bucketDir, prefixDir), prefixDir ? `${prefixDir}/` : '', { prefix, cursor: options.cursor, want: limit + 1 }, keys);
+    const page = keys.slice(0, limit);
+    // A file removed between the walk and its stat is simply not listed.
+    const infos = await Promise.all(
+      page.map(async (key) => {
+        const stats = await stat(this.pathOf(bucket, key)).catch(() => undefined);
+        return stats?.isFile() ? this.infoOf(bucket, key, stats) : undefined;
+      }),
     );
-    return selected.length > limit ? { objects, cursor: page[page.length - 1]! } : { objects };
+    const objects = infos.filter((info): info is ObjectInfo => info !== undefined);
+    return keys.length > limit ? { objects, cursor: page[page.length - 1]! } : { objects };
   }
 
   async delete(bucket: string, key: string): Promise<void> {
@@ -176,7 +179,7 @@ export class FsStorage implements Storage {
         this.sidecars.set(this.sidecarPath(bucket, key), { ...stored, ino: stats.ino });
       } else {
         // Dropped in by hand or changed behind our back: derive what S3 would report.
-        const etag = `"${await md5Of(body ?? (await readFile(this.pathOf(bucket, key))))}"`;
+        const etag = `"${body ? createHash('md5').update(body).digest('hex') : await md5Of(this.pathOf(bucket, key))}"`;
         sidecar = { ...stored, etag, size: stats.size, mtimeMs: stats.mtimeMs, contentType: contentTypeFromKey(key) };
         await this.writeSidecar(bucket, key, stats.ino, sidecar).catch(() => undefined);
       }
@@ -202,16 +205,43 @@ export class FsStorage implements Storage {
   }
 }
 
-async function md5Of(body: Buffer): Promise<string> {
-  return createHash('md5').update(body).digest('hex');
+/** The MD5 of a file, streamed: a listing of large files dropped in by hand holds none of them in memory. */
+async function md5Of(file: string): Promise<string> {
+  const hash = createHash('md5');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
 }
 
-async function walk(dir: string, relative: string, keys: string[]): Promise<void> {
+interface KeyScope {
+  prefix: string;
+  cursor: string | undefined;
+  /** Stop once this many keys are collected. */
+  want: number;
+}
+
+/**
+ * Collects the keys under `dir` (whose keys start with `relative`) in S3's order, depth first:
+ * siblings sorted by their key, a folder's key ending in "/" (every key inside it starts with
+ * that), so the walk meets keys already sorted. Folders the prefix excludes or that lie wholly
+ * before the cursor are skipped unread, and the walk stops at `want` keys: a listing's memory is
+ * bounded by its page and the entries of the folders on its way, not by the bucket.
+ */
+async function collectKeys(dir: string, relative: string, scope: KeyScope, keys: string[]): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  for (const entry of entries) {
-    const key = relative ? `${relative}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) await walk(path.join(dir, entry.name), key, keys);
-    else if (entry.isFile()) keys.push(key);
+  const named = entries
+    .filter((entry) => entry.isDirectory() || entry.isFile())
+    .map((entry) => ({ entry, key: `${relative}${entry.name}${entry.isDirectory() ? '/' : ''}` }))
+    .sort((a, b) => compareKeys(a.key, b.key));
+  const { prefix, cursor } = scope;
+  for (const { entry, key } of named) {
+    if (keys.length >= scope.want) return;
+    if (entry.isDirectory()) {
+      if (!key.startsWith(prefix) && !prefix.startsWith(key)) continue;
+      if (cursor !== undefined && compareKeys(key, cursor) < 0 && !cursor.startsWith(key)) continue;
+      await collectKeys(path.join(dir, entry.name), key, scope, keys);
+    } else if (key.startsWith(prefix) && (cursor === undefined || compareKeys(key, cursor) > 0)) {
+      keys.push(key);
+    }
   }
 }
 

@@ -6,7 +6,8 @@
  * passes `segmentBytes`. `publish` resolves only after the lines are fsync'd (group commit: one
  * write and one fsync serve every caller waiting at that moment), all of them: when the disk is
  * full it rejects with `Events::DiskFull` and leaves no part of those lines behind (see
- * {@link appendWhole}).
+ * {@link appendWhole}). Each time a file is opened, the log is pruned to its retention (age and
+ * size, {@link pruneEventLog}) in the background.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
@@ -17,6 +18,8 @@ import { GroupCommit } from '../../group-commit.js';
 import { DEFAULTS } from '../../limits.js';
 import type { EventSink, ShutterEvent } from '../../ports/event-sink.js';
 import { appendWhole, diskFullOr, leftTorn } from './append-whole.js';
+import { pruneEventLog, type EventLogRetention } from './prune-event-log.js';
+import { logger } from '../../observability/logger.js';
 
 interface OpenFile {
   handle: FileHandle;
@@ -29,6 +32,8 @@ export interface JsonlEventSinkOptions {
   dir: string;
   /** Rotate a file once it reaches this size. */
   segmentBytes?: number;
+  /** How long and how much of the log to keep; default: keep everything. */
+  retention?: EventLogRetention;
 }
 
 export { partitionOf };
@@ -41,10 +46,21 @@ export class JsonlEventSink implements EventSink {
   private readonly writer = new GroupCommit<ShutterEvent>((events) => this.write(events));
   private sequence = 0;
   private closed = false;
+  private readonly retention: EventLogRetention | undefined;
+  private pruning: Promise<void> | undefined;
 
   constructor(options: JsonlEventSinkOptions) {
     this.dir = path.resolve(options.dir);
     this.segmentBytes = options.segmentBytes ?? DEFAULTS.eventSegmentBytes;
+    this.retention = options.retention;
+  }
+
+  /** Prunes the log to its retention now, sparing the files this sink writes to; resolves when done. */
+  async prune(): Promise<void> {
+    if (!this.retention) return;
+    const keep = new Set([...this.files.values()].map((file) => file.path));
+    const result = await pruneEventLog(this.dir, this.retention, { keep });
+    if (result.removedFiles) logger.info({ dir: this.dir, ...result }, 'event log pruned');
   }
 
   async publish(events: readonly ShutterEvent[]): Promise<void> {
@@ -61,6 +77,7 @@ export class JsonlEventSink implements EventSink {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.flush();
+    await this.pruning;
     this.closed = true;
     for (const file of this.files.values()) await file.handle.close();
     this.files.clear();
@@ -112,6 +129,12 @@ export class JsonlEventSink implements EventSink {
     const file: OpenFile = { handle: await open(path.join(folder, name), 'a'), path: path.join(folder, name), size: 0 };
     await syncFolder(folder); // the new file's name is durable too, not only its bytes
     this.files.set(partition, file);
+    // A new file means the log grew by a segment or a day passed: the moments to prune, one at a time.
+    if (this.retention && !this.pruning) {
+      this.pruning = this.prune()
+        .catch((error: unknown) => logger.warn({ dir: this.dir, error: String(error) }, 'event log not pruned'))
+        .finally(() => (this.pruning = undefined));
+    }
     return file;
   }
 }

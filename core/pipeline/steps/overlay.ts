@@ -1,6 +1,6 @@
 import type { OverlayWith } from '../../edits.js';
 import { AccessError, ImageError, NotFoundError, RequestError, ShutterError } from '../../errors.js';
-import { openImage } from '../sharp-factory.js';
+import { inspectImage, openImage } from '../sharp-factory.js';
 import { materialize, type Step } from '../render-context.js';
 
 /**
@@ -31,6 +31,8 @@ export const overlay: Step<OverlayWith> = {
       const boxWidth = edit.wRatio ? Math.max(1, Math.floor((width * edit.wRatio) / 100)) : width;
       const boxHeight = edit.hRatio ? Math.max(1, Math.floor((height * edit.hRatio) / 100)) : height;
       const opacity = Math.round(255 * (1 - (edit.alpha ?? 0) / 100));
+      // The overlay is untrusted input too: the same header checks as a source (pixels, frames, SVG cost).
+      await inspectImage(object.body, ctx.deps.limits);
       const result = await openImage(object.body, ctx.deps.limits)
         .autoOrient()
         .resize({ width: Math.min(boxWidth, width), height: Math.min(boxHeight, height), fit: 'inside', withoutEnlargement: !sized })

@@ -49,10 +49,26 @@ const WAITING = {
   },
 };
 
+/** Ask (waits for a token) → After (a task that needs a slot again). */
+const REVIEWED = {
+  StartAt: 'Ask',
+  States: {
+    Ask: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: { FunctionName: fn('ask'), Payload: { 'token.$': '$$.Task.Token' } },
+      ResultPath: '$.answer',
+      Next: 'After',
+    },
+    After: { Type: 'Task', Resource: fn('after'), ResultPath: '$.after', End: true },
+  },
+};
+
 // Validation compiles JSON schemas: once, outside any test's timeout.
 beforeAll(() => {
   prepareDefinition(DEFINITION);
   prepareDefinition(WAITING);
+  prepareDefinition(REVIEWED);
 }, 120_000);
 
 let dir: string;
@@ -68,7 +84,7 @@ afterEach(async () => {
 function engine(functions: Record<string, LocalFunction>, options: Partial<ConstructorParameters<typeof AslWorkflowEngine>[0]> = {}) {
   const created = new AslWorkflowEngine({
     store: path.join(dir, 'history.db'),
-    workflows: { demo: { definition: DEFINITION, functions }, waiting: { definition: WAITING, functions } },
+    workflows: { demo: { definition: DEFINITION, functions }, waiting: { definition: WAITING, functions }, reviewed: { definition: REVIEWED, functions } },
     retryIntervalOverrides: { Step: 0 },
     pollMs: 20,
     ...options,
@@ -81,6 +97,7 @@ const ok: Record<string, LocalFunction> = {
   step: async (payload) => ({ got: (payload as { value: number }).value }),
   double: async (payload) => (payload as number) * 2,
   ask: async () => ({}),
+  after: async () => ({}),
 };
 
 test('runs an execution: output, integration shapes, and a history shaped like GetExecutionHistory', async () => {
@@ -225,4 +242,63 @@ test('a waitForTaskToken state waits for sendTaskSuccess, also across an engine 
   expect(await again.settled(executionArn)).toMatchObject({ status: 'SUCCEEDED', output: { answer: { approved: true } } });
   await expect(again.sendTaskSuccess(token, {})).rejects.toMatchObject({ code: 'TaskDoesNotExist' });
   await expect(again.sendTaskFailure('nonsense', { error: 'X' })).rejects.toMatchObject({ status: 404 });
+});
+
+test('executions waiting for a task token hold no slot: others run meanwhile; an answered one waits for a slot before its next state', async () => {
+  const tokens = new Map<string, string>();
+  let release!: () => void;
+  const blocked = new Promise<void>((resolve) => (release = resolve));
+  let busy = 0;
+  let mostBusy = 0;
+  /** Counts tasks doing work at once: with one slot, never more than one. */
+  const working = async <T>(work: () => Promise<T>): Promise<T> => {
+    mostBusy = Math.max(mostBusy, ++busy);
+    try {
+      return await work();
+    } finally {
+      busy--;
+    }
+  };
+  const functions: Record<string, LocalFunction> = {
+    ...ok,
+    ask: async (payload, { executionName }) => (tokens.set(executionName, (payload as { token: string }).token), {}),
+    step: (payload) => working(async () => ((payload as { value: number }).value === 0 ? blocked.then(() => ({})) : {})),
+    after: () => working(async () => ({})),
+  };
+  const local = engine(functions, { concurrency: 1 });
+  const first = await local.start('reviewed', { name: 'first', input: {} });
+  const second = await local.start('reviewed', { name: 'second', input: {} });
+  // Both ask for a decision although there is one slot: the first one's wait freed it.
+  while (tokens.size < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+  // An unrelated execution runs to the end while both wait.
+  const unrelated = await local.start('demo', { name: 'unrelated', input: { value: 1, items: [1] } });
+  expect(await local.settled(unrelated.executionArn)).toMatchObject({ status: 'SUCCEEDED' });
+  // Another takes the slot and holds it; the answered execution waits for it before "After".
+  const holder = await local.start('demo', { name: 'holder', input: { value: 0, items: [] } });
+  while (busy === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  await local.sendTaskSuccess(tokens.get('first')!, { approved: true });
+  release();
+  expect(await local.settled(holder.executionArn)).toMatchObject({ status: 'SUCCEEDED' });
+  expect(await local.settled(first.executionArn)).toMatchObject({ status: 'SUCCEEDED', output: { answer: { approved: true }, after: {} } });
+  expect(mostBusy).toBe(1);
+  expect((await local.describe(second.executionArn)).status).toBe('RUNNING');
+  // A stopped waiting execution ends without needing a slot.
+  await local.stop(second.executionArn);
+  expect(await local.settled(second.executionArn)).toMatchObject({ status: 'ABORTED' });
+});
+
+test('a waiting execution left behind by a restart waits again without a slot, and goes on when answered', async () => {
+  const tokens = new Map<string, string>();
+  const functions: Record<string, LocalFunction> = { ...ok, ask: async (payload, { executionName }) => (tokens.set(executionName, (payload as { token: string }).token), {}) };
+  const before = engine(functions, { concurrency: 1 });
+  const waiting = await before.start('reviewed', { name: 'waiting', input: {} });
+  while (!tokens.has('waiting')) await new Promise((resolve) => setTimeout(resolve, 5));
+  await before.close();
+  tokens.clear();
+  const after = engine(functions, { concurrency: 1 });
+  while (!tokens.has('waiting')) await new Promise((resolve) => setTimeout(resolve, 5));
+  const other = await after.start('demo', { name: 'other', input: { value: 1, items: [] } });
+  expect(await after.settled(other.executionArn)).toMatchObject({ status: 'SUCCEEDED' });
+  await after.sendTaskSuccess(tokens.get('waiting')!, { approved: false });
+  expect(await after.settled(waiting.executionArn)).toMatchObject({ status: 'SUCCEEDED', output: { answer: { approved: false } } });
 });

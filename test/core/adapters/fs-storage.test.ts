@@ -33,6 +33,31 @@ describe('FsStorage: no key escapes its bucket', () => {
     await expect(storage.get(bucket, 'x.jpg')).rejects.toMatchObject({ status: 400, code: 'ImageBucket::InvalidBucketName' });
   });
 
+  test.each(['../../secret', '../', 'a/../../', '/etc/pass', 'a//b', './', 'a/./b', 'x\0'])('prefix %j is refused before any listing, naming no host path', async (prefix) => {
+    const refused = storage.list('images', prefix, { limit: 1 });
+    await expect(refused).rejects.toMatchObject({ status: 400, code: 'Storage::InvalidPrefix' });
+    const message = await refused.catch((error: Error) => error.message);
+    expect(message).not.toContain('secret');
+    expect(message).not.toContain(root);
+  });
+
+  test('a listing walks keys in S3 order (UTF-8 bytes, folders by their "/"), page by page from any cursor', async () => {
+    const keys = ['a-b.jpg', 'a.jpg', 'a/x.jpg', 'a/y/z.jpg', 'a0.jpg', 'ab/c.jpg', 'b.jpg', 'é.jpg', 'Z.jpg'];
+    for (const key of keys) await storage.put('order', key, Buffer.from(key));
+    const sorted = [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    expect((await storage.list('order')).objects.map((object) => object.key)).toEqual(sorted);
+    const paged: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await storage.list('order', '', { limit: 2, ...(cursor ? { cursor } : {}) });
+      paged.push(...page.objects.map((object) => object.key));
+      cursor = page.cursor;
+    } while (cursor);
+    expect(paged).toEqual(sorted);
+    expect((await storage.list('order', 'a/', { cursor: 'a/x.jpg' })).objects.map((object) => object.key)).toEqual(['a/y/z.jpg']);
+    expect((await storage.list('order', 'a', { limit: 3 })).objects.map((object) => object.key)).toEqual(['a-b.jpg', 'a.jpg', 'a/x.jpg']);
+  });
+
   test('a file dropped into a bucket by hand is served, with an ETag derived from its content', async () => {
     await writeFile(path.join(root, 'buckets', 'images', 'dropped.jpg'), 'jpeg bytes');
     const object = await storage.get('images', 'dropped.jpg');

@@ -6,7 +6,9 @@ import { DynamoDbSettingsStore } from '../../../core/adapters/aws/dynamodb-setti
 import { SqliteSettingsStore } from '../../../core/adapters/local/sqlite-settings-store.js';
 import { settingsStoreContract } from '../settings-store-contract.js';
 
-settingsStoreContract('SqliteSettingsStore', async () => new SqliteSettingsStore(path.join(await mkdtemp(path.join(tmpdir(), 'shutter-settings-')), 'settings.db')));
+settingsStoreContract('SqliteSettingsStore', async () => new SqliteSettingsStore(path.join(await mkdtemp(path.join(tmpdir(), 'shutter-settings-')), 'settings.db')), {
+  isolatesConcurrentWrites: true,
+});
 
 /** Against the real moto_server the suite's global setup starts (never skipped). */
 function dynamo(): DynamoDBClient {
@@ -34,7 +36,7 @@ settingsStoreContract('DynamoDbSettingsStore (moto_server)', async () => {
     }),
   );
   return new DynamoDbSettingsStore(client, table);
-});
+}, { isolatesConcurrentWrites: false });
 
 test('DynamoDbSettingsStore: an unreachable table is a passing fault (503), not a client error', async () => {
   const store = new DynamoDbSettingsStore(new DynamoDBClient({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }), 'none');

@@ -69,3 +69,46 @@ describe('createAccessRecorder', () => {
     warnings.mockRestore();
   });
 });
+
+describe('createAccessRecorder bounds what a client controls (issue #13)', () => {
+  test('a record keeps at most 1024 characters of the path and key', async () => {
+    const sink = new MemorySink();
+    const long = `/${'a'.repeat(8190)}`;
+    const record = createAccessRecorder(sink, { sampleRate: 1 });
+    record({ ...access, path: long, status: 400, image: undefined, errorCode: 'RequestTypeError' });
+    record({ ...access, path: long, image: { bucket: 'images', key: long.slice(1) } });
+    await nextTurn();
+    expect(sink.events.map((event) => (event.data as { path: string }).path.length)).toEqual([1024, 1024]);
+    expect(sink.events[0]!.subject.length).toBeLessThanOrEqual(1024);
+    expect((sink.events[1]!.data as { image: { key: string } }).image.key.length).toBe(1024);
+    expect(JSON.stringify(sink.events[0]).length).toBeLessThan(2048);
+  });
+
+  test('errors beyond 50 a second are sampled 1 in 100, each carrying the rate it was kept at; successes never are', async () => {
+    const sink = new MemorySink();
+    let draw = 0;
+    // Deterministic draws spread over [0, 1): exactly 1 in 100 falls under 0.01.
+    const record = createAccessRecorder(sink, { sampleRate: 1, random: () => (draw++ % 100) / 100, now: () => 5_000 });
+    for (let i = 0; i < 1050; i++) record({ ...access, status: 400, errorCode: 'RequestTypeError' });
+    for (let i = 0; i < 100; i++) record(access);
+    await nextTurn();
+    const errors = sink.events.filter((event) => (event.data as { status: number }).status === 400);
+    const rates = errors.map((event) => (event.data as { sample_rate: number }).sample_rate);
+    expect(rates.filter((rate) => rate === 1)).toHaveLength(50);
+    expect(rates.filter((rate) => rate === 0.01)).toHaveLength(10);
+    // Weighted by 1 / sample_rate, the dashboards still count every error.
+    expect(rates.reduce((sum, rate) => sum + 1 / rate, 0)).toBe(1050);
+    expect(sink.events.filter((event) => (event.data as { status: number }).status === 200)).toHaveLength(100);
+  });
+
+  test('a new second starts a new allowance', async () => {
+    const sink = new MemorySink();
+    let clock = 0;
+    const record = createAccessRecorder(sink, { sampleRate: 1, random: () => 0.5, now: () => clock });
+    for (let i = 0; i < 60; i++) record({ ...access, status: 404 });
+    clock = 1000;
+    for (let i = 0; i < 60; i++) record({ ...access, status: 404 });
+    await nextTurn();
+    expect(sink.events).toHaveLength(100);
+  });
+});

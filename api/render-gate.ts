@@ -1,0 +1,39 @@
+/**
+ * The on-demand path's admission control, shared by every route that decodes pixels (renders
+ * and `/meta`): one process has so many cores, whichever URL asks for them.
+ *
+ * - `admission` bounds the requests holding (or about to hold) a source in memory; beyond it a
+ *   request is shed at once with 503 + Retry-After.
+ * - `loads` bounds the sources read into memory at once: a few per render slot, so the next read
+ *   overlaps the current render while admitted requests wait as cheap promises (bench/README.md).
+ * - `renders` gives the cores out, one decode or render per slot.
+ * - `meta` is `/meta`'s own pool: it decodes a whole source (up to the pixel limit) for a 100 px
+ *   preview, so a flood of it must neither take every core nor queue ahead of ordinary renders.
+ *   It holds its sources itself (at most its slots + queue), apart from `loads`.
+ *
+ * A slot is released only when its work has really ended, not when the request's deadline
+ * answered 503: work that ignores the deadline keeps its slot, so it cannot pile up unseen.
+ */
+import type { Config } from '../core/config.js';
+import { Semaphore } from '../core/concurrency.js';
+import { DEFAULTS } from '../core/limits.js';
+import { renderQueueDepth, rendersInFlight } from '../core/observability/metrics.js';
+
+export interface RenderGate {
+  admission: Semaphore;
+  loads: Semaphore;
+  renders: Semaphore;
+  meta: Semaphore;
+}
+
+export function createRenderGate(config: Pick<Config, 'maxConcurrentRenders' | 'maxQueuedRenders'>): RenderGate {
+  return {
+    admission: new Semaphore(config.maxConcurrentRenders + config.maxQueuedRenders, 0),
+    loads: new Semaphore(config.maxConcurrentRenders * DEFAULTS.sourcesPerRender),
+    renders: new Semaphore(config.maxConcurrentRenders, Number.POSITIVE_INFINITY, (running, pending) => {
+      rendersInFlight.set(running);
+      renderQueueDepth.set(pending);
+    }),
+    meta: new Semaphore(DEFAULTS.metaConcurrency, DEFAULTS.maxQueuedMeta),
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Small images (issue 19): a 2 MP JPEG → 400 px JPEG, shutter's image handler in process (no HTTP,
+ * no result cache) against raw sharp in process, at 1, 2 and 8 requests in flight. Each request in
+ * flight asks for its own width (400, 401, ...) so nothing is coalesced. Also the time one render
+ * takes at 2 in flight against 1, for both: what the cores explain is what raw sharp shows too.
+ */
+import { createApp } from '../../api/app.js';
+import { createPlatform } from '../../core/compose.js';
+import { loadConfig } from '../../core/config.js';
+import type { BenchContext } from '../context.js';
+import { alternate, figure, ratios, throughput, type Sample } from '../harness.js';
+import { copyName } from '../inputs.js';
+import { JOBS, rawSharp, scaled, shutterPath, type Job } from '../jobs.js';
+
+export async function smallImages(ctx: BenchContext): Promise<void> {
+  const base = scaled({ ...JOBS.find((job) => job.id === '2mp-jpeg')!, width: 400, label: 'JPEG 2 MP → JPEG 400' }, ctx.smoke);
+  const app = createApp(createPlatform(loadConfig({ SHUTTER_DATA_DIR: ctx.dataDir, SHUTTER_SEED_SAMPLES: 'No', RESULT_CACHE_MB: '0' })));
+  app.ready = true;
+  const input = ctx.inputs.bytes[base.input];
+  const count = ctx.smoke ? 8 : 60;
+  const perWorker = (worker: number): Job => ({ ...base, width: base.width + worker });
+  const perRender: Record<string, Sample[]> = {};
+  for (const inFlight of [1, 2, 8]) {
+    const measure = (task: (worker: number) => Promise<unknown>) => async (): Promise<Sample> => {
+      const value = await throughput(count, inFlight, task);
+      // Each of `inFlight` renders at once takes inFlight / throughput seconds.
+      return { value, msPerRender: (1000 * inFlight) / value };
+    };
+    ctx.log(`small images: ${base.label}, ${inFlight} in flight`);
+    const samples = await alternate(ctx.rounds, {
+      'raw sharp': measure((worker) => rawSharp(perWorker(worker), input)),
+      shutter: measure(async (worker) => {
+        const [pathname, search = ''] = shutterPath(perWorker(worker), copyName(base.input, worker % ctx.inputs.copies)).split('?');
+        const response = await app.handle({ method: 'GET', path: pathname!, query: Object.fromEntries(new URLSearchParams(search)), headers: {} });
+        if (response.status !== 200) throw new Error(`shutter answered ${response.status}: ${String(response.body)}`);
+      }),
+    });
+    perRender[`shutter ${inFlight}`] = samples.shutter!;
+    perRender[`raw sharp ${inFlight}`] = samples['raw sharp']!;
+    const ratio = ratios(samples.shutter!, samples['raw sharp']!);
+    ctx.add({
+      group: 'small images',
+      scenario: `${base.label}, ${inFlight} in flight`,
+      subject: 'shutter (in process)',
+      subjectValue: figure(samples.shutter!),
+      baseline: 'raw sharp',
+      baselineValue: figure(samples['raw sharp']!),
+      unit: 'img/s',
+      ratio,
+      ...(inFlight === 1 ? {} : { target: '≥ 0.95×', met: ratio.median >= 0.95 }),
+    });
+  }
+  for (const who of ['shutter', 'raw sharp']) {
+    ctx.add({
+      group: 'small images',
+      scenario: `${base.label}: one render's time, 2 in flight vs 1`,
+      subject: `${who}, 2 in flight`,
+      subjectValue: figure(perRender[`${who} 2`]!, 'msPerRender'),
+      baseline: `${who}, 1 in flight`,
+      baselineValue: figure(perRender[`${who} 1`]!, 'msPerRender'),
+      unit: 'ms',
+      ratio: ratios(perRender[`${who} 2`]!, perRender[`${who} 1`]!, 'msPerRender'),
+      note: 'what the cores explain: raw sharp shows the same',
+    });
+  }
+}

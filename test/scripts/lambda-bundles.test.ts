@@ -1,0 +1,82 @@
+/**
+ * What each Lambda bundle holds, from esbuild's metafile with the very options `npm run
+ * build:lambdas` uses. The *start path* of a bundle is its entry chunk and every chunk it imports
+ * statically: what a cold start loads. Adapters the composition root imports on first use
+ * (core/adapters/lazy-adapter.ts) are chunks off that path.
+ */
+import { build, type Metafile } from 'esbuild';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { esbuildOptions, lambdaEntries, startPathOutputs } from '../../scripts/build-lambdas.mjs';
+
+interface BundleContents {
+  /** Source files and packages (`node_modules/<name>/...`) of the start path. */
+  startPath: string[];
+  /** Everything in the bundle, lazily loaded chunks included. */
+  all: string[];
+}
+
+const outDir = mkdtempSync(path.join(tmpdir(), 'shutter-bundles-'));
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+async function contents(name: string): Promise<BundleContents> {
+  const entry = lambdaEntries().find((candidate) => candidate.name === name)!;
+  const { metafile } = (await build({ ...esbuildOptions(entry, path.join(outDir, name)), write: false, metafile: true, logLevel: 'error' })) as {
+    metafile: Metafile;
+  };
+  const outputs = metafile.outputs;
+  const onStartPath = startPathOutputs(metafile, entry);
+  const inputsOf = (names: Iterable<string>) => [...names].flatMap((output) => Object.keys(outputs[output]!.inputs));
+  return { startPath: inputsOf(onStartPath), all: inputsOf(Object.keys(outputs)) };
+}
+
+/** Modules off the image Lambda's start path: the bulk workflow, the console and analytics never run there; the rest load on first use. */
+const NOT_FOR_IMAGE_REQUESTS: Array<[string, RegExp]> = [
+  ['workflow code', /^(workflows|tasks)\//],
+  ['console code', /^(console\/|api\/console-|api\/operator-|api\/workflow-routes|api\/analytics-routes|api\/moderation-routes)/],
+  ['analytics code', /^analytics\//],
+  ['Kafka', /node_modules\/(kafkajs|aws-msk-iam-sasl-signer-js)\/|core\/adapters\/aws\/kafka-/],
+  ['DuckDB', /node_modules\/@duckdb\/|duckdb-query-engine/],
+  ['Step Functions', /node_modules\/@aws-sdk\/client-sfn\/|sfn-workflow-engine/],
+  ['Athena', /node_modules\/@aws-sdk\/client-athena\/|athena-query-engine/],
+  ['Rekognition', /node_modules\/@aws-sdk\/client-rekognition\/|rekognition-analyzer/],
+  ['Secrets Manager', /node_modules\/@aws-sdk\/client-secrets-manager\//],
+  ['DynamoDB (the settings store opens on first use)', /node_modules\/@aws-sdk\/client-dynamodb\/|dynamodb-settings-store/],
+];
+
+describe('the image Lambda (api/lambda.ts)', () => {
+  let bundle: BundleContents;
+  beforeAll(async () => {
+    bundle = await contents('image-handler');
+  }, 120_000);
+
+  test.each(NOT_FOR_IMAGE_REQUESTS)('its start path holds no %s', (_what, pattern) => {
+    expect(bundle.startPath.filter((input) => pattern.test(input))).toEqual([]);
+  });
+
+  test('its start path holds the image path: the doors, the pipeline, the S3 client', () => {
+    expect(bundle.startPath).toEqual(
+      expect.arrayContaining(['api/lambda.ts', 'api/image-handler.ts', 'api/doors/thumbor-door.ts', 'core/pipeline/render-image.ts', 'core/adapters/aws/s3-client.ts']),
+    );
+    // Every image request reads S3: its client loads at init, not in the first request.
+    expect(bundle.startPath.some((input) => input.includes('node_modules/@aws-sdk/client-s3/'))).toBe(true);
+  });
+
+  test('it holds no workflow, console or analytics code at all, lazily loaded or not', () => {
+    const misplaced = NOT_FOR_IMAGE_REQUESTS.slice(0, 3).flatMap(([, pattern]) => bundle.all.filter((input) => pattern.test(input)));
+    expect(misplaced).toEqual([]);
+  });
+
+  test('the adapters config may pick in Lambda are in the bundle, off the start path', () => {
+    for (const adapter of ['core/adapters/aws/kafka-client.ts', 'core/adapters/aws/rekognition-analyzer.ts', 'core/adapters/aws/secrets-manager-secrets.ts', 'core/adapters/aws/s3-storage.ts']) {
+      expect(bundle.all).toContain(adapter);
+      expect(bundle.startPath).not.toContain(adapter);
+    }
+  });
+});
+
+test('a workflow task loads Step Functions only when it starts executions', async () => {
+  const inspect = await contents('task-inspect');
+  expect(inspect.startPath.filter((input) => /client-sfn|kafkajs|@duckdb|client-athena/.test(input))).toEqual([]);
+}, 120_000);
