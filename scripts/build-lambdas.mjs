@@ -118,6 +118,11 @@ export function esbuildOptions(entry, dir) {
     chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'node',
+    // ES module builds first: a CommonJS package reached through a dynamic import() (the AWS SDK
+    // clients the composition root loads on first use) becomes a chunk whose only export is
+    // `default`, so `const { SFNClient } = await import(...)` found nothing ("t is not a
+    // constructor" in the deployed start-image-workflow; npm run rehearse caught it).
+    mainFields: ['module', 'main'],
     target: 'node22',
     format: 'esm',
     minify: true,
