@@ -5,10 +5,20 @@
 import { createConsoleAuth } from './console-auth.js';
 import { apiNotFoundRoute, consoleRoutes, guardConsoleApi, type ConsoleBuckets } from './console-routes.js';
 import { createImageApp, type App } from './image-app.js';
+import { json } from './http.js';
+import { openApiDocument } from './openapi.js';
 import type { Route } from './router.js';
 import type { Platform } from '../core/compose.js';
 
 export type { App } from './image-app.js';
+
+/** The OpenAPI document of every route here (api/openapi.ts); the image Lambda alone does not serve it. */
+const openApiRoute: Route = {
+  name: 'openapi',
+  method: ['GET', 'HEAD'],
+  path: '/openapi.json',
+  handle: async () => json(200, openApiDocument(), { 'Cache-Control': 'max-age=300' }),
+};
 
 export function createApp(platform: Platform, extraRoutes: Route[] = []): App {
   const { config } = platform;
@@ -16,5 +26,5 @@ export function createApp(platform: Platform, extraRoutes: Route[] = []): App {
   // (the guard passes every other path through untouched).
   const auth = createConsoleAuth(config);
   const buckets: ConsoleBuckets = { sources: config.sourceBuckets, ...config.workflow.buckets };
-  return createImageApp(platform, guardConsoleApi([...consoleRoutes(platform, auth, buckets), ...extraRoutes, apiNotFoundRoute], auth));
+  return createImageApp(platform, guardConsoleApi([openApiRoute, ...consoleRoutes(platform, auth, buckets), ...extraRoutes, apiNotFoundRoute], auth));
 }

@@ -97,7 +97,7 @@ export const apiNotFoundRoute: Route = {
   },
 };
 
-const SignBody = z.strictObject({
+export const SignBody = z.strictObject({
   path: z.string().startsWith('/').max(LIMITS.maxPathLength),
   query: z.record(z.string().max(64), z.string().max(4096)).default({}),
 });

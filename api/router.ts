@@ -20,12 +20,17 @@ export interface Route {
   handle: (request: HttpRequest, params: string[]) => Promise<HttpResponse>;
 }
 
+/** The route label of a request no route claimed (a POST to an unknown path, say). */
+export const UNROUTED = 'unrouted';
+
 export function createRouter(
   routes: Route[],
   fallback: (request: HttpRequest) => Promise<HttpResponse>,
   config: Pick<Config, 'cors' | 'trustProxyHops'>,
 ): (request: HttpRequest) => Promise<HttpResponse> {
   async function dispatch(request: HttpRequest): Promise<{ name: string; response: HttpResponse }> {
+    // The route an error is counted under: the one that failed, not a catch-all "error" label.
+    let name = UNROUTED;
     try {
       if (request.method === 'OPTIONS') {
         return {
@@ -44,13 +49,18 @@ export function createRouter(
         const params = matchPath(candidate.path, request.path);
         if (!params) continue;
         const methods = Array.isArray(candidate.method) ? candidate.method : [candidate.method];
+        if (name === UNROUTED) name = candidate.name; // a known path with another method: its 405 counts there
         if (!methods.includes(request.method)) continue;
-        return { name: candidate.name, response: await candidate.handle(request, params) };
+        name = candidate.name;
+        return { name, response: await candidate.handle(request, params) };
       }
-      if (request.method === 'GET' || request.method === 'HEAD') return { name: 'image', response: await fallback(request) };
+      if (request.method === 'GET' || request.method === 'HEAD') {
+        name = 'image';
+        return { name, response: await fallback(request) };
+      }
       throw new RequestError('MethodNotAllowed', `${request.method} is not supported on ${request.path}.`, 405);
     } catch (error) {
-      return { name: 'error', response: errorResponse(error, config) };
+      return { name, response: errorResponse(error, config) };
     }
   }
 

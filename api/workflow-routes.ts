@@ -33,15 +33,15 @@ export interface WorkflowRoutesDeps {
 }
 
 const STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'] as const;
-const ListQuery = z.strictObject({
+export const ListQuery = z.strictObject({
   status: z.enum(STATUSES).optional(),
   prefix: z.string().max(1024).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   cursor: z.string().max(4096).optional(),
   workflow: z.string().max(64).optional(),
 });
-const Decision = z.strictObject({ approved: z.boolean(), note: z.string().max(2000).optional(), by: z.string().max(200).optional() });
-const Backfill = z.strictObject({ prefix: z.string().max(1024).default(''), set: z.string().max(64).optional() });
+export const Decision = z.strictObject({ approved: z.boolean(), note: z.string().max(2000).optional(), by: z.string().max(200).optional() });
+export const Backfill = z.strictObject({ prefix: z.string().max(1024).default(''), set: z.string().max(64).optional() });
 
 /** How far into an upload we look for its magic bytes before storing it. */
 const SNIFF_BYTES = 1024;

@@ -4,23 +4,18 @@
  * history. Reads the same SQLite store the server writes (safe while it runs).
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { SqliteExecutionStore } from '../core/adapters/local/sqlite-execution-store.js';
 import { loadConfig } from '../core/config.js';
 import { NotFoundError } from '../core/errors.js';
-import type { ExecutionStatus } from '../core/ports/workflow-engine.js';
 import { executionNamePrefix } from '../workflows/image-execution.js';
+import type { ExecutionsOptions } from './program.js';
+import { printTable } from './print-table.js';
 
-export async function executionsCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { status: { type: 'string' }, prefix: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
-  });
+/** `values` arrive validated (`bin/program.ts`): a known status, a limit within bounds. */
+export async function executionsCommand(id: string | undefined, values: ExecutionsOptions): Promise<void> {
   const config = loadConfig(process.env);
   const store = new SqliteExecutionStore(path.join(config.dataDir, 'workflows', 'history.db'));
   try {
-    const [id] = positionals;
     if (id) {
       const row = id.startsWith('arn:') ? store.get(id) : store.list({ prefix: id, limit: 2 }).find((candidate) => candidate.name === id);
       if (!row) throw new NotFoundError('ExecutionDoesNotExist', `There is no execution "${id}".`);
@@ -39,9 +34,9 @@ export async function executionsCommand(args: string[]): Promise<void> {
       return;
     }
     const rows = store.list({
-      ...(values.status ? { status: values.status.toUpperCase() as ExecutionStatus } : {}),
+      ...(values.status ? { status: values.status } : {}),
       ...(values.prefix ? { prefix: executionNamePrefix(values.prefix) } : {}),
-      limit: Number(values.limit ?? 50),
+      limit: values.limit,
     });
     if (values.json) {
       console.log(JSON.stringify(rows.map(({ input, output, ...row }) => ({ ...row, input: JSON.parse(input), output: output ? JSON.parse(output) : undefined }))));
@@ -49,10 +44,18 @@ export async function executionsCommand(args: string[]): Promise<void> {
     }
     const counts = store.counts();
     console.log(Object.entries(counts).map(([status, n]) => `${status} ${n}`).join('  ') || 'no executions yet');
-    for (const row of rows) {
-      const took = row.stop_ms ? `${row.stop_ms - (row.run_ms ?? row.start_ms)} ms` : '';
-      console.log(`${row.status.padEnd(10)} ${new Date(row.start_ms).toISOString()}  ${took.padStart(9)}  ${row.name}${row.error ? `  ${row.error}` : ''}`);
-    }
+    if (!rows.length) return;
+    printTable(
+      ['status', 'started', 'ran', 'name', 'error'],
+      rows.map((row) => ({
+        status: row.status,
+        started: new Date(row.start_ms).toISOString(),
+        // Run time, from the first state to the end (queue time excluded), as the console's "running".
+        ran: row.stop_ms ? `${row.stop_ms - (row.run_ms ?? row.start_ms)} ms` : '',
+        name: row.name,
+        error: row.error ?? '',
+      })),
+    );
   } finally {
     store.close();
   }

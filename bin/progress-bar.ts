@@ -1,35 +1,57 @@
 /**
- * A one-line progress report for `shutter process`: redrawn in place on a terminal, a line
- * every few seconds otherwise (CI logs), so neither floods the output.
+ * The progress report of `shutter process` (cli-progress): redrawn in place on a terminal, a
+ * line every few seconds otherwise (CI logs), so neither floods the output.
  */
+import { SingleBar } from 'cli-progress';
+
 export interface Progress {
   total: number;
   succeeded: number;
   failed: number;
 }
 
-export function progressBar(stream: NodeJS.WriteStream = process.stderr): { update(progress: Progress): void; done(progress: Progress): void } {
+export function progressBar(stream: NodeJS.WriteStream = process.stderr): {
+  update(progress: Progress): void;
+  done(progress: Progress): void;
+} {
+  const bar = new SingleBar({
+    stream,
+    format: '[{bar}] {value}/{total} ✓{succeeded} ✗{failed} {rate} img/s ETA {eta}s',
+    barCompleteChar: '#',
+    barIncompleteChar: '.',
+    barsize: 30,
+    hideCursor: false,
+    noTTYOutput: true,
+    notTTYSchedule: 5000,
+    etaBuffer: 50,
+  });
   const started = performance.now();
-  let lastLine = 0;
-  const render = (progress: Progress) => {
+  let running = false;
+  const payload = (progress: Progress) => {
     const finished = progress.succeeded + progress.failed;
-    const seconds = (performance.now() - started) / 1000;
-    const rate = finished / Math.max(seconds, 0.001);
-    const eta = rate > 0 ? Math.ceil((progress.total - finished) / rate) : undefined;
-    const width = 30;
-    const filled = progress.total ? Math.round((finished / progress.total) * width) : width;
-    return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${finished}/${progress.total} ✓${progress.succeeded} ✗${progress.failed} ${rate.toFixed(1)} img/s${eta !== undefined && finished < progress.total ? ` ETA ${eta}s` : ''}`;
+    return {
+      succeeded: progress.succeeded,
+      failed: progress.failed,
+      rate: (finished / Math.max((performance.now() - started) / 1000, 0.001)).toFixed(1),
+    };
   };
   return {
     update(progress) {
-      if (stream.isTTY) stream.write(`\r${render(progress)}\x1b[K`);
-      else if (performance.now() - lastLine > 5000) {
-        lastLine = performance.now();
-        stream.write(`${render(progress)}\n`);
-      }
+      const finished = progress.succeeded + progress.failed;
+      if (!running) {
+        bar.start(progress.total, finished, payload(progress));
+        running = true;
+      } else bar.update(finished, payload(progress));
     },
     done(progress) {
-      stream.write(`${stream.isTTY ? '\r' : ''}${render(progress)}${stream.isTTY ? '\x1b[K' : ''}\n`);
+      if (!running) bar.start(progress.total, 0, payload(progress));
+      bar.update(progress.succeeded + progress.failed, payload(progress));
+      bar.stop();
+      // Off a terminal, cli-progress prints on its schedule only: the final line is ours.
+      if (!stream.isTTY)
+        stream.write(
+          `${progress.succeeded + progress.failed}/${progress.total} ✓${progress.succeeded} ✗${progress.failed}\n`,
+        );
     },
   };
 }

@@ -3,19 +3,19 @@
 // grow their own malloc arena and keep it; peak RSS in a burst of 12 MP renders fell ~190 → ~160 MB
 // (bench/README.md, "Performance round 2"). glibc reads it at start, hence here and in `npm start`.
 /**
- * shutter's command line.
+ * shutter's command line: `bin/program.ts` declares the commands (`shutter --help` lists them);
+ * this file binds them to the platform.
  *
- *   shutter serve                 run the image API and the bulk workflow (uploads, executions) locally
- *   shutter sign <path> [k=v ...] print the signed URL path for ENABLE_SIGNATURE deployments
- *   shutter process <dir>         upload a folder and run the workflow on every file, with a progress bar
- *   shutter executions [<id>]     list executions (--status, --prefix, --limit), or show one with its history
- *   shutter events tail [-f] [--type T] [--from-end]   print events (local files, or the Kafka topic)
- *   shutter events sample [--days N]                    write a synthetic event history (demo dashboards)
- *   shutter query [<name>] [--json]                     run a named analytics query (no name: list them)
+ * @example
+ *   shutter serve
+ *   shutter executions --status FAILED --json
  */
+import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { CommanderError } from 'commander';
+// Inlined by the bundler, so the CLI knows its version wherever its bundle lives.
+import packageJson from '../package.json' with { type: 'json' };
 import { loadConfig } from '../core/config.js';
 import { TABLES } from '../analytics/tables.js';
 import { createPlatform, createQueryEngine, createSecrets } from '../core/compose.js';
@@ -29,7 +29,6 @@ import { startLakeConsumer } from '../analytics/lake-writer.js';
 import { loadNamedQueries, runNamedQuery } from '../analytics/named-queries.js';
 import { JsonlEventSink } from '../core/adapters/local/jsonl-event-sink.js';
 import { eventLogEnd, readEventLog } from '../core/adapters/local/jsonl-event-log.js';
-import type { QueryValue } from '../core/ports/query-engine.js';
 import { startServer } from '../api/local-server.js';
 import { sign, signingKey } from '../api/signature.js';
 import { seedSamples } from './seed-samples.js';
@@ -40,6 +39,14 @@ import { IMAGE_WORKFLOW } from '../workflows/image-execution.js';
 import { processFolder } from './process-command.js';
 import { gracefulShutdown } from './graceful-shutdown.js';
 import { executionsCommand } from './executions-command.js';
+import { buildProgram, type ProcessOptions, type TailOptions } from './program.js';
+import { completionScript } from './completion.js';
+import { printTable } from './print-table.js';
+import type { Config } from '../core/config.js';
+import type { Secrets } from '../core/ports/secrets.js';
+
+/** A failure the user can fix, said plainly: printed without a stack, exit code 1. */
+class CliError extends Error {}
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -64,7 +71,9 @@ async function serve(): Promise<void> {
   const queries = createQueryEngine(config, TABLES);
   const routes = operatorRoutes(platform, { workflows, queries });
   const app = createApp(platform, routes);
-  const server = await startServer(app.handle, { port: config.port, host: config.host, requestTimeoutMs: config.limits.requestTimeoutMs });
+  const server = await startServer(app.handle, { port: config.port, host: config.host, requestTimeoutMs: config.limits.requestTimeoutMs }).catch((error: unknown) => {
+    throw listenError(error, config);
+  });
   // With Kafka, the lake is fed from the topic (as the MSK → S3 writer does in AWS), so the local dashboards see the events.
   const lake = config.events.kafka
     ? await startLakeConsumer({ kafka: (await import('../core/adapters/aws/kafka-client.js')).kafkaClient(config.events.kafka, config.region), topic: config.events.kafka.topic, sink: new JsonlEventSink({ dir: config.events.dir, retention: config.events.retention }) })
@@ -87,7 +96,13 @@ async function serve(): Promise<void> {
   if (seeded.length) log('seeded sample photographs', { bucket, keys: seeded });
   const example = seeded[0] ?? 'astronaut.jpg';
   const base64 = Buffer.from(JSON.stringify({ bucket, key: example, edits: { resize: { width: 300, height: 300, fit: 'cover' }, grayscale: true } })).toString('base64');
-  console.log(`\nTry:\n  ${base}/${example}?width=400&format=webp\n  ${base}/fit-in/300x300/filters:grayscale()/${example}\n  ${base}/${base64}\n  ${base}/meta/${example}\n`);
+  const examples = await exampleUrls(config, secrets, [
+    [`/${example}`, { width: '400', format: 'webp' }],
+    [`/fit-in/300x300/filters:grayscale()/${example}`, {}],
+    [`/${base64}`, {}],
+    [`/meta/${example}`, {}],
+  ]);
+  console.log(`\nTry:${examples.map((url) => `\n  ${base}${url}`).join('')}\n`);
   const bearer = config.console.authRequired ? ' -H "Authorization: Bearer $CONSOLE_TOKEN"' : '';
   console.log(`Bulk workflow:\n  curl${bearer} -T photo.jpg ${base}/api/uploads/photo.jpg\n  curl${bearer} ${base}/api/executions\n`);
   console.log(`Operator console:\n  ${base}/console/${config.console.authRequired ? '  (sign in with CONSOLE_TOKEN or CONSOLE_USER/CONSOLE_PASSWORD)' : ''}\n`);
@@ -115,58 +130,73 @@ async function serve(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-async function processCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { prefix: { type: 'string' }, set: { type: 'string' }, quiet: { type: 'boolean' } } });
-  const [dir] = positionals;
-  if (!dir) throw new Error('usage: shutter process <dir> [--prefix key/prefix] [--set rendition-set] [--quiet]');
+async function processCommand(dir: string, options: ProcessOptions): Promise<void> {
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new CliError(`"${dir}" is not a folder: shutter process <dir> uploads the files of a folder.`);
   const config = loadConfig(process.env);
   if (config.workflow.engine !== 'local') throw new ConfigError(['shutter process runs the local engine: WORKFLOW_ENGINE must be local']);
   const platform = createPlatform(config);
-  const result = await processFolder(platform, dir, {
-    ...(values.prefix ? { prefix: values.prefix } : {}),
-    ...(values.set ? { set: values.set } : {}),
-    ...(values.quiet ? { quiet: true } : {}),
-  });
+  const result = await processFolder(platform, dir, options);
   await platform.events.close();
   for (const failure of result.failed) console.error(`${failure.status} ${failure.key}: ${failure.error ?? ''} ${failure.cause ?? ''}`.trim());
   console.log(JSON.stringify({ total: result.total, succeeded: result.succeeded, failed: result.failed.length, workflow: IMAGE_WORKFLOW }));
   process.exitCode = result.failed.length ? 1 : 0;
 }
 
-async function signCommand(args: string[]): Promise<void> {
-  const [urlPath, ...pairs] = args;
-  if (!urlPath) throw new Error('usage: shutter sign <path> [name=value ...]');
+async function signCommand(urlPath: string, query: Record<string, string>): Promise<void> {
   const config = loadConfig(process.env);
-  if (!config.signature.secretName || !config.signature.secretKey) {
-    throw new ConfigError(['SECRETS_MANAGER and SECRET_KEY must name the signing secret']);
-  }
-  const query = Object.fromEntries(pairs.map((pair) => pair.split('=', 2) as [string, string]));
-  const platform = createPlatform(config);
-  const secret = await signingKey(platform.secrets, config.signature.secretName, config.signature.secretKey);
-  const signature = sign(secret, urlPath, query);
-  const search = new URLSearchParams({ ...query, signature });
+  const key = await signingKeyFor(config, createSecrets(config));
+  const search = new URLSearchParams({ ...query, signature: sign(key, urlPath, query) });
   console.log(`${urlPath}?${search.toString()}`);
 }
 
-async function eventsCommand(args: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { follow: { type: 'boolean', short: 'f' }, type: { type: 'string' }, 'from-end': { type: 'boolean' }, days: { type: 'string' } },
-  });
-  const config = loadConfig(process.env);
-  const [sub] = positionals;
-  if (sub === 'sample') {
-    const days = Number(values.days ?? 7);
-    const start = new Date(Date.now() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
-    const sink = new JsonlEventSink({ dir: config.events.dir });
-    const events = [...fixtureEvents({ days, start, seed: Date.now() % 100_000 })];
-    await sink.publish(events);
-    await sink.close();
-    log('wrote a synthetic event history', { events: events.length, days, dir: config.events.dir });
-    return;
+/** The signing key, or a message naming the settings and the file to fix. */
+async function signingKeyFor(config: Config, secrets: Secrets): Promise<string> {
+  const { secretName, secretKey } = config.signature;
+  if (!secretName || !secretKey) throw new CliError("Set SECRETS_MANAGER (the secret's name) and SECRET_KEY (its JSON field holding the key) to sign URLs.");
+  try {
+    return await signingKey(secrets, secretName, secretKey);
+  } catch (error) {
+    const where = config.storage === 'local' ? ` (${path.join(config.dataDir, 'secrets', `${secretName}.json`)})` : '';
+    const why = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+    throw new CliError(`Cannot read the signing key from the secret "${secretName}"${where}, field "${secretKey}": ${why}. It must hold JSON like {"${secretKey}":"<key>"}.`);
   }
-  if (sub !== 'tail') throw new Error('usage: shutter events tail [-f] [--type <type>] [--from-end] | shutter events sample [--days N]');
+}
+
+/** The example URLs printed at start, signed when signatures are on (else they would fail). */
+async function exampleUrls(config: Config, secrets: Secrets, examples: Array<[string, Record<string, string>]>): Promise<string[]> {
+  const withQuery = (urlPath: string, query: Record<string, string>) => (Object.keys(query).length ? `${urlPath}?${new URLSearchParams(query).toString()}` : urlPath);
+  if (!config.signature.enabled) return examples.map(([urlPath, query]) => withQuery(urlPath, query));
+  const key = await signingKeyFor(config, secrets).catch((error: unknown) => {
+    log('example URLs are unsigned: ENABLE_SIGNATURE is on but the key cannot be read', { error: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  });
+  return examples.map(([urlPath, query]) => withQuery(urlPath, key ? { ...query, signature: sign(key, urlPath, query) } : query));
+}
+
+/** A port already taken or not allowed, said with the settings that choose it. */
+function listenError(error: unknown, config: Config): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new CliError(`Port ${config.port} on ${config.host} is already in use (PORT=${config.port}). Stop the other server, or set PORT to a free port (PORT=0 picks one).`);
+  }
+  if (code === 'EACCES') return new CliError(`Not allowed to listen on port ${config.port} (PORT=${config.port}): ports below 1024 need privileges; choose PORT=8080, say.`);
+  if (code === 'EADDRNOTAVAIL') return new CliError(`HOST=${config.host} is not an address of this machine: use 127.0.0.1 (loopback) or 0.0.0.0 (every address).`);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+async function eventsSample(options: { days: number }): Promise<void> {
+  const config = loadConfig(process.env);
+  const { days } = options;
+  const start = new Date(Date.now() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
+  const sink = new JsonlEventSink({ dir: config.events.dir });
+  const events = [...fixtureEvents({ days, start, seed: Date.now() % 100_000 })];
+  await sink.publish(events);
+  await sink.close();
+  log('wrote a synthetic event history', { events: events.length, days, dir: config.events.dir });
+}
+
+async function eventsTail(values: TailOptions): Promise<void> {
+  const config = loadConfig(process.env);
   const wanted = values.type;
   const print = (line: string) => {
     if (!wanted || (JSON.parse(line) as { type?: string }).type === wanted) console.log(line);
@@ -182,7 +212,7 @@ async function eventsCommand(args: string[]): Promise<void> {
     const kafka = (await import('../core/adapters/aws/kafka-client.js')).kafkaClient(config.events.kafka, config.region);
     const consumer = kafka.consumer({ groupId: `shutter-tail-${process.pid}-${Date.now()}` });
     await consumer.connect();
-    await consumer.subscribe({ topic: config.events.kafka.topic, fromBeginning: !values['from-end'] });
+    await consumer.subscribe({ topic: config.events.kafka.topic, fromBeginning: !values.fromEnd });
     await consumer.run({
       eachMessage: async ({ message }) => {
         if (message.value) print(message.value.toString());
@@ -192,15 +222,15 @@ async function eventsCommand(args: string[]): Promise<void> {
     await consumer.disconnect();
     return;
   }
-  const from = values['from-end'] ? await eventLogEnd(config.events.dir) : undefined;
+  const from = values.fromEnd ? await eventLogEnd(config.events.dir) : undefined;
   for await (const line of readEventLog(config.events.dir, { follow: values.follow ?? false, ...(from ? { from } : {}), signal: controller.signal })) print(line);
 }
 
-async function queryCommand(args: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
-  const [name] = positionals;
+async function queryCommand(name: string | undefined, values: { json?: boolean }): Promise<void> {
   if (!name) {
-    for (const query of await loadNamedQueries()) console.log(`${query.name.padEnd(26)} ${query.title}: ${query.description}`);
+    const queries = (await loadNamedQueries()).map(({ name: query, title, description }) => ({ name: query, title, description }));
+    if (values.json) console.log(JSON.stringify(queries, null, 2));
+    else printTable(['name', 'title', 'description'], queries);
     return;
   }
   const engine = createQueryEngine(loadConfig(process.env), TABLES);
@@ -213,43 +243,35 @@ async function queryCommand(args: string[]): Promise<void> {
   }
 }
 
-function printTable(columns: string[], rows: Array<Record<string, QueryValue>>): void {
-  const cell = (value: QueryValue) => (value === null ? '' : String(value));
-  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column] ?? null).length)));
-  const line = (values: string[]) => values.map((value, index) => value.padEnd(widths[index]!)).join('  ').trimEnd();
-  console.log(line(columns));
-  console.log(line(widths.map((width) => '-'.repeat(width))));
-  for (const row of rows) console.log(line(columns.map((column) => cell(row[column] ?? null))));
-  console.log(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
-}
-
 function log(msg: string, fields: Record<string, unknown> = {}): void {
   logger.info(fields, msg);
 }
 
 async function main(): Promise<void> {
-  // Each command parses its own options from what follows its name.
-  const [command = 'serve', ...rest] = process.argv.slice(2);
-  switch (command) {
-    case 'serve':
-      return serve();
-    case 'sign':
-      return signCommand(rest);
-    case 'process':
-      return processCommand(rest);
-    case 'executions':
-      return executionsCommand(rest);
-    case 'events':
-      return eventsCommand(rest);
-    case 'query':
-      return queryCommand(rest);
-    default:
-      throw new Error(`unknown command "${command}". Commands: serve, sign, process, executions, events, query`);
+  const program = buildProgram(
+    {
+      serve,
+      sign: signCommand,
+      process: processCommand,
+      executions: executionsCommand,
+      eventsTail,
+      eventsSample,
+      query: queryCommand,
+      completion: (shell, tree) => process.stdout.write(completionScript(tree, shell as 'bash' | 'zsh')),
+    },
+    packageJson.version,
+  );
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    // Usage errors exit 2 (the shell convention), help and version 0; commander printed the message.
+    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
+    throw error;
   }
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) console.error(error.message);
+  if (error instanceof ConfigError || error instanceof CliError) console.error(error.message);
   else console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });

@@ -174,7 +174,7 @@ export function createSecrets(config: Pick<Config, 'inLambda' | 'region' | 'data
 export function createEventSink(config: Readonly<Config>, storage: Storage): EventSink {
   const { kafka, lakeBucket } = config.events;
   if (kafka) {
-    return lazyAdapter<EventSink>(async () => (await import('./adapters/aws/kafka-client.js')).kafkaEventSink(kafka, config), {
+    return lazyAdapter<EventSink>(async () => (await import('./adapters/aws/kafka-event-sink.js')).kafkaEventSink(kafka, config), {
       publish: 'load',
       flush: 'skip-until-loaded',
       close: 'skip-until-loaded',

@@ -102,6 +102,12 @@ const EnvSchema = z.object({
   PRESETS_FILE: optionalString,
   /** Not in SIH: where results over the Lambda response limit are stored and redirected to. */
   RESULT_BUCKET: optionalString,
+  /**
+   * Not in SIH: a Secrets Manager secret (`{"current": "...", "previous": "..."}`) whose value
+   * CloudFront sends as the origin header; the Lambda answers 403 to requests without it, so the
+   * API is reachable only through CloudFront (`api/origin-guard.ts`).
+   */
+  ORIGIN_SECRET: optionalString,
   MAX_SOURCE_BYTES: positiveInt(LIMITS.maxSourceBytes),
   MAX_OUTPUT_DIMENSION: positiveInt(LIMITS.maxOutputDimension),
   PROCESSING_TIMEOUT_MS: positiveInt(LIMITS.processingTimeoutMs),
@@ -239,6 +245,8 @@ export interface Config {
   presetsOnly: boolean;
   presetsFile: string | undefined;
   resultBucket: string | undefined;
+  /** The secret CloudFront's origin header must match (AWS only). */
+  originSecret: string | undefined;
   limits: {
     maxInputPixels: number;
     maxSourceBytes: number;
@@ -459,6 +467,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     presetsOnly: e.PRESETS_ONLY,
     presetsFile: e.PRESETS_FILE,
     resultBucket: e.RESULT_BUCKET,
+    originSecret: e.ORIGIN_SECRET,
     limits: {
       maxInputPixels,
       maxSourceBytes: e.MAX_SOURCE_BYTES,

@@ -3,13 +3,14 @@
  * one JSON object per line, gzipped: the layout the `access_logs` Glue table projects its
  * partitions over. API Gateway writes to Firehose directly (no CloudWatch Logs ingestion fee).
  */
-import { Aws, Stack } from 'aws-cdk-lib';
+import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeObjectPattern, objectArns } from './bucket-access.js';
+import { physicalName } from './physical-name.js';
 
 export interface AccessLogStreamProps {
   bucket: s3.IBucket;
@@ -64,8 +65,8 @@ export class AccessLogStream extends Construct {
     );
 
     this.stream = new firehose.CfnDeliveryStream(this, 'Stream', {
-      // API Gateway only logs to streams whose name starts with this.
-      deliveryStreamName: `amazon-apigateway-${Stack.of(this).stackName}-access-logs`,
+      // API Gateway only logs to streams whose name starts with this; Firehose allows 64 characters.
+      deliveryStreamName: physicalName(this, { prefix: 'amazon-apigateway-', maxLength: 64 }),
       deliveryStreamType: 'DirectPut',
       // The stream's short buffer is encrypted with Firehose's key; the objects with the bucket's.
       deliveryStreamEncryptionConfigurationInput: { keyType: 'AWS_OWNED_CMK' },

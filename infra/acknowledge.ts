@@ -4,6 +4,7 @@
  * with its reason (test-artifacts/nag-acknowledgements.json), so none goes unexplained.
  */
 import { Stack, Validations, type CfnResource } from 'aws-cdk-lib';
+import { AwsCustomResource } from 'aws-cdk-lib/custom-resources';
 import type { IConstruct } from 'constructs';
 
 
@@ -47,4 +48,20 @@ export function findingText(scope: IConstruct, value: string): string {
     return JSON.stringify(resolved);
   };
   return render(Stack.of(scope).resolve(value));
+}
+
+/**
+ * CDK's AwsCustomResource runs its SDK calls in one stack-wide provider function whose role only
+ * writes its logs, through the AWS managed AWSLambdaBasicExecutionRole: acknowledged once, by
+ * whoever adds an AwsCustomResource (after adding it: the provider exists from then on).
+ */
+export function acknowledgeSdkCallProvider(scope: IConstruct): void {
+  // A stack-wide singleton whose id is `AWS` + its UUID without dashes.
+  const provider = Stack.of(scope).node.tryFindChild(`AWS${AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
+  if (!provider) return;
+  acknowledge(
+    provider,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    "CDK's own custom-resource provider for deploy-time SDK calls (MSK's brokers, the us-east-1 CloudFront log bucket); its role only writes its logs through this AWS managed policy.",
+  );
 }

@@ -3,10 +3,10 @@
  * `s3:GetObject*`, `s3:List*` and `s3:DeleteObject*` on the whole bucket): exactly the actions a
  * function uses, on its prefix only, and the bucket's KMS key only through S3.
  */
-import { Aws, type CfnResource } from 'aws-cdk-lib';
+import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import { acknowledge, findingRef } from './acknowledge.js';
+import { acknowledge, findingText } from './acknowledge.js';
 
 /** A bucket, or the part of it under `prefix` (e.g. `manifests/`). */
 export interface BucketAccess {
@@ -26,13 +26,12 @@ export function objectArns(access: BucketAccess): string {
  * exactly that pattern, on the role that holds it.
  */
 export function acknowledgeObjectPattern(role: iam.IRole, access: BucketAccess, actions: string): void {
-  const cfnBucket = access.bucket.node.defaultChild as CfnResource | undefined;
-  const bucketArn = cfnBucket
-    ? findingRef(cfnBucket)
-    : `arn:<AWS::Partition>:s3:::${access.bucket.bucketName}`;
+  // Rendered as cdk-nag renders it: `<Bucket.Arn>/…*` for a bucket of this stack, and for an
+  // imported one `arn:<AWS::Partition>:…` environment-agnostic but `arn:aws:…` once the stack has
+  // a Region (as under `cdk deploy`), where the partition becomes a literal.
   acknowledge(
     role,
-    `AwsSolutions-IAM5[Resource::${bucketArn}/${access.prefix ?? ''}*]`,
+    `AwsSolutions-IAM5[Resource::${findingText(role, objectArns(access))}]`,
     `${actions} on objects under ${access.prefix ? `the ${access.prefix} prefix` : 'this one bucket'}: S3 names objects that do not exist yet only by pattern.`,
   );
 }

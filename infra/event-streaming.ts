@@ -7,24 +7,28 @@
  * `KAFKA_TOPIC` in their environment; the archive reads through a Lambda event source mapping,
  * whose pollers reach Lambda and STS through interface endpoints (no NAT gateway to pay for).
  */
-import { Aws, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, CustomResource, Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledge } from './acknowledge.js';
+import { acknowledge, acknowledgeSdkCallProvider } from './acknowledge.js';
 import { grantObjectWrite } from './bucket-access.js';
 import type { LambdaCodeSource } from './lambda-code.js';
 import { PlatformFunction } from './platform-function.js';
+import { SecureBucket } from './secure-bucket.js';
 
 /** MSK's port for clients that authenticate with IAM. */
 const IAM_AUTH_PORT = 9098;
+/** The archive's consumer group. */
+const ARCHIVER_GROUP = 'shutter-events-archiver';
+/** Retries of a failing batch (each bisected) before it goes to the failures bucket. */
+const ARCHIVE_RETRIES = 3;
 
 export interface EventStreamingProps {
   code: LambdaCodeSource;
@@ -35,6 +39,12 @@ export interface EventStreamingProps {
   logRetention: logs.RetentionDays;
   /** @default `shutter-image-events` */
   topic?: string;
+  /** Of the failures bucket. @default RETAIN */
+  removalPolicy?: RemovalPolicy;
+  /** The topic's partitions: how many archive pollers (and producers' keys) can work at once. @default 6 */
+  partitions?: number;
+  /** Delete the topic and its events with the stack. @default false: the data outlives the stack */
+  deleteTopicOnStackDelete?: boolean;
 }
 
 export class EventStreaming extends Construct {
@@ -45,14 +55,19 @@ export class EventStreaming extends Construct {
   readonly bootstrapBrokers: string;
   /** Producers get this group so the cluster admits them. */
   readonly clientSecurityGroup: ec2.SecurityGroup;
+  /** Creates the topic (MSK Serverless creates none on first use). */
+  readonly topicResource: CustomResource;
   readonly archiver: PlatformFunction;
-  readonly archiveDeadLetters: sqs.Queue;
+  readonly archiveSource: lambda.EventSourceMapping;
+  /** Batches the archive gave up on, as Lambda's on-failure destination writes them. */
+  readonly archiveFailures: s3.Bucket;
   private readonly clusterName: string;
 
   constructor(scope: Construct, id: string, props: EventStreamingProps) {
     super(scope, id);
     this.topic = props.topic ?? 'shutter-image-events';
-    this.clusterName = `${Stack.of(this).stackName}-events`.slice(0, 64);
+    // MSK allows 64 characters; the cluster is regional and deleted with the stack.
+    this.clusterName = `${Stack.of(this).stackName.slice(0, 57)}-events`;
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       // MSK Serverless needs subnets in at least two Availability Zones.
@@ -137,29 +152,20 @@ export class EventStreaming extends Construct {
       logGroup: new logs.LogGroup(this, 'BootstrapBrokersLogs', { retention: props.logRetention }),
     });
     this.bootstrapBrokers = brokers.getResponseField('BootstrapBrokerStringSaslIam');
-    const provider = Stack.of(this).node.tryFindChild(
-      // The provider is a stack-wide singleton whose id is `AWS` + its UUID without dashes.
-      `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
-    );
-    if (provider) {
-      acknowledge(
-        provider,
-        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        "CDK's own custom-resource provider (one GetBootstrapBrokers call per deploy); its role only writes its logs through this AWS managed policy.",
-      );
-    }
+    acknowledgeSdkCallProvider(this);
 
-    this.archiveDeadLetters = new sqs.Queue(this, 'ArchiveDeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.RETAIN,
+    this.topicResource = this.createTopic(props, this.bootstrapBrokers, subnets);
+
+    // Batches the archive still cannot write after its retries, in full (S3 destinations get the
+    // records, not just their offsets), for an operator to replay. S3 because the pollers deliver
+    // from inside the VPC, where the S3 gateway endpoint reaches it for free; SQS or SNS would
+    // need an interface endpoint each (Lambda's MSK on-failure guide).
+    this.archiveFailures = new SecureBucket(this, 'ArchiveFailures', {
+      encryptionKey: props.lake.bucket.encryptionKey!,
+      accessLogs: props.lake.bucket,
+      lifecycleRules: [{ id: 'expire-failed-batches', expiration: Duration.days(90) }],
+      removalPolicy: props.removalPolicy,
     });
-    acknowledge(
-      this.archiveDeadLetters,
-      'AwsSolutions-SQS3',
-      'This queue is itself a dead-letter queue (of the event archive), watched by an alarm.',
-    );
 
     this.archiver = new PlatformFunction(this, 'Archiver', {
       bundle: 'events-archiver',
@@ -168,30 +174,89 @@ export class EventStreaming extends Construct {
       memorySize: 512,
       timeout: Duration.minutes(2),
       logRetention: props.logRetention,
-      // analytics/lake-writer.ts: the config asks for a source bucket; the archive reads none.
+      // What analytics/lake-writer.ts reads (core/config.ts): the lake's bucket; it writes under
+      // EVENTS_TABLE.prefix (`events/dt=YYYY-MM-DD/`), where the Glue table projects its partitions.
       environment: {
+        SHUTTER_STORAGE: 's3',
         LAKE_BUCKET: props.lake.bucket.bucketName,
-        LAKE_PREFIX: props.lake.prefix,
         SOURCE_BUCKETS: props.lake.bucket.bucketName,
         KAFKA_TOPIC: this.topic,
       },
     });
     grantObjectWrite(this.archiver.role, props.lake);
-    this.grantConsume(this.archiver.role, 'shutter-events-archiver');
-    this.archiveDeadLetters.grantSendMessages(this.archiver.role);
+    this.grantConsume(this.archiver.role, ARCHIVER_GROUP);
+    // The pollers write failed batches with the function's role: PutObject and ListBucket (Lambda's guide).
+    grantObjectWrite(this.archiver.role, { bucket: this.archiveFailures });
+    this.archiver.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.archiveFailures.bucketArn] }),
+    );
     // A plain mapping, not ManagedKafkaEventSource, which attaches the broad AWS managed
     // AWSLambdaMSKExecutionRole policy; grantConsume gives exactly what the pollers use.
-    new lambda.EventSourceMapping(this, 'ArchiveSource', {
+    this.archiveSource = new lambda.EventSourceMapping(this, 'ArchiveSource', {
       target: this.archiver.function,
       eventSourceArn: this.cluster.attrArn,
       kafkaTopic: this.topic,
-      kafkaConsumerGroupId: 'shutter-events-archiver',
+      kafkaConsumerGroupId: ARCHIVER_GROUP,
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
       // Up to a minute or 10,000 events per object: few, large objects keep Athena cheap.
       batchSize: 10_000,
       maxBatchingWindow: Duration.minutes(1),
-      onFailure: new sources.SqsDlq(this.archiveDeadLetters),
-    }).node.addDependency(this.archiver.role);
+      // Bounded failure handling (Kafka offers it in provisioned mode only): a bad batch is split
+      // to isolate the bad record, retried a few times, and never held for more than a day; then
+      // it goes to the failures bucket and the partition moves on instead of stalling forever.
+      retryAttempts: ARCHIVE_RETRIES,
+      bisectBatchOnError: true,
+      maxRecordAge: Duration.days(1),
+      provisionedPollerConfig: { minimumPollers: 1, maximumPollers: 2 },
+      supportS3OnFailureDestination: true,
+      // Not S3OnFailureDestination, which grants read, write and delete on the whole bucket.
+      onFailure: { bind: () => ({ destination: this.archiveFailures.bucketArn }) },
+    });
+    this.archiveSource.node.addDependency(this.archiver.role);
+    this.archiveSource.node.addDependency(this.topicResource);
+  }
+
+  /**
+   * The topic, made by `infra/handlers/kafka-topic.ts` over the Kafka admin API (MSK's own API
+   * manages clusters, not topics), from inside the VPC with IAM auth like any other client.
+   */
+  private createTopic(props: EventStreamingProps, brokers: string, subnets: ec2.SubnetSelection): CustomResource {
+    const admin = new PlatformFunction(this, 'TopicAdmin', {
+      bundle: 'kafka-topic',
+      code: props.code,
+      description: 'shutter: creates the Kafka topic (CloudFormation custom resource)',
+      memorySize: 256,
+      timeout: Duration.minutes(2),
+      logRetention: props.logRetention,
+      vpc: { vpc: this.vpc, subnets, securityGroups: [this.clientSecurityGroup] },
+    });
+    const deleteOnStackDelete = props.deleteTopicOnStackDelete ?? false;
+    admin.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['kafka-cluster:Connect'], resources: [this.cluster.attrArn] }),
+    );
+    admin.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'kafka-cluster:CreateTopic',
+          'kafka-cluster:DescribeTopic',
+          'kafka-cluster:AlterTopic',
+          ...(deleteOnStackDelete ? ['kafka-cluster:DeleteTopic'] : []),
+        ],
+        resources: [this.kafkaArn('topic', this.topic)],
+      }),
+    );
+    return new CustomResource(this, 'Topic', {
+      serviceToken: admin.function.functionArn,
+      resourceType: 'Custom::KafkaTopic',
+      properties: {
+        Brokers: brokers,
+        Topic: this.topic,
+        Partitions: String(props.partitions ?? 6),
+        Sasl: 'iam',
+        Tls: 'true',
+        DeleteOnStackDelete: String(deleteOnStackDelete),
+      },
+    });
   }
 
   /** ARN of a topic or group of this cluster, as MSK's IAM access control names them. */
@@ -200,7 +265,7 @@ export class EventStreaming extends Construct {
     return `arn:${Aws.PARTITION}:kafka:${Aws.REGION}:${Aws.ACCOUNT_ID}:${kind}/${this.clusterName}/${uuid}/${name}`;
   }
 
-  /** Connect and write (idempotently) to the platform's topic, creating it on first use. */
+  /** Connect and write (idempotently) to the platform's topic (the stack creates it: `createTopic`). */
   grantProduce(principal: iam.IRole): void {
     principal.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -210,7 +275,7 @@ export class EventStreaming extends Construct {
     );
     principal.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData', 'kafka-cluster:CreateTopic'],
+        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
         resources: [this.kafkaArn('topic', this.topic)],
       }),
     );

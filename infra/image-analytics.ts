@@ -10,7 +10,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as quicksight from 'aws-cdk-lib/aws-quicksight';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { EVENTS_TABLE, LAKE_TABLES, type LakeTable } from './lake-tables.js';
+import { CLOUDFRONT_LOGS_TABLE, EVENTS_TABLE, LAKE_TABLES, type LakeTable } from './lake-tables.js';
 
 /** First day partition projection offers; earlier days simply have no data. */
 const PROJECTION_START = '2024-01-01';
@@ -26,6 +26,8 @@ export interface ImageAnalyticsProps {
   bytesScannedCutoffPerQuery: number;
   /** @default no QuickSight resources */
   quickSight?: { principalArn: string };
+  /** Where the `cloudfront_logs` table reads, when not the log bucket (opt-in Regions). @default `bucket` */
+  cloudFrontLogs?: s3.IBucket;
 }
 
 export class ImageAnalytics extends Construct {
@@ -49,7 +51,10 @@ export class ImageAnalytics extends Construct {
       const resource = new glue.CfnTable(this, table.name, {
         catalogId: Aws.ACCOUNT_ID,
         databaseName: this.databaseName,
-        tableInput: this.tableInput(table, props.bucket),
+        tableInput: this.tableInput(
+          table,
+          table.name === CLOUDFRONT_LOGS_TABLE.name ? (props.cloudFrontLogs ?? props.bucket) : props.bucket,
+        ),
       });
       resource.addResourceDependency(database);
       tables[table.name] = resource;

@@ -3,9 +3,9 @@
  * type binary) → the image Lambda (sharp, arm64) → S3. The Lambda's environment uses SIH's
  * variable names (see `core/config.ts`), so SIH settings carry over unchanged.
  *
- * CloudFront caches one entry per path + query string + negotiated format: a viewer-request
- * function reduces `Accept` to what format negotiation reads (`accept-normalizer.ts`), and the
- * cache policy keys on all query parameters because a URL signature covers all of them.
+ * CloudFront caches one entry per path + the query parameters the handler reads + negotiated
+ * format: a viewer-request function (`accept-normalizer.ts`) drops every other query parameter
+ * and reduces `Accept` to what format negotiation reads; the cache policy keys on what is left.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -16,14 +16,18 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acceptNormalizerCode } from './accept-normalizer.js';
+import { RENDITIONS_PATH } from '../api/renditions-route.js';
+import { CLIENT_HINT_HEADERS, acceptNormalizerCode } from './accept-normalizer.js';
 import { AccessLogStream } from './access-log-stream.js';
+import { CloudFrontLogBucket } from './cloudfront-log-bucket.js';
 import { acknowledge } from './acknowledge.js';
-import { grantObjectRead, grantObjectWrite } from './bucket-access.js';
+import { grantObjectRead, grantObjectWrite, type BucketAccess } from './bucket-access.js';
 import type { LambdaCodeSource } from './lambda-code.js';
 import { LOG_PREFIXES } from './image-storage.js';
+import { physicalName } from './physical-name.js';
 import { LARGE_RESULTS_PREFIX } from '../api/large-results.js';
 import { PlatformFunction } from './platform-function.js';
+import type { OriginSecret } from './origin-secret.js';
 import type { SigningSecret } from './signing-secret.js';
 
 export interface ImageDeliveryProps {
@@ -40,11 +44,30 @@ export interface ImageDeliveryProps {
   results?: s3.IBucket;
   /** Receives CloudFront logs (`cloudfront/`) and API access logs (`access-logs/`). */
   logs: s3.IBucket;
+  /**
+   * Where the handler writes its events (LAKE_BUCKET, under the `events` table's prefix): it runs
+   * outside the streaming VPC, and its task root is read-only.
+   */
+  eventsLake: BucketAccess;
+  /** CloudFront sends it, the handler requires it: the API is reachable only through CloudFront. */
+  originSecret: OriginSecret;
+  /**
+   * CloudFormation resolves the origin header's dynamic reference only when the distribution
+   * changes: a new label (it goes into the comment) is that change. @default none
+   */
+  originSecretRotation?: string;
   logRetention: logs.RetentionDays;
   /** @default false */
   autoWebp?: boolean;
   /** @default false */
   autoAvif?: boolean;
+  /**
+   * The bulk workflow's renditions, served at `/r/<key>` straight from the bucket (OAC), as the
+   * manifests' URLs name them (`core/renditions.ts` renditionUrl). @default not served
+   */
+  renditions?: s3.IBucket;
+  /** Client hints size what a URL leaves open (`CLIENT_HINTS`); the bucketed hints join the cache key. @default false */
+  clientHints?: boolean;
   /** @default CORS off */
   cors?: { origin: string };
   /** @default signatures off */
@@ -80,6 +103,8 @@ export class ImageDelivery extends Construct {
   readonly api: apigateway.RestApi;
   readonly distribution: cloudfront.Distribution;
   readonly cachePolicy: cloudfront.CachePolicy;
+  /** Where CloudFront's standard logs go: the log bucket, or a us-east-1 bucket in opt-in Regions. */
+  readonly cloudFrontLogs: CloudFrontLogBucket;
   /** https://<distribution or custom domain> */
   readonly url: string;
 
@@ -101,18 +126,17 @@ export class ImageDelivery extends Construct {
       environment: {
         SHUTTER_STORAGE: 's3',
         SOURCE_BUCKETS: sourceBucketsEnv,
+        LAKE_BUCKET: props.eventsLake.bucket.bucketName,
+        ORIGIN_SECRET: props.originSecret.secret.secretArn,
         AUTO_WEBP: yesNo(props.autoWebp),
         AUTO_AVIF: yesNo(props.autoAvif),
+        CLIENT_HINTS: yesNo(props.clientHints),
         CORS_ENABLED: yesNo(!!props.cors),
         CORS_ORIGIN: props.cors?.origin ?? '*',
         ENABLE_SIGNATURE: yesNo(!!props.signature),
         ...(props.signature
           ? { SECRETS_MANAGER: props.signature.secretId, SECRET_KEY: props.signature.secretKey }
           : {}),
-        // Access events (image.request.served) go straight to the lake: the handler runs outside
-        // the streaming VPC, and its task root is read-only (core/compose.ts createEventSink).
-        LAKE_BUCKET: props.logs.bucketName,
-        LAKE_PREFIX: LOG_PREFIXES.events,
         ...(props.results ? { RESULT_BUCKET: props.results.bucketName } : {}),
         ENABLE_DEFAULT_FALLBACK_IMAGE: yesNo(!!props.fallbackImage),
         ...(props.fallbackImage
@@ -133,28 +157,35 @@ export class ImageDelivery extends Construct {
 
     this.api = this.createApi(props);
     this.cachePolicy = new cloudfront.CachePolicy(this, 'CachePolicy', {
-      comment: 'shutter: path + every query parameter + negotiated Accept',
+      cachePolicyName: physicalName(this, { suffix: 'image-cache', maxLength: 128 }),
+      comment: 'shutter: path + the query parameters the handler reads + negotiated Accept',
       // The handler answers max-age=31536000 for images (SIH) and 10 s for client errors.
       defaultTtl: Duration.days(1),
       minTtl: Duration.seconds(0),
       maxTtl: Duration.days(365),
-      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('accept'),
-      // All, not an allow-list: a SIH signature covers every parameter (so dropping one breaks
-      // it), and CloudFront allow-lists hold only 10 names, fewer than the query door reads.
+      // With client hints, the hints the viewer-request function has bucketed (see accept-normalizer.ts).
+      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('accept', ...(props.clientHints ? CLIENT_HINT_HEADERS : [])),
+      // Every parameter that is left: the viewer-request function has already dropped those the
+      // handler does not read (CloudFront's own allow-list holds only 10 names, fewer than it reads).
       queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
       cookieBehavior: cloudfront.CacheCookieBehavior.none(),
       // Images are already compressed; gzip would only split the cache.
       enableAcceptEncodingGzip: false,
       enableAcceptEncodingBrotli: false,
     });
+    this.cloudFrontLogs = new CloudFrontLogBucket(this, 'CloudFrontLogs', {
+      logs: props.logs,
+      logRetentionDays: props.logRetention,
+    });
     this.distribution = this.createDistribution(props);
+    if (this.cloudFrontLogs.elsewhere) this.distribution.node.addDependency(this.cloudFrontLogs);
     this.url = `https://${props.domain?.name ?? this.distribution.distributionDomainName}`;
   }
 
   private grantHandlerAccess(props: ImageDeliveryProps, sourceBuckets: string[]): void {
     const role = this.handler.role;
     grantObjectRead(role, { bucket: props.images });
-    grantObjectWrite(role, { bucket: props.logs, prefix: LOG_PREFIXES.events });
+    grantObjectWrite(role, props.eventsLake);
     if (props.results) {
       // Written, then read through the presigned URL the handler signs with its own role.
       grantObjectWrite(role, { bucket: props.results, prefix: LARGE_RESULTS_PREFIX });
@@ -176,6 +207,7 @@ export class ImageDelivery extends Construct {
       );
     }
     props.signature?.grantRead(role);
+    props.originSecret.grantRead(role);
     // SIH's smartCrop and contentModeration edits call Rekognition; these actions take no resource ARN.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -215,6 +247,9 @@ export class ImageDelivery extends Construct {
           : {}),
       },
     });
+    // Not an output: image URLs start at CloudFront (the stack's ApiEndpoint), and the API itself
+    // answers 403 to anything that did not come through it (origin-secret.ts).
+    api.node.tryRemoveChild('Endpoint');
     const integration = new apigateway.LambdaIntegration(this.handler.function, { proxy: true });
     for (const resource of [api.root, api.root.addResource('{proxy+}')]) {
       resource.addMethod('GET', integration);
@@ -254,10 +289,12 @@ export class ImageDelivery extends Construct {
       comment: 'shutter: reduce Accept to the formats negotiation reads',
       runtime: cloudfront.FunctionRuntime.JS_2_0,
       code: cloudfront.FunctionCode.fromInline(
-        acceptNormalizerCode({ autoWebp: !!props.autoWebp, autoAvif: !!props.autoAvif }),
+        acceptNormalizerCode({ autoWebp: !!props.autoWebp, autoAvif: !!props.autoAvif, clientHints: !!props.clientHints }),
       ),
     });
     const securityHeaders = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      // CloudFront policies are account-wide: one per stack instance, whatever the Region.
+      responseHeadersPolicyName: physicalName(this, { suffix: 'image-headers', maxLength: 128 }),
       comment: 'shutter: security headers for image responses',
       securityHeadersBehavior: {
         strictTransportSecurity: {
@@ -280,11 +317,13 @@ export class ImageDelivery extends Construct {
     });
     const errorCachingTtl = props.errorCachingTtl ?? Duration.seconds(60);
     const distribution = new cloudfront.Distribution(this, 'Distribution', {
-      comment: `shutter image delivery (${Stack.of(this).stackName})`,
+      comment: `shutter image delivery (${Stack.of(this).stackName})${props.originSecretRotation ? `, origin secret ${props.originSecretRotation}` : ''}`,
       priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_ALL,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       defaultBehavior: {
-        origin: new origins.RestApiOrigin(this.api),
+        origin: new origins.RestApiOrigin(this.api, {
+          customHeaders: { [props.originSecret.headerName]: props.originSecret.headerValue },
+        }),
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
@@ -295,8 +334,9 @@ export class ImageDelivery extends Construct {
           { function: acceptNormalizer, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
         ],
       },
+      ...(props.renditions ? { additionalBehaviors: { 'r/*': this.renditionsBehavior(props.renditions, securityHeaders) } } : {}),
       enableLogging: true,
-      logBucket: props.logs,
+      logBucket: this.cloudFrontLogs.bucket,
       logFilePrefix: LOG_PREFIXES.cloudFront,
       errorResponses: [500, 502, 503, 504].map((httpStatus) => ({ httpStatus, ttl: errorCachingTtl })),
       ...(props.domain
@@ -329,6 +369,48 @@ export class ImageDelivery extends Construct {
       );
     }
     return distribution;
+  }
+
+  /**
+   * `/r/*`: stored renditions, no Lambda. A viewer-request function drops the `/r` prefix (the
+   * bucket holds `<key>`); the cache keys on `v` only, the source's content hash a manifest URL
+   * carries, so a versioned URL is cached for as long as CloudFront keeps anything.
+   */
+  private renditionsBehavior(bucket: s3.IBucket, headers: cloudfront.IResponseHeadersPolicy): cloudfront.BehaviorOptions {
+    const stripPrefix = new cloudfront.Function(this, 'RenditionsPath', {
+      comment: 'shutter: /r/<key> is <key> in the renditions bucket',
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      code: cloudfront.FunctionCode.fromInline(`function handler(event) {
+  var request = event.request;
+  request.uri = request.uri.substring(${RENDITIONS_PATH.length - 1});
+  return request;
+}
+`),
+    });
+    return {
+      origin: origins.S3BucketOrigin.withOriginAccessControl(bucket, {
+        originAccessControl: new cloudfront.S3OriginAccessControl(this, 'RenditionsAccessControl', {
+          originAccessControlName: physicalName(this, { suffix: 'renditions', maxLength: 64 }),
+          signing: cloudfront.Signing.SIGV4_ALWAYS,
+        }),
+      }),
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+      cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+      cachePolicy: new cloudfront.CachePolicy(this, 'RenditionsCachePolicy', {
+        cachePolicyName: physicalName(this, { suffix: 'renditions-cache', maxLength: 128 }),
+        comment: 'shutter: stored renditions, versioned by ?v=',
+        defaultTtl: Duration.days(1),
+        minTtl: Duration.seconds(0),
+        maxTtl: Duration.days(365),
+        queryStringBehavior: cloudfront.CacheQueryStringBehavior.allowList('v'),
+        headerBehavior: cloudfront.CacheHeaderBehavior.none(),
+        cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+      }),
+      responseHeadersPolicy: headers,
+      compress: false,
+      functionAssociations: [{ function: stripPrefix, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
+    };
   }
 }
 

@@ -35,6 +35,7 @@ import {
   type WorkflowTaskOptions,
 } from './workflow-tasks.js';
 import { PlatformMonitoring, type AlarmThresholds } from './platform-monitoring.js';
+import { OriginSecret } from './origin-secret.js';
 import { SigningSecret } from './signing-secret.js';
 
 /**
@@ -54,6 +55,8 @@ export interface ImagePlatformProps {
   autoWebp?: boolean;
   /** @default false */
   autoAvif?: boolean;
+  /** Size images a URL leaves open from client hints (`CLIENT_HINTS`). @default false */
+  clientHints?: boolean;
   /** @default CORS off */
   cors?: { origin: string };
   /** Signed URLs (SIH EnableSignature). Omit `secretName` to have a secret created. @default off */
@@ -103,6 +106,8 @@ export interface ImagePlatformProps {
    * CloudFront distribution, with its API (`console-api.ts`) under `/api/*`. @default no console
    */
   console?: { directory: string };
+  /** A label of the last origin secret rotation: a new one makes CloudFront read the secret again. @default none */
+  originSecretRotation?: string;
 }
 
 export class ImagePlatform extends Construct {
@@ -130,6 +135,10 @@ export class ImagePlatform extends Construct {
       removalPolicy: props.removalPolicy,
     });
     const storage = this.storage;
+    // The events lake (the `events` Glue table): the archive writes Kafka's events there, and
+    // whatever cannot reach Kafka (the image handler, outside the VPC; every publisher without
+    // streaming) writes its events there directly.
+    const eventsLake = { bucket: storage.logs, prefix: LOG_PREFIXES.events };
 
     this.signing = props.signature
       ? new SigningSecret(this, 'Signing', {
@@ -140,15 +149,20 @@ export class ImagePlatform extends Construct {
       : undefined;
 
     this.delivery = new ImageDelivery(this, 'Delivery', {
+      originSecret: new OriginSecret(this, 'OriginSecret', { encryptionKey: storage.dataKey }),
+      originSecretRotation: props.originSecretRotation,
       code,
       images: storage.images,
       logs: storage.logs,
+      eventsLake,
       logRetention,
       sourceBuckets: props.sourceBuckets,
       // Results over 6 MB sit next to the renditions, under results/.
       results: storage.renditions,
       autoWebp: props.autoWebp,
       autoAvif: props.autoAvif,
+      clientHints: props.clientHints,
+      renditions: storage.renditions,
       cors: props.cors,
       signature: this.signing,
       fallbackImage: props.fallbackImage,
@@ -162,17 +176,17 @@ export class ImagePlatform extends Construct {
       (props.streaming ?? true)
         ? new EventStreaming(this, 'Streaming', {
             code,
-            lake: { bucket: storage.logs, prefix: LOG_PREFIXES.events },
+            lake: eventsLake,
             flowLogs: { bucket: storage.logs, prefix: LOG_PREFIXES.vpcFlowLogs },
             logRetention,
+            removalPolicy: props.removalPolicy,
           })
         : undefined;
 
-    const events = !!this.streaming;
     const backfill = props.workflow?.backfill ?? 'distributed';
     this.workflows = new ImageWorkflows(this, 'Workflows', {
       code,
-      tasks: (props.workflow?.tasks ?? workflowTasks)(storage, { events, backfill }),
+      tasks: (props.workflow?.tasks ?? workflowTasks)(storage, { backfill }),
       stateMachines: props.workflow?.stateMachines ?? {
         [IMAGE_STATE_MACHINE]: imageStateMachine,
         // A backfill reads what the image workflow's tasks can read: the uploads bucket.
@@ -182,10 +196,12 @@ export class ImagePlatform extends Construct {
       uploadTrigger: props.workflow?.uploadTrigger ?? UPLOAD_TRIGGER_TASK,
       uploads: storage.uploads,
       streaming: this.streaming,
-      lake: { bucket: storage.logs, prefix: LOG_PREFIXES.events },
+      lake: eventsLake,
       environment: {
         UPLOADS_BUCKET: storage.uploads.bucketName,
         RENDITIONS_BUCKET: storage.renditions.bucketName,
+        // Manifests name each rendition by its URL on the image distribution (`/r/*`).
+        RENDITIONS_BASE_URL: this.delivery.url,
         QUARANTINE_BUCKET: storage.quarantine.bucketName,
         // The config requires a source bucket; the tasks read uploads only.
         SOURCE_BUCKETS: storage.uploads.bucketName,
@@ -199,6 +215,7 @@ export class ImagePlatform extends Construct {
       resultsPrefix: LOG_PREFIXES.athenaResults,
       bytesScannedCutoffPerQuery: props.athenaBytesScannedLimit ?? 10 * 1024 ** 3,
       quickSight: props.quickSight,
+      cloudFrontLogs: this.delivery.cloudFrontLogs.bucket,
     });
 
     if (props.console) {
@@ -239,10 +256,7 @@ export class ImagePlatform extends Construct {
       distribution: this.delivery.distribution,
       imageHandler: this.delivery.handler.function,
       stateMachines: this.workflows.stateMachines,
-      deadLetterQueues: [
-        ...this.workflows.deadLetterQueues,
-        ...(this.streaming ? [this.streaming.archiveDeadLetters] : []),
-      ],
+      deadLetterQueues: this.workflows.deadLetterQueues,
       archiver: this.streaming?.archiver.function,
       topicKey: storage.logsKey,
       alarmEmail: props.alarmEmail,

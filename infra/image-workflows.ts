@@ -29,6 +29,7 @@ import { acknowledge, findingRef, findingText } from './acknowledge.js';
 import { grantObjectDelete, grantObjectRead, grantObjectWrite, type BucketAccess } from './bucket-access.js';
 import type { EventStreaming } from './event-streaming.js';
 import type { LambdaCodeSource } from './lambda-code.js';
+import { physicalName } from './physical-name.js';
 import { PlatformFunction } from './platform-function.js';
 
 /** The task functions by task name, as a definition builder receives them. */
@@ -49,9 +50,9 @@ export interface WorkflowTaskSpec {
   /** Rekognition actions (they take no resource ARN). @default none */
   rekognition?: string[];
   /**
-   * Publishes events: with `streaming`, to Kafka (in the streaming VPC with KAFKA_BROKERS/KAFKA_TOPIC
-   * and MSK IAM auth over TLS: KAFKA_SASL=iam, KAFKA_TLS=Yes); without, to the `lake`
-   * (LAKE_BUCKET/LAKE_PREFIX, write access to that prefix only). @default false
+   * Publishes events: to Kafka with streaming (in the streaming VPC with KAFKA_BROKERS/KAFKA_TOPIC
+   * and MSK IAM auth over TLS: KAFKA_SASL=iam, KAFKA_TLS=Yes), else straight to the lake
+   * (LAKE_BUCKET, writing under its events prefix): never to the read-only task root. @default false
    */
   publishesEvents?: boolean;
   /**
@@ -79,10 +80,10 @@ export interface ImageWorkflowsProps {
   uploads: s3.IBucket;
   /** Only keys under this prefix start the workflow. @default every key */
   uploadsPrefix?: string;
-  /** Where publishing tasks send events; without it they write to `lake`. */
+  /** Where publishing tasks send events with streaming. */
   streaming?: EventStreaming;
-  /** The events table in the lake: where publishing tasks write when there is no `streaming`. */
-  lake?: BucketAccess;
+  /** Where publishing tasks write events without streaming: the lake's events prefix. */
+  lake: BucketAccess;
   /** Passed to every task (bucket names and the like). */
   environment?: Record<string, string>;
   logRetention: logs.RetentionDays;
@@ -111,7 +112,8 @@ export class ImageWorkflows extends Construct {
       const logGroup = new logs.LogGroup(this, `${constructId(name)}Logs`, {
         // Step Functions writes through CloudWatch vended logs; this prefix keeps the account's
         // log resource policy small however many state machines there are.
-        logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-${name}`,
+        // Retained, so unique to this stack instance: a re-created stack must not find it taken.
+        logGroupName: physicalName(this, { prefix: '/aws/vendedlogs/states/', suffix: name, maxLength: 512 }),
         retention: props.logRetention,
         removalPolicy: RemovalPolicy.RETAIN,
       });
@@ -169,8 +171,6 @@ export class ImageWorkflows extends Construct {
   }
 
   private createTask(name: string, spec: WorkflowTaskSpec, props: ImageWorkflowsProps): PlatformFunction {
-    if (spec.publishesEvents && !props.streaming && !props.lake)
-      throw new Error(`Task "${name}" publishes events, so ImageWorkflows needs \`streaming\` or \`lake\``);
     const streaming = spec.publishesEvents ? props.streaming : undefined;
     const lake = spec.publishesEvents && !streaming ? props.lake : undefined;
     const task = new PlatformFunction(this, `${constructId(name)}Task`, {
@@ -192,7 +192,7 @@ export class ImageWorkflows extends Construct {
               KAFKA_TLS: 'Yes',
             }
           : {}),
-        ...(lake ? { LAKE_BUCKET: lake.bucket.bucketName, LAKE_PREFIX: lake.prefix ?? '' } : {}),
+        ...(lake ? { LAKE_BUCKET: lake.bucket.bucketName } : {}),
         ...spec.environment,
       },
       ...(streaming

@@ -22,6 +22,7 @@ import { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CONSOLE_CSP, CONSOLE_SECURITY_HEADERS } from '../api/console-static.js';
+import { physicalName } from './physical-name.js';
 import { acknowledge, findingRef, findingText } from './acknowledge.js';
 import { VIEWER_HOST_FUNCTION_CODE } from './console-api.js';
 import { LOG_PREFIXES } from './image-storage.js';
@@ -75,6 +76,8 @@ export class OperatorConsole extends Construct {
 
     const headers = CONSOLE_SECURITY_HEADERS;
     this.securityHeaders = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      // CloudFront names are account-wide: one per stack instance, whatever the Region.
+      responseHeadersPolicyName: physicalName(this, { suffix: 'console-headers', maxLength: 128 }),
       comment: 'shutter: the operator console security headers (as api/console-static.ts sends them)',
       securityHeadersBehavior: {
         contentSecurityPolicy: { contentSecurityPolicy: CONSOLE_CSP, override: true },
@@ -99,7 +102,12 @@ export class OperatorConsole extends Construct {
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       defaultRootObject: 'index.html',
       defaultBehavior: {
-        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
+        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket, {
+          originAccessControl: new cloudfront.S3OriginAccessControl(this, 'OriginAccessControl', {
+            originAccessControlName: physicalName(this, { suffix: 'console', maxLength: 64 }),
+            description: 'shutter: the operator console site bucket, through CloudFront only',
+          }),
+        }),
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
@@ -156,6 +164,7 @@ export class OperatorConsole extends Construct {
     });
     // The API's own answers carry its CSP (sandboxed) and no-store; this adds what the transport owes.
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'ApiSecurityHeaders', {
+      responseHeadersPolicyName: physicalName(this, { suffix: 'console-api-headers', maxLength: 128 }),
       comment: "shutter: transport security headers for the console's API answers",
       securityHeadersBehavior: {
         strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },

@@ -67,6 +67,8 @@ const ContextSchema = z.object({
   AutoWebP: flag(false),
   /** shutter: also negotiate AVIF from Accept. */
   AutoAvif: flag(false),
+  /** shutter (DIT v8 has it): size images a URL leaves open from client hints (DPR, Width, Viewport-Width); the hints join the cache key, bucketed. */
+  ClientHints: flag(false),
   EnableSignature: flag(false),
   /** SIH: an existing secret's name; empty with EnableSignature=Yes creates one. */
   SecretsManagerSecret: text,
@@ -102,6 +104,8 @@ const ContextSchema = z.object({
   Backfill: text,
   /** shutter: the operator console as a static site behind its own CloudFront distribution. */
   EnableConsole: flag(false),
+  /** shutter: any new value makes CloudFront read the origin secret again (docs/deploy.md, "Rotating the origin secret"). */
+  OriginSecretRotation: text,
   /** shutter: the built console (`npm run build` writes console/dist). */
   ConsoleDir: text,
 });
@@ -124,6 +128,7 @@ export interface PlatformSettings {
   cors: { enabled: boolean; origin: string };
   autoWebp: boolean;
   autoAvif: boolean;
+  clientHints: boolean;
   /** Undefined when signatures are off. `secretName` undefined: the platform creates the secret. */
   signature: { secretName: string | undefined; secretKey: string } | undefined;
   fallbackImage: { bucket: string; key: string } | undefined;
@@ -141,6 +146,8 @@ export interface PlatformSettings {
   backfill: 'distributed' | 'inline' | false;
   /** Undefined when the console site is off. */
   console: { directory: string } | undefined;
+  /** A label of the last origin secret rotation; a new one updates the distribution. */
+  originSecretRotation: string | undefined;
 }
 
 /**
@@ -278,6 +285,7 @@ export function parsePlatformContext(get: (key: string) => unknown): Readonly<Pl
     cors: { enabled: c.CorsEnabled, origin: c.CorsOrigin ?? '*' },
     autoWebp: c.AutoWebP,
     autoAvif: c.AutoAvif,
+    clientHints: c.ClientHints,
     signature,
     fallbackImage,
     rewrite,
@@ -293,5 +301,6 @@ export function parsePlatformContext(get: (key: string) => unknown): Readonly<Pl
     lambdaAssetsDir: c.LambdaAssetsDir ?? 'dist/lambda',
     backfill: backfill!,
     console: c.EnableConsole ? { directory: c.ConsoleDir ?? 'console/dist' } : undefined,
+    originSecretRotation: c.OriginSecretRotation,
   });
 }

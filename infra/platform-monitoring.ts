@@ -4,7 +4,7 @@
  * queue, and the event archive falling behind the Kafka topic. Alarms notify an encrypted SNS
  * topic (and an email address, when given).
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -18,6 +18,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { constructId } from './construct-id.js';
+import { physicalName } from './physical-name.js';
 
 export interface AlarmThresholds {
   /** Share of API requests answered 5xx over 5 minutes. @default 0.05 (5%) */
@@ -157,6 +158,15 @@ export class PlatformMonitoring extends Construct {
         `The event archive is more than ${thresholds.archiveOffsetLag} events behind Kafka`,
         3,
       );
+      // A failing batch is retried, bisected, then written to the archive failures bucket for a
+      // replay: any error is worth a look before the batch leaves the lake's reach.
+      this.alarm(
+        'EventArchiveErrors',
+        props.archiver.metricErrors({ statistic: 'Sum', period: fiveMinutes }),
+        1,
+        'The event archive failed to write a batch to the lake (failed batches land in the archive failures bucket)',
+        1,
+      );
     }
 
     const handlerMetric = (metricName: string, statistic: string) =>
@@ -169,7 +179,8 @@ export class PlatformMonitoring extends Construct {
       });
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `${Stack.of(this).stackName}-shutter`,
+      // Dashboards are account-wide: a second Region needs its own name.
+      dashboardName: physicalName(this, { suffix: 'shutter', maxLength: 255 }),
       defaultInterval: Duration.hours(6),
     });
     this.dashboard.addWidgets(

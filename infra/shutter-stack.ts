@@ -36,6 +36,7 @@ export class ShutterStack extends Stack {
       sourceBuckets: s.sourceBuckets,
       autoWebp: s.autoWebp,
       autoAvif: s.autoAvif,
+      clientHints: s.clientHints,
       cors: s.cors.enabled ? { origin: s.cors.origin } : undefined,
       signature: s.signature,
       fallbackImage: s.fallbackImage,
@@ -50,6 +51,7 @@ export class ShutterStack extends Stack {
       alarmEmail: s.alarmEmail,
       workflow: { backfill: s.backfill },
       console: s.console,
+      originSecretRotation: s.originSecretRotation,
     });
 
     const { storage, delivery, workflows, analytics, monitoring } = this.platform;

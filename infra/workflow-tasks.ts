@@ -26,8 +26,6 @@ export const BACKFILL_STATE_MACHINE = 'backfill';
 export const UPLOAD_TRIGGER_TASK = 'start-image-workflow';
 
 export interface WorkflowTaskOptions {
-  /** Whether streaming is deployed: the publishing tasks then write to Kafka, else to the lake. */
-  events: boolean;
   /** The backfill's mode, or false for no backfill state machine. */
   backfill: BackfillMode | false;
 }

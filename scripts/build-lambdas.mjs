@@ -26,6 +26,8 @@ export function lambdaEntries() {
     { name: 'console-api', entry: 'api/console-lambda.ts', sharp: true },
     // Kafka (MSK event source) → the S3 lake. It builds its storage through core/compose.ts, which loads sharp.
     { name: 'events-archiver', entry: 'analytics/lake-writer.ts', sharp: true },
+    // The custom resource that creates the Kafka topic (streaming on).
+    { name: 'kafka-topic', entry: 'infra/handlers/kafka-topic.ts', sharp: false },
   ];
   const tasksDir = path.join(root, 'tasks');
   if (existsSync(tasksDir)) {

@@ -21,6 +21,8 @@ const Rendition = z.object({
   height: z.number(),
   bytes: z.number(),
   contentType: z.string(),
+  /** Render and write time; absent from renditions rendered before it was recorded. */
+  ms: z.number().nonnegative().optional(),
 });
 
 export const PublishInput = TaskIds.extend({
@@ -92,7 +94,7 @@ export async function run(input: PublishInput, deps: TaskDeps): Promise<PublishO
     ...(input.inspection.exif ? { exif: input.inspection.exif } : {}),
     moderation: input.moderation,
     focalPoint: { ...input.focus.focus, basis: input.focus.basis },
-    renditions: renditions.map((rendition) => ({ ...rendition, url: renditionUrl(deps.renditionsBaseUrl, rendition.key, input.inspection.hash) })),
+    renditions: renditions.map(({ ms: _ms, ...rendition }) => ({ ...rendition, url: renditionUrl(deps.renditionsBaseUrl, rendition.key, input.inspection.hash) })),
     createdAt: now.toISOString(),
   };
   const target = { bucket: deps.buckets.renditions, key: manifestKey(input.source.key) };
@@ -114,7 +116,8 @@ export async function run(input: PublishInput, deps: TaskDeps): Promise<PublishO
       workflowEvent('image.rendition.created', {
         ...ids,
         about: rendition.key,
-        data: { image, execution_id: input.executionId, rendition: renditionData(rendition), duration_ms },
+        // This rendition's own time; the whole workflow's only for renditions rendered before it was recorded.
+        data: { image, execution_id: input.executionId, rendition: renditionData(rendition), duration_ms: rendition.ms ?? duration_ms },
       }),
     ),
     workflowEvent('image.workflow.completed', {

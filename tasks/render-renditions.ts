@@ -31,6 +31,8 @@ export interface Rendition {
   height: number;
   bytes: number;
   contentType: string;
+  /** Time to render and write this rendition, so analytics time renditions, not whole workflows. */
+  ms: number;
 }
 
 export interface RenderRenditionsOutput {
@@ -46,12 +48,13 @@ export async function run(input: RenderRenditionsInput, deps: TaskDeps, { signal
   const renditions: Rendition[] = [];
   for (const format of input.preset.formats) {
     signal.throwIfAborted();
+    const started = performance.now();
     const request = renditionRequest({ bucket, key }, input.preset, format, input.size, input.focus);
     const rendered = await renderImage(body, request, renderDeps, { signal, source });
     const target = { bucket: deps.buckets.renditions, key: renditionKey(key, input.preset.name, format) };
     const contentType = contentTypeOf(format);
     await deps.storage.put(target.bucket, target.key, rendered.data, { contentType });
-    renditions.push({ preset: input.preset.name, format, ...target, width: rendered.width, height: rendered.height, bytes: rendered.data.length, contentType });
+    renditions.push({ preset: input.preset.name, format, ...target, width: rendered.width, height: rendered.height, bytes: rendered.data.length, contentType, ms: Math.round(performance.now() - started) });
   }
   return { preset: input.preset.name, renditions };
 }

@@ -12,6 +12,24 @@ import { LIMITS } from '../../core/limits.js';
 import type { RawImageRequest } from './raw-request.js';
 import { normalizeFormat } from './sih-edits.js';
 
+/** Every query parameter the doors read, the one list CloudFront's cache key is derived from. */
+export const QUERY_PARAMETERS = [
+  'format', 'fit', 'width', 'w', 'height', 'h', 'rotate', 'flip', 'flop', 'grayscale', 'greyscale',
+  'quality', 'q', 'dpr', 'preset',
+] as const;
+export type QueryParameter = (typeof QUERY_PARAMETERS)[number];
+
+/** The parameters of the signature check (`api/signature.ts`): signed URLs carry them. */
+export const SIGNATURE_PARAMETERS = ['signature', 'expires'] as const;
+
+/**
+ * What may reach the handler and the cache key: anything else changes nothing in the answer, so
+ * CloudFront drops it (`infra/accept-normalizer.ts`) rather than let `?x=<random>` miss the cache.
+ */
+export const CACHE_KEY_QUERY_PARAMETERS: readonly string[] = [...QUERY_PARAMETERS, ...SIGNATURE_PARAMETERS];
+
+const isQueryParameter = (name: string): name is QueryParameter => (QUERY_PARAMETERS as readonly string[]).includes(name);
+
 const toBoolean = (value: string) => !['0', 'false', ''].includes(value.toLowerCase());
 const FITS = ['cover', 'contain', 'fill', 'inside', 'outside'];
 
@@ -39,6 +57,7 @@ export function applyQueryParams(request: RawImageRequest, query: Record<string,
   };
   let preset = request.preset;
   for (const [name, value] of Object.entries(query)) {
+    if (!isQueryParameter(name)) continue;
     switch (name) {
       case 'format':
         if (value.toLowerCase() === 'auto') output.auto = true;
@@ -90,7 +109,8 @@ export function applyQueryParams(request: RawImageRequest, query: Record<string,
         preset = value;
         break;
       default:
-        break;
+        // Every name of QUERY_PARAMETERS has its case above: a new one fails to compile here.
+        name satisfies never;
     }
   }
   if (touchedResize && resize.width === null && resize.height === null) {

@@ -36,8 +36,8 @@ export function onSignedOut(listener: () => void): () => void {
   return () => signedOutListeners.delete(listener);
 }
 
-async function request<T>(method: string, path: string, body?: unknown, init: { raw?: BodyInit; contentType?: string; signal?: AbortSignal } = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+async function request<T>(method: string, path: string, body?: unknown, init: { raw?: BodyInit; contentType?: string; signal?: AbortSignal; headers?: Record<string, string> } = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...init.headers };
   if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = csrfToken;
   let payload: BodyInit | undefined;
   if (init.raw !== undefined) {
@@ -70,7 +70,9 @@ export const api = {
   get: <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, undefined, signal ? { signal } : {}),
   post: <T>(path: string, body?: unknown) => request<T>('POST', path, body ?? {}),
   put: <T>(path: string, raw: BodyInit, contentType: string) => request<T>('PUT', path, undefined, { raw, contentType }),
-  delete: <T>(path: string) => request<T>('DELETE', path),
+  delete: <T>(path: string, headers?: Record<string, string>) => request<T>('DELETE', path, undefined, headers ? { headers } : {}),
+  /** A JSON body with extra headers (`If-Match`, `If-None-Match`). */
+  putJson: <T>(path: string, body: unknown, headers: Record<string, string> = {}) => request<T>('PUT', path, body, { headers }),
 };
 
 /** `/api/…` with each path segment encoded. */

@@ -10,6 +10,8 @@ import { ImagePage } from './pages/image.js';
 import { ModerationPage } from './pages/moderation.js';
 import { AnalyticsPage } from './pages/analytics.js';
 import { PlaygroundPage } from './pages/playground.js';
+import { ApiReferencePage } from './pages/api-reference.js';
+import { DeliveryPage } from './pages/delivery.js';
 
 const PAGES = [
   { segment: 'executions', label: 'Executions' },
@@ -17,6 +19,8 @@ const PAGES = [
   { segment: 'moderation', label: 'Moderation' },
   { segment: 'analytics', label: 'Analytics' },
   { segment: 'playground', label: 'Playground' },
+  { segment: 'delivery', label: 'Delivery' },
+  { segment: 'api', label: 'API' },
 ] as const;
 
 export function App() {
@@ -52,7 +56,8 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
   let page;
   switch (section) {
     case 'executions':
-      page = rest.length ? <ExecutionPage id={rest.join('/')} session={session} /> : <ExecutionsPage query={route.query} />;
+      // Keyed by id: another execution starts with a fresh view, selection and polling.
+      page = rest.length ? <ExecutionPage key={rest.join('/')} id={rest.join('/')} session={session} /> : <ExecutionsPage query={route.query} />;
       break;
     case 'images':
       page = rest.length >= 2 ? <ImagePage bucket={rest[0]!} imageKey={rest.slice(1).join('/')} session={session} /> : <ImagesPage session={session} query={route.query} />;
@@ -66,6 +71,12 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
     case 'playground':
       page = <PlaygroundPage session={session} query={route.query} />;
       break;
+    case 'delivery':
+      page = <DeliveryPage session={session} query={route.query} />;
+      break;
+    case 'api':
+      page = <ApiReferencePage />;
+      break;
     default:
       page = <p class="error-box">There is no page “{section}”.</p>;
   }
@@ -75,9 +86,9 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
         <a class="brand" href="#/executions">
           shutter <span>console</span>
         </a>
-        <nav>
+        <nav aria-label="Console">
           {PAGES.map((item) => (
-            <a key={item.segment} href={href([item.segment])} class={section === item.segment ? 'active' : ''}>
+            <a key={item.segment} href={href([item.segment])} class={section === item.segment ? 'active' : ''} aria-current={section === item.segment ? 'page' : undefined}>
               {item.label}
             </a>
           ))}

@@ -1,5 +1,8 @@
 /** Where the console finds an image's objects: previews, renditions, its manifest. */
 import type { Session } from './api.js';
+import type { Rendition } from './rendition.js';
+
+export type { Rendition };
 
 export interface BucketObject {
   key: string;
@@ -61,6 +64,7 @@ export interface Manifest {
     decision?: Record<string, unknown>;
   };
   focalPoint: { x: number; y: number; basis: string; box?: { left: number; top: number; width: number; height: number } };
-  renditions: { preset: string; format: string; bucket: string; key: string; width: number; height: number; bytes: number; contentType: string }[];
+  /** `url`: the rendition's public URL (`/r/<key>?v=…`, or under RENDITIONS_BASE_URL); manifests written before it have none. */
+  renditions: Rendition[];
   createdAt: string;
 }

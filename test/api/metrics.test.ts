@@ -103,3 +103,34 @@ describe('event outbox depth', () => {
     }
   });
 });
+
+test('an error is counted under the route that answered it, not under a catch-all "error" route', async () => {
+  const { createRouter, UNROUTED } = await import('../../api/router.js');
+  const { NotFoundError } = await import('../../core/errors.js');
+  const router = createRouter(
+    [
+      { name: 'widgets', method: 'GET', path: /^\/widgets\/(\w+)$/, handle: async (_, [id]) => Promise.reject(new NotFoundError('Widget::NotFound', `No widget ${id}.`)) },
+      { name: 'gadgets', method: 'POST', path: '/gadgets', handle: async () => Promise.reject(new Error('broken')) },
+    ],
+    async () => Promise.reject(new Error('the image fallback is not called here')),
+    { cors: { enabled: false, origin: '*' }, trustProxyHops: 0 },
+  );
+  const { registry } = await import('../../core/observability/metrics.js');
+  const count = async (series: string) => sample(await registry.metrics(), series);
+  const before = {
+    widgets: await count('shutter_http_requests_total{route="widgets",door="",status="404"}'),
+    gadgets500: await count('shutter_http_requests_total{route="gadgets",door="",status="500"}'),
+    gadgets405: await count('shutter_http_requests_total{route="gadgets",door="",status="405"}'),
+    unrouted: await count(`shutter_http_requests_total{route="${UNROUTED}",door="",status="405"}`),
+  };
+  const request = (method: string, path: string) => router({ method, path, query: {}, headers: {} } as Parameters<typeof router>[0]);
+  expect((await request('GET', '/widgets/7')).status).toBe(404);
+  expect((await request('POST', '/gadgets')).status).toBe(500);
+  expect((await request('DELETE', '/gadgets')).status).toBe(405);
+  expect((await request('POST', '/nowhere')).status).toBe(405);
+  expect(await count('shutter_http_requests_total{route="widgets",door="",status="404"}')).toBe(before.widgets + 1);
+  expect(await count('shutter_http_requests_total{route="gadgets",door="",status="500"}')).toBe(before.gadgets500 + 1);
+  expect(await count('shutter_http_requests_total{route="gadgets",door="",status="405"}')).toBe(before.gadgets405 + 1);
+  expect(await count(`shutter_http_requests_total{route="${UNROUTED}",door="",status="405"}`)).toBe(before.unrouted + 1);
+  expect(await registry.metrics()).not.toMatch(/route="error"/);
+});

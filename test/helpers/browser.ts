@@ -4,7 +4,7 @@
  * network beyond the server under test. Missing Chromium fails the test, never skips it.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -79,4 +79,27 @@ export async function waitForImages(page: Page, selector: string, expected: { co
     await screenshot(page, `timeout-${selector.replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
     throw new Error(`${failure.message}\nerrors on the page: ${JSON.stringify(errors)}`);
   });
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: string[];
+}
+
+let axeSource: string | undefined;
+
+/**
+ * Runs axe-core (WCAG 2.0–2.2 A and AA rules) on the page as it is now and returns the
+ * violations of serious or critical impact. axe is evaluated through the DevTools protocol,
+ * which the page's Content-Security-Policy (`script-src 'self'`) does not block, so the test
+ * keeps the CSP the console ships with.
+ */
+export async function seriousAccessibilityViolations(page: Page): Promise<AxeViolation[]> {
+  axeSource ??= await readFile(path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  if (!(await page.evaluate('typeof axe !== "undefined"'))) await page.evaluate(axeSource);
+  const violations = (await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] }, resultTypes: ['violations'] })
+    .then((result) => result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ') + ' ' + n.html.slice(0, 200) + ' ' + n.failureSummary).slice(0, 5) })))`)) as AxeViolation[];
+  return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
 }

@@ -9,9 +9,7 @@ import sharp from 'sharp';
 import { buildConsole } from '../../console/build.mjs';
 import { createApp, type App } from '../../api/app.js';
 import { startServer } from '../../api/local-server.js';
-import { analyticsRoutes } from '../../api/analytics-routes.js';
-import { moderationRoutes } from '../../api/moderation-routes.js';
-import { workflowRoutes } from '../../api/workflow-routes.js';
+import { operatorRoutes } from '../../api/operator-routes.js';
 import { AttentionAnalyzer } from '../../core/adapters/local/attention-analyzer.js';
 import { TABLES } from '../../analytics/tables.js';
 import { createPlatform, createQueryEngine, type Platform } from '../../core/compose.js';
@@ -77,13 +75,9 @@ export async function startConsoleServer(env: Record<string, string> = {}): Prom
     await platform.storage.put(config.sourceBuckets[0]!, `${name}.jpg`, samplePhoto(name), { contentType: 'image/jpeg' });
   }
   const workflows = createLocalWorkflows(platform, { watch: false, sweep: false, pollMs: 100, log: silentLogger });
-  const { storage } = platform;
   const queries = createQueryEngine(config, TABLES);
-  const app = createApp(platform, [
-    ...workflowRoutes({ config, storage, engine: workflows.engine, startUpload: workflows.startUpload }),
-    ...moderationRoutes({ config, storage, engine: workflows.engine }),
-    ...analyticsRoutes(queries),
-  ]);
+  // The routes `shutter serve` mounts: workflow, moderation, delivery settings, analytics.
+  const app = createApp(platform, operatorRoutes(platform, { workflows: { engine: workflows.engine, startUpload: workflows.startUpload }, queries }));
   app.ready = true;
   const server = await startServer(app.handle, { port: 0, host: config.host });
   // The console answers on localhost by name (the API refuses other Host names without credentials).

@@ -35,6 +35,7 @@ const CONTEXT = {
   WebAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/shutter/abcd',
   ReplicationBucketArn: 'arn:aws:s3:::images-replica',
   ReplicationKmsKeyArn: 'arn:aws:kms:eu-central-1:123456789012:key/66666666-7777-8888-9999-000000000000',
+  ClientHints: 'Yes',
 };
 
 let platform: SynthesizedPlatform;
@@ -90,7 +91,8 @@ test("the image handler gets SIH's variables for each setting, and core/config.t
 });
 
 test('a signing secret is created, encrypted with the data key, and only the image handler may read it', () => {
-  const [secretId, secret] = only(template, 'AWS::SecretsManager::Secret');
+  const secretId = logicalIdByPath(template, 'AWS::SecretsManager::Secret', 'Signing/Secret');
+  const secret = template.toJSON().Resources[secretId] as Resource;
   expect(secret.Properties).toMatchObject({
     KmsKeyId: { 'Fn::GetAtt': [logicalIdByPath(template, 'AWS::KMS::Key', 'Storage/DataKey'), 'Arn'] },
     GenerateSecretString: {
@@ -148,6 +150,18 @@ test('CloudFront: custom domain with TLS 1.2 minimum, WAF, price class, and Acce
   });
 });
 
+test('ClientHints: the handler sizes by hints, and the bucketed hints join the cache key', () => {
+  expect(handlerEnv()).toMatchObject({ CLIENT_HINTS: 'Yes' });
+  template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+    CachePolicyConfig: Match.objectLike({
+      ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({
+        HeadersConfig: { HeaderBehavior: 'whitelist', Headers: ['accept', 'sec-ch-dpr', 'sec-ch-width', 'sec-ch-viewport-width'] },
+      }),
+    }),
+  });
+  template.hasResourceProperties('AWS::CloudFront::Function', { FunctionCode: Match.stringLikeRegexp('var HINTS = ') });
+});
+
 test('the images bucket replicates, re-encrypted with the replica side key', () => {
   template.hasResourceProperties('AWS::S3::Bucket', {
     ReplicationConfiguration: {
@@ -180,16 +194,36 @@ test('without streaming there is no cluster, no VPC, no archive, and no task in 
   expect(JSON.stringify(template.toJSON())).not.toContain('kafka-cluster:');
 });
 
-test('without streaming, the publishing tasks write their events to the lake prefix of the log bucket, never to their task root', () => {
-  const lake = `${logicalIdByPath(template, 'AWS::S3::Bucket', 'Storage/Logs')}`;
-  for (const task of ['Quarantine', 'Publish', 'HandleFailure']) {
-    const id = logicalIdByPath(template, 'AWS::Lambda::Function', `Workflows/${task}Task/Function`);
-    const env = ((template.toJSON().Resources[id] as Resource).Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(env).toMatchObject({ LAKE_BUCKET: { Ref: lake }, LAKE_PREFIX: 'events/' });
-    expect(env.KAFKA_BROKERS).toBeUndefined();
-    const roleId = logicalIdByPath(template, 'AWS::IAM::Role', `Workflows/${task}Task/Role`);
-    expect(grantsOf(template, roleId)).toEqual(expect.arrayContaining([{ action: 's3:PutObject', resource: `<${lake}.Arn>/events/*` }]));
-  }
+test.each(['Workflows/PublishTask', 'Workflows/QuarantineTask', 'Workflows/HandleFailureTask', 'Delivery/ImageHandler'])(
+  'without streaming, %s writes its events to the lake bucket (never the read-only task root)',
+  (path) => {
+    const fn = template.toJSON().Resources[logicalIdByPath(template, 'AWS::Lambda::Function', `${path}/Function`)] as Resource;
+    const variables = (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    const logs = logicalIdByPath(template, 'AWS::S3::Bucket', 'Storage/Logs');
+    expect(variables.LAKE_BUCKET).toEqual({ Ref: logs });
+    expect(variables.KAFKA_BROKERS).toBeUndefined();
+    // The real config loader: events go to the lake bucket, not to Kafka.
+    const env = Object.fromEntries(
+      Object.entries(variables).map(([name, value]) => [name, render(value).replace(/<(\w+)>/g, (_, id: string) => id.toLowerCase())]),
+    );
+    const config = loadConfig({ ...env, AWS_LAMBDA_FUNCTION_NAME: 'fn', AWS_REGION: 'eu-west-1' });
+    expect(config.events).toMatchObject({ lakeBucket: logs.toLowerCase(), kafka: undefined });
+    // ... and may write there, under the events table's prefix only.
+    const role = logicalIdByPath(template, 'AWS::IAM::Role', `${path}/Role`);
+    expect(grantsOf(template, role)).toEqual(
+      expect.arrayContaining([{ action: 's3:PutObject', resource: `<${logs}.Arn>/events/*` }]),
+    );
+  },
+);
+
+test('OriginSecretRotation changes the distribution, so CloudFormation reads the origin secret again', () => {
+  const comment = (rotation?: string) => {
+    const synthesized = synthPlatform({ context: { EnableStreaming: 'No', ...(rotation ? { OriginSecretRotation: rotation } : {}) } });
+    const [, distribution] = only(synthesized.template, 'AWS::CloudFront::Distribution');
+    return (distribution.Properties!.DistributionConfig as { Comment: string }).Comment;
+  };
+  expect(comment('202612050700')).not.toBe(comment());
+  expect(comment('202612050700')).toContain('202612050700');
 });
 
 test('QuickSight: an Athena data source on the workgroup and a direct-query data set over events, owned by the given principal', () => {

@@ -5,6 +5,9 @@
  * One synthesis for the whole file; cdk-nag on this configuration runs in cdk-synth.test.ts.
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { CACHE_KEY_QUERY_PARAMETERS } from '../../api/doors/query-params.js';
+import { ORIGIN_HEADER } from '../../api/origin-guard.js';
+import { EVENTS_TABLE } from '../../infra/lake-tables.js';
 import { kafkaConfig } from '../../core/adapters/aws/kafka-client.js';
 import { loadConfig } from '../../core/config.js';
 import { RETRYABLE_ERROR_NAMES } from '../../core/errors.js';
@@ -75,10 +78,11 @@ describe('cdk-nag acknowledgements', () => {
 });
 
 describe('storage', () => {
-  test('five buckets: images, uploads, renditions, quarantine, logs', () => {
-    expect(resources(template, 'AWS::S3::Bucket')).toHaveLength(5);
+  test('five buckets: images, uploads, renditions, quarantine, logs (and the archive failures, with streaming)', () => {
+    expect(resources(template, 'AWS::S3::Bucket')).toHaveLength(6);
     for (const name of ['Images', 'Uploads', 'Renditions', 'Quarantine', 'Logs'])
       expect(bucketId(name)).toBeTruthy();
+    expect(logicalIdByPath(template, 'AWS::S3::Bucket', 'Streaming/ArchiveFailures')).toBeTruthy();
   });
 
   test('every bucket is encrypted with a customer-managed KMS key, with bucket keys', () => {
@@ -207,30 +211,36 @@ describe('least privilege', () => {
     ]);
   });
 
-  test('the image handler reads the images bucket, writes only its access events to the lake and large results under results/, and uses the data key only through S3', () => {
+  test('the image handler reads the images bucket, writes only its events to the lake, and uses keys only through S3 and Secrets Manager', () => {
     const grants = grantsOf(template, roleId('Delivery/ImageHandler/Role'));
     const images = `<${bucketId('Images')}.Arn>`;
-    const lakeEvents = `<${bucketId('Logs')}.Arn>/events/*`;
+    const lake = `<${bucketId('Logs')}.Arn>/events/*`;
     expect(grants).toEqual(expect.arrayContaining([{ action: 's3:GetObject', resource: `${images}/*` }]));
     const s3Grants = grants.filter((grant) => grant.action.startsWith('s3:'));
-    const actionsOn = (prefix: string) => s3Grants.filter((grant) => grant.resource.startsWith(prefix)).map((grant) => grant.action).sort();
-    expect(actionsOn(images)).toEqual(['s3:GetObject', 's3:ListBucket']);
-    // Its access events go to the lake's events table (its task root is read-only: core/compose.ts).
-    expect(actionsOn(lakeEvents.slice(0, -1))).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
-    // Results over 6 MB: written under results/ of the renditions bucket, read back through a presigned URL.
-    const results = `<${bucketId('Renditions')}.Arn>/results/`;
-    expect(actionsOn(results)).toEqual(['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject']);
-    expect(s3Grants.filter((grant) => ![images, lakeEvents.slice(0, -1), results].some((prefix) => grant.resource.startsWith(prefix)))).toEqual([
-      { action: 's3:ListBucket', resource: `<${bucketId('Renditions')}.Arn>`, condition: { StringLike: { 's3:prefix': ['results/*'] } } },
+    expect(s3Grants.filter((grant) => grant.resource.startsWith(images)).map((grant) => grant.action).sort()).toEqual([
+      's3:GetObject',
+      's3:ListBucket',
     ]);
-    const env = (template.toJSON().Resources[logicalIdByPath(template, 'AWS::Lambda::Function', 'Delivery/ImageHandler/Function')].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(env).toMatchObject({ RESULT_BUCKET: { Ref: bucketId('Renditions') }, LAKE_BUCKET: { Ref: bucketId('Logs') }, LAKE_PREFIX: 'events/' });
+    expect(s3Grants.filter((grant) => !grant.resource.startsWith(images))).toEqual(
+      expect.arrayContaining([
+        { action: 's3:PutObject', resource: lake },
+        { action: 's3:AbortMultipartUpload', resource: lake },
+      ]),
+    );
+    // Results over 6 MB (RESULT_BUCKET): written under results/ of the renditions bucket, read back through a presigned URL.
+    const results = `<${bucketId('Renditions')}.Arn>`;
+    expect(s3Grants.filter((grant) => grant.resource.startsWith(results)).map((grant) => [grant.action, grant.resource]).sort()).toEqual([
+      ['s3:AbortMultipartUpload', `${results}/results/*`],
+      ['s3:GetObject', `${results}/results/*`],
+      ['s3:ListBucket', results],
+      ['s3:PutObject', `${results}/results/*`],
+    ]);
+    expect(s3Grants.filter((grant) => !grant.resource.startsWith(images) && !grant.resource.startsWith(results))).toHaveLength(2);
     for (const grant of grants.filter((g) => g.action.startsWith('kms:'))) {
-      // Decrypt to read; GenerateDataKey to write the access events and large results.
       expect(['kms:Decrypt', 'kms:GenerateDataKey']).toContain(grant.action);
       expect(
         render((grant.condition as { StringEquals: Record<string, unknown> }).StringEquals['kms:ViaService']),
-      ).toBe('s3.<AWS::Region>.amazonaws.com');
+      ).toMatch(/^(s3|secretsmanager)\.<AWS::Region>\.amazonaws\.com$/);
     }
   });
 
@@ -285,8 +295,9 @@ describe('on-demand delivery (SIH shape)', () => {
       ([, fn]) => !String(fn.Metadata?.['aws:cdk:path']).includes('AWS679f53fac'),
     );
     // Image handler, archiver, one per image workflow task (7) and start-image-workflow (the
-    // upload trigger and the backfill's step; the Distributed Map lists objects itself).
-    expect(ours.length).toBe(10);
+    // upload trigger and the backfill's step; the Distributed Map lists objects itself), and the
+    // topic's custom resource.
+    expect(ours.length).toBe(11);
     for (const [, fn] of ours) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -346,7 +357,7 @@ describe('on-demand delivery (SIH shape)', () => {
 
   test('API access logs reach the log bucket under access-logs/dt=YYYY-MM-DD/, one JSON object per line', () => {
     template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
-      DeliveryStreamName: Match.stringLikeRegexp('^amazon-apigateway-'),
+      DeliveryStreamName: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('^amazon-apigateway-')])] },
       ExtendedS3DestinationConfiguration: Match.objectLike({
         BucketARN: { 'Fn::GetAtt': [bucketId('Logs'), 'Arn'] },
         Prefix: 'access-logs/dt=!{timestamp:yyyy-MM-dd}/',
@@ -359,7 +370,7 @@ describe('on-demand delivery (SIH shape)', () => {
     });
   });
 
-  test('the cache key is the path, every query parameter (signatures cover them all) and the normalized Accept', () => {
+  test('the cache key is the path, the query parameters the handler reads and the normalized Accept', () => {
     template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
       CachePolicyConfig: Match.objectLike({
         ParametersInCacheKeyAndForwardedToOrigin: {
@@ -375,6 +386,39 @@ describe('on-demand delivery (SIH shape)', () => {
       FunctionConfig: Match.objectLike({ Runtime: 'cloudfront-js-2.0' }),
       FunctionCode: Match.stringLikeRegexp('image/webp'),
     });
+    // The viewer-request function keeps exactly CACHE_KEY_QUERY_PARAMETERS (accept-normalizer.test.ts runs it).
+    const [, fn] = resources(template, 'AWS::CloudFront::Function').find(([, resource]) => String(resource.Properties!.FunctionCode).includes('QUERY_PARAMETERS'))!;
+    const kept = /^var QUERY_PARAMETERS = (.*);$/m.exec(String(fn.Properties!.FunctionCode))![1]!;
+    expect(Object.keys(JSON.parse(kept) as object).sort()).toEqual([...CACHE_KEY_QUERY_PARAMETERS].sort());
+  });
+
+  test('the API answers only CloudFront: the distribution sends the origin secret, the handler requires it', () => {
+    const secret = logicalIdByPath(template, 'AWS::SecretsManager::Secret', 'OriginSecret/Secret');
+    const [, distribution] = resources(template, 'AWS::CloudFront::Distribution').find(([, resource]) =>
+      String(resource.Metadata?.['aws:cdk:path']).includes('Delivery/Distribution'),
+    )!;
+    const origins = (distribution.Properties!.DistributionConfig as { Origins: Array<{ OriginCustomHeaders?: Array<{ HeaderName: string; HeaderValue: unknown }>; S3OriginConfig?: unknown }> }).Origins;
+    // The API, and the renditions bucket (OAC: no secret needed, the bucket admits CloudFront only).
+    expect(origins).toHaveLength(2);
+    expect(origins[1]!.S3OriginConfig).toBeDefined();
+    const [originHeader] = origins[0]!.OriginCustomHeaders!;
+    expect(originHeader!.HeaderName).toBe(ORIGIN_HEADER);
+    // A dynamic reference to the secret's "current" value: resolved at deploy, never in the template.
+    expect(render(originHeader!.HeaderValue)).toBe(`{{resolve:secretsmanager:<${secret}>:SecretString:current::}}`);
+    const handler = functionResource('Delivery/ImageHandler/Function');
+    expect((handler.Properties!.Environment as { Variables: Record<string, unknown> }).Variables.ORIGIN_SECRET).toEqual({ Ref: secret });
+    expect(grantsOf(template, roleId('Delivery/ImageHandler/Role'))).toEqual(
+      expect.arrayContaining([{ action: 'secretsmanager:GetSecretValue', resource: `<${secret}>` }]),
+    );
+    // The generated value: long, and SIH-style JSON the guard reads.
+    const [, secretResource] = only(template, 'AWS::SecretsManager::Secret');
+    expect(secretResource.Properties!.GenerateSecretString).toMatchObject({ GenerateStringKey: 'current', PasswordLength: 64 });
+  });
+
+  test("no output names the API Gateway URL: image URLs start at CloudFront", () => {
+    const outputs = JSON.stringify(template.toJSON().Outputs);
+    expect(outputs).not.toContain('execute-api');
+    expect(render((template.toJSON().Outputs as Record<string, { Value: unknown }>).ApiEndpoint!.Value)).toMatch(/^https:\/\/<\w+Distribution\w+\.DomainName>$/);
   });
 
   test('CloudFront serves HTTPS only, with security headers, logs to cloudfront/ and caches 5xx for a minute', () => {
@@ -397,7 +441,20 @@ describe('on-demand delivery (SIH shape)', () => {
       expect.objectContaining({
         CustomOriginConfig: { OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] },
       }),
+      expect.objectContaining({ DomainName: { 'Fn::GetAtt': [bucketId('Renditions'), 'RegionalDomainName'] }, OriginAccessControlId: expect.anything() }),
     ]);
+    // Renditions by URL: /r/* from the renditions bucket, the prefix dropped, keyed on ?v= only; manifests carry the distribution's URLs.
+    expect(config.CacheBehaviors).toEqual([
+      expect.objectContaining({ PathPattern: 'r/*', ViewerProtocolPolicy: 'https-only', FunctionAssociations: [expect.objectContaining({ EventType: 'viewer-request' })] }),
+    ]);
+    template.hasResourceProperties('AWS::CloudFront::Function', { FunctionCode: Match.stringLikeRegexp('request.uri = request.uri.substring\\(2\\)') });
+    template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+      CachePolicyConfig: Match.objectLike({
+        ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({ QueryStringsConfig: { QueryStringBehavior: 'whitelist', QueryStrings: ['v'] } }),
+      }),
+    });
+    const publish = functionResource('Workflows/PublishTask/Function');
+    expect(render((publish.Properties!.Environment as { Variables: Record<string, unknown> }).Variables.RENDITIONS_BASE_URL)).toMatch(/^https:\/\/<\w+Distribution\w+\.DomainName>$/);
     template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
       ResponseHeadersPolicyConfig: Match.objectLike({
         SecurityHeadersConfig: Match.objectLike({
@@ -429,7 +486,11 @@ describe('workflows', () => {
     }
     for (const name of ['process', 'backfill']) {
       template.hasResource('AWS::Logs::LogGroup', {
-        Properties: { LogGroupName: `/aws/vendedlogs/states/Shutter-${name}`, RetentionInDays: 180 },
+        // Suffixed with the stack instance's id: retained, so a re-created stack needs a new name (physical-names.test.ts).
+        Properties: {
+          LogGroupName: { 'Fn::Join': ['', Match.arrayWith([`/aws/vendedlogs/states/Shutter-${name}-`])] },
+          RetentionInDays: 180,
+        },
         DeletionPolicy: 'Retain',
       });
     }
@@ -513,18 +574,95 @@ describe('streaming', () => {
     expect(ingress.map((rule) => rule.FromPort).sort()).toEqual([443, 9098, 9098]);
   });
 
-  test('the archive consumes the topic into the lake, with a dead-letter queue for what it cannot', () => {
+  test('the archive consumes the topic with bounded retries, and failed batches go where the pollers can reach', () => {
+    const failures = logicalIdByPath(template, 'AWS::S3::Bucket', 'Streaming/ArchiveFailures');
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       Topics: ['shutter-image-events'],
       AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'shutter-events-archiver' },
-      DestinationConfig: {
-        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('ArchiveDeadLetters'), 'Arn'] } },
-      },
+      // Without these a bad batch is retried forever and its partition never moves on.
+      MaximumRetryAttempts: 3,
+      BisectBatchOnFunctionError: true,
+      MaximumRecordAgeInSeconds: 86_400,
+      // Kafka offers the three above in provisioned mode only.
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 2 },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failures, 'Arn'] } } },
     });
+    // The pollers deliver from the cluster's subnets: S3 is reachable there through the gateway endpoint.
+    const [, endpoint] = resources(template, 'AWS::EC2::VPCEndpoint').find(
+      ([, resource]) => resource.Properties!.VpcEndpointType === 'Gateway',
+    )!;
+    expect(render(endpoint.Properties!.ServiceName)).toBe('com.amazonaws.<AWS::Region>.s3');
+    const [, cluster] = only(template, 'AWS::MSK::ServerlessCluster');
+    const clusterSubnets = (cluster.Properties!.VpcConfigs as Array<{ SubnetIds: Array<{ Ref: string }> }>)[0]!.SubnetIds;
+    const routeTables = new Set(asArray(endpoint.Properties!.RouteTableIds as Array<{ Ref: string }>).map((ref) => ref.Ref));
+    for (const subnet of clusterSubnets) {
+      const [, association] = resources(template, 'AWS::EC2::SubnetRouteTableAssociation').find(
+        ([, resource]) => (resource.Properties!.SubnetId as { Ref: string }).Ref === subnet.Ref,
+      )!;
+      expect(routeTables).toContain((association.Properties!.RouteTableId as { Ref: string }).Ref);
+    }
+    // ... with the role's PutObject and ListBucket there (Lambda's guide for S3 destinations).
+    const grants = grantsOf(template, roleId('Streaming/Archiver/Role'));
+    expect(grants).toEqual(
+      expect.arrayContaining([
+        { action: 's3:PutObject', resource: `<${failures}.Arn>/*` },
+        { action: 's3:ListBucket', resource: `<${failures}.Arn>` },
+      ]),
+    );
+  });
+
+  test("the archive writes the lake where the events table reads it, with the environment analytics/lake-writer.ts needs", () => {
     const archiver = functionResource('Streaming/Archiver/Function');
-    expect(
-      (archiver.Properties!.Environment as { Variables: Record<string, unknown> }).Variables,
-    ).toMatchObject({ LAKE_BUCKET: { Ref: bucketId('Logs') }, LAKE_PREFIX: 'events/' });
+    const variables = (archiver.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables.LAKE_BUCKET).toEqual({ Ref: bucketId('Logs') });
+    // Tokens become plausible bucket names, then the real config loader judges the result.
+    const config = loadConfig({
+      ...Object.fromEntries(
+        Object.entries(variables).map(([name, value]) => [
+          name,
+          render(value).replace(/<(\w+)>/g, (_, id: string) => id.toLowerCase()),
+        ]),
+      ),
+      AWS_LAMBDA_FUNCTION_NAME: 'archiver',
+      AWS_REGION: 'eu-west-1',
+    });
+    expect(config.events.lakeBucket).toBe(bucketId('Logs').toLowerCase());
+    expect(config.events.kafka).toBeUndefined();
+    const lake = `<${bucketId('Logs')}.Arn>/${EVENTS_TABLE.prefix}*`;
+    expect(grantsOf(template, roleId('Streaming/Archiver/Role'))).toEqual(
+      expect.arrayContaining([{ action: 's3:PutObject', resource: lake }]),
+    );
+  });
+
+  test('the stack creates the topic (MSK Serverless does not), over IAM auth from inside the VPC, and keeps it on delete', () => {
+    const [topicId, topic] = only(template, 'Custom::KafkaTopic');
+    const admin = logicalIdByPath(template, 'AWS::Lambda::Function', 'Streaming/TopicAdmin/Function');
+    expect(topic.Properties).toMatchObject({
+      ServiceToken: { 'Fn::GetAtt': [admin, 'Arn'] },
+      Topic: 'shutter-image-events',
+      Partitions: '6',
+      Sasl: 'iam',
+      Tls: 'true',
+      DeleteOnStackDelete: 'false',
+    });
+    expect(render(topic.Properties!.Brokers)).toMatch(/^<\w+\.BootstrapBrokerStringSaslIam>$/);
+    expect(functionResource('Streaming/TopicAdmin/Function').Properties!.VpcConfig).toBeDefined();
+    const kafkaActions = grantsOf(template, roleId('Streaming/TopicAdmin/Role'))
+      .filter((grant) => grant.action.startsWith('kafka'))
+      .map((grant) => grant.action)
+      .sort();
+    expect(kafkaActions).toEqual([
+      'kafka-cluster:AlterTopic',
+      'kafka-cluster:Connect',
+      'kafka-cluster:CreateTopic',
+      'kafka-cluster:DescribeTopic',
+    ]);
+    // The archive's source starts once the topic exists; no producer may create topics.
+    const [, mapping] = only(template, 'AWS::Lambda::EventSourceMapping') as [string, Resource & { DependsOn?: string[] }];
+    expect(mapping.DependsOn).toContain(topicId);
+    expect(JSON.stringify(identityStatements(template).filter(({ policy }) => !policy.includes('TopicAdmin')))).not.toContain(
+      'kafka-cluster:CreateTopic',
+    );
   });
 
   test('publishing tasks run in the VPC and learn the brokers from MSK at deploy time', () => {

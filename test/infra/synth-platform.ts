@@ -38,7 +38,12 @@ const CDK_CONTEXT = JSON.parse(readFileSync(path.resolve('cdk.json'), 'utf8')).c
 >;
 
 export function synthPlatform(
-  options: { context?: Record<string, unknown>; nag?: boolean } = {},
+  options: {
+    context?: Record<string, unknown>;
+    nag?: boolean;
+    /** As `cdk deploy` sets it (CDK_DEFAULT_ACCOUNT/REGION). @default environment-agnostic */
+    env?: { account?: string; region?: string };
+  } = {},
 ): SynthesizedPlatform {
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
@@ -56,6 +61,7 @@ export function synthPlatform(
     settings,
     stackName: settings.stackName,
     code: stubCode(),
+    ...(options.env ? { env: options.env } : {}),
   });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   let violations: NagViolation[] = [];

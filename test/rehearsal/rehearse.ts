@@ -27,6 +27,7 @@ import sharp from 'sharp';
 import { TABLES } from '../../analytics/tables.js';
 import { manifestKey } from '../../core/renditions.js';
 import { sign } from '../../api/signature.js';
+import { ORIGIN_HEADER } from '../../api/origin-guard.js';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { runNamedQuery } from '../../analytics/named-queries.js';
 import { DuckDbQueryEngine } from '../../core/adapters/local/duckdb-query-engine.js';
@@ -43,6 +44,7 @@ const REGION = 'eu-west-1';
 const credentials = { accessKeyId: 'rehearsal', secretAccessKey: 'rehearsal' };
 const SIGNING_SECRET = 'shutter/rehearsal-signing';
 const SIGNING_KEY = 'rehearsal-signing-key';
+const ORIGIN_VALUE = 'rehearsal-origin-secret-value';
 const BROWSER_ACCEPT = 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8';
 
 interface Scenario {
@@ -150,6 +152,9 @@ async function main(): Promise<number> {
         // The Task states invoke functions by ARN: the name is the logical id, bound below to its emulator.
         bindings[id] = id;
         bindings[`${id}.Arn`] = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
+      } else if (resource.Type === 'AWS::CloudFront::Distribution') {
+        bindings[id] = id;
+        bindings[`${id}.DomainName`] = `${id.toLowerCase()}.cloudfront.net`;
       } else if (resource.Type === 'Custom::AWS') {
         // The MSK bootstrap brokers: the local broker, plaintext (see the module comment).
         bindings[`${id}.BootstrapBrokerStringSaslIam`] = kafka.brokers;
@@ -250,7 +255,7 @@ async function main(): Promise<number> {
     /** A named query over the lake; Athena stands in as DuckDB over the same objects and SQL. */
     const query = async (name: string) => {
       const lake = resolved('Streaming/Archiver/Function', 'LAKE_BUCKET');
-      const prefix = resolved('Streaming/Archiver/Function', 'LAKE_PREFIX');
+      const prefix = deployedFunction(assembly, 'Streaming/Archiver/Function').environment.LAKE_PREFIX ? resolved('Streaming/Archiver/Function', 'LAKE_PREFIX') : 'events/';
       const local = path.join(work, 'lake');
       rmSync(local, { recursive: true, force: true });
       const listed = await s3.send(new ListObjectsV2Command({ Bucket: lake, Prefix: prefix }));
@@ -311,6 +316,11 @@ async function main(): Promise<number> {
     const secrets = new SecretsManagerClient({ region: REGION, endpoint: moto.endpoint, credentials });
     await secrets.send(new CreateSecretCommand({ Name: SIGNING_SECRET, SecretString: JSON.stringify({ signatureKey: SIGNING_KEY }) }));
     const imageHandler = await start('Delivery/ImageHandler/Function');
+    // The origin secret CloudFront sends in ORIGIN_HEADER (rotated through Secrets Manager): created in moto.
+    const originSecretId = imageHandler.environment.ORIGIN_SECRET;
+    if (originSecretId) {
+      await secrets.send(new CreateSecretCommand({ Name: originSecretId, SecretString: JSON.stringify({ current: ORIGIN_VALUE, previous: '' }) }));
+    }
     assert(imageHandler.environment.ENABLE_SIGNATURE === 'Yes' && imageHandler.environment.SECRETS_MANAGER === SIGNING_SECRET, 'the image handler is not deployed with signatures on');
     const sourceBucket = imageHandler.environment.SOURCE_BUCKETS!.split(',')[0]!;
     const photo = await sharp({ create: { width: 1200, height: 800, channels: 3, background: '#3a7' } }).jpeg().toBuffer();
@@ -319,7 +329,7 @@ async function main(): Promise<number> {
       ...(JSON.parse(readFileSync(path.join(root, 'test/fixtures/events/apigw-rest-v1-thumbor.json'), 'utf8')) as object),
       path: urlPath,
       pathParameters: { proxy: urlPath.slice(1) },
-      headers: { Accept: 'image/*', 'User-Agent': 'Amazon CloudFront' },
+      headers: { Accept: 'image/*', 'User-Agent': 'Amazon CloudFront', [ORIGIN_HEADER]: ORIGIN_VALUE },
       multiValueHeaders: {},
       queryStringParameters: query,
       multiValueQueryStringParameters: query ? Object.fromEntries(Object.entries(query).map(([name, value]) => [name, [value]])) : null,
@@ -337,7 +347,7 @@ async function main(): Promise<number> {
       {
         name: 'CloudFront Function (viewer request) normalizes Accept',
         run: async () => {
-          const [fn] = assembly.cloudFrontFunctions;
+          const fn = assembly.cloudFrontFunctions.find((candidate) => candidate.code.includes('headers.accept'));
           assert(fn && fn.runtime === 'cloudfront-js-2.0', 'no cloudfront-js-2.0 function in the template');
           const viewerRequest = (querystring: Record<string, { value: string }>) => ({
             version: '1.0',
@@ -411,6 +421,19 @@ async function main(): Promise<number> {
         },
       },
       {
+        name: 'image handler: only CloudFront gets through (origin secret header)',
+        run: async () => {
+          const urlPath = '/fit-in/80x80/rehearsal/photo.jpg';
+          const direct = apiEvent(urlPath, { signature: sign(SIGNING_KEY, urlPath) }) as { headers: Record<string, string> };
+          delete direct.headers[ORIGIN_HEADER];
+          const { payload } = await imageHandler.emulator.invoke(direct);
+          const status = (payload as { statusCode: number }).statusCode;
+          assert(originSecretId, 'the image handler is deployed without ORIGIN_SECRET');
+          assert(status === 403, `without ${ORIGIN_HEADER}: status ${status}`);
+          return `without ${ORIGIN_HEADER}: ${status}; with it (every other scenario): served`;
+        },
+      },
+      {
         name: 'image handler: missing image is a 404',
         run: async () => {
           const response = await answer('/fit-in/100x100/rehearsal/missing.jpg');
@@ -425,12 +448,13 @@ async function main(): Promise<number> {
           // Access events are written to the lake by the handler itself (LAKE_BUCKET): a handler
           // that wrote under /var/task would have failed or left them out.
           const lake = imageHandler.environment.LAKE_BUCKET!;
+          const lakePrefix = imageHandler.environment.LAKE_PREFIX ?? 'events/';
           const deadline = Date.now() + 30_000;
           for (;;) {
-            const listed = await s3.send(new ListObjectsV2Command({ Bucket: lake, Prefix: imageHandler.environment.LAKE_PREFIX }));
+            const listed = await s3.send(new ListObjectsV2Command({ Bucket: lake, Prefix: lakePrefix }));
             const objects = listed.Contents ?? [];
-            if (objects.length) return `${objects.length} access-event objects in s3://${lake}/${imageHandler.environment.LAKE_PREFIX}`;
-            assert(Date.now() < deadline, `no access events in s3://${lake}/${imageHandler.environment.LAKE_PREFIX}\n${imageHandler.emulator.logs().slice(-2000)}`);
+            if (objects.length) return `${objects.length} access-event objects in s3://${lake}/${lakePrefix}`;
+            assert(Date.now() < deadline, `no access events in s3://${lake}/${lakePrefix}\n${imageHandler.emulator.logs().slice(-2000)}`);
             // The record is written after the answer: the next invocation thaws it, as in Lambda.
             await answer('/fit-in/50x50/rehearsal/photo.jpg');
           }

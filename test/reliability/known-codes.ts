@@ -45,6 +45,7 @@ export const CLIENT_ERROR_CODES = [
   'TooLargeImageException',
   'UnsupportedOutputImageFormatException',
   // The operator console and its API (api/console-*.ts, api/read-json-body.ts).
+  'Analytics::UnknownQuery',
   'Api::NoSuchRoute',
   'Console::BucketNotAllowed',
   'Console::CrossSiteRequest',

@@ -8,7 +8,7 @@ import { jest } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { kafkaEventSink } from '../../core/adapters/aws/kafka-client.js';
+import { kafkaEventSink } from '../../core/adapters/aws/kafka-event-sink.js';
 import { createPlatform } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 import { RETRYABLE_ERROR_NAMES } from '../../core/errors.js';

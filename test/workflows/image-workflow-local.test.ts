@@ -94,6 +94,12 @@ describe('image workflow, locally', () => {
 
       expect(h.events.ofType('image.rendition.created')).toHaveLength(3);
       const [completed] = h.events.ofType('image.workflow.completed');
+      // Each rendition carries its own render time, not the whole workflow's.
+      const workflowMs = (completed!.data as { duration_ms: number }).duration_ms;
+      for (const created of h.events.ofType('image.rendition.created')) {
+        expect((created.data as { duration_ms: number }).duration_ms).toBeGreaterThanOrEqual(0);
+        expect((created.data as { duration_ms: number }).duration_ms).toBeLessThan(workflowMs);
+      }
       expect(completed).toMatchObject({ subject: execution.input && (execution.input as { imageId: string }).imageId, data: { renditions: expect.arrayContaining([expect.objectContaining({ format: expect.any(String), bytes: expect.any(Number) })]) } });
       expect((completed!.data as { renditions: unknown[] }).renditions).toHaveLength(3);
       expect(completed!.data).toMatchObject({ image: { key: 'albums/cat.jpg' }, manifest: { bucket: 'renditions' }, moderation: { flagged: false } });

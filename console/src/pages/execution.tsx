@@ -1,24 +1,35 @@
 /**
- * One execution, as the Step Functions console shows it: the state graph coloured by outcome,
- * the selected state's input, output, error and cause, the execution's own input, output and
- * failure, its event history, and the redrive and stop actions.
+ * One execution, as the Step Functions console shows it: the state graph coloured by outcome
+ * (or the same states as a table, or the ASL definition), the selected state's input, output,
+ * error and cause, the execution's own input, output and failure, its event history, the
+ * redrive and stop actions, and a JSON export of it all.
  */
 import { useMemo, useState } from 'preact/hooks';
 import { api, ApiError, type Session } from '../api.js';
 import { JsonView } from '../components/json-view.js';
 import { OUTCOME_LABELS, StateGraph } from '../components/state-graph.js';
 import { StatusBadge } from '../components/status-badge.js';
+import { StateTable } from '../components/state-table.js';
 import { formatDuration, formatTime } from '../format.js';
+import { durationsOf, formatMs, outcomeOf } from '../workflow/durations.js';
 import { usePolling } from '../polling.js';
 import { href } from '../route.js';
-import { executionApiPath, REDRIVABLE_STATUSES, TERMINAL_STATUSES, type ExecutionDetail } from '../workflow/api-types.js';
+import { executionApiPath, REDRIVABLE_STATUSES, TERMINAL_STATUSES, type ExecutionDetail, type ExecutionList } from '../workflow/api-types.js';
 import { allStates, waitsForTaskToken, type AslStateMachine } from '../workflow/asl.js';
 import { detailsOf, readHistory, type HistoryEvent, type StateRun } from '../workflow/state-runs.js';
 
 const REFRESH_MS = 2000;
 
+type View = 'graph' | 'table' | 'definition';
+const VIEWS: Array<[View, string]> = [
+  ['graph', 'Graph'],
+  ['table', 'Table'],
+  ['definition', 'Definition'],
+];
+
 export function ExecutionPage({ id, session }: { id: string; session: Session }) {
   const [selected, setSelected] = useState<string>();
+  const [view, setView] = useState<View>('graph');
   const [actionError, setActionError] = useState<string>();
   // Polls until the execution ends: after that its history no longer changes (until a redrive).
   const [finished, setFinished] = useState(false);
@@ -43,6 +54,10 @@ export function ExecutionPage({ id, session }: { id: string; session: Session })
     return new Set([...allStates(definition.data)].filter(([, state]) => waitsForTaskToken(state)).map(([name]) => name));
   }, [definition.data]);
   const run = useMemo(() => readHistory(detail?.history ?? [], waiting), [detail?.history, waiting]);
+  const succeedStates = useMemo(
+    () => new Set(definition.data ? [...allStates(definition.data)].filter(([, state]) => state.Type === 'Succeed').map(([name]) => name) : []),
+    [definition.data],
+  );
 
   if (execution.error && !detail) return <p class="error-box">{execution.error.message}</p>;
   if (!detail) return <p class="muted">Loading…</p>;
@@ -61,6 +76,16 @@ export function ExecutionPage({ id, session }: { id: string; session: Session })
     }
   };
   const source = sourceOf(detail.input);
+  const durations = durationsOf(detail);
+  const ending = detail.status === 'SUCCEEDED' ? outcomeOf(detail.history, succeedStates) : undefined;
+  const exportJson = () => {
+    const blob = new Blob([JSON.stringify({ execution: detail, definition: definition.data }, null, 2)], { type: 'application/json' });
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = `${detail.name}.json`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  };
   const awsLink = session.aws && detail.executionArn.startsWith('arn:aws:states:') ? stepFunctionsLink(detail.executionArn) : undefined;
 
   return (
@@ -81,6 +106,9 @@ export function ExecutionPage({ id, session }: { id: string; session: Session })
               Redrive
             </button>
           )}
+          <button type="button" class="secondary" onClick={exportJson}>
+            Export JSON
+          </button>
           {awsLink && (
             <a class="button secondary" href={awsLink} target="_blank" rel="noreferrer noopener">
               Open in AWS console
@@ -94,6 +122,11 @@ export function ExecutionPage({ id, session }: { id: string; session: Session })
           <dt>Status</dt>
           <dd>
             <StatusBadge status={detail.status} />
+            {ending && (
+              <span class={`badge ending-${ending.toLowerCase()}`} data-ending={ending} title={`Ended in the ${ending} state`}>
+                {ending}
+              </span>
+            )}
           </dd>
         </div>
         <div>
@@ -105,8 +138,16 @@ export function ExecutionPage({ id, session }: { id: string; session: Session })
           <dd>{formatTime(detail.stopDate)}</dd>
         </div>
         <div>
-          <dt>Duration</dt>
-          <dd>{formatDuration(detail.startDate, detail.stopDate)}</dd>
+          <dt title="From the start request to the first state">Queued</dt>
+          <dd data-duration="queued">{formatMs(durations.queuedMs)}</dd>
+        </div>
+        <div>
+          <dt title="From the first state to the end">Running</dt>
+          <dd data-duration="running">{formatMs(durations.runningMs)}</dd>
+        </div>
+        <div>
+          <dt title="Queued and running">Total</dt>
+          <dd data-duration="total">{formatMs(durations.totalMs)}</dd>
         </div>
         <div>
           <dt>Redrives</dt>
@@ -131,12 +172,24 @@ export function ExecutionPage({ id, session }: { id: string; session: Session })
       )}
       <div class="execution-body">
         <div class="card graph-card">
-          <h2>Graph</h2>
-          {definition.data ? (
-            <StateGraph definition={definition.data} runs={run.states} selected={focus} onSelect={setSelected} />
-          ) : (
-            <p class="muted">{definition.error ? `No definition: ${definition.error.message}` : 'Loading the definition…'}</p>
-          )}
+          <div class="tabs" role="tablist" aria-label="Execution views">
+            {VIEWS.map(([key, label]) => (
+              <button key={key} type="button" role="tab" id={`tab-${key}`} aria-selected={view === key} aria-controls="execution-view" class={view === key ? 'tab active' : 'tab'} onClick={() => setView(key)}>
+                {label}
+              </button>
+            ))}
+          </div>
+          <div id="execution-view" role="tabpanel" aria-labelledby={`tab-${view}`}>
+            {!definition.data ? (
+              <p class="muted">{definition.error ? `No definition: ${definition.error.message}` : 'Loading the definition…'}</p>
+            ) : view === 'graph' ? (
+              <StateGraph definition={definition.data} runs={run.states} selected={focus} onSelect={setSelected} />
+            ) : view === 'table' ? (
+              <StateTable definition={definition.data} runs={run.states} selected={focus} onSelect={setSelected} />
+            ) : (
+              <JsonView value={definition.data} />
+            )}
+          </div>
         </div>
         <div class="card state-card">
           <StatePanel name={focus} run={focus ? run.states.get(focus) : undefined} />
@@ -145,6 +198,7 @@ export function ExecutionPage({ id, session }: { id: string; session: Session })
           )}
         </div>
       </div>
+      {detail.workflow === 'backfill' && <BackfillChildren input={detail.input} running={!finished} />}
       <div class="two-columns">
         <div class="card">
           <h2>Execution input</h2>
@@ -160,6 +214,62 @@ export function ExecutionPage({ id, session }: { id: string; session: Session })
         <EventTable events={detail.history} start={detail.startDate} />
       </div>
     </section>
+  );
+}
+
+/**
+ * A backfill's children: the image executions of the uploads under its prefix (the ones it
+ * started, and those that had already run, which it found by name and did not start again).
+ */
+function BackfillChildren({ input, running }: { input: unknown; running: boolean }) {
+  const prefix = typeof (input as { prefix?: unknown })?.prefix === 'string' ? (input as { prefix: string }).prefix : '';
+  const children = usePolling(
+    (signal) => api.get<ExecutionList>(`/api/executions?${new URLSearchParams({ workflow: 'image', limit: '200', ...(prefix ? { prefix } : {}) })}`, signal),
+    running ? REFRESH_MS : undefined,
+    [prefix, running],
+  );
+  const executions = children.data?.executions ?? [];
+  const counts = new Map<string, number>();
+  for (const execution of executions) counts.set(execution.status, (counts.get(execution.status) ?? 0) + 1);
+  return (
+    <div class="card backfill-children" data-children={executions.length}>
+      <h2>
+        Image executions under <code>{prefix || '(every upload)'}</code> ({executions.length}
+        {children.data?.cursor ? '+' : ''})
+      </h2>
+      <p class="muted">
+        {[...counts].map(([status, count]) => `${count} ${status.toLowerCase()}`).join(' · ') || (children.data ? 'None yet.' : 'Loading…')}
+      </p>
+      {executions.length > 0 && (
+        <div class="table-scroll">
+          <table class="table compact">
+            <caption class="sr-only">Image executions of the uploads under the backfill's prefix</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Status</th>
+                <th scope="col">Started</th>
+                <th scope="col" title="From the start request to the end: queued and running">Total time</th>
+              </tr>
+            </thead>
+            <tbody>
+              {executions.map((execution) => (
+                <tr key={execution.executionArn} data-child={execution.name}>
+                  <td class="wrap">
+                    <a href={href(['executions', execution.executionArn])}>{execution.name}</a>
+                  </td>
+                  <td>
+                    <StatusBadge status={execution.status} />
+                  </td>
+                  <td>{formatTime(execution.startDate)}</td>
+                  <td>{formatDuration(execution.startDate, execution.stopDate)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
   );
 }
 

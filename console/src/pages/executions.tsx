@@ -94,7 +94,7 @@ export function ExecutionsPage({ query }: { query: Record<string, string> }) {
             <th>Workflow</th>
             <th>Status</th>
             <th>Started</th>
-            <th>Duration</th>
+            <th title="From the start request to the end: queued and running">Total time</th>
             <th>Redrives</th>
           </tr>
         </thead>

@@ -4,6 +4,7 @@
  */
 import { api, ApiError, withQuery, type Session } from '../api.js';
 import { JsonView } from '../components/json-view.js';
+import { RenditionUrls } from '../components/rendition-urls.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { formatBytes, formatTime } from '../format.js';
 import { manifestKey, objectUrl, previewUrl, type Manifest } from '../images.js';
@@ -138,6 +139,12 @@ export function ImagePage({ bucket, imageKey, session }: { bucket: string; image
               </li>
             ))}
           </ul>
+        </div>
+      )}
+      {data && data.renditions.length > 0 && (
+        <div class="card">
+          <h2>Public URLs</h2>
+          <RenditionUrls renditions={data.renditions} alt={sourceKey} />
         </div>
       )}
       {data && (

@@ -11,6 +11,7 @@ import { formatBytes } from '../format.js';
 import { defaultBucket, isImageKey, objectsPath, type ObjectList } from '../images.js';
 import { usePolling } from '../polling.js';
 import { updateQuery } from '../route.js';
+import { UploadPlayground } from '../delivery/upload-playground.js';
 
 const DIALECT_LABELS: Record<Dialect, string> = { default: 'SIH Default (base64)', thumbor: 'Thumbor', query: 'Query parameters' };
 const FORMATS = [
@@ -40,6 +41,12 @@ interface Rendered {
 }
 
 export function PlaygroundPage({ session, query }: { session: Session; query: Record<string, string> }) {
+  // An upload is not in a source bucket, so the image API cannot transform it: show its renditions.
+  if (query.bucket === session.buckets.uploads && query.key) return <UploadPlayground session={session} imageKey={query.key} />;
+  return <SourcePlayground session={session} query={query} />;
+}
+
+function SourcePlayground({ session, query }: { session: Session; query: Record<string, string> }) {
   const bucket = query.bucket && session.buckets.sources.includes(query.bucket) ? query.bucket : defaultBucket(session);
   const images = usePolling((signal) => api.get<ObjectList>(withQuery(objectsPath(bucket), { limit: 200 }), signal), undefined, [bucket]);
   const keys = (images.data?.objects ?? []).map((object) => object.key).filter(isImageKey);

@@ -84,6 +84,8 @@ export function readHistory(events: readonly HistoryEvent[], waitingStates: Read
   const states = new Map<string, StateRun>();
   const execution: ExecutionRun = { states };
   const open: number[] = [];
+  /** States that had succeeded before the latest redrive: entering one again replays it (same result), not a second run. */
+  let replayed = new Set<string>();
 
   const runOf = (name: string): StateRun => {
     let run = states.get(name);
@@ -135,9 +137,12 @@ export function readHistory(events: readonly HistoryEvent[], waitingStates: Read
       execution.cause = undefined;
       // Failed visits are tried again: they no longer decide the state's outcome.
       for (const run of states.values()) run.visits = run.visits.filter((visit) => visit.outcome !== 'failed' && visit.outcome !== 'aborted');
+      replayed = new Set([...states.values()].filter((run) => run.visits.length > 0).map((run) => run.name));
     } else if (ENTERED.test(event.type)) {
       const name = String(details.name ?? '');
       const run = runOf(name);
+      // The redrive walks through what had succeeded again: this entry stands for it, once.
+      if (replayed.delete(name)) run.visits = [];
       const visit: StateVisit = { enteredEventId: event.id, enteredAt: event.timestamp, outcome: 'running', input: parseJson(details.input), attempts: 0 };
       if (event.type === 'MapStateEntered') run.iterations = { started: 0, succeeded: 0, failed: 0 };
       run.visits.push(visit);

@@ -1,21 +1,16 @@
 /**
- * The Kafka client and the Kafka event sink, built from config. Its own module so kafkajs and the
- * MSK signer load only in a process that sends to Kafka (`core/compose.ts` imports it on first use).
+ * kafkajs settings for the configured brokers: TLS when asked, and Amazon MSK IAM auth as SASL
+ * OAUTHBEARER with a token signed by `aws-msk-iam-sasl-signer-js` from the default credential
+ * chain. Free of the rest of the platform, so a small function can bundle it alone.
  */
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import type { Config } from '../../config.js';
-import { DiskOutbox } from '../local/disk-outbox.js';
-import { KafkaEventSink } from './kafka-event-sink.js';
 
 /** kafkajs' connection retries: ~1.5 s in all, then the caller (the outbox sender) backs off. */
 export const KAFKA_CLIENT_RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 };
 
-/**
- * A Kafka client for the configured brokers: TLS when asked, and Amazon MSK IAM auth as SASL
- * OAUTHBEARER with a token signed by `aws-msk-iam-sasl-signer-js` from the default credential
- * chain (kafkajs asks for a new token before the old one expires).
- */
+/** A Kafka client for the configured brokers (kafkajs asks for a new token before the old one expires). */
 export function kafkaClient(kafka: NonNullable<Config['events']['kafka']>, region: string | undefined): Kafka {
   return new Kafka(kafkaConfig(kafka, region));
 }
@@ -39,13 +34,4 @@ export function kafkaConfig(kafka: NonNullable<Config['events']['kafka']>, regio
     // The sink logs delivery failures itself (with the outbox's state); kafkajs' own retry chatter would drown them.
     logLevel: logLevel.NOTHING,
   };
-}
-
-/** Kafka through the on-disk outbox: the event sink when KAFKA_BROKERS is set. */
-export function kafkaEventSink(kafka: NonNullable<Config['events']['kafka']>, config: Readonly<Config>): KafkaEventSink {
-  return new KafkaEventSink({
-    kafka: kafkaClient(kafka, config.region),
-    topic: kafka.topic,
-    outbox: new DiskOutbox({ dir: config.events.outboxDir, maxBytes: config.events.outboxMaxBytes }),
-  });
 }

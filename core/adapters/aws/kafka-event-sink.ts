@@ -23,7 +23,9 @@ import { DEFAULTS } from '../../limits.js';
 import { logMetric } from '../../metric-log.js';
 import type { EventSink, PublishOptions, ShutterEvent } from '../../ports/event-sink.js';
 import { validEvent } from '../../events/build-event.js';
-import type { DiskOutbox, OutboxStats } from '../local/disk-outbox.js';
+import type { Config } from '../../config.js';
+import { DiskOutbox, type OutboxStats } from '../local/disk-outbox.js';
+import { kafkaClient } from './kafka-client.js';
 
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json; charset=UTF-8';
 
@@ -230,4 +232,13 @@ export class KafkaEventSink implements EventSink {
       };
     });
   }
+}
+
+/** Kafka through the on-disk outbox: the event sink when KAFKA_BROKERS is set (`core/compose.ts` loads it on first use). */
+export function kafkaEventSink(kafka: NonNullable<Config['events']['kafka']>, config: Readonly<Config>): KafkaEventSink {
+  return new KafkaEventSink({
+    kafka: kafkaClient(kafka, config.region),
+    topic: kafka.topic,
+    outbox: new DiskOutbox({ dir: config.events.outboxDir, maxBytes: config.events.outboxMaxBytes }),
+  });
 }

@@ -176,4 +176,31 @@ describe('readHistory', () => {
     expect(run.states.get('Publish')).toMatchObject({ outcome: 'succeeded', visits: [{ outcome: 'succeeded', attempts: 1 }] });
     expect(run.error).toBeUndefined();
   });
+
+  test('a redrive that replays states which had succeeded does not count them twice (no "×2")', () => {
+    const run = readHistory(
+      history([
+        ['ExecutionStarted', {}],
+        ['TaskStateEntered', { name: 'Inspect' }],
+        ['TaskScheduled', {}],
+        ['TaskSucceeded', {}],
+        ['TaskStateExited', { name: 'Inspect' }],
+        ['TaskStateEntered', { name: 'Publish' }],
+        ['TaskScheduled', {}],
+        ['TaskFailed', { error: 'States.TaskFailed', cause: 'broker down' }],
+        ['ExecutionFailed', { error: 'States.TaskFailed', cause: 'broker down' }],
+        ['ExecutionRedriven', { redriveCount: 1 }],
+        // The local engine re-enters Inspect (its result is reused, no task runs), then Publish runs.
+        ['TaskStateEntered', { name: 'Inspect' }],
+        ['TaskStateExited', { name: 'Inspect' }],
+        ['TaskStateEntered', { name: 'Publish' }],
+        ['TaskScheduled', {}],
+        ['TaskSucceeded', {}],
+        ['TaskStateExited', { name: 'Publish' }],
+        ['ExecutionSucceeded', { output: '{}' }],
+      ]),
+    );
+    expect(run.states.get('Inspect')).toMatchObject({ outcome: 'succeeded', visits: [{ outcome: 'succeeded' }] });
+    expect(run.states.get('Publish')).toMatchObject({ outcome: 'succeeded', visits: [{ outcome: 'succeeded', attempts: 1 }] });
+  });
 });
