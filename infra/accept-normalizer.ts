@@ -12,12 +12,19 @@
  *   and/or `image/webp`, and only when Accept can decide the format (AUTO_WEBP, AUTO_AVIF or
  *   `?format=auto`); otherwise the header is dropped. Browsers that send a hundred different
  *   Accept strings share at most four cache entries per URL.
+ * - Host: the viewer's, copied to `x-viewer-host` for host mappings (API Gateway needs its own Host).
  * - Client hints (with `clientHints`): DPR, Width and Viewport-Width, standard or legacy, become
  *   the standard headers holding the bucket the handler itself would use (`api/client-hints.ts`:
  *   DPR in halves from 1, widths up to the next 100 px), so a URL has a few dozen cache entries at
  *   most, never one per device.
  */
 import { HINTS } from '../api/client-hints.js';
+
+/**
+ * The viewer's Host, copied for the origin: API Gateway needs its own Host, and host mappings
+ * (`core/delivery-settings.ts`) need the viewer's. Part of the cache key, so each host has its own entries.
+ */
+export const VIEWER_HOST_HEADER = 'x-viewer-host';
 import { CACHE_KEY_QUERY_PARAMETERS } from '../api/doors/query-params.js';
 import { LIMITS } from '../core/limits.js';
 
@@ -55,6 +62,8 @@ function handler(event) {
   if (mayWebp && accept.indexOf('image/webp') !== -1) kept.push('image/webp');
   if (kept.length > 0) headers.accept = { value: kept.join(',') };
   else delete headers.accept;
+  if (headers.host) headers['${VIEWER_HOST_HEADER}'] = { value: headers.host.value };
+  else delete headers['${VIEWER_HOST_HEADER}'];
 ${settings.clientHints ? clientHintsCode() : ''}  return request;
 }
 `;

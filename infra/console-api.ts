@@ -25,6 +25,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, type IDependable } from 'constructs';
 import { acknowledge, findingText } from './acknowledge.js';
+import type { DeliverySettingsTable } from './delivery-settings-table.js';
 import { grantObjectRead, grantObjectWrite, type BucketAccess } from './bucket-access.js';
 import type { LambdaCodeSource } from './lambda-code.js';
 import { PlatformFunction } from './platform-function.js';
@@ -38,6 +39,8 @@ export interface ConsoleApiProps {
   logRetention: logs.RetentionDays;
   /** Read by the console (Images page); `uploads` is also written (the upload action). */
   buckets: { images: s3.IBucket; uploads: s3.IBucket; renditions: s3.IBucket; quarantine: s3.IBucket };
+  /** The delivery settings operators edit (`/api/origins|policies|mappings`). @default none */
+  settings?: DeliverySettingsTable;
   /** Existing buckets (by name) the image handler reads, shown as sources too. @default none */
   sourceBuckets?: readonly string[];
   /**
@@ -110,6 +113,7 @@ export class ConsoleApi extends Construct {
         UPLOADS_BUCKET: props.buckets.uploads.bucketName,
         RENDITIONS_BUCKET: props.buckets.renditions.bucketName,
         QUARANTINE_BUCKET: props.buckets.quarantine.bucketName,
+        ...(props.settings ? { SETTINGS_TABLE: props.settings.table.tableName } : {}),
         WORKFLOW_ENGINE: 'stepfunctions',
         IMAGE_STATE_MACHINE_ARN: image.stateMachineArn,
         ...(backfill ? { BACKFILL_STATE_MACHINE_ARN: backfill.stateMachineArn } : {}),
@@ -143,6 +147,7 @@ export class ConsoleApi extends Construct {
       }),
     );
     props.signature?.grantRead(role);
+    props.settings?.grantReadWrite(role);
 
     // The buckets the Images page shows (objects, previews, manifests, review records), and uploads.
     const existing = (props.sourceBuckets ?? []).map((name, index) => s3.Bucket.fromBucketName(this, `Source${index}`, name));

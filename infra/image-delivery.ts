@@ -17,7 +17,8 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { RENDITIONS_PATH } from '../api/renditions-route.js';
-import { CLIENT_HINT_HEADERS, acceptNormalizerCode } from './accept-normalizer.js';
+import { CLIENT_HINT_HEADERS, VIEWER_HOST_HEADER, acceptNormalizerCode } from './accept-normalizer.js';
+import type { DeliverySettingsTable } from './delivery-settings-table.js';
 import { AccessLogStream } from './access-log-stream.js';
 import { CloudFrontLogBucket } from './cloudfront-log-bucket.js';
 import { acknowledge } from './acknowledge.js';
@@ -66,6 +67,8 @@ export interface ImageDeliveryProps {
    * manifests' URLs name them (`core/renditions.ts` renditionUrl). @default not served
    */
   renditions?: s3.IBucket;
+  /** Delivery settings the handler reads (origins, policies, host mappings). @default none */
+  settings?: DeliverySettingsTable;
   /** Client hints size what a URL leaves open (`CLIENT_HINTS`); the bucketed hints join the cache key. @default false */
   clientHints?: boolean;
   /** @default CORS off */
@@ -131,6 +134,13 @@ export class ImageDelivery extends Construct {
         AUTO_WEBP: yesNo(props.autoWebp),
         AUTO_AVIF: yesNo(props.autoAvif),
         CLIENT_HINTS: yesNo(props.clientHints),
+        ...(props.settings
+          ? {
+              SETTINGS_TABLE: props.settings.table.tableName,
+              // Host mappings match the viewer's host, which the viewer-request function copies here.
+              MAPPING_HOST_HEADER: VIEWER_HOST_HEADER,
+            }
+          : {}),
         CORS_ENABLED: yesNo(!!props.cors),
         CORS_ORIGIN: props.cors?.origin ?? '*',
         ENABLE_SIGNATURE: yesNo(!!props.signature),
@@ -164,7 +174,7 @@ export class ImageDelivery extends Construct {
       minTtl: Duration.seconds(0),
       maxTtl: Duration.days(365),
       // With client hints, the hints the viewer-request function has bucketed (see accept-normalizer.ts).
-      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('accept', ...(props.clientHints ? CLIENT_HINT_HEADERS : [])),
+      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('accept', VIEWER_HOST_HEADER, ...(props.clientHints ? CLIENT_HINT_HEADERS : [])),
       // Every parameter that is left: the viewer-request function has already dropped those the
       // handler does not read (CloudFront's own allow-list holds only 10 names, fewer than it reads).
       queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
@@ -208,6 +218,7 @@ export class ImageDelivery extends Construct {
     }
     props.signature?.grantRead(role);
     props.originSecret.grantRead(role);
+    props.settings?.grantRead(role);
     // SIH's smartCrop and contentModeration edits call Rekognition; these actions take no resource ARN.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({

@@ -17,6 +17,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EventStreaming } from './event-streaming.js';
 import { ImageAnalytics } from './image-analytics.js';
+import { DeliverySettingsTable } from './delivery-settings-table.js';
 import { ImageDelivery } from './image-delivery.js';
 import { ImageStorage, LOG_PREFIXES } from './image-storage.js';
 import { OperatorConsole } from './operator-console.js';
@@ -114,6 +115,8 @@ export class ImagePlatform extends Construct {
   readonly storage: ImageStorage;
   readonly signing: SigningSecret | undefined;
   readonly delivery: ImageDelivery;
+  /** The delivery settings' DynamoDB table. */
+  readonly settings: DeliverySettingsTable;
   readonly streaming: EventStreaming | undefined;
   readonly workflows: ImageWorkflows;
   readonly analytics: ImageAnalytics;
@@ -148,6 +151,9 @@ export class ImagePlatform extends Construct {
         })
       : undefined;
 
+    // Origins, policies and host mappings operators change at run time (docs/delivery-settings.md).
+    this.settings = new DeliverySettingsTable(this, 'DeliverySettings', { removalPolicy: props.removalPolicy });
+
     this.delivery = new ImageDelivery(this, 'Delivery', {
       originSecret: new OriginSecret(this, 'OriginSecret', { encryptionKey: storage.dataKey }),
       originSecretRotation: props.originSecretRotation,
@@ -163,6 +169,7 @@ export class ImagePlatform extends Construct {
       autoAvif: props.autoAvif,
       clientHints: props.clientHints,
       renditions: storage.renditions,
+      settings: this.settings,
       cors: props.cors,
       signature: this.signing,
       fallbackImage: props.fallbackImage,
@@ -224,6 +231,7 @@ export class ImagePlatform extends Construct {
         logRetention,
         buckets: { images: storage.images, uploads: storage.uploads, renditions: storage.renditions, quarantine: storage.quarantine },
         sourceBuckets: props.sourceBuckets,
+        settings: this.settings,
         stateMachines: {
           image: this.workflows.stateMachines[props.workflow?.uploadStateMachine ?? IMAGE_STATE_MACHINE]!,
           backfill: this.workflows.stateMachines[BACKFILL_STATE_MACHINE],

@@ -155,7 +155,7 @@ test('ClientHints: the handler sizes by hints, and the bucketed hints join the c
   template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
     CachePolicyConfig: Match.objectLike({
       ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({
-        HeadersConfig: { HeaderBehavior: 'whitelist', Headers: ['accept', 'sec-ch-dpr', 'sec-ch-width', 'sec-ch-viewport-width'] },
+        HeadersConfig: { HeaderBehavior: 'whitelist', Headers: ['accept', 'x-viewer-host', 'sec-ch-dpr', 'sec-ch-width', 'sec-ch-viewport-width'] },
       }),
     }),
   });

@@ -375,7 +375,8 @@ describe('on-demand delivery (SIH shape)', () => {
       CachePolicyConfig: Match.objectLike({
         ParametersInCacheKeyAndForwardedToOrigin: {
           QueryStringsConfig: { QueryStringBehavior: 'all' },
-          HeadersConfig: { HeaderBehavior: 'whitelist', Headers: ['accept'] },
+          // x-viewer-host: the viewer's host, copied by the function for host mappings (API Gateway needs its own Host).
+          HeadersConfig: { HeaderBehavior: 'whitelist', Headers: ['accept', 'x-viewer-host'] },
           CookiesConfig: { CookieBehavior: 'none' },
           EnableAcceptEncodingGzip: false,
           EnableAcceptEncodingBrotli: false,
@@ -390,6 +391,24 @@ describe('on-demand delivery (SIH shape)', () => {
     const [, fn] = resources(template, 'AWS::CloudFront::Function').find(([, resource]) => String(resource.Properties!.FunctionCode).includes('QUERY_PARAMETERS'))!;
     const kept = /^var QUERY_PARAMETERS = (.*);$/m.exec(String(fn.Properties!.FunctionCode))![1]!;
     expect(Object.keys(JSON.parse(kept) as object).sort()).toEqual([...CACHE_KEY_QUERY_PARAMETERS].sort());
+  });
+
+  test('delivery settings: a DynamoDB table (PITR, kept), read by the image handler by the viewer host, written by nothing else', () => {
+    const [tableId, table] = only(template, 'AWS::DynamoDB::GlobalTable');
+    expect(table.Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'kind', KeyType: 'HASH' },
+        { AttributeName: 'name', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      Replicas: [expect.objectContaining({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+    });
+    expect((table as Resource & { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
+    const handler = functionResource('Delivery/ImageHandler/Function');
+    expect((handler.Properties!.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({ SETTINGS_TABLE: { Ref: tableId }, MAPPING_HOST_HEADER: 'x-viewer-host' });
+    const tableGrants = grantsOf(template, roleId('Delivery/ImageHandler/Role')).filter((grant) => grant.resource.includes(tableId));
+    expect(tableGrants.map((grant) => grant.action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    template.hasResourceProperties('AWS::CloudFront::Function', { FunctionCode: Match.stringLikeRegexp("headers\\['x-viewer-host'\\] = \\{ value: headers.host.value \\}") });
   });
 
   test('the API answers only CloudFront: the distribution sends the origin secret, the handler requires it', () => {
@@ -453,6 +472,12 @@ describe('on-demand delivery (SIH shape)', () => {
         ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({ QueryStringsConfig: { QueryStringBehavior: 'whitelist', QueryStrings: ['v'] } }),
       }),
     });
+    // The renditions bucket is KMS-encrypted: CloudFront may decrypt with its key, for this account's distributions only.
+    const renditions = template.toJSON().Resources[bucketId('Renditions')] as Resource;
+    const keyRef = JSON.stringify((renditions.Properties!.BucketEncryption as Record<string, unknown>));
+    const keyId = /"Fn::GetAtt":\["(\w+)","Arn"\]/.exec(keyRef)![1]!;
+    const keyStatements = ((template.toJSON().Resources[keyId] as Resource).Properties!.KeyPolicy as { Statement: Array<Record<string, unknown>> }).Statement;
+    expect(keyStatements).toEqual(expect.arrayContaining([expect.objectContaining({ Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 'kms:Decrypt' })]));
     const publish = functionResource('Workflows/PublishTask/Function');
     expect(render((publish.Properties!.Environment as { Variables: Record<string, unknown> }).Variables.RENDITIONS_BASE_URL)).toMatch(/^https:\/\/<\w+Distribution\w+\.DomainName>$/);
     template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {

@@ -87,7 +87,8 @@ test('the site bucket is private, KMS-encrypted with its own rotated key, and TL
 });
 
 test("only this distribution reads the bucket (Origin Access Control, scoped by its ARN); only the account's CloudFront may decrypt", () => {
-  expect(resources(platform.template, 'AWS::CloudFront::OriginAccessControl')).toHaveLength(1);
+  // The console's own access control (the image distribution has its own for the renditions).
+  expect(resources(platform.template, 'AWS::CloudFront::OriginAccessControl').filter(([, oac]) => String(oac.Metadata?.['aws:cdk:path']).includes('/Console/'))).toHaveLength(1);
   // The site bucket is the only S3 origin (the other is the console's API).
   const origins = (distribution.Origins as Array<Record<string, unknown>>).filter((origin) => 'S3OriginConfig' in origin);
   expect(origins).toHaveLength(1);

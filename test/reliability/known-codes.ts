@@ -83,6 +83,8 @@ export const CLIENT_ERROR_CODES = [
   'Origin::NotAllowed',
   'Origin::ReadOnly',
   'Origin::TooLarge',
+  // The image API reached without CloudFront's origin secret (api/origin-guard.ts).
+  'CloudFront::Required',
   // Delivery settings API (api/settings-routes.ts, the settings stores).
   'Settings::BuiltIn',
   'Settings::InUse',
