@@ -14,7 +14,7 @@ import type { Kafka } from 'kafkajs';
 import { loadConfig } from '../core/config.js';
 import { createPlatform } from '../core/compose.js';
 import { ConfigError } from '../core/errors.js';
-import { partitionOf } from '../core/adapters/local/jsonl-event-sink.js';
+import { partitionOf } from '../core/events/lake-objects.js';
 import { parseEvent } from '../core/events/build-event.js';
 import { IdempotentConsumer } from '../core/events/idempotent-consumer.js';
 import type { EventSink, ShutterEvent } from '../core/ports/event-sink.js';
@@ -85,12 +85,12 @@ export async function run(event: MskEvent, deps: LakeWriterDeps): Promise<LakeWr
 }
 
 let deps: LakeWriterDeps | undefined;
-/** The Lambda entry (MSK event source → this → S3). Needs LAKE_BUCKET. */
+/** The Lambda entry, bundled as `events-archiver` (MSK event source → this → S3). Needs LAKE_BUCKET; LAKE_PREFIX defaults to `events/`. */
 export async function handler(event: MskEvent): Promise<LakeWriteResult> {
   if (!deps) {
     const config = loadConfig(process.env);
     if (!config.events.lakeBucket) throw new ConfigError(['LAKE_BUCKET must name the lake bucket for the lake writer']);
-    deps = { storage: createPlatform(config).storage, bucket: config.events.lakeBucket };
+    deps = { storage: createPlatform(config).storage, bucket: config.events.lakeBucket, prefix: config.events.lakePrefix };
   }
   return run(event, deps);
 }

@@ -9,13 +9,16 @@ import { createHash } from 'node:crypto';
 import type { Storage } from '../core/ports/storage.js';
 import type { HttpResponse } from './http.js';
 
+/** Where large results are kept in the result bucket (the stack grants the handler this prefix only). */
+export const LARGE_RESULTS_PREFIX = 'results/';
+
 /** How long the presigned link lives; the redirect itself is cached for less. */
 const LINK_SECONDS = 3600;
 
 export function largeResultStore(options: { storage: Storage; s3: S3Client; bucket: string }) {
   return async function storeLarge(body: Buffer, response: HttpResponse): Promise<HttpResponse> {
     const contentType = response.headers['Content-Type'] ?? 'application/octet-stream';
-    const key = `results/${createHash('sha256').update(body).digest('hex')}`;
+    const key = `${LARGE_RESULTS_PREFIX}${createHash('sha256').update(body).digest('hex')}`;
     await options.storage.put(options.bucket, key, body, { contentType, cacheControl: response.headers['Cache-Control'] ?? '' });
     const location = await getSignedUrl(options.s3, new GetObjectCommand({ Bucket: options.bucket, Key: key }), { expiresIn: LINK_SECONDS });
     return {

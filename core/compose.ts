@@ -11,7 +11,9 @@
 import path from 'node:path';
 import { executionArnOf } from './adapters/aws/sfn-arns.js';
 import { CachingAnalyzer } from './adapters/caching-analyzer.js';
+import { LakeEventSink } from './adapters/lake-event-sink.js';
 import { lazyAdapter } from './adapters/lazy-adapter.js';
+import { ConfigError } from './errors.js';
 import { AttentionAnalyzer } from './adapters/local/attention-analyzer.js';
 import { FileSecrets } from './adapters/local/file-secrets.js';
 import { FsStorage } from './adapters/local/fs-storage.js';
@@ -38,7 +40,7 @@ export interface Platform {
   analyzer: Analyzer;
   secrets: Secrets;
   presets: Readonly<PresetCatalog>;
-  /** Where events go: Kafka through the outbox when KAFKA_BROKERS is set, else JSON lines. */
+  /** Where events go: Kafka when KAFKA_BROKERS is set, else the lake when LAKE_BUCKET is, else JSON lines (see {@link createEventSink}). */
   events: EventSink;
   /** Delivery settings changed at run time (origins, policies, mappings); undefined where there is nowhere to keep them. */
   settings?: SettingsStore;
@@ -60,7 +62,7 @@ export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit
   setLogLevel(config.logLevel);
   const storage: Storage = overrides.storage ?? createStorage(config);
   const secrets: Secrets = overrides.secrets ?? createSecrets(config);
-  const events: EventSink = overrides.events ?? createEventSink(config);
+  const events: EventSink = overrides.events ?? createEventSink(config, storage);
   const settings = overrides.settings ?? createSettingsStore(config);
   return {
     config,
@@ -159,16 +161,29 @@ export function createSecrets(config: Pick<Config, 'inLambda' | 'region' | 'data
   );
 }
 
-/** Kafka through the on-disk outbox when KAFKA_BROKERS is set, else JSON lines under the data folder. */
-export function createEventSink(config: Readonly<Config>): EventSink {
-  const { kafka } = config.events;
-  if (!kafka) return new JsonlEventSink({ dir: config.events.dir, retention: config.events.retention });
-  // A sink nothing was published to has nothing to flush or close: kafkajs stays unloaded.
-  return lazyAdapter<EventSink>(async () => (await import('./adapters/aws/kafka-event-sink.js')).kafkaEventSink(kafka, config), {
-    publish: 'load',
-    flush: 'skip-until-loaded',
-    close: 'skip-until-loaded',
-  });
+/**
+ * Where events go, one decision for every process:
+ * - KAFKA_BROKERS set: Kafka through the on-disk outbox (`/tmp` in Lambda); kafkajs is loaded on
+ *   the first publish (a sink nothing was published to has nothing to flush or close);
+ * - else LAKE_BUCKET set: straight to the lake through `storage` (S3 in AWS), one object per
+ *   batch: Lambda with streaming off, whose task root is read-only;
+ * - else, outside Lambda: JSON lines under the data folder (the local default);
+ * - else (Lambda with neither): a sink that refuses every publish with a ConfigError naming the
+ *   missing setting, rather than writing under the read-only task root.
+ */
+export function createEventSink(config: Readonly<Config>, storage: Storage): EventSink {
+  const { kafka, lakeBucket } = config.events;
+  if (kafka) {
+    return lazyAdapter<EventSink>(async () => (await import('./adapters/aws/kafka-event-sink.js')).kafkaEventSink(kafka, config), {
+      publish: 'load',
+      flush: 'skip-until-loaded',
+      close: 'skip-until-loaded',
+    });
+  }
+  if (lakeBucket) return new LakeEventSink({ storage, bucket: lakeBucket, prefix: config.events.lakePrefix });
+  if (!config.inLambda) return new JsonlEventSink({ dir: config.events.dir, retention: config.events.retention });
+  const missing = new ConfigError(['events: in Lambda, set KAFKA_BROKERS (streaming) or LAKE_BUCKET (the lake); the task root is read-only']);
+  return { publish: () => Promise.reject(missing), flush: () => Promise.resolve(), close: () => Promise.resolve() };
 }
 
 /**

@@ -190,6 +190,8 @@ const EnvSchema = z.object({
   EVENTS_MAX_MB: nonNegativeInt(DEFAULTS.eventLogMaxMb),
   /** The S3 bucket of the lake (AWS): the lake writer puts events under `events/dt=YYYY-MM-DD/` there. */
   LAKE_BUCKET: optionalString,
+  /** The events table's location in the lake bucket (the Glue table's prefix). */
+  LAKE_PREFIX: z.string().optional().default('events/'),
   /** Analytics engine: `duckdb` (local JSON lines) or `athena`; default athena when ATHENA_WORKGROUP is set. */
   QUERY_ENGINE: z.enum(['duckdb', 'athena']).optional(),
   ATHENA_WORKGROUP: optionalString,
@@ -311,8 +313,13 @@ export interface EventsConfig {
   accessSampleRate: number;
   /** The local event files' retention (age in days, total bytes; 0: no limit). */
   retention: { maxAgeDays: number; maxBytes: number };
-  /** The lake's S3 bucket, for the MSK → S3 lake writer. */
+  /**
+   * The lake's S3 bucket: where the MSK → S3 lake writer puts events, and where a Lambda sends its
+   * own events when there is no Kafka (its task root is read-only: no JSON lines there).
+   */
   lakeBucket: string | undefined;
+  /** The events table's prefix in the lake bucket, with a trailing slash (`events/`). */
+  lakePrefix: string;
 }
 
 export interface AnalyticsConfig {
@@ -545,6 +552,7 @@ function eventsConfig(e: z.infer<typeof EnvSchema>, dataDir: string, inLambda: b
     accessSampleRate,
     retention: { maxAgeDays: e.EVENTS_RETENTION_DAYS, maxBytes: e.EVENTS_MAX_MB * 1024 * 1024 },
     lakeBucket: e.LAKE_BUCKET,
+    lakePrefix: e.LAKE_PREFIX.endsWith('/') ? e.LAKE_PREFIX : `${e.LAKE_PREFIX}/`,
   };
 }
 

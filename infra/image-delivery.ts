@@ -26,6 +26,7 @@ import { grantObjectRead, grantObjectWrite, type BucketAccess } from './bucket-a
 import type { LambdaCodeSource } from './lambda-code.js';
 import { LOG_PREFIXES } from './image-storage.js';
 import { physicalName } from './physical-name.js';
+import { LARGE_RESULTS_PREFIX } from '../api/large-results.js';
 import { PlatformFunction } from './platform-function.js';
 import { FargateEngine } from './fargate-engine.js';
 import type { FargateSize } from './production-config.js';
@@ -38,6 +39,12 @@ export interface ImageDeliveryProps {
   images: s3.IBucket;
   /** Existing buckets (by name) the handler may also read, SIH's SourceBuckets; the first is the default. @default none */
   sourceBuckets?: readonly string[];
+  /**
+   * Where results over Lambda's 6 MB response limit go (RESULT_BUCKET, under `results/`): the
+   * handler answers a redirect to a presigned URL there (api/large-results.ts) instead of SIH's
+   * 413. @default none: such results answer 413 TooLargeImageException
+   */
+  results?: s3.IBucket;
   /** Receives CloudFront logs (`cloudfront/`) and API access logs (`access-logs/`). */
   logs: s3.IBucket;
   /**
@@ -152,6 +159,7 @@ export class ImageDelivery extends Construct {
         ...(props.signature
           ? { SECRETS_MANAGER: props.signature.secretId, SECRET_KEY: props.signature.secretKey }
           : {}),
+        ...(props.results ? { RESULT_BUCKET: props.results.bucketName } : {}),
         ENABLE_DEFAULT_FALLBACK_IMAGE: yesNo(!!props.fallbackImage),
         ...(props.fallbackImage
           ? {
@@ -219,6 +227,11 @@ export class ImageDelivery extends Construct {
   private grantImageAccess(role: iam.IRole, props: ImageDeliveryProps, sourceBuckets: string[]): void {
     grantObjectRead(role, { bucket: props.images });
     grantObjectWrite(role, props.eventsLake);
+    if (props.results) {
+      // Written, then read through the presigned URL the handler signs with its own role.
+      grantObjectWrite(role, { bucket: props.results, prefix: LARGE_RESULTS_PREFIX });
+      grantObjectRead(role, { bucket: props.results, prefix: LARGE_RESULTS_PREFIX });
+    }
     sourceBuckets.forEach((name, index) =>
       grantObjectRead(role, { bucket: this.importedBucket(`Source${index}`, name) }),
     );

@@ -46,7 +46,7 @@ import { SafeRollout } from './safe-rollout.js';
  * Bundles whose sources other work streams deliver: a missing one becomes a failing stub, with a
  * warning. The workflow's task bundles are not here: a missing one fails synth.
  */
-export const PENDING_BUNDLES = ['events-archiver'];
+export const PENDING_BUNDLES: string[] = [];
 
 export interface ImagePlatformProps {
   /** Where the Lambda bundles come from. @default `dist/lambda/` (written by `npm run build:lambdas`) */
@@ -182,6 +182,8 @@ export class ImagePlatform extends Construct {
       eventsLake,
       logRetention,
       sourceBuckets: props.sourceBuckets,
+      // Results over 6 MB sit next to the renditions, under results/.
+      results: storage.renditions,
       autoWebp: props.autoWebp,
       autoAvif: props.autoAvif,
       clientHints: props.clientHints,

@@ -17,14 +17,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * The functions and their entry points. Workflow tasks are found by convention (every
- * tasks/<name>.ts exporting `handler` becomes task-<name>); the events archiver joins when its
- * handler lands. `console-api` is deployed only with the console (EnableConsole=Yes).
+ * tasks/<name>.ts exporting `handler` becomes task-<name>). `console-api` is deployed only with the console (EnableConsole=Yes).
  */
 export function lambdaEntries() {
   const entries = [
     { name: 'image-handler', entry: 'api/lambda.ts', sharp: true },
     // The console's API: its bucket previews render with sharp.
     { name: 'console-api', entry: 'api/console-lambda.ts', sharp: true },
+    // Kafka (MSK event source) → the S3 lake. It builds its storage through core/compose.ts, which loads sharp.
+    { name: 'events-archiver', entry: 'analytics/lake-writer.ts', sharp: true },
     // The custom resource that creates the Kafka topic (streaming on).
     { name: 'kafka-topic', entry: 'infra/handlers/kafka-topic.ts', sharp: false },
   ];
@@ -119,6 +120,11 @@ export function esbuildOptions(entry, dir) {
     chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'node',
+    // ES module builds first: a CommonJS package reached through a dynamic import() (the AWS SDK
+    // clients the composition root loads on first use) becomes a chunk whose only export is
+    // `default`, so `const { SFNClient } = await import(...)` found nothing ("t is not a
+    // constructor" in the deployed start-image-workflow; npm run rehearse caught it).
+    mainFields: ['module', 'main'],
     target: 'node22',
     format: 'esm',
     minify: true,

@@ -26,9 +26,19 @@ status=0
 node --experimental-vm-modules --no-warnings node_modules/jest/bin/jest.js --json --outputFile=test-artifacts/jest-results.json "$@" || status=$?
 # Benchmarks are not tests (no timed assertions), but a smoke run keeps them from rotting.
 if [ "$status" -eq 0 ]; then npm run --silent bench -- --smoke >/dev/null || status=$?; fi
+# The cloud rehearsal: the synthesized stack's Lambda assets under the Runtime Interface Emulator
+# against moto and Kafka (test/rehearsal/rehearse.ts; a few minutes). Its lines go to the log; the
+# scenario count is repeated below.
+rehearsal_line="rehearsal: NOT RUN (jest or the bench smoke failed first)"
+if [ "$status" -eq 0 ]; then
+  npm run --silent rehearse > test-artifacts/rehearsal.log 2>&1 || status=$?
+  grep -E '^(ok  |FAIL)' test-artifacts/rehearsal.log || true
+  rehearsal_line=$(tail -n 1 test-artifacts/rehearsal.log)
+fi
 
 # The audit's verdict just above the closing line, so a run that could not audit is never read as audited.
 echo "$audit_line"
+echo "$rehearsal_line"
 # The closing line CI reads: "N passed, N failed".
 node -e '
   const r = JSON.parse(require("fs").readFileSync("test-artifacts/jest-results.json", "utf8"));

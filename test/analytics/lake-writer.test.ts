@@ -2,7 +2,9 @@ import { jest } from '@jest/globals';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { run, startLakeConsumer, type MskEvent, type MskRecord } from '../../analytics/lake-writer.js';
+import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { handler, run, startLakeConsumer, type MskEvent, type MskRecord } from '../../analytics/lake-writer.js';
+import { s3Client } from '../../core/adapters/aws/s3-client.js';
 import { KafkaEventSink } from '../../core/adapters/aws/kafka-event-sink.js';
 import { DiskOutbox } from '../../core/adapters/local/disk-outbox.js';
 import { FsStorage } from '../../core/adapters/local/fs-storage.js';
@@ -62,6 +64,38 @@ describe('lake writer (MSK event source → S3)', () => {
     await run(event, { storage, bucket: 'lake' });
     expect(Object.keys(await read())).toHaveLength(3);
     warn.mockRestore();
+  });
+
+  test('the Lambda entry (the events-archiver bundle) writes to LAKE_BUCKET under LAKE_PREFIX in S3 (moto), the same keys when a batch is delivered again', async () => {
+    const endpoint = process.env.SHUTTER_TEST_S3_ENDPOINT;
+    if (!endpoint) throw new Error('SHUTTER_TEST_S3_ENDPOINT is not set: moto_server did not start (test/services/global-setup.mjs)');
+    const bucket = `lake-${Math.random().toString(36).slice(2, 10)}`;
+    // What the stack sets on the archiver (infra/event-streaming.ts), with moto in place of S3.
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_LAMBDA_FUNCTION_NAME: 'shutter-events-archiver',
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      S3_ENDPOINT: endpoint,
+      LAKE_BUCKET: bucket,
+      LAKE_PREFIX: 'lake/events/',
+      SOURCE_BUCKETS: bucket,
+    });
+    const s3 = s3Client({ region: 'eu-west-1', s3Endpoint: endpoint });
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const event: MskEvent = { eventSource: 'aws:kafka', records: { 'shutter.image-events-2': [record(renditionEvent(4), 10), record(renditionEvent(5), 11)] } };
+    const listKeys = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((object) => object.Key).sort();
+
+    try {
+      await expect(handler(event)).resolves.toMatchObject({ written: 2, invalid: 0 });
+      const keys = await listKeys();
+      expect(keys).toEqual(['lake/events/dt=2026-03-01/shutter.image-events-2-00000000000000000010.jsonl']);
+      await handler(event);
+      expect(await listKeys()).toEqual(keys);
+    } finally {
+      process.env = saved;
+    }
   });
 });
 

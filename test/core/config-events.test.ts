@@ -4,7 +4,7 @@ import { loadConfig } from '../../core/config.js';
 describe('events and analytics settings', () => {
   test('defaults: local JSON lines under the data folder, every request recorded, DuckDB', () => {
     const config = loadConfig({ SHUTTER_DATA_DIR: '/srv/shutter' });
-    expect(config.events).toEqual({ dir: '/srv/shutter/events', kafka: undefined, outboxDir: '/srv/shutter/outbox', outboxMaxBytes: 256 * 1024 * 1024, accessSampleRate: 1, retention: { maxAgeDays: 90, maxBytes: 1024 * 1024 * 1024 }, lakeBucket: undefined });
+    expect(config.events).toEqual({ dir: '/srv/shutter/events', kafka: undefined, outboxDir: '/srv/shutter/outbox', outboxMaxBytes: 256 * 1024 * 1024, accessSampleRate: 1, retention: { maxAgeDays: 90, maxBytes: 1024 * 1024 * 1024 }, lakeBucket: undefined, lakePrefix: 'events/' });
     expect(config.analytics.engine).toBe('duckdb');
   });
 

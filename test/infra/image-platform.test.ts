@@ -229,7 +229,15 @@ describe('least privilege', () => {
         { action: 's3:AbortMultipartUpload', resource: lake },
       ]),
     );
-    expect(s3Grants.filter((grant) => !grant.resource.startsWith(images))).toHaveLength(2);
+    // Results over 6 MB (RESULT_BUCKET): written under results/ of the renditions bucket, read back through a presigned URL.
+    const results = `<${bucketId('Renditions')}.Arn>`;
+    expect(s3Grants.filter((grant) => grant.resource.startsWith(results)).map((grant) => [grant.action, grant.resource]).sort()).toEqual([
+      ['s3:AbortMultipartUpload', `${results}/results/*`],
+      ['s3:GetObject', `${results}/results/*`],
+      ['s3:ListBucket', results],
+      ['s3:PutObject', `${results}/results/*`],
+    ]);
+    expect(s3Grants.filter((grant) => !grant.resource.startsWith(images) && !grant.resource.startsWith(results))).toHaveLength(2);
     for (const grant of grants.filter((g) => g.action.startsWith('kms:'))) {
       expect(['kms:Decrypt', 'kms:GenerateDataKey']).toContain(grant.action);
       expect(

@@ -51,3 +51,21 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
+
+# The cloud rehearsal (test/rehearsal/, `npm run rehearse`) runs each deployed Lambda asset under
+# the AWS Lambda Runtime Interface Emulator, built from its Go module (Go from /usr/local/go or
+# PATH), with the npm runtime interface client aws-lambda-ric, whose native addon is built here
+# (its own install scripts are not allowed in package.json, so `npm ci` stays quick for everyone else).
+rie_version=v0.0.0-20261030222936-bef5c4ba774d
+if [ ! -x .cache/rie/aws-lambda-rie ] || [ "$(cat .cache/rie/version 2>/dev/null)" != "${rie_version}" ]; then
+  echo "[services] building aws-lambda-rie ${rie_version} (go install)"
+  go_bin=$(command -v go || echo /usr/local/go/bin/go)
+  mkdir -p .cache/rie
+  GOBIN="$(pwd)/.cache/rie" GOFLAGS=-modcacherw "${go_bin}" install \
+    "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@${rie_version}"
+  echo "${rie_version}" > .cache/rie/version
+fi
+if [ -d node_modules/aws-lambda-ric ] && [ ! -f node_modules/aws-lambda-ric/rapid-client.node ]; then
+  echo "[services] building aws-lambda-ric's native client (curl and aws-lambda-cpp from its own sources)"
+  (cd node_modules/aws-lambda-ric && PATH="$(pwd)/../.bin:${PATH}" ./scripts/preinstall.sh >/dev/null && PATH="$(pwd)/../.bin:${PATH}" ./scripts/postinstall.sh >/dev/null)
+fi

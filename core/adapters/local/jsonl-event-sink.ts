@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { validEvent } from '../../events/build-event.js';
+import { partitionOf } from '../../events/lake-objects.js';
 import { GroupCommit } from '../../group-commit.js';
 import { DEFAULTS } from '../../limits.js';
 import type { EventSink, ShutterEvent } from '../../ports/event-sink.js';
@@ -35,10 +36,7 @@ export interface JsonlEventSinkOptions {
   retention?: EventLogRetention;
 }
 
-/** `dt=YYYY-MM-DD` of an event: its time in UTC, whatever offset it was written with. */
-export function partitionOf(event: Pick<ShutterEvent, 'time'>): string {
-  return `dt=${new Date(event.time).toISOString().slice(0, 10)}`;
-}
+export { partitionOf };
 
 export class JsonlEventSink implements EventSink {
   readonly dir: string;
