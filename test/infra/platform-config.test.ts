@@ -24,6 +24,7 @@ test('defaults are safe and SIH-like: no signature, no CORS, all price classes, 
     cors: { enabled: false, origin: '*' },
     autoWebp: false,
     autoAvif: false,
+    clientHints: false,
     signature: undefined,
     fallbackImage: undefined,
     rewrite: undefined,
@@ -39,6 +40,7 @@ test('defaults are safe and SIH-like: no signature, no CORS, all price classes, 
     lambdaAssetsDir: 'dist/lambda',
     backfill: 'distributed',
     console: undefined,
+    originSecretRotation: undefined,
   });
 });
 

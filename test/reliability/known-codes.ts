@@ -133,6 +133,7 @@ export const SERVER_ERROR_CODES = [
   'StepFunctions::Unavailable',
   // Plain messages of programming errors (a closed sink, a failed model runtime), not answered to clients as codes.
   'JsonlEventSink is closed',
+  'LakeEventSink is closed',
   'KafkaEventSink is closed',
   'TensorFlow.js could not start its WebAssembly backend.',
 ] as const;
