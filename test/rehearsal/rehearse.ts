@@ -152,6 +152,13 @@ async function main(): Promise<number> {
         // The Task states invoke functions by ARN: the name is the logical id, bound below to its emulator.
         bindings[id] = id;
         bindings[`${id}.Arn`] = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
+      } else if (resource.Type === 'AWS::Lambda::Alias' || resource.Type === 'AWS::Lambda::Version') {
+        // A published version or the `live` alias (safe rollout): invoked by its qualified ARN, which
+        // names the function the emulator runs (the qualifier is dropped by the engine).
+        const target = (resource.Properties as { FunctionName?: { Ref?: string } } | undefined)?.FunctionName?.Ref;
+        const qualifier = resource.Type === 'AWS::Lambda::Alias' ? String((resource.Properties as { Name?: unknown }).Name ?? 'live') : '1';
+        bindings[id] = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${target ?? id}:${qualifier}`;
+        bindings[`${id}.Arn`] = bindings[id];
       } else if (resource.Type === 'AWS::CloudFront::Distribution') {
         bindings[id] = id;
         bindings[`${id}.DomainName`] = `${id.toLowerCase()}.cloudfront.net`;
