@@ -21,6 +21,8 @@ const root = path.resolve(import.meta.dirname, '../..');
 /** Where test/services/install.sh puts the emulator it builds. */
 export const RIE_BINARY = path.join(root, '.cache/rie/aws-lambda-rie');
 const RIC = path.join(root, 'node_modules/aws-lambda-ric/index.mjs');
+/** Where the host's /tmp stays visible inside a function's namespace, whose own /tmp is private. */
+const HOST_TMP = '/mnt';
 
 export interface Invocation {
   payload: unknown;
@@ -83,24 +85,29 @@ export class EmulatedFunction {
     const runtimeApi = await freePort();
     this.scratch = mkdtempSync(path.join(os.tmpdir(), `rehearsal-${this.fn.name}-tmp-`));
     const { memoryMb, timeoutSeconds, handler } = this.fn;
-    const node = process.execPath;
+    // The function's private /tmp covers the host's: a checkout under /tmp (CI's clone may be one)
+    // stays reachable through the host's /tmp, bound first onto /mnt inside the namespace.
+    const hostTmp = os.tmpdir();
+    const visible = (file: string) => (file === hostTmp || file.startsWith(`${hostTmp}/`) ? `${HOST_TMP}${file.slice(hostTmp.length)}` : file);
+    const taskRoot = visible(this.taskRoot);
     const script = [
       'set -e',
       'mount --make-rprivate /',
-      `mount --bind "${this.taskRoot}" "${this.taskRoot}"`,
-      `mount -o remount,bind,ro "${this.taskRoot}"`,
+      `mount --bind "${hostTmp}" ${HOST_TMP}`,
       `mount --bind "${this.scratch}" /tmp`,
-      `cd "${this.taskRoot}"`,
-      `exec "${RIE_BINARY}" --log-level error --runtime-interface-emulator-address 127.0.0.1:${this.port} --runtime-api-address 127.0.0.1:${runtimeApi} "${node}" "${RIC}" "${handler}"`,
+      `mount --bind "${taskRoot}" "${taskRoot}"`,
+      `mount -o remount,bind,ro "${taskRoot}"`,
+      `cd "${taskRoot}"`,
+      `exec "${visible(RIE_BINARY)}" --log-level error --runtime-interface-emulator-address 127.0.0.1:${this.port} --runtime-api-address 127.0.0.1:${runtimeApi} "${visible(process.execPath)}" "${visible(RIC)}" "${handler}"`,
     ].join('\n');
     this.process = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
       env: {
-        PATH: `${path.dirname(node)}:/usr/local/bin:/usr/bin:/bin`,
+        PATH: `${path.dirname(visible(process.execPath))}:/usr/local/bin:/usr/bin:/bin`,
         LANG: 'en_US.UTF-8',
         TZ: ':UTC',
         ...this.environment,
-        LAMBDA_TASK_ROOT: this.taskRoot,
-        LAMBDA_RUNTIME_DIR: this.taskRoot,
+        LAMBDA_TASK_ROOT: taskRoot,
+        LAMBDA_RUNTIME_DIR: taskRoot,
         _HANDLER: handler,
         AWS_EXECUTION_ENV: `AWS_Lambda_${this.fn.runtime}`,
         AWS_LAMBDA_FUNCTION_NAME: this.fn.name,
