@@ -7,6 +7,10 @@
  * `previous` stays accepted while a rotation reaches every edge (docs/deploy.md, "Rotating the
  * origin secret"). Values are compared in constant time; the Secrets adapter caches the secret
  * (5 minutes), so a hot Lambda does not call Secrets Manager per request.
+ *
+ * ORIGIN_SECRET may name several secrets, comma-separated: a DR standby accepts its own and the
+ * primary's (replicated into its Region), since the primary's CloudFront fails over to it. A named
+ * secret that cannot be read (a replica not created yet) only counts as holding nothing.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AccessError } from '../core/errors.js';
@@ -31,14 +35,19 @@ function sameSecret(given: string, expected: string): boolean {
  * stands in front), otherwise a function that throws a 403 AccessError for a request that did
  * not come through CloudFront.
  */
-export function originGuard(secretName: string | undefined, secrets: Secrets): (request: HttpRequest) => Promise<void> {
-  if (!secretName) return async () => undefined;
+export function originGuard(secretNames: string | undefined, secrets: Secrets): (request: HttpRequest) => Promise<void> {
+  const names = (secretNames ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  if (names.length === 0) return async () => undefined;
+  const valuesOf = async (name: string): Promise<string[]> => {
+    const stored = JSON.parse(await secrets.getSecret(name)) as Partial<Record<(typeof ORIGIN_SECRET_KEYS)[number], unknown>>;
+    return ORIGIN_SECRET_KEYS.map((key) => stored[key]).filter((value): value is string => typeof value === 'string' && value.length > 0);
+  };
   return async (request) => {
     const given = header(request, ORIGIN_HEADER);
-    // The secret is read even when the header is missing: the answer takes the same time either way.
-    const stored = JSON.parse(await secrets.getSecret(secretName)) as Partial<Record<(typeof ORIGIN_SECRET_KEYS)[number], unknown>>;
-    const accepted = ORIGIN_SECRET_KEYS.map((key) => stored[key]).filter((value): value is string => typeof value === 'string' && value.length > 0);
-    if (accepted.length === 0) throw new Error(`The origin secret ${secretName} holds no "current" value`);
+    // The secrets are read even when the header is missing: the answer takes the same time either way.
+    const [first, ...others] = names as [string, ...string[]];
+    const accepted = [...(await valuesOf(first)), ...(await Promise.all(others.map((name) => valuesOf(name).catch(() => [])))).flat()];
+    if (accepted.length === 0) throw new Error(`The origin secret ${first} holds no "current" value`);
     let matched = false;
     for (const value of accepted) matched = sameSecret(given ?? '', value) || matched;
     if (!given || !matched)

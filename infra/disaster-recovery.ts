@@ -27,6 +27,7 @@ import { Construct } from 'constructs';
 import { acknowledge, acknowledgeWildcards } from './acknowledge.js';
 import type { ImageStorage } from './image-storage.js';
 import type { DrStandbyStack } from './dr-standby-stack.js';
+import type { OriginSecret } from './origin-secret.js';
 
 /** The buckets replicated to the standby: sources, workflow output, moderation evidence. */
 export const REPLICATED_BUCKETS = ['images', 'renditions', 'quarantine'] as const;
@@ -37,6 +38,8 @@ export interface DisasterRecoveryProps {
   standby: DrStandbyStack;
   /** The signing secret the platform created, replicated to the DR Region. @default none */
   signingSecret?: secretsmanager.ISecret;
+  /** The header secret CloudFront sends, replicated so the standby accepts it on fail-over. */
+  originSecret: OriginSecret;
   topic: sns.ITopic;
 }
 
@@ -109,6 +112,12 @@ export class DisasterRecovery extends Construct {
       this.alarm(`${name}ReplicationFailed`, source, `dr-${name}`, props.topic);
     }
 
+    // The origin header CloudFront sends on fail-over is this stack's: the standby's handler reads
+    // it from a replica in its Region, under a name it knows before this stack exists.
+    const originSecret = props.originSecret.secret.node.defaultChild as secretsmanager.CfnSecret;
+    originSecret.name = originSecretName(Stack.of(this).stackName);
+    originSecret.replicaRegions = [{ region: standby.region, kmsKeyId: standby.platform.storage.dataKey.keyArn }];
+
     // The signing key must verify the same URLs in the DR Region, under the same name.
     if (props.signingSecret) {
       const secret = props.signingSecret.node.defaultChild as secretsmanager.CfnSecret;
@@ -174,6 +183,11 @@ export class DisasterRecovery extends Construct {
     alarm.addAlarmAction(new actions.SnsAction(topic));
     this.alarms.push(alarm);
   }
+}
+
+/** The primary's origin secret, named so the standby can accept its replica before it exists. */
+export function originSecretName(primaryStackName: string): string {
+  return `${primaryStackName}-origin`;
 }
 
 /** The primary's signing secret, named so the standby can name its replica before it exists. */

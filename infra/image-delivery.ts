@@ -7,7 +7,7 @@
  * format: a viewer-request function (`accept-normalizer.ts`) drops every other query parameter
  * and reduces `Accept` to what format negotiation reads; the cache policy keys on what is left.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -110,8 +110,16 @@ export interface ImageDeliveryProps {
    * origin group's fail-over. @default the Lambda engine only
    */
   fargate?: { size: FargateSize };
-  /** Where CloudFront asks when the Lambda engine's API answers 5xx: the DR standby's API. @default none */
-  failoverOrigin?: cloudfront.IOrigin;
+  /**
+   * Where CloudFront asks when the Lambda engine's API answers 5xx: the DR standby's API, sent the
+   * same origin header (the standby accepts this stack's secret, see `acceptedOriginSecrets`). @default none
+   */
+  failoverOrigin?: { domainName: string; originPath: string };
+  /**
+   * Further origin secrets the handler accepts, by name in this Region: a DR standby's handler
+   * accepts the primary's secret, replicated here, which the primary's CloudFront sends on fail-over. @default none
+   */
+  acceptedOriginSecrets?: readonly string[];
   /** Requests per second (and burst) the API stage accepts. @default API Gateway's account limits */
   throttle?: { rateLimit: number; burstLimit: number };
 }
@@ -141,7 +149,7 @@ export class ImageDelivery extends Construct {
         SHUTTER_STORAGE: 's3',
         SOURCE_BUCKETS: sourceBucketsEnv,
         LAKE_BUCKET: props.eventsLake.bucket.bucketName,
-        ORIGIN_SECRET: props.originSecret.secret.secretArn,
+        ORIGIN_SECRET: [props.originSecret.secret.secretArn, ...(props.acceptedOriginSecrets ?? [])].join(','),
         AUTO_WEBP: yesNo(props.autoWebp),
         AUTO_AVIF: yesNo(props.autoAvif),
         CLIENT_HINTS: yesNo(props.clientHints),
@@ -249,6 +257,15 @@ export class ImageDelivery extends Construct {
     }
     props.signature?.grantRead(role);
     props.originSecret.grantRead(role);
+    (props.acceptedOriginSecrets ?? []).forEach((name) =>
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          // A secret's ARN ends in six random characters after its name.
+          resources: [Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${name}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        }),
+      ),
+    );
     props.settings?.grantRead(role);
     // SIH's smartCrop and contentModeration edits call Rekognition; these actions take no resource ARN.
     role.addToPrincipalPolicy(
@@ -341,7 +358,8 @@ export class ImageDelivery extends Construct {
     const api = new origins.RestApiOrigin(this.api, { ...shield, customHeaders });
     if (!this.engine) {
       if (!props.failoverOrigin) return api;
-      return new origins.OriginGroup({ primaryOrigin: api, fallbackOrigin: props.failoverOrigin, fallbackStatusCodes: [500, 502, 503, 504] });
+      const standby = new origins.HttpOrigin(props.failoverOrigin.domainName, { originPath: props.failoverOrigin.originPath, customHeaders });
+      return new origins.OriginGroup({ primaryOrigin: api, fallbackOrigin: standby, fallbackStatusCodes: [500, 502, 503, 504] });
     }
     return new origins.OriginGroup({
       primaryOrigin: origins.VpcOrigin.withApplicationLoadBalancer(this.engine.loadBalancer, {

@@ -18,7 +18,7 @@ import { Construct } from 'constructs';
 import { EventStreaming } from './event-streaming.js';
 import { ImageAnalytics } from './image-analytics.js';
 import { DeliverySettingsTable } from './delivery-settings-table.js';
-import { ImageDelivery } from './image-delivery.js';
+import { ImageDelivery, type ImageDeliveryProps } from './image-delivery.js';
 import { ImageStorage, LOG_PREFIXES } from './image-storage.js';
 import { OperatorConsole } from './operator-console.js';
 import { ConsoleApi } from './console-api.js';
@@ -86,7 +86,9 @@ export interface ImagePlatformProps {
   /** Serve images from ECS Fargate behind CloudFront (`fargate-engine.ts`), Lambda as fail-over. @default Lambda only */
   fargate?: { size: FargateSize };
   /** CloudFront's fail-over origin for the image API (the DR standby's). @default none */
-  failoverOrigin?: cloudfront.IOrigin;
+  failoverOrigin?: ImageDeliveryProps['failoverOrigin'];
+  /** Further origin secrets the image handler accepts (a DR standby: the primary's replica). @default none */
+  acceptedOriginSecrets?: readonly string[];
   /** A monthly AWS Budgets alarm, in USD. @default none */
   monthlyBudget?: number;
   /** @default none */
@@ -132,6 +134,8 @@ export class ImagePlatform extends Construct {
   readonly storage: ImageStorage;
   readonly signing: SigningSecret | undefined;
   readonly delivery: ImageDelivery;
+  /** The header secret CloudFront sends to the image API (`origin-secret.ts`). */
+  readonly originSecret: OriginSecret;
   /** The delivery settings' DynamoDB table. */
   readonly settings: DeliverySettingsTable;
   readonly streaming: EventStreaming | undefined;
@@ -173,8 +177,10 @@ export class ImagePlatform extends Construct {
     // Origins, policies and host mappings operators change at run time (docs/delivery-settings.md).
     this.settings = new DeliverySettingsTable(this, 'DeliverySettings', { removalPolicy: props.removalPolicy });
 
+    this.originSecret = new OriginSecret(this, 'OriginSecret', { encryptionKey: storage.dataKey });
     this.delivery = new ImageDelivery(this, 'Delivery', {
-      originSecret: new OriginSecret(this, 'OriginSecret', { encryptionKey: storage.dataKey }),
+      originSecret: this.originSecret,
+      acceptedOriginSecrets: props.acceptedOriginSecrets,
       originSecretRotation: props.originSecretRotation,
       code,
       images: storage.images,

@@ -52,6 +52,7 @@ export function createShutterStacks(
         signature: settings.signature && { secretName: settings.signature.secretName ?? signingSecretName(settings.stackName), secretKey: settings.signature.secretKey },
       },
       production: { ...production, disasterRecovery: undefined },
+      primaryStackName: settings.stackName,
       stackName: name,
       env: { account: env.account, region: production.disasterRecovery.region },
       crossRegionReferences: true,

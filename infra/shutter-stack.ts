@@ -11,8 +11,7 @@ import type { PlatformSettings } from './platform-config.js';
 import { EDGE_REGION, EdgeSecurityStack, ImageWebAcl } from './edge-security.js';
 import { parseProductionContext, type ProductionSettings } from './production-config.js';
 import { SmokeTestRole } from './smoke/smoke-test-role.js';
-import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
-import { DisasterRecovery } from './disaster-recovery.js';
+import { DisasterRecovery, originSecretName } from './disaster-recovery.js';
 import type { DrStandbyStack } from './dr-standby-stack.js';
 
 export interface ShutterStackProps extends StackProps {
@@ -21,6 +20,8 @@ export interface ShutterStackProps extends StackProps {
   pipelineAccount?: string;
   /** The DR standby (`disaster-recovery.ts`): replication to it, fail-over to its API. @default none */
   standby?: DrStandbyStack;
+  /** This stack is a DR standby of that primary: its image handler also accepts the primary's origin secret. @default none */
+  primaryStackName?: string;
   /** @default the production defaults (WAF on, canary rollout, 1000 USD budget) */
   production?: Readonly<ProductionSettings>;
   /** @default the bundles in `settings.lambdaAssetsDir` */
@@ -81,10 +82,12 @@ export class ShutterStack extends Stack {
       monthlyBudget: production.monthlyBudget,
       fargate: production.engine.kind === 'fargate' ? { size: production.engine.size } : undefined,
       failoverOrigin: props.standby
-        ? new origins.HttpOrigin(`${props.standby.platform.delivery.api.restApiId}.execute-api.${props.standby.region}.amazonaws.com`, {
+        ? {
+            domainName: `${props.standby.platform.delivery.api.restApiId}.execute-api.${props.standby.region}.amazonaws.com`,
             originPath: `/${props.standby.platform.delivery.api.deploymentStage.stageName}`,
-          })
+          }
         : undefined,
+      acceptedOriginSecrets: props.primaryStackName ? [originSecretName(props.primaryStackName)] : undefined,
       replication: s.replication,
       streaming: s.streaming,
       athenaBytesScannedLimit: s.athenaBytesScannedLimit,
@@ -101,6 +104,7 @@ export class ShutterStack extends Stack {
         storage,
         standby: props.standby,
         signingSecret: this.platform.signing && !s.signature?.secretName ? this.platform.signing.secret : undefined,
+        originSecret: this.platform.originSecret,
         topic: monitoring.topic,
       });
     }

@@ -80,3 +80,16 @@ test('a secret without "current" is a server fault, not a client one', async () 
   expect(failure).toBeInstanceOf(Error);
   expect(failure).not.toBeInstanceOf(AccessError);
 });
+
+test("a DR standby accepts its own secret and the primary's replica, and a replica not yet created costs nothing", async () => {
+  const store: Record<string, string> = { own: JSON.stringify({ current: 'own-value' }), 'Shutter-origin': JSON.stringify({ current: 'primary-value' }) };
+  const secrets = { getSecret: (name: string) => (name in store ? Promise.resolve(store[name]!) : Promise.reject(new Error(`no secret ${name}`))) };
+  const request = (value: string) => ({ method: 'GET', path: '/a.jpg', query: {}, headers: { [ORIGIN_HEADER]: value } }) as never;
+  const guard = originGuard('own,Shutter-origin', secrets);
+  await expect(guard(request('own-value'))).resolves.toBeUndefined();
+  await expect(guard(request('primary-value'))).resolves.toBeUndefined();
+  await expect(guard(request('forged'))).rejects.toMatchObject({ code: 'CloudFront::Required', status: 403 });
+  const beforeReplica = originGuard('own,Missing-origin', secrets);
+  await expect(beforeReplica(request('own-value'))).resolves.toBeUndefined();
+  await expect(beforeReplica(request('primary-value'))).rejects.toMatchObject({ code: 'CloudFront::Required' });
+});

@@ -4,6 +4,8 @@
  * secret replicated, a backup plan with a copy in the DR Region, CloudFront fail-over to the
  * standby's API, and names that differ per Region. One synthesis of both stacks, with cdk-nag.
  */
+import { ORIGIN_HEADER } from '../../api/origin-guard.js';
+import { originSecretName } from '../../infra/disaster-recovery.js';
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -113,6 +115,21 @@ test("CloudFront fails over from the primary's API to the standby's", () => {
   const config = distribution.Properties!.DistributionConfig as { OriginGroups: { Items: Array<{ FailoverCriteria: unknown; Members: { Items: unknown[] } }> }; Origins: Array<{ DomainName: unknown }> };
   expect(config.OriginGroups.Items[0]!.Members.Items).toHaveLength(2);
   expect(JSON.stringify(config.Origins)).toMatch(/execute-api\.us-west-2\.amazonaws\.com/);
+});
+
+test("on fail-over the standby's API gets the primary's origin header, and accepts it from a replica in its Region", () => {
+  const [, distribution] = resources(primary, 'AWS::CloudFront::Distribution').find(([, d]) => String(d.Metadata?.['aws:cdk:path']).includes('Delivery/Distribution'))!;
+  const origins = (distribution.Properties!.DistributionConfig as { Origins: Array<{ DomainName: unknown; OriginCustomHeaders?: Array<{ HeaderName: string; HeaderValue: unknown }> }> }).Origins;
+  const standbyOrigin = origins.find((origin) => JSON.stringify(origin.DomainName).includes('execute-api.us-west-2'))!;
+  const primaryOrigin = origins.find((origin) => origin !== standbyOrigin)!;
+  expect(standbyOrigin.OriginCustomHeaders).toEqual(primaryOrigin.OriginCustomHeaders);
+  expect(standbyOrigin.OriginCustomHeaders![0]!.HeaderName).toBe(ORIGIN_HEADER);
+  primary.hasResourceProperties('AWS::SecretsManager::Secret', { Name: originSecretName('Shutter'), ReplicaRegions: [Match.objectLike({ Region: 'us-west-2' })] });
+  const handler = resources(standby, 'AWS::Lambda::Function').find(([, fn]) => String(fn.Metadata?.['aws:cdk:path']).includes('Delivery/ImageHandler'))!;
+  const accepted = JSON.stringify((handler[1].Properties!.Environment as { Variables: Record<string, unknown> }).Variables.ORIGIN_SECRET);
+  expect(accepted).toContain(`,${originSecretName('Shutter')}`);
+  const all = JSON.stringify(standby.toJSON().Resources);
+  expect(all.includes(`secret:${originSecretName('Shutter')}-??????`)).toBe(true);
 });
 
 const GLOBAL_NAMES = ['BucketName', 'RoleName', 'FunctionName', 'StateMachineName', 'LogGroupName', 'DashboardName', 'BackupVaultName', 'TopicName', 'QueueName', 'Name', 'BackupPlanName', 'ClusterName'];
