@@ -24,6 +24,11 @@ const UNIT_PRIORITY: readonly Unit[] = ['ratio', 'ms', 'usd', 'count', 'bytes'];
 export interface ChartData {
   kind: 'bar' | 'line';
   unit: Unit;
+  /**
+   * `log` when the charted values span more than two orders of magnitude (a workflow that waited
+   * 108 s for a review beside 40 ms renditions): on a linear axis the small ones would vanish.
+   */
+  scale: 'linear' | 'log';
   labels: string[];
   series: { name: string; values: (number | null)[] }[];
 }
@@ -50,7 +55,7 @@ function unitOf(column: string, values: (number | null)[]): Unit {
 }
 
 export function toChartData(rows: readonly Row[]): ChartData {
-  if (rows.length === 0) return { kind: 'bar', unit: 'count', labels: [], series: [] };
+  if (rows.length === 0) return { kind: 'bar', unit: 'count', scale: 'linear', labels: [], series: [] };
   const columns = Object.keys(rows[0]!);
   const numeric = (column: string) => rows.every((row) => row[column] === null || row[column] === undefined || asNumber(row[column]) !== null);
   const labelColumns = columns.filter((column) => !numeric(column));
@@ -77,16 +82,22 @@ export function toChartData(rows: readonly Row[]): ChartData {
         }),
       })),
     );
-    return { kind: labels.length > 1 ? 'line' : 'bar', unit, labels, series };
+    return { kind: labels.length > 1 ? 'line' : 'bar', unit, scale: scaleFor(unit, series), labels, series };
   }
   const labels = rows.map((row) => (labelColumns.length ? labelColumns.map((column) => labelOf(row[column])).join(' · ') : ''));
   const days = first !== undefined && rows.every((row) => isDay(row[first]));
-  return {
-    kind: days && rows.length > 1 ? 'line' : 'bar',
-    unit,
-    labels,
-    series: charted.map((column) => ({ name: column, values: rows.map((row) => asNumber(row[column])) })),
-  };
+  const series = charted.map((column) => ({ name: column, values: rows.map((row) => asNumber(row[column])) }));
+  return { kind: days && rows.length > 1 ? 'line' : 'bar', unit, scale: scaleFor(unit, series), labels, series };
+}
+
+/** Orders of magnitude past which a linear axis hides the small values. */
+const LOG_SCALE_SPAN = 100;
+
+function scaleFor(unit: Unit, series: ChartData['series']): ChartData['scale'] {
+  if (unit === 'ratio') return 'linear';
+  const positive = series.flatMap((entry) => entry.values).filter((value): value is number => value !== null && value > 0);
+  if (positive.length < 2) return 'linear';
+  return Math.max(...positive) / Math.min(...positive) > LOG_SCALE_SPAN ? 'log' : 'linear';
 }
 
 function dayOf(value: unknown): string {

@@ -2,6 +2,16 @@
 import { formatValue, toChartData } from '../../console/src/analytics.js';
 
 describe('toChartData', () => {
+  test('a log axis when the values span more than two orders of magnitude (a 108 s review wait beside 40 ms renditions)', () => {
+    const rows = [
+      { day: '2030-01-01', stage: 'workflow', samples: 2, p50_ms: 108_000, p95_ms: 110_000 },
+      { day: '2030-01-01', stage: 'rendition', samples: 12, p50_ms: 40, p95_ms: 90 },
+    ];
+    expect(toChartData(rows)).toMatchObject({ unit: 'ms', scale: 'log' });
+    expect(toChartData(rows.slice(1)).scale).toBe('linear');
+    expect(toChartData([{ day: '2030-01-01', hit_ratio: 0.001 }, { day: '2030-01-02', hit_ratio: 0.9 }]).scale).toBe('linear');
+  });
+
   test('days along x; counts are the headline over bytes', () => {
     expect(
       toChartData([
@@ -11,6 +21,7 @@ describe('toChartData', () => {
     ).toEqual({
       kind: 'line',
       unit: 'count',
+      scale: 'linear',
       labels: ['2030-01-01', '2030-01-02'],
       series: [
         { name: 'uploads', values: [3, 5] },
@@ -53,6 +64,6 @@ describe('toChartData', () => {
   });
 
   test('no rows, no series', () => {
-    expect(toChartData([])).toEqual({ kind: 'bar', unit: 'count', labels: [], series: [] });
+    expect(toChartData([])).toEqual({ kind: 'bar', unit: 'count', scale: 'linear', labels: [], series: [] });
   });
 });

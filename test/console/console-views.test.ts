@@ -180,6 +180,7 @@ describe('console views', () => {
     ['analytics', 'analytics', '.chart-card'],
     ['playground', 'playground', '.url-row'],
     ['api', 'api', '.operation'],
+    ['delivery', 'delivery?kind=policies', '.delivery-layout'],
   ];
 
   test('axe-core: no serious or critical WCAG 2.2 AA violation on any page', async () => {

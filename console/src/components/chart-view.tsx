@@ -1,9 +1,9 @@
 /** A Chart.js chart (bundled, only the parts used), drawn on a canvas: no inline script or style. */
-import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
 import { useEffect, useRef } from 'preact/hooks';
 import { formatValue, type ChartData } from '../analytics.js';
 
-Chart.register(BarController, BarElement, LineController, LineElement, PointElement, CategoryScale, LinearScale, Tooltip, Legend);
+Chart.register(BarController, BarElement, LineController, LineElement, PointElement, CategoryScale, LinearScale, LogarithmicScale, Tooltip, Legend);
 
 const COLORS = ['#2563eb', '#16a34a', '#d97706', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#4b5563'];
 
@@ -35,14 +35,19 @@ export function ChartView({ data, title }: { data: ChartData; title: string }) {
           tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${formatValue(item.parsed.y, data.unit)}` } },
         },
         scales: {
-          y: { beginAtZero: true, ...(data.unit === 'ratio' ? { max: 1 } : {}), ticks: { callback: (value) => formatValue(Number(value), data.unit) } },
+          // Long labels (a day and a stage) turn and thin out rather than overlap.
+          x: { ticks: { autoSkip: true, autoSkipPadding: 12, maxRotation: 45 } },
+          y:
+            data.scale === 'log'
+              ? { type: 'logarithmic', ticks: { callback: (value) => formatValue(Number(value), data.unit) } }
+              : { beginAtZero: true, ...(data.unit === 'ratio' ? { max: 1 } : {}), ticks: { callback: (value) => formatValue(Number(value), data.unit) } },
         },
       },
     });
     return () => chart.destroy();
   }, [data]);
   return (
-    <div class="chart-box" data-chart-kind={data.kind} data-chart-unit={data.unit}>
+    <div class="chart-box" data-chart-kind={data.kind} data-chart-unit={data.unit} data-chart-scale={data.scale}>
       <canvas ref={canvas} role="img" aria-label={title} />
     </div>
   );
