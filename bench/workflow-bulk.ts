@@ -1,28 +1,35 @@
 /**
- * Bulk workflow bench: images per second for N uploads through the whole workflow (local
- * engine, the default rendition set: 4 presets × AVIF/WebP/JPEG), side by side with the
- * in-process ceiling of rendering the same presets with sharp alone, in the same run, as a
- * ratio; the engine's own overhead per execution (the image ASL with tasks that return at once,
- * history written as usual); and each phase's peak RSS (each phase runs in its own process).
+ * Bulk workflow bench: N uploads of a realistic mix (`bench/bulk-mix.ts`: 0.5–12 MP around a
+ * median of 2.4 MP, JPEG/PNG/WebP, a few animations) through the whole local workflow (engine,
+ * tasks, renditions, events, history), side by side with sharp alone rendering the same
+ * renditions (the default set: 4 presets × AVIF/WebP/JPEG, same sizes, formats and encoder
+ * settings) back to back at its best concurrency, in the same run; the engine's own overhead per
+ * execution (the image ASL with tasks that answer at once); and for each phase, in its own
+ * process: throughput, CPU per image, cores busy, peak RSS and RSS a few seconds after the burst.
  *
- *   npm run bench:workflow -- [N=20] [--megapixels 12] [--rounds 1] [--smoke] [--json <file>]
+ *   npm run bench:workflow -- [N=40] [--uniform <megapixels>] [--rounds 1] [--baseline-renders 2] [--smoke] [--json <file>]
  *
- * Baseline and workflow alternate round by round so machine drift hits both alike. `npm run
- * bench` runs it too (`--json`: its rows join the suite's table; `--smoke`: 2 small photos).
+ * Baseline and workflow alternate round by round (the one going first rotates) so machine drift
+ * hits both alike. `npm run bench` runs it too (`--json`: its rows join the suite's table;
+ * `--smoke`: 4 small uploads). `--uniform 12` is the earlier input: N photos of 12 MP.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { AslWorkflowEngine, type LocalFunction } from '../core/adapters/local/asl-workflow-engine.js';
 import { createPlatform } from '../core/compose.js';
 import { loadConfig } from '../core/config.js';
 import { DEFAULTS, WORKFLOW } from '../core/limits.js';
-import { configureSharp, DEFAULT_IMAGE_LIMITS, openImage } from '../core/pipeline/sharp-factory.js';
-import { DEFAULT_RENDITION_SETS } from '../core/renditions.js';
+import { ANIMATED_FORMATS, applyEncoder } from '../core/pipeline/encode.js';
+import { configureSharp, DEFAULT_IMAGE_LIMITS, inspectImage, openImage } from '../core/pipeline/sharp-factory.js';
+import { DEFAULT_RENDITION_SETS, focusCrop } from '../core/renditions.js';
+import { realisticMix } from './bulk-mix.js';
 import { stats } from './harness.js';
+import { rssMb } from './procfs.js';
 import type { Row } from './report.js';
 import { IMAGE_WORKFLOW_ASL } from '../workflows/asl/image-workflow.asl.js';
 import { createLocalWorkflows } from '../workflows/local-runtime.js';
@@ -33,8 +40,9 @@ const ROOT = process.cwd();
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    megapixels: { type: 'string', default: '12' },
+    uniform: { type: 'string' },
     rounds: { type: 'string', default: '1' },
+    'baseline-renders': { type: 'string', default: String(DEFAULTS.maxConcurrentRenders) },
     phase: { type: 'string' },
     photos: { type: 'string' },
     executions: { type: 'string', default: '300' },
@@ -42,12 +50,14 @@ const { values, positionals } = parseArgs({
     json: { type: 'string' },
   },
 });
-// A smoke run (the test command's) only proves the bench still runs: 2 small photos.
-if (values.smoke) Object.assign(values, { megapixels: '0.3', rounds: '1', executions: '20' });
-const count = Number(positionals[0] ?? (values.smoke ? 2 : 20));
+// A smoke run (the test command's) only proves the bench still runs: 4 small uploads of the mix.
+if (values.smoke) Object.assign(values, { rounds: '1', executions: '20' });
+const count = Number(positionals[0] ?? (values.smoke ? 4 : 40));
+/** Seconds after the burst at which "RSS after" is read: long enough for a GC and glibc's trim. */
+const SETTLE_SECONDS = 5;
 
-/** N distinct photos of about `megapixels` MP, made from the samples, cached between runs. */
-async function photos(n: number, megapixels: number): Promise<string> {
+/** N distinct photos of about `megapixels` MP (the earlier, uniform input), cached between runs. */
+async function uniformPhotos(n: number, megapixels: number): Promise<string> {
   const dir = path.join(ROOT, '.cache', 'bench-photos', `${megapixels}mp`);
   mkdirSync(dir, { recursive: true });
   const samples = readdirSync(path.join(ROOT, 'samples')).filter((name) => name.endsWith('.jpg'));
@@ -69,73 +79,121 @@ async function photos(n: number, megapixels: number): Promise<string> {
 
 function filesOf(dir: string, n: number): string[] {
   return readdirSync(dir)
-    .filter((name) => name.endsWith('.jpg'))
+    .filter((name) => /\.(jpg|png|webp|gif)$/.test(name))
     .sort()
     .slice(0, n)
     .map((name) => path.join(dir, name));
 }
 
+/** What one phase measured over its timed burst. */
+interface PhaseResult {
+  imagesPerSecond: number;
+  /** Process CPU seconds (every thread: libvips' included) per image. */
+  cpuSecondsPerImage: number;
+  /** CPU seconds / wall seconds over the burst: 2 = both cores busy all along. */
+  coresBusy: number;
+  /** RSS just before the burst (models loaded by the warm-up, when the phase has any). */
+  rssBeforeMb: number;
+  /** RSS SETTLE_SECONDS after the burst. */
+  rssAfterMb: number;
+  peakRssMb: number;
+  [figure: string]: number;
+}
+
+/** Times `burst`, with CPU and memory around it. */
+async function measured(images: number, burst: () => Promise<void>): Promise<PhaseResult> {
+  const rssBeforeMb = rssMb(process.pid);
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await burst();
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const cpuSeconds = (used.user + used.system) / 1e6;
+  await sleep(SETTLE_SECONDS * 1000);
+  return {
+    imagesPerSecond: images / seconds,
+    cpuSecondsPerImage: cpuSeconds / images,
+    coresBusy: cpuSeconds / seconds,
+    rssBeforeMb,
+    rssAfterMb: rssMb(process.pid),
+    peakRssMb: peakRssMb(),
+  };
+}
+
 /**
- * The ceiling: the default set's presets × formats rendered with sharp alone (read, decode,
- * resize, encode; nothing written), `maxConcurrentRenders` at once.
+ * The ceiling: every rendition of the default set rendered with sharp alone, one sharp chain per
+ * rendition as sharp's docs write it (read, decode, orient, crop for `cover`, resize, encode with
+ * the pipeline's encoder settings; nothing written), `--baseline-renders` at once.
  */
-async function baseline(files: string[]): Promise<number> {
+async function baseline(files: string[]): Promise<PhaseResult> {
   configureSharp({ concurrency: DEFAULTS.sharpConcurrency });
   const presets = DEFAULT_RENDITION_SETS.default!;
-  const jobs = files.flatMap((file) => presets.map((preset) => ({ file, preset })));
+  const jobs = files.flatMap((file) => presets.flatMap((preset) => preset.formats.map((format) => ({ file, preset, format }))));
   let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    // As many renders at once as the on-demand path allows: libvips' own best setting on this machine.
-    Array.from({ length: DEFAULTS.maxConcurrentRenders }, async () => {
-      while (next < jobs.length) {
-        const { file, preset } = jobs[next++]!;
-        const input = readFileSync(file);
-        for (const format of preset.formats) {
-          const options: Record<string, unknown> = { quality: DEFAULTS.quality[format] };
-          if (format === 'avif') options.effort = DEFAULTS.avifEffort;
-          if (format === 'webp') options.effort = DEFAULTS.webpEffort;
-          // The pipeline's own sharp factory: same decoder settings, so the ratio is the workflow's cost.
-          await openImage(input, DEFAULT_IMAGE_LIMITS)
-            .autoOrient()
-            .resize({ width: preset.width, height: preset.height, fit: preset.fit, withoutEnlargement: true })
-            .toFormat(format, options)
-            .toBuffer();
+  return measured(files.length, async () => {
+    await Promise.all(
+      Array.from({ length: Number(values['baseline-renders']) }, async () => {
+        while (next < jobs.length) {
+          const { file, preset, format } = jobs[next++]!;
+          const input = readFileSync(file);
+          const source = await inspectImage(input, DEFAULT_IMAGE_LIMITS);
+          const image = openImage(input, DEFAULT_IMAGE_LIMITS, { animated: source.pages > 1 && ANIMATED_FORMATS.has(format) }).autoOrient();
+          if (preset.fit === 'cover' && preset.width && preset.height) {
+            // The workflow crops around the focal point it found; the centre costs the same.
+            image.extract(focusCrop(source, { width: preset.width, height: preset.height }, { x: 0.5, y: 0.5 }));
+          }
+          image.resize({ width: preset.width, height: preset.height, fit: preset.fit, withoutEnlargement: true });
+          await applyEncoder(image, format, { format }).toBuffer();
         }
-      }
-    }),
-  );
-  return files.length / ((performance.now() - started) / 1000);
+      }),
+    );
+  });
 }
 
 /** The whole workflow: upload, Inspect, Moderate, SmartCrop, Render (Map), Publish; history and events on disk. */
-async function workflow(files: string[]): Promise<number> {
+async function workflow(files: string[]): Promise<PhaseResult> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'shutter-bench-'));
   try {
     const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, WATCH_UPLOADS: 'No', SHUTTER_SEED_SAMPLES: 'No' });
     const platform = createPlatform(config);
     const workflows = createLocalWorkflows(platform, { watch: false, sweep: false, log: silentLogger });
     // A running service has its analysis models loaded: one warm-up execution, untimed.
-    const warmUp = await platform.storage.put('uploads', 'warm-up/photo.jpg', readFileSync(files[0]!));
-    await workflows.engine.settled((await workflows.startUpload('warm-up/photo.jpg', warmUp.etag)).executionArn);
-    const started = performance.now();
-    const arns: string[] = [];
-    for (const file of files) {
-      const key = `bench/${path.basename(file)}`;
-      const { etag } = await platform.storage.put('uploads', key, readFileSync(file));
-      arns.push((await workflows.startUpload(key, etag)).executionArn);
-    }
-    for (const arn of arns) {
-      const done = await workflows.engine.settled(arn);
-      if (done.status !== 'SUCCEEDED') throw new Error(`${arn} ${done.status}: ${done.error} ${done.cause}`);
-    }
-    const rate = files.length / ((performance.now() - started) / 1000);
+    const warmUp = await platform.storage.put('uploads', `warm-up/${path.basename(files[0]!)}`, readFileSync(files[0]!));
+    await workflows.engine.settled((await workflows.startUpload(`warm-up/${path.basename(files[0]!)}`, warmUp.etag)).executionArn);
+    const result = await measured(files.length, async () => {
+      const arns: string[] = [];
+      for (const file of files) {
+        const key = `bench/${path.basename(file)}`;
+        const { etag } = await platform.storage.put('uploads', key, readFileSync(file));
+        arns.push((await workflows.startUpload(key, etag)).executionArn);
+      }
+      for (const arn of arns) {
+        const done = await workflows.engine.settled(arn);
+        if (done.status !== 'SUCCEEDED') throw new Error(`${arn} ${done.status}: ${done.error} ${done.cause}`);
+      }
+    });
+    const splits = stateSeconds(workflows.engine, files.length + 1);
     await workflows.close();
     await platform.events.close();
-    return rate;
+    return { ...result, ...splits };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Seconds spent in each Task state per execution, from the history (Σ exit − Σ entry, so Map
+ * iterations running side by side add up): where an execution's time goes.
+ */
+function stateSeconds(engine: AslWorkflowEngine, executions: number): Record<string, number> {
+  const rows = engine.store.db
+    .prepare(
+      `SELECT COALESCE(json_extract(details, '$.stateEnteredEventDetails.name'), json_extract(details, '$.stateExitedEventDetails.name')) AS name,
+              SUM(CASE WHEN type = 'TaskStateExited' THEN ts ELSE -ts END) AS ms
+         FROM events WHERE type IN ('TaskStateEntered', 'TaskStateExited') GROUP BY name`,
+    )
+    .all() as Array<{ name: string; ms: number }>;
+  return Object.fromEntries(rows.map((row) => [`state:${row.name}`, Number(row.ms) / 1000 / executions]));
 }
 
 /** The engine alone: the image ASL with tasks that answer at once; what is left is interpretation and history. */
@@ -174,10 +232,11 @@ async function engineOverhead(executions: number): Promise<{ msPerExecution: num
   }
 }
 
-/** Runs one phase in a child process so each reports its own peak RSS. */
+/** Runs one phase in a child process so each reports its own memory. */
 function child(phase: string, dir: string): Record<string, number> {
   const script = process.argv[1]!;
-  const result = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', script, String(count), '--phase', phase, '--photos', dir, '--executions', values.executions!], {
+  const args = [String(count), '--phase', phase, '--photos', dir, '--executions', values.executions!, '--baseline-renders', values['baseline-renders']!];
+  const result = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', script, ...args], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -191,60 +250,123 @@ async function main(): Promise<void> {
   if (values.phase) {
     const files = filesOf(values.photos!, count);
     let result: Record<string, number>;
-    if (values.phase === 'baseline') result = { imagesPerSecond: await baseline(files) };
-    else if (values.phase === 'workflow') result = { imagesPerSecond: await workflow(files) };
-    else result = await engineOverhead(Number(values.executions));
-    console.log(JSON.stringify({ ...result, peakRssMb: peakRssMb() }));
+    if (values.phase === 'baseline') result = await baseline(files);
+    else if (values.phase === 'workflow') result = await workflow(files);
+    else result = { ...(await engineOverhead(Number(values.executions))), peakRssMb: peakRssMb() };
+    console.log(JSON.stringify(result));
     return;
   }
-  const megapixels = Number(values.megapixels);
-  const dir = await photos(count, megapixels);
+  let dir: string;
+  let input: string;
+  if (values.uniform) {
+    dir = await uniformPhotos(count, Number(values.uniform));
+    input = `${count} uploads of ${values.uniform} MP JPEG`;
+  } else {
+    const mix = await realisticMix(count, values.smoke ? { scale: 0.1 } : {});
+    dir = path.dirname(mix[0]!.file);
+    const sizes = mix.map((item) => item.megapixels).sort((a, b) => a - b);
+    const kinds = new Map<string, number>();
+    for (const item of mix) {
+      const kind = item.animated ? `animated ${item.format}` : item.format;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    const formats = [...kinds].map(([name, n]) => `${n} ${name}`);
+    input = `${count} uploads, ${sizes[0]}–${sizes.at(-1)} MP (median ${sizes[Math.floor(sizes.length / 2)]}): ${formats.join(', ')}`;
+  }
   const rounds = Number(values.rounds);
   const runs: Array<{ baseline: Record<string, number>; workflow: Record<string, number> }> = [];
-  for (let round = 0; round < rounds; round++) runs.push({ baseline: child('baseline', dir), workflow: child('workflow', dir) });
+  for (let round = 0; round < rounds; round++) {
+    // The phase going first rotates, so a machine getting busier or quieter hits both alike.
+    if (round % 2 === 0) {
+      const baselineRun = child('baseline', dir);
+      runs.push({ baseline: baselineRun, workflow: child('workflow', dir) });
+    } else {
+      const workflowRun = child('workflow', dir);
+      runs.push({ baseline: child('baseline', dir), workflow: workflowRun });
+    }
+  }
   const engine = child('engine', dir);
-  const ratios = runs.map((run) => run.workflow.imagesPerSecond! / run.baseline.imagesPerSecond!);
   const report = {
-    photos: count,
-    megapixels,
+    input,
     renditionsPerPhoto: DEFAULT_RENDITION_SETS.default!.reduce((sum, preset) => sum + preset.formats.length, 0),
+    baselineRenders: Number(values['baseline-renders']),
     cores: os.availableParallelism(),
     loadAverage: os.loadavg().map((value) => Math.round(value * 10) / 10),
     rounds: runs,
-    ratio: ratios,
+    ratio: runs.map((run) => run.workflow.imagesPerSecond! / run.baseline.imagesPerSecond!),
     engine,
   };
   console.log(JSON.stringify(report, null, 2));
-  writeFileSync(path.join(ROOT, '.cache', 'bench-workflow-last.json'), JSON.stringify(report, null, 2));
-  if (values.json) writeFileSync(values.json, JSON.stringify({ rows: rowsOf(report, runs, engine) }, null, 2));
+  mkdirSync(path.join(ROOT, '.cache', 'bench'), { recursive: true });
+  writeFileSync(path.join(ROOT, '.cache', 'bench', 'workflow-bulk-last.json'), JSON.stringify(report, null, 2));
+  if (values.json) writeFileSync(values.json, JSON.stringify({ rows: rowsOf(report.input, runs, engine) }, null, 2));
 }
 
-/** The suite's rows (bench/report.ts): throughput against the ceiling, engine overhead, memory. */
-function rowsOf(report: { photos: number; megapixels: number; renditionsPerPhoto: number; ratio: number[] }, runs: Array<{ baseline: Record<string, number>; workflow: Record<string, number> }>, engine: Record<string, number>): Row[] {
-  const scenario = `${report.photos} uploads of ${report.megapixels} MP, ${report.renditionsPerPhoto} renditions each`;
-  const median = stats(report.ratio).median;
+/** The issue's targets for the bulk workflow, each against the figure it bounds. */
+const TARGETS = { ratio: 0.8, coresBusy: 1.8, peakRssMb: 800, rssAfterOverBefore: 1.25 };
+
+/** The suite's rows (bench/report.ts): throughput, CPU and cores against the ceiling, memory, engine overhead. */
+function rowsOf(input: string, runs: Array<{ baseline: Record<string, number>; workflow: Record<string, number> }>, engine: Record<string, number>): Row[] {
+  const of = (side: 'baseline' | 'workflow', figure: string) => stats(runs.map((run) => run[side][figure]!));
+  const ratio = (figure: string) => stats(runs.map((run) => run.workflow[figure]! / run.baseline[figure]!));
+  const throughput = ratio('imagesPerSecond');
+  const cores = of('workflow', 'coresBusy');
+  const peak = of('workflow', 'peakRssMb');
+  const after = stats(runs.map((run) => run.workflow.rssAfterMb! / run.workflow.rssBeforeMb!));
+  const common = { group: 'bulk', scenario: input };
   return [
     {
-      group: 'bulk',
-      scenario,
+      ...common,
       subject: 'whole workflow (local engine)',
-      subjectValue: stats(runs.map((run) => run.workflow.imagesPerSecond!)),
+      subjectValue: of('workflow', 'imagesPerSecond'),
       baseline: 'same renditions, sharp alone',
-      baselineValue: stats(runs.map((run) => run.baseline.imagesPerSecond!)),
+      baselineValue: of('baseline', 'imagesPerSecond'),
       unit: 'img/s',
-      ratio: stats(report.ratio),
-      target: '≥ 0.8×',
-      met: median >= 0.8,
+      ratio: throughput,
+      target: `≥ ${TARGETS.ratio}×`,
+      met: throughput.median >= TARGETS.ratio,
     },
     {
-      group: 'bulk',
-      scenario,
-      subject: 'peak RSS, whole workflow',
-      subjectValue: stats(runs.map((run) => run.workflow.peakRssMb!)),
+      ...common,
+      subject: 'CPU per image, whole workflow',
+      subjectValue: of('workflow', 'cpuSecondsPerImage'),
       baseline: 'sharp alone',
-      baselineValue: stats(runs.map((run) => run.baseline.peakRssMb!)),
+      baselineValue: of('baseline', 'cpuSecondsPerImage'),
+      unit: 'CPU s/img',
+      ratio: ratio('cpuSecondsPerImage'),
+    },
+    {
+      ...common,
+      subject: 'cores busy, whole workflow',
+      subjectValue: cores,
+      baseline: 'sharp alone',
+      baselineValue: of('baseline', 'coresBusy'),
+      unit: 'cores',
+      ratio: ratio('coresBusy'),
+      target: `≥ ${TARGETS.coresBusy} of ${os.availableParallelism()}`,
+      met: cores.median >= TARGETS.coresBusy,
+    },
+    {
+      ...common,
+      subject: 'peak RSS, whole workflow',
+      subjectValue: peak,
+      baseline: 'sharp alone',
+      baselineValue: of('baseline', 'peakRssMb'),
       unit: 'MB',
-      ratio: stats(runs.map((run) => run.workflow.peakRssMb! / run.baseline.peakRssMb!)),
+      ratio: ratio('peakRssMb'),
+      target: `≤ ${TARGETS.peakRssMb} MB`,
+      met: peak.max <= TARGETS.peakRssMb,
+    },
+    {
+      ...common,
+      subject: `RSS ${SETTLE_SECONDS} s after the burst, whole workflow`,
+      subjectValue: of('workflow', 'rssAfterMb'),
+      baseline: 'RSS before the burst (models loaded)',
+      baselineValue: of('workflow', 'rssBeforeMb'),
+      unit: 'MB',
+      ratio: after,
+      target: `≤ ${TARGETS.rssAfterOverBefore}× before`,
+      met: after.median <= TARGETS.rssAfterOverBefore,
     },
     {
       group: 'bulk',
