@@ -1,13 +1,13 @@
 /**
  * Render: one preset of the rendition set, in each of its formats. Every rendition is an
- * ordinary ImageRequest (`renditionRequest`) rendered by the on-demand pipeline's
- * `renderImage`, and written to a deterministic key, so a retry overwrites what a failed
+ * ordinary ImageRequest (`renditionRequest`) rendered by the on-demand pipeline, decoded and
+ * resized once for all its formats (`renderImageFormats`), and written to a deterministic key, so a retry overwrites what a failed
  * attempt may have left. The Map state runs one of these per preset, a few at a time.
  */
 import { z } from 'zod';
 import { contentTypeOf } from '../core/image-type.js';
 import type { RenderDeps } from '../core/pipeline/render-context.js';
-import { renderImage } from '../core/pipeline/render-image.js';
+import { renderImageFormats } from '../core/pipeline/render-image.js';
 import { inspectImage } from '../core/pipeline/sharp-factory.js';
 import { RenditionPreset, renditionKey, renditionRequest, type RenditionFormat } from '../core/renditions.js';
 import { ImageSize, SourceObject, TaskIds } from './task-input.js';
@@ -45,16 +45,21 @@ export async function run(input: RenderRenditionsInput, deps: TaskDeps, { signal
   const { body } = await deps.storage.get(bucket, key, { maxBytes: deps.limits.maxSourceBytes, signal });
   const source = await inspectImage(body, deps.limits);
   const renderDeps: RenderDeps = { storage: deps.storage, analyzer: deps.analyzer, limits: deps.limits, allowedBuckets: [bucket] };
+  signal.throwIfAborted();
+  const started = performance.now();
+  // One decode and resize for the preset, encoded in each of its formats (see renderImageFormats).
+  const request = renditionRequest({ bucket, key }, input.preset, input.preset.formats[0]!, input.size, input.focus);
+  const rendered = await renderImageFormats(body, request, input.preset.formats, renderDeps, { signal, source });
+  // The shared decode is split evenly: each rendition's time is its share plus its own write.
+  const share = (performance.now() - started) / rendered.length;
   const renditions: Rendition[] = [];
-  for (const format of input.preset.formats) {
-    signal.throwIfAborted();
-    const started = performance.now();
-    const request = renditionRequest({ bucket, key }, input.preset, format, input.size, input.focus);
-    const rendered = await renderImage(body, request, renderDeps, { signal, source });
+  for (const [index, format] of input.preset.formats.entries()) {
+    const writing = performance.now();
+    const { data, width, height } = rendered[index]!;
     const target = { bucket: deps.buckets.renditions, key: renditionKey(key, input.preset.name, format) };
     const contentType = contentTypeOf(format);
-    await deps.storage.put(target.bucket, target.key, rendered.data, { contentType });
-    renditions.push({ preset: input.preset.name, format, ...target, width: rendered.width, height: rendered.height, bytes: rendered.data.length, contentType, ms: Math.round(performance.now() - started) });
+    await deps.storage.put(target.bucket, target.key, data, { contentType });
+    renditions.push({ preset: input.preset.name, format, ...target, width, height, bytes: data.length, contentType, ms: Math.round(share + performance.now() - writing) });
   }
   return { preset: input.preset.name, renditions };
 }

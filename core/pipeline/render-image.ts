@@ -17,8 +17,8 @@ import { SHARP_OPERATIONS } from '../edits.js';
 import { RequestError, ShutterError } from '../errors.js';
 import type { ImageRequest } from '../image-request.js';
 import { ANIMATED_FORMATS, applyEncoder, outputFormatOf } from './encode.js';
-import type { RenderContext, RenderDeps, Step } from './render-context.js';
-import { blameSource, inspectImage, mapSharpError, openImage, type SourceInfo } from './sharp-factory.js';
+import { materialize, type RenderContext, type RenderDeps, type Step } from './render-context.js';
+import { blameSource, inspectImage, mapSharpError, openImage, openTrusted, type SourceInfo } from './sharp-factory.js';
 import { crop, cropOutOfBounds } from './steps/crop.js';
 import { moderate } from './steps/moderate.js';
 import { operation, RESHAPING, type OperationEdit } from './steps/operation.js';
@@ -119,6 +119,55 @@ export async function renderImage(
   const source = options.source ?? (await inspectImage(input, deps.limits));
   const format = resolveFormat(request, source);
   const animated = source.pages > 1 && request.edits.animated !== false && ANIMATED_FORMATS.has(format);
+  try {
+    const ctx = await runSteps(input, request, deps, source, animated, options.signal);
+    return await encode(ctx, format, request.output);
+  } catch (error) {
+    throw await renderFailure(error, input, deps);
+  }
+}
+
+/**
+ * One request in several formats from one decode: the edits run once into raw pixels, and each
+ * format is encoded from them. The workflow renders every preset in AVIF, WebP and JPEG; decoding
+ * and resizing the source is a large part of each render (all of a PNG's, which cannot shrink on
+ * load), so three chains would do it three times. A format whose answer stays animated, PNG
+ * (which may keep 16 bits a shared 8-bit copy would drop) and a request keeping metadata (raw
+ * pixels carry none) get their own chain. Results are in the order of `formats`.
+ */
+export async function renderImageFormats(
+  input: Buffer,
+  request: ImageRequest,
+  formats: readonly OutputFormat[],
+  deps: RenderDeps,
+  options: { signal?: AbortSignal; source?: SourceInfo } = {},
+): Promise<RenderedImage[]> {
+  const source = options.source ?? (await inspectImage(input, deps.limits));
+  const ownChain = (format: OutputFormat) =>
+    format === 'png' || !!request.output.keepMetadata || (source.pages > 1 && request.edits.animated !== false && ANIMATED_FORMATS.has(format));
+  const shared = formats.filter((format) => !ownChain(format));
+  const results = new Map<OutputFormat, RenderedImage>();
+  if (shared.length > 1) {
+    try {
+      const ctx = await runSteps(input, request, deps, source, false, options.signal);
+      const { data, info } = await materialize(ctx);
+      const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
+      for (const format of shared) {
+        options.signal?.throwIfAborted();
+        results.set(format, await encode({ ...ctx, image: openTrusted(data, raw) }, format, request.output));
+      }
+    } catch (error) {
+      throw await renderFailure(error, input, deps);
+    }
+  }
+  for (const format of formats) {
+    if (!results.has(format)) results.set(format, await renderImage(input, { ...request, output: { ...request.output, format } }, deps, { ...options, source }));
+  }
+  return formats.map((format) => results.get(format)!);
+}
+
+/** Steps 2 and 3: the source opened and oriented, every edit applied to the chain; nothing encoded yet. */
+async function runSteps(input: Buffer, request: ImageRequest, deps: RenderDeps, source: SourceInfo, animated: boolean, signal?: AbortSignal): Promise<RenderContext> {
   const image = openImage(input, deps.limits, { animated });
   // EXIF orientation is honoured unless the request asks to keep it (SIH: `rotate: null`).
   if (request.edits.rotate !== null) image.autoOrient();
@@ -134,26 +183,31 @@ export async function renderImage(
     animated,
     deps,
     notes: {},
-    ...(options.signal ? { signal: options.signal } : {}),
+    ...(signal ? { signal } : {}),
   };
-  try {
-    for (const { step, value } of planEdits(request.edits, { animated })) {
-      options.signal?.throwIfAborted();
-      await (step as Step<unknown>).run(ctx, value);
-    }
-    const { data, info } = await applyEncoder(ctx.image, format, request.output).toBuffer({ resolveWithObject: true });
-    return {
-      data,
-      format,
-      width: info.width,
-      height: animated && info.pageHeight ? info.pageHeight : info.height,
-      animated,
-      notes: ctx.notes,
-    };
-  } catch (error) {
-    const mapped = mapRenderError(error);
-    throw mapped instanceof ShutterError ? mapped : await blameSource(mapped, input, deps.limits);
+  for (const { step, value } of planEdits(request.edits, { animated })) {
+    signal?.throwIfAborted();
+    await (step as Step<unknown>).run(ctx, value);
   }
+  return ctx;
+}
+
+/** Step 4: encode once. */
+async function encode(ctx: RenderContext, format: OutputFormat, output: ImageRequest['output']): Promise<RenderedImage> {
+  const { data, info } = await applyEncoder(ctx.image, format, output).toBuffer({ resolveWithObject: true });
+  return {
+    data,
+    format,
+    width: info.width,
+    height: ctx.animated && info.pageHeight ? info.pageHeight : info.height,
+    animated: ctx.animated,
+    notes: ctx.notes,
+  };
+}
+
+async function renderFailure(error: unknown, input: Buffer, deps: RenderDeps): Promise<unknown> {
+  const mapped = mapRenderError(error);
+  return mapped instanceof ShutterError ? mapped : blameSource(mapped, input, deps.limits);
 }
 
 /**
