@@ -145,8 +145,9 @@ export function focusCrop(source: Size, target: Size, focus: FocalPoint): { left
 }
 
 /**
- * The ImageRequest of one rendition: a resize (after a crop around the focal point for
- * `cover`), encoded in `format`. `source` is the oriented size of the source image.
+ * The ImageRequest of one rendition: a resize (for `cover` with a focal point: the box around
+ * it, taken from the image resized to the scale the box needs), encoded in `format`. `source`
+ * is the oriented size of the source image.
  */
 export function renditionRequest(
   ref: SourceRef,
@@ -159,7 +160,24 @@ export function renditionRequest(
   const output: ImageRequest['output'] = { format, ...(quality ? { quality } : {}) };
   const edits: ImageRequest['edits'] = {};
   if (preset.fit === 'cover' && preset.width && preset.height && focus) {
-    edits.crop = focusCrop(source, { width: preset.width, height: preset.height }, focus);
+    const target = { width: preset.width, height: preset.height };
+    const box = focusCrop(source, target, focus);
+    const scale = target.width / box.width;
+    if (scale < 1) {
+      // Resize the whole image first, then take the box from it: the same pixels, but libvips
+      // shrinks a JPEG or WebP while decoding it, where a crop first decodes every pixel of a
+      // 12 MP photo for a 150 px thumbnail.
+      const width = Math.max(target.width, Math.round(source.width * scale));
+      const height = Math.max(target.height, Math.round(source.height * scale));
+      edits.resize = { width, height, fit: 'fill' };
+      edits.crop = {
+        left: Math.min(Math.round(box.left * scale), width - target.width),
+        top: Math.min(Math.round(box.top * scale), height - target.height),
+        ...target,
+      };
+      return { source: ref, edits, output, preset: preset.name };
+    }
+    edits.crop = box;
   }
   edits.resize = {
     ...(preset.width ? { width: preset.width } : {}),

@@ -1,7 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { ConfigError } from '../../core/errors.js';
+import { LIMITS } from '../../core/limits.js';
+import { renderImage } from '../../core/pipeline/render-image.js';
+import { DEFAULT_IMAGE_LIMITS } from '../../core/pipeline/sharp-factory.js';
+import { imageInfo, pixelDifference, samplePhoto } from '../helpers/images.js';
 import { parseImageRequest } from '../../core/image-request.js';
 import {
   DEFAULT_RENDITION_SETS,
@@ -69,8 +74,34 @@ test('a rendition is a valid ImageRequest: crop around the focus for cover, plai
   const [thumbnail, small] = DEFAULT_RENDITION_SETS.default!;
   const cover = renditionRequest({ bucket: 'uploads', key: 'a.jpg' }, thumbnail!, 'avif', { width: 400, height: 200 }, { x: 0.9, y: 0.5 });
   expect(parseImageRequest(cover)).toEqual(cover);
-  expect(cover.edits).toEqual({ crop: { left: 200, top: 0, width: 200, height: 200 }, resize: { width: 150, height: 150, fit: 'cover', withoutEnlargement: true } });
+  // The 200×200 box around the focus, taken after resizing by 150/200 (which keeps shrink-on-load).
+  expect(cover.edits).toEqual({ resize: { width: 300, height: 150, fit: 'fill' }, crop: { left: 150, top: 0, width: 150, height: 150 } });
+  expect(Object.keys(cover.edits)).toEqual(['resize', 'crop']);
+  // A source smaller than the preset: the box as it is, never enlarged.
+  const tiny = renditionRequest({ bucket: 'uploads', key: 'a.jpg' }, thumbnail!, 'avif', { width: 120, height: 80 }, { x: 0.5, y: 0.5 });
+  expect(tiny.edits).toEqual({ crop: { left: 20, top: 0, width: 80, height: 80 }, resize: { width: 150, height: 150, fit: 'cover', withoutEnlargement: true } });
   const inside = renditionRequest({ bucket: 'uploads', key: 'a.jpg' }, { ...small!, quality: 60 }, 'webp', { width: 400, height: 200 });
   expect(inside).toMatchObject({ edits: { resize: { width: 320, fit: 'inside' } }, output: { format: 'webp', quality: 60 }, preset: 'small' });
   expect(inside.edits.crop).toBeUndefined();
+});
+
+describe('a cover rendition renders the box around the focus', () => {
+  const limits = { ...DEFAULT_IMAGE_LIMITS, maxOutputDimension: LIMITS.maxOutputDimension, maxOutputPixels: LIMITS.maxOutputPixels, maxSourceBytes: LIMITS.maxSourceBytes };
+  const deps = { storage: undefined as never, analyzer: undefined as never, limits, allowedBuckets: [] };
+  test.each([
+    [{ width: 1001, height: 667 }, { x: 0.9, y: 0.5 }],
+    [{ width: 1001, height: 667 }, { x: 0.02, y: 0.98 }],
+    [{ width: 480, height: 1203 }, { x: 0.5, y: 0.1 }],
+    [{ width: 1203, height: 1203 }, { x: 0.3, y: 0.7 }],
+  ])('%j around %j: exactly the preset size, the same pixels as cropping first', async (size, focus) => {
+    const thumbnail = DEFAULT_RENDITION_SETS.default![0]!;
+    const photo = await sharp(samplePhoto('chelsea')).resize(size.width, size.height, { fit: 'fill' }).jpeg({ quality: 95 }).toBuffer();
+    const request = renditionRequest({ bucket: 'uploads', key: 'a.jpg' }, thumbnail, 'png', size, focus);
+    const rendered = await renderImage(photo, request, deps);
+    const target = { width: thumbnail.width!, height: thumbnail.height! };
+    const cropFirst = await sharp(photo).extract(focusCrop(size, target, focus)).resize(target.width, target.height).png().toBuffer();
+    expect(await imageInfo(rendered.data)).toMatchObject({ ...target, format: 'png' });
+    // Resampling in the other order differs by ~1.5 of 255; a box 5 px off differs by ~15.
+    expect((await pixelDifference(rendered.data, cropFirst)).mean).toBeLessThan(3);
+  });
 });
