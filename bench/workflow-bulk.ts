@@ -26,7 +26,7 @@ import { loadConfig } from '../core/config.js';
 import { DEFAULTS, WORKFLOW } from '../core/limits.js';
 import { ANIMATED_FORMATS, applyEncoder } from '../core/pipeline/encode.js';
 import { configureSharp, DEFAULT_IMAGE_LIMITS, inspectImage, openImage } from '../core/pipeline/sharp-factory.js';
-import { DEFAULT_RENDITION_SETS, focusCrop } from '../core/renditions.js';
+import { DEFAULT_RENDITION_SETS } from '../core/renditions.js';
 import { realisticMix } from './bulk-mix.js';
 import { stats } from './harness.js';
 import { rssMb } from './procfs.js';
@@ -122,8 +122,8 @@ async function measured(images: number, burst: () => Promise<void>): Promise<Pha
 
 /**
  * The ceiling: every rendition of the default set rendered with sharp alone, one sharp chain per
- * rendition as sharp's docs write it (read, decode, orient, crop for `cover`, resize, encode with
- * the pipeline's encoder settings; nothing written), `--baseline-renders` at once.
+ * rendition as sharp's docs write it (read, decode, orient, resize, encode with the pipeline's
+ * encoder settings; nothing written), `--baseline-renders` at once.
  */
 async function baseline(files: string[]): Promise<PhaseResult> {
   configureSharp({ concurrency: DEFAULTS.sharpConcurrency });
@@ -137,12 +137,10 @@ async function baseline(files: string[]): Promise<PhaseResult> {
           const { file, preset, format } = jobs[next++]!;
           const input = readFileSync(file);
           const source = await inspectImage(input, DEFAULT_IMAGE_LIMITS);
-          const image = openImage(input, DEFAULT_IMAGE_LIMITS, { animated: source.pages > 1 && ANIMATED_FORMATS.has(format) }).autoOrient();
-          if (preset.fit === 'cover' && preset.width && preset.height) {
-            // The workflow crops around the focal point it found; the centre costs the same.
-            image.extract(focusCrop(source, { width: preset.width, height: preset.height }, { x: 0.5, y: 0.5 }));
-          }
-          image.resize({ width: preset.width, height: preset.height, fit: preset.fit, withoutEnlargement: true });
+          // sharp's own cover crop (centred) for the thumbnail: the workflow crops around the focal point it found.
+          const image = openImage(input, DEFAULT_IMAGE_LIMITS, { animated: source.pages > 1 && ANIMATED_FORMATS.has(format) })
+            .autoOrient()
+            .resize({ width: preset.width, height: preset.height, fit: preset.fit, withoutEnlargement: true });
           await applyEncoder(image, format, { format }).toBuffer();
         }
       }),
@@ -238,6 +236,8 @@ function child(phase: string, dir: string): Record<string, number> {
   const args = [String(count), '--phase', phase, '--photos', dir, '--executions', values.executions!, '--baseline-renders', values['baseline-renders']!];
   const result = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', script, ...args], {
     encoding: 'utf8',
+    // As `shutter serve` runs (bin/shutter.ts), and sharp's docs recommend on glibc, for both sides.
+    env: { ...process.env, MALLOC_ARENA_MAX: '2' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (result.status !== 0) throw new Error(`phase ${phase} failed (${result.status})`);
