@@ -60,7 +60,10 @@ const FREE: Record<string, string> = {
 const billedTypesInDoc = (): string[] => {
   const doc = readFileSync(path.join(ROOT, 'docs/cost-model.md'), 'utf8');
   const section = doc.slice(doc.indexOf('## Billed resource types'));
-  const table = section.slice(0, section.indexOf('\n## ', 5) === -1 ? undefined : section.indexOf('\n## ', 5));
+  const table = section.slice(
+    0,
+    section.indexOf('\n## ', 5) === -1 ? undefined : section.indexOf('\n## ', 5),
+  );
   return [...table.matchAll(/^\| `(AWS::[\w:]+)`/gm)].map((match) => match[1]!);
 };
 
@@ -81,12 +84,15 @@ beforeAll(() => {
       if (!resource.Type.startsWith('Custom::')) deployedTypes.add(resource.Type);
     }
     if (Object.keys(context).length === 0) {
-      minimumPollers = resources.reduce((sum, resource) => sum + (resource.Properties?.ProvisionedPollerConfig?.MinimumPollers ?? 0), 0);
+      minimumPollers = resources.reduce(
+        (sum, resource) => sum + (resource.Properties?.ProvisionedPollerConfig?.MinimumPollers ?? 0),
+        0,
+      );
     }
   }
 }, 300_000);
 
-test("the fixed monthly floor prices the provisioned event pollers the stack keeps running", () => {
+test('the fixed monthly floor prices the provisioned event pollers the stack keeps running', () => {
   expect(minimumPollers).toBeGreaterThan(0);
   const doc = readFileSync(path.join(ROOT, 'docs/cost-model.md'), 'utf8');
   const floor = doc.slice(doc.indexOf('## Fixed monthly floor'), doc.indexOf('## Adapting it'));
