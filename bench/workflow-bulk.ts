@@ -7,7 +7,9 @@
  * execution (the image ASL with tasks that answer at once); and for each phase, in its own
  * process: throughput, CPU per image, cores busy, peak RSS and RSS a few seconds after the burst.
  *
- *   npm run bench:workflow -- [N=40] [--uniform <megapixels>] [--rounds 1] [--baseline-renders 2] [--smoke] [--json <file>]
+ *   npm run bench:workflow -- [N=40] [--uniform <megapixels>] [--rounds 1] [--baseline-renders 2] [--split] [--smoke] [--json <file>]
+ *
+ * `--split` adds a profile: each task's CPU per upload, one upload at a time, beside sharp alone's.
  *
  * Baseline and workflow alternate round by round (the one going first rotates) so machine drift
  * hits both alike. `npm run bench` runs it too (`--json`: its rows join the suite's table;
@@ -26,7 +28,12 @@ import { loadConfig } from '../core/config.js';
 import { DEFAULTS, WORKFLOW } from '../core/limits.js';
 import { ANIMATED_FORMATS, applyEncoder } from '../core/pipeline/encode.js';
 import { configureSharp, DEFAULT_IMAGE_LIMITS, inspectImage, openImage } from '../core/pipeline/sharp-factory.js';
-import { DEFAULT_RENDITION_SETS } from '../core/renditions.js';
+import { DEFAULT_RENDITION_SETS, type RenditionFormat, type RenditionPreset } from '../core/renditions.js';
+import * as inspect from '../tasks/inspect.js';
+import * as moderate from '../tasks/moderate.js';
+import * as renderRenditions from '../tasks/render-renditions.js';
+import * as smartCrop from '../tasks/smart-crop.js';
+import { taskDepsFrom } from '../tasks/task-deps.js';
 import { realisticMix } from './bulk-mix.js';
 import { stats } from './harness.js';
 import { rssMb } from './procfs.js';
@@ -47,6 +54,7 @@ const { values, positionals } = parseArgs({
     photos: { type: 'string' },
     executions: { type: 'string', default: '300' },
     smoke: { type: 'boolean', default: false },
+    split: { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -127,25 +135,30 @@ async function measured(images: number, burst: () => Promise<void>): Promise<Pha
  */
 async function baseline(files: string[]): Promise<PhaseResult> {
   configureSharp({ concurrency: DEFAULTS.sharpConcurrency });
-  const presets = DEFAULT_RENDITION_SETS.default!;
-  const jobs = files.flatMap((file) => presets.flatMap((preset) => preset.formats.map((format) => ({ file, preset, format }))));
+  const jobs = renditionJobs(files);
   let next = 0;
   return measured(files.length, async () => {
     await Promise.all(
       Array.from({ length: Number(values['baseline-renders']) }, async () => {
-        while (next < jobs.length) {
-          const { file, preset, format } = jobs[next++]!;
-          const input = readFileSync(file);
-          const source = await inspectImage(input, DEFAULT_IMAGE_LIMITS);
-          // sharp's own cover crop (centred) for the thumbnail: the workflow crops around the focal point it found.
-          const image = openImage(input, DEFAULT_IMAGE_LIMITS, { animated: source.pages > 1 && ANIMATED_FORMATS.has(format) })
-            .autoOrient()
-            .resize({ width: preset.width, height: preset.height, fit: preset.fit, withoutEnlargement: true });
-          await applyEncoder(image, format, { format }).toBuffer();
-        }
+        while (next < jobs.length) await renderWithSharp(jobs[next++]!);
       }),
     );
   });
+}
+
+type RenditionJob = { file: string; preset: RenditionPreset; format: RenditionFormat };
+
+const renditionJobs = (files: string[]): RenditionJob[] =>
+  files.flatMap((file) => DEFAULT_RENDITION_SETS.default!.flatMap((preset) => preset.formats.map((format) => ({ file, preset, format }))));
+
+async function renderWithSharp({ file, preset, format }: RenditionJob): Promise<void> {
+  const input = readFileSync(file);
+  const source = await inspectImage(input, DEFAULT_IMAGE_LIMITS);
+  // sharp's own cover crop (centred) for the thumbnail: the workflow crops around the focal point it found.
+  const image = openImage(input, DEFAULT_IMAGE_LIMITS, { animated: source.pages > 1 && ANIMATED_FORMATS.has(format) })
+    .autoOrient()
+    .resize({ width: preset.width, height: preset.height, fit: preset.fit, withoutEnlargement: true });
+  await applyEncoder(image, format, { format }).toBuffer();
 }
 
 /** The whole workflow: upload, Inspect, Moderate, SmartCrop, Render (Map), Publish; history and events on disk. */
@@ -192,6 +205,53 @@ function stateSeconds(engine: AslWorkflowEngine, executions: number): Record<str
     )
     .all() as Array<{ name: string; ms: number }>;
   return Object.fromEntries(rows.map((row) => [`state:${row.name}`, Number(row.ms) / 1000 / executions]));
+}
+
+/**
+ * Where an upload's CPU goes: each task's `run` called one upload at a time (nothing else running,
+ * so process CPU time is that task's, libvips' threads and the analysis worker included), against
+ * sharp alone rendering the same renditions one at a time. Opt-in (`--split`): a profile, not a target.
+ */
+async function split(files: string[]): Promise<Record<string, number>> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'shutter-bench-split-'));
+  try {
+    const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, WATCH_UPLOADS: 'No', SHUTTER_SEED_SAMPLES: 'No' });
+    const platform = createPlatform(config);
+    const deps = taskDepsFrom(platform, { log: silentLogger });
+    const signal = new AbortController().signal;
+    const totals: Record<string, number> = {};
+    const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+      const cpu = process.cpuUsage();
+      const result = await work();
+      const used = process.cpuUsage(cpu);
+      totals[name] = (totals[name] ?? 0) + (used.user + used.system) / 1e6;
+      return result;
+    };
+    const one = async (file: string, prefix: string) => {
+      const key = `${prefix}/${path.basename(file)}`;
+      const { etag } = await platform.storage.put('uploads', key, readFileSync(file));
+      const ids = { executionId: `split:${key}`, imageId: key.replace(/\W/g, '_') };
+      const source = { bucket: 'uploads', key, etag };
+      const inspection = await timed('inspect', () => inspect.run({ ...ids, source }, deps, { signal }));
+      await timed('moderate', () => moderate.run({ ...ids, source }, deps, { signal }));
+      const size = { width: inspection.width, height: inspection.height };
+      const focus = await timed('smartCrop', () => smartCrop.run({ ...ids, source, size }, deps, { signal }));
+      for (const preset of inspection.renditions) {
+        await timed('render', () => renderRenditions.run({ ...ids, source, size, focus: focus.focus, preset }, deps, { signal }));
+      }
+    };
+    await one(files[0]!, 'warm-up');
+    for (const key of Object.keys(totals)) delete totals[key];
+    for (const file of files) await one(file, 'split');
+    configureSharp({ concurrency: DEFAULTS.sharpConcurrency });
+    await timed('sharpAlone', async () => {
+      for (const file of files) for (const job of renditionJobs([file])) await renderWithSharp(job);
+    });
+    await platform.events.close();
+    return Object.fromEntries(Object.entries(totals).map(([name, seconds]) => [`cpu:${name}`, seconds / files.length]));
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 /** The engine alone: the image ASL with tasks that answer at once; what is left is interpretation and history. */
@@ -252,6 +312,7 @@ async function main(): Promise<void> {
     let result: Record<string, number>;
     if (values.phase === 'baseline') result = await baseline(files);
     else if (values.phase === 'workflow') result = await workflow(files);
+    else if (values.phase === 'split') result = await split(files);
     else result = { ...(await engineOverhead(Number(values.executions))), peakRssMb: peakRssMb() };
     console.log(JSON.stringify(result));
     return;
@@ -286,6 +347,7 @@ async function main(): Promise<void> {
     }
   }
   const engine = child('engine', dir);
+  const cpuSplit = values.split ? child('split', dir) : undefined;
   const report = {
     input,
     renditionsPerPhoto: DEFAULT_RENDITION_SETS.default!.reduce((sum, preset) => sum + preset.formats.length, 0),
@@ -295,6 +357,7 @@ async function main(): Promise<void> {
     rounds: runs,
     ratio: runs.map((run) => run.workflow.imagesPerSecond! / run.baseline.imagesPerSecond!),
     engine,
+    ...(cpuSplit ? { cpuSplit } : {}),
   };
   console.log(JSON.stringify(report, null, 2));
   mkdirSync(path.join(ROOT, '.cache', 'bench'), { recursive: true });
