@@ -22,7 +22,7 @@ import type { Logger } from '../core/observability/logger.js';
 import type { TaskHandler } from '../tasks/with-task-middleware.js';
 import { BACKFILL_WORKFLOW_ASL } from './asl/backfill-workflow.asl.js';
 import { IMAGE_WORKFLOW_ASL } from './asl/image-workflow.asl.js';
-import { IMAGE_WORKFLOW, startImageExecution } from './image-execution.js';
+import { IMAGE_WORKFLOW, startImageExecution } from '../tasks/image-execution.js';
 import { sweepExpiredUploads } from './uploads-sweep.js';
 import { watchUploads, type UploadsWatcher } from './uploads-watcher.js';
 
