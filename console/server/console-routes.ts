@@ -34,7 +34,7 @@ import type { Route } from '../../api/router.js';
 import { sign, signingKey } from '../../api/signature.js';
 import { BACKFILL_WORKFLOW_ASL } from '../../workflows/asl/backfill-workflow.asl.js';
 import { IMAGE_WORKFLOW_ASL } from '../../workflows/asl/image-workflow.asl.js';
-import { IMAGE_WORKFLOW } from '../../workflows/image-execution.js';
+import { IMAGE_WORKFLOW } from '../../tasks/image-execution.js';
 import { REVIEWS_PREFIX } from './moderation-routes.js';
 
 /** Headers on every `/api/` answer: never cached by a shared cache, never run as a document. */
