@@ -22,13 +22,7 @@ import { loadConfig } from '../../core/config.js';
 import { createPlatform, createQueryEngine, createSecrets } from '../../core/compose.js';
 import { createApp } from './app.js';
 import { withConsoleSecret } from './auth.js';
-import {
-  fromApiGatewayEvent,
-  toLambdaResult,
-  type ApiGatewayV1Event,
-  type ApiGatewayV2Event,
-  type LambdaResult,
-} from '../../api/lambda-adapter.js';
+import { fromApiGatewayEvent, toLambdaResult, type ApiGatewayV1Event, type ApiGatewayV2Event, type LambdaResult } from '../../api/lambda-adapter.js';
 import { originGuard } from '../../api/origin-guard.js';
 import { errorResponse } from '../../api/responses.js';
 import { operatorRoutes, stepFunctionsWorkflows } from './operator-routes.js';
@@ -37,13 +31,7 @@ const settings = loadConfig(process.env);
 const secrets = createSecrets(settings);
 const config = await withConsoleSecret(settings, secrets);
 const platform = createPlatform(config, { secrets });
-const app = createApp(
-  platform,
-  operatorRoutes(platform, {
-    workflows: stepFunctionsWorkflows(platform),
-    queries: createQueryEngine(config, TABLES),
-  }),
-);
+const app = createApp(platform, operatorRoutes(platform, { workflows: stepFunctionsWorkflows(platform), queries: createQueryEngine(config, TABLES) }));
 app.ready = true;
 // As the image API: only what the console's CloudFront forwards (its WAF, its logs) is answered.
 const checkOrigin = originGuard(config.originSecret, secrets);
