@@ -1,8 +1,8 @@
 /**
  * The operator console's API in Lambda, behind `/api/*` of the console's CloudFront distribution
- * (`infra/console-api.ts`): the app `shutter serve` builds, with the Step Functions engine
- * (`WORKFLOW_ENGINE=stepfunctions`), S3 storage and Athena (`QUERY_ENGINE=athena`), through the
- * same API Gateway adapter as the image Lambda.
+ * (`infra/console-api.ts`): the console's API as `shutter serve` answers it (without the image
+ * routes, which are the image API's), with the Step Functions engine (`WORKFLOW_ENGINE=stepfunctions`),
+ * S3 storage and Athena (`QUERY_ENGINE=athena`), through the same API Gateway adapter as the image Lambda.
  *
  * Built once per container, outside the handler: the console's credentials are read from the
  * CONSOLE_SECRET secret here (so they never sit in the function's environment); a secret that
@@ -16,7 +16,7 @@
 import { TABLES } from '../../analytics/tables.js';
 import { loadConfig } from '../../core/config.js';
 import { createPlatform, createQueryEngine, createSecrets } from '../../core/compose.js';
-import { createApp } from './app.js';
+import { createConsoleApp } from './console-app.js';
 import { withConsoleSecret } from './auth.js';
 import { fromApiGatewayEvent, toLambdaResult, type ApiGatewayV1Event, type ApiGatewayV2Event, type LambdaResult } from '../../api/lambda-adapter.js';
 import { operatorRoutes, stepFunctionsWorkflows } from './operator-routes.js';
@@ -25,7 +25,7 @@ const settings = loadConfig(process.env);
 const secrets = createSecrets(settings);
 const config = await withConsoleSecret(settings, secrets);
 const platform = createPlatform(config, { secrets });
-const app = createApp(platform, operatorRoutes(platform, { workflows: stepFunctionsWorkflows(platform), queries: createQueryEngine(config, TABLES) }));
+const app = createConsoleApp(platform, operatorRoutes(platform, { workflows: stepFunctionsWorkflows(platform), queries: createQueryEngine(config, TABLES) }));
 app.ready = true;
 
 export async function handler(event: ApiGatewayV1Event | ApiGatewayV2Event): Promise<LambdaResult> {

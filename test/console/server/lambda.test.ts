@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ApiGatewayV1Event, LambdaResult } from '../../../api/lambda-adapter.js';
-import { fixture, samplePhoto } from '../../helpers/images.js';
+import { fixture, imageInfo, samplePhoto } from '../../helpers/images.js';
 
 const TOKEN = 'console-token-from-secrets-manager-0123';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ShutterConsoleCredentials-AbCdEf';
@@ -203,4 +203,20 @@ test('runs the dashboard queries on Athena, in the configured workgroup', async 
     WorkGroup: 'Shutter-shutter',
     QueryExecutionContext: { Database: 'shutter_shutter' },
   });
+});
+
+test('answers only the console: an image URL is not looked up, while bucket previews still render', async () => {
+  const s3 = new S3Client({ endpoint: process.env.S3_ENDPOINT, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  await s3.send(new PutObjectCommand({ Bucket: buckets.images, Key: 'cat.jpg', Body: samplePhoto('astronaut'), ContentType: 'image/jpeg' }));
+  s3.destroy();
+  // The image API's URL for that source: this function holds no image handler to answer it.
+  const image = await handler(event('GET', '/cat.jpg', { query: { w: '100' } }));
+  expect(image.statusCode).toBe(404);
+  expect(bodyOf(image)).toMatchObject({ code: 'Api::NoSuchRoute' });
+  // The preview's pipeline loads on its first use.
+  const preview = await handler(event('GET', `/api/buckets/${buckets.images}/previews/cat.jpg`, { headers: { Authorization: `Bearer ${TOKEN}` }, query: { width: '64' } }));
+  expect(preview.statusCode).toBe(200);
+  expect(preview.headers['Content-Type']).toBe('image/webp');
+  const { width, format } = await imageInfo(Buffer.from(preview.body, preview.isBase64Encoded ? 'base64' : 'utf8'));
+  expect({ width, format }).toEqual({ width: 64, format: 'webp' });
 });
