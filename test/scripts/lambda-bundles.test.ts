@@ -51,6 +51,7 @@ const NOT_FOR_IMAGE_REQUESTS: Array<[string, RegExp]> = [
   ['Rekognition', /node_modules\/@aws-sdk\/client-rekognition\/|rekognition-analyzer/],
   ['Secrets Manager', /node_modules\/@aws-sdk\/client-secrets-manager\//],
   ['DynamoDB (the settings store opens on first use)', /node_modules\/@aws-sdk\/client-dynamodb\/|dynamodb-settings-store/],
+  ['local event log or secrets files (local processes only)', /^core\/adapters\/(local\/(jsonl-event-sink|file-secrets)|event-files\/)/],
 ];
 
 describe('the image Lambda (api/lambda.ts)', () => {
