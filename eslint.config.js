@@ -46,24 +46,33 @@ function layeringRules() {
     `Layering: ${layer}/ may import only from ${allowed.length ? allowed.map((name) => `${name}/`).join(', ') : 'itself (and packages)'}, not ${other}/ (dependencies point inward; see DESIGN.md "Layout").`;
   const configs = [];
   for (const [layer, allowed] of Object.entries(LAYERS)) {
-    const refused = [...Object.keys(LAYERS), ...NOT_PRODUCT].filter((other) => other !== layer && !allowed.includes(other));
+    const refused = [...Object.keys(LAYERS), ...NOT_PRODUCT].filter(
+      (other) => other !== layer && !allowed.includes(other),
+    );
     const layerDepth = layer.split('/').length;
     for (let below = 0; layerDepth + below < MAX_DEPTH; below += 1) {
       const depth = layerDepth + below;
       const up = `(\\.\\./){${depth}}`;
-      const patterns = refused.map((other) => ({ regex: `^${up}${other.replace('/', '\\/')}(\\/|$)`, message: refusal(layer, allowed, other) }));
+      const patterns = refused.map((other) => ({
+        regex: `^${up}${other.replace('/', '\\/')}(\\/|$)`,
+        message: refusal(layer, allowed, other),
+      }));
       const dynamic = refused.map((other) => ({
         selector: `ImportExpression > Literal.source[value=/^(\\.\\.\\x2F){${depth}}${other.replace('/', '\\x2F')}(\\x2F|$)/]`,
         message: refusal(layer, allowed, other),
       }));
       const rules = (except = []) => ({
-        'no-restricted-imports': ['error', { patterns: patterns.filter((_, index) => !except.includes(refused[index])) }],
+        'no-restricted-imports': [
+          'error',
+          { patterns: patterns.filter((_, index) => !except.includes(refused[index])) },
+        ],
         'no-restricted-syntax': ['error', ...dynamic.filter((_, index) => !except.includes(refused[index]))],
       });
       const files = `${layer}/${'*/'.repeat(below)}*.{ts,tsx,mts,mjs,js}`;
       configs.push({ files: [files], rules: rules() });
       for (const [file, except] of Object.entries(PENDING)) {
-        if (file.startsWith(`${layer}/`) && file.split('/').length === depth + 1) configs.push({ files: [file], rules: rules(except) });
+        if (file.startsWith(`${layer}/`) && file.split('/').length === depth + 1)
+          configs.push({ files: [file], rules: rules(except) });
       }
     }
   }
@@ -71,7 +80,18 @@ function layeringRules() {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'cdk.out/', 'coverage/', '.cache/', 'test-artifacts/', 'console/dist/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'data/',
+      'cdk.out/',
+      'coverage/',
+      '.cache/',
+      'test-artifacts/',
+      'console/dist/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

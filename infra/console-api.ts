@@ -28,6 +28,7 @@ import { acknowledge, findingText } from './acknowledge.js';
 import type { DeliverySettingsTable } from './delivery-settings-table.js';
 import { grantObjectRead, grantObjectWrite, type BucketAccess } from './bucket-access.js';
 import type { LambdaCodeSource } from './lambda-code.js';
+import type { OriginSecret } from './origin-secret.js';
 import { PlatformFunction } from './platform-function.js';
 import type { SigningSecret } from './signing-secret.js';
 
@@ -60,6 +61,12 @@ export interface ConsoleApiProps {
   };
   /** Encrypts the credentials secret. */
   encryptionKey: kms.IKey;
+  /**
+   * The header the console's CloudFront distribution sends (`operator-console.ts`): the API then
+   * answers only what comes through it (403 `CloudFront::Required` otherwise), so its WAF and logs
+   * cannot be bypassed by calling the regional endpoint. The image API's secret, shared.
+   */
+  originSecret: OriginSecret;
   /** The image API's signing secret, for the playground's signed URLs. @default signatures off */
   signature?: SigningSecret;
   /**
@@ -121,12 +128,15 @@ export class ConsoleApi extends Construct {
         ATHENA_WORKGROUP: props.analytics.workGroup.ref,
         ATHENA_DATABASE: props.analytics.databaseName,
         CONSOLE_SECRET: this.credentials.secretArn,
+        ORIGIN_SECRET: props.originSecret.secret.secretArn,
         // CloudFront passes the browser's Host as X-Forwarded-Host (operator-console.ts).
         CONSOLE_FORWARDED_HOST: 'Yes',
         // The console's reads are not image deliveries: no access events.
         EVENTS_ACCESS_SAMPLE_RATE: '0',
         ENABLE_SIGNATURE: props.signature ? 'Yes' : 'No',
-        ...(props.signature ? { SECRETS_MANAGER: props.signature.secretId, SECRET_KEY: props.signature.secretKey } : {}),
+        ...(props.signature
+          ? { SECRETS_MANAGER: props.signature.secretId, SECRET_KEY: props.signature.secretKey }
+          : {}),
       },
     });
     this.grantAccess(props);
@@ -137,7 +147,10 @@ export class ConsoleApi extends Construct {
     const role = this.handler.role;
     // The credentials, read once when a container starts; their key only through Secrets Manager.
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.credentials.secretArn] }),
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [this.credentials.secretArn],
+      }),
     );
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -146,26 +159,48 @@ export class ConsoleApi extends Construct {
         conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
       }),
     );
+    props.originSecret.grantRead(role);
     props.signature?.grantRead(role);
     props.settings?.grantReadWrite(role);
 
     // The buckets the Images page shows (objects, previews, manifests, review records), and uploads.
-    const existing = (props.sourceBuckets ?? []).map((name, index) => s3.Bucket.fromBucketName(this, `Source${index}`, name));
-    for (const bucket of [props.buckets.images, ...existing, props.buckets.uploads, props.buckets.renditions, props.buckets.quarantine])
+    const existing = (props.sourceBuckets ?? []).map((name, index) =>
+      s3.Bucket.fromBucketName(this, `Source${index}`, name),
+    );
+    for (const bucket of [
+      props.buckets.images,
+      ...existing,
+      props.buckets.uploads,
+      props.buckets.renditions,
+      props.buckets.quarantine,
+    ])
       grantObjectRead(role, { bucket });
     grantObjectWrite(role, { bucket: props.buckets.uploads });
 
     // Step Functions: the machines themselves (list, start, answer a waiting review) and their executions.
-    for (const machine of [props.stateMachines.image, ...(props.stateMachines.backfill ? [props.stateMachines.backfill] : [])]) {
+    for (const machine of [
+      props.stateMachines.image,
+      ...(props.stateMachines.backfill ? [props.stateMachines.backfill] : []),
+    ]) {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
-          actions: ['states:ListExecutions', 'states:StartExecution', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
+          actions: [
+            'states:ListExecutions',
+            'states:StartExecution',
+            'states:SendTaskSuccess',
+            'states:SendTaskFailure',
+          ],
           resources: [machine.stateMachineArn],
         }),
       );
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
-          actions: ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution', 'states:RedriveExecution'],
+          actions: [
+            'states:DescribeExecution',
+            'states:GetExecutionHistory',
+            'states:StopExecution',
+            'states:RedriveExecution',
+          ],
           resources: [`${executionArns(machine)}:*`],
         }),
       );
@@ -181,8 +216,19 @@ export class ConsoleApi extends Construct {
     const { analytics } = props;
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
-        resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: analytics.workGroup.ref })],
+        actions: [
+          'athena:StartQueryExecution',
+          'athena:GetQueryExecution',
+          'athena:GetQueryResults',
+          'athena:StopQueryExecution',
+        ],
+        resources: [
+          stack.formatArn({
+            service: 'athena',
+            resource: 'workgroup',
+            resourceName: analytics.workGroup.ref,
+          }),
+        ],
       }),
     );
     // Athena reads the table definitions with the caller's permissions: the catalog, the database, its tables.
@@ -193,7 +239,11 @@ export class ConsoleApi extends Construct {
           stack.formatArn({ service: 'glue', resource: 'catalog' }),
           stack.formatArn({ service: 'glue', resource: 'database', resourceName: analytics.databaseName }),
           ...analytics.tableNames.map((table) =>
-            stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${analytics.databaseName}/${table}` }),
+            stack.formatArn({
+              service: 'glue',
+              resource: 'table',
+              resourceName: `${analytics.databaseName}/${table}`,
+            }),
           ),
         ],
       }),
@@ -252,7 +302,7 @@ export class ConsoleApi extends Construct {
     acknowledge(
       api,
       'AwsSolutions-APIG4',
-      "The function authenticates every /api/ call itself (token or user/password from Secrets Manager, or the signed session cookie its sign-in sets); an API Gateway authorizer could not issue that cookie and would check the same credentials twice.",
+      'The function authenticates every /api/ call itself (token or user/password from Secrets Manager, or the signed session cookie its sign-in sets); an API Gateway authorizer could not issue that cookie and would check the same credentials twice.',
     );
     acknowledge(
       api,
@@ -267,7 +317,12 @@ export class ConsoleApi extends Construct {
 function executionArns(machine: sfn.StateMachine): string {
   const stack = Stack.of(machine);
   const name = stack.splitArn(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName!;
-  return stack.formatArn({ service: 'states', resource: 'execution', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  return stack.formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: name,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
 }
 
 /** The CloudFront Function (viewer request) that passes the Host the browser sent as X-Forwarded-Host. */

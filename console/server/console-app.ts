@@ -28,7 +28,10 @@ export function consoleApi(platform: Platform, extraRoutes: Route[] = []): Route
   const { config } = platform;
   const auth = createConsoleAuth(config);
   const buckets: ConsoleBuckets = { sources: config.sourceBuckets, ...config.workflow.buckets };
-  return guardConsoleApi([openApiRoute, ...consoleRoutes(platform, auth, buckets), ...extraRoutes, apiNotFoundRoute], auth);
+  return guardConsoleApi(
+    [openApiRoute, ...consoleRoutes(platform, auth, buckets), ...extraRoutes, apiNotFoundRoute],
+    auth,
+  );
 }
 
 export function createConsoleApp(platform: Platform, extraRoutes: Route[] = []): App {
@@ -38,7 +41,10 @@ export function createConsoleApp(platform: Platform, extraRoutes: Route[] = []):
   app.handle = createRouter(
     routes,
     async (request) => {
-      throw new NotFoundError('Api::NoSuchRoute', `There is no route ${request.method} ${request.path} here: images are served by the image API.`);
+      throw new NotFoundError(
+        'Api::NoSuchRoute',
+        `There is no route ${request.method} ${request.path} here: images are served by the image API.`,
+      );
     },
     platform.config,
   );

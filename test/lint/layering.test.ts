@@ -32,23 +32,46 @@ async function lint(file: string, code: string): Promise<string[]> {
 }
 
 /** `from` (a folder under `layer`, '' for the layer's root) importing `target/x.js`. */
-function importOf(layer: string, below: string, target: string, dynamic = false): { file: string; code: string } {
+function importOf(
+  layer: string,
+  below: string,
+  target: string,
+  dynamic = false,
+): { file: string; code: string } {
   const file = path.posix.join(layer, below, 'probe.ts');
   const up = '../'.repeat(path.posix.dirname(file).split('/').length);
   const specifier = `${up}${target}/x.js`;
-  return { file, code: dynamic ? `export const load = () => import('${specifier}');\n` : `export { x } from '${specifier}';\n` };
+  return {
+    file,
+    code: dynamic
+      ? `export const load = () => import('${specifier}');\n`
+      : `export { x } from '${specifier}';\n`,
+  };
 }
 
 const pairs = Object.keys(MAY_IMPORT).flatMap((layer) =>
-  UNITS.filter((target) => target !== layer).map((target) => ({ layer, target, allowed: MAY_IMPORT[layer]!.includes(target) })),
+  UNITS.filter((target) => target !== layer).map((target) => ({
+    layer,
+    target,
+    allowed: MAY_IMPORT[layer]!.includes(target),
+  })),
 );
 
 describe('the layering rule', () => {
-  test.each(pairs.filter((pair) => !pair.allowed))('refuses $layer/ → $target/', async ({ layer, target }) => {
-    const { file, code } = importOf(layer, '', target);
-    const messages = await lint(file, code);
-    expect(messages).toEqual([expect.stringMatching(new RegExp(`^no-restricted-imports: .*Layering: ${layer}/ may import only from .*, not ${target}/ `))]);
-  });
+  test.each(pairs.filter((pair) => !pair.allowed))(
+    'refuses $layer/ → $target/',
+    async ({ layer, target }) => {
+      const { file, code } = importOf(layer, '', target);
+      const messages = await lint(file, code);
+      expect(messages).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^no-restricted-imports: .*Layering: ${layer}/ may import only from .*, not ${target}/ `,
+          ),
+        ),
+      ]);
+    },
+  );
 
   test.each(pairs.filter((pair) => pair.allowed))('allows $layer/ → $target/', async ({ layer, target }) => {
     const { file, code } = importOf(layer, '', target);
@@ -58,25 +81,43 @@ describe('the layering rule', () => {
   test('holds at any depth inside a layer, and leaves imports within the layer alone', async () => {
     const deep = importOf('core', 'adapters/local', 'workflows');
     expect(deep.code).toContain("'../../../workflows/x.js'");
-    expect(await lint(deep.file, deep.code)).toEqual([expect.stringContaining('Layering: core/ may import only from itself (and packages), not workflows/')]);
+    expect(await lint(deep.file, deep.code)).toEqual([
+      expect.stringContaining('Layering: core/ may import only from itself (and packages), not workflows/'),
+    ]);
     // From core/adapters/local/, '../aws/' and '../../ports/' are core's own folders.
-    expect(await lint('core/adapters/local/probe.ts', "export { a } from '../aws/s3-client.js';\nexport { b } from '../../ports/storage.js';\n")).toEqual([]);
+    expect(
+      await lint(
+        'core/adapters/local/probe.ts',
+        "export { a } from '../aws/s3-client.js';\nexport { b } from '../../ports/storage.js';\n",
+      ),
+    ).toEqual([]);
     const engine = importOf('workflows', 'engine', 'api');
-    expect(await lint(engine.file, engine.code)).toEqual([expect.stringContaining('Layering: workflows/ may import only from core/, tasks/, not api/')]);
+    expect(await lint(engine.file, engine.code)).toEqual([
+      expect.stringContaining('Layering: workflows/ may import only from core/, tasks/, not api/'),
+    ]);
   });
 
   test('sees type-only imports and import() as well', async () => {
-    expect(await lint('core/probe.ts', "import type { App } from '../console/server/app.js';\nexport type A = App;\n")).toEqual([
-      expect.stringContaining('no-restricted-imports: '),
-    ]);
+    expect(
+      await lint(
+        'core/probe.ts',
+        "import type { App } from '../console/server/app.js';\nexport type A = App;\n",
+      ),
+    ).toEqual([expect.stringContaining('no-restricted-imports: ')]);
     const dynamic = importOf('core', 'adapters', 'analytics', true);
-    expect(await lint(dynamic.file, dynamic.code)).toEqual([expect.stringMatching(/^no-restricted-syntax: Layering: core\/ may import only from itself \(and packages\), not analytics\//)]);
+    expect(await lint(dynamic.file, dynamic.code)).toEqual([
+      expect.stringMatching(
+        /^no-restricted-syntax: Layering: core\/ may import only from itself \(and packages\), not analytics\//,
+      ),
+    ]);
     const allowed = importOf('console/server', '', 'workflows', true);
     expect(await lint(allowed.file, allowed.code)).toEqual([]);
   });
 
   test('is part of the lint that fails the build', () => {
-    const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const scripts = (
+      JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts;
     expect(scripts.lint).toBe('eslint .');
     expect(readFileSync(path.join(root, 'test/run.sh'), 'utf8')).toMatch(/^npx eslint --max-warnings 0 \.$/m);
   });
