@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { EVENT_CATALOG } from '../core/events/event-catalog.js';
 import { EVENT_TYPES } from '../core/ports/event-sink.js';
-import type { ColumnType, TableDefinition } from '../core/ports/query-engine.js';
+import type { ColumnType, TableDefinition, ViewDefinition } from '../core/ports/query-engine.js';
 
 const STRING: ColumnType = { kind: 'string' };
 
@@ -62,23 +62,46 @@ export function eventDataType(): ColumnType {
   return { kind: 'struct', fields: [...fields].map(([name, type]) => ({ name, type })) };
 }
 
-/** `events`: every event and access record, one row per event (copies possible: queries dedupe by id). */
+const EVENT_COLUMNS: TableDefinition['columns'] = [
+  { name: 'specversion', type: STRING, comment: 'CloudEvents version, 1.0' },
+  { name: 'id', type: STRING, comment: 'unique per event; copies share it' },
+  { name: 'type', type: STRING, comment: 'image.workflow.completed, image.request.served, …' },
+  { name: 'source', type: STRING, comment: 'shutter/workflow or shutter/api' },
+  { name: 'subject', type: STRING, comment: 'image id (bucket/key)' },
+  { name: 'time', type: STRING, comment: 'RFC 3339, UTC' },
+  { name: 'datacontenttype', type: STRING, comment: 'application/json' },
+  { name: 'dataschema', type: STRING, comment: 'URL of the data schema, events/schemas/<type>.v<n>.json' },
+  { name: 'data', type: eventDataType(), comment: 'the event data; fields of other types are NULL' },
+];
+
+/**
+ * `events_once`: each event once, the step every dashboard query starts from. Delivery is at least
+ * once (outbox retries, Kafka redelivery), so the lake may hold copies of an event: same id, same
+ * content. Copies also share their type and day (`dt` is the event's own UTC date), so numbering
+ * within (dt, type, id) drops the same rows as within id alone, and lets both engines apply a
+ * query's `type` or `dt` filter before the window instead of after it.
+ */
+export const EVENTS_ONCE_VIEW: ViewDefinition = {
+  name: 'events_once',
+  description: 'each shutter event once: the copies that at-least-once delivery leaves in `events` dropped',
+  sql: [
+    `SELECT ${[...EVENT_COLUMNS.map((column) => column.name), 'dt'].map((name) => `"${name}"`).join(', ')}`,
+    'FROM (',
+    '  SELECT *, row_number() OVER (PARTITION BY dt, type, id ORDER BY "time") AS copy',
+    '  FROM events',
+    ') AS numbered',
+    'WHERE copy = 1',
+  ].join('\n'),
+};
+
+/** `events`: every event and access record, one row per event (copies possible: queries read {@link EVENTS_ONCE_VIEW}). */
 export const EVENTS_TABLE: TableDefinition = {
   name: 'events',
   description: 'shutter events (CloudEvents JSON lines), partitioned by the UTC date of the event',
   location: 'events/',
   partitionKey: 'dt',
-  columns: [
-    { name: 'specversion', type: STRING, comment: 'CloudEvents version, 1.0' },
-    { name: 'id', type: STRING, comment: 'unique per event; copies share it' },
-    { name: 'type', type: STRING, comment: 'image.workflow.completed, image.request.served, …' },
-    { name: 'source', type: STRING, comment: 'shutter/workflow or shutter/api' },
-    { name: 'subject', type: STRING, comment: 'image id (bucket/key)' },
-    { name: 'time', type: STRING, comment: 'RFC 3339, UTC' },
-    { name: 'datacontenttype', type: STRING, comment: 'application/json' },
-    { name: 'dataschema', type: STRING, comment: 'URL of the data schema, events/schemas/<type>.v<n>.json' },
-    { name: 'data', type: eventDataType(), comment: 'the event data; fields of other types are NULL' },
-  ],
+  columns: EVENT_COLUMNS,
+  views: [EVENTS_ONCE_VIEW],
 };
 
 export const TABLES: readonly TableDefinition[] = [EVENTS_TABLE];
