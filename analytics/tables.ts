@@ -1,9 +1,10 @@
 /**
- * The lake's tables, as data: the local DuckDB engine reads the JSON lines with these columns
- * (`duckdbType` in its adapter),
- * and the CDK analytics stack creates the same Glue tables (with partition projection) from
- * {@link glueTableInput}. The `data` column is derived from the event catalog (the union of
- * every type's data fields), so a field added to an event shows up here without a second edit.
+ * The lake's tables and views, as data: the local DuckDB engine reads the JSON lines with these
+ * columns (`duckdbType` in its adapter) and creates the views; the CDK analytics stack gives the
+ * Glue `events` table the same column types ({@link hiveType}, infra/lake-tables.ts) and creates the
+ * views as Glue views ({@link glueViewInput}). The `data` column is derived from the event catalog
+ * (the union of every type's data fields), so a field added to an event shows up here without a
+ * second edit.
  */
 import { z } from 'zod';
 import { EVENT_CATALOG } from '../core/events/event-catalog.js';
@@ -118,40 +119,48 @@ export function hiveType(type: ColumnType): string {
   }
 }
 
+/** Trino/Presto type, as Athena's view definitions spell it, e.g. `row(bucket varchar,key varchar)`. */
+export function prestoType(type: ColumnType): string {
+  switch (type.kind) {
+    case 'array':
+      return `array(${prestoType(type.of)})`;
+    case 'struct':
+      return `row(${type.fields.map((field) => `${field.name} ${prestoType(field.type)}`).join(',')})`;
+    case 'string':
+      return 'varchar';
+    default:
+      return type.kind;
+  }
+}
+
 /**
- * The Glue `TableInput` of a table over `s3://<bucket>/<prefix>`: JSON SerDe, and partition
- * projection on `dt` so Athena needs no crawler and no `MSCK REPAIR` as days pass.
+ * The Glue `TableInput` of a view over `table` in `database`, as Athena stores a `CREATE VIEW`: a
+ * `VIRTUAL_VIEW` whose original text is the Presto view (SQL, schema and column types, base64). CDK
+ * deploys it like any table, with no query run at deploy time. Its columns must be the types Athena
+ * derives from the table, or Athena calls the view stale: both come from the same {@link ColumnType}s.
  *
  * @example
- * new glue.CfnTable(this, 'Events', { catalogId: this.account, databaseName: 'shutter', tableInput: glueTableInput(EVENTS_TABLE, `s3://${lake.bucketName}/`) });
+ * new glue.CfnTable(this, 'EventsOnce', { catalogId: this.account, databaseName, tableInput: glueViewInput(EVENTS_ONCE_VIEW, EVENTS_TABLE, databaseName) });
  */
-export function glueTableInput(table: TableDefinition, lakeRoot: string, options: { firstDay?: string } = {}) {
-  const location = `${lakeRoot.replace(/\/?$/, '/')}${table.location}`;
+export function glueViewInput(view: ViewDefinition, table: TableDefinition, database: string) {
+  const columns = [...table.columns, { name: table.partitionKey, type: STRING, comment: 'UTC date of the event, YYYY-MM-DD' }];
+  const prestoView = {
+    originalSql: view.sql,
+    catalog: 'awsdatacatalog',
+    schema: database,
+    columns: columns.map((column) => ({ name: column.name, type: prestoType(column.type) })),
+  };
   return {
-    name: table.name,
-    description: table.description,
-    tableType: 'EXTERNAL_TABLE',
-    parameters: {
-      classification: 'json',
-      'projection.enabled': 'true',
-      [`projection.${table.partitionKey}.type`]: 'date',
-      [`projection.${table.partitionKey}.format`]: 'yyyy-MM-dd',
-      [`projection.${table.partitionKey}.range`]: `${options.firstDay ?? '2024-01-01'},NOW`,
-      [`projection.${table.partitionKey}.interval`]: '1',
-      [`projection.${table.partitionKey}.interval.unit`]: 'DAYS',
-      'storage.location.template': `${location}${table.partitionKey}=\${${table.partitionKey}}/`,
-    },
-    partitionKeys: [{ name: table.partitionKey, type: 'string', comment: 'UTC date of the event, YYYY-MM-DD' }],
+    name: view.name,
+    description: view.description,
+    tableType: 'VIRTUAL_VIEW',
+    parameters: { presto_view: 'true', comment: 'Presto View' },
+    viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(prestoView)).toString('base64')} */`,
+    viewExpandedText: '/* Presto View */',
+    partitionKeys: [],
     storageDescriptor: {
-      location,
-      inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-      outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-      serdeInfo: {
-        serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
-        // A malformed line (a torn write) reads as NULLs instead of failing the whole query.
-        parameters: { 'ignore.malformed.json': 'true', 'case.insensitive': 'true' },
-      },
-      columns: table.columns.map((column) => ({ name: column.name, type: hiveType(column.type), comment: column.comment })),
+      columns: columns.map((column) => ({ name: column.name, type: hiveType(column.type), comment: column.comment })),
+      serdeInfo: {},
     },
   };
 }
