@@ -21,6 +21,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Platform } from '../../core/compose.js';
 import { AccessError, NotFoundError, RequestError } from '../../core/errors.js';
+import { bareEtag } from '../../core/etag.js';
 import { detectImageType, contentTypeOf } from '../../core/image-type.js';
 import { checkKeyPrefix, parseImageRequest } from '../../core/image-request.js';
 import { LIMITS } from '../../core/limits.js';
@@ -258,7 +259,7 @@ export function consoleRoutes(platform: Platform, auth: ConsoleAuth, buckets: Co
         });
         return {
           status: 200,
-          headers: { 'Content-Type': 'image/webp', 'Cache-Control': 'private, max-age=60', ETag: `"${etag.replace(/"/g, '')}-${width ?? ''}x${height ?? ''}"` },
+          headers: { 'Content-Type': 'image/webp', 'Cache-Control': 'private, max-age=60', ETag: `"${bareEtag(etag)}-${width ?? ''}x${height ?? ''}"` },
           body: rendered.data,
         };
       },
