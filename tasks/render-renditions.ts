@@ -1,15 +1,16 @@
 /**
  * Render: one preset of the rendition set, in each of its formats. Every rendition is an
  * ordinary ImageRequest (`renditionRequest`) rendered by the on-demand pipeline, decoded and
- * resized once for all its formats (`renderImageFormats`), and written to a deterministic key, so a retry overwrites what a failed
- * attempt may have left. The Map state runs one of these per preset, a few at a time.
+ * resized once for all its formats (`renderImageFormats`), and written to a deterministic key,
+ * so a retry overwrites what a failed attempt may have left. The Map state runs one of these per preset, a few at a time.
  */
 import { z } from 'zod';
 import { contentTypeOf } from '../core/image-type.js';
 import type { RenderDeps } from '../core/pipeline/render-context.js';
 import { renderImageFormats } from '../core/pipeline/render-image.js';
 import { inspectImage } from '../core/pipeline/sharp-factory.js';
-import { RenditionPreset, renditionKey, renditionRequest, type RenditionFormat } from '../core/renditions.js';
+import type { RenderedRendition } from '../core/rendition.js';
+import { RenditionPreset, renditionKey, renditionRequest } from '../core/renditions.js';
 import { ImageSize, SourceObject, TaskIds } from './task-input.js';
 import type { TaskDeps } from './task-deps.js';
 import { withTaskMiddleware } from './with-task-middleware.js';
@@ -22,22 +23,9 @@ export const RenderRenditionsInput = TaskIds.extend({
 });
 export type RenderRenditionsInput = z.infer<typeof RenderRenditionsInput>;
 
-export interface Rendition {
-  preset: string;
-  format: RenditionFormat;
-  bucket: string;
-  key: string;
-  width: number;
-  height: number;
-  bytes: number;
-  contentType: string;
-  /** Time to render and write this rendition, so analytics time renditions, not whole workflows. */
-  ms: number;
-}
-
 export interface RenderRenditionsOutput {
   preset: string;
-  renditions: Rendition[];
+  renditions: RenderedRendition[];
 }
 
 export async function run(input: RenderRenditionsInput, deps: TaskDeps, { signal }: { signal: AbortSignal }): Promise<RenderRenditionsOutput> {
@@ -52,7 +40,7 @@ export async function run(input: RenderRenditionsInput, deps: TaskDeps, { signal
   const rendered = await renderImageFormats(body, request, input.preset.formats, renderDeps, { signal, source });
   // The shared decode is split evenly: each rendition's time is its share plus its own write.
   const share = (performance.now() - started) / rendered.length;
-  const renditions: Rendition[] = [];
+  const renditions: RenderedRendition[] = [];
   for (const [index, format] of input.preset.formats.entries()) {
     const writing = performance.now();
     const { data, width, height } = rendered[index]!;

@@ -1,8 +1,8 @@
 /**
  * The operator console's API in Lambda, behind `/api/*` of the console's CloudFront distribution
- * (`infra/console-api.ts`): the app `shutter serve` builds, with the Step Functions engine
- * (`WORKFLOW_ENGINE=stepfunctions`), S3 storage and Athena (`QUERY_ENGINE=athena`), through the
- * same API Gateway adapter as the image Lambda.
+ * (`infra/console-api.ts`): the console's API as `shutter serve` answers it (without the image
+ * routes, which are the image API's), with the Step Functions engine (`WORKFLOW_ENGINE=stepfunctions`),
+ * S3 storage and Athena (`QUERY_ENGINE=athena`), through the same API Gateway adapter as the image Lambda.
  *
  * Like the image API, it answers only requests that carry the origin header its CloudFront
  * distribution adds (ORIGIN_SECRET, `api/origin-guard.ts`); anything else gets 403
@@ -20,7 +20,7 @@
 import { TABLES } from '../../analytics/tables.js';
 import { loadConfig } from '../../core/config.js';
 import { createPlatform, createQueryEngine, createSecrets } from '../../core/compose.js';
-import { createApp } from './app.js';
+import { createConsoleApp } from './console-app.js';
 import { withConsoleSecret } from './auth.js';
 import {
   fromApiGatewayEvent,
@@ -37,7 +37,7 @@ const settings = loadConfig(process.env);
 const secrets = createSecrets(settings);
 const config = await withConsoleSecret(settings, secrets);
 const platform = createPlatform(config, { secrets });
-const app = createApp(
+const app = createConsoleApp(
   platform,
   operatorRoutes(platform, {
     workflows: stepFunctionsWorkflows(platform),

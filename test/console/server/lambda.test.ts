@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ApiGatewayV1Event, LambdaResult } from '../../../api/lambda-adapter.js';
 import { ORIGIN_HEADER } from '../../../api/origin-guard.js';
-import { fixture, samplePhoto } from '../../helpers/images.js';
+import { fixture, imageInfo, samplePhoto } from '../../helpers/images.js';
 
 const TOKEN = 'console-token-from-secrets-manager-0123';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ShutterConsoleCredentials-AbCdEf';
@@ -276,12 +276,10 @@ test('reads the buckets from S3 and uploads start the image state machine', asyn
   expect(objects.statusCode).toBe(200);
   expect(JSON.stringify(bodyOf(objects))).toContain('photos/cat.jpg');
 
-  sfn
-    .on(StartExecutionCommand)
-    .resolves({
-      executionArn: `${MACHINE.replace(':stateMachine:', ':execution:')}:upload`,
-      startDate: new Date('2026-11-27T20:01:00Z'),
-    });
+  sfn.on(StartExecutionCommand).resolves({
+    executionArn: `${MACHINE.replace(':stateMachine:', ':execution:')}:upload`,
+    startDate: new Date('2026-11-27T20:01:00Z'),
+  });
   const upload = await handler(
     event('PUT', '/api/uploads/photos/new.jpg', {
       headers: { ...bearer, 'Content-Type': 'image/jpeg' },
@@ -333,4 +331,39 @@ test('runs the dashboard queries on Athena, in the configured workgroup', async 
     WorkGroup: 'Shutter-shutter',
     QueryExecutionContext: { Database: 'shutter_shutter' },
   });
+});
+
+test('answers only the console: an image URL is not looked up, while bucket previews still render', async () => {
+  const s3 = new S3Client({
+    endpoint: process.env.S3_ENDPOINT,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: buckets.images,
+      Key: 'cat.jpg',
+      Body: samplePhoto('astronaut'),
+      ContentType: 'image/jpeg',
+    }),
+  );
+  s3.destroy();
+  // The image API's URL for that source: this function holds no image handler to answer it.
+  const image = await handler(event('GET', '/cat.jpg', { query: { w: '100' } }));
+  expect(image.statusCode).toBe(404);
+  expect(bodyOf(image)).toMatchObject({ code: 'Api::NoSuchRoute' });
+  // The preview's pipeline loads on its first use.
+  const preview = await handler(
+    event('GET', `/api/buckets/${buckets.images}/previews/cat.jpg`, {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+      query: { width: '64' },
+    }),
+  );
+  expect(preview.statusCode).toBe(200);
+  expect(preview.headers['Content-Type']).toBe('image/webp');
+  const { width, format } = await imageInfo(
+    Buffer.from(preview.body, preview.isBase64Encoded ? 'base64' : 'utf8'),
+  );
+  expect({ width, format }).toEqual({ width: 64, format: 'webp' });
 });
