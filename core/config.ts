@@ -165,6 +165,8 @@ const EnvSchema = z.object({
   BACKFILL_STATE_MACHINE_ARN: optionalString,
   /** Executions the local engine runs at once; the rest wait in arrival order. */
   WORKFLOW_CONCURRENCY: positiveInt(WORKFLOW.concurrency),
+  /** Presets the local engine renders at once across its executions; the rest wait their turn. */
+  WORKFLOW_RENDERS: positiveInt(WORKFLOW.localRenders),
   /** Flagged images wait for an operator's decision instead of ending in quarantine. */
   MODERATION_REVIEW: flag(false),
   MODERATION_MIN_CONFIDENCE: positiveInt(DEFAULTS.minModerationConfidence),
@@ -294,6 +296,8 @@ export interface WorkflowConfig {
   /** State machine ARNs, by workflow name (AWS only). */
   stateMachineArns: { image?: string; backfill?: string };
   concurrency: number;
+  /** Presets rendered at once by the local engine, across executions. */
+  renders: number;
   review: boolean;
   minModerationConfidence: number;
   watchUploads: boolean;
@@ -504,6 +508,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ...(e.BACKFILL_STATE_MACHINE_ARN ? { backfill: e.BACKFILL_STATE_MACHINE_ARN } : {}),
       },
       concurrency: e.WORKFLOW_CONCURRENCY,
+      renders: e.WORKFLOW_RENDERS,
       review: e.MODERATION_REVIEW,
       minModerationConfidence: e.MODERATION_MIN_CONFIDENCE,
       watchUploads: e.WATCH_UPLOADS,

@@ -230,8 +230,18 @@ export const DEFAULTS = {
 
 /** The bulk workflow's limits and defaults (see `workflows/` and `tasks/`). */
 export const WORKFLOW = {
-  /** Executions run at once by the local engine: each already uses both cores through its Map, more only queues inside libvips. */
-  concurrency: 2,
+  /**
+   * Executions run at once by the local engine: 3, so that while one waits on analysis (a single
+   * worker) or writes its files, the others' renders keep both cores busy. Renders themselves take
+   * turns (`localRenders`), so a third execution costs a source's bytes, not a decoded image.
+   */
+  concurrency: 3,
+  /**
+   * Presets rendered at once by the local engine, across all its executions: one per core, as the
+   * on-demand path (each render uses libvips' 2 threads; `npm run bench:tune` measured 4 renders at
+   * once 20–38 % slower than 2, and each holds a decoded source). In AWS each render is its own Lambda.
+   */
+  localRenders: 2,
   /** Renditions rendered at once inside one execution (the Map's MaxConcurrency): one per core. */
   renditionConcurrency: 2,
   /** Retry on transient errors: 1 s, 2 s, 4 s (full jitter), then give up; a dependency that stays down longer is an incident, not a blip. */

@@ -30,16 +30,22 @@ export interface RenderRenditionsOutput {
 
 export async function run(input: RenderRenditionsInput, deps: TaskDeps, { signal }: { signal: AbortSignal }): Promise<RenderRenditionsOutput> {
   const { bucket, key } = input.source;
-  const { body } = await deps.storage.get(bucket, key, { maxBytes: deps.limits.maxSourceBytes, signal });
-  const source = await inspectImage(body, deps.limits);
   const renderDeps: RenderDeps = { storage: deps.storage, analyzer: deps.analyzer, limits: deps.limits, allowedBuckets: [bucket] };
-  signal.throwIfAborted();
-  const started = performance.now();
-  // One decode and resize for the preset, encoded in each of its formats (see renderImageFormats).
-  const request = renditionRequest({ bucket, key }, input.preset, input.preset.formats[0]!, input.size, input.focus);
-  const rendered = await renderImageFormats(body, request, input.preset.formats, renderDeps, { signal, source });
-  // The shared decode is split evenly: each rendition's time is its share plus its own write.
-  const share = (performance.now() - started) / rendered.length;
+  let renderMs = 0;
+  const render = async () => {
+    const started = performance.now();
+    const { body } = await deps.storage.get(bucket, key, { maxBytes: deps.limits.maxSourceBytes, signal });
+    const source = await inspectImage(body, deps.limits);
+    signal.throwIfAborted();
+    // One decode and resize for the preset, encoded in each of its formats (see renderImageFormats).
+    const request = renditionRequest({ bucket, key }, input.preset, input.preset.formats[0]!, input.size, input.focus);
+    const results = await renderImageFormats(body, request, input.preset.formats, renderDeps, { signal, source });
+    renderMs = performance.now() - started;
+    return results;
+  };
+  const rendered = await (deps.renders ? deps.renders.run(render) : render());
+  // The shared decode is split evenly: each rendition's time is its share plus its own write (a turn's wait is no render time).
+  const share = renderMs / rendered.length;
   const renditions: RenderedRendition[] = [];
   for (const [index, format] of input.preset.formats.entries()) {
     const writing = performance.now();

@@ -30,6 +30,12 @@ export interface TaskDeps {
   minModerationConfidence: number;
   /** Whether flagged images wait for an operator (the trigger puts it in the execution input). */
   review: boolean;
+  /**
+   * Locally, the turns renders take across executions (WORKFLOW_RENDERS at once): a render reads
+   * and decodes its source inside its turn, so one waiting holds no image, and writes its files
+   * after it, so the cores never wait on a fsync. Absent in Lambda, where each render has its own.
+   */
+  renders?: { run<T>(work: () => Promise<T>): Promise<T> };
   /** Where the backfill starts image executions; set once the engine exists. */
   engine?: WorkflowEngine;
   /** The server's logger (same line shape and redaction); the task middleware adds the task's ids per invocation. */

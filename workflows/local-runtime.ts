@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { AslWorkflowEngine, type LocalFunction } from './engine/asl-workflow-engine.js';
 import type { Platform } from '../core/compose.js';
+import { Semaphore } from '../core/concurrency.js';
 import { WORKFLOW } from '../core/limits.js';
 import * as handleFailure from '../tasks/handle-failure.js';
 import * as inspect from '../tasks/inspect.js';
@@ -75,6 +76,9 @@ export interface LocalWorkflows {
 export function createLocalWorkflows(platform: Platform, options: LocalWorkflowsOptions = {}): LocalWorkflows {
   const { config } = platform;
   const deps = taskDepsFrom(platform, options.log ? { log: options.log } : {});
+  // Each execution's Map renders a few presets at once and several executions run: in one process
+  // they share the cores, so their renders take turns (see TaskDeps.renders).
+  deps.renders = new Semaphore(config.workflow.renders);
   const functions: Record<string, LocalFunction> = Object.fromEntries(
     Object.entries(TASK_HANDLERS).map(([name, handler]) => {
       const bound = handler.withDeps(deps);
