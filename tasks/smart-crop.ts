@@ -5,6 +5,8 @@
  */
 import type { z } from 'zod';
 import { NotImplementedError } from '../core/errors.js';
+import { WORKFLOW } from '../core/limits.js';
+import { inspectImage, openImage } from '../core/pipeline/sharp-factory.js';
 import type { BoundingBox } from '../core/ports/analyzer.js';
 import type { FocalPoint } from '../core/renditions.js';
 import { ImageSize, SourceObject, TaskIds } from './task-input.js';
@@ -26,11 +28,24 @@ export interface SmartCropOutput {
 
 const round = (value: number) => Math.round(value * 10_000) / 10_000;
 
+/**
+ * What the analyzer looks at: the upload itself when it is small and upright, else an oriented copy
+ * whose long side is `WORKFLOW.smartCropMaxSide` (see there why), shrunk while decoding. Boxes
+ * come back as ratios, so they apply to the upload as they are.
+ */
+export async function focusCopy(body: Buffer, limits: TaskDeps['limits'], maxSide: number = WORKFLOW.smartCropMaxSide): Promise<Buffer> {
+  const info = await inspectImage(body, limits);
+  if (Math.max(info.width, info.height) <= maxSide && info.orientation <= 1 && info.pages === 1) return body;
+  const copy = openImage(body, limits).autoOrient().resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true });
+  // PNG keeps a cut-out's transparency (flattened, its background would look like a subject to attention).
+  return (info.hasAlpha ? copy.png({ compressionLevel: 1 }) : copy.jpeg({ quality: 90 })).toBuffer();
+}
+
 export async function run(input: SmartCropInput, deps: TaskDeps, { signal }: { signal: AbortSignal }): Promise<SmartCropOutput> {
   const { body } = await deps.storage.get(input.source.bucket, input.source.key, { maxBytes: deps.limits.maxSourceBytes, signal });
   let subjects;
   try {
-    subjects = await deps.analyzer.detectSubjects(body, { signal });
+    subjects = await deps.analyzer.detectSubjects(await focusCopy(body, deps.limits), { signal });
   } catch (error) {
     if (!(error instanceof NotImplementedError)) throw error;
     return { focus: { x: 0.5, y: 0.5 }, basis: 'centre', faces: 0, analyzer: deps.analyzer.name };
