@@ -34,7 +34,7 @@ interface LoadedImage extends LabelledImage {
   height: number;
 }
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const ROOT = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
   options: {
     labels: { type: 'string', default: path.join('test', 'fixtures', 'analysis', 'labels.json') },
