@@ -7,7 +7,7 @@
  *   npm run bench -- --smoke          tiny inputs, one round, no peers (CI: proves it still runs);
  *                                     writes .cache/bench/results/smoke.*
  *   npm run bench -- --only ceiling,shutter   some scenarios only (ceiling, http, shutter,
- *                                     small-images, cold-start, memory, serve-memory, bulk)
+ *                                     small-images, cold-start, memory, serve-memory, bulk, analysis)
  *   --jobs 12mp-avif,gif-anim         some jobs only (see bench/jobs.ts; the shutter and memory
  *                                     scenarios keep the jobs they need)
  *   --peers / --no-peers              force the Go + libvips and thumbor peers on or off
@@ -25,6 +25,7 @@ import type { BenchContext } from './context.js';
 import { prepareInputs, ROOT } from './inputs.js';
 import { JOBS, scaled, type Job } from './jobs.js';
 import { machine, markdownTable, writeReport, type Report, type Row } from './report.js';
+import { analysisLoop } from './scenarios/analysis-loop.js';
 import { ceiling } from './scenarios/ceiling.js';
 import { coldStart } from './scenarios/cold-start.js';
 import { memory, serveMemory } from './scenarios/memory.js';
@@ -92,6 +93,7 @@ const scenarios: Array<[string, (ctx: BenchContext) => Promise<void>]> = [
   ['memory', memory],
   ['serve-memory', serveMemory],
   ['bulk', bulk],
+  ['analysis', analysisLoop],
 ];
 for (const [name, run] of scenarios) if (wanted(name)) await run(ctx);
 

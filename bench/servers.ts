@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { bundleForNode } from '../scripts/bundle-node.mjs';
@@ -25,7 +25,11 @@ export async function dataDirFor(inputsDir: string): Promise<string> {
   const dataDir = path.join(path.dirname(inputsDir), `data-${path.basename(inputsDir)}`);
   await mkdir(path.join(dataDir, 'buckets'), { recursive: true });
   const bucket = path.join(dataDir, 'buckets', 'images');
-  if (!existsSync(bucket)) await symlink(inputsDir, bucket);
+  if (!existsSync(bucket)) {
+    // A link left dangling (made from a checkout since removed) is replaced, not tripped over.
+    await rm(bucket, { force: true });
+    await symlink(inputsDir, bucket);
+  }
   return dataDir;
 }
 
