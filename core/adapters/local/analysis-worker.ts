@@ -7,11 +7,22 @@
  * Errors go back as plain data (name, message, code, status) for the main thread to rebuild; this
  * thread never exits on a failed job. Like the model modules, it stays free of TypeScript-only syntax.
  */
+import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { detectFaces, loadFaceModel, type FaceModel, type FaceModelName } from './face-model.js';
 import { loadTfjs } from './model-runtime.js';
 import { classifyNsfw, loadNsfwModel, type NsfwModel, type NsfwModelName } from './nsfw-model.js';
 import type { ModelJob, ModelReply, ModelRequest } from './model-worker.js';
+
+// Inference is background work next to the requests the main thread answers. On Linux the nice
+// value is a thread's own (setpriority on "this process" applies to the calling thread), so this puts
+// only this thread 10 steps below the process: on a busy machine the main thread gets the cores
+// first. Elsewhere it may lower the whole process, or be refused; neither breaks anything.
+try {
+  os.setPriority(Math.min(19, os.getPriority() + 10));
+} catch {
+  // Not permitted here: inference simply runs at the process's priority.
+}
 
 const nsfwModels = new Map<NsfwModelName, Promise<NsfwModel>>();
 const faceModels = new Map<FaceModelName, Promise<FaceModel>>();
