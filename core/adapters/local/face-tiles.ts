@@ -42,8 +42,8 @@ export interface FaceSearchPlan {
  * The copy to decode and the regions to search for a photo of `width` × `height` (as displayed).
  *
  * @example
- * // 2400 × 1600, SSD (512 px input), faces from 48 px: a 1200 px copy, the whole of it and 3 × 2 tiles.
- * planFaceSearch({ width: 2400, height: 1600 }, { inputSide: 512, detectableSide: 24, minFaceSide: 48, maxTiles: 8, wholeMaxSide: 1024 })
+ * // 2400 × 1600, SSD (512 px input), faces from 48 px: an 800 px copy, the whole of it and 2 × 2 tiles.
+ * planFaceSearch({ width: 2400, height: 1600 }, { inputSide: 512, detectableSide: 16, minFaceSide: 48, maxTiles: 8, wholeMaxSide: 1024 })
  */
 export function planFaceSearch(size: { width: number; height: number }, options: FaceSearchOptions): FaceSearchPlan {
   const long = Math.max(size.width, size.height);
