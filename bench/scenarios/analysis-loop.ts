@@ -78,7 +78,7 @@ export async function analysisLoop(ctx: BenchContext): Promise<void> {
     const running = work().finally(() => (done = true));
     while (!done || latencies.length < minimum) latencies.push(await cacheHit());
     await running;
-    return { value: percentile(latencies, 99), p50: percentile(latencies, 50), count: latencies.length };
+    return { value: percentile(latencies, 99), max: Math.max(...latencies), count: latencies.length };
   };
   let lastCount = 100;
   ctx.log('analysis off the event loop: cache hits while a 12 MP photo is analysed');
@@ -100,29 +100,40 @@ export async function analysisLoop(ctx: BenchContext): Promise<void> {
       ),
   });
   await analyzer.close();
-  const scenario = `cache hits (${hit.label}) while faces are detected in a 12 MP photo (${plan.regions.length} looks): p99`;
+  const scenario = `cache hits (${hit.label}) while faces are detected in a 12 MP photo (${plan.regions.length} looks)`;
+  const worker = samples['analysis in the worker']!;
+  const mainThread = samples['analysis on the main thread (before)']!;
+  const quiet = samples.quiet!;
+  const p99 = ratios(worker, quiet);
   ctx.add({
     group: 'analysis',
-    scenario,
+    scenario: `${scenario}: p99`,
     subject: 'analysis in the worker',
-    subjectValue: figure(samples['analysis in the worker']!),
+    subjectValue: figure(worker),
     baseline: 'quiet',
-    baselineValue: figure(samples.quiet!),
+    baselineValue: figure(quiet),
     unit: 'ms p99',
-    ratio: ratios(samples['analysis in the worker']!, samples.quiet!),
+    ratio: p99,
     target: '≤ 2× quiet',
-    met: ratios(samples['analysis in the worker']!, samples.quiet!).median <= 2,
+    met: p99.median <= 2,
     note: 'the worker takes one of the two cores: the rest is the machine, not the event loop',
   });
-  ctx.add({
-    group: 'analysis',
-    scenario,
-    subject: 'analysis on the main thread (before)',
-    subjectValue: figure(samples['analysis on the main thread (before)']!),
-    baseline: 'quiet',
-    baselineValue: figure(samples.quiet!),
-    unit: 'ms p99',
-    ratio: ratios(samples['analysis on the main thread (before)']!, samples.quiet!),
-    note: 'for the record: a blocked event loop',
-  });
+  // The slowest hit: a blocked loop holds up only the few hits that arrive while it is blocked, which a p99 over
+  // the hundreds answered during the decode can miss.
+  for (const [subject, measured] of [
+    ['analysis in the worker', worker],
+    ['analysis on the main thread (before)', mainThread],
+  ] as const) {
+    ctx.add({
+      group: 'analysis',
+      scenario: `${scenario}: slowest hit`,
+      subject,
+      subjectValue: figure(measured, 'max'),
+      baseline: 'quiet',
+      baselineValue: figure(quiet, 'max'),
+      unit: 'ms max',
+      ratio: ratios(measured, quiet, 'max'),
+      ...(measured === mainThread ? { note: 'for the record: a blocked event loop' } : {}),
+    });
+  }
 }
