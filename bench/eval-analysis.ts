@@ -69,6 +69,8 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAverage: os.loadavg().map((load) => Number(load.toFixed(1))) },
     images: images.length,
   };
+  // One worker for every model: each loads there once, and the worker ends with the run.
+  const models = new ModelWorker();
   const out: string[] = [`Evaluation set: ${path.relative(ROOT, labelsFile)} (${images.length} images); ${describeMachine()}`, ''];
 
   // Moderation.
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
   out.push('| --- | --- | --- | --- | --- | --- |');
   const timing: Array<[string, Stats]> = [];
   for (const model of ['MobileNetV2', 'InceptionV3'] as NsfwModelName[]) {
-    const moderator = new NsfwjsModerator({ model });
+    const moderator = new NsfwjsModerator({ model, models });
     const load = await timed(() => moderator.load());
     const scored: Array<{ image: LoadedImage; top: number }> = [];
     const ms: number[] = [];
@@ -141,7 +143,7 @@ async function main(): Promise<void> {
     `| --- | ${PADDINGS.map(() => '---').join(' | ')} | --- |`,
   ];
   for (const [label, model] of detectors) {
-    const detector = model ? new FaceApiDetector({ model }) : undefined;
+    const detector = model ? new FaceApiDetector({ model, models }) : undefined;
     const load = detector ? await timed(() => detector.load()) : 0;
     const ms: number[] = [];
     const cpu: number[] = [];
@@ -189,6 +191,7 @@ async function main(): Promise<void> {
   for (const [label, { load, median, p90, max, cpu }] of timing) out.push(`| ${label} | ${ms(load)} | ${ms(median)} | ${ms(p90)} | ${ms(max)} | ${ms(cpu)} |`);
   report.timing = Object.fromEntries(timing);
 
+  await models.close();
   console.log(out.join('\n'));
   if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
 }

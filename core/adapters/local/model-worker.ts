@@ -63,10 +63,14 @@ export class ModelWorker {
   private live: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  /** Workers started so far (1 after the first job; each replacement adds one). */
-  started = 0;
+  private count = 0;
 
   constructor(private readonly options: ModelWorkerOptions = {}) {}
+
+  /** Workers started so far: 1 after the first job, and one more for each replacement. */
+  get started(): number {
+    return this.count;
+  }
 
   /** Loads models now rather than on their first job (a server that prefers a slower start). */
   async load(models: { nsfw?: NsfwModelName; faces?: FaceModelName }): Promise<void> {
@@ -121,7 +125,7 @@ export class ModelWorker {
       throw error;
     }
     this.live = worker;
-    this.started++;
+    this.count++;
     let failure: Error | undefined;
     worker.on('message', (reply: ModelReply) => {
       const waiting = this.pending.get(reply.id);
