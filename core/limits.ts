@@ -236,6 +236,11 @@ export const DEFAULTS = {
    * finding scaled-down portraits in a 2400 px scene (it missed them at 11 px).
    */
   faceDetectableSide: 16,
+  /**
+   * The local models' worker thread ends after 5 minutes without an analysis, giving back their memory (~270 MB);
+   * the next analysis reloads them (1–2 s), a small cost next to analyses that come in bursts (uploads, backfills).
+   */
+  analysisWorkerIdleMs: 300_000,
   /** Face detector score below which a detection is dropped (0..1): face-api's own default for SSD MobileNet. */
   faceMinScore: 0.5,
 } as const;

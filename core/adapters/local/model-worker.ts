@@ -8,11 +8,14 @@
  * - Errors come back as the same typed errors, with the same `code` and `status`.
  * - A worker that dies (a crash, out of memory, `close()`) fails the jobs it held at once with a
  *   retryable `TransientError` (never a hang), and the next job starts a fresh worker.
- * - An idle worker does not keep the process alive; `close()` terminates it.
+ * - An idle worker does not keep the process alive, and ends after `DEFAULTS.analysisWorkerIdleMs`
+ *   without a job (the models' memory goes back; the next job starts a worker that reloads them);
+ *   `close()` terminates it at once.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { DEFAULTS } from '../../limits.js';
 import { ImageError, NotImplementedError, RequestError, ShutterError, TransientError } from '../../errors.js';
 import type { FaceModelName, RawFace } from './face-model.js';
 import type { PixelRegion } from './face-tiles.js';
@@ -51,6 +54,8 @@ export type ModelReply = { id: number; ok: true; value: unknown } | { id: number
 export interface ModelWorkerOptions {
   /** Heap limits of the worker thread (a runaway model fails its jobs instead of the whole process). */
   resourceLimits?: ResourceLimits;
+  /** The worker (and the models' memory) is ended after this long without a job (default `DEFAULTS.analysisWorkerIdleMs`). */
+  idleMs?: number;
 }
 
 interface Pending {
@@ -58,18 +63,28 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/** A started worker thread and the jobs it holds (each worker answers, or fails, only its own). */
+interface Running {
+  thread: Worker;
+  jobs: Map<number, Pending>;
+}
+
 export class ModelWorker {
-  private worker: Promise<Worker> | undefined;
-  private live: Worker | undefined;
-  private readonly pending = new Map<number, Pending>();
+  private current: Promise<Running> | undefined;
   private nextId = 1;
   private count = 0;
+  private idle: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ModelWorkerOptions = {}) {}
 
   /** Workers started so far: 1 after the first job, and one more for each replacement. */
   get started(): number {
     return this.count;
+  }
+
+  /** Whether a worker is up (or starting): false before the first job, after close() and after the idle timeout. */
+  get running(): boolean {
+    return this.current !== undefined;
   }
 
   /** Loads models now rather than on their first job (a server that prefers a slower start). */
@@ -94,66 +109,76 @@ export class ModelWorker {
 
   /** Terminates the worker; jobs it held fail with a TransientError. A later job starts a new one. */
   async close(): Promise<void> {
-    const worker = await this.worker?.catch(() => undefined);
-    await worker?.terminate();
+    clearTimeout(this.idle);
+    const running = await this.current?.catch(() => undefined);
+    this.current = undefined;
+    await running?.thread.terminate();
   }
 
   private run(job: ModelJob, transfer: ArrayBuffer[] = []): Promise<unknown> {
-    const worker = (this.worker ??= this.spawn());
+    clearTimeout(this.idle);
+    const running = (this.current ??= this.spawn());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.then(
-        (started) => {
-          started.ref();
-          started.postMessage({ id, job } satisfies ModelRequest, transfer);
+      running.then(
+        ({ thread, jobs }) => {
+          jobs.set(id, { resolve, reject });
+          thread.ref();
+          thread.postMessage({ id, job } satisfies ModelRequest, transfer);
         },
-        (error: unknown) => {
-          this.pending.delete(id);
-          reject(error as Error);
-        },
+        (error: unknown) => reject(error as Error),
       );
     });
   }
 
-  private async spawn(): Promise<Worker> {
-    let worker: Worker;
+  private async spawn(): Promise<Running> {
+    let thread: Worker;
     try {
-      worker = await startWorker(this.options.resourceLimits);
+      thread = await startWorker(this.options.resourceLimits);
     } catch (error) {
-      this.worker = undefined;
+      this.current = undefined;
       throw error;
     }
-    this.live = worker;
     this.count++;
+    const spawned = this.current;
+    const running: Running = { thread, jobs: new Map() };
+    const forget = () => {
+      // A later worker may already be the current one (after close() or the idle timeout).
+      if (this.current === spawned) this.current = undefined;
+    };
     let failure: Error | undefined;
-    worker.on('message', (reply: ModelReply) => {
-      const waiting = this.pending.get(reply.id);
+    thread.on('message', (reply: ModelReply) => {
+      const waiting = running.jobs.get(reply.id);
       if (!waiting) return;
-      this.pending.delete(reply.id);
-      if (this.pending.size === 0) worker.unref();
+      running.jobs.delete(reply.id);
+      if (running.jobs.size === 0) {
+        thread.unref();
+        // Idle: end the worker after a while, so the models' memory goes back (the next job reloads them).
+        clearTimeout(this.idle);
+        this.idle = setTimeout(() => {
+          forget();
+          void thread.terminate();
+        }, this.options.idleMs ?? DEFAULTS.analysisWorkerIdleMs).unref();
+      }
       if (reply.ok) waiting.resolve(reply.value);
       else waiting.reject(rebuildError(reply.error));
     });
-    worker.on('error', (error) => {
+    thread.on('error', (error) => {
       failure = error;
     });
-    worker.on('exit', (code) => {
-      if (this.live === worker) {
-        this.live = undefined;
-        this.worker = undefined;
-      }
+    thread.on('exit', (code) => {
+      forget();
       const reason = failure ? `: ${failure.message}` : '';
-      for (const [id, { reject }] of this.pending) {
-        this.pending.delete(id);
+      for (const { reject } of running.jobs.values()) {
         reject(
           new TransientError('LocalAnalysis::WorkerStopped', `The local analysis worker stopped (exit code ${code}${reason}) before answering; the request may be retried.`, 503, {
             ...(failure ? { cause: failure } : {}),
           }),
         );
       }
+      running.jobs.clear();
     });
-    return worker;
+    return running;
   }
 }
 

@@ -109,4 +109,20 @@ describe('errors and failures', () => {
       await models.close();
     }
   }, 120_000);
+
+  test('an idle worker ends after idleMs (its models’ memory goes back); the next job starts a new one', async () => {
+    const models = new ModelWorker({ idleMs: 100 });
+    try {
+      const pixels = () => toModelInput(samplePhoto('chelsea'), { square: 224 });
+      await models.classifyNsfw('MobileNetV2', await pixels());
+      expect(models.started).toBe(1);
+      const deadline = Date.now() + 60_000;
+      while (models.running && Date.now() < deadline) await sleep(20);
+      expect(models.running).toBe(false);
+      expect((await models.classifyNsfw('MobileNetV2', await pixels())).Neutral).toBeGreaterThan(0.5);
+      expect(models.started).toBe(2);
+    } finally {
+      await models.close();
+    }
+  }, 120_000);
 });
