@@ -1,5 +1,5 @@
 /**
- * The operator console's API in AWS: the `console-api` Lambda (`api/console-lambda.ts`, the app
+ * The operator console's API in AWS: the `console-api` Lambda (`console/server/lambda.ts`, the app
  * `shutter serve` runs, over Step Functions, S3 and Athena) behind a regional API Gateway REST
  * API whose only resource is `/api/{proxy+}`, which the console's CloudFront distribution routes
  * `/api/*` to (`operator-console.ts`), so the page and its API share one origin.
@@ -8,7 +8,7 @@
  * CloudFront signs each origin request with SigV4 in the Authorization header (so a script's
  * `Authorization: Bearer` never reaches the function) and needs the viewer to send a SHA-256 of
  * every POST/PUT body (which the sign-in form and uploads do not). API Gateway passes both as they
- * are; the function authenticates every `/api/` call itself (`api/console-auth.ts`).
+ * are; the function authenticates every `/api/` call itself (`console/server/auth.ts`).
  *
  * The console's credentials live in a Secrets Manager secret (a random 40-character token, JSON
  * `{"token"}`, encrypted with the data key) that the function reads when it starts
@@ -257,7 +257,7 @@ export class ConsoleApi extends Construct {
     acknowledge(
       api,
       'AwsSolutions-COG4',
-      'Operators sign in with the console credentials kept in Secrets Manager (api/console-auth.ts); there is no user pool to federate.',
+      'Operators sign in with the console credentials kept in Secrets Manager (console/server/auth.ts); there is no user pool to federate.',
     );
     return api;
   }

@@ -2,7 +2,7 @@
  * The operator console as a static site: the files `npm run build` writes to `console/dist/`
  * (one page, hashed script and stylesheet, no CDN) in a private, KMS-encrypted bucket that only
  * this distribution can read (Origin Access Control), served over HTTPS with the same security
- * headers the local server sends (`api/console-static.ts`). The console uses hash routes, so no
+ * headers the local server sends (`console/server/static-files.ts`). The console uses hash routes, so no
  * rewrite rules are needed.
  *
  * The page holds no data and no secret; everything it shows comes from `/api/` on its own origin:
@@ -21,7 +21,7 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { CONSOLE_CSP, CONSOLE_SECURITY_HEADERS } from '../api/console-static.js';
+import { CONSOLE_CSP, CONSOLE_SECURITY_HEADERS } from '../console/server/static-files.js';
 import { physicalName } from './physical-name.js';
 import { acknowledge, findingRef, findingText } from './acknowledge.js';
 import { VIEWER_HOST_FUNCTION_CODE } from './console-api.js';
@@ -78,7 +78,7 @@ export class OperatorConsole extends Construct {
     this.securityHeaders = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       // CloudFront names are account-wide: one per stack instance, whatever the Region.
       responseHeadersPolicyName: physicalName(this, { suffix: 'console-headers', maxLength: 128 }),
-      comment: 'shutter: the operator console security headers (as api/console-static.ts sends them)',
+      comment: 'shutter: the operator console security headers (as console/server/static-files.ts sends them)',
       securityHeadersBehavior: {
         contentSecurityPolicy: { contentSecurityPolicy: CONSOLE_CSP, override: true },
         contentTypeOptions: { override: true },

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { AslWorkflowEngine, type LocalFunction } from '../core/adapters/local/asl-workflow-engine.js';
+import { AslWorkflowEngine, type LocalFunction } from './engine/asl-workflow-engine.js';
 import type { Platform } from '../core/compose.js';
 import { WORKFLOW } from '../core/limits.js';
 import * as handleFailure from '../tasks/handle-failure.js';

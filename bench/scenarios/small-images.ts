@@ -10,7 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createApp } from '../../api/app.js';
+import { createApp } from '../../console/server/app.js';
 import { createPlatform } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 import type { BenchContext } from '../context.js';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { CONSOLE_CSP, CONSOLE_SECURITY_HEADERS } from '../../api/console-static.js';
+import { CONSOLE_CSP, CONSOLE_SECURITY_HEADERS } from '../../console/server/static-files.js';
 import { VIEWER_HOST_FUNCTION_CODE } from '../../infra/console-api.js';
 import { OperatorConsole } from '../../infra/operator-console.js';
 import { parsePlatformContext } from '../../infra/platform-config.js';

@@ -34,7 +34,7 @@ async function contents(name: string): Promise<BundleContents> {
 /** Modules off the image Lambda's start path: the bulk workflow, the console and analytics never run there; the rest load on first use. */
 const NOT_FOR_IMAGE_REQUESTS: Array<[string, RegExp]> = [
   ['workflow code', /^(workflows|tasks)\//],
-  ['console code', /^(console\/|api\/console-|api\/operator-|api\/workflow-routes|api\/analytics-routes|api\/moderation-routes)/],
+  ['console code', /^console\//],
   ['analytics code', /^analytics\//],
   ['Kafka', /node_modules\/(kafkajs|aws-msk-iam-sasl-signer-js)\/|core\/adapters\/aws\/kafka-/],
   ['DuckDB', /node_modules\/@duckdb\/|duckdb-query-engine/],

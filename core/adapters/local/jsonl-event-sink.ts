@@ -17,7 +17,8 @@ import { partitionOf } from '../../events/lake-objects.js';
 import { GroupCommit } from '../../group-commit.js';
 import { DEFAULTS } from '../../limits.js';
 import type { EventSink, ShutterEvent } from '../../ports/event-sink.js';
-import { appendWhole, diskFullOr, leftTorn } from './append-whole.js';
+import { appendWhole, diskFullOr, leftTorn } from '../event-files/append-whole.js';
+import { syncFolder } from '../event-files/sync-folder.js';
 import { pruneEventLog, type EventLogRetention } from './prune-event-log.js';
 import { logger } from '../../observability/logger.js';
 
@@ -136,15 +137,5 @@ export class JsonlEventSink implements EventSink {
         .finally(() => (this.pruning = undefined));
     }
     return file;
-  }
-}
-
-/** fsync a folder so that files created or renamed in it survive a crash. */
-export async function syncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

@@ -1,13 +1,13 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { analyticsRoutes } from '../../api/analytics-routes.js';
-import { createApp } from '../../api/app.js';
-import { fixtureEvents } from '../../analytics/fixture-events.js';
-import { JsonlEventSink } from '../../core/adapters/local/jsonl-event-sink.js';
-import { TABLES } from '../../analytics/tables.js';
-import { createPlatform, createQueryEngine } from '../../core/compose.js';
-import { loadConfig } from '../../core/config.js';
+import { analyticsRoutes } from '../../../console/server/analytics-routes.js';
+import { createApp } from '../../../console/server/app.js';
+import { fixtureEvents } from '../../../analytics/fixture-events.js';
+import { JsonlEventSink } from '../../../core/adapters/local/jsonl-event-sink.js';
+import { TABLES } from '../../../analytics/tables.js';
+import { createPlatform, createQueryEngine } from '../../../core/compose.js';
+import { loadConfig } from '../../../core/config.js';
 
 async function setup() {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'shutter-analytics-'));

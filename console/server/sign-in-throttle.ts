@@ -11,7 +11,7 @@
  * - Failures are forgotten after a quiet window; memory is bounded (least recently seen go first).
  */
 import { LRUCache } from 'lru-cache';
-import { LIMITS } from '../core/limits.js';
+import { LIMITS } from '../../core/limits.js';
 
 interface Failures {
   count: number;

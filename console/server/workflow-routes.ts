@@ -13,16 +13,16 @@
  */
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { Config } from '../core/config.js';
-import { ImageError, NotFoundError, RequestError } from '../core/errors.js';
-import { contentTypeFromKey, contentTypeOf, detectImageType } from '../core/image-type.js';
-import { checkKeyPrefix } from '../core/image-request.js';
-import type { Storage } from '../core/ports/storage.js';
-import type { ExecutionStatus, WorkflowEngine } from '../core/ports/workflow-engine.js';
-import { reviewKey } from '../tasks/quarantine.js';
-import { IMAGE_WORKFLOW, executionNamePrefix, imageIdOf, type startImageExecution } from '../workflows/image-execution.js';
-import { decodePathParam, json, type HttpRequest } from './http.js';
-import type { Route } from './router.js';
+import type { Config } from '../../core/config.js';
+import { ImageError, NotFoundError, RequestError } from '../../core/errors.js';
+import { contentTypeFromKey, contentTypeOf, detectImageType } from '../../core/image-type.js';
+import { checkKeyPrefix } from '../../core/image-request.js';
+import type { Storage } from '../../core/ports/storage.js';
+import type { ExecutionStatus, WorkflowEngine } from '../../core/ports/workflow-engine.js';
+import { reviewKey } from '../../tasks/quarantine.js';
+import { IMAGE_WORKFLOW, executionNamePrefix, imageIdOf, type startImageExecution } from '../../workflows/image-execution.js';
+import { decodePathParam, json, type HttpRequest } from '../../api/http.js';
+import type { Route } from '../../api/router.js';
 
 export interface WorkflowRoutesDeps {
   config: Readonly<Config>;

@@ -7,14 +7,14 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { createApp, type App } from '../../api/app.js';
-import type { HttpRequest } from '../../api/http.js';
-import { settingsRoutes } from '../../api/settings-routes.js';
-import { createPlatform, type Platform } from '../../core/compose.js';
-import { loadConfig } from '../../core/config.js';
-import { findMapping, resolvePolicy } from '../../core/delivery-settings.js';
-import { imageInfo, makeImage } from '../helpers/images.js';
-import { MemoryEventSink } from '../helpers/memory-event-sink.js';
+import { createApp, type App } from '../../../console/server/app.js';
+import type { HttpRequest } from '../../../api/http.js';
+import { settingsRoutes } from '../../../console/server/settings-routes.js';
+import { createPlatform, type Platform } from '../../../core/compose.js';
+import { loadConfig } from '../../../core/config.js';
+import { findMapping, resolvePolicy } from '../../../core/delivery-settings.js';
+import { imageInfo, makeImage } from '../../helpers/images.js';
+import { MemoryEventSink } from '../../helpers/memory-event-sink.js';
 
 interface Harness {
   app: App;

@@ -6,12 +6,12 @@ import { jest } from '@jest/globals';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createConsoleAuth, withConsoleSecret } from '../../api/console-auth.js';
-import type { HttpRequest } from '../../api/http.js';
-import { FileSecrets } from '../../core/adapters/local/file-secrets.js';
-import { loadConfig, withConsoleCredentials } from '../../core/config.js';
-import { logger } from '../../core/observability/logger.js';
-import { createTestApp, writeSecret, type TestApp } from '../helpers/app.js';
+import { createConsoleAuth, withConsoleSecret } from '../../../console/server/auth.js';
+import type { HttpRequest } from '../../../api/http.js';
+import { FileSecrets } from '../../../core/adapters/local/file-secrets.js';
+import { loadConfig, withConsoleCredentials } from '../../../core/config.js';
+import { logger } from '../../../core/observability/logger.js';
+import { createTestApp, writeSecret, type TestApp } from '../../helpers/app.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const json = (value: unknown): Partial<HttpRequest> => ({ body: Buffer.from(JSON.stringify(value)) });

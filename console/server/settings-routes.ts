@@ -11,16 +11,16 @@
  * - The built-in presets are read-only policies (listed with `builtIn: true`; 409 `Settings::BuiltIn`).
  * - Every change is an audit event, `settings.changed`, with the operator's name.
  */
-import { buildEvent } from '../core/events/build-event.js';
-import { NotFoundError, RequestError } from '../core/errors.js';
-import { LIMITS } from '../core/limits.js';
-import { SETTING_KINDS, SETTING_SCHEMAS, SettingName, type MappingSetting, type SettingKind } from '../core/delivery-settings.js';
-import type { EventSink } from '../core/ports/event-sink.js';
-import type { ExpectedVersion, SettingsStore, StoredSetting } from '../core/ports/settings-store.js';
-import type { PresetCatalog } from '../core/presets.js';
-import { decodePathParam, header, json, type HttpRequest, type HttpResponse } from './http.js';
+import { buildEvent } from '../../core/events/build-event.js';
+import { NotFoundError, RequestError } from '../../core/errors.js';
+import { LIMITS } from '../../core/limits.js';
+import { SETTING_KINDS, SETTING_SCHEMAS, SettingName, type MappingSetting, type SettingKind } from '../../core/delivery-settings.js';
+import type { EventSink } from '../../core/ports/event-sink.js';
+import type { ExpectedVersion, SettingsStore, StoredSetting } from '../../core/ports/settings-store.js';
+import type { PresetCatalog } from '../../core/presets.js';
+import { decodePathParam, header, json, type HttpRequest, type HttpResponse } from '../../api/http.js';
 import { readJsonBody } from './read-json-body.js';
-import type { Route } from './router.js';
+import type { Route } from '../../api/router.js';
 
 export interface SettingsRoutesDeps {
   store: SettingsStore;

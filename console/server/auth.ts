@@ -20,13 +20,13 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { withConsoleCredentials, type Config } from '../core/config.js';
-import type { Secrets } from '../core/ports/secrets.js';
-import type { ShutterError } from '../core/errors.js';
-import { AccessError, RequestError } from '../core/errors.js';
-import { DEFAULTS } from '../core/limits.js';
-import { logger } from '../core/observability/logger.js';
-import { header, json, type HttpRequest, type HttpResponse } from './http.js';
+import { withConsoleCredentials, type Config } from '../../core/config.js';
+import type { Secrets } from '../../core/ports/secrets.js';
+import type { ShutterError } from '../../core/errors.js';
+import { AccessError, RequestError } from '../../core/errors.js';
+import { DEFAULTS } from '../../core/limits.js';
+import { logger } from '../../core/observability/logger.js';
+import { header, json, type HttpRequest, type HttpResponse } from '../../api/http.js';
 import { SignInThrottle } from './sign-in-throttle.js';
 
 export const SESSION_COOKIE = 'shutter_console';

@@ -2,17 +2,17 @@
  * The whole HTTP application: the on-demand app (image-app.ts) with the console's API mounted. Used
  * by the local server and the console Lambda; the image Lambda uses `createImageApp` alone.
  */
-import { createConsoleAuth } from './console-auth.js';
+import { createConsoleAuth } from './auth.js';
 import { apiNotFoundRoute, consoleRoutes, guardConsoleApi, type ConsoleBuckets } from './console-routes.js';
-import { createImageApp, type App } from './image-app.js';
-import { json } from './http.js';
+import { createImageApp, type App } from '../../api/image-app.js';
+import { json } from '../../api/http.js';
 import { openApiDocument } from './openapi.js';
-import type { Route } from './router.js';
-import type { Platform } from '../core/compose.js';
+import type { Route } from '../../api/router.js';
+import type { Platform } from '../../core/compose.js';
 
-export type { App } from './image-app.js';
+export type { App } from '../../api/image-app.js';
 
-/** The OpenAPI document of every route here (api/openapi.ts); the image Lambda alone does not serve it. */
+/** The OpenAPI document of every route here (console/server/openapi.ts); the image Lambda alone does not serve it. */
 const openApiRoute: Route = {
   name: 'openapi',
   method: ['GET', 'HEAD'],

@@ -3,15 +3,15 @@
  * operators read, redrive, stop and decide; a burst of 1,000 uploads is accepted, processed in
  * order of arrival, none dropped.
  */
-import { createApp } from '../../api/app.js';
-import { startServer, type LocalServer } from '../../api/local-server.js';
-import { workflowRoutes } from '../../api/workflow-routes.js';
-import type { ExecutionStatus } from '../../core/ports/workflow-engine.js';
-import { createLocalWorkflows, type LocalWorkflows } from '../../workflows/local-runtime.js';
-import { FixedAnalyzer } from '../helpers/fake-analyzers.js';
-import { makeImage } from '../helpers/images.js';
-import { prepareWorkflowDefinitions, testPlatform, type TestPlatform } from '../helpers/workflow-platform.js';
-import { silentLogger } from '../../core/observability/logger.js';
+import { createApp } from '../../../console/server/app.js';
+import { startServer, type LocalServer } from '../../../api/local-server.js';
+import { workflowRoutes } from '../../../console/server/workflow-routes.js';
+import type { ExecutionStatus } from '../../../core/ports/workflow-engine.js';
+import { createLocalWorkflows, type LocalWorkflows } from '../../../workflows/local-runtime.js';
+import { FixedAnalyzer } from '../../helpers/fake-analyzers.js';
+import { makeImage } from '../../helpers/images.js';
+import { prepareWorkflowDefinitions, testPlatform, type TestPlatform } from '../../helpers/workflow-platform.js';
+import { silentLogger } from '../../../core/observability/logger.js';
 
 beforeAll(prepareWorkflowDefinitions, 120_000);
 

@@ -4,10 +4,10 @@
  *   GET /api/analytics          the named queries: name, title, description, URL
  *   GET /api/analytics/<name>   the query's rows as JSON: { query, engine, columns, rows }
  */
-import { loadNamedQueries, runNamedQuery, QUERIES_DIR } from '../analytics/named-queries.js';
-import type { QueryEngine } from '../core/ports/query-engine.js';
-import { json } from './http.js';
-import type { Route } from './router.js';
+import { loadNamedQueries, runNamedQuery, QUERIES_DIR } from '../../analytics/named-queries.js';
+import type { QueryEngine } from '../../core/ports/query-engine.js';
+import { json } from '../../api/http.js';
+import type { Route } from '../../api/router.js';
 
 export function analyticsRoutes(engine: QueryEngine, options: { queriesDir?: string } = {}): Route[] {
   const dir = options.queriesDir ?? QUERIES_DIR;

@@ -6,8 +6,8 @@
  * Errors are SIH's JSON body with a stable `code`; each operation lists the codes it may answer.
  */
 import { z } from 'zod';
-import { SETTING_KINDS, SETTING_SCHEMAS } from '../core/delivery-settings.js';
-import { LIMITS } from '../core/limits.js';
+import { SETTING_KINDS, SETTING_SCHEMAS } from '../../core/delivery-settings.js';
+import { LIMITS } from '../../core/limits.js';
 import { SignBody } from './console-routes.js';
 import { Backfill, Decision, ListQuery } from './workflow-routes.js';
 

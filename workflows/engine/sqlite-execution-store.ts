@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type * as sqlite from 'node:sqlite';
-import type { ExecutionStatus } from '../../ports/workflow-engine.js';
+import type { ExecutionStatus } from '../../core/ports/workflow-engine.js';
 
 // node:sqlite is loaded through getBuiltinModule: test runners that resolve `node:` imports
 // themselves do not know this scheme-only module yet.

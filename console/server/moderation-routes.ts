@@ -9,13 +9,13 @@
  * | --- | --- |
  * | `GET /api/moderation/reviews` | `{ reviews: [{ executionArn, executionName, imageId, source, quarantine, labels, requestedAt }] }`, oldest first |
  */
-import type { Config } from '../core/config.js';
-import { NotFoundError } from '../core/errors.js';
-import { LIMITS } from '../core/limits.js';
-import type { Storage } from '../core/ports/storage.js';
-import type { WorkflowEngine } from '../core/ports/workflow-engine.js';
-import { json } from './http.js';
-import type { Route } from './router.js';
+import type { Config } from '../../core/config.js';
+import { NotFoundError } from '../../core/errors.js';
+import { LIMITS } from '../../core/limits.js';
+import type { Storage } from '../../core/ports/storage.js';
+import type { WorkflowEngine } from '../../core/ports/workflow-engine.js';
+import { json } from '../../api/http.js';
+import type { Route } from '../../api/router.js';
 
 /** Where the Quarantine task keeps pending reviews (see `tasks/quarantine.ts`). */
 export const REVIEWS_PREFIX = '_reviews/';

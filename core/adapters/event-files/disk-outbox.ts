@@ -22,11 +22,11 @@ import path from 'node:path';
 import { TransientError } from '../../errors.js';
 import { GroupCommit } from '../../group-commit.js';
 import { DEFAULTS } from '../../limits.js';
-import { logMetric } from '../../metric-log.js';
+import { logMetric } from '../../observability/metric-log.js';
 import { eventOutboxDepth } from '../../observability/metrics.js';
 import type { ShutterEvent } from '../../ports/event-sink.js';
 import { appendWhole, diskFullOr, leftTorn } from './append-whole.js';
-import { syncFolder } from './jsonl-event-sink.js';
+import { syncFolder } from './sync-folder.js';
 
 /** The outbox holds `maxBytes` of undelivered events and refuses more until the broker drains it. */
 export class OutboxFullError extends TransientError {

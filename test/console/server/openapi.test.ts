@@ -4,16 +4,16 @@
  * code it lists is one the code answers, and the request schemas are the routes' own.
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { createApp } from '../../api/app.js';
-import { operatorRoutes } from '../../api/operator-routes.js';
-import { UNDOCUMENTED_ROUTES } from '../../api/openapi.js';
-import { Backfill, Decision, ListQuery } from '../../api/workflow-routes.js';
-import { SignBody } from '../../api/console-routes.js';
-import { TABLES } from '../../analytics/tables.js';
-import { createQueryEngine } from '../../core/compose.js';
-import type { WorkflowEngine } from '../../core/ports/workflow-engine.js';
-import { createTestApp, type TestApp } from '../helpers/app.js';
-import { KNOWN_CODES } from '../reliability/known-codes.js';
+import { createApp } from '../../../console/server/app.js';
+import { operatorRoutes } from '../../../console/server/operator-routes.js';
+import { UNDOCUMENTED_ROUTES } from '../../../console/server/openapi.js';
+import { Backfill, Decision, ListQuery } from '../../../console/server/workflow-routes.js';
+import { SignBody } from '../../../console/server/console-routes.js';
+import { TABLES } from '../../../analytics/tables.js';
+import { createQueryEngine } from '../../../core/compose.js';
+import type { WorkflowEngine } from '../../../core/ports/workflow-engine.js';
+import { createTestApp, type TestApp } from '../../helpers/app.js';
+import { KNOWN_CODES } from '../../reliability/known-codes.js';
 import { z } from 'zod';
 
 interface OperationDoc {

@@ -35,8 +35,8 @@ import {
 
 type LocalHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
 type JsonValue = Parameters<LocalHandlers[string]>[0];
-import { ConfigError, NotFoundError, RequestError } from '../../errors.js';
-import { WORKFLOW } from '../../limits.js';
+import { ConfigError, NotFoundError, RequestError } from '../../core/errors.js';
+import { WORKFLOW } from '../../core/limits.js';
 import {
   TERMINAL_STATUSES,
   type ExecutionDescription,
@@ -46,7 +46,7 @@ import {
   type ListOptions,
   type StartResult,
   type WorkflowEngine,
-} from '../../ports/workflow-engine.js';
+} from '../../core/ports/workflow-engine.js';
 import { SqliteExecutionStore, type ExecutionRow } from './sqlite-execution-store.js';
 
 /** A Lambda function run in process: gets the payload, returns the result (JSON-serialisable). */

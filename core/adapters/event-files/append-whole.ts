@@ -5,10 +5,13 @@
  * of the buffer would be lost and the torn line would glue itself to the next append. So the
  * whole buffer is written and fsync'd, or the file is cut back to where it was and the append
  * fails, visibly, with an error the workflow's Retry matches when it may pass (disk full).
+ *
+ * `event-files/` holds the event files' building blocks that every deployment uses, not only the
+ * local one: the Kafka sink keeps its outbox under `/tmp` in Lambda too.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { TransientError } from '../../errors.js';
-import { logMetric } from '../../metric-log.js';
+import { logMetric } from '../../observability/metric-log.js';
 
 /** The device holding a local event file is full (or over quota): refused until space is freed. */
 export class DiskFullError extends TransientError {

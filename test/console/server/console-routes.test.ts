@@ -6,9 +6,9 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { HttpRequest } from '../../api/http.js';
-import { createTestApp, writeSecret, type TestApp } from '../helpers/app.js';
-import { imageInfo, samplePhoto } from '../helpers/images.js';
+import type { HttpRequest } from '../../../api/http.js';
+import { createTestApp, writeSecret, type TestApp } from '../../helpers/app.js';
+import { imageInfo, samplePhoto } from '../../helpers/images.js';
 
 const local = { host: 'localhost' };
 const json = (value: unknown): Partial<HttpRequest> => ({ method: 'POST', headers: { ...local, 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(value)) });

@@ -6,8 +6,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { AslWorkflowEngine, prepareDefinition, type LocalFunction } from '../../../core/adapters/local/asl-workflow-engine.js';
-import { SqliteExecutionStore } from '../../../core/adapters/local/sqlite-execution-store.js';
+import { AslWorkflowEngine, prepareDefinition, type LocalFunction } from '../../../workflows/engine/asl-workflow-engine.js';
+import { SqliteExecutionStore } from '../../../workflows/engine/sqlite-execution-store.js';
 import { ImageError, TransientError } from '../../../core/errors.js';
 
 const fn = (name: string) => `arn:aws:lambda:local:000000000000:function:${name}`;

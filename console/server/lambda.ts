@@ -13,12 +13,12 @@
  * // API Gateway (REST, proxy) event in, proxy result out:
  * await handler({ httpMethod: 'GET', path: '/api/executions', headers: { Authorization: `Bearer ${token}` } });
  */
-import { TABLES } from '../analytics/tables.js';
-import { loadConfig } from '../core/config.js';
-import { createPlatform, createQueryEngine, createSecrets } from '../core/compose.js';
+import { TABLES } from '../../analytics/tables.js';
+import { loadConfig } from '../../core/config.js';
+import { createPlatform, createQueryEngine, createSecrets } from '../../core/compose.js';
 import { createApp } from './app.js';
-import { withConsoleSecret } from './console-auth.js';
-import { fromApiGatewayEvent, toLambdaResult, type ApiGatewayV1Event, type ApiGatewayV2Event, type LambdaResult } from './lambda-adapter.js';
+import { withConsoleSecret } from './auth.js';
+import { fromApiGatewayEvent, toLambdaResult, type ApiGatewayV1Event, type ApiGatewayV2Event, type LambdaResult } from '../../api/lambda-adapter.js';
 import { operatorRoutes, stepFunctionsWorkflows } from './operator-routes.js';
 
 const settings = loadConfig(process.env);

@@ -8,13 +8,13 @@
  * const app = createApp(platform, operatorRoutes(platform, { workflows: stepFunctionsWorkflows(platform), queries: createQueryEngine(config, TABLES) }));
  * ```
  */
-import type { Platform } from '../core/compose.js';
-import type { QueryEngine } from '../core/ports/query-engine.js';
-import type { WorkflowEngine } from '../core/ports/workflow-engine.js';
-import { startImageExecution } from '../workflows/image-execution.js';
+import type { Platform } from '../../core/compose.js';
+import type { QueryEngine } from '../../core/ports/query-engine.js';
+import type { WorkflowEngine } from '../../core/ports/workflow-engine.js';
+import { startImageExecution } from '../../workflows/image-execution.js';
 import { analyticsRoutes } from './analytics-routes.js';
 import { moderationRoutes } from './moderation-routes.js';
-import type { Route } from './router.js';
+import type { Route } from '../../api/router.js';
 import { settingsRoutes } from './settings-routes.js';
 import { workflowRoutes, type WorkflowRoutesDeps } from './workflow-routes.js';
 

@@ -10,8 +10,8 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { NotFoundError } from '../core/errors.js';
-import { header, type HttpRequest, type HttpResponse } from './http.js';
+import { NotFoundError } from '../../core/errors.js';
+import { header, type HttpRequest, type HttpResponse } from '../../api/http.js';
 
 /** Scripts and styles from our origin only (no inline script, no CDN), data from our API only. */
 export const CONSOLE_CSP = [

@@ -1,5 +1,5 @@
 /** Credential guessing: per client and per account, with backoff, forgiven after a quiet window. */
-import { SignInThrottle } from '../../api/sign-in-throttle.js';
+import { SignInThrottle } from '../../../console/server/sign-in-throttle.js';
 
 const options = { freePerClient: 2, freePerAccount: 4, baseMs: 1000, maxMs: 8000, windowMs: 60_000 };
 

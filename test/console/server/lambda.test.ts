@@ -1,5 +1,5 @@
 /**
- * The console's API Lambda (`api/console-lambda.ts`), invoked in-process with API Gateway REST
+ * The console's API Lambda (`console/server/lambda.ts`), invoked in-process with API Gateway REST
  * events as CloudFront → API Gateway delivers them: credentials read from Secrets Manager at
  * start, S3 on the real S3-compatible server, Step Functions and Athena mocked at the SDK
  * boundary with their real response shapes.
@@ -12,8 +12,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ApiGatewayV1Event, LambdaResult } from '../../api/lambda-adapter.js';
-import { fixture, samplePhoto } from '../helpers/images.js';
+import type { ApiGatewayV1Event, LambdaResult } from '../../../api/lambda-adapter.js';
+import { fixture, samplePhoto } from '../../helpers/images.js';
 
 const TOKEN = 'console-token-from-secrets-manager-0123';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ShutterConsoleCredentials-AbCdEf';
@@ -88,7 +88,7 @@ beforeAll(async () => {
     CONSOLE_SECRET: SECRET_ARN,
     CONSOLE_FORWARDED_HOST: 'Yes',
   });
-  ({ handler } = await import('../../api/console-lambda.js'));
+  ({ handler } = await import('../../../console/server/lambda.js'));
 }, 60_000);
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 /** Reads a small JSON request body, refusing oversized or malformed ones with a 4xx. */
 import type { Readable } from 'node:stream';
-import { RequestError } from '../core/errors.js';
-import { header, type HttpRequest } from './http.js';
+import { RequestError } from '../../core/errors.js';
+import { header, type HttpRequest } from '../../api/http.js';
 
 export async function readJsonBody(request: HttpRequest, maxBytes: number): Promise<unknown> {
   const type = header(request, 'content-type') ?? '';

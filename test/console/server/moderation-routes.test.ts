@@ -2,15 +2,15 @@
  * The moderation queue the console reads: flagged images whose workflow waits for a decision,
  * never with their task tokens; the operator who decides is the one the console let in.
  */
-import { createApp } from '../../api/app.js';
-import { startServer, type LocalServer } from '../../api/local-server.js';
-import { moderationRoutes, type PendingReview } from '../../api/moderation-routes.js';
-import { workflowRoutes } from '../../api/workflow-routes.js';
-import { createLocalWorkflows, type LocalWorkflows } from '../../workflows/local-runtime.js';
-import { FixedAnalyzer } from '../helpers/fake-analyzers.js';
-import { makeImage } from '../helpers/images.js';
-import { testPlatform, type TestPlatform } from '../helpers/workflow-platform.js';
-import { silentLogger } from '../../core/observability/logger.js';
+import { createApp } from '../../../console/server/app.js';
+import { startServer, type LocalServer } from '../../../api/local-server.js';
+import { moderationRoutes, type PendingReview } from '../../../console/server/moderation-routes.js';
+import { workflowRoutes } from '../../../console/server/workflow-routes.js';
+import { createLocalWorkflows, type LocalWorkflows } from '../../../workflows/local-runtime.js';
+import { FixedAnalyzer } from '../../helpers/fake-analyzers.js';
+import { makeImage } from '../../helpers/images.js';
+import { testPlatform, type TestPlatform } from '../../helpers/workflow-platform.js';
+import { silentLogger } from '../../../core/observability/logger.js';
 
 const TOKEN = 'moderation-test-token-0123';
 const auth = { authorization: `Bearer ${TOKEN}` };

@@ -19,22 +19,22 @@
  */
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { Platform } from '../core/compose.js';
-import { AccessError, NotFoundError, RequestError } from '../core/errors.js';
-import { detectImageType, contentTypeOf } from '../core/image-type.js';
-import { checkKeyPrefix, parseImageRequest } from '../core/image-request.js';
-import { LIMITS } from '../core/limits.js';
-import { Semaphore } from '../core/concurrency.js';
-import { renderImage } from '../core/pipeline/render-image.js';
-import { createConsoleFiles } from './console-static.js';
-import type { ConsoleAuth, Operator } from './console-auth.js';
-import { decodePathParam, json, type HttpRequest, type HttpResponse } from './http.js';
+import type { Platform } from '../../core/compose.js';
+import { AccessError, NotFoundError, RequestError } from '../../core/errors.js';
+import { detectImageType, contentTypeOf } from '../../core/image-type.js';
+import { checkKeyPrefix, parseImageRequest } from '../../core/image-request.js';
+import { LIMITS } from '../../core/limits.js';
+import { Semaphore } from '../../core/concurrency.js';
+import { renderImage } from '../../core/pipeline/render-image.js';
+import { createConsoleFiles } from './static-files.js';
+import type { ConsoleAuth, Operator } from './auth.js';
+import { decodePathParam, json, type HttpRequest, type HttpResponse } from '../../api/http.js';
 import { readJsonBody } from './read-json-body.js';
-import type { Route } from './router.js';
-import { sign, signingKey } from './signature.js';
-import { BACKFILL_WORKFLOW_ASL } from '../workflows/asl/backfill-workflow.asl.js';
-import { IMAGE_WORKFLOW_ASL } from '../workflows/asl/image-workflow.asl.js';
-import { IMAGE_WORKFLOW } from '../workflows/image-execution.js';
+import type { Route } from '../../api/router.js';
+import { sign, signingKey } from '../../api/signature.js';
+import { BACKFILL_WORKFLOW_ASL } from '../../workflows/asl/backfill-workflow.asl.js';
+import { IMAGE_WORKFLOW_ASL } from '../../workflows/asl/image-workflow.asl.js';
+import { IMAGE_WORKFLOW } from '../../workflows/image-execution.js';
 import { REVIEWS_PREFIX } from './moderation-routes.js';
 
 /** Headers on every `/api/` answer: never cached by a shared cache, never run as a document. */
