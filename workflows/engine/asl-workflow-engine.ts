@@ -24,17 +24,20 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import {
-  ExecutionAbortedError,
-  ExecutionError,
-  ExecutionTimeoutError,
-  StateMachine,
-  type RunOptions,
-  type StateMachineDefinition,
-} from 'aws-local-stepfunctions';
+import { createRequire } from 'node:module';
+import type * as Interpreter from 'aws-local-stepfunctions';
+import type { RunOptions, StateMachine, StateMachineDefinition } from 'aws-local-stepfunctions';
 
 type LocalHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
 type JsonValue = Parameters<LocalHandlers[string]>[0];
+
+let loaded: typeof Interpreter | undefined;
+/**
+ * The ASL interpreter, loaded on first use (synchronously, its CommonJS build): it brings the AWS
+ * SDK's Lambda client, ajv and jsonata, ~20 MB resident, which `shutter serve` needs only once an
+ * execution runs, not to answer images (issue 19's idle memory).
+ */
+const interpreter = (): typeof Interpreter => (loaded ??= createRequire(import.meta.url)('aws-local-stepfunctions') as typeof Interpreter);
 import { ConfigError, NotFoundError, RequestError } from '../../core/errors.js';
 import { WORKFLOW } from '../../core/limits.js';
 import {
@@ -125,7 +128,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
   readonly events = new EventEmitter();
   private readonly ownsStore: boolean;
   private readonly owner: string;
-  private readonly machines = new Map<string, { machine: StateMachine; workflow: LocalWorkflow }>();
+  private readonly machines = new Map<string, { machine?: StateMachine; workflow: LocalWorkflow }>();
   private readonly running = new Map<number, Running>();
   private readonly tokenWaiters = new Map<string, () => void>();
   /** Running executions waiting for a task token: they hold no slot. */
@@ -150,7 +153,8 @@ export class AslWorkflowEngine implements WorkflowEngine {
       for (const missing of taskFunctionNames(workflow.definition).filter((fn) => !workflow.functions[fn])) {
         problems.push(`workflow ${name}: no local function "${missing}" for a Task state`);
       }
-      this.machines.set(name, { machine: prepareDefinition(workflow.definition, { validated: workflow.validated ?? false }), workflow });
+      // A definition the tests validate is interpreted on its first execution; any other is checked now.
+      this.machines.set(name, workflow.validated ? { workflow } : { machine: prepareDefinition(workflow.definition), workflow });
     }
     if (problems.length) throw new ConfigError(problems);
     this.paused = options.autoStart === false;
@@ -397,6 +401,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
       this.appendEvent(row.seq, lastId, type, details);
     };
     const taskToken = createHash('sha256').update(`${row.arn}|task-token`).digest('hex');
+    entry.machine ??= prepareDefinition(entry.workflow.definition, { validated: entry.workflow.validated ?? false });
     const execution = entry.machine.run(JSON.parse(row.input), {
       overrides: {
         taskResourceLocalHandlers: this.bindTasks(entry.workflow, running, emit, taskToken),
@@ -422,6 +427,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
       const output = await execution.result;
       outcome = { status: 'SUCCEEDED', output: JSON.stringify(output ?? null) };
     } catch (error) {
+      const { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError } = interpreter();
       if (error instanceof ExecutionAbortedError) outcome = { status: 'ABORTED' };
       else if (error instanceof ExecutionTimeoutError) outcome = { status: 'TIMED_OUT', error: 'States.Timeout', cause: 'The execution ran past its TimeoutSeconds.' };
       else if (error instanceof ExecutionError) {
@@ -630,7 +636,7 @@ export function prepareDefinition(definition: object, options: { validated?: boo
   let machine = VALIDATED.get(key);
   if (!machine) {
     // ARNs are local placeholders, so their account and region checks are off.
-    machine = new StateMachine(definition as StateMachineDefinition, { validationOptions: { checkArn: false, noValidate: validated } });
+    machine = new (interpreter().StateMachine)(definition as StateMachineDefinition, { validationOptions: { checkArn: false, noValidate: validated } });
     VALIDATED.set(key, machine);
   }
   return machine;
