@@ -123,6 +123,7 @@ async function serve(): Promise<void> {
       stopMetrics();
       await local?.close();
       await lake?.stop();
+      await app.flush(); // the access records still waiting for their batch
       await platform.events.close(); // delivers what it can; the outbox keeps the rest for next start
       await queries.close();
       log('stopped');
