@@ -4,7 +4,7 @@
 // (bench/README.md, "Performance round 2"). glibc reads it at start, hence here and in `npm start`.
 // --max-semi-space-size=1 (MB): V8's young generation otherwise grows to 2 × 16 MB while modules
 // load and stays resident; capped, idle RSS is ~8 MB lower, for no CPU cost measurable on small
-// renders or cache hits (bench/README.md, "Performance round 3"). V8 reads it at start too.
+// renders or cache hits (bench/README.md, "Serving: idle memory, small images, cache hits"). V8 reads it at start too.
 /**
  * shutter's command line: `bin/program.ts` declares the commands (`shutter --help` lists them);
  * this file binds them to the platform.

@@ -14,7 +14,7 @@
  *
  * With `batchMs`, records are handed over together, once per `batchMs` (or `DEFAULTS.accessBatchSize`
  * of them, if sooner): the local server's sink fsyncs each publish, and one fsync per request cost
- * a small render ~4 % of its CPU (bench/README.md, "Performance round 3"). What is waiting goes at
+ * a small render ~4 % of its CPU (bench/README.md, "Serving: idle memory, small images, cache hits"). What is waiting goes at
  * `flush()` (the server's shutdown) and is lost only if the process dies first, as a CDN's access
  * logs are.
  */
