@@ -19,14 +19,13 @@ import { DEFAULTS } from '../core/limits.js';
 import { logger } from '../core/observability/logger.js';
 import type { Analyzer } from '../core/ports/analyzer.js';
 import type { Secrets } from '../core/ports/secrets.js';
-import type { ObjectInfo, Storage } from '../core/ports/storage.js';
+import { sourceTooLarge, type ObjectInfo, type Storage } from '../core/ports/storage.js';
 import type { PresetCatalog } from '../core/presets.js';
 import type { RenderDeps } from '../core/pipeline/render-context.js';
 import { isPassThrough, renderImage } from '../core/pipeline/render-image.js';
 import { inspectImage } from '../core/pipeline/sharp-factory.js';
 import { withDeadline } from './deadline.js';
 import { streamHead } from './stream-head.js';
-import { tooLarge } from '../core/adapters/local/fs-storage.js';
 import type { Readable } from 'node:stream';
 import { createRenderGate, type RenderGate } from './render-gate.js';
 import { decodeImageRequest } from './decode-request.js';
@@ -157,7 +156,7 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
       // Over the size limit: refused as a read would refuse it, without reading a byte.
       if (info.size > config.limits.maxSourceBytes) {
         stream.destroy();
-        throw tooLarge(objectKey, info.size, config.limits.maxSourceBytes);
+        throw sourceTooLarge(objectKey, info.size, config.limits.maxSourceBytes);
       }
       let body: Readable = stream;
       let contentType = info.contentType;

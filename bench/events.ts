@@ -20,7 +20,7 @@ import { fixtureEvents } from '../analytics/fixture-events.js';
 import { loadNamedQueries, runNamedQuery } from '../analytics/named-queries.js';
 import { TABLES } from '../analytics/tables.js';
 import { KafkaEventSink } from '../core/adapters/aws/kafka-event-sink.js';
-import { DiskOutbox } from '../core/adapters/local/disk-outbox.js';
+import { DiskOutbox } from '../core/adapters/event-files/disk-outbox.js';
 import { DuckDbQueryEngine } from '../core/adapters/local/duckdb-query-engine.js';
 import { JsonlEventSink, partitionOf } from '../core/adapters/local/jsonl-event-sink.js';
 import { KAFKA_CLIENT_RETRY } from '../core/adapters/aws/kafka-client.js';

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { AslWorkflowEngine, type LocalFunction } from '../core/adapters/local/asl-workflow-engine.js';
+import { AslWorkflowEngine, type LocalFunction } from '../workflows/engine/asl-workflow-engine.js';
 import { createPlatform } from '../core/compose.js';
 import { loadConfig } from '../core/config.js';
 import { DEFAULTS, WORKFLOW } from '../core/limits.js';

@@ -4,10 +4,10 @@
  * history. Reads the same SQLite store the server writes (safe while it runs).
  */
 import path from 'node:path';
-import { SqliteExecutionStore } from '../core/adapters/local/sqlite-execution-store.js';
+import { SqliteExecutionStore } from '../workflows/engine/sqlite-execution-store.js';
 import { loadConfig } from '../core/config.js';
 import { NotFoundError } from '../core/errors.js';
-import { executionNamePrefix } from '../workflows/image-execution.js';
+import { executionNamePrefix } from '../tasks/image-execution.js';
 import type { ExecutionsOptions } from './program.js';
 import { printTable } from './print-table.js';
 

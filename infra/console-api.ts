@@ -1,5 +1,5 @@
 /**
- * The operator console's API in AWS: the `console-api` Lambda (`api/console-lambda.ts`, the app
+ * The operator console's API in AWS: the `console-api` Lambda (`console/server/lambda.ts`, the app
  * `shutter serve` runs, over Step Functions, S3 and Athena) behind a regional API Gateway REST
  * API whose only resource is `/api/{proxy+}`, which the console's CloudFront distribution routes
  * `/api/*` to (`operator-console.ts`), so the page and its API share one origin.
@@ -8,7 +8,7 @@
  * CloudFront signs each origin request with SigV4 in the Authorization header (so a script's
  * `Authorization: Bearer` never reaches the function) and needs the viewer to send a SHA-256 of
  * every POST/PUT body (which the sign-in form and uploads do not). API Gateway passes both as they
- * are; the function authenticates every `/api/` call itself (`api/console-auth.ts`).
+ * are; the function authenticates every `/api/` call itself (`console/server/auth.ts`).
  *
  * The console's credentials live in a Secrets Manager secret (a random 40-character token, JSON
  * `{"token"}`, encrypted with the data key) that the function reads when it starts
@@ -28,6 +28,7 @@ import { acknowledge, findingText } from './acknowledge.js';
 import type { DeliverySettingsTable } from './delivery-settings-table.js';
 import { grantObjectRead, grantObjectWrite, type BucketAccess } from './bucket-access.js';
 import type { LambdaCodeSource } from './lambda-code.js';
+import type { OriginSecret } from './origin-secret.js';
 import { PlatformFunction } from './platform-function.js';
 import type { SigningSecret } from './signing-secret.js';
 
@@ -60,6 +61,12 @@ export interface ConsoleApiProps {
   };
   /** Encrypts the credentials secret. */
   encryptionKey: kms.IKey;
+  /**
+   * The header the console's CloudFront distribution sends (`operator-console.ts`): the API then
+   * answers only what comes through it (403 `CloudFront::Required` otherwise), so its WAF and logs
+   * cannot be bypassed by calling the regional endpoint. The image API's secret, shared.
+   */
+  originSecret: OriginSecret;
   /** The image API's signing secret, for the playground's signed URLs. @default signatures off */
   signature?: SigningSecret;
   /**
@@ -121,6 +128,7 @@ export class ConsoleApi extends Construct {
         ATHENA_WORKGROUP: props.analytics.workGroup.ref,
         ATHENA_DATABASE: props.analytics.databaseName,
         CONSOLE_SECRET: this.credentials.secretArn,
+        ORIGIN_SECRET: props.originSecret.secret.secretArn,
         // CloudFront passes the browser's Host as X-Forwarded-Host (operator-console.ts).
         CONSOLE_FORWARDED_HOST: 'Yes',
         // The console's reads are not image deliveries: no access events.
@@ -146,6 +154,7 @@ export class ConsoleApi extends Construct {
         conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
       }),
     );
+    props.originSecret.grantRead(role);
     props.signature?.grantRead(role);
     props.settings?.grantReadWrite(role);
 
@@ -257,7 +266,7 @@ export class ConsoleApi extends Construct {
     acknowledge(
       api,
       'AwsSolutions-COG4',
-      'Operators sign in with the console credentials kept in Secrets Manager (api/console-auth.ts); there is no user pool to federate.',
+      'Operators sign in with the console credentials kept in Secrets Manager (console/server/auth.ts); there is no user pool to federate.',
     );
     return api;
   }

@@ -23,7 +23,7 @@ export function lambdaEntries() {
   const entries = [
     { name: 'image-handler', entry: 'api/lambda.ts', sharp: true },
     // The console's API: its bucket previews render with sharp.
-    { name: 'console-api', entry: 'api/console-lambda.ts', sharp: true },
+    { name: 'console-api', entry: 'console/server/lambda.ts', sharp: true },
     // Kafka (MSK event source) → the S3 lake. It builds its storage through core/compose.ts, which loads sharp.
     { name: 'events-archiver', entry: 'analytics/lake-writer.ts', sharp: true },
     // The custom resource that creates the Kafka topic (streaming on).

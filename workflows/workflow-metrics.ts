@@ -3,7 +3,7 @@
  * and the queue of accepted uploads waiting for a slot. Read from SQLite on a timer (one
  * GROUP BY), so every process sharing the history reports the same numbers.
  */
-import type { SqliteExecutionStore } from '../core/adapters/local/sqlite-execution-store.js';
+import type { SqliteExecutionStore } from './engine/sqlite-execution-store.js';
 import { workflowExecutions, workflowQueueDepth } from '../core/observability/metrics.js';
 import type { ExecutionStatus } from '../core/ports/workflow-engine.js';
 

@@ -9,7 +9,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { createApp } from '../../api/app.js';
+import { createApp } from '../../console/server/app.js';
 import { createPlatform } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 import type { BenchContext } from '../context.js';

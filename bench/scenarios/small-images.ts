@@ -4,7 +4,7 @@
  * flight asks for its own width (400, 401, ...) so nothing is coalesced. Also the time one render
  * takes at 2 in flight against 1, for both: what the cores explain is what raw sharp shows too.
  */
-import { createApp } from '../../api/app.js';
+import { createApp } from '../../console/server/app.js';
 import { createPlatform } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 import type { BenchContext } from '../context.js';

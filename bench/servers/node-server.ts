@@ -2,7 +2,7 @@
  * The Node servers the bench loads over HTTP, each in its own process so its CPU and peak RSS
  * can be read from /proc:
  *
- *   shutter    the real local server (api/app.ts + api/local-server.ts), configured by env
+ *   shutter    the real local server (console/server/app.ts + api/local-server.ts), configured by env
  *   raw-sharp  the HTTP ceiling for Node: read the file, one sharp chain, write the bytes (no
  *              width: the file as stored)
  *   sih        SIH's request path as its Lambda handler runs it: S3 object read into a Buffer,
@@ -23,7 +23,7 @@ const bucketDir = path.join(dataDir, 'buckets', 'images');
 async function startShutter(): Promise<string> {
   const { loadConfig } = await import('../../core/config.js');
   const { createPlatform } = await import('../../core/compose.js');
-  const { createApp } = await import('../../api/app.js');
+  const { createApp } = await import('../../console/server/app.js');
   const { startServer } = await import('../../api/local-server.js');
   const config = loadConfig({ ...process.env, SHUTTER_DATA_DIR: dataDir, SHUTTER_SEED_SAMPLES: 'No' });
   const app = createApp(createPlatform(config));

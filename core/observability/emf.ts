@@ -6,7 +6,7 @@
  * `Door` (`none` where /metrics has an empty door: CloudWatch refuses empty values) and `Status`,
  * rolled up by route and by route and door, plus `StatusClass` (2xx…5xx) for error-rate alarms.
  */
-import { METRIC_NAMESPACE } from '../metric-log.js';
+import { METRIC_NAMESPACE } from './metric-log.js';
 
 export function emfLine(fields: { route: string; door: string; status: number; latencyMs: number; bytes: number }, now = Date.now()): string {
   return JSON.stringify({

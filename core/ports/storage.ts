@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { ImageError } from '../errors.js';
 
 /** What a storage backend knows about an object without reading it. */
 export interface ObjectInfo {
@@ -46,6 +47,14 @@ export interface Storage {
   put(bucket: string, key: string, body: Buffer | Readable, options?: PutOptions): Promise<{ etag: string }>;
   list(bucket: string, prefix?: string, options?: { cursor?: string; limit?: number }): Promise<ListPage>;
   delete(bucket: string, key: string): Promise<void>;
+}
+
+/**
+ * The error every adapter throws for an object over `maxBytes` (and the image handler for one
+ * whose size it already knows): one message and code whichever storage holds it.
+ */
+export function sourceTooLarge(key: string, size: number, maxBytes: number): ImageError {
+  return new ImageError('ImageSource::TooLarge', `The source image ${key} is ${size} bytes, more than the limit of ${maxBytes} bytes.`, 413);
 }
 
 /** Every object under a prefix, page by page. */

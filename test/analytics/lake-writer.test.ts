@@ -6,7 +6,7 @@ import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { handler, run, startLakeConsumer, type MskEvent, type MskRecord } from '../../analytics/lake-writer.js';
 import { s3Client } from '../../core/adapters/aws/s3-client.js';
 import { KafkaEventSink } from '../../core/adapters/aws/kafka-event-sink.js';
-import { DiskOutbox } from '../../core/adapters/local/disk-outbox.js';
+import { DiskOutbox } from '../../core/adapters/event-files/disk-outbox.js';
 import { FsStorage } from '../../core/adapters/local/fs-storage.js';
 import { JsonlEventSink } from '../../core/adapters/local/jsonl-event-sink.js';
 import { readEventLog } from '../../core/adapters/local/jsonl-event-log.js';

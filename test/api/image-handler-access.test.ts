@@ -2,7 +2,7 @@
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createApp } from '../../api/app.js';
+import { createApp } from '../../console/server/app.js';
 import type { HttpRequest } from '../../api/http.js';
 import { createPlatform, type Platform } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createApp } from '../../api/app.js';
+import { createApp } from '../../console/server/app.js';
 import { ignoredEditsHeader } from '../../api/responses.js';
 import { createPlatform } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';

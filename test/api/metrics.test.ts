@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KafkaEventSink } from '../../core/adapters/aws/kafka-event-sink.js';
-import { DiskOutbox } from '../../core/adapters/local/disk-outbox.js';
+import { DiskOutbox } from '../../core/adapters/event-files/disk-outbox.js';
 import { base64Path, createTestApp } from '../helpers/app.js';
 import { testKafka, uniqueTopic } from '../helpers/events.js';
 import { samplePhoto } from '../helpers/images.js';

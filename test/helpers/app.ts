@@ -3,7 +3,7 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { createApp, type App } from '../../api/app.js';
+import { createApp, type App } from '../../console/server/app.js';
 import type { HttpRequest, HttpResponse } from '../../api/http.js';
 import { createPlatform, type Platform } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';

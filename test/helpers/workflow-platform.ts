@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { prepareDefinition } from '../../core/adapters/local/asl-workflow-engine.js';
+import { prepareDefinition } from '../../workflows/engine/asl-workflow-engine.js';
 import { createPlatform, type Platform } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 import type { Analyzer } from '../../core/ports/analyzer.js';

@@ -17,7 +17,6 @@ const FREE: Record<string, string> = {
   'AWS::Lambda::Version': 'versions are billed through invocations of the function',
   'AWS::Lambda::Alias': 'aliases are billed through invocations of the function',
   'AWS::Lambda::EventInvokeConfig': 'configuration',
-  'AWS::Lambda::EventSourceMapping': 'the poller is free; invocations are billed',
   'AWS::S3::BucketPolicy': 'a resource policy',
   'AWS::SQS::QueuePolicy': 'a resource policy',
   'AWS::SNS::TopicPolicy': 'a resource policy',
@@ -61,20 +60,44 @@ const FREE: Record<string, string> = {
 const billedTypesInDoc = (): string[] => {
   const doc = readFileSync(path.join(ROOT, 'docs/cost-model.md'), 'utf8');
   const section = doc.slice(doc.indexOf('## Billed resource types'));
-  const table = section.slice(0, section.indexOf('\n## ', 5) === -1 ? undefined : section.indexOf('\n## ', 5));
+  const table = section.slice(
+    0,
+    section.indexOf('\n## ', 5) === -1 ? undefined : section.indexOf('\n## ', 5),
+  );
   return [...table.matchAll(/^\| `(AWS::[\w:]+)`/gm)].map((match) => match[1]!);
 };
 
+interface Resource {
+  Type: string;
+  Properties?: { ProvisionedPollerConfig?: { MinimumPollers: number } };
+}
+
 let deployedTypes: Set<string>;
+/** Every provisioned event poller the default stack keeps running (billed around the clock). */
+let minimumPollers = 0;
 beforeAll(() => {
   deployedTypes = new Set<string>();
   for (const context of [{}, { Engine: 'Fargate', EnableSignature: 'Yes' }]) {
     const { template } = synthPlatform({ context });
-    for (const resource of Object.values(template.toJSON().Resources as Record<string, { Type: string }>)) {
+    const resources = Object.values(template.toJSON().Resources as Record<string, Resource>);
+    for (const resource of resources) {
       if (!resource.Type.startsWith('Custom::')) deployedTypes.add(resource.Type);
+    }
+    if (Object.keys(context).length === 0) {
+      minimumPollers = resources.reduce(
+        (sum, resource) => sum + (resource.Properties?.ProvisionedPollerConfig?.MinimumPollers ?? 0),
+        0,
+      );
     }
   }
 }, 300_000);
+
+test('the fixed monthly floor prices the provisioned event pollers the stack keeps running', () => {
+  expect(minimumPollers).toBeGreaterThan(0);
+  const doc = readFileSync(path.join(ROOT, 'docs/cost-model.md'), 'utf8');
+  const floor = doc.slice(doc.indexOf('## Fixed monthly floor'), doc.indexOf('## Adapting it'));
+  expect(floor).toContain(`730 × ${minimumPollers} × $0.185`);
+});
 
 test('every billed resource type deployed has a line in docs/cost-model.md', () => {
   const documented = billedTypesInDoc();

@@ -31,7 +31,7 @@ import { ORIGIN_HEADER } from '../../api/origin-guard.js';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { runNamedQuery } from '../../analytics/named-queries.js';
 import { DuckDbQueryEngine } from '../../core/adapters/local/duckdb-query-engine.js';
-import { AslWorkflowEngine, type LocalFunction } from '../../core/adapters/local/asl-workflow-engine.js';
+import { AslWorkflowEngine, type LocalFunction } from '../../workflows/engine/asl-workflow-engine.js';
 import { startKafka, startMoto } from '../services/services.mjs';
 import { deployedFunction, readCloudAssembly, resolve, type CloudAssembly, type DeployedFunction } from './cloud-assembly.js';
 import { EmulatedFunction } from './lambda-emulator.js';

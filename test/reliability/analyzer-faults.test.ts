@@ -8,7 +8,7 @@ import { jest } from '@jest/globals';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createApp, type App } from '../../api/app.js';
+import { createApp, type App } from '../../console/server/app.js';
 import { createPlatform } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 import { ImageError } from '../../core/errors.js';

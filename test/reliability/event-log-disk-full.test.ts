@@ -13,7 +13,7 @@ import { mkdtemp, open, readFile, readdir, rm, writeFile, type FileHandle } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { DiskOutbox } from '../../core/adapters/local/disk-outbox.js';
+import { DiskOutbox } from '../../core/adapters/event-files/disk-outbox.js';
 import { JsonlEventSink } from '../../core/adapters/local/jsonl-event-sink.js';
 import type { ShutterEvent } from '../../core/ports/event-sink.js';
 import { renditionEvent } from '../helpers/events.js';

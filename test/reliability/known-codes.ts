@@ -47,7 +47,7 @@ export const CLIENT_ERROR_CODES = [
   'Storage::KeyConflict',
   'TooLargeImageException',
   'UnsupportedOutputImageFormatException',
-  // The operator console and its API (api/console-*.ts, api/read-json-body.ts).
+  // The operator console and its API (console/server/*.ts, console/server/read-json-body.ts).
   'Analytics::UnknownQuery',
   'Api::NoSuchRoute',
   'Console::BucketNotAllowed',
@@ -68,7 +68,7 @@ export const CLIENT_ERROR_CODES = [
   'Request::UnsupportedMediaType',
   'Sign::InvalidRequest',
   'StateMachineDoesNotExist',
-  // The workflow API (api/workflow-routes.ts, the workflow engine adapters).
+  // The workflow API (console/server/workflow-routes.ts, the workflow engine adapters).
   'ExecutionDoesNotExist',
   'ExecutionNotRedrivable',
   'ExecutionNotRunning',
@@ -88,7 +88,7 @@ export const CLIENT_ERROR_CODES = [
   'Origin::TooLarge',
   // The image API reached without CloudFront's origin secret (api/origin-guard.ts).
   'CloudFront::Required',
-  // Delivery settings API (api/settings-routes.ts, the settings stores).
+  // Delivery settings API (console/server/settings-routes.ts, the settings stores).
   'Settings::BuiltIn',
   'Settings::InUse',
   'Settings::Invalid',

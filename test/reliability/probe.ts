@@ -3,7 +3,7 @@
  * input must have: no 5xx (bar the documented 501 for a feature configured off), no exception
  * escaping the handler, no hang past the request timeout, and a JSON error with a known code.
  */
-import type { App } from '../../api/app.js';
+import type { App } from '../../console/server/app.js';
 import type { HttpRequest, HttpResponse } from '../../api/http.js';
 import { KNOWN_CODES, NOT_AVAILABLE_CODES } from './known-codes.js';
 

@@ -3,7 +3,7 @@
  * the ASL validator for them, which would hold ~16 MB for the process's life): this is where they
  * are validated instead, and where a definition from elsewhere is shown to be checked still.
  */
-import { prepareDefinition } from '../../core/adapters/local/asl-workflow-engine.js';
+import { prepareDefinition } from '../../workflows/engine/asl-workflow-engine.js';
 import { BACKFILL_WORKFLOW_ASL } from '../../workflows/asl/backfill-workflow.asl.js';
 import { IMAGE_WORKFLOW_ASL } from '../../workflows/asl/image-workflow.asl.js';
 

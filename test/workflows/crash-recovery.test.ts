@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stop } from 'esbuild';
 import { bundleForNode } from '../../scripts/bundle-node.mjs';
-import { SqliteExecutionStore } from '../../core/adapters/local/sqlite-execution-store.js';
+import { SqliteExecutionStore } from '../../workflows/engine/sqlite-execution-store.js';
 import type { ShutterEvent } from '../../core/ports/event-sink.js';
 import { manifestKey } from '../../core/renditions.js';
 import { FsStorage } from '../../core/adapters/local/fs-storage.js';

@@ -3,7 +3,7 @@
  * run by the local engine with the real Middy task handlers: every path of the state machine.
  */
 import { randomBytes } from 'node:crypto';
-import { prepareDefinition } from '../../core/adapters/local/asl-workflow-engine.js';
+import { prepareDefinition } from '../../workflows/engine/asl-workflow-engine.js';
 import { AttentionAnalyzer } from '../../core/adapters/local/attention-analyzer.js';
 import type { ExecutionDescription, HistoryEvent } from '../../core/ports/workflow-engine.js';
 import { manifestKey, renditionKey } from '../../core/renditions.js';

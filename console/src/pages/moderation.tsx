@@ -4,7 +4,7 @@
  * quarantine. The waiting task's token stays on the server.
  */
 import { useState } from 'preact/hooks';
-import type { PendingReview } from '../../../api/moderation-routes.js';
+import type { PendingReview } from '../../server/moderation-routes.js';
 import { api, ApiError, type Session } from '../api.js';
 import { formatTime } from '../format.js';
 import { objectUrl, previewUrl } from '../images.js';

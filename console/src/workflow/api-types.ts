@@ -1,4 +1,4 @@
-/** The workflow API's answers (api/workflow-routes.ts), shaped like Step Functions' (core/ports/workflow-engine.ts). */
+/** The workflow API's answers (console/server/workflow-routes.ts), shaped like Step Functions' (core/ports/workflow-engine.ts). */
 import type { ExecutionDescription, ExecutionStatus, ExecutionSummary } from '../../../core/ports/workflow-engine.js';
 import type { HistoryEvent } from './state-runs.js';
 

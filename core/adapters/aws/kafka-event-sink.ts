@@ -20,11 +20,11 @@
 import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { TransientError } from '../../errors.js';
 import { DEFAULTS } from '../../limits.js';
-import { logMetric } from '../../metric-log.js';
+import { logMetric } from '../../observability/metric-log.js';
 import type { EventSink, PublishOptions, ShutterEvent } from '../../ports/event-sink.js';
 import { validEvent } from '../../events/build-event.js';
 import type { Config } from '../../config.js';
-import { DiskOutbox, type OutboxStats } from '../local/disk-outbox.js';
+import { DiskOutbox, type OutboxStats } from '../event-files/disk-outbox.js';
 import { kafkaClient } from './kafka-client.js';
 
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json; charset=UTF-8';

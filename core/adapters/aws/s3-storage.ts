@@ -10,8 +10,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import { AccessError, NotFoundError, ShutterError, TransientError } from '../../errors.js';
-import type { ListPage, ObjectInfo, PutOptions, Storage, StoredObject } from '../../ports/storage.js';
-import { tooLarge } from '../local/fs-storage.js';
+import { sourceTooLarge, type ListPage, type ObjectInfo, type PutOptions, type Storage, type StoredObject } from '../../ports/storage.js';
 
 /** Storage on Amazon S3 (or any S3-compatible server, given an endpoint). */
 export class S3Storage implements Storage {
@@ -26,7 +25,7 @@ export class S3Storage implements Storage {
     const size = response.ContentLength ?? 0;
     if (options.maxBytes !== undefined && size > options.maxBytes) {
       (response.Body as Readable | undefined)?.destroy();
-      throw tooLarge(key, size, options.maxBytes);
+      throw sourceTooLarge(key, size, options.maxBytes);
     }
     const body = Buffer.from(await response.Body!.transformToByteArray());
     return { ...infoFrom(key, response), size: body.length, body };

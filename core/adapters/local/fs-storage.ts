@@ -5,10 +5,10 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LRUCache } from 'lru-cache';
-import { ImageError, NotFoundError, RequestError } from '../../errors.js';
+import { NotFoundError, RequestError } from '../../errors.js';
 import { BucketName, checkKeyPrefix } from '../../image-request.js';
 import { contentTypeFromKey } from '../../image-type.js';
-import type { ListPage, ObjectInfo, PutOptions, Storage, StoredObject } from '../../ports/storage.js';
+import { sourceTooLarge, type ListPage, type ObjectInfo, type PutOptions, type Storage, type StoredObject } from '../../ports/storage.js';
 
 interface Sidecar {
   etag: string;
@@ -43,7 +43,7 @@ export class FsStorage implements Storage {
   async get(bucket: string, key: string, options: { maxBytes?: number } = {}): Promise<StoredObject> {
     const file = this.pathOf(bucket, key);
     const stats = await this.statFile(file, bucket, key);
-    if (options.maxBytes !== undefined && stats.size > options.maxBytes) throw tooLarge(key, stats.size, options.maxBytes);
+    if (options.maxBytes !== undefined && stats.size > options.maxBytes) throw sourceTooLarge(key, stats.size, options.maxBytes);
     const body = await readFile(file).catch((error: unknown) => rethrowMissing(error, bucket, key));
     const info = await this.infoOf(bucket, key, stats, body);
     return { ...info, body };
@@ -266,12 +266,4 @@ function rethrowConflict(error: unknown, key: string): never {
     throw new RequestError('Storage::KeyConflict', `The key "${key}" conflicts with an existing object or folder.`, 409);
   }
   throw error;
-}
-
-export function tooLarge(key: string, size: number, maxBytes: number): ImageError {
-  return new ImageError(
-    'ImageSource::TooLarge',
-    `The source image ${key} is ${size} bytes, more than the limit of ${maxBytes} bytes.`,
-    413,
-  );
 }

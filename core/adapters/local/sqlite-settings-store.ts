@@ -9,7 +9,7 @@ import type * as sqlite from 'node:sqlite';
 import type { SettingKind } from '../../delivery-settings.js';
 import { versionMismatch, type ExpectedVersion, type SettingsStore, type StoredSetting } from '../../ports/settings-store.js';
 
-// As in sqlite-execution-store.ts: loaded through getBuiltinModule for test runners.
+// As in workflows/engine/sqlite-execution-store.ts: loaded through getBuiltinModule for test runners.
 const { DatabaseSync } = process.getBuiltinModule('node:sqlite') as typeof sqlite;
 
 interface Row {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
 import { bundleForNode } from '../../../scripts/bundle-node.mjs';
 import { KafkaEventSink } from '../../../core/adapters/aws/kafka-event-sink.js';
-import { DiskOutbox } from '../../../core/adapters/local/disk-outbox.js';
+import { DiskOutbox } from '../../../core/adapters/event-files/disk-outbox.js';
 import { consumeTopic, renditionEvent, testKafka, uniqueTopic } from '../../helpers/events.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -7,7 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KafkaEventSink } from '../../../core/adapters/aws/kafka-event-sink.js';
-import { DiskOutbox } from '../../../core/adapters/local/disk-outbox.js';
+import { DiskOutbox } from '../../../core/adapters/event-files/disk-outbox.js';
 import { startKafka, type KafkaBroker } from '../../services/services.mjs';
 import { consumeTopic, renditionEvent, testBrokers, testKafka, uniqueTopic } from '../../helpers/events.js';
 import { eventSinkContract } from '../event-sink-contract.js';
