@@ -60,7 +60,7 @@ const NOT_FOR_IMAGE_REQUESTS: Array<[string, RegExp]> = [
 ];
 
 /**
- * The image Lambda's start path budget, in KB of minified output: 1342 KB before zod/mini, 709 KB
+ * The image Lambda's start path budget, in KB of minified output: 1128 KB with full zod (at e5b2e87), 704 KB
  * after (the S3 client, ~430 KB, is most of the rest). A little headroom; raising it is a decision
  * to take with `npm run bench -- --only cold-start`, not a number to bump.
  */
