@@ -53,7 +53,8 @@ export async function coldStart(ctx: BenchContext): Promise<void> {
   ctx.log('cold start: Lambda bundle');
   // BENCH_BEFORE_LAMBDA=<another build's image-handler/index.mjs>: that build too, side by side.
   const before = process.env.BENCH_BEFORE_LAMBDA;
-  const samples = await alternate(ctx.smoke ? 2 : ctx.rounds * 2, {
+  // A sample is one fresh Node (well under a second quiet): 4 per round, so a median survives a loaded machine.
+  const samples = await alternate(ctx.smoke ? 2 : ctx.rounds * 4, {
     bundle: loadTime(pathToFileURL(outfile).href),
     sharp: loadTime('sharp'),
     ...(before ? { before: loadTime(pathToFileURL(path.resolve(before)).href) } : {}),
