@@ -100,7 +100,8 @@ export async function analysisLoop(ctx: BenchContext): Promise<void> {
       ),
   });
   await analyzer.close();
-  const scenario = `cache hits (${hit.label}) while faces are detected in a 12 MP photo (${plan.regions.length} looks)`;
+  const megapixels = Math.round((size.width * size.height) / 1e6);
+  const scenario = `cache hits (${hit.label}) while faces are detected in a ${megapixels} MP photo (${plan.regions.length} looks)`;
   const worker = samples['analysis in the worker']!;
   const mainThread = samples['analysis on the main thread (before)']!;
   const quiet = samples.quiet!;
