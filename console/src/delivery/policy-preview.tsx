@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, withQuery, type Session } from '../api.js';
+import { SelectField } from '../components/select-field.js';
 import { formatBytes } from '../format.js';
 import { defaultBucket, isImageKey, objectsPath, type ObjectList } from '../images.js';
 import { usePolling } from '../polling.js';
@@ -33,16 +34,7 @@ export function PolicyPreview({ policy, session }: { policy: string; session: Se
   return (
     <section class="policy-preview" aria-label={`Preview of ${policy}`}>
       <div class="preview-controls">
-        <label>
-          Sample image
-          <select value={key} onChange={(event) => setChosen(event.currentTarget.value)}>
-            {keys.map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField label="Sample image" value={key} options={keys} onChange={setChosen} />
         <button type="button" class="secondary small" onClick={() => setAttempt((n) => n + 1)}>
           Render again
         </button>
