@@ -26,7 +26,6 @@ import { detectImageType, contentTypeOf } from '../../core/image-type.js';
 import { checkKeyPrefix, parseImageRequest } from '../../core/image-request.js';
 import { LIMITS } from '../../core/limits.js';
 import { Semaphore } from '../../core/concurrency.js';
-import { renderImage } from '../../core/pipeline/render-image.js';
 import { createConsoleFiles } from './static-files.js';
 import type { ConsoleAuth, Operator } from './auth.js';
 import { decodePathParam, json, type HttpRequest, type HttpResponse } from '../../api/http.js';
@@ -35,7 +34,7 @@ import type { Route } from '../../api/router.js';
 import { sign, signingKey } from '../../api/signature.js';
 import { BACKFILL_WORKFLOW_ASL } from '../../workflows/asl/backfill-workflow.asl.js';
 import { IMAGE_WORKFLOW_ASL } from '../../workflows/asl/image-workflow.asl.js';
-import { IMAGE_WORKFLOW } from '../../workflows/image-execution.js';
+import { IMAGE_WORKFLOW } from '../../tasks/image-execution.js';
 import { REVIEWS_PREFIX } from './moderation-routes.js';
 
 /** Headers on every `/api/` answer: never cached by a shared cache, never run as a document. */
@@ -253,6 +252,8 @@ export function consoleRoutes(platform: Platform, auth: ConsoleAuth, buckets: Co
         // The source is read inside the slot: a queue of previews holds no image in memory.
         const { etag, rendered } = await previews.run(async () => {
           const source = await storage.get(bucket, key, { maxBytes: config.limits.maxSourceBytes });
+          // The pipeline loads with the first preview: the console Lambda's start path holds none of it.
+          const { renderImage } = await import('../../core/pipeline/render-image.js');
           const rendered = await renderImage(source.body, imageRequest, { storage, analyzer: platform.analyzer, limits: config.limits, allowedBuckets: [...readable] });
           return { etag: source.etag, rendered };
         });

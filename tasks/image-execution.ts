@@ -11,7 +11,7 @@ import { NotFoundError } from '../core/errors.js';
 import { quotedEtag } from '../core/etag.js';
 import type { Storage } from '../core/ports/storage.js';
 import type { StartResult, WorkflowEngine } from '../core/ports/workflow-engine.js';
-import { SourceObject } from '../tasks/task-input.js';
+import { SourceObject } from './task-input.js';
 
 /** The workflow's name in the engine (the state machine's, in AWS config). */
 export const IMAGE_WORKFLOW = 'image';
