@@ -7,7 +7,7 @@ import path from 'node:path';
 import { SqliteExecutionStore } from '../workflows/engine/sqlite-execution-store.js';
 import { loadConfig } from '../core/config.js';
 import { NotFoundError } from '../core/errors.js';
-import { executionNamePrefix } from '../workflows/image-execution.js';
+import { executionNamePrefix } from '../tasks/image-execution.js';
 import type { ExecutionsOptions } from './program.js';
 import { printTable } from './print-table.js';
 

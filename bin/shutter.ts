@@ -35,7 +35,7 @@ import { seedSamples } from './seed-samples.js';
 import { logger } from '../core/observability/logger.js';
 import { reportWorkflowMetrics } from '../workflows/workflow-metrics.js';
 import { createLocalWorkflows, type LocalWorkflows } from '../workflows/local-runtime.js';
-import { IMAGE_WORKFLOW } from '../workflows/image-execution.js';
+import { IMAGE_WORKFLOW } from '../tasks/image-execution.js';
 import { processFolder } from './process-command.js';
 import { gracefulShutdown } from './graceful-shutdown.js';
 import { executionsCommand } from './executions-command.js';

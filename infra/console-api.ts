@@ -134,9 +134,7 @@ export class ConsoleApi extends Construct {
         // The console's reads are not image deliveries: no access events.
         EVENTS_ACCESS_SAMPLE_RATE: '0',
         ENABLE_SIGNATURE: props.signature ? 'Yes' : 'No',
-        ...(props.signature
-          ? { SECRETS_MANAGER: props.signature.secretId, SECRET_KEY: props.signature.secretKey }
-          : {}),
+        ...(props.signature ? { SECRETS_MANAGER: props.signature.secretId, SECRET_KEY: props.signature.secretKey } : {}),
       },
     });
     this.grantAccess(props);
@@ -147,10 +145,7 @@ export class ConsoleApi extends Construct {
     const role = this.handler.role;
     // The credentials, read once when a container starts; their key only through Secrets Manager.
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [this.credentials.secretArn],
-      }),
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.credentials.secretArn] }),
     );
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -164,43 +159,22 @@ export class ConsoleApi extends Construct {
     props.settings?.grantReadWrite(role);
 
     // The buckets the Images page shows (objects, previews, manifests, review records), and uploads.
-    const existing = (props.sourceBuckets ?? []).map((name, index) =>
-      s3.Bucket.fromBucketName(this, `Source${index}`, name),
-    );
-    for (const bucket of [
-      props.buckets.images,
-      ...existing,
-      props.buckets.uploads,
-      props.buckets.renditions,
-      props.buckets.quarantine,
-    ])
+    const existing = (props.sourceBuckets ?? []).map((name, index) => s3.Bucket.fromBucketName(this, `Source${index}`, name));
+    for (const bucket of [props.buckets.images, ...existing, props.buckets.uploads, props.buckets.renditions, props.buckets.quarantine])
       grantObjectRead(role, { bucket });
     grantObjectWrite(role, { bucket: props.buckets.uploads });
 
     // Step Functions: the machines themselves (list, start, answer a waiting review) and their executions.
-    for (const machine of [
-      props.stateMachines.image,
-      ...(props.stateMachines.backfill ? [props.stateMachines.backfill] : []),
-    ]) {
+    for (const machine of [props.stateMachines.image, ...(props.stateMachines.backfill ? [props.stateMachines.backfill] : [])]) {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
-          actions: [
-            'states:ListExecutions',
-            'states:StartExecution',
-            'states:SendTaskSuccess',
-            'states:SendTaskFailure',
-          ],
+          actions: ['states:ListExecutions', 'states:StartExecution', 'states:SendTaskSuccess', 'states:SendTaskFailure'],
           resources: [machine.stateMachineArn],
         }),
       );
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
-          actions: [
-            'states:DescribeExecution',
-            'states:GetExecutionHistory',
-            'states:StopExecution',
-            'states:RedriveExecution',
-          ],
+          actions: ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution', 'states:RedriveExecution'],
           resources: [`${executionArns(machine)}:*`],
         }),
       );
@@ -216,19 +190,8 @@ export class ConsoleApi extends Construct {
     const { analytics } = props;
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: [
-          'athena:StartQueryExecution',
-          'athena:GetQueryExecution',
-          'athena:GetQueryResults',
-          'athena:StopQueryExecution',
-        ],
-        resources: [
-          stack.formatArn({
-            service: 'athena',
-            resource: 'workgroup',
-            resourceName: analytics.workGroup.ref,
-          }),
-        ],
+        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
+        resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: analytics.workGroup.ref })],
       }),
     );
     // Athena reads the table definitions with the caller's permissions: the catalog, the database, its tables.
@@ -239,11 +202,7 @@ export class ConsoleApi extends Construct {
           stack.formatArn({ service: 'glue', resource: 'catalog' }),
           stack.formatArn({ service: 'glue', resource: 'database', resourceName: analytics.databaseName }),
           ...analytics.tableNames.map((table) =>
-            stack.formatArn({
-              service: 'glue',
-              resource: 'table',
-              resourceName: `${analytics.databaseName}/${table}`,
-            }),
+            stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${analytics.databaseName}/${table}` }),
           ),
         ],
       }),
@@ -302,7 +261,7 @@ export class ConsoleApi extends Construct {
     acknowledge(
       api,
       'AwsSolutions-APIG4',
-      'The function authenticates every /api/ call itself (token or user/password from Secrets Manager, or the signed session cookie its sign-in sets); an API Gateway authorizer could not issue that cookie and would check the same credentials twice.',
+      "The function authenticates every /api/ call itself (token or user/password from Secrets Manager, or the signed session cookie its sign-in sets); an API Gateway authorizer could not issue that cookie and would check the same credentials twice.",
     );
     acknowledge(
       api,
@@ -317,12 +276,7 @@ export class ConsoleApi extends Construct {
 function executionArns(machine: sfn.StateMachine): string {
   const stack = Stack.of(machine);
   const name = stack.splitArn(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName!;
-  return stack.formatArn({
-    service: 'states',
-    resource: 'execution',
-    resourceName: name,
-    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-  });
+  return stack.formatArn({ service: 'states', resource: 'execution', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 }
 
 /** The CloudFront Function (viewer request) that passes the Host the browser sent as X-Forwarded-Host. */

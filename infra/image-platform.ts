@@ -175,9 +175,7 @@ export class ImagePlatform extends Construct {
       : undefined;
 
     // Origins, policies and host mappings operators change at run time (docs/delivery-settings.md).
-    this.settings = new DeliverySettingsTable(this, 'DeliverySettings', {
-      removalPolicy: props.removalPolicy,
-    });
+    this.settings = new DeliverySettingsTable(this, 'DeliverySettings', { removalPolicy: props.removalPolicy });
 
     this.originSecret = new OriginSecret(this, 'OriginSecret', { encryptionKey: storage.dataKey });
     this.delivery = new ImageDelivery(this, 'Delivery', {
@@ -261,12 +259,7 @@ export class ImagePlatform extends Construct {
       this.consoleApi = new ConsoleApi(this, 'ConsoleApi', {
         code,
         logRetention,
-        buckets: {
-          images: storage.images,
-          uploads: storage.uploads,
-          renditions: storage.renditions,
-          quarantine: storage.quarantine,
-        },
+        buckets: { images: storage.images, uploads: storage.uploads, renditions: storage.renditions, quarantine: storage.quarantine },
         sourceBuckets: props.sourceBuckets,
         settings: this.settings,
         stateMachines: {
@@ -318,10 +311,7 @@ export class ImagePlatform extends Construct {
             rollout: props.rollout,
             topic: this.monitoring.topic,
             functions: {
-              'image-handler': {
-                fn: this.delivery.handler,
-                alarms: [alarms.ApiServerErrorRate!, alarms.ApiLatencyP95!],
-              },
+              'image-handler': { fn: this.delivery.handler, alarms: [alarms.ApiServerErrorRate!, alarms.ApiLatencyP95!] },
               ...Object.fromEntries(
                 Object.entries(this.workflows.tasks).map(([name, fn]) => [
                   name,
@@ -330,14 +320,7 @@ export class ImagePlatform extends Construct {
                   { fn, alarms: [] },
                 ]),
               ),
-              ...(this.streaming
-                ? {
-                    'events-archiver': {
-                      fn: this.streaming.archiver,
-                      alarms: alarms.EventArchiveLag ? [alarms.EventArchiveLag] : [],
-                    },
-                  }
-                : {}),
+              ...(this.streaming ? { 'events-archiver': { fn: this.streaming.archiver, alarms: alarms.EventArchiveLag ? [alarms.EventArchiveLag] : [] } } : {}),
               ...(this.consoleApi ? { 'console-api': { fn: this.consoleApi.handler, alarms: [] } } : {}),
             },
           });

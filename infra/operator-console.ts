@@ -50,11 +50,7 @@ export interface OperatorConsoleProps {
 }
 
 /** Headers the local server sends with the console that CloudFront has no named setting for. */
-const CUSTOM_HEADERS = [
-  'Cross-Origin-Opener-Policy',
-  'Cross-Origin-Resource-Policy',
-  'Permissions-Policy',
-] as const;
+const CUSTOM_HEADERS = ['Cross-Origin-Opener-Policy', 'Cross-Origin-Resource-Policy', 'Permissions-Policy'] as const;
 
 export class OperatorConsole extends Construct {
   readonly bucket: SecureBucket;
@@ -88,8 +84,7 @@ export class OperatorConsole extends Construct {
     this.securityHeaders = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       // CloudFront names are account-wide: one per stack instance, whatever the Region.
       responseHeadersPolicyName: physicalName(this, { suffix: 'console-headers', maxLength: 128 }),
-      comment:
-        'shutter: the operator console security headers (as console/server/static-files.ts sends them)',
+      comment: 'shutter: the operator console security headers (as console/server/static-files.ts sends them)',
       securityHeadersBehavior: {
         contentSecurityPolicy: { contentSecurityPolicy: CONSOLE_CSP, override: true },
         contentTypeOptions: { override: true },
@@ -167,10 +162,7 @@ export class OperatorConsole extends Construct {
    * Host (AllViewerExceptHostHeader: cookies, query strings and, since nothing is cached,
    * Authorization), with the browser's Host as X-Forwarded-Host.
    */
-  private apiBehavior({
-    api,
-    originSecret,
-  }: NonNullable<OperatorConsoleProps['api']>): cloudfront.BehaviorOptions {
+  private apiBehavior({ api, originSecret }: NonNullable<OperatorConsoleProps['api']>): cloudfront.BehaviorOptions {
     const viewerHost = new cloudfront.Function(this, 'ViewerHost', {
       comment: "shutter: the browser's Host as X-Forwarded-Host, for the console API's origin checks",
       runtime: cloudfront.FunctionRuntime.JS_2_0,
@@ -181,29 +173,21 @@ export class OperatorConsole extends Construct {
       responseHeadersPolicyName: physicalName(this, { suffix: 'console-api-headers', maxLength: 128 }),
       comment: "shutter: transport security headers for the console's API answers",
       securityHeadersBehavior: {
-        strictTransportSecurity: {
-          accessControlMaxAge: Duration.days(730),
-          includeSubdomains: true,
-          override: true,
-        },
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
         referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
       },
     });
     return {
-      origin: new origins.RestApiOrigin(api, {
-        customHeaders: { [originSecret.headerName]: originSecret.headerValue },
-      }),
+      origin: new origins.RestApiOrigin(api, { customHeaders: { [originSecret.headerName]: originSecret.headerValue } }),
       allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
       cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
       originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
       responseHeadersPolicy: headers,
       compress: false,
-      functionAssociations: [
-        { function: viewerHost, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
-      ],
+      functionAssociations: [{ function: viewerHost, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
     };
   }
 
@@ -222,34 +206,24 @@ export class OperatorConsole extends Construct {
     const findings: Record<string, string> = {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
         'The AWS managed policy only lets the deploy-time copy function write its own logs.',
-      'AwsSolutions-L1':
-        'Its runtime is chosen by aws-cdk-lib for its own deploy-time function, not by this app.',
+      'AwsSolutions-L1': "Its runtime is chosen by aws-cdk-lib for its own deploy-time function, not by this app.",
       // Reading the staged asset from the CDK bootstrap bucket.
       [`AwsSolutions-IAM5[Resource::${assetObjects}]`]:
         'Reads the staged console files from the CDK bootstrap asset bucket, whose object names are content hashes known only at deploy time.',
-      'AwsSolutions-IAM5[Action::s3:GetBucket*]':
-        "CDK's grantRead on the asset bucket and the site bucket (bucket location and versioning lookups during the copy).",
-      'AwsSolutions-IAM5[Action::s3:GetObject*]':
-        "CDK's grantRead on the staged asset: the copy reads objects and their metadata.",
-      'AwsSolutions-IAM5[Action::s3:List*]':
-        'The copy lists the site bucket to prune files a new build no longer has.',
-      [`AwsSolutions-IAM5[Resource::${site}/*]`]:
-        'Writes and prunes the console files in this one site bucket, by object pattern.',
-      'AwsSolutions-IAM5[Action::s3:Abort*]':
-        "CDK's grantReadWrite on the site bucket: aborting a failed multipart copy.",
-      'AwsSolutions-IAM5[Action::s3:DeleteObject*]':
-        'Pruning files the new build no longer has, in the site bucket only.',
-      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]':
-        "Writes into the site bucket, encrypted with the console's own key.",
-      'AwsSolutions-IAM5[Action::kms:ReEncrypt*]':
-        "CDK's grant on the site bucket's key, which protects nothing but the public console files.",
+      'AwsSolutions-IAM5[Action::s3:GetBucket*]': "CDK's grantRead on the asset bucket and the site bucket (bucket location and versioning lookups during the copy).",
+      'AwsSolutions-IAM5[Action::s3:GetObject*]': "CDK's grantRead on the staged asset: the copy reads objects and their metadata.",
+      'AwsSolutions-IAM5[Action::s3:List*]': 'The copy lists the site bucket to prune files a new build no longer has.',
+      [`AwsSolutions-IAM5[Resource::${site}/*]`]: 'Writes and prunes the console files in this one site bucket, by object pattern.',
+      'AwsSolutions-IAM5[Action::s3:Abort*]': "CDK's grantReadWrite on the site bucket: aborting a failed multipart copy.",
+      'AwsSolutions-IAM5[Action::s3:DeleteObject*]': 'Pruning files the new build no longer has, in the site bucket only.',
+      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': "Writes into the site bucket, encrypted with the console's own key.",
+      'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': "CDK's grant on the site bucket's key, which protects nothing but the public console files.",
       'AwsSolutions-IAM5[Resource::*]':
         'CloudFront CreateInvalidation/GetInvalidation after the copy (so the new page is served at once); CDK grants them on "*", and X-Ray takes only "*".',
     };
     for (const child of stack.node.children) {
       if (!child.node.id.startsWith('Custom::CDKBucketDeployment')) continue;
-      for (const [id, reason] of Object.entries(findings))
-        acknowledge(child, id, `CDK's bucket-deployment function: ${reason}`);
+      for (const [id, reason] of Object.entries(findings)) acknowledge(child, id, `CDK's bucket-deployment function: ${reason}`);
     }
   }
 }

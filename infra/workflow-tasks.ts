@@ -15,6 +15,7 @@ import {
   type BackfillMode,
 } from '../workflows/backfill-workflow.js';
 import { imageWorkflowDefinition, IMAGE_WORKFLOW_TASKS } from '../workflows/image-workflow.js';
+import type { TaskName } from '../tasks/task-names.js';
 import type { ImageStorage } from './image-storage.js';
 import type { WorkflowTaskFunctions, WorkflowTaskSpec } from './image-workflows.js';
 
@@ -23,7 +24,7 @@ export const IMAGE_STATE_MACHINE = 'process';
 /** The state machine that runs the image workflow for every upload under a prefix. */
 export const BACKFILL_STATE_MACHINE = 'backfill';
 /** The task EventBridge invokes with each upload's `Object Created` event. */
-export const UPLOAD_TRIGGER_TASK = 'start-image-workflow';
+export const UPLOAD_TRIGGER_TASK = 'start-image-workflow' satisfies TaskName;
 
 export interface WorkflowTaskOptions {
   /** The backfill's mode, or false for no backfill state machine. */
@@ -33,17 +34,16 @@ export interface WorkflowTaskOptions {
 /**
  * Every task of the image workflow and what it may touch (DESIGN.md, "The bulk workflow"):
  * what each handler in `tasks/` reads, writes and calls, nothing more. No task reads a secret.
+ * Each task is listed (a `Record<TaskName, …>`: a new task does not compile without its access);
+ * those the deployed state machines never invoke are left out.
  */
-export function workflowTasks(
-  storage: ImageStorage,
-  options: WorkflowTaskOptions,
-): Record<string, WorkflowTaskSpec> {
+export function workflowTasks(storage: ImageStorage, options: WorkflowTaskOptions): Partial<Record<TaskName, WorkflowTaskSpec>> {
   const uploads = { bucket: storage.uploads };
   // Manifests sit next to the renditions of their source (`<key>/manifest.json`), so publish
   // writes anywhere in the renditions bucket, like render-renditions.
   const renditions = { bucket: storage.renditions };
-  const backfillTasks = options.backfill ? backfillWorkflowTasks(options.backfill) : [];
-  return {
+  const backfillTasks: readonly TaskName[] = options.backfill ? backfillWorkflowTasks(options.backfill) : [];
+  const access: Record<TaskName, WorkflowTaskSpec> = {
     inspect: { description: 'type, size, pixel limits, content hash', read: [uploads] },
     moderate: {
       description: 'moderation labels (Rekognition)',
@@ -91,17 +91,16 @@ export function workflowTasks(
       memorySize: 512,
       timeout: Duration.seconds(30),
     },
-    ...(backfillTasks.includes('list-uploads')
-      ? {
-          'list-uploads': {
-            description: 'one page of the uploads under a prefix (inline backfill)',
-            read: [uploads],
-            memorySize: 512,
-            timeout: Duration.seconds(30),
-          },
-        }
-      : {}),
+    'list-uploads': {
+      description: 'one page of the uploads under a prefix (inline backfill)',
+      read: [uploads],
+      memorySize: 512,
+      timeout: Duration.seconds(30),
+    },
   };
+  // The image workflow's tasks, the upload trigger, and what the backfill's mode invokes.
+  const deployed = new Set<TaskName>([...IMAGE_WORKFLOW_TASKS, UPLOAD_TRIGGER_TASK, ...backfillTasks]);
+  return Object.fromEntries(Object.entries(access).filter(([name]) => deployed.has(name as TaskName)));
 }
 
 /** The image workflow's definition over the deployed task functions. */

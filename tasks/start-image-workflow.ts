@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { BucketName, ObjectKey } from '../core/image-request.js';
-import { startImageExecution } from '../workflows/image-execution.js';
+import { startImageExecution } from './image-execution.js';
 import type { TaskDeps } from './task-deps.js';
 import { withTaskMiddleware } from './with-task-middleware.js';
 

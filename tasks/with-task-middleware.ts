@@ -11,11 +11,12 @@
  */
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
 import { mapErrors } from './middleware/map-errors.js';
 import { structuredLog } from './middleware/structured-log.js';
 import { validateInput } from './middleware/validate-input.js';
+import type { TaskInput, TaskOutput, TaskSchema } from './task-contract.js';
 import { depsFromEnvironment, type TaskDeps } from './task-deps.js';
+import type { TaskName } from './task-names.js';
 
 export type TaskRun<I, O> = (input: I, deps: TaskDeps, options: { signal: AbortSignal }) => Promise<O>;
 
@@ -30,12 +31,13 @@ export interface TaskContext {
   deps?: TaskDeps;
 }
 
-export interface TaskHandler<I, O> {
-  (event: unknown, context?: TaskContext): Promise<O>;
-  readonly task: string;
-  readonly run: TaskRun<I, O>;
+/** A task's Lambda handler, typed by its name's contract (`task-contract.ts`). */
+export interface TaskHandler<N extends TaskName> {
+  (event: unknown, context?: TaskContext): Promise<TaskOutput<N>>;
+  readonly task: N;
+  readonly run: TaskRun<TaskInput<N>, TaskOutput<N>>;
   /** The same middleware chain over given deps: `(payload, { signal }) => output`, for the local engine. */
-  withDeps(deps: TaskDeps): (payload: unknown, invocation?: { signal?: AbortSignal }) => Promise<O>;
+  withDeps(deps: TaskDeps): (payload: unknown, invocation?: { signal?: AbortSignal }) => Promise<TaskOutput<N>>;
 }
 
 /** Puts the deps on the request: the engine's when it passed them, else the environment's. */
@@ -47,18 +49,18 @@ function injectDeps(): MiddlewareObj {
   return { before: injectDepsBefore };
 }
 
-export function withTaskMiddleware<S extends z.ZodType, O>(
-  run: TaskRun<z.infer<S>, O>,
-  options: { task: string; input: S },
-): TaskHandler<z.infer<S>, O> {
+export function withTaskMiddleware<N extends TaskName>(
+  run: TaskRun<TaskInput<N>, TaskOutput<N>>,
+  options: { task: N; input: TaskSchema<N> },
+): TaskHandler<N> {
   const chain = middy(async (event: unknown, context: TaskContext, middyOptions: { signal: AbortSignal }) =>
-    run(event as z.infer<S>, context.deps!, { signal: context.signal ?? middyOptions.signal }),
+    run(event as TaskInput<N>, context.deps!, { signal: context.signal ?? middyOptions.signal }),
   )
     .use(injectDeps())
     .use(structuredLog({ task: options.task, logger: (request) => (request.context as TaskContext).deps?.log }))
     .use(mapErrors({ task: options.task }))
     .use(validateInput({ schema: options.input }));
-  const handler = ((event: unknown, context: TaskContext = {}) => chain(event, context as never)) as TaskHandler<z.infer<S>, O>;
+  const handler = ((event: unknown, context: TaskContext = {}) => chain(event, context as never)) as TaskHandler<N>;
   Object.assign(handler, {
     task: options.task,
     run,

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { buildEvent } from '../core/events/build-event.js';
 import type { EventData } from '../core/events/event-catalog.js';
 import type { EventType, ShutterEvent } from '../core/ports/event-sink.js';
+import { TASK_STATES } from './task-contract.js';
+import { isTaskName } from './task-names.js';
 
 /** A workflow event, validated against its schema in `core/events/event-catalog.ts`. */
 export function workflowEvent<T extends EventType>(
@@ -30,16 +32,7 @@ export function executionNameOf(executionId: string): string {
   return executionId.slice(executionId.lastIndexOf(':') + 1);
 }
 
-/** The state each task runs in (workflows/image-workflow.ts), for the failure event's `state`. */
-const TASK_STATES: Record<string, string> = {
-  inspect: 'Inspect',
-  moderate: 'Moderate',
-  quarantine: 'Quarantine',
-  'smart-crop': 'SmartCrop',
-  'render-renditions': 'RenderRendition',
-  publish: 'Publish',
-};
-
+/** The state a task runs in (`TASK_STATES`), for the failure event's `state`; an unknown name stays as it came. */
 export function stateOfTask(task: string): string {
-  return TASK_STATES[task] ?? task;
+  return isTaskName(task) ? TASK_STATES[task] : task;
 }

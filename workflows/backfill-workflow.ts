@@ -20,9 +20,11 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { TASK_STATES, type TaskParameters } from '../tasks/task-contract.js';
+import type { TaskName } from '../tasks/task-names.js';
 import { TASK_RETRY } from './image-workflow.js';
 
-export const BACKFILL_WORKFLOW_TASKS = ['list-uploads', 'start-image-workflow'] as const;
+export const BACKFILL_WORKFLOW_TASKS = ['list-uploads', 'start-image-workflow'] as const satisfies readonly TaskName[];
 export type BackfillWorkflowTask = (typeof BACKFILL_WORKFLOW_TASKS)[number];
 export type BackfillMode = 'distributed' | 'inline';
 
@@ -106,8 +108,8 @@ class ScopedS3ObjectsItemReader implements sfn.IItemReader {
 export function backfillWorkflowDefinition(scope: Construct, props: BackfillWorkflowProps): sfn.IChainable {
   const mode = props.mode ?? 'distributed';
   const retry = TASK_RETRY;
-  const startOne = new tasks.LambdaInvoke(scope, 'StartImageWorkflow', {
-    stateName: 'StartImageWorkflow',
+  const startOne = new tasks.LambdaInvoke(scope, TASK_STATES['start-image-workflow'], {
+    stateName: TASK_STATES['start-image-workflow'],
     lambdaFunction: props.functions['start-image-workflow'],
     payloadResponseOnly: true,
     // Lambda's own passing faults are in our Retry below, with jitter.
@@ -138,13 +140,17 @@ export function backfillWorkflowDefinition(scope: Construct, props: BackfillWork
     stateName: 'FirstPage',
     parameters: { bucket: sfn.JsonPath.stringAt('$.bucket'), prefix: sfn.JsonPath.stringAt('$.prefix'), set: sfn.JsonPath.stringAt('$.set'), cursor: '' },
   });
-  const listPage = new tasks.LambdaInvoke(scope, 'ListUploads', {
-    stateName: 'ListUploads',
+  const listPage = new tasks.LambdaInvoke(scope, TASK_STATES['list-uploads'], {
+    stateName: TASK_STATES['list-uploads'],
     lambdaFunction: listUploads,
     payloadResponseOnly: true,
     // Lambda's own passing faults are in our Retry below, with jitter.
     retryOnServiceExceptions: false,
-    payload: sfn.TaskInput.fromObject({ bucket: sfn.JsonPath.stringAt('$.bucket'), prefix: sfn.JsonPath.stringAt('$.prefix'), cursor: sfn.JsonPath.stringAt('$.cursor') }),
+    payload: sfn.TaskInput.fromObject({
+      bucket: sfn.JsonPath.stringAt('$.bucket'),
+      prefix: sfn.JsonPath.stringAt('$.prefix'),
+      cursor: sfn.JsonPath.stringAt('$.cursor'),
+    } satisfies TaskParameters<'list-uploads'>),
     resultPath: '$.page',
     taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
   }).addRetry(retry);

@@ -24,9 +24,11 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { RETRYABLE_ERROR_NAMES } from '../core/errors.js';
 import { WORKFLOW } from '../core/limits.js';
+import { TASK_STATES, type TaskParameters } from '../tasks/task-contract.js';
+import type { TaskName } from '../tasks/task-names.js';
 
 /** The task functions of the image workflow, by the name their Lambda (and local function) has. */
-export const IMAGE_WORKFLOW_TASKS = ['inspect', 'moderate', 'quarantine', 'smart-crop', 'render-renditions', 'publish', 'handle-failure'] as const;
+export const IMAGE_WORKFLOW_TASKS = ['inspect', 'moderate', 'quarantine', 'smart-crop', 'render-renditions', 'publish', 'handle-failure'] as const satisfies readonly TaskName[];
 export type ImageWorkflowTask = (typeof IMAGE_WORKFLOW_TASKS)[number];
 
 /** Errors of the Lambda service itself that pass on their own, retried like ours. */
@@ -48,22 +50,25 @@ export const TASK_RETRY: sfn.RetryProps = {
   jitterStrategy: sfn.JitterType.FULL,
 };
 
-/** State names: the contract between the definition, the local engine's history and the console. */
+/**
+ * State names: the contract between the definition, the local engine's history and the console.
+ * A state that runs a task is named in the task contract (`TASK_STATES`), which the failure event reports.
+ */
 export const STATE = {
-  inspect: 'Inspect',
-  moderate: 'Moderate',
+  inspect: TASK_STATES.inspect,
+  moderate: TASK_STATES.moderate,
   isFlagged: 'IsFlagged',
   needsReview: 'NeedsReview',
-  quarantine: 'Quarantine',
+  quarantine: TASK_STATES.quarantine,
   quarantined: 'Quarantined',
   awaitDecision: 'QuarantineAndAwaitDecision',
   isApproved: 'IsApproved',
   rejected: 'Rejected',
-  smartCrop: 'SmartCrop',
+  smartCrop: TASK_STATES['smart-crop'],
   renderRenditions: 'RenderRenditions',
-  renderRendition: 'RenderRendition',
-  publish: 'Publish',
-  handleFailure: 'HandleFailure',
+  renderRendition: TASK_STATES['render-renditions'],
+  publish: TASK_STATES.publish,
+  handleFailure: TASK_STATES['handle-failure'],
   failed: 'Failed',
 } as const;
 
@@ -114,8 +119,10 @@ const ids = {
 export function imageWorkflowDefinition(scope: Construct, props: ImageWorkflowProps): sfn.IChainable {
   const taskTimeout = sfn.Timeout.duration(props.taskTimeout ?? Duration.seconds(WORKFLOW.taskTimeoutSeconds));
   const retry = TASK_RETRY;
-  const invoke = (stateName: string, task: ImageWorkflowTask, payload: Record<string, unknown> | undefined, resultPath?: string) =>
-    new tasks.LambdaInvoke(scope, stateName, {
+  // A task's state: named in the contract, its payload typed by the task's input (none: the state's whole input).
+  const invoke = <N extends ImageWorkflowTask>(task: N, payload: TaskParameters<N> | undefined, resultPath?: string) => {
+    const stateName = TASK_STATES[task];
+    return new tasks.LambdaInvoke(scope, stateName, {
       stateName,
       lambdaFunction: props.functions[task],
       // The function's result is the state's result: no { Payload, StatusCode } envelope to unwrap.
@@ -127,21 +134,22 @@ export function imageWorkflowDefinition(scope: Construct, props: ImageWorkflowPr
       ...(resultPath ? { resultPath } : {}),
       taskTimeout,
     }).addRetry(retry);
+  };
 
   const failed = new sfn.Fail(scope, STATE.failed, { stateName: STATE.failed, errorPath: '$.error.Error', causePath: '$.error.Cause' });
-  const handleFailure = invoke(STATE.handleFailure, 'handle-failure', { ...ids, error: sfn.JsonPath.objectAt('$.error') }, '$.failure').next(failed);
+  const handleFailure = invoke('handle-failure', { ...ids, error: sfn.JsonPath.objectAt('$.error') }, '$.failure').next(failed);
   const catchAll = <T extends sfn.TaskStateBase | sfn.Map>(state: T): T => {
     state.addCatch(handleFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     return state;
   };
 
-  const inspect = catchAll(invoke(STATE.inspect, 'inspect', { ...ids, set: sfn.JsonPath.stringAt('$.set') }, '$.inspection'));
-  const moderate = catchAll(invoke(STATE.moderate, 'moderate', ids, '$.moderation'));
+  const inspect = catchAll(invoke('inspect', { ...ids, set: sfn.JsonPath.stringAt('$.set') }, '$.inspection'));
+  const moderate = catchAll(invoke('moderate', ids, '$.moderation'));
   const size = { width: sfn.JsonPath.numberAt('$.inspection.width'), height: sfn.JsonPath.numberAt('$.inspection.height') };
-  const smartCrop = catchAll(invoke(STATE.smartCrop, 'smart-crop', { ...ids, size }, '$.focus'));
+  const smartCrop = catchAll(invoke('smart-crop', { ...ids, size }, '$.focus'));
 
   // Each item is the whole task input, built by the Map's ItemSelector below.
-  const renderRendition = invoke(STATE.renderRendition, 'render-renditions', undefined);
+  const renderRendition = invoke('render-renditions', undefined);
   const renderRenditions = catchAll(
     new sfn.Map(scope, STATE.renderRenditions, {
       stateName: STATE.renderRenditions,
@@ -154,13 +162,12 @@ export function imageWorkflowDefinition(scope: Construct, props: ImageWorkflowPr
         size,
         focus: sfn.JsonPath.objectAt('$.focus.focus'),
         preset: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
-      },
+      } satisfies TaskParameters<'render-renditions'>,
       resultPath: '$.renditions',
     }).itemProcessor(renderRendition),
   );
   const publish = catchAll(
     invoke(
-      STATE.publish,
       'publish',
       {
         ...ids,
@@ -174,13 +181,17 @@ export function imageWorkflowDefinition(scope: Construct, props: ImageWorkflowPr
   );
   const processing = smartCrop.next(renderRenditions).next(publish);
 
-  const quarantine = catchAll(invoke(STATE.quarantine, 'quarantine', { ...ids, moderation: sfn.JsonPath.objectAt('$.moderation') }, '$.quarantine'));
+  const quarantine = catchAll(invoke('quarantine', { ...ids, moderation: sfn.JsonPath.objectAt('$.moderation') }, '$.quarantine'));
   const awaitDecision = catchAll(
     new tasks.LambdaInvoke(scope, STATE.awaitDecision, {
       stateName: STATE.awaitDecision,
       lambdaFunction: props.functions.quarantine,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      payload: sfn.TaskInput.fromObject({ ...ids, moderation: sfn.JsonPath.objectAt('$.moderation'), taskToken: sfn.JsonPath.taskToken }),
+      payload: sfn.TaskInput.fromObject({
+        ...ids,
+        moderation: sfn.JsonPath.objectAt('$.moderation'),
+        taskToken: sfn.JsonPath.taskToken,
+      } satisfies TaskParameters<'quarantine'>),
       // The operator's answer ({ approved, note, by }) joins the moderation result, into the manifest.
       resultPath: '$.moderation.decision',
       taskTimeout: sfn.Timeout.duration(props.reviewTimeout ?? Duration.seconds(WORKFLOW.reviewTimeoutSeconds)),

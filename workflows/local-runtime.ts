@@ -18,26 +18,30 @@ import * as renderRenditions from '../tasks/render-renditions.js';
 import * as smartCrop from '../tasks/smart-crop.js';
 import * as startImageWorkflow from '../tasks/start-image-workflow.js';
 import { taskDepsFrom, type TaskDeps } from '../tasks/task-deps.js';
+import type { TaskName } from '../tasks/task-names.js';
 import type { Logger } from '../core/observability/logger.js';
 import type { TaskHandler } from '../tasks/with-task-middleware.js';
 import { BACKFILL_WORKFLOW_ASL } from './asl/backfill-workflow.asl.js';
 import { IMAGE_WORKFLOW_ASL } from './asl/image-workflow.asl.js';
-import { IMAGE_WORKFLOW, startImageExecution } from './image-execution.js';
+import { IMAGE_WORKFLOW, startImageExecution } from '../tasks/image-execution.js';
 import { sweepExpiredUploads } from './uploads-sweep.js';
 import { watchUploads, type UploadsWatcher } from './uploads-watcher.js';
 
+/** One handler per task, under its name: a task without its handler, or under another name, does not compile. */
+export type LocalTaskHandlers = { readonly [N in TaskName]: TaskHandler<N> };
+
 /** Every task handler, by the function name the definitions invoke. */
-export const TASK_HANDLERS: ReadonlyArray<TaskHandler<never, unknown>> = [
-  inspect.handler,
-  moderate.handler,
-  quarantine.handler,
-  smartCrop.handler,
-  renderRenditions.handler,
-  publish.handler,
-  handleFailure.handler,
-  listUploads.handler,
-  startImageWorkflow.handler,
-] as unknown as ReadonlyArray<TaskHandler<never, unknown>>;
+export const TASK_HANDLERS: LocalTaskHandlers = {
+  inspect: inspect.handler,
+  moderate: moderate.handler,
+  quarantine: quarantine.handler,
+  'smart-crop': smartCrop.handler,
+  'render-renditions': renderRenditions.handler,
+  publish: publish.handler,
+  'handle-failure': handleFailure.handler,
+  'list-uploads': listUploads.handler,
+  'start-image-workflow': startImageWorkflow.handler,
+};
 
 export const BACKFILL_WORKFLOW = 'backfill';
 
@@ -72,9 +76,9 @@ export function createLocalWorkflows(platform: Platform, options: LocalWorkflows
   const { config } = platform;
   const deps = taskDepsFrom(platform, options.log ? { log: options.log } : {});
   const functions: Record<string, LocalFunction> = Object.fromEntries(
-    TASK_HANDLERS.map((handler) => {
+    Object.entries(TASK_HANDLERS).map(([name, handler]) => {
       const bound = handler.withDeps(deps);
-      return [handler.task, (payload: unknown, invocation: { signal: AbortSignal }) => bound(payload, { signal: invocation.signal })];
+      return [name, (payload: unknown, invocation: { signal: AbortSignal }) => bound(payload, { signal: invocation.signal })];
     }),
   );
   const historyFile = options.historyFile ?? path.join(config.dataDir, 'workflows', 'history.db');

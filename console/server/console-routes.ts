@@ -21,6 +21,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Platform } from '../../core/compose.js';
 import { AccessError, NotFoundError, RequestError } from '../../core/errors.js';
+import { bareEtag } from '../../core/etag.js';
 import { detectImageType, contentTypeOf } from '../../core/image-type.js';
 import { checkKeyPrefix, parseImageRequest } from '../../core/image-request.js';
 import { LIMITS } from '../../core/limits.js';
@@ -33,7 +34,7 @@ import type { Route } from '../../api/router.js';
 import { sign, signingKey } from '../../api/signature.js';
 import { BACKFILL_WORKFLOW_ASL } from '../../workflows/asl/backfill-workflow.asl.js';
 import { IMAGE_WORKFLOW_ASL } from '../../workflows/asl/image-workflow.asl.js';
-import { IMAGE_WORKFLOW } from '../../workflows/image-execution.js';
+import { IMAGE_WORKFLOW } from '../../tasks/image-execution.js';
 import { REVIEWS_PREFIX } from './moderation-routes.js';
 
 /** Headers on every `/api/` answer: never cached by a shared cache, never run as a document. */
@@ -258,7 +259,7 @@ export function consoleRoutes(platform: Platform, auth: ConsoleAuth, buckets: Co
         });
         return {
           status: 200,
-          headers: { 'Content-Type': 'image/webp', 'Cache-Control': 'private, max-age=60', ETag: `"${etag.replace(/"/g, '')}-${width ?? ''}x${height ?? ''}"` },
+          headers: { 'Content-Type': 'image/webp', 'Cache-Control': 'private, max-age=60', ETag: `"${bareEtag(etag)}-${width ?? ''}x${height ?? ''}"` },
           body: rendered.data,
         };
       },

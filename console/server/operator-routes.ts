@@ -11,7 +11,7 @@
 import type { Platform } from '../../core/compose.js';
 import type { QueryEngine } from '../../core/ports/query-engine.js';
 import type { WorkflowEngine } from '../../core/ports/workflow-engine.js';
-import { startImageExecution } from '../../workflows/image-execution.js';
+import { startImageExecution } from '../../tasks/image-execution.js';
 import { analyticsRoutes } from './analytics-routes.js';
 import { moderationRoutes } from './moderation-routes.js';
 import type { Route } from '../../api/router.js';

@@ -20,7 +20,7 @@ import { checkKeyPrefix } from '../../core/image-request.js';
 import type { Storage } from '../../core/ports/storage.js';
 import type { ExecutionStatus, WorkflowEngine } from '../../core/ports/workflow-engine.js';
 import { reviewKey } from '../../tasks/quarantine.js';
-import { IMAGE_WORKFLOW, executionNamePrefix, imageIdOf, type startImageExecution } from '../../workflows/image-execution.js';
+import { IMAGE_WORKFLOW, executionNamePrefix, imageIdOf, type startImageExecution } from '../../tasks/image-execution.js';
 import { decodePathParam, json, type HttpRequest } from '../../api/http.js';
 import type { Route } from '../../api/router.js';
 

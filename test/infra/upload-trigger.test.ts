@@ -15,7 +15,7 @@ import * as startImageWorkflow from '../../tasks/start-image-workflow.js';
 import type { TaskDeps } from '../../tasks/task-deps.js';
 import { IMAGE_STATE_MACHINE, UPLOAD_TRIGGER_TASK } from '../../infra/workflow-tasks.js';
 import { IMAGE_WORKFLOW_ASL } from '../../workflows/asl/image-workflow.asl.js';
-import { IMAGE_WORKFLOW, ImageWorkflowInput, imageExecutionName, imageIdOf } from '../../workflows/image-execution.js';
+import { IMAGE_WORKFLOW, ImageWorkflowInput, imageExecutionName, imageIdOf } from '../../tasks/image-execution.js';
 import { synthPlatform, type SynthesizedPlatform } from './synth-platform.js';
 import { grantsOf, logicalIdByPath, only, render, resources, type Resource } from './template-queries.js';
 import { silentLogger } from '../../core/observability/logger.js';

@@ -18,23 +18,14 @@
  *   queue; once answered it takes a slot again before its next state, ahead of queued executions.
  *   It stays RUNNING in the store meanwhile, so crash recovery treats it as any running one.
  *
- * Lambda integrations mirror AWS: a state whose Resource is a function ARN (payloadResponseOnly)
- * passes its input and output through; `arn:aws:states:::lambda:invoke` wraps the output in
- * `{ Payload, StatusCode }`.
+ * This file is the engine's public face and its run loop; each concern has its own module here:
+ * `definition.ts` (reading ASL), `slots.ts` (the queue's concurrency and parked waits),
+ * `task-invocation.ts` (running a Task state), `task-tokens.ts`, `history-events.ts`,
+ * `crash-recovery.ts` and the store, `sqlite-execution-store.ts`.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import {
-  ExecutionAbortedError,
-  ExecutionError,
-  ExecutionTimeoutError,
-  StateMachine,
-  type RunOptions,
-  type StateMachineDefinition,
-} from 'aws-local-stepfunctions';
-
-type LocalHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
-type JsonValue = Parameters<LocalHandlers[string]>[0];
+import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, type StateMachine } from 'aws-local-stepfunctions';
 import { ConfigError, NotFoundError, RequestError } from '../../core/errors.js';
 import { WORKFLOW } from '../../core/limits.js';
 import {
@@ -47,31 +38,19 @@ import {
   type StartResult,
   type WorkflowEngine,
 } from '../../core/ports/workflow-engine.js';
+import { recoverOrphans, registerOwner, releaseOwner } from './crash-recovery.js';
+import { MAX_PAYLOAD_BYTES, prepareDefinition, taskFunctionNames } from './definition.js';
+import { describeExecution, summarizeExecution } from './describe-execution.js';
+import { appendHistoryEvent, historyEventOf, historyWriter, translateEvent } from './history-events.js';
+import type { ExecutionSettled, LocalWorkflow } from './local-workflow.js';
+import type { RunningExecution } from './running-execution.js';
+import { Slots } from './slots.js';
 import { SqliteExecutionStore, type ExecutionRow } from './sqlite-execution-store.js';
+import { TaskInvoker } from './task-invocation.js';
+import { TaskTokens } from './task-tokens.js';
 
-/** A Lambda function run in process: gets the payload, returns the result (JSON-serialisable). */
-export type LocalFunction = (payload: unknown, invocation: Invocation) => Promise<unknown>;
-
-export interface Invocation {
-  executionArn: string;
-  executionName: string;
-  stateName: string;
-  /** Aborted when the execution is stopped or the engine shuts down. */
-  signal: AbortSignal;
-}
-
-export interface LocalWorkflow {
-  /** The ASL definition, with every CloudFormation token already resolved. */
-  definition: object;
-  /** Functions by the name the definition's Task states invoke. */
-  functions: Record<string, LocalFunction>;
-  /**
-   * The definition is one of shutter's own, which the tests validate (test/workflows/asl-definitions.test.ts):
-   * the engine skips the ASL validator, whose JSON-schema compilation costs ~16 MB of resident memory
-   * for the process's life and ~100 ms at start. Any other definition is validated. @default false
-   */
-  validated?: boolean;
-}
+export { prepareDefinition } from './definition.js';
+export type { ExecutionSettled, Invocation, LocalFunction, LocalWorkflow } from './local-workflow.js';
 
 export interface AslWorkflowEngineOptions {
   /** The SQLite file (created if missing), or an open store the caller owns. */
@@ -89,35 +68,7 @@ export interface AslWorkflowEngineOptions {
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,80}$/;
-/** Step Functions' limit on an execution's input and each state's data. */
-const MAX_PAYLOAD_BYTES = 256 * 1024;
 const REDRIVABLE: readonly ExecutionStatus[] = ['FAILED', 'ABORTED', 'TIMED_OUT'];
-
-/** Engines alive in this process, so an owner in our own pid can be told alive from dead. */
-const LIVE_ENGINES = new Set<string>();
-
-interface Running {
-  row: ExecutionRow;
-  controller: AbortController;
-  abort?: () => void;
-  done: Promise<void>;
-  tasks: Set<Promise<unknown>>;
-}
-
-/** What crosses from a task into the interpreter: a name Retry/Catch match and a message, as a Lambda error. */
-class TaskError extends Error {
-  constructor(name: string, message: string) {
-    super(message);
-    this.name = name;
-  }
-}
-
-export interface ExecutionSettled {
-  executionArn: string;
-  name: string;
-  workflow: string;
-  status: ExecutionStatus;
-}
 
 export class AslWorkflowEngine implements WorkflowEngine {
   readonly store: SqliteExecutionStore;
@@ -126,13 +77,10 @@ export class AslWorkflowEngine implements WorkflowEngine {
   private readonly ownsStore: boolean;
   private readonly owner: string;
   private readonly machines = new Map<string, { machine: StateMachine; workflow: LocalWorkflow }>();
-  private readonly running = new Map<number, Running>();
-  private readonly tokenWaiters = new Map<string, () => void>();
-  /** Running executions waiting for a task token: they hold no slot. */
-  private readonly parked = new Set<number>();
-  /** Answered executions waiting for a slot to go on, first come first served. */
-  private readonly resumers: Array<() => void> = [];
-  private readonly concurrency: number;
+  private readonly running = new Map<number, RunningExecution>();
+  private readonly slots: Slots;
+  private readonly tokens: TaskTokens;
+  private readonly tasks: TaskInvoker;
   private readonly maxRecoveries: number;
   private readonly timers: NodeJS.Timeout[] = [];
   private paused: boolean;
@@ -141,10 +89,12 @@ export class AslWorkflowEngine implements WorkflowEngine {
   constructor(private readonly options: AslWorkflowEngineOptions) {
     this.ownsStore = typeof options.store === 'string';
     this.store = typeof options.store === 'string' ? new SqliteExecutionStore(options.store) : options.store;
-    this.concurrency = options.concurrency ?? WORKFLOW.concurrency;
     this.maxRecoveries = options.maxRecoveries ?? WORKFLOW.maxRecoveries;
-    this.owner = `${process.pid}:${randomUUID()}`;
-    LIVE_ENGINES.add(this.owner.split(':')[1]!);
+    this.owner = registerOwner(randomUUID());
+    const pollMs = options.pollMs ?? 1000;
+    this.slots = new Slots(options.concurrency ?? WORKFLOW.concurrency, () => this.running.size, () => this.pump());
+    this.tokens = new TaskTokens(this.store, pollMs);
+    this.tasks = new TaskInvoker(this.store, this.slots, this.tokens);
     const problems: string[] = [];
     for (const [name, workflow] of Object.entries(options.workflows)) {
       for (const missing of taskFunctionNames(workflow.definition).filter((fn) => !workflow.functions[fn])) {
@@ -154,7 +104,6 @@ export class AslWorkflowEngine implements WorkflowEngine {
     }
     if (problems.length) throw new ConfigError(problems);
     this.paused = options.autoStart === false;
-    const pollMs = options.pollMs ?? 1000;
     this.timers.push(setInterval(() => this.pump(), pollMs).unref());
     this.timers.push(setInterval(() => this.recover(), 60_000).unref());
     this.recover();
@@ -189,7 +138,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
   }
 
   async describe(executionArn: string): Promise<ExecutionDescription> {
-    return describeRow(this.row(executionArn));
+    return describeExecution(this.row(executionArn));
   }
 
   async list(options: ListOptions = {}): Promise<{ executions: ExecutionSummary[]; cursor?: string }> {
@@ -202,7 +151,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
       ...(options.cursor ? { afterSeq: Number(options.cursor) } : {}),
     });
     const page = rows.slice(0, limit);
-    return { executions: page.map(summarize), ...(rows.length > limit ? { cursor: String(page[page.length - 1]!.seq) } : {}) };
+    return { executions: page.map(summarizeExecution), ...(rows.length > limit ? { cursor: String(page[page.length - 1]!.seq) } : {}) };
   }
 
   async history(
@@ -213,10 +162,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
     const limit = Math.min(Math.max(1, options.limit ?? 1000), 1000);
     const rows = this.store.events(row.seq, { afterId: Number(options.cursor ?? 0), limit: limit + 1, reverse: !!options.reverse });
     const page = rows.slice(0, limit);
-    const events = page.map((event) => {
-      const base = { id: event.id, previousEventId: event.previous_id, timestamp: new Date(event.ts).toISOString(), type: event.type };
-      return (event.details ? { ...base, ...JSON.parse(event.details) } : base) as HistoryEvent;
-    });
+    const events: HistoryEvent[] = page.map(historyEventOf);
     return { events, ...(rows.length > limit ? { cursor: String(page[page.length - 1]!.id) } : {}) };
   }
 
@@ -240,7 +186,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
       running.controller.abort();
       running.abort?.();
     } else if (row.status === 'QUEUED') {
-      this.appendEvent(row.seq, this.store.lastEventId(row.seq) + 1, 'ExecutionAborted', {
+      appendHistoryEvent(this.store, row.seq, this.store.lastEventId(row.seq) + 1, 'ExecutionAborted', {
         executionAbortedEventDetails: { error: options.error, cause: options.cause },
       });
       this.events.emit('settled', { executionArn, name: row.name, workflow: row.workflow, status: 'ABORTED' } satisfies ExecutionSettled);
@@ -250,11 +196,11 @@ export class AslWorkflowEngine implements WorkflowEngine {
   }
 
   async sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
-    this.settle(taskToken, { status: 'succeeded', output: JSON.stringify(output ?? {}) });
+    this.tokens.settle(taskToken, { status: 'succeeded', output: JSON.stringify(output ?? {}) });
   }
 
   async sendTaskFailure(taskToken: string, options: { error: string; cause?: string }): Promise<void> {
-    this.settle(taskToken, { status: 'failed', error: options.error, ...(options.cause ? { cause: options.cause } : {}) });
+    this.tokens.settle(taskToken, { status: 'failed', error: options.error, ...(options.cause ? { cause: options.cause } : {}) });
   }
 
   /** Resolves once the execution has ended (in this process or another sharing the store). */
@@ -311,7 +257,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
     }
     await Promise.allSettled(running.map((execution) => execution.done));
     await Promise.allSettled(running.flatMap((execution) => [...execution.tasks]));
-    LIVE_ENGINES.delete(this.owner.split(':')[1]!);
+    releaseOwner(this.owner);
     if (this.ownsStore) this.store.close();
   }
 
@@ -321,45 +267,23 @@ export class AslWorkflowEngine implements WorkflowEngine {
     return row;
   }
 
-  private settle(token: string, fields: { status: 'succeeded' | 'failed'; output?: string; error?: string; cause?: string }): void {
-    if (!this.store.settleToken(token, fields)) {
-      throw new NotFoundError('TaskDoesNotExist', 'No task is waiting for this token (unknown, or decided already).');
-    }
-    this.tokenWaiters.get(token)?.();
-  }
-
   /** Redrives executions whose process is gone, or fails them after too many restarts. */
   private recover(): void {
     if (this.closing) return;
-    for (const orphan of this.store.orphans((owner) => isOwnerAlive(owner))) {
-      if (orphan.recoveries >= this.maxRecoveries) {
-        const cause = `The process running this execution stopped ${orphan.recoveries + 1} times; it is not retried again.`;
-        this.store.finish(orphan.seq, 'FAILED', { error: 'Shutter.ProcessCrashed', cause }, Date.now());
-        this.appendEvent(orphan.seq, this.store.lastEventId(orphan.seq) + 1, 'ExecutionFailed', {
-          executionFailedEventDetails: { error: 'Shutter.ProcessCrashed', cause },
-        });
-      } else {
-        this.store.recoverOrphan(orphan.seq);
-      }
-    }
-  }
-
-  /** Executions holding a slot: running, and not parked on a task token. */
-  private active(): number {
-    return this.running.size - this.parked.size;
+    recoverOrphans(this.store, this.maxRecoveries);
   }
 
   private pump(): void {
     if (this.closing) return;
     // An answered execution goes on before a queued one starts: it was admitted first.
-    while (this.resumers.length && this.active() < this.concurrency) this.resumers.shift()!();
+    this.slots.grantResumers();
     if (this.paused) return;
-    while (this.active() < this.concurrency) {
+    while (this.slots.free()) {
       const row = this.store.nextQueued();
       if (!row) return;
       if (!this.store.claim(row.seq, this.owner, Date.now())) continue; // another process took it
       const claimed: ExecutionRow = { ...row, status: 'RUNNING' };
-      const running: Running = { row: claimed, controller: new AbortController(), done: Promise.resolve(), tasks: new Set() };
+      const running: RunningExecution = { row: claimed, controller: new AbortController(), done: Promise.resolve(), tasks: new Set() };
       this.running.set(row.seq, running);
       running.done = this.run(running)
         .catch((error: unknown) => {
@@ -368,7 +292,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
         })
         .finally(() => {
           this.running.delete(row.seq);
-          this.parked.delete(row.seq);
+          this.slots.release(row.seq);
           const after = this.store.db.isOpen ? this.store.get(row.arn) : undefined;
           if (after && TERMINAL_STATUSES.includes(after.status)) {
             this.events.emit('settled', { executionArn: row.arn, name: row.name, workflow: row.workflow, status: after.status } satisfies ExecutionSettled);
@@ -378,28 +302,18 @@ export class AslWorkflowEngine implements WorkflowEngine {
     }
   }
 
-  private appendEvent(seq: number, id: number, type: string, details?: Record<string, unknown>): void {
-    if (!this.store.db.isOpen) return;
-    this.store.appendEvent(seq, { id, previous_id: id - 1, ts: Date.now(), type, details: details ? JSON.stringify(details) : null });
-  }
-
-  private async run(running: Running): Promise<void> {
+  private async run(running: RunningExecution): Promise<void> {
     const { row } = running;
     const entry = this.machines.get(row.workflow);
     if (!entry) {
       this.store.finish(row.seq, 'FAILED', { error: 'States.Runtime', cause: `There is no workflow named "${row.workflow}" here.` }, Date.now());
       return;
     }
-    let lastId = this.store.lastEventId(row.seq);
-    const redriven = lastId > 0;
-    const emit = (type: string, details?: Record<string, unknown>) => {
-      lastId++;
-      this.appendEvent(row.seq, lastId, type, details);
-    };
+    const { emit, redriven } = historyWriter(this.store, row.seq);
     const taskToken = createHash('sha256').update(`${row.arn}|task-token`).digest('hex');
     const execution = entry.machine.run(JSON.parse(row.input), {
       overrides: {
-        taskResourceLocalHandlers: this.bindTasks(entry.workflow, running, emit, taskToken),
+        taskResourceLocalHandlers: this.tasks.bind(entry.workflow, running, emit, taskToken),
         ...(this.options.retryIntervalOverrides ? { retryIntervalOverrides: this.options.retryIntervalOverrides } : {}),
       },
       context: {
@@ -435,337 +349,5 @@ export class AslWorkflowEngine implements WorkflowEngine {
     if (this.closing || !this.store.db.isOpen) return; // requeued by close()
     if (outcome.status === 'ABORTED') return; // stop() has recorded it already
     this.store.finish(row.seq, outcome.status, outcome, Date.now());
-  }
-
-  /** One handler per Task state (Map and Parallel branches included), by state name. */
-  private bindTasks(
-    workflow: LocalWorkflow,
-    running: Running,
-    emit: (type: string, details?: Record<string, unknown>) => void,
-    taskToken: string,
-  ): LocalHandlers {
-    const handlers: LocalHandlers = {};
-    for (const { stateName, state } of taskStates(workflow.definition)) {
-      const resource = String(state.Resource);
-      const integration = integrationOf(resource);
-      const invoke = (functionName: string, payload: unknown) =>
-        this.invoke(running, emit, { stateName, functionName, resource, payload, fn: workflow.functions[functionName]! });
-      handlers[stateName] = async (value) => {
-        const input = value as Record<string, unknown>;
-        if (integration.kind === 'function') return (await invoke(integration.functionName, input)) as JsonValue;
-        const functionName = functionNameOf(String(input.FunctionName));
-        if (integration.kind === 'invoke') {
-          return { ExecutedVersion: '$LATEST', Payload: (await invoke(functionName, input.Payload)) as JsonValue, StatusCode: 200 };
-        }
-        const payload = input.Payload;
-        return (await this.invokeAndWait(running, emit, { stateName, functionName, resource, payload, fn: workflow.functions[functionName]!, taskToken })) as JsonValue;
-      };
-    }
-    return handlers;
-  }
-
-  private async invoke(
-    running: Running,
-    emit: (type: string, details?: Record<string, unknown>) => void,
-    call: { stateName: string; functionName: string; resource: string; payload: unknown; fn: LocalFunction },
-  ): Promise<unknown> {
-    // Let the history catch up with the interpreter's own events (StateEntered) first.
-    await new Promise((resolve) => setImmediate(resolve));
-    this.assertStillRunning(running);
-    const { row } = running;
-    const parameters = JSON.stringify(call.payload ?? null);
-    // The interpreter stamps $$.Execution.StartTime anew on each run; it does not change a task's work.
-    const { startedAt: _startedAt, ...work } = (call.payload ?? {}) as Record<string, unknown>;
-    const inputHash = createHash('sha256').update(JSON.stringify(call.payload && typeof call.payload === 'object' ? work : call.payload ?? null)).digest('hex');
-    const resourceDetails = { resourceType: 'lambda', resource: call.functionName };
-    emit('TaskScheduled', { taskScheduledEventDetails: { ...resourceDetails, region: 'local', parameters } });
-    const remembered = this.store.taskResult(row.seq, call.stateName, inputHash);
-    if (remembered !== undefined) {
-      // Succeeded in an earlier run of this execution: a redrive does not do it again.
-      emit('TaskSucceeded', { taskSucceededEventDetails: { ...resourceDetails, output: remembered, fromEarlierRun: true } });
-      return JSON.parse(remembered);
-    }
-    emit('TaskStarted', { taskStartedEventDetails: resourceDetails });
-    const output = await this.call(running, emit, call, resourceDetails);
-    const text = JSON.stringify(output ?? null);
-    if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) {
-      const cause = `The task's result is over ${MAX_PAYLOAD_BYTES} bytes.`;
-      emit('TaskFailed', { taskFailedEventDetails: { ...resourceDetails, error: 'States.DataLimitExceeded', cause } });
-      throw new TaskError('States.DataLimitExceeded', cause);
-    }
-    if (!this.store.db.isOpen) throw new TaskError('States.Runtime', 'The engine has shut down.');
-    this.store.saveTaskResult(row.seq, call.stateName, inputHash, text);
-    emit('TaskSucceeded', { taskSucceededEventDetails: { ...resourceDetails, output: text } });
-    return JSON.parse(text);
-  }
-
-  private async call(
-    running: Running,
-    emit: (type: string, details?: Record<string, unknown>) => void,
-    call: { stateName: string; payload: unknown; fn: LocalFunction },
-    resourceDetails: Record<string, string>,
-  ): Promise<unknown> {
-    const promise = call.fn(JSON.parse(JSON.stringify(call.payload ?? null)), {
-      executionArn: running.row.arn,
-      executionName: running.row.name,
-      stateName: call.stateName,
-      signal: running.controller.signal,
-    });
-    running.tasks.add(promise);
-    try {
-      return await promise;
-    } catch (error) {
-      const name = error instanceof Error ? error.name : 'Error';
-      const message = error instanceof Error ? error.message : String(error);
-      emit('TaskFailed', { taskFailedEventDetails: { ...resourceDetails, error: name, cause: message } });
-      throw new TaskError(name, message);
-    } finally {
-      running.tasks.delete(promise);
-    }
-  }
-
-  /** `.waitForTaskToken`: invoke the function with the token, then wait for an operator's answer. */
-  private async invokeAndWait(
-    running: Running,
-    emit: (type: string, details?: Record<string, unknown>) => void,
-    call: { stateName: string; functionName: string; resource: string; payload: unknown; fn: LocalFunction; taskToken: string },
-  ): Promise<unknown> {
-    await new Promise((resolve) => setImmediate(resolve));
-    this.assertStillRunning(running);
-    const { row } = running;
-    const resourceDetails = { resourceType: 'lambda', resource: `${call.functionName}.waitForTaskToken` };
-    const parameters = JSON.stringify(call.payload ?? null);
-    emit('TaskScheduled', { taskScheduledEventDetails: { ...resourceDetails, region: 'local', parameters } });
-    let token = this.store.openToken(call.taskToken, row.seq, call.stateName);
-    if (token.status === 'failed') {
-      this.store.reopenToken(call.taskToken); // a redrive asks the operator again
-      token = { ...token, status: 'waiting' };
-    }
-    if (token.status === 'waiting') {
-      emit('TaskStarted', { taskStartedEventDetails: resourceDetails });
-      await this.call(running, emit, call, resourceDetails);
-      emit('TaskSubmitted', { taskSubmittedEventDetails: { ...resourceDetails, output: '{}' } });
-      this.park(running);
-      try {
-        token = await this.waitForToken(call.taskToken, running.controller.signal);
-      } finally {
-        await this.unpark(running);
-      }
-    }
-    if (token.status === 'failed') {
-      emit('TaskFailed', { taskFailedEventDetails: { ...resourceDetails, error: token.error ?? 'States.TaskFailed', cause: token.cause ?? '' } });
-      throw new TaskError(token.error ?? 'States.TaskFailed', token.cause ?? '');
-    }
-    emit('TaskSucceeded', { taskSucceededEventDetails: { ...resourceDetails, output: token.output ?? '{}' } });
-    return JSON.parse(token.output ?? '{}');
-  }
-
-  /** Gives up the slot of an execution that waits for an operator, and lets a queued one have it. */
-  private park(running: Running): void {
-    this.parked.add(running.row.seq);
-    this.pump();
-  }
-
-  /** Takes a slot again: at once when one is free, else as the next to be freed. A stopped execution ends without one. */
-  private async unpark(running: Running): Promise<void> {
-    const { seq } = running.row;
-    const { signal } = running.controller;
-    if (signal.aborted || this.active() < this.concurrency) {
-      this.parked.delete(seq);
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const grant = () => {
-        signal.removeEventListener('abort', grant);
-        const waiting = this.resumers.indexOf(grant);
-        if (waiting !== -1) this.resumers.splice(waiting, 1);
-        this.parked.delete(seq);
-        resolve();
-      };
-      this.resumers.push(grant);
-      signal.addEventListener('abort', grant);
-    });
-  }
-
-  private async waitForToken(token: string, signal: AbortSignal) {
-    const pollMs = this.options.pollMs ?? 1000;
-    for (;;) {
-      const row = this.store.token(token);
-      if (!row) throw new TaskError('States.Runtime', 'The task token has vanished.');
-      if (row.status !== 'waiting') return row;
-      signal.throwIfAborted();
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(finish, pollMs);
-        function finish() {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', finish);
-          resolve();
-        }
-        this.tokenWaiters.set(token, finish);
-        signal.addEventListener('abort', finish);
-      });
-      this.tokenWaiters.delete(token);
-    }
-  }
-
-  private assertStillRunning(running: Running): void {
-    running.controller.signal.throwIfAborted();
-    const current = this.store.db.isOpen ? this.store.get(running.row.arn) : undefined;
-    if (current?.status !== 'RUNNING') {
-      // Stopped from another process: end here, before doing more work.
-      running.controller.abort();
-      running.abort?.();
-      throw new TaskError('States.Runtime', 'The execution was stopped.');
-    }
-  }
-}
-
-/** Validating a definition compiles JSON schemas (seconds): once per definition per process. */
-const VALIDATED = new Map<string, StateMachine>();
-
-/** Validates a definition (once per process) and returns the interpreter for it; throws when invalid. */
-export function prepareDefinition(definition: object, options: { validated?: boolean } = {}): StateMachine {
-  const validated = options.validated ?? false;
-  const key = `${validated ? 'trusted' : 'checked'}:${JSON.stringify(definition)}`;
-  let machine = VALIDATED.get(key);
-  if (!machine) {
-    // ARNs are local placeholders, so their account and region checks are off.
-    machine = new StateMachine(definition as StateMachineDefinition, { validationOptions: { checkArn: false, noValidate: validated } });
-    VALIDATED.set(key, machine);
-  }
-  return machine;
-}
-
-function summarize(row: ExecutionRow): ExecutionSummary {
-  return {
-    executionArn: row.arn,
-    name: row.name,
-    workflow: row.workflow,
-    status: row.status,
-    startDate: new Date(row.start_ms).toISOString(),
-    ...(row.stop_ms ? { stopDate: new Date(row.stop_ms).toISOString() } : {}),
-    redriveCount: row.redrive_count,
-  };
-}
-
-function describeRow(row: ExecutionRow): ExecutionDescription {
-  return {
-    ...summarize(row),
-    input: JSON.parse(row.input),
-    ...(row.output !== null ? { output: JSON.parse(row.output) } : {}),
-    ...(row.error !== null ? { error: row.error } : {}),
-    ...(row.cause !== null ? { cause: row.cause } : {}),
-  };
-}
-
-function isOwnerAlive(owner: string): boolean {
-  const [pidText, instance] = owner.split(':');
-  const pid = Number(pidText);
-  if (pid === process.pid) return LIVE_ENGINES.has(instance ?? '');
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-type Integration = { kind: 'function'; functionName: string } | { kind: 'invoke' } | { kind: 'waitForTaskToken' };
-
-function integrationOf(resource: string): Integration {
-  if (/^arn:[^:]+:states:::lambda:invoke$/.test(resource)) return { kind: 'invoke' };
-  if (/^arn:[^:]+:states:::lambda:invoke\.waitForTaskToken$/.test(resource)) return { kind: 'waitForTaskToken' };
-  if (/^arn:[^:]+:lambda:[^:]*:[^:]*:function:/.test(resource)) return { kind: 'function', functionName: functionNameOf(resource) };
-  throw new ConfigError([`Task resource ${resource} cannot run locally: only Lambda integrations can.`]);
-}
-
-/** `arn:…:function:name[:alias]` or a bare name → the name. */
-function functionNameOf(arnOrName: string): string {
-  const match = /:function:([^:]+)/.exec(arnOrName);
-  return match ? match[1]! : arnOrName;
-}
-
-interface TaskState {
-  stateName: string;
-  state: Record<string, unknown>;
-}
-
-/** Every Task state of a definition, Map and Parallel branches included. */
-function taskStates(definition: object): TaskState[] {
-  const found: TaskState[] = [];
-  const visit = (machine: { States?: Record<string, Record<string, unknown>> }) => {
-    for (const [stateName, state] of Object.entries(machine.States ?? {})) {
-      if (state.Type === 'Task') found.push({ stateName, state });
-      const processor = (state.ItemProcessor ?? state.Iterator) as typeof machine | undefined;
-      if (processor) visit(processor);
-      for (const branch of (state.Branches as (typeof machine)[] | undefined) ?? []) visit(branch);
-    }
-  };
-  visit(definition as { States?: Record<string, Record<string, unknown>> });
-  return found;
-}
-
-/** The function names a definition's Task states invoke (those given statically). */
-function taskFunctionNames(definition: object): string[] {
-  const names = new Set<string>();
-  for (const { state } of taskStates(definition)) {
-    const integration = integrationOf(String(state.Resource));
-    if (integration.kind === 'function') names.add(integration.functionName);
-    else {
-      const parameters = state.Parameters as Record<string, unknown> | undefined;
-      if (typeof parameters?.FunctionName === 'string') names.add(functionNameOf(parameters.FunctionName));
-    }
-  }
-  return [...names];
-}
-
-interface LibEvent {
-  type: string;
-  state?: { name: string; type: string; input?: unknown; output?: unknown };
-  parentState?: { name: string };
-  index?: number;
-  input?: unknown;
-  output?: unknown;
-  Error?: string;
-  Cause?: unknown;
-}
-
-/** The interpreter's events as Step Functions names them; task events come from the engine itself. */
-function translateEvent(
-  event: LibEvent,
-  context: { redriven: boolean; redriveCount: number; input: string },
-): { type: string; details?: Record<string, unknown> } | undefined {
-  const json = (value: unknown) => JSON.stringify(value ?? null);
-  const cause = (value: unknown) => (value instanceof Error ? value.message : typeof value === 'string' ? value : json(value));
-  switch (event.type) {
-    case 'ExecutionStarted':
-      return context.redriven
-        ? { type: 'ExecutionRedriven', details: { executionRedrivenEventDetails: { redriveCount: context.redriveCount } } }
-        : { type: 'ExecutionStarted', details: { executionStartedEventDetails: { input: context.input, inputDetails: { truncated: false } } } };
-    case 'ExecutionSucceeded':
-      return { type: 'ExecutionSucceeded', details: { executionSucceededEventDetails: { output: json(event.output) } } };
-    case 'ExecutionFailed':
-      return { type: 'ExecutionFailed', details: { executionFailedEventDetails: { error: event.Error, cause: cause(event.Cause) } } };
-    case 'ExecutionAborted':
-      return { type: 'ExecutionAborted', details: { executionAbortedEventDetails: {} } };
-    case 'ExecutionTimeout':
-      return { type: 'ExecutionTimedOut', details: { executionTimedOutEventDetails: { error: 'States.Timeout' } } };
-    case 'StateEntered':
-      return { type: `${event.state!.type}StateEntered`, details: { stateEnteredEventDetails: { name: event.state!.name, input: json(event.state!.input) } } };
-    case 'StateExited':
-      return { type: `${event.state!.type}StateExited`, details: { stateExitedEventDetails: { name: event.state!.name, output: json(event.state!.output) } } };
-    case 'StateFailed':
-      // Task failures are recorded by the engine as TaskFailed; only what it cannot see is added.
-      if (event.state!.type === 'Task' && event.Error === 'States.Timeout') {
-        return { type: 'TaskTimedOut', details: { taskTimedOutEventDetails: { error: event.Error, cause: cause(event.Cause) } } };
-      }
-      if (event.state!.type === 'Map') return { type: 'MapStateFailed', details: { mapStateFailedEventDetails: { error: event.Error, cause: cause(event.Cause) } } };
-      return undefined;
-    case 'MapIterationStarted':
-    case 'MapIterationSucceeded':
-    case 'MapIterationFailed':
-      return { type: event.type, details: { mapIterationEventDetails: { name: event.parentState!.name, index: event.index } } };
-    default:
-      return undefined; // StateRetried, StateCaught: Step Functions records these as Task events and transitions
   }
 }
