@@ -33,8 +33,6 @@ const MAY_IMPORT_ADAPTERS = ['core', 'infra', 'bin'];
  * rule of their layer.
  */
 const EXCEPTIONS = {
-  // Pending: the task starts executions through workflows/image-execution.ts; issue #17.2 moves what both share below them.
-  'tasks/start-image-workflow.ts': ['workflows'],
   // A Lambda entry composes its function like bin/ does: every image request reads S3, so its client is built at init.
   'api/lambda.ts': [ADAPTERS],
 };
