@@ -118,5 +118,23 @@ export default tseslint.config(
   },
   // The operator console runs in the browser.
   { files: ['console/src/**'], languageOptions: { globals: globals.browser } },
+  // The browser bundle takes only types from the console's server: a value import would bundle Node code.
+  {
+    files: ['console/src/**/*.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+server/',
+              allowTypeImports: true,
+              message: 'Layering: console/src/ (the browser) imports only types from console/server/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   ...layeringRules(),
 );

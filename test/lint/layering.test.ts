@@ -144,6 +144,25 @@ describe('the layering rule', () => {
     ).toEqual([expect.stringContaining('reaches adapters only through core/compose.ts')]);
   });
 
+  test("the browser's code takes only types from the console's server", async () => {
+    expect(
+      await lint(
+        'console/src/pages/probe.tsx',
+        "import { moderationRoutes } from '../../server/moderation-routes.js';\nexport const x = moderationRoutes;\n",
+      ),
+    ).toEqual([
+      expect.stringContaining(
+        'Layering: console/src/ (the browser) imports only types from console/server/.',
+      ),
+    ]);
+    expect(
+      await lint(
+        'console/src/pages/probe.tsx',
+        "import type { PendingReview } from '../../server/moderation-routes.js';\nexport type X = PendingReview;\n",
+      ),
+    ).toEqual([]);
+  });
+
   test('is part of the lint that fails the build', () => {
     const scripts = (
       JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
