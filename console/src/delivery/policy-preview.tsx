@@ -4,7 +4,7 @@
  * side by side, with each answer's size, type and bytes.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { api, withQuery, type Session } from '../api.js';
+import { api, errorText, withQuery, type Session } from '../api.js';
 import { SelectField } from '../components/select-field.js';
 import { formatBytes } from '../format.js';
 import { defaultBucket, isImageKey, objectsPath, type ObjectList } from '../images.js';
@@ -103,15 +103,4 @@ function PreviewImage({ title, path, query, attempt }: { title: string; path: st
       {answer && <code class="url">{answer.url}</code>}
     </figure>
   );
-}
-
-/** An error answer as `code: message` when it is the API's JSON, else its text. */
-async function errorText(blob: Blob): Promise<string> {
-  const body = await blob.text();
-  try {
-    const parsed = JSON.parse(body) as { code?: string; message?: string };
-    return `${parsed.code}: ${parsed.message}`;
-  } catch {
-    return body; // not JSON: shown as is
-  }
 }

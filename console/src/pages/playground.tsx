@@ -5,7 +5,7 @@
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { imageUrls, FITS, type Dialect, type DialectUrl, type Transformation } from '../../../api/doors/image-urls.js';
-import { api, ApiError, withQuery, type Session } from '../api.js';
+import { api, ApiError, errorText, withQuery, type Session } from '../api.js';
 import { DraftInput } from '../components/draft-input.js';
 import { SelectField } from '../components/select-field.js';
 import { formatBytes } from '../format.js';
@@ -114,7 +114,7 @@ function SourcePlayground({ session, query }: { session: Session; query: Record<
         const blob = await response.blob();
         if (controller.signal.aborted) return;
         if (!response.ok) {
-          setRendered({ error: `${response.status} ${await errorMessage(blob)}` });
+          setRendered({ error: `${response.status} ${await errorText(blob)}` });
           return;
         }
         objectUrl = URL.createObjectURL(blob);
@@ -289,17 +289,6 @@ async function fetchImage(url: string, signal: AbortSignal, onBusy: (message: st
     onBusy(`The server is busy; retrying in ${seconds} s (${attempt}/${BUSY_RETRIES}).`);
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     if (signal.aborted) throw signal.reason;
-  }
-}
-
-/** An error response as `code: message` when it is the API's JSON, else its text. */
-async function errorMessage(blob: Blob): Promise<string> {
-  const body = await blob.text();
-  try {
-    const parsed = JSON.parse(body) as { code?: string; message?: string };
-    return `${parsed.code}: ${parsed.message}`;
-  } catch {
-    return body; // not JSON: show as is
   }
 }
 
