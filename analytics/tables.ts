@@ -1,14 +1,15 @@
 /**
- * The lake's tables, as data: the local DuckDB engine reads the JSON lines with these columns
- * (`duckdbType` in its adapter),
- * and the CDK analytics stack creates the same Glue tables (with partition projection) from
- * {@link glueTableInput}. The `data` column is derived from the event catalog (the union of
- * every type's data fields), so a field added to an event shows up here without a second edit.
+ * The lake's tables and views, as data: the local DuckDB engine reads the JSON lines with these
+ * columns (`duckdbType` in its adapter) and creates the views; the CDK analytics stack gives the
+ * Glue `events` table the same column types ({@link hiveType}, infra/lake-tables.ts) and creates the
+ * views as Glue views ({@link glueViewInput}). The `data` column is derived from the event catalog
+ * (the union of every type's data fields), so a field added to an event shows up here without a
+ * second edit.
  */
 import { z } from 'zod';
 import { EVENT_CATALOG } from '../core/events/event-catalog.js';
 import { EVENT_TYPES } from '../core/ports/event-sink.js';
-import type { ColumnType, TableDefinition } from '../core/ports/query-engine.js';
+import type { ColumnType, TableDefinition, ViewDefinition } from '../core/ports/query-engine.js';
 
 const STRING: ColumnType = { kind: 'string' };
 
@@ -62,23 +63,46 @@ export function eventDataType(): ColumnType {
   return { kind: 'struct', fields: [...fields].map(([name, type]) => ({ name, type })) };
 }
 
-/** `events`: every event and access record, one row per event (copies possible: queries dedupe by id). */
+const EVENT_COLUMNS: TableDefinition['columns'] = [
+  { name: 'specversion', type: STRING, comment: 'CloudEvents version, 1.0' },
+  { name: 'id', type: STRING, comment: 'unique per event; copies share it' },
+  { name: 'type', type: STRING, comment: 'image.workflow.completed, image.request.served, …' },
+  { name: 'source', type: STRING, comment: 'shutter/workflow or shutter/api' },
+  { name: 'subject', type: STRING, comment: 'image id (bucket/key)' },
+  { name: 'time', type: STRING, comment: 'RFC 3339, UTC' },
+  { name: 'datacontenttype', type: STRING, comment: 'application/json' },
+  { name: 'dataschema', type: STRING, comment: 'URL of the data schema, events/schemas/<type>.v<n>.json' },
+  { name: 'data', type: eventDataType(), comment: 'the event data; fields of other types are NULL' },
+];
+
+/**
+ * `events_once`: each event once, the step every dashboard query starts from. Delivery is at least
+ * once (outbox retries, Kafka redelivery), so the lake may hold copies of an event: same id, same
+ * content. Copies also share their type and day (`dt` is the event's own UTC date), so numbering
+ * within (dt, type, id) drops the same rows as within id alone, and lets both engines apply a
+ * query's `type` or `dt` filter before the window instead of after it.
+ */
+export const EVENTS_ONCE_VIEW: ViewDefinition = {
+  name: 'events_once',
+  description: 'each shutter event once: the copies that at-least-once delivery leaves in `events` dropped',
+  sql: [
+    `SELECT ${[...EVENT_COLUMNS.map((column) => column.name), 'dt'].map((name) => `"${name}"`).join(', ')}`,
+    'FROM (',
+    '  SELECT *, row_number() OVER (PARTITION BY dt, type, id ORDER BY "time") AS copy',
+    '  FROM events',
+    ') AS numbered',
+    'WHERE copy = 1',
+  ].join('\n'),
+};
+
+/** `events`: every event and access record, one row per event (copies possible: queries read {@link EVENTS_ONCE_VIEW}). */
 export const EVENTS_TABLE: TableDefinition = {
   name: 'events',
   description: 'shutter events (CloudEvents JSON lines), partitioned by the UTC date of the event',
   location: 'events/',
   partitionKey: 'dt',
-  columns: [
-    { name: 'specversion', type: STRING, comment: 'CloudEvents version, 1.0' },
-    { name: 'id', type: STRING, comment: 'unique per event; copies share it' },
-    { name: 'type', type: STRING, comment: 'image.workflow.completed, image.request.served, …' },
-    { name: 'source', type: STRING, comment: 'shutter/workflow or shutter/api' },
-    { name: 'subject', type: STRING, comment: 'image id (bucket/key)' },
-    { name: 'time', type: STRING, comment: 'RFC 3339, UTC' },
-    { name: 'datacontenttype', type: STRING, comment: 'application/json' },
-    { name: 'dataschema', type: STRING, comment: 'URL of the data schema, events/schemas/<type>.v<n>.json' },
-    { name: 'data', type: eventDataType(), comment: 'the event data; fields of other types are NULL' },
-  ],
+  columns: EVENT_COLUMNS,
+  views: [EVENTS_ONCE_VIEW],
 };
 
 export const TABLES: readonly TableDefinition[] = [EVENTS_TABLE];
@@ -95,40 +119,48 @@ export function hiveType(type: ColumnType): string {
   }
 }
 
+/** Trino/Presto type, as Athena's view definitions spell it, e.g. `row(bucket varchar,key varchar)`. */
+export function prestoType(type: ColumnType): string {
+  switch (type.kind) {
+    case 'array':
+      return `array(${prestoType(type.of)})`;
+    case 'struct':
+      return `row(${type.fields.map((field) => `${field.name} ${prestoType(field.type)}`).join(',')})`;
+    case 'string':
+      return 'varchar';
+    default:
+      return type.kind;
+  }
+}
+
 /**
- * The Glue `TableInput` of a table over `s3://<bucket>/<prefix>`: JSON SerDe, and partition
- * projection on `dt` so Athena needs no crawler and no `MSCK REPAIR` as days pass.
+ * The Glue `TableInput` of a view over `table` in `database`, as Athena stores a `CREATE VIEW`: a
+ * `VIRTUAL_VIEW` whose original text is the Presto view (SQL, schema and column types, base64). CDK
+ * deploys it like any table, with no query run at deploy time. Its columns must be the types Athena
+ * derives from the table, or Athena calls the view stale: both come from the same {@link ColumnType}s.
  *
  * @example
- * new glue.CfnTable(this, 'Events', { catalogId: this.account, databaseName: 'shutter', tableInput: glueTableInput(EVENTS_TABLE, `s3://${lake.bucketName}/`) });
+ * new glue.CfnTable(this, 'EventsOnce', { catalogId: this.account, databaseName, tableInput: glueViewInput(EVENTS_ONCE_VIEW, EVENTS_TABLE, databaseName) });
  */
-export function glueTableInput(table: TableDefinition, lakeRoot: string, options: { firstDay?: string } = {}) {
-  const location = `${lakeRoot.replace(/\/?$/, '/')}${table.location}`;
+export function glueViewInput(view: ViewDefinition, table: TableDefinition, database: string) {
+  const columns = [...table.columns, { name: table.partitionKey, type: STRING, comment: 'UTC date of the event, YYYY-MM-DD' }];
+  const prestoView = {
+    originalSql: view.sql,
+    catalog: 'awsdatacatalog',
+    schema: database,
+    columns: columns.map((column) => ({ name: column.name, type: prestoType(column.type) })),
+  };
   return {
-    name: table.name,
-    description: table.description,
-    tableType: 'EXTERNAL_TABLE',
-    parameters: {
-      classification: 'json',
-      'projection.enabled': 'true',
-      [`projection.${table.partitionKey}.type`]: 'date',
-      [`projection.${table.partitionKey}.format`]: 'yyyy-MM-dd',
-      [`projection.${table.partitionKey}.range`]: `${options.firstDay ?? '2024-01-01'},NOW`,
-      [`projection.${table.partitionKey}.interval`]: '1',
-      [`projection.${table.partitionKey}.interval.unit`]: 'DAYS',
-      'storage.location.template': `${location}${table.partitionKey}=\${${table.partitionKey}}/`,
-    },
-    partitionKeys: [{ name: table.partitionKey, type: 'string', comment: 'UTC date of the event, YYYY-MM-DD' }],
+    name: view.name,
+    description: view.description,
+    tableType: 'VIRTUAL_VIEW',
+    parameters: { presto_view: 'true', comment: 'Presto View' },
+    viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(prestoView)).toString('base64')} */`,
+    viewExpandedText: '/* Presto View */',
+    partitionKeys: [],
     storageDescriptor: {
-      location,
-      inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-      outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-      serdeInfo: {
-        serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
-        // A malformed line (a torn write) reads as NULLs instead of failing the whole query.
-        parameters: { 'ignore.malformed.json': 'true', 'case.insensitive': 'true' },
-      },
-      columns: table.columns.map((column) => ({ name: column.name, type: hiveType(column.type), comment: column.comment })),
+      columns: columns.map((column) => ({ name: column.name, type: hiveType(column.type), comment: column.comment })),
+      serdeInfo: {},
     },
   };
 }

@@ -3,10 +3,11 @@
  * which adapters exist; AWS SDK clients are created here and in the adapters' own factories.
  *
  * Adapters are imported on first use (`lazyAdapter`): S3, Kafka, Step Functions, Athena, DuckDB,
- * Rekognition and Secrets Manager each load only in the process that calls them, and each is its
- * own chunk in the Lambda bundles and the CLI (esbuild splitting), so the image Lambda's start path
- * holds none of them but S3's client (test/scripts/lambda-bundles.test.ts checks it) and
- * `shutter serve` on local folders loads none of them.
+ * Rekognition, Secrets Manager, the local event log and the local secrets files each load only in
+ * the process that calls them, and each is its own chunk in the Lambda bundles and the CLI
+ * (esbuild splitting), so the image Lambda's start path holds none of them but S3's client
+ * (test/scripts/lambda-bundles.test.ts checks it) and `shutter serve` on local folders loads
+ * none of the cloud ones.
  */
 import path from 'node:path';
 import { executionArnOf } from './adapters/aws/sfn-arns.js';
@@ -15,10 +16,8 @@ import { LakeEventSink } from './adapters/lake-event-sink.js';
 import { lazyAdapter } from './adapters/lazy-adapter.js';
 import { ConfigError } from './errors.js';
 import { AttentionAnalyzer } from './adapters/local/attention-analyzer.js';
-import { FileSecrets } from './adapters/local/file-secrets.js';
 import { FsStorage } from './adapters/local/fs-storage.js';
 import { HttpsOriginStorage } from './adapters/https/https-origin-storage.js';
-import { JsonlEventSink } from './adapters/local/jsonl-event-sink.js';
 import { OriginRoutedStorage } from './adapters/origin-routed-storage.js';
 import { LocalAnalyzer } from './adapters/local/local-analyzer.js';
 import type { Config } from './config.js';
@@ -148,7 +147,10 @@ export function createSettingsStore(config: Readonly<Config>): SettingsStore | u
 
 /** Secrets Manager in Lambda, else `$SHUTTER_DATA_DIR/secrets/<name>.json`. */
 export function createSecrets(config: Pick<Config, 'inLambda' | 'region' | 'dataDir'>): Secrets {
-  if (!config.inLambda) return new FileSecrets(path.join(config.dataDir, 'secrets'));
+  if (!config.inLambda) {
+    const dir = path.join(config.dataDir, 'secrets');
+    return lazyAdapter<Secrets>(async () => new (await import('./adapters/local/file-secrets.js')).FileSecrets(dir), { getSecret: 'load' });
+  }
   return lazyAdapter<Secrets>(
     async () => {
       const [{ SecretsManagerClient }, { SecretsManagerSecrets }] = await Promise.all([
@@ -181,7 +183,14 @@ export function createEventSink(config: Readonly<Config>, storage: Storage): Eve
     });
   }
   if (lakeBucket) return new LakeEventSink({ storage, bucket: lakeBucket, prefix: config.events.lakePrefix });
-  if (!config.inLambda) return new JsonlEventSink({ dir: config.events.dir, retention: config.events.retention });
+  if (!config.inLambda) {
+    const options = { dir: config.events.dir, retention: config.events.retention };
+    return lazyAdapter<EventSink>(async () => new (await import('./adapters/local/jsonl-event-sink.js')).JsonlEventSink(options), {
+      publish: 'load',
+      flush: 'skip-until-loaded',
+      close: 'skip-until-loaded',
+    });
+  }
   const missing = new ConfigError(['events: in Lambda, set KAFKA_BROKERS (streaming) or LAKE_BUCKET (the lake); the task root is read-only']);
   return { publish: () => Promise.reject(missing), flush: () => Promise.resolve(), close: () => Promise.resolve() };
 }

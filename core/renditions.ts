@@ -11,10 +11,10 @@ import { ConfigError } from './errors.js';
 import type { ImageRequest, SourceRef } from './image-request.js';
 import { LIMITS } from './limits.js';
 import type { Size } from './pipeline/plan-geometry.js';
+import { RENDITION_FORMATS, type RenditionFormat } from './rendition.js';
 
-/** Formats a rendition may be written in: those every browser or CDN path serves. */
-export const RENDITION_FORMATS = ['avif', 'webp', 'jpeg', 'png'] as const;
-export type RenditionFormat = (typeof RENDITION_FORMATS)[number];
+// The formats are defined with the rendition itself; presets import them from here as before.
+export { RENDITION_FORMATS, type RenditionFormat };
 
 const dimension = z.number().int().min(1).max(LIMITS.maxOutputDimension);
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, "-" or "_", at most 64');

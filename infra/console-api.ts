@@ -28,6 +28,7 @@ import { acknowledge, findingText } from './acknowledge.js';
 import type { DeliverySettingsTable } from './delivery-settings-table.js';
 import { grantObjectRead, grantObjectWrite, type BucketAccess } from './bucket-access.js';
 import type { LambdaCodeSource } from './lambda-code.js';
+import type { OriginSecret } from './origin-secret.js';
 import { PlatformFunction } from './platform-function.js';
 import type { SigningSecret } from './signing-secret.js';
 
@@ -60,6 +61,12 @@ export interface ConsoleApiProps {
   };
   /** Encrypts the credentials secret. */
   encryptionKey: kms.IKey;
+  /**
+   * The header the console's CloudFront distribution sends (`operator-console.ts`): the API then
+   * answers only what comes through it (403 `CloudFront::Required` otherwise), so its WAF and logs
+   * cannot be bypassed by calling the regional endpoint. The image API's secret, shared.
+   */
+  originSecret: OriginSecret;
   /** The image API's signing secret, for the playground's signed URLs. @default signatures off */
   signature?: SigningSecret;
   /**
@@ -121,6 +128,7 @@ export class ConsoleApi extends Construct {
         ATHENA_WORKGROUP: props.analytics.workGroup.ref,
         ATHENA_DATABASE: props.analytics.databaseName,
         CONSOLE_SECRET: this.credentials.secretArn,
+        ORIGIN_SECRET: props.originSecret.secret.secretArn,
         // CloudFront passes the browser's Host as X-Forwarded-Host (operator-console.ts).
         CONSOLE_FORWARDED_HOST: 'Yes',
         // The console's reads are not image deliveries: no access events.
@@ -146,6 +154,7 @@ export class ConsoleApi extends Construct {
         conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
       }),
     );
+    props.originSecret.grantRead(role);
     props.signature?.grantRead(role);
     props.settings?.grantReadWrite(role);
 

@@ -1,5 +1,5 @@
 /**
- * Analytics: a Glue database with the lake's tables (`lake-tables.ts`), an Athena workgroup that
+ * Analytics: a Glue database with the lake's tables and views (`lake-tables.ts`), an Athena workgroup that
  * enforces encrypted results and a per-query scan limit, and — behind a flag, since QuickSight
  * is a paid subscription set up per account — a QuickSight data source and data set over it.
  */
@@ -10,7 +10,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as quicksight from 'aws-cdk-lib/aws-quicksight';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { CLOUDFRONT_LOGS_TABLE, EVENTS_TABLE, LAKE_TABLES, type LakeTable } from './lake-tables.js';
+import { EVENTS_ONCE_VIEW } from '../analytics/tables.js';
+import { CLOUDFRONT_LOGS_TABLE, EVENTS_TABLE, LAKE_TABLES, lakeViews, type LakeTable } from './lake-tables.js';
 
 /** First day partition projection offers; earlier days simply have no data. */
 const PROJECTION_START = '2024-01-01';
@@ -58,6 +59,12 @@ export class ImageAnalytics extends Construct {
       });
       resource.addResourceDependency(database);
       tables[table.name] = resource;
+    }
+    // A view reads `events`: created after it, deleted before it.
+    for (const view of lakeViews(this.databaseName)) {
+      const resource = new glue.CfnTable(this, view.name, { catalogId: Aws.ACCOUNT_ID, databaseName: this.databaseName, tableInput: view });
+      resource.addResourceDependency(tables[EVENTS_TABLE.name]!);
+      tables[view.name] = resource;
     }
     this.tables = tables;
 
@@ -134,7 +141,11 @@ export class ImageAnalytics extends Construct {
     };
   }
 
-  /** A QuickSight Athena data source on the workgroup, and a direct-query data set over `events`. */
+  /**
+   * A QuickSight Athena data source on the workgroup, and a direct-query data set over `events_once`
+   * (each event once, as the dashboard queries count): its text columns; `data` is a struct, which
+   * a data set reads through custom SQL (the queries in analytics/queries/ show how).
+   */
   private addQuickSight(principalArn: string): void {
     const dataSourceActions = [
       'quicksight:DescribeDataSource',
@@ -178,9 +189,9 @@ export class ImageAnalytics extends Construct {
             dataSourceArn: dataSource.attrArn,
             catalog: 'AwsDataCatalog',
             schema: this.databaseName,
-            name: EVENTS_TABLE.name,
+            name: EVENTS_ONCE_VIEW.name,
             inputColumns: [
-              ...EVENTS_TABLE.columns.map((column) => ({ name: column.name!, type: 'STRING' })),
+              ...EVENTS_TABLE.columns.filter((column) => column.type === 'string').map((column) => ({ name: column.name!, type: 'STRING' })),
               { name: 'dt', type: 'STRING' },
             ],
           },
@@ -188,6 +199,6 @@ export class ImageAnalytics extends Construct {
       },
       permissions: [{ principal: principalArn, actions: dataSetActions }],
     });
-    dataSet.addResourceDependency(this.tables[EVENTS_TABLE.name]!);
+    dataSet.addResourceDependency(this.tables[EVENTS_ONCE_VIEW.name]!);
   }
 }

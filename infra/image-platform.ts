@@ -275,6 +275,7 @@ export class ImagePlatform extends Construct {
           resultsPrefix: LOG_PREFIXES.athenaResults,
         },
         encryptionKey: storage.dataKey,
+        originSecret: this.originSecret,
         signature: this.signing,
         // The image API sets the account's API Gateway logging role, which stage logging needs first.
         loggingRole: this.delivery.api.node.tryFindChild('Account'),
@@ -285,7 +286,8 @@ export class ImagePlatform extends Construct {
         logs: storage.logs,
         webAclArn: props.webAclArn,
         removalPolicy: props.removalPolicy,
-        api: this.consoleApi.api,
+        api: { api: this.consoleApi.api, originSecret: this.originSecret },
+        originSecretRotation: props.originSecretRotation,
       });
     }
 

@@ -4,6 +4,7 @@
  * `dt=YYYY-MM-DD/` layout), so a query with a `dt` predicate reads only those days.
  */
 import type * as glue from 'aws-cdk-lib/aws-glue';
+import { EVENTS_TABLE as EVENTS, glueViewInput, hiveType } from '../analytics/tables.js';
 
 export interface LakeTable {
   name: string;
@@ -22,25 +23,23 @@ const string = (name: string, comment?: string) => ({
   ...(comment ? { comment } : {}),
 });
 
-/** The CloudEvents envelope of `core/ports/event-sink.ts`; `data` stays JSON text for json_extract. */
+/**
+ * The CloudEvents of `core/ports/event-sink.ts`, with the column types DuckDB reads locally
+ * (analytics/tables.ts): `data` is a struct, so the dashboard queries' `data.bytes` runs on Athena as is.
+ */
 export const EVENTS_TABLE: LakeTable = {
-  name: 'events',
+  name: EVENTS.name,
   description: 'shutter events (CloudEvents JSON), archived from Kafka',
-  prefix: 'events/',
-  columns: [
-    string('specversion'),
-    string('id', 'unique per event; consumers dedupe on it'),
-    string('type', 'e.g. image.workflow.completed'),
-    string('source'),
-    string('subject', 'the image id'),
-    string('time', 'RFC 3339; from_iso8601_timestamp(time)'),
-    string('datacontenttype'),
-    string('dataschema'),
-    string('data', 'the event data as JSON text; json_extract(data, ...)'),
-  ],
+  prefix: EVENTS.location,
+  columns: EVENTS.columns.map((column) => ({ name: column.name, type: hiveType(column.type), comment: column.comment })),
   dailyPartitions: true,
   format: 'json-lines',
 };
+
+/** The views over `events` (`events_once`, which every dashboard query reads), as Glue views in `database`. */
+export function lakeViews(database: string) {
+  return (EVENTS.views ?? []).map((view) => glueViewInput(view, EVENTS, database));
+}
 
 /** The access log format set on the API stage (`image-delivery.ts`); JSON keys are matched case-insensitively. */
 export const ACCESS_LOGS_TABLE: LakeTable = {

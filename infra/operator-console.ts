@@ -25,6 +25,7 @@ import { CONSOLE_CSP, CONSOLE_SECURITY_HEADERS } from '../console/server/static-
 import { physicalName } from './physical-name.js';
 import { acknowledge, findingRef, findingText } from './acknowledge.js';
 import { VIEWER_HOST_FUNCTION_CODE } from './console-api.js';
+import type { OriginSecret } from './origin-secret.js';
 import { LOG_PREFIXES } from './image-storage.js';
 import { SecureBucket } from './secure-bucket.js';
 
@@ -39,8 +40,13 @@ export interface OperatorConsoleProps {
   webAclArn?: string;
   /** @default RETAIN */
   removalPolicy?: RemovalPolicy;
-  /** The console's API (`ConsoleApi.api`), served under `/api/*`. @default none: the page alone, which cannot sign in */
-  api?: apigateway.RestApiBase;
+  /**
+   * The console's API (`ConsoleApi.api`), served under `/api/*`, and the origin secret it requires
+   * (sent as a header on every `/api/*` origin request). @default none: the page alone, which cannot sign in
+   */
+  api?: { api: apigateway.RestApiBase; originSecret: OriginSecret };
+  /** Changing it makes CloudFormation read the origin secret again (docs/deploy.md, "Rotating the origin secret"). @default none */
+  originSecretRotation?: string;
 }
 
 /** Headers the local server sends with the console that CloudFront has no named setting for. */
@@ -97,7 +103,7 @@ export class OperatorConsole extends Construct {
 
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       ...(props.api ? { additionalBehaviors: { '/api/*': this.apiBehavior(props.api) } } : {}),
-      comment: `shutter operator console (${Stack.of(this).stackName})`,
+      comment: `shutter operator console (${Stack.of(this).stackName})${props.originSecretRotation ? `, origin secret ${props.originSecretRotation}` : ''}`,
       priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_100,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       defaultRootObject: 'index.html',
@@ -156,7 +162,7 @@ export class OperatorConsole extends Construct {
    * Host (AllViewerExceptHostHeader: cookies, query strings and, since nothing is cached,
    * Authorization), with the browser's Host as X-Forwarded-Host.
    */
-  private apiBehavior(api: apigateway.RestApiBase): cloudfront.BehaviorOptions {
+  private apiBehavior({ api, originSecret }: NonNullable<OperatorConsoleProps['api']>): cloudfront.BehaviorOptions {
     const viewerHost = new cloudfront.Function(this, 'ViewerHost', {
       comment: "shutter: the browser's Host as X-Forwarded-Host, for the console API's origin checks",
       runtime: cloudfront.FunctionRuntime.JS_2_0,
@@ -174,7 +180,7 @@ export class OperatorConsole extends Construct {
       },
     });
     return {
-      origin: new origins.RestApiOrigin(api),
+      origin: new origins.RestApiOrigin(api, { customHeaders: { [originSecret.headerName]: originSecret.headerValue } }),
       allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
       cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,

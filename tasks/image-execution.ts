@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { NotFoundError } from '../core/errors.js';
+import { quotedEtag } from '../core/etag.js';
 import type { Storage } from '../core/ports/storage.js';
 import type { StartResult, WorkflowEngine } from '../core/ports/workflow-engine.js';
 import { SourceObject } from './task-input.js';
@@ -25,12 +26,6 @@ export const ImageWorkflowInput = z.strictObject({
   review: z.boolean(),
 });
 export type ImageWorkflowInput = z.infer<typeof ImageWorkflowInput>;
-
-/** ETags as S3 returns them from HeadObject: quoted. S3 event notifications send them bare. */
-export function normalizeEtag(etag: string): string {
-  const bare = etag.replace(/^W\//, '').replace(/^"|"$/g, '');
-  return `"${bare}"`;
-}
 
 /** An image's stable id: its bucket and key (a new version keeps the id; executions differ). */
 export function imageIdOf(bucket: string, key: string): string {
@@ -51,7 +46,7 @@ export function executionNamePrefix(key: string): string {
  * for the same object version however often it is announced.
  */
 export function imageExecutionName(bucket: string, key: string, etag: string): string {
-  const hash = createHash('sha256').update(`${bucket}\n${key}\n${normalizeEtag(etag)}`).digest('hex').slice(0, 32);
+  const hash = createHash('sha256').update(`${bucket}\n${key}\n${quotedEtag(etag)}`).digest('hex').slice(0, 32);
   const prefix = executionNamePrefix(key);
   return prefix ? `${prefix}-${hash}` : hash;
 }
@@ -76,7 +71,7 @@ export async function startImageExecution(
   }
   const input: ImageWorkflowInput = {
     imageId: imageIdOf(source.bucket, source.key),
-    source: { bucket: source.bucket, key: source.key, etag: normalizeEtag(etag) },
+    source: { bucket: source.bucket, key: source.key, etag: quotedEtag(etag) },
     set: options.set ?? 'default',
     review: options.review,
   };

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ImageError, RequestError } from '../core/errors.js';
+import { sameEtag } from '../core/etag.js';
 import { contentTypeOf, detectImageType, type ImageType } from '../core/image-type.js';
 import { summarizeExif } from '../core/pipeline/exif-summary.js';
 import { checkDecodes, inspectImage, openImage } from '../core/pipeline/sharp-factory.js';
@@ -45,7 +46,7 @@ export async function run(input: InspectInput, deps: TaskDeps, { signal }: { sig
   const renditions = deps.renditions[set];
   if (!renditions) throw new RequestError('Renditions::UnknownSet', `There is no rendition set named "${set}".`);
   const object = await deps.storage.get(bucket, key, { maxBytes: deps.limits.maxSourceBytes, signal });
-  if (etag && bare(object.etag) !== bare(etag)) {
+  if (etag && !sameEtag(object.etag, etag)) {
     // A newer upload replaced this one; its own execution (named after its ETag) processes it.
     throw new RequestError('Upload::Superseded', `${key} changed since this execution started (ETag ${etag}, now ${object.etag}).`, 409);
   }
@@ -72,8 +73,5 @@ export async function run(input: InspectInput, deps: TaskDeps, { signal }: { sig
     renditions: [...renditions],
   };
 }
-
-/** ETags compare without quotes: S3 events send them bare, HeadObject quoted. */
-const bare = (etag: string) => etag.replace(/^W\//, '').replace(/^"|"$/g, '');
 
 export const handler = withTaskMiddleware(run, { task: 'inspect', input: InspectInput });

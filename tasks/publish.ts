@@ -5,13 +5,14 @@
  * can always read it.
  */
 import { z } from 'zod';
+import { RENDITION_FORMATS, type ManifestRendition, type RenderedRendition } from '../core/rendition.js';
 import { manifestKey, renditionUrl } from '../core/renditions.js';
-import { RENDITION_FORMATS } from '../core/renditions.js';
 import { SourceObject, TaskIds } from './task-input.js';
 import type { TaskDeps } from './task-deps.js';
 import { withTaskMiddleware } from './with-task-middleware.js';
 import { durationSince, workflowEvent } from './workflow-event.js';
 
+/** A RenderedRendition as the Render map passes it on (the type check below keeps the two in step). */
 const Rendition = z.object({
   preset: z.string(),
   format: z.enum(RENDITION_FORMATS),
@@ -23,7 +24,7 @@ const Rendition = z.object({
   contentType: z.string(),
   /** Render and write time; absent from renditions rendered before it was recorded. */
   ms: z.number().nonnegative().optional(),
-});
+}) satisfies z.ZodType<Omit<RenderedRendition, 'ms'> & Partial<Pick<RenderedRendition, 'ms'>>>;
 
 export const PublishInput = TaskIds.extend({
   source: SourceObject,
@@ -66,7 +67,7 @@ export interface Manifest {
   moderation: PublishInput['moderation'];
   focalPoint: { x: number; y: number; basis: string };
   /** Each with its public `url` (see `renditionUrl`). */
-  renditions: Array<z.infer<typeof Rendition> & { url: string }>;
+  renditions: ManifestRendition[];
   createdAt: string;
 }
 

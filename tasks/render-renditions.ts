@@ -9,7 +9,8 @@ import { contentTypeOf } from '../core/image-type.js';
 import type { RenderDeps } from '../core/pipeline/render-context.js';
 import { renderImage } from '../core/pipeline/render-image.js';
 import { inspectImage } from '../core/pipeline/sharp-factory.js';
-import { RenditionPreset, renditionKey, renditionRequest, type RenditionFormat } from '../core/renditions.js';
+import type { RenderedRendition } from '../core/rendition.js';
+import { RenditionPreset, renditionKey, renditionRequest } from '../core/renditions.js';
 import { ImageSize, SourceObject, TaskIds } from './task-input.js';
 import type { TaskDeps } from './task-deps.js';
 import { withTaskMiddleware } from './with-task-middleware.js';
@@ -22,22 +23,9 @@ export const RenderRenditionsInput = TaskIds.extend({
 });
 export type RenderRenditionsInput = z.infer<typeof RenderRenditionsInput>;
 
-export interface Rendition {
-  preset: string;
-  format: RenditionFormat;
-  bucket: string;
-  key: string;
-  width: number;
-  height: number;
-  bytes: number;
-  contentType: string;
-  /** Time to render and write this rendition, so analytics time renditions, not whole workflows. */
-  ms: number;
-}
-
 export interface RenderRenditionsOutput {
   preset: string;
-  renditions: Rendition[];
+  renditions: RenderedRendition[];
 }
 
 export async function run(input: RenderRenditionsInput, deps: TaskDeps, { signal }: { signal: AbortSignal }): Promise<RenderRenditionsOutput> {
@@ -45,7 +33,7 @@ export async function run(input: RenderRenditionsInput, deps: TaskDeps, { signal
   const { body } = await deps.storage.get(bucket, key, { maxBytes: deps.limits.maxSourceBytes, signal });
   const source = await inspectImage(body, deps.limits);
   const renderDeps: RenderDeps = { storage: deps.storage, analyzer: deps.analyzer, limits: deps.limits, allowedBuckets: [bucket] };
-  const renditions: Rendition[] = [];
+  const renditions: RenderedRendition[] = [];
   for (const format of input.preset.formats) {
     signal.throwIfAborted();
     const started = performance.now();

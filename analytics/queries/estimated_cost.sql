@@ -1,20 +1,9 @@
 -- title: Estimated cost per day
 -- description: A rough AWS bill per day from the events (us-east-1 list prices): Lambda compute and invocations, data transfer out, Rekognition moderation, Step Functions transitions.
 WITH e AS (
-  -- Each event once (delivery is at least once), with only the columns this query reads.
-  SELECT * FROM (
-    SELECT
-      id,
-      dt,
-      type,
-      data.duration_ms AS duration_ms,
-      data.bytes AS bytes,
-      data.sample_rate AS sample_rate,
-      row_number() OVER (PARTITION BY id ORDER BY "time") AS copy
-    FROM events
-    WHERE type IN ('image.workflow.completed', 'image.workflow.failed', 'image.rendition.created', 'image.request.served')
-  ) AS numbered
-  WHERE copy = 1
+  SELECT dt, type, data.duration_ms AS duration_ms, data.bytes AS bytes, data.sample_rate AS sample_rate
+  FROM events_once
+  WHERE type IN ('image.workflow.completed', 'image.workflow.failed', 'image.rendition.created', 'image.request.served')
 ),
 prices AS (
   SELECT

@@ -1,18 +1,9 @@
 -- title: Moderation rate by label
 -- description: For each moderation label, the images flagged with it and their share of all processed images.
 WITH e AS (
-  -- Each event once (delivery is at least once), with only the columns this query reads.
-  SELECT * FROM (
-    SELECT
-      id,
-      type,
-      data.execution_id AS execution_id,
-      data.labels AS labels,
-      row_number() OVER (PARTITION BY id ORDER BY "time") AS copy
-    FROM events
-    WHERE type IN ('image.workflow.completed', 'image.workflow.failed', 'image.moderation.flagged')
-  ) AS numbered
-  WHERE copy = 1
+  SELECT type, data.execution_id AS execution_id, data.labels AS labels
+  FROM events_once
+  WHERE type IN ('image.workflow.completed', 'image.workflow.failed', 'image.moderation.flagged')
 ),
 processed AS (
   SELECT count(DISTINCT execution_id) AS images FROM e

@@ -21,11 +21,11 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Platform } from '../../core/compose.js';
 import { AccessError, NotFoundError, RequestError } from '../../core/errors.js';
+import { bareEtag } from '../../core/etag.js';
 import { detectImageType, contentTypeOf } from '../../core/image-type.js';
 import { checkKeyPrefix, parseImageRequest } from '../../core/image-request.js';
 import { LIMITS } from '../../core/limits.js';
 import { Semaphore } from '../../core/concurrency.js';
-import { renderImage } from '../../core/pipeline/render-image.js';
 import { createConsoleFiles } from './static-files.js';
 import type { ConsoleAuth, Operator } from './auth.js';
 import { decodePathParam, json, type HttpRequest, type HttpResponse } from '../../api/http.js';
@@ -252,12 +252,14 @@ export function consoleRoutes(platform: Platform, auth: ConsoleAuth, buckets: Co
         // The source is read inside the slot: a queue of previews holds no image in memory.
         const { etag, rendered } = await previews.run(async () => {
           const source = await storage.get(bucket, key, { maxBytes: config.limits.maxSourceBytes });
+          // The pipeline loads with the first preview: the console Lambda's start path holds none of it.
+          const { renderImage } = await import('../../core/pipeline/render-image.js');
           const rendered = await renderImage(source.body, imageRequest, { storage, analyzer: platform.analyzer, limits: config.limits, allowedBuckets: [...readable] });
           return { etag: source.etag, rendered };
         });
         return {
           status: 200,
-          headers: { 'Content-Type': 'image/webp', 'Cache-Control': 'private, max-age=60', ETag: `"${etag.replace(/"/g, '')}-${width ?? ''}x${height ?? ''}"` },
+          headers: { 'Content-Type': 'image/webp', 'Cache-Control': 'private, max-age=60', ETag: `"${bareEtag(etag)}-${width ?? ''}x${height ?? ''}"` },
           body: rendered.data,
         };
       },

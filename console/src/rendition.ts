@@ -1,12 +1,4 @@
-/** One rendition as the manifest lists it (DOM-free, so the snippet builder and its tests need no browser types). */
-export interface Rendition {
-  preset: string;
-  format: string;
-  bucket: string;
-  key: string;
-  width: number;
-  height: number;
-  bytes: number;
-  contentType: string;
-  url?: string;
-}
+import type { ManifestRendition } from '../../core/rendition.js';
+
+/** One rendition as a manifest lists it; manifests written before renditions had URLs lack `url`. */
+export type Rendition = Omit<ManifestRendition, 'url'> & { url?: string };

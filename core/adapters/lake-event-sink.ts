@@ -9,10 +9,9 @@
  * access records costs a few PUTs, not one each. `publish` resolves once the objects are stored,
  * so `awaitDelivery` holds without further work.
  */
-import { validEvent } from '../events/build-event.js';
 import { lakeObjects } from '../events/lake-objects.js';
-import { GroupCommit } from '../group-commit.js';
-import type { EventSink, ShutterEvent } from '../ports/event-sink.js';
+import type { ShutterEvent } from '../ports/event-sink.js';
+import { GroupCommitSink } from './group-commit-sink.js';
 import type { Storage } from '../ports/storage.js';
 
 export interface LakeEventSinkOptions {
@@ -22,30 +21,12 @@ export interface LakeEventSinkOptions {
   prefix?: string;
 }
 
-export class LakeEventSink implements EventSink {
-  private readonly writer = new GroupCommit<ShutterEvent>((events) => this.write(events));
-  private closed = false;
-
-  constructor(private readonly options: LakeEventSinkOptions) {}
-
-  async publish(events: readonly ShutterEvent[]): Promise<void> {
-    if (this.closed) throw new Error('LakeEventSink is closed');
-    if (events.length === 0) return;
-    await this.writer.submit(events.map((event) => validEvent(event)));
+export class LakeEventSink extends GroupCommitSink {
+  constructor(private readonly options: LakeEventSinkOptions) {
+    super('LakeEventSink');
   }
 
-  async flush(): Promise<void> {
-    await this.writer.submit([]);
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    await this.flush();
-    this.closed = true;
-  }
-
-  private async write(events: ShutterEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  protected async write(events: ShutterEvent[]): Promise<void> {
     const { storage, bucket, prefix = 'events/' } = this.options;
     await Promise.all(
       lakeObjects(events, prefix).map((object) => storage.put(bucket, object.key, object.body, { contentType: 'application/x-ndjson' })),

@@ -33,4 +33,18 @@ export interface TableDefinition {
   columns: ReadonlyArray<{ name: string; type: ColumnType; comment: string }>;
   /** The partition column, `dt`, a `YYYY-MM-DD` string. */
   partitionKey: string;
+  /** Views over this table that queries read instead of it; both engines create them. */
+  views?: readonly ViewDefinition[];
+}
+
+/**
+ * A view over one table: the table's columns then its partition key, and a subset of its rows (a
+ * dedupe, a filter). DuckDB creates it when it loads the table; in AWS it is a Glue `VIRTUAL_VIEW`
+ * (infra/image-analytics.ts), so one SQL text serves both engines.
+ */
+export interface ViewDefinition {
+  name: string;
+  description: string;
+  /** A SELECT over the table in Athena's dialect (Trino), which DuckDB runs through its compat list. */
+  sql: string;
 }

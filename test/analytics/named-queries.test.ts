@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fixtureEvents } from '../../analytics/fixture-events.js';
 import { loadNamedQueries, runNamedQuery } from '../../analytics/named-queries.js';
-import { TABLES } from '../../analytics/tables.js';
+import { EVENTS_TABLE, TABLES } from '../../analytics/tables.js';
 import { DuckDbQueryEngine } from '../../core/adapters/local/duckdb-query-engine.js';
 import { JsonlEventSink } from '../../core/adapters/local/jsonl-event-sink.js';
 import type { ShutterEvent } from '../../core/ports/event-sink.js';
@@ -52,6 +52,21 @@ describe('named dashboard queries on DuckDB', () => {
   test('the lake holds copies (at-least-once), which the queries must drop', async () => {
     const { rows: [counts] } = await engine.run('SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events');
     expect(counts).toEqual({ n: events.length + Math.ceil(events.length / 20), ids: events.length });
+  });
+
+  test('events_once holds each event once, with the columns of events and its partition key', async () => {
+    const { rows: [counts] } = await engine.run('SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events_once');
+    expect(counts).toEqual({ n: events.length, ids: events.length });
+    const columns = async (relation: string) => (await engine.run(`SELECT * FROM ${relation} LIMIT 0`)).columns;
+    expect(await columns('events_once')).toEqual(await columns('events'));
+    expect((await columns('events_once')).map((column) => column.name)).toEqual([...EVENTS_TABLE.columns.map((column) => column.name), 'dt']);
+  });
+
+  test('the "each event once" step is defined once: every query reads events_once, none numbers copies itself', async () => {
+    for (const query of await loadNamedQueries()) {
+      expect([query.name, /\bFROM\s+events_once\b/i.test(query.sql)]).toEqual([query.name, true]);
+      expect([query.name, /\bFROM\s+events\b(?!_)|row_number\s*\(/i.test(query.sql)]).toEqual([query.name, false]);
+    }
   });
 
   test('every query file has a title and a description', async () => {

@@ -1,8 +1,9 @@
 /** The `<picture>` snippet the image view offers: built from the manifest's renditions by format and width. */
 import { absoluteUrl, pictureSnippet } from '../../console/src/renditions-snippet.js';
 import type { Rendition } from '../../console/src/rendition.js';
+import type { RenditionFormat } from '../../core/rendition.js';
 
-const rendition = (preset: string, format: string, width: number, url: string | null = `/r/cat.jpg/${preset}.${format}?v=4f1c`): Rendition => ({
+const rendition = (preset: string, format: RenditionFormat, width: number, url: string | null = `/r/cat.jpg/${preset}.${format}?v=4f1c`): Rendition => ({
   preset,
   format,
   bucket: 'renditions',

@@ -10,6 +10,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LakeEventSink } from '../../core/adapters/lake-event-sink.js';
+import { readEventLog } from '../../core/adapters/local/jsonl-event-log.js';
 import { JsonlEventSink } from '../../core/adapters/local/jsonl-event-sink.js';
 import { s3Client } from '../../core/adapters/aws/s3-client.js';
 import { createEventSink, createPlatform } from '../../core/compose.js';
@@ -88,11 +89,15 @@ describe('createEventSink', () => {
     expect(events.map((received) => received.id)).toEqual([event.id]);
   });
 
-  test('the local default is unchanged: JSON lines under the data folder', () => {
+  test('the local default is unchanged: JSON lines under the data folder (the log loads with the first event)', async () => {
     const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, SOURCE_BUCKETS: 'uploads' });
     const sink = createEventSink(config, createPlatform(config).storage);
-    expect(sink).toBeInstanceOf(JsonlEventSink);
-    expect((sink as JsonlEventSink).dir).toBe(path.join(dataDir, 'events'));
+    const event = renditionEvent(3);
+    await sink.publish([event]);
+    await sink.close();
+    const lines: string[] = [];
+    for await (const line of readEventLog(path.join(dataDir, 'events'))) lines.push(line);
+    expect(lines.map((line) => (JSON.parse(line) as ShutterEvent).id)).toEqual([event.id]);
   });
 
   test('in Lambda with neither Kafka nor a lake, publishing fails with a ConfigError naming both, and writes nothing', async () => {

@@ -7,6 +7,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { CACHE_KEY_QUERY_PARAMETERS } from '../../api/doors/query-params.js';
 import { ORIGIN_HEADER } from '../../api/origin-guard.js';
+import { EVENTS_ONCE_VIEW, EVENTS_TABLE as LAKE_EVENTS, hiveType, prestoType } from '../../analytics/tables.js';
 import { EVENTS_TABLE } from '../../infra/lake-tables.js';
 import { kafkaConfig } from '../../core/adapters/aws/kafka-client.js';
 import { loadConfig } from '../../core/config.js';
@@ -754,6 +755,33 @@ describe('analytics', () => {
         }),
       });
     }
+  });
+
+  test('the events table reads data as the struct DuckDB reads, so the dashboard queries run on Athena as they are', () => {
+    const [, events] = resources(template, 'AWS::Glue::Table').find(([, table]) => (table.Properties!.TableInput as { Name: string }).Name === 'events')!;
+    const columns = (events.Properties!.TableInput as { StorageDescriptor: { Columns: Array<{ Name: string; Type: string }> } }).StorageDescriptor.Columns;
+    expect(columns.map((column) => [column.Name, column.Type])).toEqual(LAKE_EVENTS.columns.map((column) => [column.name, hiveType(column.type)]));
+    expect(columns.find((column) => column.Name === 'data')!.Type).toMatch(/^struct<.*\bsample_rate:double\b/);
+  });
+
+  test('events_once is a Glue view holding the very SQL DuckDB creates, with the types Athena derives from events', () => {
+    const [viewId, view] = resources(template, 'AWS::Glue::Table').find(([, table]) => (table.Properties!.TableInput as { Name: string }).Name === 'events_once')!;
+    const input = view.Properties!.TableInput as { TableType: string; Parameters: Record<string, string>; ViewOriginalText: string; StorageDescriptor: { Columns: Array<{ Name: string; Type: string }>; SerdeInfo: object } };
+    expect(input.TableType).toBe('VIRTUAL_VIEW');
+    expect(input.Parameters.presto_view).toBe('true');
+    expect(input.StorageDescriptor.SerdeInfo).toEqual({});
+    const encoded = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(input.ViewOriginalText)![1]!;
+    const presto = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as { originalSql: string; catalog: string; schema: string; columns: Array<{ name: string; type: string }> };
+    expect(presto.originalSql).toBe(EVENTS_ONCE_VIEW.sql);
+    expect(presto.catalog).toBe('awsdatacatalog');
+    expect(presto.schema).toBe(view.Properties!.DatabaseName);
+    const expected = [...LAKE_EVENTS.columns, { name: 'dt', type: { kind: 'string' as const } }];
+    expect(presto.columns).toEqual(expected.map((column) => ({ name: column.name, type: prestoType(column.type) })));
+    expect(input.StorageDescriptor.Columns.map((column) => [column.Name, column.Type])).toEqual(expected.map((column) => [column.name, hiveType(column.type)]));
+    expect(presto.columns.find((column) => column.name === 'data')!.type).toMatch(/^row\(.*\bsample_rate double\b/);
+    // Created after the table it reads.
+    const [eventsId] = resources(template, 'AWS::Glue::Table').find(([, table]) => (table.Properties!.TableInput as { Name: string }).Name === 'events')!;
+    expect(asArray(template.toJSON().Resources[viewId].DependsOn)).toContain(eventsId);
   });
 
   test('the Athena workgroup enforces KMS-encrypted results and a 10 GiB scan limit per query', () => {

@@ -15,6 +15,7 @@ import { OperatorConsole } from '../../infra/operator-console.js';
 import { parsePlatformContext } from '../../infra/platform-config.js';
 import { recordSynth } from './record-synth.js';
 import { synthPlatform, type SynthesizedPlatform } from './synth-platform.js';
+import { ORIGIN_HEADER } from '../../api/origin-guard.js';
 import { asArray, grantsOf, logicalIdByPath, only, render, resources, type Resource } from './template-queries.js';
 
 /** A stand-in for `console/dist`: what `npm run build` writes, in miniature. */
@@ -198,6 +199,19 @@ describe("the console's API under /api/*", () => {
     expect(distribution.DefaultCacheBehavior).toMatchObject({ AllowedMethods: ['GET', 'HEAD'] });
   });
 
+  test('only this distribution gets through: it sends the origin secret, which the function requires (the API Gateway URL alone answers 403)', () => {
+    const api = (distribution.CacheBehaviors as Array<{ TargetOriginId: string }>)[0]!;
+    const origin = (distribution.Origins as Array<{ Id: string; OriginCustomHeaders?: Array<{ HeaderName: string; HeaderValue: unknown }> }>).find(
+      (candidate) => candidate.Id === api.TargetOriginId,
+    )!;
+    const originSecretId = logicalIdByPath(platform.template, 'AWS::SecretsManager::Secret', 'OriginSecret/Secret');
+    // The image API's secret, as a dynamic reference resolved at deploy: never in the template.
+    expect(origin.OriginCustomHeaders).toEqual([{ HeaderName: ORIGIN_HEADER, HeaderValue: expect.anything() }]);
+    expect(render(origin.OriginCustomHeaders![0]!.HeaderValue)).toBe(`{{resolve:secretsmanager:<${originSecretId}>:SecretString:current::}}`);
+    const env = (handler().Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    expect(env.ORIGIN_SECRET).toEqual({ Ref: originSecretId });
+  });
+
   test("a viewer-request function hands the API the browser's Host as X-Forwarded-Host, overwriting a forged one", () => {
     const api = (distribution.CacheBehaviors as Array<{ FunctionAssociations: Array<{ EventType: string; FunctionARN: unknown }> }>)[0]!;
     expect(api.FunctionAssociations).toEqual([{ EventType: 'viewer-request', FunctionARN: expect.anything() }]);
@@ -238,7 +252,10 @@ describe("the console's API under /api/*", () => {
     const all = grants();
     expect(all.filter((grant) => grant.resource === '*').map((grant) => grant.action).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     const secretId = logicalIdByPath(platform.template, 'AWS::SecretsManager::Secret', 'ConsoleApi/Credentials');
-    expect(all.filter((grant) => grant.action.startsWith('secretsmanager:'))).toEqual([{ action: 'secretsmanager:GetSecretValue', resource: `<${secretId}>` }]);
+    const originSecretId = logicalIdByPath(platform.template, 'AWS::SecretsManager::Secret', 'OriginSecret/Secret');
+    expect(all.filter((grant) => grant.action.startsWith('secretsmanager:')).sort((a, b) => a.resource.localeCompare(b.resource))).toEqual(
+      [`<${secretId}>`, `<${originSecretId}>`].sort().map((resource) => ({ action: 'secretsmanager:GetSecretValue', resource })),
+    );
 
     const states = all.filter((grant) => grant.action.startsWith('states:'));
     const machines = ['Process', 'Backfill'].map((name) => logicalIdByPath(platform.template, 'AWS::StepFunctions::StateMachine', `Workflows/${name}`));

@@ -20,7 +20,15 @@ interface BundleContents {
 const outDir = mkdtempSync(path.join(tmpdir(), 'shutter-bundles-'));
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
-async function contents(name: string): Promise<BundleContents> {
+const built = new Map<string, Promise<BundleContents>>();
+
+/** Each bundle is built once per run, however many tests read it. */
+function contents(name: string): Promise<BundleContents> {
+  if (!built.has(name)) built.set(name, buildContents(name));
+  return built.get(name)!;
+}
+
+async function buildContents(name: string): Promise<BundleContents> {
   const entry = lambdaEntries().find((candidate) => candidate.name === name)!;
   const { metafile } = (await build({ ...esbuildOptions(entry, path.join(outDir, name)), write: false, metafile: true, logLevel: 'error' })) as {
     metafile: Metafile;
@@ -43,6 +51,7 @@ const NOT_FOR_IMAGE_REQUESTS: Array<[string, RegExp]> = [
   ['Rekognition', /node_modules\/@aws-sdk\/client-rekognition\/|rekognition-analyzer/],
   ['Secrets Manager', /node_modules\/@aws-sdk\/client-secrets-manager\//],
   ['DynamoDB (the settings store opens on first use)', /node_modules\/@aws-sdk\/client-dynamodb\/|dynamodb-settings-store/],
+  ['local event log or secrets files (local processes only)', /^core\/adapters\/(local\/(jsonl-event-sink|file-secrets)|event-files\/)/],
 ];
 
 describe('the image Lambda (api/lambda.ts)', () => {
@@ -76,7 +85,54 @@ describe('the image Lambda (api/lambda.ts)', () => {
   });
 });
 
-test('a workflow task loads Step Functions only when it starts executions', async () => {
-  const inspect = await contents('task-inspect');
-  expect(inspect.startPath.filter((input) => /client-sfn|kafkajs|@duckdb|client-athena/.test(input))).toEqual([]);
-}, 120_000);
+/** The sharp pipeline: the steps and the function that runs them (sharp itself is external). */
+const PIPELINE = /^core\/pipeline\/(render-image|encode|plan-geometry|steps\/)/;
+
+describe('the console Lambda (console/server/lambda.ts)', () => {
+  let bundle: BundleContents;
+  beforeAll(async () => {
+    bundle = await contents('console-api');
+  }, 120_000);
+
+  test("its start path holds the console's API and no sharp pipeline: previews load it on first use", () => {
+    expect(bundle.startPath).toEqual(expect.arrayContaining(['console/server/lambda.ts', 'console/server/console-routes.ts', 'console/server/workflow-routes.ts']));
+    expect(bundle.startPath.filter((input) => PIPELINE.test(input))).toEqual([]);
+    expect(bundle.all).toContain('core/pipeline/render-image.ts');
+  });
+
+  test('it holds no image handler or URL doors at all: image URLs are the image API\'s', () => {
+    expect(bundle.all.filter((input) => /^api\/(image-handler|image-app|meta|decode-request|doors\/(default|thumbor))/.test(input))).toEqual([]);
+  });
+
+  test('Step Functions, Athena and Kafka load on first use, off its start path', () => {
+    expect(bundle.startPath.filter((input) => /client-sfn|client-athena|kafkajs|@duckdb/.test(input))).toEqual([]);
+  });
+});
+
+describe('the workflow tasks and the events archiver', () => {
+  const names = lambdaEntries()
+    .map((entry) => entry.name)
+    .filter((name) => name.startsWith('task-') || name === 'events-archiver');
+
+  test('there are tasks to check', () => {
+    expect(names).toEqual(expect.arrayContaining(['task-inspect', 'task-render-renditions', 'task-start-image-workflow', 'events-archiver']));
+  });
+
+  test.each(names)('%s holds no console or on-demand API code at all', async (name) => {
+    const bundle = await contents(name);
+    expect(bundle.all.filter((input) => /^(console|api)\//.test(input))).toEqual([]);
+    expect(bundle.startPath.filter((input) => /kafkajs|@duckdb|client-athena/.test(input))).toEqual([]);
+  }, 120_000);
+
+  test('a workflow task loads Step Functions only when it starts executions', async () => {
+    const inspect = await contents('task-inspect');
+    expect(inspect.startPath.filter((input) => /client-sfn|kafkajs|@duckdb|client-athena/.test(input))).toEqual([]);
+  }, 120_000);
+
+  test('only the tasks that render hold the sharp pipeline', async () => {
+    for (const name of names) {
+      const bundle = await contents(name);
+      expect([name, bundle.all.some((input) => PIPELINE.test(input))]).toEqual([name, name === 'task-render-renditions']);
+    }
+  }, 300_000);
+});

@@ -53,11 +53,9 @@ export class DuckDbQueryEngine implements QueryEngine {
     });
     this.refreshing = refresh.catch(() => undefined);
     await refresh;
-    let text = sql;
-    for (const [pattern, replacement] of DUCKDB_COMPAT_RENAMES) text = text.replace(pattern, replacement);
     let reader;
     try {
-      reader = await connection.runAndReadAll(text);
+      reader = await connection.runAndReadAll(toDuckDbDialect(sql));
     } catch (error) {
       throw new ShutterError(500, 'Analytics::QueryFailed', `DuckDB: ${(error as Error).message}`, { cause: error });
     }
@@ -96,6 +94,8 @@ export class DuckDbQueryEngine implements QueryEngine {
     if (!loaded) {
       const columns = table.columns.map((column) => `${quoted(column.name)} ${duckdbType(column.type)}`);
       await connection.run(`CREATE OR REPLACE TABLE ${quoted(table.name)} (${columns.join(', ')}, ${quoted(table.partitionKey)} VARCHAR)`);
+      // Views rebind on every query: replacing the table below on its first load keeps them valid.
+      for (const view of table.views ?? []) await connection.run(`CREATE OR REPLACE VIEW ${quoted(view.name)} AS ${toDuckDbDialect(view.sql)}`);
       loaded = new Map();
       this.loaded.set(table.name, loaded);
     }
@@ -123,6 +123,13 @@ export class DuckDbQueryEngine implements QueryEngine {
       loaded.set(partition, signature);
     }
   }
+}
+
+/** Athena's SQL as DuckDB runs it (its macros cover the rest). */
+function toDuckDbDialect(sql: string): string {
+  let text = sql;
+  for (const [pattern, replacement] of DUCKDB_COMPAT_RENAMES) text = text.replace(pattern, replacement);
+  return text;
 }
 
 /** `dt=…` → a signature of its `.jsonl` files (name, size, mtime): it changes whenever a file does. */

@@ -12,11 +12,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { validEvent } from '../../events/build-event.js';
 import { partitionOf } from '../../events/lake-objects.js';
-import { GroupCommit } from '../../group-commit.js';
 import { DEFAULTS } from '../../limits.js';
-import type { EventSink, ShutterEvent } from '../../ports/event-sink.js';
+import type { ShutterEvent } from '../../ports/event-sink.js';
+import { GroupCommitSink } from '../group-commit-sink.js';
 import { appendWhole, diskFullOr, leftTorn } from '../event-files/append-whole.js';
 import { syncFolder } from '../event-files/sync-folder.js';
 import { pruneEventLog, type EventLogRetention } from './prune-event-log.js';
@@ -39,18 +38,17 @@ export interface JsonlEventSinkOptions {
 
 export { partitionOf };
 
-export class JsonlEventSink implements EventSink {
+export class JsonlEventSink extends GroupCommitSink {
   readonly dir: string;
   private readonly segmentBytes: number;
   /** One open file per partition this process writes to (in practice today's, and yesterday's around midnight). */
   private readonly files = new Map<string, OpenFile>();
-  private readonly writer = new GroupCommit<ShutterEvent>((events) => this.write(events));
   private sequence = 0;
-  private closed = false;
   private readonly retention: EventLogRetention | undefined;
   private pruning: Promise<void> | undefined;
 
   constructor(options: JsonlEventSinkOptions) {
+    super('JsonlEventSink');
     this.dir = path.resolve(options.dir);
     this.segmentBytes = options.segmentBytes ?? DEFAULTS.eventSegmentBytes;
     this.retention = options.retention;
@@ -64,28 +62,13 @@ export class JsonlEventSink implements EventSink {
     if (result.removedFiles) logger.info({ dir: this.dir, ...result }, 'event log pruned');
   }
 
-  async publish(events: readonly ShutterEvent[]): Promise<void> {
-    if (this.closed) throw new Error('JsonlEventSink is closed');
-    if (events.length === 0) return;
-    await this.writer.submit(events.map((event) => validEvent(event)));
-  }
-
-  async flush(): Promise<void> {
-    // Waits for the commit in progress, if any: everything published before is then on disk.
-    await this.writer.submit([]);
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    await this.flush();
+  protected override async release(): Promise<void> {
     await this.pruning;
-    this.closed = true;
     for (const file of this.files.values()) await file.handle.close();
     this.files.clear();
   }
 
-  private async write(events: ShutterEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  protected async write(events: ShutterEvent[]): Promise<void> {
     const byPartition = new Map<string, string[]>();
     for (const event of events) {
       const partition = partitionOf(event);
