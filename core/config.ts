@@ -3,38 +3,38 @@
  * with every problem reported at once, frozen, and injected. Nothing else reads `process.env`.
  */
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from './zod.js';
 import { ConfigError } from './errors.js';
 import { DEFAULTS, LIMITS, WORKFLOW } from './limits.js';
 import { parseOriginAllowList, type OriginPattern } from './origins.js';
 
 /** SIH's flags are the strings "Yes"/"No"; we also accept true/false/1/0 for convenience. */
 const flag = <T extends boolean | undefined>(fallback: T) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((value: string | undefined, ctx) => {
       if (value === undefined || value.trim() === '') return fallback;
       const normalized = value.trim().toLowerCase();
       if (['yes', 'true', '1', 'on'].includes(normalized)) return true as boolean | T;
       if (['no', 'false', '0', 'off'].includes(normalized)) return false as boolean | T;
-      ctx.addIssue({ code: 'custom', message: `expected Yes or No, got "${value}"` });
+      ctx.issues.push({ code: 'custom', message: `expected Yes or No, got "${value}"`, input: value });
       return z.NEVER;
-    });
+    }),
+  );
 
 const wholeNumber = <T extends number | undefined>(fallback: T, minimum: number) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((value: string | undefined, ctx) => {
       if (value === undefined || value.trim() === '') return fallback;
       const number = Number(value);
       if (!Number.isInteger(number) || number < minimum) {
-        ctx.addIssue({ code: 'custom', message: `expected a whole number ≥ ${minimum}, got "${value}"` });
+        ctx.issues.push({ code: 'custom', message: `expected a whole number ≥ ${minimum}, got "${value}"`, input: value });
         return z.NEVER;
       }
       return number as number | T;
-    });
+    }),
+  );
 const positiveInt = (fallback: number) => wholeNumber(fallback, 1);
 
 /** A Yes/No flag whose default depends on other settings (decided after parsing). */
@@ -45,10 +45,10 @@ const nonNegativeInt = (fallback: number) => wholeNumber(fallback, 0);
 /** A whole number ≥ 0, or undefined when unset (so the caller can pick a context-dependent default). */
 const optionalNonNegativeInt = wholeNumber(undefined, 0);
 
-const optionalString = z
-  .string()
-  .optional()
-  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+const optionalString = z.pipe(
+  z.optional(z.string()),
+  z.transform((value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value.trim())),
+);
 
 const EnvSchema = z.object({
   /** 0 picks a free port (tests, several instances on one machine). */
@@ -62,7 +62,7 @@ const EnvSchema = z.object({
   TRUST_PROXY_HOPS: nonNegativeInt(0),
   SHUTTER_DATA_DIR: optionalString,
   /** `local` (folders under the data dir) or `s3`. Defaults to s3 inside Lambda, local elsewhere. */
-  SHUTTER_STORAGE: z.enum(['local', 's3']).optional(),
+  SHUTTER_STORAGE: z.optional(z.enum(['local', 's3'])),
   S3_ENDPOINT: optionalString,
   AWS_REGION: optionalString,
   AWS_LAMBDA_FUNCTION_NAME: optionalString,
@@ -72,7 +72,7 @@ const EnvSchema = z.object({
   /** Not in SIH: how long the image handler keeps the delivery settings before reading them again. */
   SETTINGS_CACHE_SECONDS: nonNegativeInt(DEFAULTS.settingsCacheSeconds),
   /** Not in SIH: the request header whose host mappings match (`host`; behind CloudFront, the viewer's host as its function forwards it). */
-  MAPPING_HOST_HEADER: z.string().regex(/^[a-z0-9-]+$/, 'a lower-case header name').optional().default('host'),
+  MAPPING_HOST_HEADER: z._default(z.optional(z.string().check(z.regex(/^[a-z0-9-]+$/, 'a lower-case header name'))), 'host'),
   /** Not in SIH (DIT v8 has origins): remote origins images may be fetched from, `scheme://host[:port]`, comma-separated; `*.` wildcards. Empty: none. */
   SOURCE_URLS: optionalString,
   /** Not in SIH: let remote origins resolve to loopback and private addresses (tests, a private network on purpose). */
@@ -85,7 +85,7 @@ const EnvSchema = z.object({
   /** Not in SIH (DIT v8 has it): size images the URL leaves open from the browser's client hints (DPR, Width, Viewport-Width). */
   CLIENT_HINTS: flag(false),
   CORS_ENABLED: flag(false),
-  CORS_ORIGIN: z.string().optional().default('*'),
+  CORS_ORIGIN: z._default(z.optional(z.string()), '*'),
   ENABLE_SIGNATURE: flag(false),
   SECRETS_MANAGER: optionalString,
   SECRET_KEY: optionalString,
@@ -93,7 +93,7 @@ const EnvSchema = z.object({
   DEFAULT_FALLBACK_IMAGE_BUCKET: optionalString,
   DEFAULT_FALLBACK_IMAGE_KEY: optionalString,
   REWRITE_MATCH_PATTERN: optionalString,
-  REWRITE_SUBSTITUTION: z.string().optional(),
+  REWRITE_SUBSTITUTION: z.optional(z.string()),
   /** SIH 6.2+: sharp's input pixel limit. */
   SHARP_SIZE_LIMIT: optionalString,
   /** Not in SIH: refuse any request that is not a named preset (guards against cost amplification). */
@@ -113,7 +113,7 @@ const EnvSchema = z.object({
   PROCESSING_TIMEOUT_MS: positiveInt(LIMITS.processingTimeoutMs),
   SHARP_CONCURRENCY: positiveInt(DEFAULTS.sharpConcurrency),
   MAX_CONCURRENT_RENDERS: positiveInt(DEFAULTS.maxConcurrentRenders),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
+  LOG_LEVEL: z._default(z.optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])), 'info'),
   /** Not in SIH: requests that may wait for a render slot; beyond, 503 + Retry-After. 0 sheds at once. */
   MAX_QUEUED_RENDERS: nonNegativeInt(DEFAULTS.maxQueuedRenders),
   /** Not in SIH: the most one on-demand request may take before it is answered 503 (also the server's drain time). */
@@ -160,7 +160,7 @@ const EnvSchema = z.object({
   /** A JSON file of rendition sets (validated at start); the built-in `default` set otherwise. */
   RENDITIONS_FILE: optionalString,
   /** `local` (the in-process ASL engine with SQLite history) or `stepfunctions` (AWS). */
-  WORKFLOW_ENGINE: z.enum(['local', 'stepfunctions']).optional(),
+  WORKFLOW_ENGINE: z.optional(z.enum(['local', 'stepfunctions'])),
   IMAGE_STATE_MACHINE_ARN: optionalString,
   BACKFILL_STATE_MACHINE_ARN: optionalString,
   /** Executions the local engine runs at once; the rest wait in arrival order. */
@@ -173,14 +173,14 @@ const EnvSchema = z.object({
   UPLOAD_RETENTION_DAYS: positiveInt(WORKFLOW.uploadRetentionDays),
   /** Kafka bootstrap brokers, comma-separated (`host:port`). Set: events go to Kafka through the outbox; unset: local JSON lines. */
   KAFKA_BROKERS: optionalString,
-  KAFKA_TOPIC: z.string().optional().default(DEFAULTS.kafkaTopic),
+  KAFKA_TOPIC: z._default(z.optional(z.string()), DEFAULTS.kafkaTopic),
   /** `iam`: Amazon MSK IAM auth (SASL/OAUTHBEARER, implies TLS); `none`: no authentication. */
-  KAFKA_SASL: z.enum(['iam', 'none']).optional().default('none'),
+  KAFKA_SASL: z._default(z.optional(z.enum(['iam', 'none'])), 'none'),
   /** TLS to the brokers; default on with IAM auth, off otherwise. */
   KAFKA_TLS: optionalFlag,
-  KAFKA_CLIENT_ID: z.string().optional().default('shutter'),
+  KAFKA_CLIENT_ID: z._default(z.optional(z.string()), 'shutter'),
   /** Share of on-demand requests recorded as `image.request.served` events, 0 to 1 (0: none). */
-  EVENTS_ACCESS_SAMPLE_RATE: z.string().optional(),
+  EVENTS_ACCESS_SAMPLE_RATE: z.optional(z.string()),
   /** Where the Kafka outbox keeps undelivered events; default `$SHUTTER_DATA_DIR/outbox` (`/tmp/shutter-outbox` in Lambda). */
   EVENTS_OUTBOX_DIR: optionalString,
   EVENTS_OUTBOX_MAX_BYTES: positiveInt(DEFAULTS.outboxMaxBytes),
@@ -191,19 +191,19 @@ const EnvSchema = z.object({
   /** The S3 bucket of the lake (AWS): the lake writer puts events under `events/dt=YYYY-MM-DD/` there. */
   LAKE_BUCKET: optionalString,
   /** The events table's location in the lake bucket (the Glue table's prefix). */
-  LAKE_PREFIX: z.string().optional().default('events/'),
+  LAKE_PREFIX: z._default(z.optional(z.string()), 'events/'),
   /** Analytics engine: `duckdb` (local JSON lines) or `athena`; default athena when ATHENA_WORKGROUP is set. */
-  QUERY_ENGINE: z.enum(['duckdb', 'athena']).optional(),
+  QUERY_ENGINE: z.optional(z.enum(['duckdb', 'athena'])),
   ATHENA_WORKGROUP: optionalString,
-  ATHENA_DATABASE: z.string().optional().default('shutter'),
-  ATHENA_CATALOG: z.string().optional().default('AwsDataCatalog'),
+  ATHENA_DATABASE: z._default(z.optional(z.string()), 'shutter'),
+  ATHENA_CATALOG: z._default(z.optional(z.string()), 'AwsDataCatalog'),
   /** Only needed when the workgroup does not enforce its own result location. */
   ATHENA_OUTPUT_LOCATION: optionalString,
   /**
    * Not in SIH: who answers smartCrop and contentModeration. `local` (models in process, the default
    * outside Lambda), `rekognition` (the default inside Lambda), `attention` (libvips saliency only, no moderation).
    */
-  ANALYZER: z.enum(['local', 'rekognition', 'attention']).optional(),
+  ANALYZER: z.optional(z.enum(['local', 'rekognition', 'attention'])),
   /**
    * Not in SIH: may an unsigned URL ask for smartCrop or contentModeration of its own? Default Yes,
    * except with the `rekognition` analyzer, where every cache miss of such a URL is a billed call:
@@ -211,7 +211,7 @@ const EnvSchema = z.object({
    */
   ANALYSIS_UNSIGNED: optionalFlag,
   /** Not in SIH: the local face detector: `ssd` (face-api SSD MobileNet v1, more accurate) or `tiny` (about 4× less CPU). */
-  LOCAL_FACE_MODEL: z.enum(['ssd', 'tiny']).optional().default('ssd'),
+  LOCAL_FACE_MODEL: z._default(z.optional(z.enum(['ssd', 'tiny'])), 'ssd'),
   /** Not in SIH: analysis results kept in memory, by content hash. */
   ANALYSIS_CACHE_ENTRIES: positiveInt(DEFAULTS.analysisCacheEntries),
   /** Not in SIH: also keep analysis results on disk under the data folder (default Yes, No inside Lambda). */

@@ -9,7 +9,7 @@
  * Stored behind the `SettingsStore` port (SQLite locally, DynamoDB in AWS), validated here, once,
  * by the same schemas the API and the image handler use.
  */
-import { z } from 'zod';
+import * as z from './zod.js';
 import { Edits } from './edits.js';
 import { BucketName, Output } from './image-request.js';
 import { LIMITS } from './limits.js';
@@ -19,29 +19,29 @@ export const SETTING_KINDS = ['origins', 'policies', 'mappings'] as const;
 export type SettingKind = (typeof SETTING_KINDS)[number];
 
 /** A setting's name: it appears in URLs (`?preset=`), API paths and logs. */
-export const SettingName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, "-" or "_", at most 64');
+export const SettingName = z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, "-" or "_", at most 64'));
 
-const HttpsBaseUrl = z
-  .string()
-  .max(512)
-  .refine((value) => {
+const HttpsBaseUrl = z.string().check(
+  z.maxLength(512),
+  z.refine((value: string) => {
     try {
       const url = new URL(value);
       return isRemoteOrigin(url.origin) && !url.search && !url.hash && !url.username && !url.password;
     } catch {
       return false;
     }
-  }, 'an http(s) URL without query, fragment or credentials');
+  }, 'an http(s) URL without query, fragment or credentials'),
+);
 
 export const OriginSetting = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('s3'), bucket: BucketName, description: z.string().max(500).optional() }),
+  z.strictObject({ type: z.literal('s3'), bucket: BucketName, description: z.optional(z.string().check(z.maxLength(500))) }),
   z.strictObject({
     type: z.literal('https'),
     /** Requests' keys are appended to this URL's path. */
     baseUrl: HttpsBaseUrl,
-    description: z.string().max(500).optional(),
-    timeoutMs: z.number().int().min(100).max(LIMITS.originTimeoutMs * 3).optional(),
-    maxBytes: z.number().int().min(1).max(LIMITS.maxSourceBytes).optional(),
+    description: z.optional(z.string().check(z.maxLength(500))),
+    timeoutMs: z.optional(z.number().check(z.int(), z.gte(100), z.lte(LIMITS.originTimeoutMs * 3))),
+    maxBytes: z.optional(z.number().check(z.int(), z.gte(1), z.lte(LIMITS.maxSourceBytes))),
   }),
 ]);
 export type OriginSetting = z.infer<typeof OriginSetting>;
@@ -49,41 +49,41 @@ export type OriginSetting = z.infer<typeof OriginSetting>;
 /** When a policy rule applies; every condition given must hold. */
 export const PolicyCondition = z.strictObject({
   /** The client accepts one of these image formats. */
-  accepts: z.array(z.enum(['avif', 'webp'])).min(1).optional(),
+  accepts: z.optional(z.array(z.enum(['avif', 'webp'])).check(z.minLength(1))),
   /** The DPR client hint is at least this. */
-  minDpr: z.number().min(1).max(LIMITS.maxDpr).optional(),
+  minDpr: z.optional(z.number().check(z.gte(1), z.lte(LIMITS.maxDpr))),
   /** The viewport-width client hint is at most this (CSS px). */
-  maxViewportWidth: z.number().int().min(1).max(LIMITS.maxOutputDimension).optional(),
+  maxViewportWidth: z.optional(z.number().check(z.int(), z.gte(1), z.lte(LIMITS.maxOutputDimension))),
   /** Query parameters with these exact values. */
-  query: z.record(z.string().max(64), z.string().max(256)).optional(),
+  query: z.optional(z.record(z.string().check(z.maxLength(64)), z.string().check(z.maxLength(256)))),
 });
 export type PolicyCondition = z.infer<typeof PolicyCondition>;
 
 const PartialEdits = Edits;
-const PartialOutput = Output.partial();
+const PartialOutput = z.partial(Output);
 
 export const PolicySetting = z.strictObject({
-  description: z.string().max(500).optional(),
-  edits: PartialEdits.optional(),
-  output: PartialOutput.optional(),
+  description: z.optional(z.string().check(z.maxLength(500))),
+  edits: z.optional(PartialEdits),
+  output: z.optional(PartialOutput),
   /** The first rule whose conditions hold refines the edits and output; none: the policy as it is. */
-  rules: z.array(z.strictObject({ when: PolicyCondition, edits: PartialEdits.optional(), output: PartialOutput.optional() })).max(16).optional(),
+  rules: z.optional(z.array(z.strictObject({ when: PolicyCondition, edits: z.optional(PartialEdits), output: z.optional(PartialOutput) })).check(z.maxLength(16))),
 });
 export type PolicySetting = z.infer<typeof PolicySetting>;
 
 export const MappingSetting = z
   .strictObject({
-    description: z.string().max(500).optional(),
+    description: z.optional(z.string().check(z.maxLength(500))),
     /** The request's host, exactly (case-insensitive, without port), or `*.example.com`. */
-    host: z.string().regex(/^(\*\.)?[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, 'a host name, or *.example.com').optional(),
+    host: z.optional(z.string().check(z.regex(/^(\*\.)?[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, 'a host name, or *.example.com'))),
     /** A path prefix, `/` and segments, that the request's path starts with; removed before decoding. */
-    pathPrefix: z.string().regex(/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/, 'a path prefix such as /shop').optional(),
+    pathPrefix: z.optional(z.string().check(z.regex(/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/, 'a path prefix such as /shop'))),
     /** The origin (by name) that images of this mapping come from. */
     origin: SettingName,
     /** The policy (by name) applied when a URL names none. */
-    policy: SettingName.optional(),
+    policy: z.optional(SettingName),
   })
-  .refine((mapping) => mapping.host !== undefined || mapping.pathPrefix !== undefined, 'a mapping needs a host, a path prefix or both');
+  .check(z.refine((mapping) => mapping.host !== undefined || mapping.pathPrefix !== undefined, 'a mapping needs a host, a path prefix or both'));
 export type MappingSetting = z.infer<typeof MappingSetting>;
 
 export const SETTING_SCHEMAS = { origins: OriginSetting, policies: PolicySetting, mappings: MappingSetting } as const;

@@ -6,21 +6,25 @@
  * `ImageEdits::InvalidEdit`, so a typo fails loudly. Costly parameters (sigma, kernel size,
  * dimensions) are bounded by {@link LIMITS}.
  */
-import { z } from 'zod';
 import { LIMITS } from './limits.js';
+import * as z from './zod.js';
+
+/** A number in [min, max]; {@link whole}: a whole one (full zod's `.int().min().max()`, as checks). */
+const between = (min: number, max: number) => z.number().check(z.gte(min), z.lte(max));
+const whole = (min: number, max: number) => z.number().check(z.int(), z.gte(min), z.lte(max));
 
 const colorObject = z.strictObject({
-  r: z.number().min(0).max(255),
-  g: z.number().min(0).max(255),
-  b: z.number().min(0).max(255),
-  alpha: z.number().min(0).max(1).optional(),
+  r: between(0, 255),
+  g: between(0, 255),
+  b: between(0, 255),
+  alpha: z.optional(between(0, 1)),
 });
 /** A colour as sharp takes it: CSS string (`#fff`, `red`, `rgb(...)`) or `{r,g,b,alpha}`. */
-export const Color = z.union([z.string().min(1).max(64), colorObject]);
+export const Color = z.union([z.string().check(z.minLength(1), z.maxLength(64)), colorObject]);
 
-const dimension = z.number().int().min(1).max(LIMITS.maxOutputDimension);
-const offset = z.number().int().min(0).max(1_000_000);
-const sigma = z.number().min(0.3).max(LIMITS.maxSigma);
+const dimension = whole(1, LIMITS.maxOutputDimension);
+const offset = whole(0, 1_000_000);
+const sigma = between(0.3, LIMITS.maxSigma);
 const fit = z.enum(['cover', 'contain', 'fill', 'inside', 'outside']);
 const gravity = z.enum([
   'centre', 'center', 'north', 'northeast', 'east', 'southeast', 'south', 'southwest', 'west', 'northwest',
@@ -28,58 +32,58 @@ const gravity = z.enum([
   'entropy', 'attention',
 ]);
 /** A rectangle in source pixels. */
-export const Region = z.strictObject({ left: offset, top: offset, width: dimension.max(1_000_000), height: dimension.max(1_000_000) });
+export const Region = z.strictObject({ left: offset, top: offset, width: dimension.check(z.lte(1_000_000)), height: dimension.check(z.lte(1_000_000)) });
 export type Region = z.infer<typeof Region>;
 
 export const Resize = z.strictObject({
   // SIH lets width/height be numeric strings and rounds floats; the doors normalise, the model is strict.
-  width: dimension.nullish(),
-  height: dimension.nullish(),
-  fit: fit.optional(),
-  position: z.union([gravity, z.number().int().min(0).max(16)]).optional(),
-  background: Color.optional(),
-  kernel: z.enum(['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3', 'mks2013', 'mks2021']).optional(),
-  withoutEnlargement: z.boolean().optional(),
-  withoutReduction: z.boolean().optional(),
-  fastShrinkOnLoad: z.boolean().optional(),
+  width: z.nullish(dimension),
+  height: z.nullish(dimension),
+  fit: z.optional(fit),
+  position: z.optional(z.union([gravity, whole(0, 16)])),
+  background: z.optional(Color),
+  kernel: z.optional(z.enum(['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3', 'mks2013', 'mks2021'])),
+  withoutEnlargement: z.optional(z.boolean()),
+  withoutReduction: z.optional(z.boolean()),
+  fastShrinkOnLoad: z.optional(z.boolean()),
   /** SIH: scale both sides by this factor (applied by the pipeline, not sharp). */
-  ratio: z.number().positive().max(LIMITS.maxDpr * 4).optional(),
+  ratio: z.optional(z.number().check(z.gt(0), z.lte(LIMITS.maxDpr * 4))),
 });
 export type Resize = z.infer<typeof Resize>;
 
 const percentOrPixels = z.union([
-  z.number().int().min(-1_000_000).max(1_000_000),
-  z.string().regex(/^-?\d{1,7}p?$/, 'a pixel offset or a percentage such as "10p" or "-5p"'),
+  whole(-1_000_000, 1_000_000),
+  z.string().check(z.regex(/^-?\d{1,7}p?$/, 'a pixel offset or a percentage such as "10p" or "-5p"')),
 ]);
 
 export const OverlayWith = z.strictObject({
-  bucket: z.string().min(1).max(255),
-  key: z.string().min(1).max(1024),
+  bucket: z.string().check(z.minLength(1), z.maxLength(255)),
+  key: z.string().check(z.minLength(1), z.maxLength(1024)),
   /** Overlay width as a percentage of the image width. */
-  wRatio: z.number().min(0).max(100).optional(),
+  wRatio: z.optional(between(0, 100)),
   /** Overlay height as a percentage of the image height. */
-  hRatio: z.number().min(0).max(100).optional(),
+  hRatio: z.optional(between(0, 100)),
   /** Transparency of the overlay, 0 (opaque) to 100 (invisible). */
-  alpha: z.number().min(0).max(100).optional(),
-  options: z
-    .strictObject({
-      left: percentOrPixels.optional(),
-      top: percentOrPixels.optional(),
-      gravity: gravity.optional(),
-      blend: z.string().max(32).optional(),
-      tile: z.boolean().optional(),
-    })
-    .optional(),
+  alpha: z.optional(between(0, 100)),
+  options: z.optional(
+    z.strictObject({
+      left: z.optional(percentOrPixels),
+      top: z.optional(percentOrPixels),
+      gravity: z.optional(gravity),
+      blend: z.optional(z.string().check(z.maxLength(32))),
+      tile: z.optional(z.boolean()),
+    }),
+  ),
 });
 export type OverlayWith = z.infer<typeof OverlayWith>;
 
 export const RoundCrop = z.union([
   z.boolean(),
   z.strictObject({
-    rx: z.number().min(0).optional(),
-    ry: z.number().min(0).optional(),
-    top: z.number().min(0).optional(),
-    left: z.number().min(0).optional(),
+    rx: z.optional(z.number().check(z.gte(0))),
+    ry: z.optional(z.number().check(z.gte(0))),
+    top: z.optional(z.number().check(z.gte(0))),
+    left: z.optional(z.number().check(z.gte(0))),
   }),
 ]);
 export type RoundCrop = z.infer<typeof RoundCrop>;
@@ -87,8 +91,8 @@ export type RoundCrop = z.infer<typeof RoundCrop>;
 export const SmartCrop = z.union([
   z.boolean(),
   z.strictObject({
-    faceIndex: z.number().int().min(0).max(100).optional(),
-    padding: z.number().int().min(0).max(LIMITS.maxOutputDimension).optional(),
+    faceIndex: z.optional(whole(0, 100)),
+    padding: z.optional(whole(0, LIMITS.maxOutputDimension)),
   }),
 ]);
 export type SmartCrop = z.infer<typeof SmartCrop>;
@@ -96,9 +100,9 @@ export type SmartCrop = z.infer<typeof SmartCrop>;
 export const ContentModeration = z.union([
   z.boolean(),
   z.strictObject({
-    minConfidence: z.number().min(0).max(100).optional(),
-    blur: z.number().min(0).max(LIMITS.maxSigma).optional(),
-    moderationLabels: z.array(z.string().max(128)).max(100).optional(),
+    minConfidence: z.optional(between(0, 100)),
+    blur: z.optional(between(0, LIMITS.maxSigma)),
+    moderationLabels: z.optional(z.array(z.string().check(z.maxLength(128))).check(z.maxLength(100))),
   }),
 ]);
 export type ContentModeration = z.infer<typeof ContentModeration>;
@@ -108,72 +112,72 @@ const colourspace = z.enum([
   'multiband', 'b-w', 'histogram', 'xyz', 'lab', 'cmyk', 'labq', 'rgb', 'cmc', 'lch', 'labs', 'srgb', 'yxy', 'fourier',
   'rgb16', 'grey16', 'matrix', 'scrgb', 'hsv',
 ]);
-const matrix3 = z.array(z.array(z.number()).length(3)).length(3);
-const matrix4 = z.array(z.array(z.number()).length(4)).length(4);
-const numberOrList = z.union([z.number(), z.array(z.number()).max(4)]);
+const matrix3 = z.array(z.array(z.number()).check(z.length(3))).check(z.length(3));
+const matrix4 = z.array(z.array(z.number()).check(z.length(4))).check(z.length(4));
+const numberOrList = z.union([z.number(), z.array(z.number()).check(z.maxLength(4))]);
 
 /**
  * The sharp operations of SIH's allow-list, each with its option schema. The pipeline applies
  * them by name (`image[name](value)`), so adding one here is all it takes to support it.
  */
 export const SHARP_OPERATIONS = {
-  rotate: z.union([z.number().min(-3600).max(3600), z.null()]),
+  rotate: z.union([between(-3600, 3600), z.null()]),
   flip: z.boolean(),
   flop: z.boolean(),
-  affine: z.union([z.array(z.number()).length(4), z.array(z.array(z.number()).length(2)).length(2)]),
+  affine: z.union([z.array(z.number()).check(z.length(4)), z.array(z.array(z.number()).check(z.length(2))).check(z.length(2))]),
   // sharp caps the sharpen sigma at 10.
   sharpen: z.union([
     z.boolean(),
-    z.number().min(0.000001).max(10),
+    between(0.000001, 10),
     z.strictObject({
-      sigma: z.number().min(0.000001).max(10),
-      m1: z.number().min(0).max(1000).optional(),
-      m2: z.number().min(0).max(1000).optional(),
-      x1: z.number().min(0).max(1000).optional(),
-      y2: z.number().min(0).max(1000).optional(),
-      y3: z.number().min(0).max(1000).optional(),
+      sigma: between(0.000001, 10),
+      m1: z.optional(between(0, 1000)),
+      m2: z.optional(between(0, 1000)),
+      x1: z.optional(between(0, 1000)),
+      y2: z.optional(between(0, 1000)),
+      y3: z.optional(between(0, 1000)),
     }),
   ]),
-  median: z.union([z.boolean(), z.number().int().min(1).max(LIMITS.maxKernelSize)]),
+  median: z.union([z.boolean(), whole(1, LIMITS.maxKernelSize)]),
   blur: z.union([z.boolean(), sigma]),
-  dilate: z.number().int().min(1).max(LIMITS.maxKernelSize),
-  erode: z.number().int().min(1).max(LIMITS.maxKernelSize),
-  flatten: z.union([z.boolean(), z.strictObject({ background: Color.optional() })]),
+  dilate: whole(1, LIMITS.maxKernelSize),
+  erode: whole(1, LIMITS.maxKernelSize),
+  flatten: z.union([z.boolean(), z.strictObject({ background: z.optional(Color) })]),
   unflatten: z.boolean(),
-  gamma: z.union([z.boolean(), z.number().min(1).max(3), z.array(z.number().min(1).max(3)).length(2)]),
-  negate: z.union([z.boolean(), z.strictObject({ alpha: z.boolean().optional() })]),
+  gamma: z.union([z.boolean(), between(1, 3), z.array(between(1, 3)).check(z.length(2))]),
+  negate: z.union([z.boolean(), z.strictObject({ alpha: z.optional(z.boolean()) })]),
   normalise: z.union([
     z.boolean(),
-    z.strictObject({ lower: z.number().min(0).max(99).optional(), upper: z.number().min(1).max(100).optional() }),
+    z.strictObject({ lower: z.optional(between(0, 99)), upper: z.optional(between(1, 100)) }),
   ]),
   normalize: z.union([
     z.boolean(),
-    z.strictObject({ lower: z.number().min(0).max(99).optional(), upper: z.number().min(1).max(100).optional() }),
+    z.strictObject({ lower: z.optional(between(0, 99)), upper: z.optional(between(1, 100)) }),
   ]),
   clahe: z.strictObject({
-    width: z.number().int().min(1).max(LIMITS.maxOutputDimension),
-    height: z.number().int().min(1).max(LIMITS.maxOutputDimension),
-    maxSlope: z.number().int().min(0).max(100).optional(),
+    width: whole(1, LIMITS.maxOutputDimension),
+    height: whole(1, LIMITS.maxOutputDimension),
+    maxSlope: z.optional(whole(0, 100)),
   }),
   convolve: z.strictObject({
-    width: z.number().int().min(3).max(LIMITS.maxKernelSize),
-    height: z.number().int().min(3).max(LIMITS.maxKernelSize),
-    kernel: z.array(z.number()).max(LIMITS.maxKernelSize ** 2),
-    scale: z.number().optional(),
-    offset: z.number().optional(),
+    width: whole(3, LIMITS.maxKernelSize),
+    height: whole(3, LIMITS.maxKernelSize),
+    kernel: z.array(z.number()).check(z.maxLength(LIMITS.maxKernelSize ** 2)),
+    scale: z.optional(z.number()),
+    offset: z.optional(z.number()),
   }),
   threshold: z.union([
     z.boolean(),
-    z.number().int().min(0).max(255),
-    z.strictObject({ threshold: z.number().int().min(0).max(255).optional(), greyscale: z.boolean().optional(), grayscale: z.boolean().optional() }),
+    whole(0, 255),
+    z.strictObject({ threshold: z.optional(whole(0, 255)), greyscale: z.optional(z.boolean()), grayscale: z.optional(z.boolean()) }),
   ]),
   linear: z.union([z.tuple([numberOrList, numberOrList]), z.number()]),
   recomb: z.union([matrix3, matrix4]),
   modulate: z.strictObject({
-    brightness: z.number().min(0).max(100).optional(),
-    saturation: z.number().min(0).max(100).optional(),
-    hue: z.number().min(-3600).max(3600).optional(),
-    lightness: z.number().min(-1000).max(1000).optional(),
+    brightness: z.optional(between(0, 100)),
+    saturation: z.optional(between(0, 100)),
+    hue: z.optional(between(-3600, 3600)),
+    lightness: z.optional(between(-1000, 1000)),
   }),
   tint: Color,
   greyscale: z.boolean(),
@@ -183,27 +187,27 @@ export const SHARP_OPERATIONS = {
   toColourspace: colourspace,
   toColorspace: colourspace,
   removeAlpha: z.boolean(),
-  ensureAlpha: z.union([z.boolean(), z.number().min(0).max(1)]),
-  extractChannel: z.union([z.number().int().min(0).max(3), z.enum(['red', 'green', 'blue', 'alpha'])]),
+  ensureAlpha: z.union([z.boolean(), between(0, 1)]),
+  extractChannel: z.union([whole(0, 3), z.enum(['red', 'green', 'blue', 'alpha'])]),
   bandbool: z.enum(['and', 'or', 'eor']),
   extend: z.union([
-    z.number().int().min(0).max(LIMITS.maxOutputDimension),
+    whole(0, LIMITS.maxOutputDimension),
     z.strictObject({
-      top: z.number().int().min(0).max(LIMITS.maxOutputDimension).optional(),
-      bottom: z.number().int().min(0).max(LIMITS.maxOutputDimension).optional(),
-      left: z.number().int().min(0).max(LIMITS.maxOutputDimension).optional(),
-      right: z.number().int().min(0).max(LIMITS.maxOutputDimension).optional(),
-      extendWith: z.enum(['background', 'copy', 'repeat', 'mirror']).optional(),
-      background: Color.optional(),
+      top: z.optional(whole(0, LIMITS.maxOutputDimension)),
+      bottom: z.optional(whole(0, LIMITS.maxOutputDimension)),
+      left: z.optional(whole(0, LIMITS.maxOutputDimension)),
+      right: z.optional(whole(0, LIMITS.maxOutputDimension)),
+      extendWith: z.optional(z.enum(['background', 'copy', 'repeat', 'mirror'])),
+      background: z.optional(Color),
     }),
   ]),
   extract: Region,
   trim: z.union([
     z.boolean(),
     z.strictObject({
-      background: Color.optional(),
-      threshold: z.number().min(0).max(255).optional(),
-      lineArt: z.boolean().optional(),
+      background: z.optional(Color),
+      threshold: z.optional(between(0, 255)),
+      lineArt: z.optional(z.boolean()),
     }),
   ]),
 } as const;
@@ -213,73 +217,73 @@ export type SharpOperation = keyof typeof SHARP_OPERATIONS;
 export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff', 'heif'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-const quality = z.number().int().min(1).max(100);
+const quality = whole(1, 100);
 export const FORMAT_OPTIONS = {
   jpeg: z.strictObject({
-    quality: quality.optional(),
-    progressive: z.boolean().optional(),
-    chromaSubsampling: z.enum(['4:2:0', '4:4:4']).optional(),
-    mozjpeg: z.boolean().optional(),
-    optimiseCoding: z.boolean().optional(),
-    trellisQuantisation: z.boolean().optional(),
-    overshootDeringing: z.boolean().optional(),
-    optimiseScans: z.boolean().optional(),
-    quantisationTable: z.number().int().min(0).max(8).optional(),
+    quality: z.optional(quality),
+    progressive: z.optional(z.boolean()),
+    chromaSubsampling: z.optional(z.enum(['4:2:0', '4:4:4'])),
+    mozjpeg: z.optional(z.boolean()),
+    optimiseCoding: z.optional(z.boolean()),
+    trellisQuantisation: z.optional(z.boolean()),
+    overshootDeringing: z.optional(z.boolean()),
+    optimiseScans: z.optional(z.boolean()),
+    quantisationTable: z.optional(whole(0, 8)),
   }),
   png: z.strictObject({
-    quality: quality.optional(),
-    progressive: z.boolean().optional(),
-    compressionLevel: z.number().int().min(0).max(9).optional(),
-    adaptiveFiltering: z.boolean().optional(),
-    palette: z.boolean().optional(),
-    effort: z.number().int().min(1).max(10).optional(),
-    colours: z.number().int().min(2).max(256).optional(),
-    colors: z.number().int().min(2).max(256).optional(),
-    dither: z.number().min(0).max(1).optional(),
+    quality: z.optional(quality),
+    progressive: z.optional(z.boolean()),
+    compressionLevel: z.optional(whole(0, 9)),
+    adaptiveFiltering: z.optional(z.boolean()),
+    palette: z.optional(z.boolean()),
+    effort: z.optional(whole(1, 10)),
+    colours: z.optional(whole(2, 256)),
+    colors: z.optional(whole(2, 256)),
+    dither: z.optional(between(0, 1)),
   }),
   webp: z.strictObject({
-    quality: quality.optional(),
-    alphaQuality: quality.optional(),
-    lossless: z.boolean().optional(),
-    nearLossless: z.boolean().optional(),
-    smartSubsample: z.boolean().optional(),
-    effort: z.number().int().min(0).max(6).optional(),
-    loop: z.number().int().min(0).max(65535).optional(),
-    delay: z.union([z.number().int().min(0), z.array(z.number().int().min(0))]).optional(),
+    quality: z.optional(quality),
+    alphaQuality: z.optional(quality),
+    lossless: z.optional(z.boolean()),
+    nearLossless: z.optional(z.boolean()),
+    smartSubsample: z.optional(z.boolean()),
+    effort: z.optional(whole(0, 6)),
+    loop: z.optional(whole(0, 65535)),
+    delay: z.optional(z.union([z.number().check(z.int(), z.gte(0)), z.array(z.number().check(z.int(), z.gte(0)))])),
   }),
   avif: z.strictObject({
-    quality: quality.optional(),
-    lossless: z.boolean().optional(),
+    quality: z.optional(quality),
+    lossless: z.optional(z.boolean()),
     // Effort above 6 costs tens of seconds per image: refused to keep requests bounded.
-    effort: z.number().int().min(0).max(6).optional(),
-    chromaSubsampling: z.enum(['4:2:0', '4:4:4']).optional(),
-    bitdepth: z.union([z.literal(8), z.literal(10), z.literal(12)]).optional(),
+    effort: z.optional(whole(0, 6)),
+    chromaSubsampling: z.optional(z.enum(['4:2:0', '4:4:4'])),
+    bitdepth: z.optional(z.union([z.literal(8), z.literal(10), z.literal(12)])),
   }),
   heif: z.strictObject({
-    quality: quality.optional(),
-    lossless: z.boolean().optional(),
-    effort: z.number().int().min(0).max(6).optional(),
-    chromaSubsampling: z.enum(['4:2:0', '4:4:4']).optional(),
-    compression: z.enum(['av1', 'hevc']).optional(),
+    quality: z.optional(quality),
+    lossless: z.optional(z.boolean()),
+    effort: z.optional(whole(0, 6)),
+    chromaSubsampling: z.optional(z.enum(['4:2:0', '4:4:4'])),
+    compression: z.optional(z.enum(['av1', 'hevc'])),
   }),
   gif: z.strictObject({
-    reuse: z.boolean().optional(),
-    progressive: z.boolean().optional(),
-    colours: z.number().int().min(2).max(256).optional(),
-    colors: z.number().int().min(2).max(256).optional(),
-    effort: z.number().int().min(1).max(10).optional(),
-    dither: z.number().min(0).max(1).optional(),
-    loop: z.number().int().min(0).max(65535).optional(),
-    delay: z.union([z.number().int().min(0), z.array(z.number().int().min(0))]).optional(),
+    reuse: z.optional(z.boolean()),
+    progressive: z.optional(z.boolean()),
+    colours: z.optional(whole(2, 256)),
+    colors: z.optional(whole(2, 256)),
+    effort: z.optional(whole(1, 10)),
+    dither: z.optional(between(0, 1)),
+    loop: z.optional(whole(0, 65535)),
+    delay: z.optional(z.union([z.number().check(z.int(), z.gte(0)), z.array(z.number().check(z.int(), z.gte(0)))])),
   }),
   tiff: z.strictObject({
-    quality: quality.optional(),
-    compression: z.enum(['none', 'jpeg', 'deflate', 'packbits', 'ccittfax4', 'lzw', 'webp', 'zstd', 'jp2k']).optional(),
-    predictor: z.enum(['none', 'horizontal', 'float']).optional(),
-    pyramid: z.boolean().optional(),
-    tile: z.boolean().optional(),
+    quality: z.optional(quality),
+    compression: z.optional(z.enum(['none', 'jpeg', 'deflate', 'packbits', 'ccittfax4', 'lzw', 'webp', 'zstd', 'jp2k'])),
+    predictor: z.optional(z.enum(['none', 'horizontal', 'float'])),
+    pyramid: z.optional(z.boolean()),
+    tile: z.optional(z.boolean()),
   }),
-} as const satisfies Record<OutputFormat, z.ZodType>;
+} as const satisfies Record<OutputFormat, z.ZodMiniType>;
 
 /** SIH's own edits, handled by dedicated pipeline steps rather than by a sharp call. */
 export const SIH_EDITS = {
@@ -293,10 +297,10 @@ export const SIH_EDITS = {
   animated: z.boolean(),
 } as const;
 
-export const Edits = z.strictObject({
+export const Edits = z.partial(z.strictObject({
   ...SIH_EDITS,
   ...SHARP_OPERATIONS,
-}).partial();
+}));
 export type Edits = z.infer<typeof Edits>;
 
 /** Names of every edit the model knows: used by the doors to separate edits from output options. */

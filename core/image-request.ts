@@ -2,24 +2,24 @@
  * The canonical image request: every door (SIH base64, Thumbor path, custom rewrite, query
  * form, workflow preset, CLI) decodes to this, and the pipeline sees nothing else.
  */
-import { z } from 'zod';
+import * as z from './zod.js';
 import { Edits, FORMAT_OPTIONS, inInputOrder, OUTPUT_FORMATS } from './edits.js';
 import { RequestError } from './errors.js';
 import { LIMITS } from './limits.js';
 import { REMOTE_ORIGIN } from './origins.js';
 
 /** S3's bucket naming rules; local buckets follow them too, so a name can never be a path trick. */
-export const BucketName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a valid S3 bucket name')
-  .refine((name) => !name.includes('..'), 'a valid S3 bucket name');
+export const BucketName = z.string().check(
+  z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a valid S3 bucket name'),
+  z.refine((name: string) => !name.includes('..'), 'a valid S3 bucket name'),
+);
 
 /** An object key: any UTF-8 up to S3's 1024 bytes, but never empty and never a NUL. */
-export const ObjectKey = z
-  .string()
-  .min(1)
-  .refine((key) => Buffer.byteLength(key) <= 1024, 'at most 1024 bytes')
-  .refine((key) => !key.includes('\0'), 'no NUL character');
+export const ObjectKey = z.string().check(
+  z.minLength(1),
+  z.refine((key: string) => Buffer.byteLength(key) <= 1024, 'at most 1024 bytes'),
+  z.refine((key: string) => !key.includes('\0'), 'no NUL character'),
+);
 
 /**
  * A key prefix (a listing, a backfill) is held to what a key may be, so that no prefix can name
@@ -39,10 +39,10 @@ export function keyPrefixProblem(prefix: string): string | undefined {
 }
 
 /** {@link keyPrefixProblem} as a schema (the backfill's input). */
-export const KeyPrefix = z.string().superRefine((prefix, context) => {
+export const KeyPrefix = z.string().check(z.superRefine((prefix: string, context) => {
   const problem = keyPrefixProblem(prefix);
   if (problem) context.addIssue({ code: 'custom', message: problem });
-});
+}));
 
 /** Checks a prefix before any listing: the one gate every listing passes (the local storage, the console, backfills). */
 export function checkKeyPrefix(prefix: string): string {
@@ -52,37 +52,37 @@ export function checkKeyPrefix(prefix: string): string {
 }
 
 /** Where a source lives: a bucket, or a remote origin `https://host[:port]` (see `core/origins.ts`). */
-export const SourceRef = z.strictObject({ bucket: z.union([BucketName, z.string().regex(REMOTE_ORIGIN, 'a remote origin')]), key: ObjectKey });
+export const SourceRef = z.strictObject({ bucket: z.union([BucketName, z.string().check(z.regex(REMOTE_ORIGIN, 'a remote origin'))]), key: ObjectKey });
 export type SourceRef = z.infer<typeof SourceRef>;
 
 export const Output = z.strictObject({
   /** A concrete format, or undefined to keep the source's (after negotiation, see `negotiateFormat`). */
-  format: z.enum(OUTPUT_FORMATS).optional(),
+  format: z.optional(z.enum(OUTPUT_FORMATS)),
   /** Let the server pick the best format the client accepts (AUTO_WEBP / AVIF / `format=auto`). */
-  auto: z.boolean().optional(),
-  quality: z.number().int().min(1).max(100).optional(),
+  auto: z.optional(z.boolean()),
+  quality: z.optional(z.number().check(z.int(), z.gte(1), z.lte(100))),
   /** Per-format encoder options, as SIH's `edits.jpeg`, `edits.webp`, ... */
-  options: z.strictObject(Object.fromEntries(OUTPUT_FORMATS.map((f) => [f, FORMAT_OPTIONS[f].optional()]))).partial().optional(),
+  options: z.optional(z.partial(z.strictObject(Object.fromEntries(OUTPUT_FORMATS.map((f) => [f, z.optional(FORMAT_OPTIONS[f])]))))),
   /** Device pixel ratio: multiplies the requested width and height. */
-  dpr: z.number().min(0.1).max(LIMITS.maxDpr).optional(),
+  dpr: z.optional(z.number().check(z.gte(0.1), z.lte(LIMITS.maxDpr))),
   /** Keep EXIF/ICC/XMP in the output; stripped by default (privacy and bytes). */
-  keepMetadata: z.boolean().optional(),
+  keepMetadata: z.optional(z.boolean()),
 });
 export type Output = z.infer<typeof Output>;
 
 /** An HTTP header name (RFC 9110 token): anything else could not be sent, or would split the response. */
-const HeaderName = z.string().max(64).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a header name (letters, digits and !#$%&\'*+.^_`|~-)');
+const HeaderName = z.string().check(z.maxLength(64), z.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a header name (letters, digits and !#$%&\'*+.^_`|~-)'));
 /** A header value: visible characters, spaces and tabs only (no CR/LF, so no response splitting). */
-const HeaderValue = z.string().max(1024).regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'a header value without control characters');
+const HeaderValue = z.string().check(z.maxLength(1024), z.regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'a header value without control characters'));
 
 export const ImageRequest = z.strictObject({
   source: SourceRef,
   edits: Edits,
   output: Output,
   /** Response headers asked for by the request (SIH's `headers`), allow-listed by the handler. */
-  headers: z.record(HeaderName, HeaderValue).optional(),
+  headers: z.optional(z.record(HeaderName, HeaderValue)),
   /** Named preset this request came from, if any (presets-only mode admits only these). */
-  preset: z.string().max(64).optional(),
+  preset: z.optional(z.string().check(z.maxLength(64))),
 });
 export type ImageRequest = z.infer<typeof ImageRequest>;
 

@@ -3,14 +3,14 @@
  * `filters:preset()`, base64 `"preset"`), and the only thing admitted in presets-only mode.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from './zod.js';
 import { Edits, inInputOrder } from './edits.js';
 import { ConfigError } from './errors.js';
 import { Output } from './image-request.js';
 
-export const Preset = z.strictObject({ edits: Edits.default({}), output: Output.default({}) });
+export const Preset = z.strictObject({ edits: z._default(Edits, {}), output: z._default(Output, {}) });
 export type Preset = z.infer<typeof Preset>;
-export const PresetCatalog = z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i), Preset);
+export const PresetCatalog = z.record(z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i)), Preset);
 export type PresetCatalog = z.infer<typeof PresetCatalog>;
 
 /** Sizes for the common slots of a web page; each keeps the aspect ratio and never enlarges. */

@@ -6,7 +6,7 @@
  * manifest `<source key>/manifest.json`, so a re-run overwrites rather than duplicates.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from './zod.js';
 import { ConfigError } from './errors.js';
 import type { ImageRequest, SourceRef } from './image-request.js';
 import { LIMITS } from './limits.js';
@@ -16,38 +16,40 @@ import { RENDITION_FORMATS, type RenditionFormat } from './rendition.js';
 // The formats are defined with the rendition itself; presets import them from here as before.
 export { RENDITION_FORMATS, type RenditionFormat };
 
-const dimension = z.number().int().min(1).max(LIMITS.maxOutputDimension);
-const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, "-" or "_", at most 64');
+const dimension = z.number().check(z.int(), z.gte(1), z.lte(LIMITS.maxOutputDimension));
+const name = z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, "-" or "_", at most 64'));
 
 export const RenditionPreset = z
   .strictObject({
     name,
-    width: dimension.optional(),
-    height: dimension.optional(),
+    width: z.optional(dimension),
+    height: z.optional(dimension),
     /** `cover` crops around the image's focal point (SmartCrop); the others keep the whole image. */
-    fit: z.enum(['cover', 'contain', 'fill', 'inside', 'outside']).default('inside'),
-    formats: z.array(z.enum(RENDITION_FORMATS)).min(1).max(RENDITION_FORMATS.length).default(['avif', 'webp', 'jpeg']),
+    fit: z._default(z.enum(['cover', 'contain', 'fill', 'inside', 'outside']), 'inside'),
+    formats: z._default(z.array(z.enum(RENDITION_FORMATS)).check(z.minLength(1), z.maxLength(RENDITION_FORMATS.length)), ['avif', 'webp', 'jpeg']),
     /** One quality for every format, or one per format; the pipeline's per-format defaults otherwise. */
-    quality: z.union([z.number().int().min(1).max(100), z.partialRecord(z.enum(RENDITION_FORMATS), z.number().int().min(1).max(100))]).optional(),
+    quality: z.optional(z.union([z.number().check(z.int(), z.gte(1), z.lte(100)), z.partialRecord(z.enum(RENDITION_FORMATS), z.number().check(z.int(), z.gte(1), z.lte(100)))])),
     /** Never upscale a small source (default): a blurry large rendition is worse than a smaller sharp one. */
-    withoutEnlargement: z.boolean().default(true),
+    withoutEnlargement: z._default(z.boolean(), true),
   })
-  .refine((preset) => preset.width !== undefined || preset.height !== undefined, 'a preset needs a width, a height or both')
-  .refine((preset) => new Set(preset.formats).size === preset.formats.length, 'formats must not repeat');
+  .check(
+    z.refine((preset) => preset.width !== undefined || preset.height !== undefined, 'a preset needs a width, a height or both'),
+    z.refine((preset) => new Set(preset.formats).size === preset.formats.length, 'formats must not repeat'),
+  );
 export type RenditionPreset = z.infer<typeof RenditionPreset>;
 
 /** One set: its presets' names must differ (they name the output keys). */
-const RenditionSet = z
-  .array(RenditionPreset)
-  .min(1)
-  .max(32)
-  .superRefine((presets, ctx) => {
+const RenditionSet = z.array(RenditionPreset).check(
+  z.minLength(1),
+  z.maxLength(32),
+  z.superRefine((presets, ctx) => {
     const seen = new Set<string>();
     presets.forEach((preset, index) => {
       if (seen.has(preset.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `"${preset.name}" appears twice in the set` });
       seen.add(preset.name);
     });
-  });
+  }),
+);
 
 export const RenditionSets = z.record(name, RenditionSet);
 export type RenditionSets = z.infer<typeof RenditionSets>;

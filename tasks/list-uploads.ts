@@ -13,7 +13,7 @@ const PAGE_SIZE = 200;
 
 export const ListUploadsInput = z.object({
   bucket: BucketName,
-  prefix: KeyPrefix.default(''),
+  prefix: z._default(KeyPrefix, ''),
   /** Empty on the first page; the previous page's cursor after. */
   cursor: z.string().max(2048).default(''),
 });

@@ -28,7 +28,7 @@ interface Operation {
   /** Path parameters, by name, with their description. */
   params?: Record<string, string>;
   query?: ZodObject;
-  body?: { schema: z.ZodType; example: unknown; contentType?: string };
+  body?: { schema: z.core.$ZodType; example: unknown; contentType?: string };
   ok: { status: number; description: string; contentType?: string; example?: unknown };
   /** The error codes this operation may answer, by HTTP status. */
   errors?: Array<[number, string]>;
@@ -327,7 +327,7 @@ const ErrorBody = {
 } as const;
 
 /** A zod schema as the JSON Schema of what a client sends (defaults are optional). */
-function schemaOf(schema: z.ZodType): Record<string, unknown> {
+function schemaOf(schema: z.core.$ZodType): Record<string, unknown> {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 }

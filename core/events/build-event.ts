@@ -17,7 +17,7 @@
  * await sink.publish([event]);
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { RequestError } from '../errors.js';
 import { EVENT_TYPES, type EventType, type ShutterEvent } from '../ports/event-sink.js';
 import { EVENT_CATALOG, dataSchemaName, type EventData } from './event-catalog.js';
@@ -28,13 +28,13 @@ export const DATA_SCHEMA_BASE = 'https://shutter.dev/events/schemas/';
 /** The envelope, strict: CloudEvents' required attributes plus the ones shutter always sets. */
 const Envelope = z.strictObject({
   specversion: z.literal('1.0'),
-  id: z.string().min(1).max(128),
+  id: z.string().check(z.minLength(1), z.maxLength(128)),
   type: z.enum(EVENT_TYPES),
-  source: z.string().min(1),
-  subject: z.string().min(1).max(2048),
+  source: z.string().check(z.minLength(1)),
+  subject: z.string().check(z.minLength(1), z.maxLength(2048)),
   time: z.iso.datetime({ offset: true }),
   datacontenttype: z.literal('application/json'),
-  dataschema: z.string().optional(),
+  dataschema: z.optional(z.string()),
   data: z.record(z.string(), z.unknown()),
 });
 
@@ -107,6 +107,6 @@ export function validEvent(value: ShutterEvent | unknown): ShutterEvent {
   return typeof value === 'object' && value !== null && validated.has(value) ? (value as ShutterEvent) : parseEvent(value);
 }
 
-function describe(error: z.ZodError): string {
+function describe(error: z.core.$ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`).join('; ');
 }

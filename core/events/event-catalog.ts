@@ -8,52 +8,52 @@
  * JSON, so one SQL text works on both. Objects are strict: a producer's typo fails loudly.
  * Changing a shape incompatibly means a new version (`v2`), never an edit of `v1`.
  */
-import { z } from 'zod';
+import * as z from '../zod.js';
 import type { EventType } from '../ports/event-sink.js';
 
 const ImageRef = z.strictObject({
-  bucket: z.string().min(1),
-  key: z.string().min(1),
+  bucket: z.string().check(z.minLength(1)),
+  key: z.string().check(z.minLength(1)),
 });
 
 const Rendition = z.strictObject({
   /** The preset's name, e.g. `thumbnail`. */
-  name: z.string().min(1),
-  format: z.string().min(1),
-  width: z.int().positive(),
-  height: z.int().positive(),
-  bytes: z.int().nonnegative(),
-  bucket: z.string().min(1),
-  key: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
+  format: z.string().check(z.minLength(1)),
+  width: z.int().check(z.gt(0)),
+  height: z.int().check(z.gt(0)),
+  bytes: z.int().check(z.gte(0)),
+  bucket: z.string().check(z.minLength(1)),
+  key: z.string().check(z.minLength(1)),
 });
 
 const ModerationLabel = z.strictObject({
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   /** 0–100, as Rekognition reports it. */
-  confidence: z.number().min(0).max(100),
-  parent: z.string().optional(),
+  confidence: z.number().check(z.gte(0), z.lte(100)),
+  parent: z.optional(z.string()),
 });
 
 const ErrorInfo = z.strictObject({
   /** The ShutterError name Step Functions matched (`ImageError`, `TransientError`, …). */
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   /** The stable error code (`ImageSource::CorruptImage`, …). */
-  code: z.string().min(1),
+  code: z.string().check(z.minLength(1)),
   message: z.string(),
 });
 
-const durationMs = z.number().nonnegative();
+const durationMs = z.number().check(z.gte(0));
 
 /** Data of `image.workflow.completed`: the bulk workflow published an image and its renditions. */
 export const WorkflowCompletedV1 = z.strictObject({
   image: ImageRef,
-  execution_id: z.string().min(1),
-  format: z.string().min(1),
-  width: z.int().positive(),
-  height: z.int().positive(),
-  bytes: z.int().nonnegative(),
+  execution_id: z.string().check(z.minLength(1)),
+  format: z.string().check(z.minLength(1)),
+  width: z.int().check(z.gt(0)),
+  height: z.int().check(z.gt(0)),
+  bytes: z.int().check(z.gte(0)),
   /** sha256 of the source bytes, hex. */
-  content_hash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  content_hash: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/))),
   renditions: z.array(Rendition),
   manifest: ImageRef,
   moderation: z.strictObject({ flagged: z.boolean(), labels: z.array(z.string()) }),
@@ -64,9 +64,9 @@ export const WorkflowCompletedV1 = z.strictObject({
 /** Data of `image.workflow.failed`: the workflow's failure path caught an error. */
 export const WorkflowFailedV1 = z.strictObject({
   image: ImageRef,
-  execution_id: z.string().min(1),
+  execution_id: z.string().check(z.minLength(1)),
   /** The state that failed, e.g. `Inspect`. */
-  state: z.string().min(1),
+  state: z.string().check(z.minLength(1)),
   error: ErrorInfo,
   duration_ms: durationMs,
 });
@@ -74,8 +74,8 @@ export const WorkflowFailedV1 = z.strictObject({
 /** Data of `image.moderation.flagged`: moderation found labels above the threshold. */
 export const ModerationFlaggedV1 = z.strictObject({
   image: ImageRef,
-  execution_id: z.string().min(1),
-  labels: z.array(ModerationLabel).min(1),
+  execution_id: z.string().check(z.minLength(1)),
+  labels: z.array(ModerationLabel).check(z.minLength(1)),
   /** What happened to the image: moved to quarantine, blurred, or held for an operator. */
   action: z.enum(['quarantine', 'blur', 'review']),
 });
@@ -83,40 +83,40 @@ export const ModerationFlaggedV1 = z.strictObject({
 /** Data of `image.rendition.created`: one rendition was written. */
 export const RenditionCreatedV1 = z.strictObject({
   image: ImageRef,
-  execution_id: z.string().min(1),
+  execution_id: z.string().check(z.minLength(1)),
   rendition: Rendition,
   duration_ms: durationMs,
 });
 
 /** Data of `image.request.served`: the access record of one on-demand request (sampled). */
 export const RequestServedV1 = z.strictObject({
-  method: z.string().min(1),
-  path: z.string().max(8192),
-  status: z.int().min(100).max(599),
+  method: z.string().check(z.minLength(1)),
+  path: z.string().check(z.maxLength(8192)),
+  status: z.int().check(z.gte(100), z.lte(599)),
   /** Absent when the request failed before it named an image. */
-  image: ImageRef.optional(),
+  image: z.optional(ImageRef),
   /** The output format, when an image was answered. */
-  format: z.string().optional(),
+  format: z.optional(z.string()),
   /** Bytes of the answered body (0 for 304 and HEAD). */
-  bytes: z.int().nonnegative(),
+  bytes: z.int().check(z.gte(0)),
   duration_ms: durationMs,
   /** `hit`: answered without reading or rendering (ETag revalidation → 304); `miss`: rendered or read. */
   cache: z.enum(['hit', 'miss']),
   /** The error code of a failed request (`NoSuchKey`, …). */
-  error_code: z.string().optional(),
+  error_code: z.optional(z.string()),
   /** The sampling rate in force, so counts can be scaled back up (1 / rate). */
-  sample_rate: z.number().gt(0).max(1),
+  sample_rate: z.number().check(z.gt(0), z.lte(1)),
 });
 
 /** Data of `settings.changed`: an operator changed a delivery setting (the audit trail of `/api/origins|policies|mappings`). */
 export const SettingsChangedV1 = z.strictObject({
   kind: z.enum(['origins', 'policies', 'mappings']),
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   change: z.enum(['created', 'updated', 'deleted']),
   /** The version written (the last one, for a deletion). */
-  version: z.int().nonnegative(),
+  version: z.int().check(z.gte(0)),
   /** The operator, as the console's authentication named them. */
-  by: z.string().optional(),
+  by: z.optional(z.string()),
 });
 
 /** The schema of every type's data, by type, with the version each type is currently at. */
@@ -127,7 +127,7 @@ export const EVENT_CATALOG = {
   'image.rendition.created': { version: 1, data: RenditionCreatedV1 },
   'image.request.served': { version: 1, data: RequestServedV1 },
   'settings.changed': { version: 1, data: SettingsChangedV1 },
-} as const satisfies Record<EventType, { version: number; data: z.ZodType }>;
+} as const satisfies Record<EventType, { version: number; data: z.ZodMiniType }>;
 
 /** The data a producer passes for an event type. */
 export type EventData<T extends EventType> = z.input<(typeof EVENT_CATALOG)[T]['data']>;

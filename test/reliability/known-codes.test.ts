@@ -10,10 +10,10 @@ function sources(dir: string): string[] {
   );
 }
 
-/** Codes passed to an error constructor, and every `Area::Name` literal (tuples, tables). */
+/** Codes passed to an error constructor, and every `Area::Name` literal (tuples, tables), in the code that answers clients: the on-demand path, core, the console's back end and the local engine. */
 function thrownCodes(): Set<string> {
   const codes = new Set<string>();
-  for (const file of [...sources('api'), ...sources('core')]) {
+  for (const file of ['api', 'core', 'console/server', 'workflows/engine'].flatMap(sources)) {
     const text = readFileSync(path.join(ROOT, file), 'utf8');
     for (const match of text.matchAll(/new \w*Error\(\s*(?:\d+,\s*)?'([^']+)'/g)) codes.add(match[1]!);
     for (const match of text.matchAll(/'([A-Z]\w+::[A-Z]\w+)'/g)) codes.add(match[1]!);

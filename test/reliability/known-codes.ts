@@ -132,8 +132,6 @@ export const SERVER_ERROR_CODES = [
   'StepFunctions::Refused',
   'StepFunctions::Unavailable',
   // Plain messages of programming errors (a closed sink, a failed model runtime), not answered to clients as codes.
-  'JsonlEventSink is closed',
-  'LakeEventSink is closed',
   'KafkaEventSink is closed',
   'TensorFlow.js could not start its WebAssembly backend.',
 ] as const;
