@@ -37,4 +37,6 @@ USER 1000:1000
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--disable-warning=ExperimentalWarning", "--enable-source-maps", "dist/shutter.mjs", "serve"]
+# As the CLI's shebang runs it (bin/shutter.ts): glibc arenas and V8's young generation sized on purpose.
+ENV MALLOC_ARENA_MAX=2
+CMD ["node", "--disable-warning=ExperimentalWarning", "--max-semi-space-size=1", "--enable-source-maps", "dist/shutter.mjs", "serve"]

@@ -27,7 +27,7 @@ import { inspectImage } from '../core/pipeline/sharp-factory.js';
 import { withDeadline } from './deadline.js';
 import { streamHead } from './stream-head.js';
 import type { Readable } from 'node:stream';
-import { createRenderGate, type RenderGate } from './render-gate.js';
+import { createRenderGate, renderShare, type RenderGate } from './render-gate.js';
 import { decodeImageRequest } from './decode-request.js';
 import { defaultRequestCacheControl } from './doors/default-door.js';
 import { ResultCache } from './result-cache.js';
@@ -198,7 +198,7 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
           // A request whose deadline passed while it waited is not worth rendering any more.
           signal.throwIfAborted();
           return renderImage(input, effective, renderDeps, { source: info, signal });
-        });
+        }, renderShare(info, effective.edits.animated !== false));
         const produced = { source, body: rendered.data, contentType: contentTypeOf(detectImageType(rendered.data) ?? rendered.format), format: rendered.format };
         resultCache?.set(etagOf(source), { bucket, key: objectKey, etag: source.etag }, produced);
         return produced;

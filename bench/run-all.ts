@@ -6,8 +6,8 @@
  *                                     bench/results/latest.{json,svg,html}
  *   npm run bench -- --smoke          tiny inputs, one round, no peers (CI: proves it still runs);
  *                                     writes .cache/bench/results/smoke.*
- *   npm run bench -- --only ceiling,shutter   some scenarios only (ceiling, http, shutter,
- *                                     small-images, cold-start, memory, serve-memory, bulk)
+ *   npm run bench -- --only ceiling,shutter   some scenarios only (ceiling, http, shutter, cache-hit,
+ *                                     small-images, cold-start, memory, serve-memory, bulk, analysis)
  *   --jobs 12mp-avif,gif-anim         some jobs only (see bench/jobs.ts; the shutter and memory
  *                                     scenarios keep the jobs they need)
  *   --peers / --no-peers              force the Go + libvips and thumbor peers on or off
@@ -19,18 +19,20 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { BenchContext } from './context.js';
 import { prepareInputs, ROOT } from './inputs.js';
 import { JOBS, scaled, type Job } from './jobs.js';
 import { machine, markdownTable, writeReport, type Report, type Row } from './report.js';
+import { analysisLoop } from './scenarios/analysis-loop.js';
 import { ceiling } from './scenarios/ceiling.js';
 import { coldStart } from './scenarios/cold-start.js';
 import { memory, serveMemory } from './scenarios/memory.js';
 import { smallImages } from './scenarios/small-images.js';
 import { peers } from './scenarios/peers.js';
-import { shutterScenarios } from './scenarios/shutter.js';
+import { cacheHits, shutterScenarios } from './scenarios/shutter.js';
 import { dataDirFor } from './servers.js';
 
 const argv = process.argv.slice(2);
@@ -56,7 +58,8 @@ const report: Report = {
   started: new Date().toISOString(),
   mode: smoke ? 'smoke' : 'full',
   machine: machine(sharp.versions as Record<string, string>, vipsVersion || undefined),
-  settings: { concurrency, rounds: smoke ? 1 : 5, peers: withPeers },
+  // The load average at start and end: on a shared machine, what to read the ratios against.
+  settings: { concurrency, rounds: smoke ? 1 : 5, peers: withPeers, loadAverageAtStart: loadAverage() },
   rows: [],
   skipped: [],
   attachments: [],
@@ -87,19 +90,22 @@ const scenarios: Array<[string, (ctx: BenchContext) => Promise<void>]> = [
   ['ceiling', ceiling],
   ['http', peers],
   ['shutter', shutterScenarios],
+  ['cache-hit', cacheHits],
   ['small-images', smallImages],
   ['cold-start', coldStart],
   ['memory', memory],
   ['serve-memory', serveMemory],
   ['bulk', bulk],
+  ['analysis', analysisLoop],
 ];
 for (const [name, run] of scenarios) if (wanted(name)) await run(ctx);
 
 report.finished = new Date().toISOString();
+report.settings.loadAverageAtEnd = loadAverage();
 const dir = smoke ? path.join(ROOT, '.cache', 'bench', 'results') : path.join(ROOT, 'bench', 'results');
 // A partial run (--only, --jobs) never replaces the full run's latest.*.
 const files = await writeReport(report, dir, only || onlyJobs ? 'partial' : undefined);
-console.log(`\nshutter bench (${report.mode}), ${report.machine.cpu}, ${report.machine.cores} cores; concurrency ${concurrency}, ${ctx.rounds} rounds\n`);
+console.log(`\nshutter bench (${report.mode}), ${report.machine.cpu}, ${report.machine.cores} cores; concurrency ${concurrency}, ${ctx.rounds} rounds; load average ${String(report.settings.loadAverageAtStart)} at start, ${String(report.settings.loadAverageAtEnd)} at end\n`);
 console.log(markdownTable(report.rows));
 if (report.skipped.length) console.log(`\nSkipped:\n${report.skipped.map((s) => `- ${s.what}: ${s.why}`).join('\n')}`);
 console.log(`\nWritten: ${Object.values(files).map((file) => path.relative(ROOT, file)).join(', ')}`);
@@ -124,4 +130,9 @@ async function bulk(ctx: BenchContext): Promise<void> {
   const written = JSON.parse(await readFile(jsonFile, 'utf8')) as { rows: Row[] };
   for (const row of written.rows) ctx.add(row);
   ctx.report.attachments.push({ name: 'bench/workflow-bulk.ts output', text: output });
+}
+
+/** The 1-, 5- and 15-minute load averages, as `uptime` prints them. */
+function loadAverage(): string {
+  return os.loadavg().map((value) => value.toFixed(2)).join(' ');
 }

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { bundleForNode } from '../scripts/bundle-node.mjs';
@@ -25,7 +25,11 @@ export async function dataDirFor(inputsDir: string): Promise<string> {
   const dataDir = path.join(path.dirname(inputsDir), `data-${path.basename(inputsDir)}`);
   await mkdir(path.join(dataDir, 'buckets'), { recursive: true });
   const bucket = path.join(dataDir, 'buckets', 'images');
-  if (!existsSync(bucket)) await symlink(inputsDir, bucket);
+  if (!existsSync(bucket)) {
+    // A link left dangling (made from a checkout since removed) is replaced, not tripped over.
+    await rm(bucket, { force: true });
+    await symlink(inputsDir, bucket);
+  }
   return dataDir;
 }
 
@@ -56,24 +60,40 @@ export async function startNodeServer(mode: 'shutter' | 'raw-sharp' | 'sih' | 'm
 export async function startShutterServe(dataDir: string, options: { cli?: string; env?: Record<string, string> } = {}): Promise<RunningServer> {
   // Another build of the CLI (`cli`, e.g. the main branch's, for before/after figures) is used as is.
   if (!options.cli) await buildCli();
+  const cli = options.cli ?? path.join(ROOT, 'dist', 'shutter.mjs');
   const port = await freePort();
   const env = options.env ?? {};
+  // As its shebang runs it (`shutter serve`, and `npm start` says the same): its environment and Node flags.
+  const shebang = shebangOf(await readFile(cli, 'utf8'));
   return launch(
     'shutter serve',
     process.execPath,
-    ['--disable-warning=ExperimentalWarning', options.cli ?? path.join(ROOT, 'dist', 'shutter.mjs'), 'serve'],
+    [...shebang.flags, cli, 'serve'],
     {
       SHUTTER_DATA_DIR: dataDir,
       PORT: String(port),
       HOST: '127.0.0.1',
       SHUTTER_SEED_SAMPLES: 'No',
       LOG_LEVEL: 'warn',
-      // As `npm start` and the CLI's shebang run it (not for another build, which is run as it was).
-      ...(options.cli ? {} : { MALLOC_ARENA_MAX: '2' }),
+      ...shebang.env,
       ...env,
     },
     `http://127.0.0.1:${port}/health`,
   );
+}
+
+/**
+ * The environment and Node flags of a `#!/usr/bin/env -S VAR=value node --flag` line.
+ *
+ * @example shebangOf('#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1\n…') // { env: { MALLOC_ARENA_MAX: '2' }, flags: ['--max-semi-space-size=1'] }
+ */
+export function shebangOf(source: string): { env: Record<string, string>; flags: string[] } {
+  const line = source.startsWith('#!') ? source.slice(2, source.indexOf('\n')) : '';
+  const words = line.trim().split(/\s+/).filter((word) => word && word !== '/usr/bin/env' && word !== '-S');
+  const at = words.findIndex((word) => word === 'node' || word.endsWith('/node'));
+  if (at < 0) return { env: {}, flags: [] };
+  const env = Object.fromEntries(words.slice(0, at).map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]));
+  return { env, flags: words.slice(at + 1) };
 }
 
 let builtCli: Promise<void> | undefined;

@@ -1,7 +1,10 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --disable-warning=ExperimentalWarning
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --disable-warning=ExperimentalWarning --max-semi-space-size=1
 // MALLOC_ARENA_MAX=2, as sharp's docs recommend with glibc: libvips' worker threads otherwise each
 // grow their own malloc arena and keep it; peak RSS in a burst of 12 MP renders fell ~190 → ~160 MB
 // (bench/README.md, "Performance round 2"). glibc reads it at start, hence here and in `npm start`.
+// --max-semi-space-size=1 (MB): V8's young generation otherwise grows to 2 × 16 MB while modules
+// load and stays resident; capped, idle RSS is ~8 MB lower, for no CPU cost measurable on small
+// renders or cache hits (bench/README.md, "Serving: idle memory, small images, cache hits"). V8 reads it at start too.
 /**
  * shutter's command line: `bin/program.ts` declares the commands (`shutter --help` lists them);
  * this file binds them to the platform.
@@ -120,6 +123,7 @@ async function serve(): Promise<void> {
       stopMetrics();
       await local?.close();
       await lake?.stop();
+      await app.flush(); // the access records still waiting for their batch
       await platform.events.close(); // delivers what it can; the outbox keeps the rest for next start
       await queries.close();
       log('stopped');

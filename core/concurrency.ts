@@ -2,12 +2,19 @@
  * A counting semaphore with a bounded queue: work beyond `limit` waits, and beyond
  * `limit + maxQueue` is refused at once (the caller answers 503 + Retry-After) instead of
  * queueing without bound.
+ *
+ * A task may take less (or more) than one unit of the limit (`weight`): the render gate gives a
+ * small image a share of a render slot, so several small renders overlap where one large one
+ * holds the slot alone. Waiters are served in arrival order, so a heavy task at the head of the
+ * queue is never starved by light ones behind it.
  */
 import { TransientError } from './errors.js';
 
 export class Semaphore {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  /** Units of the limit held by the tasks running now. */
+  private held = 0;
+  private tasks = 0;
+  private readonly waiting: Array<{ weight: number; wake: () => void }> = [];
 
   constructor(
     readonly limit: number,
@@ -20,33 +27,47 @@ export class Semaphore {
     return this.waiting.length;
   }
 
+  /** Tasks running now (not units: see {@link Semaphore.run}'s `weight`). */
   get running(): number {
-    return this.active;
+    return this.tasks;
   }
 
   /** True when `run` would refuse at once: lets a caller shed before doing any work of its own. */
   get saturated(): boolean {
-    return this.active >= this.limit && this.waiting.length >= this.maxQueue;
+    return this.held >= this.limit && this.waiting.length >= this.maxQueue;
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) {
-      if (this.waiting.length >= this.maxQueue) {
-        throw overloaded();
-      }
-      const turn = new Promise<void>((resolve) => this.waiting.push(resolve));
-      this.onChange(this.active, this.waiting.length);
+  /**
+   * Runs `task` once `weight` units are free (default 1). A weight above the limit is taken as
+   * the whole limit, so it runs alone rather than never.
+   */
+  async run<T>(task: () => Promise<T>, weight = 1): Promise<T> {
+    const units = Math.min(weight, this.limit);
+    if (this.waiting.length > 0 || this.held + units > this.limit) {
+      if (this.waiting.length >= this.maxQueue) throw overloaded();
+      const turn = new Promise<void>((wake) => this.waiting.push({ weight: units, wake }));
+      this.onChange(this.tasks, this.waiting.length);
       await turn;
-    } else this.active++;
-    this.onChange(this.active, this.waiting.length);
+    } else this.take(units);
+    this.onChange(this.tasks, this.waiting.length);
     try {
       return await task();
     } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-      this.onChange(this.active, this.waiting.length);
+      this.held -= units;
+      this.tasks--;
+      // Wake waiters in order while the head fits: a light one never overtakes a heavy one.
+      while (this.waiting.length > 0 && this.held + this.waiting[0]!.weight <= this.limit + 1e-9) {
+        const next = this.waiting.shift()!;
+        this.take(next.weight);
+        next.wake();
+      }
+      this.onChange(this.tasks, this.waiting.length);
     }
+  }
+
+  private take(units: number): void {
+    this.held += units;
+    this.tasks++;
   }
 }
 

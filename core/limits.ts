@@ -130,6 +130,18 @@ export const DEFAULTS = {
    */
   maxConcurrentRenders: 2,
   /**
+   * 4 MP: a render slot's worth of source pixels. A larger source takes a whole slot (a burst of
+   * 12 MP photos renders 2 at a time, as before: its peak RSS is the memory target's); a smaller
+   * one takes its share, down to `minRenderShare`, so small images overlap their fixed costs (read,
+   * header, encode, the event loop) where one slot each left the cores idle between steps.
+   */
+  renderSlotPixels: 4_000_000,
+  /**
+   * Half a slot at least, so at most 2 renders per slot (4 on 2 cores): libuv runs sharp's work on
+   * its 4 threads, and more renders than that would only queue there, ahead of file reads.
+   */
+  minRenderShare: 0.5,
+  /**
    * Requests allowed to wait for a render slot. At the ~10–30 renders/s two cores manage, 16
    * waiting is about a second of queue, well inside the request timeout; beyond it a prompt 503 +
    * Retry-After lets the client or CDN retry instead of piling up. It also caps the source images
@@ -148,8 +160,9 @@ export const DEFAULTS = {
   /** libvips operation cache: off, since every request is a new image and cache memory is better spent on results. */
   sharpCacheMemoryMb: 0,
   /**
-   * Sources read into memory at once, per render slot: 2 lets the next read overlap the current
-   * render; more only holds bytes while waiting (a 32-request burst of 12 MP photos held 32 sources).
+   * Sources read into memory at once, per render that can run (small ones run 2 per slot, see
+   * `minRenderShare`): 2 lets the next read overlap the current render; more only holds bytes
+   * while waiting (a 32-request burst of 12 MP photos held 32 sources).
    */
   sourcesPerRender: 2,
   /**
@@ -198,6 +211,15 @@ export const DEFAULTS = {
    * it a client is flooding, and its errors are sampled (next line) instead of filling the disk.
    */
   accessErrorsPerSecond: 50,
+  /**
+   * Access records handed to the local sink once a second: its every publish is fsync'd, and one
+   * fsync per request cost a small render ~4 % of its CPU. A second of records is what a crash may
+   * lose; a CDN's access logs arrive minutes late. Lambda hands each over at once (0): a frozen
+   * function runs no timer.
+   */
+  accessBatchMs: 1000,
+  /** ...or as soon as 500 are waiting: one fsync for a burst of cache hits, a few hundred KB of JSON at most. */
+  accessBatchSize: 500,
   /** 1 in 100: the share of a flood's error records kept, each weighted by it in the dashboards. */
   accessErrorFloodSampleRate: 0.01,
   /** The Kafka topic of image events. */
@@ -224,6 +246,23 @@ export const DEFAULTS = {
    * 30 px wide, above the detectors' useful minimum; larger only costs decode time (the models resize anyway).
    */
   faceDetectionMaxSide: 1024,
+  /**
+   * The smallest face (px of the photo) the local detector looks for: 48 px, a face in a group photo or a
+   * passer-by in a 2400 px street scene. Photos too large for the whole-image look to see it are tiled.
+   */
+  faceMinSide: 48,
+  /** Tiles per photo at most besides the whole-image look: bounds the cost at 1 + 8 detector runs. */
+  faceDetectionMaxTiles: 8,
+  /**
+   * The face size (px of its 512 px input) SSD MobileNet finds: 16, a margin over the ~13 px at which it started
+   * finding scaled-down portraits in a 2400 px scene (it missed them at 11 px).
+   */
+  faceDetectableSide: 16,
+  /**
+   * The local models' worker thread ends after 5 minutes without an analysis, giving back their memory (~270 MB);
+   * the next analysis reloads them (1–2 s), a small cost next to analyses that come in bursts (uploads, backfills).
+   */
+  analysisWorkerIdleMs: 300_000,
   /** Face detector score below which a detection is dropped (0..1): face-api's own default for SSD MobileNet. */
   faceMinScore: 0.5,
 } as const;

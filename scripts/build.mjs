@@ -9,7 +9,8 @@ import { buildConsole } from '../console/build.mjs';
 rmSync('dist/chunks', { recursive: true, force: true });
 
 await build({
-  entryPoints: { shutter: 'bin/shutter.ts' },
+  // The local analysis worker is a thread's entry of its own (core/adapters/local/model-worker.ts finds it).
+  entryPoints: { shutter: 'bin/shutter.ts', 'analysis-worker': 'core/adapters/local/analysis-worker.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   bundle: true,

@@ -13,19 +13,21 @@ const keepMjs = {
   },
 };
 
-/** Bundles `entry` into `outfile` and returns `outfile`; `options` adds to or overrides esbuild's. */
+const base = { bundle: true, platform: 'node', target: 'node22', format: 'esm', packages: 'external', plugins: [keepMjs], logLevel: 'warning' };
+
+/** The local analysis worker's entry: a thread's entry of its own, which core/adapters/local/model-worker.ts looks for beside the bundle. */
+const ANALYSIS_WORKER = path.resolve(import.meta.dirname, '..', 'core', 'adapters', 'local', 'analysis-worker.ts');
+
+/**
+ * Bundles `entry` into `outfile` and returns `outfile`; `options` adds to or overrides esbuild's.
+ * When the bundle holds the local analysis worker's client, the worker's entry is bundled beside it
+ * (`analysis-worker.mjs`), so local analysis works from any bundle of ours.
+ */
 export async function bundleForNode(entry, outfile, options = {}) {
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    packages: 'external',
-    plugins: [keepMjs],
-    logLevel: 'warning',
-    ...options,
-  });
+  const { metafile } = await build({ ...base, entryPoints: [entry], outfile, metafile: true, ...options });
+  const inputs = Object.keys(metafile.inputs);
+  if (path.resolve(entry) !== ANALYSIS_WORKER && inputs.some((input) => input.endsWith('core/adapters/local/model-worker.ts'))) {
+    await build({ ...base, entryPoints: [ANALYSIS_WORKER], outfile: path.join(path.dirname(outfile), 'analysis-worker.mjs') });
+  }
   return outfile;
 }

@@ -60,8 +60,12 @@ export function createConsoleAuth(config: Pick<Config, 'console' | 'inLambda'>, 
     : randomBytes(32);
   const mac = (text: string) => createHmac('sha256', key).update(text).digest('base64url');
   const throttle = new SignInThrottle({}, now);
-  /** Session ids signed out before their expiry, until it. */
-  const revoked = new LRUCache<string, true>({ max: 100_000, ttl: DEFAULTS.consoleSessionSeconds * 1000, ttlAutopurge: false, perf: { now } });
+  /**
+   * Session ids signed out before their expiry, until it. At most 100,000, counted as a size
+   * (`maxSize`) rather than `max`: lru-cache allocates `max` slots up front, ~4 MB held for the
+   * process's life by a list that is almost always empty.
+   */
+  const revoked = new LRUCache<string, true>({ maxSize: 100_000, sizeCalculation: () => 1, ttl: DEFAULTS.consoleSessionSeconds * 1000, ttlAutopurge: false, perf: { now } });
 
   function sessionOf(request: HttpRequest): { value: string; user: string; id: string; expires: number } | undefined {
     const value = cookie(request, SESSION_COOKIE);

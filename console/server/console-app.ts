@@ -36,7 +36,8 @@ export function consoleApi(platform: Platform, extraRoutes: Route[] = []): Route
 
 export function createConsoleApp(platform: Platform, extraRoutes: Route[] = []): App {
   const routes = consoleApi(platform, extraRoutes);
-  const app: App = { handle: async () => ({ status: 500, headers: {} }), routes, ready: false };
+  // No image requests, so no access records to hand over.
+  const app: App = { handle: async () => ({ status: 500, headers: {} }), routes, ready: false, flush: async () => undefined };
   // Image URLs are the image API's: a GET no console route claims is a 404, not an image lookup.
   app.handle = createRouter(
     routes,

@@ -11,10 +11,16 @@
  * in one second are sampled at `DEFAULTS.accessErrorFloodSampleRate`. Each record carries the rate
  * it was kept at (`sample_rate`), so the dashboards' counts (which weigh by 1 / sample_rate) stay
  * right while a flood of 400s costs a hundredth of its records.
+ *
+ * With `batchMs`, records are handed over together, once per `batchMs` (or `DEFAULTS.accessBatchSize`
+ * of them, if sooner): the local server's sink fsyncs each publish, and one fsync per request cost
+ * a small render ~4 % of its CPU (bench/README.md, "Serving: idle memory, small images, cache hits"). What is waiting goes at
+ * `flush()` (the server's shutdown) and is lost only if the process dies first, as a CDN's access
+ * logs are.
  */
 import { DEFAULTS, LIMITS } from '../limits.js';
 import { logger } from '../observability/logger.js';
-import type { EventSink } from '../ports/event-sink.js';
+import type { EventSink, ShutterEvent } from '../ports/event-sink.js';
 import { buildEvent, imageId } from './build-event.js';
 
 export interface AccessRecord {
@@ -32,6 +38,8 @@ export interface AccessRecord {
 export interface AccessRecorder {
   (record: AccessRecord): void;
   readonly counts: { sampled: number; dropped: number };
+  /** Hands every record still waiting for its batch to the sink; resolves once it has them. */
+  flush(): Promise<void>;
 }
 
 export const ACCESS_SOURCE = 'shutter/api';
@@ -41,13 +49,17 @@ export const ACCESS_SOURCE = 'shutter/api';
  * const recordAccess = createAccessRecorder(platform.events, { sampleRate: 0.1 });
  * recordAccess({ method: 'GET', path: '/cat.jpg', status: 200, bytes: 1234, durationMs: 12, cache: 'miss' });
  */
-export function createAccessRecorder(sink: EventSink, options: { sampleRate: number; random?: () => number; now?: () => number }): AccessRecorder {
+export function createAccessRecorder(
+  sink: EventSink,
+  options: { sampleRate: number; random?: () => number; now?: () => number; /** 0 (default): each record on its own. */ batchMs?: number },
+): AccessRecorder {
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
+  const batchMs = options.batchMs ?? 0;
   const counts = { sampled: 0, dropped: 0 };
   let lastWarning = 0;
-  const drop = (error: unknown) => {
-    counts.dropped++;
+  const drop = (error: unknown, records = 1) => {
+    counts.dropped += records;
     // One warning a minute at most: a broker outage must not turn every request into a log line.
     if (Date.now() - lastWarning > 60_000) {
       lastWarning = Date.now();
@@ -86,12 +98,25 @@ export function createAccessRecorder(sink: EventSink, options: { sampleRate: num
           sample_rate: rate,
         },
       });
-      sink.publish([event]).catch(drop);
+      waiting.push(event);
+      if (batchMs <= 0 || waiting.length >= DEFAULTS.accessBatchSize) void send();
+      else timer ??= setTimeout(() => void send(), batchMs).unref();
     } catch (error) {
       drop(error);
     }
   };
-  return Object.assign(record, { counts });
+  const waiting: ShutterEvent[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const send = (): Promise<void> => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (waiting.length === 0) return Promise.resolve();
+    const batch = waiting.splice(0);
+    return sink.publish(batch).catch((error: unknown) => drop(error, batch.length));
+  };
+  // Records sampled but not yet built (next turn of the loop) are built first, then sent.
+  const flush = () => new Promise<void>((resolve) => setImmediate(resolve)).then(send);
+  return Object.assign(record, { counts, flush });
 }
 
 /** A client-controlled string as a record keeps it: its first `LIMITS.accessRecordChars` characters. */

@@ -1,4 +1,5 @@
 /** The image handler's access records, end to end through the local JSON-lines sink. */
+import { jest } from '@jest/globals';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,6 +20,7 @@ async function setup(env: Record<string, string> = {}) {
     return app.handle({ method: 'GET', path: pathPart, query: Object.fromEntries(new URLSearchParams(search)), headers: {}, ...init });
   };
   const records = async (): Promise<ShutterEvent[]> => {
+    await app.flush(); // records wait for their batch (DEFAULTS.accessBatchMs) otherwise
     await platform.events.flush();
     const dir = path.join(dataDir, 'events');
     const events: ShutterEvent[] = [];
@@ -29,7 +31,7 @@ async function setup(env: Record<string, string> = {}) {
     }
     return events;
   };
-  return { platform, get, records };
+  return { platform, app, get, records };
 }
 
 describe('access records of the image API', () => {
@@ -57,5 +59,20 @@ describe('access records of the image API', () => {
     await get('/astronaut.jpg?width=32');
     expect(await records()).toEqual([]);
     await platform.events.close();
+  });
+});
+
+describe('access records: batched for the local sink', () => {
+  test('requests within a second reach the sink in one publish (one fsync), not one each; flush hands them over at once', async () => {
+    const { platform, app, get, records } = await setup();
+    const publish = jest.spyOn(platform.events, 'publish');
+    for (const width of [30, 31, 32]) expect((await get(`/astronaut.jpg?width=${width}`)).status).toBe(200);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(publish).not.toHaveBeenCalled();
+    await app.flush();
+    expect(publish).toHaveBeenCalledTimes(1);
+    expect(publish.mock.calls[0]![0]).toHaveLength(3);
+    publish.mockRestore();
+    expect((await records()).filter((event) => event.type === 'image.request.served')).toHaveLength(3);
   });
 });

@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { Readable } from 'node:stream';
 import { createImageHandler } from '../../api/image-handler.js';
+import { createRenderGate, renderShare } from '../../api/render-gate.js';
 import { ResultCache } from '../../api/result-cache.js';
 import type { HttpRequest } from '../../api/http.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
@@ -133,14 +134,56 @@ describe('image handler: memory under a burst', () => {
     const handle = createImageHandler({ ...t.platform, storage }, { resultCache: null });
     const burst = Array.from({ length: 10 }, (_, i) => handle(get(`/astronaut.jpg?width=${20 + i}`)));
     const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
-    for (let i = 0; i < 300 && reads < 4; i++) await tick();
+    for (let i = 0; i < 300 && reads < 8; i++) await tick();
     for (let i = 0; i < 5; i++) await tick(); // room for any read beyond the bound to show up
-    // MAX_CONCURRENT_RENDERS is 2 by default, and 2 sources per render slot may be in memory.
-    expect(reads).toBe(4);
+    // MAX_CONCURRENT_RENDERS is 2 by default; small sources render 2 per slot (render-gate.ts),
+    // and 2 sources per render that can run may be in memory: 2 × 2 × 2.
+    expect(reads).toBe(8);
     release();
     const answers = await Promise.all(burst);
     expect(answers.every((answer) => answer.status === 200)).toBe(true);
     expect(reads).toBe(10);
+  });
+});
+
+describe('image handler: render slots as a pixel budget', () => {
+  /** The gate of one render slot, recording how many renders ran at once at most. */
+  function oneSlotGate() {
+    const gate = createRenderGate({ maxConcurrentRenders: 1, maxQueuedRenders: 16 });
+    let peak = 0;
+    const run = gate.renders.run.bind(gate.renders);
+    gate.renders.run = (task, weight) =>
+      run(async () => {
+        peak = Math.max(peak, gate.renders.running);
+        // Held a moment, so that renders that may overlap really do.
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return task();
+      }, weight);
+    return { gate, peak: () => peak };
+  }
+
+  test("small sources share a slot; a source over the slot's pixels holds it alone", async () => {
+    await t.platform.storage.put('images', 'large.jpg', await makeImage(2500, 2000, 'jpeg'), { contentType: 'image/jpeg' });
+    const small = oneSlotGate();
+    const handleSmall = createImageHandler(t.platform, { resultCache: null, gate: small.gate });
+    const smallAnswers = await Promise.all([handleSmall(get('/astronaut.jpg?width=50')), handleSmall(get('/astronaut.jpg?width=51'))]);
+    expect(smallAnswers.map((answer) => answer.status)).toEqual([200, 200]);
+    expect(small.peak()).toBe(2);
+
+    const large = oneSlotGate();
+    const handleLarge = createImageHandler(t.platform, { resultCache: null, gate: large.gate });
+    const largeAnswers = await Promise.all([handleLarge(get('/large.jpg?width=50')), handleLarge(get('/large.jpg?width=51'))]);
+    expect(largeAnswers.map((answer) => answer.status)).toEqual([200, 200]);
+    expect(large.peak()).toBe(1);
+  });
+
+  test("a render's share: its pixels over the slot's, between half a slot and one", () => {
+    expect(renderShare({ width: 512, height: 512, pages: 1 })).toBe(0.5);
+    expect(renderShare({ width: 2000, height: 1500, pages: 1 })).toBe(0.75);
+    expect(renderShare({ width: 4000, height: 3000, pages: 1 })).toBe(1);
+    // Every frame of an animation is decoded: 40 frames of 400×300 weigh like 4.8 MP.
+    expect(renderShare({ width: 400, height: 300, pages: 40 })).toBe(1);
+    expect(renderShare({ width: 400, height: 300, pages: 40 }, false)).toBe(0.5);
   });
 });
 

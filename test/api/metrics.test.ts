@@ -83,7 +83,9 @@ describe('event outbox depth', () => {
     const depth = async () => sample((await t.request('/metrics')).bytes.toString(), 'shutter_event_outbox_depth');
 
     for (const width of [10, 20, 30]) expect((await t.request(`/${width}x${width}/a.jpg`)).status).toBe(200);
-    // Access records are appended in the background: wait until the three are on disk.
+    // Access records are batched (DEFAULTS.accessBatchMs), then appended in the background: hand
+    // the batch over, then wait until the three are on disk.
+    await t.app.flush();
     const deadline = Date.now() + 5_000;
     while ((await depth()) < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await depth()).toBe(3);

@@ -3,7 +3,7 @@
  * first start, answers /health, and the example URLs it prints work.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, imageInfo } from '../helpers/images.js';
@@ -62,8 +62,18 @@ test('every example URL it prints serves an image or its metadata', async () => 
   }
 });
 
-test('SIGTERM stops it cleanly', async () => {
+test('SIGTERM stops it cleanly, with the access records still waiting for their batch written', async () => {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.kill('SIGTERM');
   expect(await exited).toBe(0);
+  // Access records are batched once a second (DEFAULTS.accessBatchMs): those of the example URLs
+  // above, answered just before the signal, are flushed by the shutdown, not lost.
+  const eventsDir = path.join(dataDir, 'events');
+  const lines: string[] = [];
+  for (const partition of await readdir(eventsDir)) {
+    for (const file of await readdir(path.join(eventsDir, partition))) lines.push(...(await readFile(path.join(eventsDir, partition, file), 'utf8')).split('\n').filter(Boolean));
+  }
+  const served = lines.map((line) => JSON.parse(line) as { type: string; data: { path: string } }).filter((event) => event.type === 'image.request.served');
+  // The three image URLs (/meta/ is not an image request).
+  expect(served.filter((event) => !event.data.path.startsWith('/health')).length).toBeGreaterThanOrEqual(3);
 });

@@ -25,7 +25,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, type StateMachine } from 'aws-local-stepfunctions';
+import type { StateMachine } from 'aws-local-stepfunctions';
 import { ConfigError, NotFoundError, RequestError } from '../../core/errors.js';
 import { WORKFLOW } from '../../core/limits.js';
 import {
@@ -39,7 +39,7 @@ import {
   type WorkflowEngine,
 } from '../../core/ports/workflow-engine.js';
 import { recoverOrphans, registerOwner, releaseOwner } from './crash-recovery.js';
-import { MAX_PAYLOAD_BYTES, prepareDefinition, taskFunctionNames } from './definition.js';
+import { interpreter, MAX_PAYLOAD_BYTES, prepareDefinition, taskFunctionNames } from './definition.js';
 import { describeExecution, summarizeExecution } from './describe-execution.js';
 import { appendHistoryEvent, historyEventOf, historyWriter, translateEvent } from './history-events.js';
 import type { ExecutionSettled, LocalWorkflow } from './local-workflow.js';
@@ -76,7 +76,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
   readonly events = new EventEmitter();
   private readonly ownsStore: boolean;
   private readonly owner: string;
-  private readonly machines = new Map<string, { machine: StateMachine; workflow: LocalWorkflow }>();
+  private readonly machines = new Map<string, { machine?: StateMachine; workflow: LocalWorkflow }>();
   private readonly running = new Map<number, RunningExecution>();
   private readonly slots: Slots;
   private readonly tokens: TaskTokens;
@@ -100,7 +100,8 @@ export class AslWorkflowEngine implements WorkflowEngine {
       for (const missing of taskFunctionNames(workflow.definition).filter((fn) => !workflow.functions[fn])) {
         problems.push(`workflow ${name}: no local function "${missing}" for a Task state`);
       }
-      this.machines.set(name, { machine: prepareDefinition(workflow.definition, { validated: workflow.validated ?? false }), workflow });
+      // A definition the tests validate is interpreted on its first execution; any other is checked now.
+      this.machines.set(name, workflow.validated ? { workflow } : { machine: prepareDefinition(workflow.definition), workflow });
     }
     if (problems.length) throw new ConfigError(problems);
     this.paused = options.autoStart === false;
@@ -311,6 +312,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
     }
     const { emit, redriven } = historyWriter(this.store, row.seq);
     const taskToken = createHash('sha256').update(`${row.arn}|task-token`).digest('hex');
+    entry.machine ??= prepareDefinition(entry.workflow.definition, { validated: entry.workflow.validated ?? false });
     const execution = entry.machine.run(JSON.parse(row.input), {
       overrides: {
         taskResourceLocalHandlers: this.tasks.bind(entry.workflow, running, emit, taskToken),
@@ -336,6 +338,7 @@ export class AslWorkflowEngine implements WorkflowEngine {
       const output = await execution.result;
       outcome = { status: 'SUCCEEDED', output: JSON.stringify(output ?? null) };
     } catch (error) {
+      const { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError } = interpreter();
       if (error instanceof ExecutionAbortedError) outcome = { status: 'ABORTED' };
       else if (error instanceof ExecutionTimeoutError) outcome = { status: 'TIMED_OUT', error: 'States.Timeout', cause: 'The execution ran past its TimeoutSeconds.' };
       else if (error instanceof ExecutionError) {

@@ -2,8 +2,18 @@
  * Reading an ASL definition: the interpreter for it (validated once per process), its Task
  * states (Map and Parallel branches included) and the Lambda functions they invoke.
  */
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { createRequire } from 'node:module';
+import type * as Interpreter from 'aws-local-stepfunctions';
+import type { StateMachine, StateMachineDefinition } from 'aws-local-stepfunctions';
 import { ConfigError } from '../../core/errors.js';
+
+let loaded: typeof Interpreter | undefined;
+/**
+ * The ASL interpreter, loaded on first use (synchronously, its CommonJS build): it brings the AWS
+ * SDK's Lambda client, ajv and jsonata, ~20 MB resident, which `shutter serve` needs only once an
+ * execution runs, not to answer images (issue 19's idle memory).
+ */
+export const interpreter = (): typeof Interpreter => (loaded ??= createRequire(import.meta.url)('aws-local-stepfunctions') as typeof Interpreter);
 
 /** Step Functions' limit on an execution's input and each state's data. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -18,7 +28,7 @@ export function prepareDefinition(definition: object, options: { validated?: boo
   let machine = VALIDATED.get(key);
   if (!machine) {
     // ARNs are local placeholders, so their account and region checks are off.
-    machine = new StateMachine(definition as StateMachineDefinition, { validationOptions: { checkArn: false, noValidate: validated } });
+    machine = new (interpreter().StateMachine)(definition as StateMachineDefinition, { validationOptions: { checkArn: false, noValidate: validated } });
     VALIDATED.set(key, machine);
   }
   return machine;

@@ -1,33 +1,40 @@
 /**
  * Face detection on the CPU with @vladmandic/face-api, whose model weights ship inside its npm
- * package (`model/`), run on the shared tfjs WebAssembly runtime through the package's
- * `face-api.node-wasm.js` build (its default build needs tfjs-node, whose install downloads).
+ * package. The photo is decoded here (sharp, off the event loop) once, at the scale `face-tiles.ts`
+ * picks for it; the detector runs in the analysis worker (`model-worker.ts`) on the whole copy and,
+ * on large photos, on overlapping tiles, so a 50 px face in a 2400 px photo is seen at a size the
+ * detector finds; the looks are merged into one box per face.
  *
- * SSD MobileNet v1 is the default detector: on the shipped evaluation set it found every labelled
- * face, including a small one in a wide composite that the Tiny detector misses; ~260 ms per image
- * warm on a quiet 2-core machine. The Tiny detector (about 4× less CPU, looser boxes, 2 faces missed)
- * is the `LOCAL_FACE_MODEL=tiny` choice (figures in `bench/README.md`).
+ * SSD MobileNet v1 is the default: on the shipped evaluation set it found every labelled face,
+ * including a small one in a wide composite that the Tiny detector misses; ~260 ms per look warm on
+ * a quiet 2-core machine. The Tiny detector (about 4× less CPU, looser boxes, 2 faces missed) is the
+ * `LOCAL_FACE_MODEL=tiny` choice (figures in `bench/README.md`).
  */
-import path from 'node:path';
-import type * as FaceApiModule from '@vladmandic/face-api/dist/face-api.node-wasm.js';
 import type { BoundingBox, DetectSubjectsOptions, SubjectBox, SubjectDetector, SubjectsResult } from '../../ports/analyzer.js';
 import { DEFAULTS } from '../../limits.js';
-import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../../pipeline/sharp-factory.js';
+import { DEFAULT_IMAGE_LIMITS, inspectImage, type ImageLimits } from '../../pipeline/sharp-factory.js';
 import { toModelInput } from './model-input.js';
-import { loadTfjs, packageVersion, requireModule, type Tfjs } from './model-runtime.js';
+import { packageVersion } from './model-runtime.js';
+import { ModelWorker } from './model-worker.js';
+import { FACE_MODEL_INPUT, type FaceModelName } from './face-model.js';
+import { mergeDetections, planFaceSearch } from './face-tiles.js';
 import { recordAnalysis } from '../../observability/metrics.js';
 
-type FaceApi = typeof FaceApiModule;
-
-export type FaceModelName = 'ssd_mobilenetv1' | 'tiny_face_detector';
+export type { FaceModelName } from './face-model.js';
 
 export interface FaceApiDetectorOptions {
   model?: FaceModelName;
   /** Detections scoring below this (0..1) are dropped. */
   minScore?: number;
-  /** Longest side of the copy the detector sees. */
+  /** Longest side of the copy the detector sees when the photo needs no tiles. */
   maxSide?: number;
+  /** The smallest face (px of the photo) to find: large photos are tiled for it. */
+  minFaceSide?: number;
+  /** At most this many tiles per photo besides the whole-image look (bounds the cost). */
+  maxTiles?: number;
   limits?: ImageLimits;
+  /** The worker the model runs in (LocalAnalyzer shares one between its models); its own otherwise. */
+  models?: ModelWorker;
 }
 
 export class FaceApiDetector implements SubjectDetector {
@@ -35,43 +42,44 @@ export class FaceApiDetector implements SubjectDetector {
   private readonly model: FaceModelName;
   private readonly minScore: number;
   private readonly maxSide: number;
+  private readonly minFaceSide: number;
+  private readonly maxTiles: number;
   private readonly limits: ImageLimits;
-  private loaded: Promise<{ tf: Tfjs; faceapi: FaceApi }> | undefined;
+  private readonly models: ModelWorker;
 
   constructor(options: FaceApiDetectorOptions = {}) {
     this.model = options.model ?? 'ssd_mobilenetv1';
     this.minScore = options.minScore ?? DEFAULTS.faceMinScore;
     this.maxSide = options.maxSide ?? DEFAULTS.faceDetectionMaxSide;
+    this.minFaceSide = options.minFaceSide ?? DEFAULTS.faceMinSide;
+    this.maxTiles = options.maxTiles ?? DEFAULTS.faceDetectionMaxTiles;
     this.limits = options.limits ?? DEFAULT_IMAGE_LIMITS;
+    this.models = options.models ?? new ModelWorker();
     this.name = `face-api@${packageVersion('@vladmandic/face-api')}/${this.model}`;
   }
 
-  /** Loads the detector (once); called by the first detection, or ahead of time to take the cost at start. */
-  load(): Promise<{ tf: Tfjs; faceapi: FaceApi }> {
-    this.loaded ??= loadFaceApi(this.model).catch((error: unknown) => {
-      this.loaded = undefined;
-      throw error;
-    });
-    return this.loaded;
+  /** Loads the detector in the worker (once); the first detection does it otherwise. */
+  load(): Promise<void> {
+    return this.models.load({ faces: this.model });
   }
 
   async detectSubjects(image: Buffer, options: DetectSubjectsOptions = {}): Promise<SubjectsResult> {
     const started = performance.now();
-    const [{ tf, faceapi }, pixels] = await Promise.all([this.load(), toModelInput(image, { maxSide: this.maxSide }, this.limits)]);
+    const size = await inspectImage(image, this.limits);
+    const plan = planFaceSearch(size, {
+      inputSide: FACE_MODEL_INPUT[this.model],
+      detectableSide: DEFAULTS.faceDetectableSide,
+      minFaceSide: this.minFaceSide,
+      maxTiles: this.maxTiles,
+      wholeMaxSide: this.maxSide,
+    });
+    const pixels = await toModelInput(image, { maxSide: plan.copySide }, this.limits);
     options.signal?.throwIfAborted();
-    const detectorOptions =
-      this.model === 'ssd_mobilenetv1'
-        ? new faceapi.SsdMobilenetv1Options({ minConfidence: this.minScore, maxResults: 100 })
-        : new faceapi.TinyFaceDetectorOptions({ scoreThreshold: this.minScore, inputSize: 416 });
-    const input = tf.tensor3d(pixels.data, [pixels.height, pixels.width, 3], 'int32');
-    let detections: Awaited<ReturnType<FaceApi['detectAllFaces']>>;
-    try {
-      detections = await faceapi.detectAllFaces(input, detectorOptions);
-    } finally {
-      input.dispose();
-    }
-    const faces = detections
-      .map(({ relativeBox: box, score }) => clipToImage({ left: box.x, top: box.y, width: box.width, height: box.height }, score * 100))
+    const found = await this.models.detectFaces(this.model, pixels, plan.regions, this.minScore);
+    const faces = mergeDetections(found)
+      .map(({ left, top, width, height, score }) =>
+        clipToImage({ left: left / pixels.width, top: top / pixels.height, width: width / pixels.width, height: height / pixels.height }, score * 100),
+      )
       .filter((face): face is SubjectBox => face !== undefined)
       .sort((a, b) => b.width * b.height - a.width * a.height);
     const ms = performance.now() - started;
@@ -88,13 +96,4 @@ function clipToImage(box: BoundingBox, confidence: number): SubjectBox | undefin
   const bottom = Math.min(1, box.top + box.height);
   if (right <= left || bottom <= top) return undefined;
   return { left, top, width: right - left, height: bottom - top, kind: 'face', confidence };
-}
-
-async function loadFaceApi(model: FaceModelName): Promise<{ tf: Tfjs; faceapi: FaceApi }> {
-  const tf = await loadTfjs();
-  const faceapi = requireModule('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
-  const modelDir = path.join(path.dirname(requireModule.resolve('@vladmandic/face-api/package.json')), 'model');
-  const net = model === 'ssd_mobilenetv1' ? faceapi.nets.ssdMobilenetv1 : faceapi.nets.tinyFaceDetector;
-  await net.loadFromDisk(modelDir);
-  return { tf, faceapi };
 }

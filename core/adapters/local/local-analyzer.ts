@@ -1,18 +1,22 @@
 /**
- * The embedded default analyzer: real models, in process, offline. Moderation from nsfwjs, faces from
- * face-api, and the most salient region from libvips' attention strategy (so a smart crop of a photo
- * without a face still lands on its subject). Models load lazily, once, on first use.
+ * The embedded default analyzer: real models, offline. Moderation from nsfwjs, faces from face-api,
+ * and the most salient region from libvips' attention strategy (so a smart crop of a photo without a
+ * face still lands on its subject). Both models run in one worker thread (`model-worker.ts`), so the
+ * event loop stays free while they think; they load there lazily, once, on first use.
  */
 import type { Analyzer, DetectSubjectsOptions, ModerateOptions, ModerationResult, SubjectsResult } from '../../ports/analyzer.js';
 import type { ImageLimits } from '../../pipeline/sharp-factory.js';
 import { AttentionAnalyzer } from './attention-analyzer.js';
 import { FaceApiDetector, type FaceModelName } from './face-api-detector.js';
 import { NsfwjsModerator, type NsfwModelName } from './nsfwjs-moderator.js';
+import { ModelWorker } from './model-worker.js';
 
 export interface LocalAnalyzerOptions {
   moderationModel?: NsfwModelName;
   faceModel?: FaceModelName;
   limits?: ImageLimits;
+  /** The worker the models run in (tests pass one to watch it); a new one otherwise. */
+  models?: ModelWorker;
 }
 
 export class LocalAnalyzer implements Analyzer {
@@ -20,11 +24,13 @@ export class LocalAnalyzer implements Analyzer {
   private readonly moderator: NsfwjsModerator;
   private readonly faces: FaceApiDetector;
   private readonly attention: AttentionAnalyzer;
+  private readonly models: ModelWorker;
 
   constructor(options: LocalAnalyzerOptions = {}) {
-    const limits = options.limits ? { limits: options.limits } : {};
-    this.moderator = new NsfwjsModerator({ ...limits, ...(options.moderationModel ? { model: options.moderationModel } : {}) });
-    this.faces = new FaceApiDetector({ ...limits, ...(options.faceModel ? { model: options.faceModel } : {}) });
+    this.models = options.models ?? new ModelWorker();
+    const shared = { models: this.models, ...(options.limits ? { limits: options.limits } : {}) };
+    this.moderator = new NsfwjsModerator({ ...shared, ...(options.moderationModel ? { model: options.moderationModel } : {}) });
+    this.faces = new FaceApiDetector({ ...shared, ...(options.faceModel ? { model: options.faceModel } : {}) });
     this.attention = new AttentionAnalyzer(options.limits);
     this.name = `local(${this.moderator.name}+${this.faces.name}+${this.attention.name})`;
   }
@@ -32,6 +38,11 @@ export class LocalAnalyzer implements Analyzer {
   /** Loads every model now instead of on the first request (for a server that prefers a slower start). */
   async load(): Promise<void> {
     await Promise.all([this.moderator.load(), this.faces.load()]);
+  }
+
+  /** Terminates the models' worker (shutdown); an analysis after this starts a new one. */
+  close(): Promise<void> {
+    return this.models.close();
   }
 
   moderate(image: Buffer, options: ModerateOptions): Promise<ModerationResult> {

@@ -111,4 +111,42 @@ describe('createAccessRecorder bounds what a client controls (issue #13)', () =>
     await nextTurn();
     expect(sink.events).toHaveLength(100);
   });
+
+  describe('batched (batchMs)', () => {
+    test('records wait for their batch: one publish for all of them after batchMs', async () => {
+      const sink = new MemorySink();
+      const publish = jest.spyOn(sink, 'publish');
+      const record = createAccessRecorder(sink, { sampleRate: 1, batchMs: 20 });
+      for (let i = 0; i < 3; i++) record(access);
+      await nextTurn();
+      expect(publish).not.toHaveBeenCalled();
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect(publish).toHaveBeenCalledTimes(1);
+      expect(sink.events).toHaveLength(3);
+    });
+
+    test('flush hands over what waits, records sampled this very turn included', async () => {
+      const sink = new MemorySink();
+      const record = createAccessRecorder(sink, { sampleRate: 1, batchMs: 60_000 });
+      record(access);
+      record(access);
+      await record.flush();
+      expect(sink.events).toHaveLength(2);
+      await record.flush(); // nothing left: no empty publish
+      expect(sink.events).toHaveLength(2);
+    });
+
+    test('a failed batch counts every record in it as dropped', async () => {
+      const sink = new MemorySink();
+      sink.publish = async () => Promise.reject(new Error('disk full'));
+      const record = createAccessRecorder(sink, { sampleRate: 1, batchMs: 60_000 });
+      const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+      record(access);
+      record(access);
+      await record.flush();
+      expect(record.counts).toEqual({ sampled: 2, dropped: 2 });
+      warn.mockRestore();
+    });
+  });
 });
+

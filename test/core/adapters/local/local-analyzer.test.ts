@@ -3,15 +3,17 @@
  * for this file. Assertions are about behaviour on real photographs, never about timings.
  */
 import { LocalAnalyzer } from '../../../../core/adapters/local/local-analyzer.js';
-import { loadTfjs } from '../../../../core/adapters/local/model-runtime.js';
+import { ModelWorker } from '../../../../core/adapters/local/model-worker.js';
 import type { BoundingBox } from '../../../../core/ports/analyzer.js';
 import { fixture, makeImage, samplePhoto } from '../../../helpers/images.js';
 import sharp from 'sharp';
 import { registry } from '../../../../core/observability/metrics.js';
 
-const analyzer = new LocalAnalyzer();
+const models = new ModelWorker();
+const analyzer = new LocalAnalyzer({ models });
 
 beforeAll(() => analyzer.load(), 60_000);
+afterAll(() => analyzer.close());
 
 /** How much of `inner` (pixels) lies inside `outer` (ratios of an image of `size`), 0..1. */
 function coverage(inner: [number, number, number, number], outer: BoundingBox, size: { width: number; height: number }): number {
@@ -97,11 +99,12 @@ describe('LocalAnalyzer: bad input and resources', () => {
 
   test('leaves no tensor behind', async () => {
     // Earlier tests warmed both models up, so any tensor left now would be a leak per call.
-    const tf = await loadTfjs();
-    const before = tf.memory().numTensors;
+    // The models live in the analysis worker: ask its engine.
+    const before = await models.tensors();
+    expect(before).toBeGreaterThan(0);
     await analyzer.moderate(samplePhoto('chelsea'), { minConfidence: 50 });
     await analyzer.detectSubjects(samplePhoto('chelsea'));
-    expect(tf.memory().numTensors).toBe(before);
+    expect(await models.tensors()).toBe(before);
   });
 });
 

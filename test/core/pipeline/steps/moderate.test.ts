@@ -71,6 +71,7 @@ describe('contentModeration with a scripted analyzer', () => {
 
 describe('contentModeration with the local model', () => {
   const analyzer = new LocalAnalyzer();
+  afterAll(() => analyzer.close());
 
   test('blurs an image the model scores explicit, and leaves a portrait alone', async () => {
     const flagged = fixture('analysis', 'model-triggering', 'abstract-blobs-120.jpg');

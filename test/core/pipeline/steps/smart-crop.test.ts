@@ -110,6 +110,7 @@ describe('smartCropArea (SIH getCropArea test vectors)', () => {
 
 describe('smartCrop with the local analyzer on real portraits', () => {
   const analyzer = new LocalAnalyzer();
+  afterAll(() => analyzer.close());
 
   /** Share of the labelled face (pixels) inside the crop. */
   function kept(faceBox: number[], crop: { left: number; top: number; width: number; height: number }): number {

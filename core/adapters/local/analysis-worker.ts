@@ -1,0 +1,78 @@
+/**
+ * The analysis worker's entry: a `worker_threads` thread that owns the models, so inference (seconds
+ * of CPU on a large photo) never blocks the main thread's event loop. Each model loads once, on the
+ * first job that needs it. Jobs arrive with pixels the main thread decoded (their ArrayBuffer
+ * transferred, not copied) and are answered one at a time, in order.
+ *
+ * Errors go back as plain data (name, message, code, status) for the main thread to rebuild; this
+ * thread never exits on a failed job. Like the model modules, it stays free of TypeScript-only syntax.
+ */
+import os from 'node:os';
+import { parentPort } from 'node:worker_threads';
+import { detectFaces, loadFaceModel, type FaceModel, type FaceModelName } from './face-model.js';
+import { loadTfjs } from './model-runtime.js';
+import { classifyNsfw, loadNsfwModel, type NsfwModel, type NsfwModelName } from './nsfw-model.js';
+import type { ModelJob, ModelReply, ModelRequest } from './model-worker.js';
+
+// Inference is background work next to the requests the main thread answers. On Linux the nice
+// value is a thread's own (setpriority on "this process" applies to the calling thread), so this puts
+// only this thread 10 steps below the process: on a busy machine the main thread gets the cores
+// first. Elsewhere it may lower the whole process, or be refused; neither breaks anything.
+try {
+  os.setPriority(Math.min(19, os.getPriority() + 10));
+} catch {
+  // Not permitted here: inference simply runs at the process's priority.
+}
+
+const nsfwModels = new Map<NsfwModelName, Promise<NsfwModel>>();
+const faceModels = new Map<FaceModelName, Promise<FaceModel>>();
+
+/** A model, loaded on first use and kept; a failed load is forgotten so the next job tries again. */
+function once<K, V>(cache: Map<K, Promise<V>>, key: K, load: (key: K) => Promise<V>): Promise<V> {
+  let loaded = cache.get(key);
+  if (!loaded) {
+    loaded = load(key).catch((error: unknown) => {
+      cache.delete(key);
+      throw error;
+    });
+    cache.set(key, loaded);
+  }
+  return loaded;
+}
+
+async function run(job: ModelJob): Promise<unknown> {
+  switch (job.kind) {
+    case 'load':
+      await Promise.all([
+        ...(job.nsfw ? [once(nsfwModels, job.nsfw, loadNsfwModel)] : []),
+        ...(job.faces ? [once(faceModels, job.faces, loadFaceModel)] : []),
+      ]);
+      return undefined;
+    case 'tensors':
+      return nsfwModels.size + faceModels.size ? (await loadTfjs()).memory().numTensors : 0;
+    case 'nsfw':
+      return classifyNsfw(await once(nsfwModels, job.model, loadNsfwModel), toPixels(job.pixels));
+    case 'faces':
+      return detectFaces(await once(faceModels, job.model, loadFaceModel), toPixels(job.pixels), job.regions, job.minScore);
+  }
+}
+
+function toPixels(pixels: { data: ArrayBuffer; width: number; height: number }) {
+  return { data: Buffer.from(pixels.data), width: pixels.width, height: pixels.height };
+}
+
+// Jobs run one after another: the models share one tfjs engine, and one core's worth of inference at
+// a time leaves the other core to the main thread.
+let queue: Promise<void> = Promise.resolve();
+parentPort!.on('message', ({ id, job }: ModelRequest) => {
+  queue = queue.then(async () => {
+    let reply: ModelReply;
+    try {
+      reply = { id, ok: true, value: await run(job) };
+    } catch (error) {
+      const { name = 'Error', message = String(error), code, status } = (error ?? {}) as { name?: string; message?: string; code?: unknown; status?: unknown };
+      reply = { id, ok: false, error: { name, message, ...(typeof code === 'string' ? { code } : {}), ...(typeof status === 'number' ? { status } : {}) } };
+    }
+    parentPort!.postMessage(reply);
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * Where the face detector looks, decided from the photo's size before any pixel is decoded, and how
+ * the answers of overlapping looks become one list of faces.
+ *
+ * A detector resizes whatever it is given to its input square (512 px for SSD MobileNet), so in a
+ * 2400 px photo a 50 px face shrinks to about 10 px: too small to find. Below a size the whole-image
+ * look cannot see, the photo is decoded at the scale where the smallest face wanted reaches the size
+ * the detector finds reliably, and that copy is cut into overlapping tiles of the detector's input
+ * side, each seen at full resolution. The tile count is capped, so the cost is bounded: at most
+ * 1 + `maxTiles` detector runs per photo (the smallest face found grows instead on very large photos).
+ */
+
+/** A rectangle in whole pixels of the decoded copy. */
+export interface PixelRegion {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+export interface FaceSearchOptions {
+  /** The detector's input side (px): a region of this side is seen at full resolution. */
+  inputSide: number;
+  /** The smallest face (px) the detector finds reliably in its input. */
+  detectableSide: number;
+  /** The smallest face (px of the photo) to find. */
+  minFaceSide: number;
+  /** At most this many tiles besides the whole-image look. */
+  maxTiles: number;
+  /** Longest side of the copy when no tile is needed (the whole-image look only). */
+  wholeMaxSide: number;
+}
+
+export interface FaceSearchPlan {
+  /** Longest side of the decoded copy (never above the photo's own). */
+  copySide: number;
+  /** Regions of the copy to run the detector on: the whole copy first, then the tiles. */
+  regions: PixelRegion[];
+}
+
+/**
+ * The copy to decode and the regions to search for a photo of `width` × `height` (as displayed).
+ *
+ * @example
+ * // 2400 × 1600, SSD (512 px input), faces from 48 px: an 800 px copy, the whole of it and 2 × 2 tiles.
+ * planFaceSearch({ width: 2400, height: 1600 }, { inputSide: 512, detectableSide: 16, minFaceSide: 48, maxTiles: 8, wholeMaxSide: 1024 })
+ */
+export function planFaceSearch(size: { width: number; height: number }, options: FaceSearchOptions): FaceSearchPlan {
+  const long = Math.max(size.width, size.height);
+  const wholeCopy = Math.min(long, options.wholeMaxSide);
+  // The smallest face (px of the photo) the whole-image look finds: the detector sees the long side at inputSide.
+  const wholeFinds = (options.detectableSide * long) / options.inputSide;
+  if (wholeFinds <= options.minFaceSide) return { copySide: wholeCopy, regions: [whole(size, wholeCopy)] };
+  // The copy in which the smallest face wanted is detectableSide px, shrunk until its tiles fit the cap.
+  let copySide = Math.min(long, Math.ceil((long * options.detectableSide) / options.minFaceSide));
+  let tiles = tile(size, copySide, options);
+  while (tiles.length > Math.max(1, options.maxTiles)) {
+    copySide = Math.floor(copySide * 0.9);
+    tiles = tile(size, copySide, options);
+  }
+  // One tile covering the whole copy would only repeat the whole-image look.
+  return { copySide, regions: [whole(size, copySide), ...(tiles.length > 1 ? tiles : [])] };
+}
+
+function scaled(size: { width: number; height: number }, copySide: number): { width: number; height: number } {
+  const factor = copySide / Math.max(size.width, size.height);
+  return { width: Math.max(1, Math.round(size.width * factor)), height: Math.max(1, Math.round(size.height * factor)) };
+}
+
+function whole(size: { width: number; height: number }, copySide: number): PixelRegion {
+  return { left: 0, top: 0, ...scaled(size, copySide) };
+}
+
+/**
+ * Overlapping tiles of the detector's input side covering a copy of `copySide`. The overlap is the
+ * largest face the tiles must find whole: anything larger, the whole-image look finds.
+ */
+function tile(size: { width: number; height: number }, copySide: number, options: FaceSearchOptions): PixelRegion[] {
+  const copy = scaled(size, copySide);
+  const side = options.inputSide;
+  const overlap = Math.min(Math.floor(side / 2), Math.ceil((1.25 * options.detectableSide * copySide) / options.inputSide));
+  const starts = (length: number): number[] => {
+    if (length <= side) return [0];
+    const count = Math.ceil((length - overlap) / (side - overlap));
+    return Array.from({ length: count }, (_, index) => Math.round((index * (length - side)) / (count - 1)));
+  };
+  const regions: PixelRegion[] = [];
+  for (const top of starts(copy.height)) {
+    for (const left of starts(copy.width)) regions.push({ left, top, width: Math.min(side, copy.width), height: Math.min(side, copy.height) });
+  }
+  return regions;
+}
+
+export interface ScoredBox {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+  score: number;
+}
+
+/**
+ * One box per face from overlapping looks (non-maximum suppression): the best-scoring box is kept and
+ * any other that overlaps it (IoU above `iou`), or lies mostly inside it or around it (a tile that cut
+ * the face in two sees half a face), is dropped.
+ */
+export function mergeDetections<T extends ScoredBox>(boxes: readonly T[], iou = 0.3, contained = 0.6): T[] {
+  const kept: T[] = [];
+  for (const box of [...boxes].sort((a, b) => b.score - a.score)) {
+    const duplicate = kept.some((other) => {
+      const shared = intersection(box, other);
+      const smaller = Math.min(area(box), area(other));
+      return shared / (area(box) + area(other) - shared) > iou || (smaller > 0 && shared / smaller > contained);
+    });
+    if (!duplicate) kept.push(box);
+  }
+  return kept;
+}
+
+const area = (box: ScoredBox) => box.width * box.height;
+
+function intersection(a: ScoredBox, b: ScoredBox): number {
+  const x = Math.max(0, Math.min(a.left + a.width, b.left + b.width) - Math.max(a.left, b.left));
+  const y = Math.max(0, Math.min(a.top + a.height, b.top + b.height) - Math.max(a.top, b.top));
+  return x * y;
+}

@@ -1,0 +1,68 @@
+/**
+ * Small faces in a large photo, with the real detector (face-api SSD MobileNet, in the analysis
+ * worker). The scene is composed from photographs that ship in the repository (samples/ and the
+ * analysis fixtures, from scikit-image's and matplotlib's PyPI wheels): two portraits scaled down so
+ * each face is 50 px wide, placed in a 2400 × 1600 photo (the coffee photo, enlarged and softened).
+ */
+import sharp from 'sharp';
+import { FaceApiDetector } from '../../../../core/adapters/local/face-api-detector.js';
+import { ModelWorker } from '../../../../core/adapters/local/model-worker.js';
+import type { SubjectBox } from '../../../../core/ports/analyzer.js';
+import { fixture, samplePhoto } from '../../../helpers/images.js';
+
+type Box = [number, number, number, number];
+const models = new ModelWorker();
+afterAll(() => models.close());
+
+/** A portrait scaled so its labelled face is `side` px wide, pasted at (left, top); returns the face's box in the scene. */
+async function paste(photo: Buffer, photoWidth: number, face: Box, side: number, left: number, top: number) {
+  const scale = side / face[2];
+  const input = await sharp(photo).resize(Math.round(photoWidth * scale)).toBuffer();
+  const box: Box = [left + face[0] * scale, top + face[1] * scale, face[2] * scale, face[3] * scale];
+  return { overlay: { input, left, top }, box };
+}
+
+async function scene(faceSide: number, at: [number, number] = [1500, 900]): Promise<{ image: Buffer; faces: Box[] }> {
+  const astronaut = await paste(samplePhoto('astronaut'), 512, [175, 75, 95, 87], faceSide, ...at);
+  const hopper = await paste(fixture('analysis', 'photos', 'grace-hopper.jpg'), 512, [170, 133, 180, 184], faceSide, 300, 200);
+  const background = await sharp(samplePhoto('coffee')).resize(2400, 1600, { fit: 'fill' }).blur(3).toBuffer();
+  const image = await sharp(background).composite([astronaut.overlay, hopper.overlay]).jpeg({ quality: 90 }).toBuffer();
+  return { image, faces: [astronaut.box, hopper.box] };
+}
+
+function iou(truth: Box, found: SubjectBox, size: { width: number; height: number }): number {
+  const box: Box = [found.left * size.width, found.top * size.height, found.width * size.width, found.height * size.height];
+  const x = Math.max(0, Math.min(truth[0] + truth[2], box[0] + box[2]) - Math.max(truth[0], box[0]));
+  const y = Math.max(0, Math.min(truth[1] + truth[3], box[1] + box[3]) - Math.max(truth[1], box[1]));
+  return (x * y) / (truth[2] * truth[3] + box[2] * box[3] - x * y);
+}
+
+const SIZE = { width: 2400, height: 1600 };
+
+test('finds both 50 px faces in a 2400 px photo, each box within tolerance of the face', async () => {
+  const { image, faces } = await scene(50);
+  const result = await new FaceApiDetector({ models }).detectSubjects(image);
+  expect(result.faces).toHaveLength(2);
+  for (const truth of faces) {
+    // Boxes differ in where a face "ends" (SSD's reach from brow to chin): IoU ≥ 0.4 and the centres within 15 px.
+    const best = result.faces.reduce((a, b) => (iou(truth, a, SIZE) >= iou(truth, b, SIZE) ? a : b));
+    expect(iou(truth, best, SIZE)).toBeGreaterThan(0.4);
+    expect(Math.abs((best.left + best.width / 2) * SIZE.width - (truth[0] + truth[2] / 2))).toBeLessThan(15);
+    expect(Math.abs((best.top + best.height / 2) * SIZE.height - (truth[1] + truth[3] / 2))).toBeLessThan(15);
+    expect(best.confidence).toBeGreaterThan(50);
+  }
+}, 180_000);
+
+test('the whole-image look alone (no tiles, as before) misses them: the tiles are what finds them', async () => {
+  const { image } = await scene(50);
+  const result = await new FaceApiDetector({ models, maxTiles: 0 }).detectSubjects(image);
+  expect(result.faces).toEqual([]);
+}, 180_000);
+
+test('a larger face, cut by the tiles, is found once, not once per tile that sees it', async () => {
+  // 150 px faces: 75 px in the tiled copy, more than the tiles' overlap, so some tile cuts each in two.
+  const { image, faces } = await scene(150, [1400, 200]);
+  const result = await new FaceApiDetector({ models }).detectSubjects(image);
+  expect(result.faces).toHaveLength(2);
+  for (const truth of faces) expect(Math.max(...result.faces.map((face) => iou(truth, face, SIZE)))).toBeGreaterThan(0.4);
+}, 180_000);

@@ -1,0 +1,75 @@
+/** Where the face detector looks (pure geometry, no model) and how overlapping looks merge. */
+import { mergeDetections, planFaceSearch, type FaceSearchOptions, type PixelRegion } from '../../../../core/adapters/local/face-tiles.js';
+
+const SSD: FaceSearchOptions = { inputSide: 512, detectableSide: 24, minFaceSide: 48, maxTiles: 8, wholeMaxSide: 1024 };
+
+/** True when every pixel of a `width` × `height` copy lies in some region. */
+function covers(regions: PixelRegion[], width: number, height: number): boolean {
+  for (let y = 0; y < height; y += 7) {
+    for (let x = 0; x < width; x += 7) {
+      if (!regions.some((r) => x >= r.left && x < r.left + r.width && y >= r.top && y < r.top + r.height)) return false;
+    }
+  }
+  return true;
+}
+
+describe('planFaceSearch', () => {
+  test.each([
+    ['a 512 px portrait', 512, 600],
+    ['a 1024 px photo', 1024, 768],
+  ])('%s: one look at the whole image, as before', (_name, width, height) => {
+    const plan = planFaceSearch({ width, height }, SSD);
+    expect(plan.regions).toEqual([{ left: 0, top: 0, width: Math.round((width * plan.copySide) / Math.max(width, height)), height: Math.round((height * plan.copySide) / Math.max(width, height)) }]);
+    expect(plan.copySide).toBe(Math.min(1024, Math.max(width, height)));
+  });
+
+  test('a 2400 × 1600 photo: a copy where a 48 px face is 24 px, the whole of it and overlapping tiles of the input side', () => {
+    const plan = planFaceSearch({ width: 2400, height: 1600 }, SSD);
+    expect(plan.copySide).toBe(1200);
+    const [whole, ...tiles] = plan.regions;
+    expect(whole).toEqual({ left: 0, top: 0, width: 1200, height: 800 });
+    expect(tiles).toHaveLength(6); // 3 × 2
+    for (const tile of tiles) {
+      expect(tile).toMatchObject({ width: 512, height: 512 });
+      expect(tile.left + tile.width).toBeLessThanOrEqual(1200);
+      expect(tile.top + tile.height).toBeLessThanOrEqual(800);
+    }
+    expect(covers(tiles, 1200, 800)).toBe(true);
+    // Neighbours overlap by more than the largest face the tiles are responsible for (the whole look finds larger ones).
+    const lefts = [...new Set(tiles.map((tile) => tile.left))].sort((a, b) => a - b);
+    expect(lefts[0]! + 512 - lefts[1]!).toBeGreaterThanOrEqual((24 * 1200) / 512);
+  });
+
+  test.each([
+    ['12 MP (4000 × 3000)', 4000, 3000],
+    ['a 50 MP panorama (12000 × 4000)', 12000, 4000],
+    ['a tall strip (1000 × 9000)', 1000, 9000],
+  ])('%s: never more than 1 + maxTiles looks, and the tiles still cover the copy', (_name, width, height) => {
+    const plan = planFaceSearch({ width, height }, SSD);
+    expect(plan.regions.length).toBeLessThanOrEqual(1 + SSD.maxTiles);
+    const [whole, ...tiles] = plan.regions;
+    expect(covers(tiles, whole!.width, whole!.height)).toBe(true);
+    expect(plan.copySide).toBeLessThanOrEqual(Math.max(width, height));
+  });
+
+  test('a cap of 0 tiles means the whole-image look only', () => {
+    expect(planFaceSearch({ width: 2400, height: 1600 }, { ...SSD, maxTiles: 0 }).regions).toHaveLength(1);
+  });
+});
+
+describe('mergeDetections', () => {
+  const box = (left: number, top: number, side: number, score: number) => ({ left, top, width: side, height: side, score });
+
+  test('keeps the best of boxes that overlap, and faces apart from each other', () => {
+    const merged = mergeDetections([box(100, 100, 50, 0.7), box(104, 98, 52, 0.95), box(400, 100, 50, 0.8)]);
+    expect(merged).toEqual([box(104, 98, 52, 0.95), box(400, 100, 50, 0.8)]);
+  });
+
+  test('drops half a face seen by a tile that cut it, inside the whole face another look saw', () => {
+    expect(mergeDetections([box(100, 100, 60, 0.9), { left: 100, top: 100, width: 25, height: 60, score: 0.92 }])).toHaveLength(1);
+  });
+
+  test('no detections, no faces', () => {
+    expect(mergeDetections([])).toEqual([]);
+  });
+});

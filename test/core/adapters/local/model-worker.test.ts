@@ -1,0 +1,128 @@
+/**
+ * The analysis worker: inference runs off the main thread (an event-loop delay probe stays near its
+ * quiet level while the detector works for seconds, where the same inference on the main thread
+ * blocks it), errors come back typed, and a worker that dies fails its jobs at once and is replaced.
+ * Real models throughout; the bounds are relative to figures measured in the same test.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import sharp from 'sharp';
+import { FaceApiDetector } from '../../../../core/adapters/local/face-api-detector.js';
+import { detectFaces, loadFaceModel } from '../../../../core/adapters/local/face-model.js';
+import { toModelInput } from '../../../../core/adapters/local/model-input.js';
+import { ModelWorker } from '../../../../core/adapters/local/model-worker.js';
+import type { NsfwModelName } from '../../../../core/adapters/local/nsfw-model.js';
+import { TransientError } from '../../../../core/errors.js';
+import { samplePhoto } from '../../../helpers/images.js';
+
+/**
+ * The largest event-loop delay (ms) seen while `work` runs: a 10 ms interval timer notes how late each
+ * tick comes; the probe runs a little past the work so a loop blocked until the end still reports.
+ */
+async function loopDelayDuring(work: () => Promise<unknown>): Promise<number> {
+  const every = 10;
+  let last = performance.now();
+  let max = 0;
+  const probe = setInterval(() => {
+    const now = performance.now();
+    max = Math.max(max, now - last - every);
+    last = now;
+  }, every);
+  try {
+    await work();
+    await sleep(3 * every);
+  } finally {
+    clearInterval(probe);
+  }
+  return max;
+}
+
+test('while the worker detects faces for seconds, the event loop stays free; the same inference on the main thread blocks it', async () => {
+  // A 2400 px photo: the whole-image look and four tiles, seconds of inference.
+  const photo = await sharp(samplePhoto('astronaut')).resize(2400, 1600, { fit: 'fill' }).jpeg().toBuffer();
+  const models = new ModelWorker();
+  try {
+    const detector = new FaceApiDetector({ models });
+    await detector.load();
+    let analysisMs = 0;
+    const offThread = await loopDelayDuring(async () => {
+      const started = performance.now();
+      await detector.detectSubjects(photo);
+      analysisMs = performance.now() - started;
+    });
+    // The same process doing nothing for as long: what this machine's load and GC pauses cost an idle loop.
+    const quiet = await loopDelayDuring(() => sleep(analysisMs));
+
+    // The same model, one look, on this thread: what the worker spares the event loop.
+    const model = await loadFaceModel('ssd_mobilenetv1');
+    const pixels = await toModelInput(photo, { maxSide: 1200 });
+    await detectFaces(model, pixels, [], 0.5); // warm-up (first inference compiles the graph)
+    const onThread = await loopDelayDuring(() => detectFaces(model, pixels, [], 0.5));
+
+    // 150 ms, or more when the machine is so loaded that even an idle loop is late (other processes' turns on the cores).
+    const bound = Math.max(150, 3 * quiet);
+    expect(onThread).toBeGreaterThan(bound); // the probe does see a blocked loop
+    expect(offThread).toBeLessThan(bound);
+    expect(analysisMs).toBeGreaterThan(2 * bound); // and the analysis was long enough to have blocked it
+  } finally {
+    await models.close();
+  }
+}, 240_000);
+
+describe('errors and failures', () => {
+  test('an error thrown in the worker rejects that job only; the worker keeps serving', async () => {
+    const models = new ModelWorker();
+    try {
+      // A model the worker does not know: its loader throws there, and the error comes back by name and message.
+      const unknown = models.classifyNsfw('NoSuchModel' as NsfwModelName, await toModelInput(samplePhoto('chelsea'), { square: 224 }));
+      await expect(unknown).rejects.toMatchObject({ name: 'TypeError', message: expect.stringMatching(/folder|undefined/) });
+      const scores = await models.classifyNsfw('MobileNetV2', await toModelInput(samplePhoto('chelsea'), { square: 224 }));
+      expect(scores.Neutral + scores.Drawing + scores.Sexy + scores.Porn + scores.Hentai).toBeCloseTo(1, 3);
+      expect(models.started).toBe(1);
+    } finally {
+      await models.close();
+    }
+  }, 120_000);
+
+  test('a worker that dies (out of memory) fails its job at once with a retryable TransientError; the next job starts a new worker', async () => {
+    // Far too little heap to load a model: the worker dies on its first job.
+    const models = new ModelWorker({ resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 } });
+    const pixels = () => toModelInput(samplePhoto('chelsea'), { square: 224 });
+    const failure = models.classifyNsfw('MobileNetV2', await pixels());
+    await expect(failure).rejects.toBeInstanceOf(TransientError);
+    await expect(failure).rejects.toMatchObject({ name: 'TransientError', code: 'LocalAnalysis::WorkerStopped', status: 503 });
+    await expect(models.classifyNsfw('MobileNetV2', await pixels())).rejects.toMatchObject({ code: 'LocalAnalysis::WorkerStopped' });
+    expect(models.started).toBe(2);
+  }, 120_000);
+
+  test('close() terminates the worker: the job it held fails clearly, and a later job is served by a new worker', async () => {
+    const models = new ModelWorker();
+    try {
+      const pixels = await toModelInput(samplePhoto('chelsea'), { square: 224 });
+      const held = models.classifyNsfw('MobileNetV2', pixels); // loads the model first: still running when closed
+      const closed = models.close();
+      await expect(held).rejects.toMatchObject({ name: 'TransientError', code: 'LocalAnalysis::WorkerStopped' });
+      await closed;
+      const scores = await models.classifyNsfw('MobileNetV2', await toModelInput(samplePhoto('chelsea'), { square: 224 }));
+      expect(scores.Neutral).toBeGreaterThan(0.5);
+      expect(models.started).toBe(2);
+    } finally {
+      await models.close();
+    }
+  }, 120_000);
+
+  test('an idle worker ends after idleMs (its models’ memory goes back); the next job starts a new one', async () => {
+    const models = new ModelWorker({ idleMs: 100 });
+    try {
+      const pixels = () => toModelInput(samplePhoto('chelsea'), { square: 224 });
+      await models.classifyNsfw('MobileNetV2', await pixels());
+      expect(models.started).toBe(1);
+      const deadline = Date.now() + 60_000;
+      while (models.running && Date.now() < deadline) await sleep(20);
+      expect(models.running).toBe(false);
+      expect((await models.classifyNsfw('MobileNetV2', await pixels())).Neutral).toBeGreaterThan(0.5);
+      expect(models.started).toBe(2);
+    } finally {
+      await models.close();
+    }
+  }, 120_000);
+});
