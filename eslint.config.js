@@ -23,12 +23,18 @@ const LAYERS = {
 };
 const NOT_PRODUCT = ['test', 'bench', 'scripts'];
 /**
- * Known upward imports, each with the work that removes it; a file listed here is still held to
- * every other rule of its layer.
+ * Adapters are picked from config in one place, `core/compose.ts` (STYLE.md 6): outside `core/`,
+ * only the composition points (`infra/`, `bin/`, the exceptions below) import `core/adapters/`.
  */
-const PENDING = {
-  // The task starts executions through workflows/image-execution.ts: issue #17.2 moves what both share below them.
-  'tasks/start-image-workflow.ts': ['workflows'],
+const ADAPTERS = 'core/adapters';
+const MAY_IMPORT_ADAPTERS = ['core', 'infra', 'bin'];
+/**
+ * Files allowed one import their layer refuses, each with its reason; they are held to every other
+ * rule of their layer.
+ */
+const EXCEPTIONS = {
+  // A Lambda entry composes its function like bin/ does: every image request reads S3, so its client is built at init.
+  'api/lambda.ts': [ADAPTERS],
 };
 /** Deepest folder nesting a layer's files reach, plus room to grow. */
 const MAX_DEPTH = 7;
@@ -43,34 +49,43 @@ const MAX_DEPTH = 7;
  */
 function layeringRules() {
   const refusal = (layer, allowed, other) =>
-    `Layering: ${layer}/ may import only from ${allowed.length ? allowed.map((name) => `${name}/`).join(', ') : 'itself (and packages)'}, not ${other}/ (dependencies point inward; see DESIGN.md "Layout").`;
+    other === ADAPTERS
+      ? `Layering: ${layer}/ reaches adapters only through core/compose.ts, not ${ADAPTERS}/ (one composition root picks them from config; see STYLE.md).`
+      : `Layering: ${layer}/ may import only from ${allowed.length ? allowed.map((name) => `${name}/`).join(', ') : 'itself (and packages)'}, not ${other}/ (dependencies point inward; see DESIGN.md "Layout").`;
   const configs = [];
   for (const [layer, allowed] of Object.entries(LAYERS)) {
-    const refused = [...Object.keys(LAYERS), ...NOT_PRODUCT].filter(
-      (other) => other !== layer && !allowed.includes(other),
+    const refused = [...Object.keys(LAYERS), ...NOT_PRODUCT, ADAPTERS].filter(
+      (other) =>
+        other !== layer &&
+        !allowed.includes(other) &&
+        !(other === ADAPTERS && MAY_IMPORT_ADAPTERS.includes(layer)),
     );
     const layerDepth = layer.split('/').length;
     for (let below = 0; layerDepth + below < MAX_DEPTH; below += 1) {
       const depth = layerDepth + below;
-      const up = `(\\.\\./){${depth}}`;
-      const patterns = refused.map((other) => ({
-        regex: `^${up}${other.replace('/', '\\/')}(\\/|$)`,
-        message: refusal(layer, allowed, other),
-      }));
-      const dynamic = refused.map((other) => ({
-        selector: `ImportExpression > Literal.source[value=/^(\\.\\.\\x2F){${depth}}${other.replace('/', '\\x2F')}(\\x2F|$)/]`,
-        message: refusal(layer, allowed, other),
-      }));
-      const rules = (except = []) => ({
-        'no-restricted-imports': [
-          'error',
-          { patterns: patterns.filter((_, index) => !except.includes(refused[index])) },
-        ],
-        'no-restricted-syntax': ['error', ...dynamic.filter((_, index) => !except.includes(refused[index]))],
-      });
-      const files = `${layer}/${'*/'.repeat(below)}*.{ts,tsx,mts,mjs,js}`;
-      configs.push({ files: [files], rules: rules() });
-      for (const [file, except] of Object.entries(PENDING)) {
+      const rules = (except = []) => {
+        const targets = refused.filter((other) => !except.includes(other));
+        return {
+          'no-restricted-imports': [
+            'error',
+            {
+              patterns: targets.map((other) => ({
+                regex: `^(\\.\\./){${depth}}${other.replaceAll('/', '\\/')}(\\/|$)`,
+                message: refusal(layer, allowed, other),
+              })),
+            },
+          ],
+          'no-restricted-syntax': [
+            'error',
+            ...targets.map((other) => ({
+              selector: `ImportExpression > Literal.source[value=/^(\\.\\.\\x2F){${depth}}${other.replaceAll('/', '\\x2F')}(\\x2F|$)/]`,
+              message: refusal(layer, allowed, other),
+            })),
+          ],
+        };
+      };
+      configs.push({ files: [`${layer}/${'*/'.repeat(below)}*.{ts,tsx,mts,mjs,js}`], rules: rules() });
+      for (const [file, except] of Object.entries(EXCEPTIONS)) {
         if (file.startsWith(`${layer}/`) && file.split('/').length === depth + 1)
           configs.push({ files: [file], rules: rules(except) });
       }
@@ -103,5 +118,23 @@ export default tseslint.config(
   },
   // The operator console runs in the browser.
   { files: ['console/src/**'], languageOptions: { globals: globals.browser } },
+  // The browser bundle takes only types from the console's server: a value import would bundle Node code.
+  {
+    files: ['console/src/**/*.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+server/',
+              allowTypeImports: true,
+              message: 'Layering: console/src/ (the browser) imports only types from console/server/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   ...layeringRules(),
 );

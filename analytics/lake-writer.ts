@@ -1,7 +1,7 @@
 /**
  * Events from Kafka into the lake, as JSON lines partitioned by date, through an
  * IdempotentConsumer (copies from at-least-once delivery are dropped here; copies further apart
- * are dropped by the queries, which dedupe by id).
+ * are dropped by the `events_once` view the queries read, analytics/tables.ts).
  *
  * - AWS: {@link handler} is a Lambda with an MSK event source. Each invocation writes one
  *   object per topic-partition and day, named after the batch's first offset

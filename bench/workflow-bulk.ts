@@ -38,6 +38,7 @@ import { realisticMix } from './bulk-mix.js';
 import { stats } from './harness.js';
 import { rssMb } from './procfs.js';
 import type { Row } from './report.js';
+import type { TaskName } from '../tasks/task-names.js';
 import { IMAGE_WORKFLOW_ASL } from '../workflows/asl/image-workflow.asl.js';
 import { createLocalWorkflows } from '../workflows/local-runtime.js';
 import { silentLogger } from '../core/observability/logger.js';
@@ -260,7 +261,8 @@ async function split(files: string[]): Promise<Record<string, number>> {
 async function engineOverhead(executions: number): Promise<{ msPerExecution: number; eventsPerExecution: number }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'shutter-bench-engine-'));
   const preset = DEFAULT_RENDITION_SETS.default![0]!;
-  const answers: Record<string, LocalFunction> = {
+  // One answer per task: a new task does not compile until it has one here too.
+  const answers: Record<TaskName, LocalFunction> = {
     inspect: async () => ({ type: 'jpeg', contentType: 'image/jpeg', width: 4000, height: 3000, frames: 1, hasAlpha: false, orientation: 1, bytes: 1, hash: 'sha256:0', renditions: DEFAULT_RENDITION_SETS.default }),
     moderate: async () => ({ status: 'unavailable', labels: [], minConfidence: 75, analyzer: 'none' }),
     quarantine: async () => ({}),

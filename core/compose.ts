@@ -17,7 +17,6 @@ import { lazyAdapter } from './adapters/lazy-adapter.js';
 import { ConfigError } from './errors.js';
 import { AttentionAnalyzer } from './adapters/local/attention-analyzer.js';
 import { FsStorage } from './adapters/local/fs-storage.js';
-import { HttpsOriginStorage } from './adapters/https/https-origin-storage.js';
 import { OriginRoutedStorage } from './adapters/origin-routed-storage.js';
 import { LocalAnalyzer } from './adapters/local/local-analyzer.js';
 import type { Config } from './config.js';
@@ -84,7 +83,16 @@ export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit
 export function createStorage(config: Readonly<Config>): Storage {
   const buckets = config.storage === 's3' ? s3Storage(config) : new FsStorage(path.join(config.dataDir, 'buckets'));
   if (config.origins.allow.length === 0) return buckets;
-  const origins = new HttpsOriginStorage({ timeoutMs: config.origins.timeoutMs, maxBytes: config.limits.maxSourceBytes, allowPrivate: config.origins.allowPrivate });
+  const options = { timeoutMs: config.origins.timeoutMs, maxBytes: config.limits.maxSourceBytes, allowPrivate: config.origins.allowPrivate };
+  // The HTTPS client (with its DNS and address checks) loads with the first remote source.
+  const origins = lazyAdapter<Storage>(async () => new (await import('./adapters/https/https-origin-storage.js')).HttpsOriginStorage(options), {
+    get: 'load',
+    head: 'load',
+    openRead: 'load',
+    put: 'load',
+    list: 'load',
+    delete: 'load',
+  });
   return new OriginRoutedStorage(buckets, origins);
 }
 

@@ -93,6 +93,9 @@ const AUTH_ERRORS: Array<[number, string]> = [
   [403, 'Console::NotConfigured'],
 ];
 const EXECUTION_ERRORS: Array<[number, string]> = [[404, 'ExecutionDoesNotExist']];
+/** The path parameters every route on one execution or one stored object takes, described once. */
+const EXECUTION_PARAMS = { id: 'the execution name or ARN' };
+const OBJECT_PARAMS = { bucket: 'the bucket', key: 'the key, percent-encoded' };
 
 /** The delivery settings (`settings-routes.ts`): one collection per kind, each value checked by its schema. */
 const SETTINGS_OPERATIONS: Operation[] = SETTING_KINDS.flatMap((kind): Operation[] => {
@@ -183,7 +186,7 @@ const OPERATIONS: Operation[] = [
     path: '/api/executions/{id}',
     tag: 'Workflow',
     summary: 'One execution with its state-by-state history (GetExecutionHistory shapes)',
-    params: { id: 'the execution name or ARN' },
+    params: EXECUTION_PARAMS,
     ok: { status: 200, description: 'status, input, output, error, cause and `history`' },
     errors: EXECUTION_ERRORS,
     auth: true,
@@ -194,7 +197,7 @@ const OPERATIONS: Operation[] = [
     path: '/api/executions/{id}/redrive',
     tag: 'Workflow',
     summary: 'Run a FAILED, ABORTED or TIMED_OUT execution again from where it failed',
-    params: { id: 'the execution name or ARN' },
+    params: EXECUTION_PARAMS,
     ok: { status: 202, description: '`{ redriveDate }`' },
     errors: [...EXECUTION_ERRORS, [409, 'ExecutionNotRedrivable']],
     auth: true,
@@ -205,7 +208,7 @@ const OPERATIONS: Operation[] = [
     path: '/api/executions/{id}/stop',
     tag: 'Workflow',
     summary: 'Abort a queued or running execution',
-    params: { id: 'the execution name or ARN' },
+    params: EXECUTION_PARAMS,
     ok: { status: 200, description: '`{ stopDate }`' },
     errors: EXECUTION_ERRORS,
     auth: true,
@@ -216,7 +219,7 @@ const OPERATIONS: Operation[] = [
     path: '/api/executions/{id}/decision',
     tag: 'Moderation',
     summary: 'Approve or reject a flagged image waiting for review',
-    params: { id: 'the execution name or ARN' },
+    params: EXECUTION_PARAMS,
     body: { schema: Decision, example: { approved: true, note: 'a museum photograph' } },
     ok: { status: 202, description: 'the decision, sent to the waiting execution' },
     errors: [...EXECUTION_ERRORS, [404, 'TaskDoesNotExist'], [400, 'Request::Invalid'], [400, 'Request::InvalidJson']],
@@ -289,7 +292,7 @@ const OPERATIONS: Operation[] = [
     path: '/api/buckets/{bucket}/objects/{key}',
     tag: 'Console',
     summary: 'One object as stored',
-    params: { bucket: 'the bucket', key: 'the key, percent-encoded' },
+    params: OBJECT_PARAMS,
     ok: { status: 200, description: 'the bytes', contentType: 'application/octet-stream' },
     errors: [[403, 'Console::BucketNotAllowed'], [403, 'Console::ReservedKey'], [404, 'NoSuchKey']],
     auth: true,
@@ -300,7 +303,7 @@ const OPERATIONS: Operation[] = [
     path: '/api/buckets/{bucket}/previews/{key}',
     tag: 'Console',
     summary: 'A WebP preview of an object (at most 1600 px)',
-    params: { bucket: 'the bucket', key: 'the key, percent-encoded' },
+    params: OBJECT_PARAMS,
     query: PreviewQuery,
     ok: { status: 200, description: 'a WebP image', contentType: 'image/webp' },
     errors: [[403, 'Console::BucketNotAllowed'], [404, 'NoSuchKey'], [422, 'ImageSource::CorruptImage']],

@@ -1,8 +1,8 @@
 /**
- * The operator's API beyond the console's own routes (`console-routes.ts`, which `createApp`
+ * The operator's API beyond the console's own routes (`console-routes.ts`, which `consoleApi`
  * always adds): the bulk workflow (uploads, executions, decisions, backfills), the moderation
  * queue and the analytics queries. One composition, used by `shutter serve` and by the console's
- * Lambda (`console-lambda.ts`), so a deployment answers exactly the routes the local server does.
+ * Lambda (`lambda.ts`), so a deployment answers exactly the API routes the local server does.
  *
  * ```ts
  * const app = createApp(platform, operatorRoutes(platform, { workflows: stepFunctionsWorkflows(platform), queries: createQueryEngine(config, TABLES) }));

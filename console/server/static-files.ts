@@ -5,7 +5,7 @@
  *
  * The files are the same public bundle a static-site deployment puts behind CloudFront: they
  * hold no data, configuration or secret. Everything an operator sees comes from `/api/`, which
- * asks for credentials (see `console-auth.ts`).
+ * asks for credentials (see `auth.ts`).
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';

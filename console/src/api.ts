@@ -87,3 +87,14 @@ export function withQuery(path: string, query: Record<string, string | number | 
   const search = params.toString();
   return search ? `${path}?${search}` : path;
 }
+
+/** An error answer (an image URL's, fetched as a blob) as `code: message` when it is the API's JSON, else its text. */
+export async function errorText(blob: Blob): Promise<string> {
+  const body = await blob.text();
+  try {
+    const parsed = JSON.parse(body) as { code?: string; message?: string };
+    return `${parsed.code}: ${parsed.message}`;
+  } catch {
+    return body; // not JSON: shown as is
+  }
+}

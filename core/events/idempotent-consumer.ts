@@ -5,7 +5,7 @@
  *
  * The memory of ids is bounded (oldest forgotten first): copies arrive close together (the same
  * batch re-sent, the outbox's tail replayed), so a window of recent ids catches them without
- * growing forever. Queries over the lake also dedupe by id, for copies further apart.
+ * growing forever. The lake's `events_once` view drops copies further apart.
  */
 import type { ShutterEvent } from '../ports/event-sink.js';
 import { parseEvent } from './build-event.js';

@@ -7,7 +7,7 @@
  * One object per partition per batch, named after the hash of the batch's event ids: a batch
  * delivered again (a retried task, a re-polled Kafka batch) writes the same keys with the same
  * bytes, so S3 holds no second copy; copies split differently across batches are rare and the
- * queries dedupe by id.
+ * `events_once` view the queries read drops them by id (analytics/tables.ts).
  */
 import { createHash } from 'node:crypto';
 import type { ShutterEvent } from '../ports/event-sink.js';

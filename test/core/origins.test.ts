@@ -1,3 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createStorage } from '../../core/compose.js';
+import { loadConfig } from '../../core/config.js';
 import { isAllowedOrigin, isRemoteOrigin, parseOriginAllowList, splitRemoteUrl } from '../../core/origins.js';
 import { isPublicAddress } from '../../core/adapters/https/public-address.js';
 
@@ -64,5 +69,26 @@ describe('public addresses', () => {
     '64:ff9b::a9fe:a9fe', '2002:a9fe:a9fe::1', 'not an address',
   ])('%s is not', (address) => {
     expect(isPublicAddress(address)).toBe(false);
+  });
+});
+
+describe('the storage createStorage builds with SOURCE_URLS', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'shutter-origins-'));
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+  test('sends remote origins to the HTTPS adapter (loaded on first use), buckets to their storage', async () => {
+    const storage = createStorage(
+      loadConfig({ SHUTTER_DATA_DIR: dataDir, SOURCE_BUCKETS: 'photos', SOURCE_URLS: 'https://images.example.com' }),
+    );
+    // Only the HTTPS adapter answers this way: a remote origin is read-only.
+    await expect(storage.put('https://images.example.com', 'a.png', Buffer.from('x'))).rejects.toMatchObject({
+      code: 'Origin::ReadOnly',
+      status: 403,
+    });
+    await storage.put('photos', 'a.png', Buffer.from('x'));
+    expect((await storage.get('photos', 'a.png')).body.toString()).toBe('x');
   });
 });

@@ -114,6 +114,55 @@ describe('the layering rule', () => {
     expect(await lint(allowed.file, allowed.code)).toEqual([]);
   });
 
+  test.each(['api', 'tasks', 'workflows', 'analytics', 'console/server', 'console/src'])(
+    '%s/ reaches adapters only through core/compose.ts',
+    async (layer) => {
+      const { file, code } = importOf(layer, '', 'core/adapters/aws');
+      expect(await lint(file, code)).toEqual([
+        expect.stringContaining(`Layering: ${layer}/ reaches adapters only through core/compose.ts`),
+      ]);
+      const ports = importOf(layer, '', 'core/ports');
+      expect(await lint(ports.file, ports.code)).toEqual([]);
+    },
+  );
+
+  test.each(['infra', 'bin'])('%s/ composes with adapters directly', async (layer) => {
+    const { file, code } = importOf(layer, '', 'core/adapters/local');
+    expect(await lint(file, code)).toEqual([]);
+  });
+
+  test('an exception allows its one import and nothing else', async () => {
+    // The image Lambda's entry builds its S3 client itself; it is still held to api/'s other rules.
+    expect(
+      await lint('api/lambda.ts', "export { s3Client } from '../core/adapters/aws/s3-client.js';\n"),
+    ).toEqual([]);
+    expect(await lint('api/lambda.ts', "export { x } from '../workflows/x.js';\n")).toEqual([
+      expect.stringContaining('Layering: api/ may import only from core/, not workflows/'),
+    ]);
+    expect(
+      await lint('api/lambda-adapter.ts', "export { s3Client } from '../core/adapters/aws/s3-client.js';\n"),
+    ).toEqual([expect.stringContaining('reaches adapters only through core/compose.ts')]);
+  });
+
+  test("the browser's code takes only types from the console's server", async () => {
+    expect(
+      await lint(
+        'console/src/pages/probe.tsx',
+        "import { moderationRoutes } from '../../server/moderation-routes.js';\nexport const x = moderationRoutes;\n",
+      ),
+    ).toEqual([
+      expect.stringContaining(
+        'Layering: console/src/ (the browser) imports only types from console/server/.',
+      ),
+    ]);
+    expect(
+      await lint(
+        'console/src/pages/probe.tsx',
+        "import type { PendingReview } from '../../server/moderation-routes.js';\nexport type X = PendingReview;\n",
+      ),
+    ).toEqual([]);
+  });
+
   test('is part of the lint that fails the build', () => {
     const scripts = (
       JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }

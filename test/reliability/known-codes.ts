@@ -126,6 +126,9 @@ export const SERVER_ERROR_CODES = [
   'Rekognition::DetectModerationLabelsError',
   'Rekognition::Throttled',
   'Rekognition::Unavailable',
+  // The local analysis worker died before answering (retryable), or its entry is missing from a build.
+  'LocalAnalysis::WorkerStopped',
+  'LocalAnalysis::WorkerMissing',
   'SmartCrop::Error',
   'States.DataLimitExceeded',
   'States.Runtime',

@@ -94,7 +94,7 @@ describe('the image Lambda (api/lambda.ts)', () => {
   });
 
   test('the adapters config may pick in Lambda are in the bundle, off the start path', () => {
-    for (const adapter of ['core/adapters/aws/kafka-client.ts', 'core/adapters/aws/rekognition-analyzer.ts', 'core/adapters/aws/secrets-manager-secrets.ts', 'core/adapters/aws/s3-storage.ts']) {
+    for (const adapter of ['core/adapters/aws/kafka-client.ts', 'core/adapters/aws/rekognition-analyzer.ts', 'core/adapters/aws/secrets-manager-secrets.ts', 'core/adapters/aws/s3-storage.ts', 'core/adapters/https/https-origin-storage.ts']) {
       expect(bundle.all).toContain(adapter);
       expect(bundle.startPath).not.toContain(adapter);
     }

@@ -64,7 +64,11 @@ test('killed with SIGKILL mid-batch, then started again: all uploads processed, 
   const first = runCli(['process', photos, '--prefix', 'batch', '--quiet'], env);
   const historyFile = path.join(dataDir, 'workflows', 'history.db');
   let countsAtKill: Record<string, number> = {};
+  // A run that ends on its own (a crash at start, say) fails the test at once instead of leaving it polling.
+  let endedEarly: Awaited<typeof first.exited> | undefined;
+  void first.exited.then((result) => (endedEarly = result));
   for (;;) {
+    if (endedEarly) throw new Error(`The first run ended before it could be killed (code ${endedEarly.code}): ${endedEarly.stderr.slice(-2000)}`);
     const store = await new Promise<SqliteExecutionStore | undefined>((resolve) => {
       try {
         resolve(new SqliteExecutionStore(historyFile));

@@ -4,7 +4,8 @@
  * side by side, with each answer's size, type and bytes.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { api, withQuery, type Session } from '../api.js';
+import { api, errorText, withQuery, type Session } from '../api.js';
+import { SelectField } from '../components/select-field.js';
 import { formatBytes } from '../format.js';
 import { defaultBucket, isImageKey, objectsPath, type ObjectList } from '../images.js';
 import { usePolling } from '../polling.js';
@@ -33,16 +34,7 @@ export function PolicyPreview({ policy, session }: { policy: string; session: Se
   return (
     <section class="policy-preview" aria-label={`Preview of ${policy}`}>
       <div class="preview-controls">
-        <label>
-          Sample image
-          <select value={key} onChange={(event) => setChosen(event.currentTarget.value)}>
-            {keys.map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField label="Sample image" value={key} options={keys} onChange={setChosen} />
         <button type="button" class="secondary small" onClick={() => setAttempt((n) => n + 1)}>
           Render again
         </button>
@@ -111,15 +103,4 @@ function PreviewImage({ title, path, query, attempt }: { title: string; path: st
       {answer && <code class="url">{answer.url}</code>}
     </figure>
   );
-}
-
-/** An error answer as `code: message` when it is the API's JSON, else its text. */
-async function errorText(blob: Blob): Promise<string> {
-  const body = await blob.text();
-  try {
-    const parsed = JSON.parse(body) as { code?: string; message?: string };
-    return `${parsed.code}: ${parsed.message}`;
-  } catch {
-    return body; // not JSON: shown as is
-  }
 }

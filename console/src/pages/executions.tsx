@@ -6,6 +6,7 @@ import { useState } from 'preact/hooks';
 import { api, ApiError, withQuery } from '../api.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { DraftInput } from '../components/draft-input.js';
+import { SelectField } from '../components/select-field.js';
 import { formatDuration, formatTime } from '../format.js';
 import { usePolling } from '../polling.js';
 import { href, navigate, updateQuery } from '../route.js';
@@ -57,17 +58,7 @@ export function ExecutionsPage({ query }: { query: Record<string, string> }) {
         <UploadBox />
       </div>
       <form class="filters" onSubmit={(event) => event.preventDefault()}>
-        <label>
-          Status
-          <select name="status" value={status} onChange={(event) => setFilter('status', event.currentTarget.value)}>
-            <option value="">All</option>
-            {EXECUTION_STATUSES.map((value) => (
-              <option key={value} value={value}>
-                {value}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField label="Status" name="status" value={status} options={[['', 'All'], ...EXECUTION_STATUSES]} onChange={(value) => setFilter('status', value)} />
         <label>
           Name starts with
           <DraftInput name="prefix" value={prefix} placeholder="e.g. uploads-cat" onCommit={(value) => setFilter('prefix', value.trim())} />

@@ -5,8 +5,9 @@
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { imageUrls, FITS, type Dialect, type DialectUrl, type Transformation } from '../../../api/doors/image-urls.js';
-import { api, ApiError, withQuery, type Session } from '../api.js';
+import { api, ApiError, errorText, withQuery, type Session } from '../api.js';
 import { DraftInput } from '../components/draft-input.js';
+import { SelectField } from '../components/select-field.js';
 import { formatBytes } from '../format.js';
 import { defaultBucket, isImageKey, objectsPath, type ObjectList } from '../images.js';
 import { usePolling } from '../polling.js';
@@ -21,6 +22,17 @@ const FORMATS = [
   ['png', 'PNG'],
   ['webp', 'WebP'],
   ['avif', 'AVIF'],
+] as const;
+const ROTATIONS = [
+  ['', '0°'],
+  ['90', '90°'],
+  ['180', '180°'],
+  ['270', '270°'],
+] as const;
+const EXPIRIES = [
+  ['', 'never'],
+  ['3600', 'in an hour'],
+  ['86400', 'in a day'],
 ] as const;
 
 interface SignedUrl extends DialectUrl {
@@ -102,7 +114,7 @@ function SourcePlayground({ session, query }: { session: Session; query: Record<
         const blob = await response.blob();
         if (controller.signal.aborted) return;
         if (!response.ok) {
-          setRendered({ error: `${response.status} ${await errorMessage(blob)}` });
+          setRendered({ error: `${response.status} ${await errorText(blob)}` });
           return;
         }
         objectUrl = URL.createObjectURL(blob);
@@ -133,53 +145,18 @@ function SourcePlayground({ session, query }: { session: Session; query: Record<
       </div>
       <div class="playground-layout">
         <form class="card controls" onSubmit={(event) => event.preventDefault()}>
-          <label>
-            Image
-            <select name="key" value={t.key} onChange={(event) => set({ key: event.currentTarget.value })}>
-              {keys.map((key) => (
-                <option key={key} value={key}>
-                  {key}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SelectField label="Image" name="key" value={t.key} options={keys} onChange={(value) => set({ key: value })} />
           <div class="row">
             <NumberField label="Width" name="width" value={query.width} onChange={(value) => set({ width: value })} />
             <NumberField label="Height" name="height" value={query.height} onChange={(value) => set({ height: value })} />
           </div>
-          <label>
-            Fit
-            <select name="fit" value={t.fit ?? 'cover'} onChange={(event) => set({ fit: event.currentTarget.value })}>
-              {FITS.map((fit) => (
-                <option key={fit} value={fit}>
-                  {fit}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SelectField label="Fit" name="fit" value={t.fit ?? 'cover'} options={FITS} onChange={(value) => set({ fit: value })} />
           <div class="row">
-            <label>
-              Format
-              <select name="format" value={query.format ?? ''} onChange={(event) => set({ format: event.currentTarget.value })}>
-                {FORMATS.map(([value, label]) => (
-                  <option key={value} value={value}>
-                    {label}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <SelectField label="Format" name="format" value={query.format ?? ''} options={FORMATS} onChange={(value) => set({ format: value })} />
             <NumberField label="Quality" name="quality" value={query.quality} min={1} max={100} placeholder="default" onChange={(value) => set({ quality: value })} />
           </div>
           <div class="row">
-            <label>
-              Rotate
-              <select name="rotate" value={query.rotate ?? ''} onChange={(event) => set({ rotate: event.currentTarget.value })}>
-                <option value="">0°</option>
-                <option value="90">90°</option>
-                <option value="180">180°</option>
-                <option value="270">270°</option>
-              </select>
-            </label>
+            <SelectField label="Rotate" name="rotate" value={query.rotate ?? ''} options={ROTATIONS} onChange={(value) => set({ rotate: value })} />
             <NumberField label="Blur σ" name="blur" value={query.blur} min={0.3} max={100} step={0.1} placeholder="off" onChange={(value) => set({ blur: value })} />
             <NumberField label="Sharpen σ" name="sharpen" value={query.sharpen} min={1} max={10} step={0.5} placeholder="off" onChange={(value) => set({ sharpen: value })} />
           </div>
@@ -191,14 +168,7 @@ function SourcePlayground({ session, query }: { session: Session; query: Record<
               </label>
             ))}
           </fieldset>
-          <label>
-            URL expires
-            <select name="expires" value={expires} onChange={(event) => setExpires(event.currentTarget.value)}>
-              <option value="">never</option>
-              <option value="3600">in an hour</option>
-              <option value="86400">in a day</option>
-            </select>
-          </label>
+          <SelectField label="URL expires" name="expires" value={expires} options={EXPIRIES} onChange={setExpires} />
         </form>
         <div class="card preview">
           <div class="preview-image" data-preview={previewed?.url ?? ''}>
@@ -319,17 +289,6 @@ async function fetchImage(url: string, signal: AbortSignal, onBusy: (message: st
     onBusy(`The server is busy; retrying in ${seconds} s (${attempt}/${BUSY_RETRIES}).`);
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     if (signal.aborted) throw signal.reason;
-  }
-}
-
-/** An error response as `code: message` when it is the API's JSON, else its text. */
-async function errorMessage(blob: Blob): Promise<string> {
-  const body = await blob.text();
-  try {
-    const parsed = JSON.parse(body) as { code?: string; message?: string };
-    return `${parsed.code}: ${parsed.message}`;
-  } catch {
-    return body; // not JSON: show as is
   }
 }
 
