@@ -6,18 +6,7 @@
  */
 import { buildEvent, imageId } from '../core/events/build-event.js';
 import type { ShutterEvent } from '../core/ports/event-sink.js';
-
-/** mulberry32: a tiny, well-distributed 32-bit PRNG; the same seed gives the same history. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../core/seeded-random.js';
 
 export interface FixtureOptions {
   seed?: number;
@@ -49,7 +38,7 @@ const REQUEST_ERRORS = [
 ] as const;
 
 export function* fixtureEvents(options: FixtureOptions = {}): Generator<ShutterEvent> {
-  const next = random(options.seed ?? 42);
+  const next = seededRandom(options.seed ?? 42);
   const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!;
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   const days = options.days ?? 3;

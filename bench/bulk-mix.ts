@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
+import { seededRandom } from '../core/seeded-random.js';
 
 const ROOT = process.cwd();
 const SAMPLES = ['astronaut', 'chelsea', 'coffee', 'rocket'].map((name) => path.join(ROOT, 'samples', `${name}.jpg`));
@@ -59,22 +60,10 @@ function probit(p: number): number {
   return p < 0.5 ? x : -x;
 }
 
-/** A small seeded PRNG (mulberry32): the same shuffle on every machine. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The megapixels of `n` uploads: quantiles of a log-normal around 2.4 MP, shuffled. */
 export function mixSizes(n: number, median = 2.4): number[] {
   const sizes = Array.from({ length: n }, (_, i) => Math.min(12, Math.max(0.5, median * Math.exp(0.8 * probit((i + 0.5) / n)))));
-  const next = random(19);
+  const next = seededRandom(19);
   for (let i = sizes.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     [sizes[i], sizes[j]] = [sizes[j]!, sizes[i]!];
