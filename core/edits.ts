@@ -218,6 +218,9 @@ export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff', 'he
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 const quality = whole(1, 100);
+/** An animation's delay in ms: one for every frame, or one per frame. */
+const frameDelay = z.number().check(z.int(), z.gte(0));
+const frameDelays = z.union([frameDelay, z.array(frameDelay)]);
 export const FORMAT_OPTIONS = {
   jpeg: z.strictObject({
     quality: z.optional(quality),
@@ -249,7 +252,7 @@ export const FORMAT_OPTIONS = {
     smartSubsample: z.optional(z.boolean()),
     effort: z.optional(whole(0, 6)),
     loop: z.optional(whole(0, 65535)),
-    delay: z.optional(z.union([z.number().check(z.int(), z.gte(0)), z.array(z.number().check(z.int(), z.gte(0)))])),
+    delay: z.optional(frameDelays),
   }),
   avif: z.strictObject({
     quality: z.optional(quality),
@@ -274,7 +277,7 @@ export const FORMAT_OPTIONS = {
     effort: z.optional(whole(1, 10)),
     dither: z.optional(between(0, 1)),
     loop: z.optional(whole(0, 65535)),
-    delay: z.optional(z.union([z.number().check(z.int(), z.gte(0)), z.array(z.number().check(z.int(), z.gte(0)))])),
+    delay: z.optional(frameDelays),
   }),
   tiff: z.strictObject({
     quality: z.optional(quality),
