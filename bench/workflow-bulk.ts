@@ -8,6 +8,12 @@
  * process: throughput, CPU per image, cores busy, peak RSS and RSS a few seconds after the burst.
  *
  *   npm run bench:workflow -- [N=40] [--uniform <megapixels>] [--rounds 1] [--baseline-renders 4] [--split] [--smoke] [--json <file>]
+ *                             [--variant 'name:KEY=value,KEY=value' ...]
+ *
+ * Each phase runs under `shutter`'s own environment (its shebang's, e.g. MALLOC_ARENA_MAX); a
+ * `--variant` adds a workflow phase per round under that environment plus the variant's, for
+ * before/after figures of a setting (glibc's tunables, jemalloc) measured side by side. Each
+ * workflow phase reports a memory profile (bench/memory-profile.ts) before, at peak and after.
  *
  * `--split` adds a profile: each task's CPU per upload, one upload at a time, beside sharp alone's.
  *
@@ -36,12 +42,17 @@ import * as smartCrop from '../tasks/smart-crop.js';
 import { taskDepsFrom } from '../tasks/task-deps.js';
 import { realisticMix } from './bulk-mix.js';
 import { stats } from './harness.js';
+import { flatten, mappingSplit, ownerCounters, profileTables, sampleOf, unflatten, watchPeak, type WorkerHeap } from './memory-profile.js';
 import { rssMb } from './procfs.js';
+import { shebangOf } from './servers.js';
 import type { Row } from './report.js';
 import type { TaskName } from '../tasks/task-names.js';
 import { IMAGE_WORKFLOW_ASL } from '../workflows/asl/image-workflow.asl.js';
 import { createLocalWorkflows } from '../workflows/local-runtime.js';
 import { silentLogger } from '../core/observability/logger.js';
+import { CachingAnalyzer } from '../core/adapters/caching-analyzer.js';
+import { LocalAnalyzer } from '../core/adapters/local/local-analyzer.js';
+import { ModelWorker } from '../core/adapters/local/model-worker.js';
 
 // Run from the repository root (npm scripts are).
 const ROOT = process.cwd();
@@ -59,6 +70,9 @@ const { values, positionals } = parseArgs({
     smoke: { type: 'boolean', default: false },
     split: { type: 'boolean', default: false },
     json: { type: 'string' },
+    // More runs of the workflow phase in the same rounds, each under its own environment:
+    // `--variant 'jemalloc:LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'` (name:K=V,K=V).
+    variant: { type: 'string', multiple: true, default: [] },
   },
 });
 // A smoke run (the test command's) only proves the bench still runs: 4 small uploads of the mix.
@@ -111,14 +125,30 @@ interface PhaseResult {
   [figure: string]: number;
 }
 
-/** Times `burst`, with CPU and memory around it. */
-async function measured(images: number, burst: () => Promise<void>): Promise<PhaseResult> {
+/** The counters a memory profile reads in this process: libvips' tracked memory and the analysis worker's heap. */
+const countersOf = (models?: ModelWorker) => async (): Promise<{ libvipsMb: number; workers: WorkerHeap[] }> => {
+  const heap = await models?.heapStatistics();
+  return { libvipsMb: sharp.cache().memory.current, workers: heap ? [heap] : [] };
+};
+
+/** A memory profile now (bench/memory-profile.ts), as flat figures under `prefix`. */
+async function profileNow(prefix: string, counters: ReturnType<typeof countersOf>) {
+  const { libvipsMb, workers } = await counters();
+  return flatten(prefix, sampleOf(mappingSplit('self'), ownerCounters(libvipsMb, workers)));
+}
+
+/** Times `burst`, with CPU and memory around it, and memory profiles before, at peak and after. */
+async function measured(images: number, burst: () => Promise<void>, models?: ModelWorker): Promise<PhaseResult> {
+  const counters = countersOf(models);
   const rssBeforeMb = rssMb(process.pid);
+  const before = await profileNow('mem:before', counters);
   const cpu = process.cpuUsage();
   const started = performance.now();
+  const watch = watchPeak(counters);
   await burst();
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
+  const peak = flatten('mem:peak', await watch.stop());
   const cpuSeconds = (used.user + used.system) / 1e6;
   await sleep(SETTLE_SECONDS * 1000);
   return {
@@ -128,6 +158,9 @@ async function measured(images: number, burst: () => Promise<void>): Promise<Pha
     rssBeforeMb,
     rssAfterMb: rssMb(process.pid),
     peakRssMb: peakRssMb(),
+    ...before,
+    ...peak,
+    ...(await profileNow('mem:after', counters)),
   };
 }
 
@@ -169,8 +202,13 @@ async function workflow(files: string[]): Promise<PhaseResult> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'shutter-bench-'));
   try {
     const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, WATCH_UPLOADS: 'No', SHUTTER_SEED_SAMPLES: 'No' });
-    const platform = createPlatform(config);
+    // The analyzer createPlatform would make, with a handle on its models' worker for the memory profile.
+    const models = new ModelWorker();
+    const local = new LocalAnalyzer({ limits: config.limits, models, faceModel: config.analysis.localFaceModel === 'tiny' ? 'tiny_face_detector' : 'ssd_mobilenetv1' });
+    const platform = createPlatform(config, { analyzer: new CachingAnalyzer(local, { entries: config.analysis.cacheEntries, ...(config.analysis.cacheDir ? { directory: config.analysis.cacheDir } : {}) }) });
     const workflows = createLocalWorkflows(platform, { watch: false, sweep: false, log: silentLogger });
+    // Idle: the process before any analysis (the models not loaded yet), the figure RSS should come back to.
+    const idleRssMb = rssMb(process.pid);
     // A running service has its analysis models loaded: one warm-up execution, untimed.
     const warmUp = await platform.storage.put('uploads', `warm-up/${path.basename(files[0]!)}`, readFileSync(files[0]!));
     await workflows.engine.settled((await workflows.startUpload(`warm-up/${path.basename(files[0]!)}`, warmUp.etag)).executionArn);
@@ -185,11 +223,12 @@ async function workflow(files: string[]): Promise<PhaseResult> {
         const done = await workflows.engine.settled(arn);
         if (done.status !== 'SUCCEEDED') throw new Error(`${arn} ${done.status}: ${done.error} ${done.cause}`);
       }
-    });
+    }, models);
     const splits = stateSeconds(workflows.engine, files.length + 1);
     await workflows.close();
     await platform.events.close();
-    return { ...result, ...splits };
+    await models.close();
+    return { ...result, ...splits, idleRssMb };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -294,14 +333,24 @@ async function engineOverhead(executions: number): Promise<{ msPerExecution: num
   }
 }
 
+/** The environment `shutter` sets for itself in its shebang (bin/shutter.ts): glibc's tunables. */
+const SHUTTER_ENV = shebangOf(readFileSync(path.join(ROOT, 'bin', 'shutter.ts'), 'utf8')).env;
+
+/** `name:K=V,K=V` → its name and environment. */
+function variantOf(spec: string): { name: string; env: Record<string, string> } {
+  const [name, settings = ''] = spec.split(/:(.*)/s);
+  const env = Object.fromEntries(settings.split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+  return { name: name!, env };
+}
+
 /** Runs one phase in a child process so each reports its own memory. */
-function child(phase: string, dir: string): Record<string, number> {
+function child(phase: string, dir: string, env: Record<string, string> = {}): Record<string, number> {
   const script = process.argv[1]!;
   const args = [String(count), '--phase', phase, '--photos', dir, '--executions', values.executions!, '--baseline-renders', values['baseline-renders']!];
   const result = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', script, ...args], {
     encoding: 'utf8',
-    // As `shutter serve` runs (bin/shutter.ts), and sharp's docs recommend on glibc, for both sides.
-    env: { ...process.env, MALLOC_ARENA_MAX: '2' },
+    // As `shutter serve` runs, for both sides.
+    env: { ...process.env, ...SHUTTER_ENV, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (result.status !== 0) throw new Error(`phase ${phase} failed (${result.status})`);
@@ -339,16 +388,22 @@ async function main(): Promise<void> {
     input = `${count} uploads, ${sizes[0]}–${sizes.at(-1)} MP (median ${sizes[Math.floor(sizes.length / 2)]}): ${formats.join(', ')}`;
   }
   const rounds = Number(values.rounds);
-  const runs: Array<{ baseline: Record<string, number>; workflow: Record<string, number> }> = [];
+  const runs: Array<{ baseline: Record<string, number>; workflow: Record<string, number>; variants: Record<string, Record<string, number>> }> = [];
+  const variants = values.variant!.map(variantOf);
   for (let round = 0; round < rounds; round++) {
-    // The phase going first rotates, so a machine getting busier or quieter hits both alike.
-    if (round % 2 === 0) {
-      const baselineRun = child('baseline', dir);
-      runs.push({ baseline: baselineRun, workflow: child('workflow', dir) });
-    } else {
-      const workflowRun = child('workflow', dir);
-      runs.push({ baseline: child('baseline', dir), workflow: workflowRun });
-    }
+    // The order rotates, so a machine getting busier or quieter hits every phase alike.
+    const phases: Array<[string, () => Record<string, number>]> = [
+      ['baseline', () => child('baseline', dir)],
+      ['workflow', () => child('workflow', dir)],
+      ...variants.map(({ name, env }): [string, () => Record<string, number>] => [`variant:${name}`, () => child('workflow', dir, env)]),
+    ];
+    const order = [...phases.slice(round % phases.length), ...phases.slice(0, round % phases.length)];
+    const results = Object.fromEntries(order.map(([name, run]) => [name, run()]));
+    runs.push({
+      baseline: results.baseline!,
+      workflow: results.workflow!,
+      variants: Object.fromEntries(variants.map(({ name }) => [name, results[`variant:${name}`]!])),
+    });
   }
   const engine = child('engine', dir);
   const cpuSplit = values.split ? child('split', dir) : undefined;
@@ -360,10 +415,19 @@ async function main(): Promise<void> {
     loadAverage: os.loadavg().map((value) => Math.round(value * 10) / 10),
     rounds: runs,
     ratio: runs.map((run) => run.workflow.imagesPerSecond! / run.baseline.imagesPerSecond!),
+    variantRatios: Object.fromEntries(variants.map(({ name }) => [name, runs.map((run) => run.variants[name]!.imagesPerSecond! / run.baseline.imagesPerSecond!)])),
     engine,
     ...(cpuSplit ? { cpuSplit } : {}),
   };
   console.log(JSON.stringify(report, null, 2));
+  // The memory profiles of the last round, as tables (stderr: stdout is the report's JSON).
+  const last = runs.at(-1)!;
+  const profiled: Array<[string, Record<string, number>]> = [['sharp alone', last.baseline], ['workflow', last.workflow], ...Object.entries(last.variants)];
+  for (const [name, figures] of profiled) {
+    const idle = figures.idleRssMb === undefined ? '' : ` (idle, before any analysis: ${figures.idleRssMb.toFixed(0)} MB)`;
+    const tables = profileTables({ before: unflatten('mem:before', figures), peak: unflatten('mem:peak', figures), [`${SETTLE_SECONDS} s after`]: unflatten('mem:after', figures) });
+    console.error(`\nmemory profile, ${name}${idle}; peak RSS (VmHWM) ${figures.peakRssMb} MB:\n${tables}`);
+  }
   mkdirSync(path.join(ROOT, '.cache', 'bench'), { recursive: true });
   writeFileSync(path.join(ROOT, '.cache', 'bench', 'workflow-bulk-last.json'), JSON.stringify(report, null, 2));
   if (values.json) writeFileSync(values.json, JSON.stringify({ rows: rowsOf(report.input, runs, engine) }, null, 2));
@@ -373,7 +437,9 @@ async function main(): Promise<void> {
 const TARGETS = { ratio: 0.8, coresBusy: 1.8, peakRssMb: 800, rssAfterOverBefore: 1.25 };
 
 /** The suite's rows (bench/report.ts): throughput, CPU and cores against the ceiling, memory, engine overhead. */
-function rowsOf(input: string, runs: Array<{ baseline: Record<string, number>; workflow: Record<string, number> }>, engine: Record<string, number>): Row[] {
+type Run = { baseline: Record<string, number>; workflow: Record<string, number>; variants: Record<string, Record<string, number>> };
+
+function rowsOf(input: string, runs: Run[], engine: Record<string, number>): Row[] {
   const of = (side: 'baseline' | 'workflow', figure: string) => stats(runs.map((run) => run[side][figure]!));
   const ratio = (figure: string) => stats(runs.map((run) => run.workflow[figure]! / run.baseline[figure]!));
   const throughput = ratio('imagesPerSecond');
@@ -443,6 +509,32 @@ function rowsOf(input: string, runs: Array<{ baseline: Record<string, number>; w
       unit: 'ms/execution',
       note: `${Math.round(engine.eventsPerExecution!)} history events an execution; peak RSS ${engine.peakRssMb} MB`,
     },
+    ...Object.keys(runs[0]?.variants ?? {}).flatMap((name): Row[] => {
+      const variant = (figure: string) => stats(runs.map((run) => run.variants[name]![figure]!));
+      return [
+        {
+          ...common,
+          subject: `whole workflow, ${name}`,
+          subjectValue: variant('imagesPerSecond'),
+          baseline: 'same renditions, sharp alone',
+          baselineValue: of('baseline', 'imagesPerSecond'),
+          unit: 'img/s',
+          ratio: stats(runs.map((run) => run.variants[name]!.imagesPerSecond! / run.baseline.imagesPerSecond!)),
+          target: `≥ ${TARGETS.ratio}×`,
+        },
+        {
+          ...common,
+          subject: `peak RSS, whole workflow, ${name}`,
+          subjectValue: variant('peakRssMb'),
+          baseline: 'whole workflow as shutter runs',
+          baselineValue: peak,
+          unit: 'MB',
+          ratio: stats(runs.map((run) => run.variants[name]!.peakRssMb! / run.workflow.peakRssMb!)),
+          target: `≤ ${TARGETS.peakRssMb} MB`,
+          note: `${SETTLE_SECONDS} s after the burst: ${variant('rssAfterMb').median.toFixed(0)} MB (before it ${variant('rssBeforeMb').median.toFixed(0)} MB)`,
+        },
+      ];
+    }),
   ];
 }
 

@@ -5,11 +5,16 @@
  * peak does not grow with the number of requests in flight. SIH's request path, under the same
  * burst, is the baseline.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { bundleForNode } from '../../scripts/bundle-node.mjs';
 import type { BenchContext } from '../context.js';
 import { alternate, figure, get, ratios, type Sample } from '../harness.js';
-import { copyName } from '../inputs.js';
+import { copyName, ROOT } from '../inputs.js';
 import { JOBS, rawSharpPath, scaled, sihPath, type Job } from '../jobs.js';
 import { load } from '../load.js';
+import { profileTables, type MemorySample } from '../memory-profile.js';
 import { rssMb, treePeakRssMb } from '../procfs.js';
 import { startNodeServer, startSharpFloor, startShutterServe, type RunningServer } from '../servers.js';
 
@@ -108,6 +113,23 @@ export async function serveMemory(ctx: BenchContext): Promise<void> {
   };
   ctx.log('memory: shutter serve, idle and a burst of 12 MP renders');
   const shutterPathFor = (width: number) => `/${file}?width=${width}&format=${job.format}`;
+  // What holds the memory (bench/memory-profile.ts): one more burst, on a server carrying the probe.
+  const profiled = async (): Promise<string> => {
+    const probe = await bundleForNode(path.join(ROOT, 'bench', 'memory-probe.ts'), path.join(ROOT, '.cache', 'bench', 'memory-probe.mjs'));
+    const samples = path.join(ctx.dataDir, 'memory-probe.json');
+    const read = () => JSON.parse(readFileSync(samples, 'utf8')) as { peak: MemorySample; now: MemorySample };
+    const server = await startShutterServe(ctx.dataDir, { env: { NODE_OPTIONS: `--import=${pathToFileURL(probe).href}`, BENCH_MEMORY_PROBE: samples } });
+    try {
+      await settle();
+      const idle = read().now;
+      await burst(server.url, shutterPathFor);
+      const peak = read().peak;
+      await settle();
+      return profileTables({ idle, peak, '3 s after': read().now });
+    } finally {
+      await server.stop();
+    }
+  };
   const idleOnly = (start: () => Promise<RunningServer>) => async (): Promise<Sample> => {
     const server = await start();
     try {
@@ -124,6 +146,9 @@ export async function serveMemory(ctx: BenchContext): Promise<void> {
     floor: idleOnly(() => startSharpFloor()),
     ...(before ? { before: measure(() => startShutterServe(ctx.dataDir, { cli: before }), shutterPathFor) } : {}),
   });
+  const profile = await profiled();
+  ctx.log(`memory profile of shutter serve, ${requests} × 12 MP, ${inFlight} in flight:\n${profile}`);
+  ctx.report.attachments.push({ name: `memory profile: shutter serve, ${requests} × 12 MP → WebP, ${inFlight} in flight`, text: profile });
   const serve = samples.serve!;
   const sharpServer = samples.sharp!;
   const idle = figure(serve, 'idle');

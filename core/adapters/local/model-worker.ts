@@ -15,6 +15,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { HeapInfo } from 'node:v8';
 import { DEFAULTS } from '../../limits.js';
 import { ImageError, NotImplementedError, RequestError, ShutterError, TransientError } from '../../errors.js';
 import type { FaceModelName, RawFace } from './face-model.js';
@@ -105,6 +106,16 @@ export class ModelWorker {
   detectFaces(model: FaceModelName, pixels: RgbPixels, regions: PixelRegion[], minScore: number): Promise<RawFace[]> {
     const message = toMessage(pixels);
     return this.run({ kind: 'faces', model, minScore, pixels: message, regions }, [message.data]) as Promise<RawFace[]>;
+  }
+
+  /**
+   * The worker thread's V8 heap figures (its models' JS objects, tensors and wasm memory as external
+   * memory), or undefined when no worker is up; never starts one. Answered between the worker's
+   * instructions, so a memory profile can read it while a model runs.
+   */
+  async heapStatistics(): Promise<HeapInfo | undefined> {
+    const running = await this.current?.catch(() => undefined);
+    return running?.thread.getHeapStatistics().catch(() => undefined);
   }
 
   /** Terminates the worker; jobs it held fail with a TransientError. A later job starts a new one. */
