@@ -122,6 +122,7 @@ async function serve(): Promise<void> {
       // Running executions go back to the queue and resume on the next start.
       stopMetrics();
       await local?.close();
+      await platform.analyzer.close?.(); // the local models' worker: a job in flight would keep the process up
       await lake?.stop();
       await app.flush(); // the access records still waiting for their batch
       await platform.events.close(); // delivers what it can; the outbox keeps the rest for next start
@@ -140,6 +141,7 @@ async function processCommand(dir: string, options: ProcessOptions): Promise<voi
   if (config.workflow.engine !== 'local') throw new ConfigError(['shutter process runs the local engine: WORKFLOW_ENGINE must be local']);
   const platform = createPlatform(config);
   const result = await processFolder(platform, dir, options);
+  await platform.analyzer.close?.();
   await platform.events.close();
   for (const failure of result.failed) console.error(`${failure.status} ${failure.key}: ${failure.error ?? ''} ${failure.cause ?? ''}`.trim());
   console.log(JSON.stringify({ total: result.total, succeeded: result.succeeded, failed: result.failed.length, workflow: IMAGE_WORKFLOW }));

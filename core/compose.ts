@@ -254,7 +254,7 @@ export function createAnalyzer(config: Readonly<Config>): Analyzer {
             { readFromS3: config.storage === 's3', limits },
           );
         },
-        { name: REKOGNITION_ANALYZER, moderate: 'load', detectSubjects: 'load' },
+        { name: REKOGNITION_ANALYZER, moderate: 'load', detectSubjects: 'load', close: 'skip-until-loaded' },
       );
       break;
     case 'attention':

@@ -56,6 +56,11 @@ export class CachingAnalyzer implements Analyzer {
     this.floor = options.minConfidenceFloor ?? DEFAULTS.analysisCacheMinConfidence;
   }
 
+  /** Closes the analyzer it caches for (the cache itself holds only memory). */
+  async close(): Promise<void> {
+    await this.inner.close?.();
+  }
+
   async moderate(image: Buffer, options: ModerateOptions): Promise<ModerationResult> {
     const hash = sha256(image);
     const wanted = options.minConfidence;

@@ -13,7 +13,8 @@
  * });
  */
 
-type AsyncMethodKeys<T> = { [K in keyof T]-?: T[K] extends (...args: never[]) => Promise<unknown> ? K : never }[keyof T];
+// Optional methods too (`close?()`): the loaded adapter has them or the shape says to skip them.
+type AsyncMethodKeys<T> = { [K in keyof T]-?: NonNullable<T[K]> extends (...args: never[]) => Promise<unknown> ? K : never }[keyof T];
 
 /**
  * For each async method: `load` imports the adapter on the first call; `skip-until-loaded` answers

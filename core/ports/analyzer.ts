@@ -91,4 +91,9 @@ export interface SubjectDetector {
 export interface Analyzer extends Moderator, SubjectDetector {
   /** Names the analyzer and its models; results cached under one name are never served for another. */
   readonly name: string;
+  /**
+   * Lets go of what it holds, at shutdown (the local models' worker thread: a job in flight would
+   * otherwise keep the process alive until it ends). Optional: a remote analyzer holds nothing.
+   */
+  close?(): Promise<void>;
 }

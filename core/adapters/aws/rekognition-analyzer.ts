@@ -96,6 +96,11 @@ export class RekognitionAnalyzer implements Analyzer {
     this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, signal ? { signal } : {}));
   }
 
+  /** Closes the client's sockets (shutdown). */
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
   async moderate(image: Buffer, options: ModerateOptions): Promise<ModerationResult> {
     const started = performance.now();
     const response = await this.withImage('DetectModerationLabels', image, options, (Image) =>

@@ -2,6 +2,10 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CachingAnalyzer, sha256 } from '../../../core/adapters/caching-analyzer.js';
+import { LocalAnalyzer } from '../../../core/adapters/local/local-analyzer.js';
+import { ModelWorker } from '../../../core/adapters/local/model-worker.js';
+import { createAnalyzer } from '../../../core/compose.js';
+import { loadConfig } from '../../../core/config.js';
 import type { Analyzer, ModerateOptions, ModerationResult, SubjectsResult } from '../../../core/ports/analyzer.js';
 
 /** An analyzer that counts its calls and answers fixed results (labels at 90 and 60). */
@@ -157,5 +161,30 @@ describe('CachingAnalyzer', () => {
     await expect(impatient).rejects.toThrow('gave up');
     await expect(patient).resolves.toMatchObject({ faces: [{ kind: 'face' }] });
     expect(inner.detections).toBe(1);
+  });
+});
+
+describe('close (shutdown)', () => {
+  test('closing the cache closes the local analyzer behind it: its models\' worker ends, and a job it held fails as retryable', async () => {
+    const models = new ModelWorker();
+    const analyzer = new CachingAnalyzer(new LocalAnalyzer({ models }));
+    try {
+      const held = models.load({ nsfw: 'MobileNetV2' }); // seconds of work: still running when closed
+      expect(models.running).toBe(true);
+      await analyzer.close();
+      expect(models.running).toBe(false);
+      await expect(held).rejects.toMatchObject({ name: 'TransientError', code: 'LocalAnalysis::WorkerStopped' });
+    } finally {
+      await models.close();
+    }
+  }, 60_000);
+
+  test('an analyzer without close (nothing held) closes as a no-op', async () => {
+    await expect(new CachingAnalyzer(new CountingAnalyzer()).close()).resolves.toBeUndefined();
+  });
+
+  test('Rekognition behind the cache, never called: close does not load the AWS SDK client', async () => {
+    const analyzer = createAnalyzer(loadConfig({ ANALYZER: 'rekognition', AWS_REGION: 'eu-west-1', SHUTTER_DATA_DIR: dir }));
+    await expect(analyzer.close!()).resolves.toBeUndefined();
   });
 });

@@ -110,6 +110,23 @@ describe('errors and failures', () => {
     }
   }, 120_000);
 
+  test('heapStatistics() reads the worker\'s heap (the models\' memory, for a profile) and never starts a worker', async () => {
+    const models = new ModelWorker();
+    try {
+      expect(await models.heapStatistics()).toBeUndefined();
+      expect(models.started).toBe(0);
+      await models.classifyNsfw('MobileNetV2', await toModelInput(samplePhoto('chelsea'), { square: 224 }));
+      const heap = await models.heapStatistics();
+      // The model's weights live as tensors in external memory; its JS in the worker's own heap.
+      expect(heap!.total_heap_size).toBeGreaterThan(4 * 2 ** 20);
+      expect(heap!.external_memory).toBeGreaterThan(1 * 2 ** 20);
+      await models.close();
+      expect(await models.heapStatistics()).toBeUndefined();
+    } finally {
+      await models.close();
+    }
+  }, 120_000);
+
   test('an idle worker ends after idleMs (its models’ memory goes back); the next job starts a new one', async () => {
     const models = new ModelWorker({ idleMs: 100 });
     try {
