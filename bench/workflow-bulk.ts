@@ -8,7 +8,7 @@
  * process: throughput, CPU per image, cores busy, peak RSS and RSS a few seconds after the burst.
  *
  *   npm run bench:workflow -- [N=40] [--uniform <megapixels>] [--rounds 1] [--baseline-renders 4] [--split] [--smoke] [--json <file>]
- *                             [--variant 'name:KEY=value,KEY=value' ...]
+ *                             [--variant 'name:KEY=value KEY=value' ...]
  *
  * Each phase runs under `shutter`'s own environment (its shebang's, e.g. MALLOC_ARENA_MAX); a
  * `--variant` adds a workflow phase per round under that environment plus the variant's, for
@@ -71,7 +71,7 @@ const { values, positionals } = parseArgs({
     split: { type: 'boolean', default: false },
     json: { type: 'string' },
     // More runs of the workflow phase in the same rounds, each under its own environment:
-    // `--variant 'jemalloc:LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'` (name:K=V,K=V).
+    // `--variant 'jemalloc:LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'` (name:K=V K=V).
     variant: { type: 'string', multiple: true, default: [] },
   },
 });
@@ -336,10 +336,10 @@ async function engineOverhead(executions: number): Promise<{ msPerExecution: num
 /** The environment `shutter` sets for itself in its shebang (bin/shutter.ts): glibc's tunables. */
 const SHUTTER_ENV = shebangOf(readFileSync(path.join(ROOT, 'bin', 'shutter.ts'), 'utf8')).env;
 
-/** `name:K=V,K=V` → its name and environment. */
+/** `name:K=V K=V` → its name and environment (values may hold commas: MALLOC_CONF's do). */
 function variantOf(spec: string): { name: string; env: Record<string, string> } {
   const [name, settings = ''] = spec.split(/:(.*)/s);
-  const env = Object.fromEntries(settings.split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+  const env = Object.fromEntries(settings.split(/\s+/).filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
   return { name: name!, env };
 }
 

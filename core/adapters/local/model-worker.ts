@@ -115,7 +115,16 @@ export class ModelWorker {
    */
   async heapStatistics(): Promise<HeapInfo | undefined> {
     const running = await this.current?.catch(() => undefined);
-    return running?.thread.getHeapStatistics().catch(() => undefined);
+    if (!running) return undefined;
+    // An idle worker is unref'd: held, or a process waiting only for this answer would exit first.
+    running.thread.ref();
+    try {
+      return await running.thread.getHeapStatistics();
+    } catch {
+      return undefined;
+    } finally {
+      if (running.jobs.size === 0) running.thread.unref();
+    }
   }
 
   /** Terminates the worker; jobs it held fail with a TransientError. A later job starts a new one. */
