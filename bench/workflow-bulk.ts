@@ -52,7 +52,7 @@ import { createLocalWorkflows } from '../workflows/local-runtime.js';
 import { silentLogger } from '../core/observability/logger.js';
 import { CachingAnalyzer } from '../core/adapters/caching-analyzer.js';
 import { LocalAnalyzer } from '../core/adapters/local/local-analyzer.js';
-import { ModelWorker } from '../core/adapters/local/model-worker.js';
+import type { ModelWorker } from '../core/adapters/local/model-worker.js';
 
 // Run from the repository root (npm scripts are).
 const ROOT = process.cwd();
@@ -73,6 +73,9 @@ const { values, positionals } = parseArgs({
     // More runs of the workflow phase in the same rounds, each under its own environment:
     // `--variant 'jemalloc:LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'` (name:K=V K=V).
     variant: { type: 'string', multiple: true, default: [] },
+    // ANALYSIS_WORKER_IDLE_SECONDS for the workflow phases: when given, each also waits for the models'
+    // worker to end after the burst and reports RSS then ("unloaded"), against idle (before any analysis).
+    'analysis-idle-seconds': { type: 'string' },
   },
 });
 // A smoke run (the test command's) only proves the bench still runs: 4 small uploads of the mix.
@@ -201,10 +204,20 @@ async function renderWithSharp({ file, preset, format }: RenditionJob): Promise<
 async function workflow(files: string[]): Promise<PhaseResult> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'shutter-bench-'));
   try {
-    const config = loadConfig({ SHUTTER_DATA_DIR: dataDir, WATCH_UPLOADS: 'No', SHUTTER_SEED_SAMPLES: 'No' });
+    const idleSeconds = values['analysis-idle-seconds'];
+    const config = loadConfig({
+      SHUTTER_DATA_DIR: dataDir,
+      WATCH_UPLOADS: 'No',
+      SHUTTER_SEED_SAMPLES: 'No',
+      ...(idleSeconds ? { ANALYSIS_WORKER_IDLE_SECONDS: idleSeconds } : {}),
+    });
     // The analyzer createPlatform would make, with a handle on its models' worker for the memory profile.
-    const models = new ModelWorker();
-    const local = new LocalAnalyzer({ limits: config.limits, models, faceModel: config.analysis.localFaceModel === 'tiny' ? 'tiny_face_detector' : 'ssd_mobilenetv1' });
+    const local = new LocalAnalyzer({
+      limits: config.limits,
+      faceModel: config.analysis.localFaceModel === 'tiny' ? 'tiny_face_detector' : 'ssd_mobilenetv1',
+      workerIdleMs: config.analysis.workerIdleMs,
+    });
+    const models = local.models;
     const platform = createPlatform(config, { analyzer: new CachingAnalyzer(local, { entries: config.analysis.cacheEntries, ...(config.analysis.cacheDir ? { directory: config.analysis.cacheDir } : {}) }) });
     const workflows = createLocalWorkflows(platform, { watch: false, sweep: false, log: silentLogger });
     // Idle: the process before any analysis (the models not loaded yet), the figure RSS should come back to.
@@ -224,11 +237,19 @@ async function workflow(files: string[]): Promise<PhaseResult> {
         if (done.status !== 'SUCCEEDED') throw new Error(`${arn} ${done.status}: ${done.error} ${done.cause}`);
       }
     }, models);
+    // The models' worker ends after its idle time: then what is left over idle (before any analysis).
+    let unloaded: Record<string, number> = {};
+    if (idleSeconds) {
+      const deadline = Date.now() + (Number(idleSeconds) + 60) * 1000;
+      while (models.running && Date.now() < deadline) await sleep(100);
+      await sleep(SETTLE_SECONDS * 1000);
+      unloaded = { rssUnloadedMb: rssMb(process.pid), ...(await profileNow('mem:unloaded', countersOf(models))) };
+    }
     const splits = stateSeconds(workflows.engine, files.length + 1);
     await workflows.close();
     await platform.events.close();
     await models.close();
-    return { ...result, ...splits, idleRssMb };
+    return { ...result, ...splits, ...unloaded, idleRssMb };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -347,6 +368,7 @@ function variantOf(spec: string): { name: string; env: Record<string, string> } 
 function child(phase: string, dir: string, env: Record<string, string> = {}): Record<string, number> {
   const script = process.argv[1]!;
   const args = [String(count), '--phase', phase, '--photos', dir, '--executions', values.executions!, '--baseline-renders', values['baseline-renders']!];
+  if (values['analysis-idle-seconds']) args.push('--analysis-idle-seconds', values['analysis-idle-seconds']);
   const result = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', script, ...args], {
     encoding: 'utf8',
     // As `shutter serve` runs, for both sides.
@@ -425,7 +447,12 @@ async function main(): Promise<void> {
   const profiled: Array<[string, Record<string, number>]> = [['sharp alone', last.baseline], ['workflow', last.workflow], ...Object.entries(last.variants)];
   for (const [name, figures] of profiled) {
     const idle = figures.idleRssMb === undefined ? '' : ` (idle, before any analysis: ${figures.idleRssMb.toFixed(0)} MB)`;
-    const tables = profileTables({ before: unflatten('mem:before', figures), peak: unflatten('mem:peak', figures), [`${SETTLE_SECONDS} s after`]: unflatten('mem:after', figures) });
+    const tables = profileTables({
+      before: unflatten('mem:before', figures),
+      peak: unflatten('mem:peak', figures),
+      [`${SETTLE_SECONDS} s after`]: unflatten('mem:after', figures),
+      ...(figures['mem:unloaded:map:rss'] !== undefined ? { 'models unloaded': unflatten('mem:unloaded', figures) } : {}),
+    });
     console.error(`\nmemory profile, ${name}${idle}; peak RSS (VmHWM) ${figures.peakRssMb} MB:\n${tables}`);
   }
   mkdirSync(path.join(ROOT, '.cache', 'bench'), { recursive: true });
@@ -446,6 +473,7 @@ function rowsOf(input: string, runs: Run[], engine: Record<string, number>): Row
   const cores = of('workflow', 'coresBusy');
   const peak = of('workflow', 'peakRssMb');
   const after = stats(runs.map((run) => run.workflow.rssAfterMb! / run.workflow.rssBeforeMb!));
+  const unloaded = stats(runs.map((run) => (run.workflow.rssUnloadedMb ?? NaN) / run.workflow.idleRssMb!));
   const common = { group: 'bulk', scenario: input };
   return [
     {
@@ -501,6 +529,21 @@ function rowsOf(input: string, runs: Run[], engine: Record<string, number>): Row
       target: `≤ ${TARGETS.rssAfterOverBefore}× before`,
       met: after.median <= TARGETS.rssAfterOverBefore,
     },
+    ...(runs[0]?.workflow.rssUnloadedMb !== undefined
+      ? [
+          {
+            ...common,
+            subject: `RSS once the models' worker ended (${values['analysis-idle-seconds']} s idle) and ${SETTLE_SECONDS} s more, whole workflow`,
+            subjectValue: of('workflow', 'rssUnloadedMb'),
+            baseline: 'idle: the process before any analysis',
+            baselineValue: of('workflow', 'idleRssMb'),
+            unit: 'MB',
+            ratio: unloaded,
+            target: `≤ ${TARGETS.rssAfterOverBefore}× idle`,
+            met: unloaded.median <= TARGETS.rssAfterOverBefore,
+          },
+        ]
+      : []),
     {
       group: 'bulk',
       scenario: `engine alone: ${values.executions} executions of the image ASL, tasks answering at once`,

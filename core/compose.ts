@@ -261,7 +261,11 @@ export function createAnalyzer(config: Readonly<Config>): Analyzer {
       analyzer = new AttentionAnalyzer(limits);
       break;
     default:
-      analyzer = new LocalAnalyzer({ limits, faceModel: config.analysis.localFaceModel === 'tiny' ? 'tiny_face_detector' : 'ssd_mobilenetv1' });
+      analyzer = new LocalAnalyzer({
+        limits,
+        faceModel: config.analysis.localFaceModel === 'tiny' ? 'tiny_face_detector' : 'ssd_mobilenetv1',
+        workerIdleMs: config.analysis.workerIdleMs,
+      });
   }
   return new CachingAnalyzer(analyzer, {
     entries: config.analysis.cacheEntries,

@@ -216,6 +216,8 @@ const EnvSchema = z.object({
   LOCAL_FACE_MODEL: z._default(z.optional(z.enum(['ssd', 'tiny'])), 'ssd'),
   /** Not in SIH: analysis results kept in memory, by content hash. */
   ANALYSIS_CACHE_ENTRIES: positiveInt(DEFAULTS.analysisCacheEntries),
+  /** Not in SIH: seconds without an analysis after which the local models' worker ends and gives their memory back. */
+  ANALYSIS_WORKER_IDLE_SECONDS: positiveInt(DEFAULTS.analysisWorkerIdleMs / 1000),
   /** Not in SIH: also keep analysis results on disk under the data folder (default Yes, No inside Lambda). */
   ANALYSIS_DISK_CACHE: optionalFlag,
 });
@@ -281,6 +283,8 @@ export interface Config {
     /** An unsigned, preset-less URL may ask for smartCrop or contentModeration (see ANALYSIS_UNSIGNED). */
     unsignedRequests: boolean;
     localFaceModel: 'ssd' | 'tiny';
+    /** The local models' worker ends after this long without an analysis (ANALYSIS_WORKER_IDLE_SECONDS). */
+    workerIdleMs: number;
     cacheEntries: number;
     /** `$SHUTTER_DATA_DIR/analysis`, or undefined when results are kept in memory only. */
     cacheDir: string | undefined;
@@ -523,6 +527,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       analyzer,
       unsignedRequests: e.ANALYSIS_UNSIGNED ?? analyzer !== 'rekognition',
       localFaceModel: e.LOCAL_FACE_MODEL,
+      workerIdleMs: e.ANALYSIS_WORKER_IDLE_SECONDS * 1000,
       cacheEntries: e.ANALYSIS_CACHE_ENTRIES,
       cacheDir: (e.ANALYSIS_DISK_CACHE ?? !inLambda) ? path.join(dataDir, 'analysis') : undefined,
     },

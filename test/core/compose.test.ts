@@ -44,3 +44,11 @@ test('the Rekognition analyzer is named before it loads as it is once loaded (th
   expect(REKOGNITION_ANALYZER).toBe(loaded.name);
   expect(createAnalyzer(config({ ANALYZER: 'rekognition', AWS_REGION: 'us-east-1' })).name).toBe(loaded.name);
 });
+
+describe('ANALYSIS_WORKER_IDLE_SECONDS', () => {
+  test('the local models\' worker ends after 5 idle minutes by default, or the seconds given; 0 is refused', () => {
+    expect(config({}).analysis.workerIdleMs).toBe(300_000);
+    expect(config({ ANALYSIS_WORKER_IDLE_SECONDS: '30' }).analysis.workerIdleMs).toBe(30_000);
+    expect(() => config({ ANALYSIS_WORKER_IDLE_SECONDS: '0' })).toThrow(/ANALYSIS_WORKER_IDLE_SECONDS/);
+  });
+});

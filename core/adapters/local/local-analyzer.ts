@@ -17,6 +17,8 @@ export interface LocalAnalyzerOptions {
   limits?: ImageLimits;
   /** The worker the models run in (tests pass one to watch it); a new one otherwise. */
   models?: ModelWorker;
+  /** A new worker ends after this long without an analysis (default `DEFAULTS.analysisWorkerIdleMs`). */
+  workerIdleMs?: number;
 }
 
 export class LocalAnalyzer implements Analyzer {
@@ -24,10 +26,11 @@ export class LocalAnalyzer implements Analyzer {
   private readonly moderator: NsfwjsModerator;
   private readonly faces: FaceApiDetector;
   private readonly attention: AttentionAnalyzer;
-  private readonly models: ModelWorker;
+  /** The worker the models run in (a memory profile reads its heap). */
+  readonly models: ModelWorker;
 
   constructor(options: LocalAnalyzerOptions = {}) {
-    this.models = options.models ?? new ModelWorker();
+    this.models = options.models ?? new ModelWorker(options.workerIdleMs !== undefined ? { idleMs: options.workerIdleMs } : {});
     const shared = { models: this.models, ...(options.limits ? { limits: options.limits } : {}) };
     this.moderator = new NsfwjsModerator({ ...shared, ...(options.moderationModel ? { model: options.moderationModel } : {}) });
     this.faces = new FaceApiDetector({ ...shared, ...(options.faceModel ? { model: options.faceModel } : {}) });

@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { FaceApiDetector } from '../../../../core/adapters/local/face-api-detector.js';
+import { LocalAnalyzer } from '../../../../core/adapters/local/local-analyzer.js';
 import { detectFaces, loadFaceModel } from '../../../../core/adapters/local/face-model.js';
 import { toModelInput } from '../../../../core/adapters/local/model-input.js';
 import { ModelWorker } from '../../../../core/adapters/local/model-worker.js';
@@ -107,6 +108,19 @@ describe('errors and failures', () => {
       expect(models.started).toBe(2);
     } finally {
       await models.close();
+    }
+  }, 120_000);
+
+  test('LocalAnalyzer gives its worker the idle time it is configured with (ANALYSIS_WORKER_IDLE_SECONDS)', async () => {
+    const analyzer = new LocalAnalyzer({ workerIdleMs: 100 });
+    try {
+      await analyzer.models.load({ nsfw: 'MobileNetV2' });
+      const deadline = Date.now() + 60_000;
+      while (analyzer.models.running && Date.now() < deadline) await sleep(20);
+      expect(analyzer.models.running).toBe(false);
+      expect(analyzer.models.started).toBe(1);
+    } finally {
+      await analyzer.close();
     }
   }, 120_000);
 
