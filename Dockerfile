@@ -37,6 +37,10 @@ USER 1000:1000
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# As the CLI's shebang runs it (bin/shutter.ts): glibc arenas and V8's young generation sized on purpose.
-ENV MALLOC_ARENA_MAX=2
+# As the CLI's shebang runs it (bin/shutter.ts): glibc arenas, its mmap threshold (large pixel buffers
+# go back to the OS when freed) and V8's young generation sized on purpose. jemalloc (Debian's
+# libjemalloc2 by LD_PRELOAD, as sharp's docs suggest) was measured and not adopted: no lower than
+# glibc so tuned, and only with its decay shortened (bench/README.md, "session 5").
+ENV MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=1048576
 CMD ["node", "--disable-warning=ExperimentalWarning", "--max-semi-space-size=1", "--enable-source-maps", "dist/shutter.mjs", "serve"]

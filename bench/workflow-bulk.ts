@@ -8,7 +8,7 @@
  * process: throughput, CPU per image, cores busy, peak RSS and RSS a few seconds after the burst.
  *
  *   npm run bench:workflow -- [N=40] [--uniform <megapixels>] [--rounds 1] [--baseline-renders 4] [--split] [--smoke] [--json <file>]
- *                             [--variant 'name:KEY=value KEY=value' ...]
+ *                             [--variant 'name:KEY=value KEY=value' ...] [--analysis-idle-seconds N]
  *
  * Each phase runs under `shutter`'s own environment (its shebang's, e.g. MALLOC_ARENA_MAX); a
  * `--variant` adds a workflow phase per round under that environment plus the variant's, for
@@ -371,8 +371,8 @@ function child(phase: string, dir: string, env: Record<string, string> = {}): Re
   if (values['analysis-idle-seconds']) args.push('--analysis-idle-seconds', values['analysis-idle-seconds']);
   const result = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', script, ...args], {
     encoding: 'utf8',
-    // As `shutter serve` runs, for both sides.
-    env: { ...process.env, ...SHUTTER_ENV, ...env },
+    // As `shutter serve` runs, for both sides; a variant's `KEY=` (empty) unsets KEY (a "before" of a setting).
+    env: Object.fromEntries(Object.entries({ ...process.env, ...SHUTTER_ENV, ...env }).filter(([, value]) => value !== '')),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (result.status !== 0) throw new Error(`phase ${phase} failed (${result.status})`);

@@ -1,7 +1,12 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --disable-warning=ExperimentalWarning --max-semi-space-size=1
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=1048576 node --disable-warning=ExperimentalWarning --max-semi-space-size=1
 // MALLOC_ARENA_MAX=2, as sharp's docs recommend with glibc: libvips' worker threads otherwise each
 // grow their own malloc arena and keep it; peak RSS in a burst of 12 MP renders fell ~190 → ~160 MB
-// (bench/README.md, "Performance round 2"). glibc reads it at start, hence here and in `npm start`.
+// (bench/README.md, "Performance round 2"). MALLOC_MMAP_THRESHOLD_=1048576 (1 MB, fixed): every
+// block of 1 MB or more (pixel buffers, sources, results) gets its own mapping, given back to the OS
+// when freed; glibc's default threshold grows to 32 MB after the first such free, and from then on
+// those blocks stay in its arenas. Bulk workflow burst: peak RSS ~780 → ~700 MB, RSS after it
+// ~725 → ~545 MB, CPU per image unchanged (bench/README.md, "session 5"). glibc reads both at
+// start, hence here, in `npm start` and in the Dockerfile.
 // --max-semi-space-size=1 (MB): V8's young generation otherwise grows to 2 × 16 MB while modules
 // load and stays resident; capped, idle RSS is ~8 MB lower, for no CPU cost measurable on small
 // renders or cache hits (bench/README.md, "Serving: idle memory, small images, cache hits"). V8 reads it at start too.
