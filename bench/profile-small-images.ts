@@ -1,0 +1,78 @@
+/**
+ * Where a small image's time goes (issue 19): the small-images scenario's request (2 MP JPEG →
+ * 400 px JPEG, shutter's handler in process) and raw sharp reading the same file, each run alone,
+ * counting per image what raw sharp does not do: the asynchronous resources created (each
+ * `FSREQCALLBACK`/`FSREQPROMISE` is a trip through libuv's thread pool, as is each sharp call), and
+ * CPU per image, this process's (libvips' threads included). Not a benchmark of record (that is
+ * `npm run bench -- --only small-images`): a microscope for one request.
+ *
+ *   node scripts/run-ts.mjs bench/profile-small-images.ts [inFlight=2] [count=300]
+ *   node --cpu-prof --cpu-prof-dir=.cache/prof scripts/run-ts.mjs bench/profile-small-images.ts 2 600 shutter
+ */
+import { createHook } from 'node:async_hooks';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { createApp } from '../console/server/app.js';
+import { createPlatform } from '../core/compose.js';
+import { loadConfig } from '../core/config.js';
+import { throughput } from './harness.js';
+import { copyName, prepareInputs } from './inputs.js';
+import { JOBS, rawSharp, shutterPath, type Job } from './jobs.js';
+import { dataDirFor } from './servers.js';
+
+const inFlight = Number(process.argv[2] ?? 2);
+const count = Number(process.argv[3] ?? 300);
+const inputs = await prepareInputs({ smoke: false, copies: 2 });
+const dataDir = await dataDirFor(inputs.dir);
+const app = createApp(createPlatform(loadConfig({ SHUTTER_DATA_DIR: dataDir, SHUTTER_SEED_SAMPLES: 'No', RESULT_CACHE_MB: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' })));
+app.ready = true;
+// TINY=1: a 64 px source rendered to 32 px, so what shutter adds per request dominates the figures.
+const tiny = process.env.TINY === '1';
+if (tiny) {
+  const pixels = await sharp(inputs.bytes['photo-2mp.jpg']).resize(64).jpeg().toBuffer();
+  for (let copy = 0; copy < inputs.copies; copy++) await writeFile(path.join(inputs.dir, `tiny-${copyName('photo-2mp.jpg', copy)}`), pixels);
+}
+const base: Job = { ...JOBS.find((job) => job.id === '2mp-jpeg')!, width: tiny ? 32 : 400 };
+const perWorker = (worker: number): Job => ({ ...base, width: base.width + worker });
+const fileOf = (worker: number) => `${tiny ? 'tiny-' : ''}${copyName(base.input, worker % inputs.copies)}`;
+
+const variants: Record<string, (worker: number) => Promise<unknown>> = {
+  'raw sharp (reading the file)': async (worker) => rawSharp(perWorker(worker), await readFile(path.join(inputs.dir, fileOf(worker)))),
+  shutter: async (worker) => {
+    const [pathname, search = ''] = shutterPath(perWorker(worker), fileOf(worker)).split('?');
+    const response = await app.handle({ method: 'GET', path: pathname!, query: Object.fromEntries(new URLSearchParams(search)), headers: {} });
+    if (response.status !== 200) throw new Error(`shutter answered ${response.status}`);
+  },
+};
+
+const created = new Map<string, number>();
+const hook = createHook({
+  init(_id, type) {
+    created.set(type, (created.get(type) ?? 0) + 1);
+  },
+});
+
+// A third argument picks one variant (for a CPU profile of it alone).
+const chosen = Object.entries(variants).filter(([name]) => !process.argv[4] || name.startsWith(process.argv[4]));
+for (const [, task] of chosen) await throughput(40, inFlight, task); // warm-up
+// What each image creates, counted apart: the hook itself costs CPU per promise.
+for (const [name, task] of chosen) {
+  created.clear();
+  hook.enable();
+  await throughput(100, inFlight, task);
+  hook.disable();
+  const perImage = [...created].filter(([, n]) => n >= 50).map(([type, n]) => `${type} ${(n / 100).toFixed(2)}`);
+  console.log(`${name}, per image: ${perImage.join(', ')}`);
+}
+const rounds = Number(process.env.ROUNDS ?? 3);
+for (let round = 0; round < rounds; round++) {
+  for (const [name, task] of chosen) {
+    const cpu = process.cpuUsage();
+    const rate = await throughput(count, inFlight, task);
+    const used = process.cpuUsage(cpu);
+    console.log(`${name}, ${inFlight} in flight: ${rate.toFixed(1)} img/s, CPU ${((used.user + used.system) / 1000 / count).toFixed(3)} ms/img`);
+  }
+}
+await app.flush();
+process.exit(0);
