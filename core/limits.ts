@@ -175,6 +175,12 @@ export const DEFAULTS = {
    * would cost an S3 HEAD before every miss; Lambda memory is billed by the GB-second.
    */
   lambdaResultCacheMb: 0,
+  /**
+   * Sources whose header facts (size, frames, orientation) are remembered by ETag: 4096 of ~200
+   * bytes each, under 1 MB. A page asks for the same photo at several widths (srcset) and
+   * formats; each render still reads and decodes it, but inspects its header once.
+   */
+  sourceInfoEntries: 4096,
   /** A result above 8 MB is not cached: one huge render must not flush hundreds of small ones. */
   resultCacheMaxEntryMb: 8,
   /** 64 MB per local events file: big enough that DuckDB opens few files, small enough to copy or delete a day by hand. */
