@@ -10,6 +10,7 @@
  *   node --cpu-prof --cpu-prof-dir=.cache/prof scripts/run-ts.mjs bench/profile-small-images.ts 2 600 shutter
  */
 import { createHook } from 'node:async_hooks';
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -25,7 +26,7 @@ const inFlight = Number(process.argv[2] ?? 2);
 const count = Number(process.argv[3] ?? 300);
 const inputs = await prepareInputs({ smoke: false, copies: 2 });
 const dataDir = await dataDirFor(inputs.dir);
-const app = createApp(createPlatform(loadConfig({ SHUTTER_DATA_DIR: dataDir, SHUTTER_SEED_SAMPLES: 'No', RESULT_CACHE_MB: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' })));
+const app = createApp(createPlatform(loadConfig({ SHUTTER_DATA_DIR: dataDir, SHUTTER_SEED_SAMPLES: 'No', RESULT_CACHE_MB: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', EVENTS_ACCESS_SAMPLE_RATE: process.env.EVENTS_ACCESS_SAMPLE_RATE ?? '' })));
 app.ready = true;
 // TINY=1: a 64 px source rendered to 32 px, so what shutter adds per request dominates the figures.
 const tiny = process.env.TINY === '1';
@@ -45,6 +46,9 @@ const variants: Record<string, (worker: number) => Promise<unknown>> = {
     if (response.status !== 200) throw new Error(`shutter answered ${response.status}`);
   },
 };
+
+/** The main thread's time on a CPU (ns, the kernel's schedstat): the event loop's own work, apart from libvips' threads. */
+const mainThreadNs = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
 
 const created = new Map<string, number>();
 const hook = createHook({
@@ -69,9 +73,12 @@ const rounds = Number(process.env.ROUNDS ?? 3);
 for (let round = 0; round < rounds; round++) {
   for (const [name, task] of chosen) {
     const cpu = process.cpuUsage();
+    const main = mainThreadNs();
     const rate = await throughput(count, inFlight, task);
+    const mainMs = (mainThreadNs() - main) / 1e6 / count;
     const used = process.cpuUsage(cpu);
-    console.log(`${name}, ${inFlight} in flight: ${rate.toFixed(1)} img/s, CPU ${((used.user + used.system) / 1000 / count).toFixed(3)} ms/img`);
+    const cpuMs = (used.user + used.system) / 1000 / count;
+    console.log(`${name}, ${inFlight} in flight: ${rate.toFixed(1)} img/s, CPU ${cpuMs.toFixed(3)} ms/img (main thread ${mainMs.toFixed(3)}, other threads ${(cpuMs - mainMs).toFixed(3)})`);
   }
 }
 await app.flush();
