@@ -34,10 +34,10 @@ export function createLogger(options: { level?: string; destination?: Destinatio
 /**
  * Standard output, written synchronously as Node itself writes `process.stdout` to files and pipes
  * on Linux (and as the Lambda runtime writes console lines). pino's default writes asynchronously:
- * every line a trip through libuv's thread pool, which renders keep busy; for the request log line
- * that was ~0.2 ms of CPU per small render, half of shutter's overhead over raw sharp
- * (bench/README.md, session 5). The price: a reader that stops reading stdout stalls the process,
- * as it would stall any `console.log`.
+ * every line a trip through libuv's thread pool, which renders keep busy: the request log line was
+ * the one trip per small render that raw sharp does not make, up to ~0.2 ms of CPU on the loaded
+ * machine (bench/README.md, session 5). The price: a reader that stops reading stdout stalls the
+ * process, as it would stall any `console.log`.
  */
 function stdout(): DestinationStream {
   return pino.destination({ dest: 1, sync: true });
