@@ -176,11 +176,11 @@ export const DEFAULTS = {
    */
   lambdaResultCacheMb: 0,
   /**
-   * Sources whose header facts (size, frames, orientation) are remembered by ETag: 4096 of ~200
-   * bytes each, under 1 MB. A page asks for the same photo at several widths (srcset) and
-   * formats; each render still reads and decodes it, but inspects its header once.
+   * 1 MB of sources' header facts (size, frames, orientation) remembered by ETag: ~4,000 entries
+   * with keys of ~100 characters, fewer with longer keys. A page asks for the same photo at several
+   * widths (srcset) and formats; each render still reads and decodes it, but inspects its header once.
    */
-  sourceInfoEntries: 4096,
+  sourceInfoBytes: 1024 * 1024,
   /** A result above 8 MB is not cached: one huge render must not flush hundreds of small ones. */
   resultCacheMaxEntryMb: 8,
   /** 64 MB per local events file: big enough that DuckDB opens few files, small enough to copy or delete a day by hand. */

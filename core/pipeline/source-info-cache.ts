@@ -26,9 +26,10 @@ export class SourceInfoCache {
 
   constructor(
     private readonly limits: ImageLimits,
-    options: { max?: number; inspect?: Inspect } = {},
+    options: { maxBytes?: number; inspect?: Inspect } = {},
   ) {
-    this.infos = new LRUCache({ max: options.max ?? DEFAULTS.sourceInfoEntries });
+    // Sized by what an entry holds, so long keys cannot grow it past its budget (~150 bytes of facts each).
+    this.infos = new LRUCache({ maxSize: options.maxBytes ?? DEFAULTS.sourceInfoBytes, sizeCalculation: (_info, id) => 2 * id.length + 150 });
     this.inspect = options.inspect ?? inspectImage;
   }
 

@@ -48,6 +48,20 @@ describe('SourceInfoCache', () => {
     expect(inspect.calls).toBe(2);
   });
 
+  test('its memory is bounded in bytes: long keys hold fewer entries, the least recent go first', async () => {
+    const inspect = countingInspect();
+    const cache = new SourceInfoCache(DEFAULT_IMAGE_LIMITS, { inspect, maxBytes: 22_000 });
+    const image = await makeImage(8, 8, 'png');
+    const version = (i: number) => ({ bucket: 'images', key: `${'k'.repeat(1000)}-${i}.png`, etag: '"v1"' });
+    // Each entry weighs ~2.2 KB here (a 1 KB key counted twice, UTF-16): ten fit, the eleventh pushes out the first.
+    for (let i = 0; i < 11; i++) await cache.get(version(i), image);
+    expect(inspect.calls).toBe(11);
+    await cache.get(version(10), image);
+    expect(inspect.calls).toBe(11);
+    await cache.get(version(0), image);
+    expect(inspect.calls).toBe(12);
+  });
+
   test('what it remembers cannot be changed by a caller', async () => {
     const cache = new SourceInfoCache(DEFAULT_IMAGE_LIMITS);
     const version = { bucket: 'images', key: 'a.png', etag: '"v1"' };
