@@ -72,6 +72,8 @@ export class FaceApiDetector implements SubjectDetector {
       minFaceSide: this.minFaceSide,
       maxTiles: this.maxTiles,
       wholeMaxSide: this.maxSide,
+      // SSD's anchors can be laid out for any input (`ssd-anchors.ts`); the Tiny detector is tiled.
+      anySize: this.model === 'ssd_mobilenetv1',
     });
     const pixels = await toModelInput(image, { maxSide: plan.copySide }, this.limits);
     options.signal?.throwIfAborted();

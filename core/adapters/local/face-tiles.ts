@@ -18,6 +18,16 @@ export interface PixelRegion {
   height: number;
 }
 
+/** One detector run: the region it sees, and how. */
+export interface FaceLook extends PixelRegion {
+  /**
+   * Absent: the detector squeezes the region into its input square (how face-api runs it). A number:
+   * the region is seen at this scale of the copy, pixel for pixel whatever its size (SSD MobileNet
+   * with its anchors laid out for the size: `ssd-anchors.ts`).
+   */
+  scale?: number;
+}
+
 export interface FaceSearchOptions {
   /** The detector's input side (px): a region of this side is seen at full resolution. */
   inputSide: number;
@@ -25,8 +35,13 @@ export interface FaceSearchOptions {
   detectableSide: number;
   /** The smallest face (px of the photo) to find. */
   minFaceSide: number;
-  /** At most this many tiles besides the whole-image look. */
+  /**
+   * The cost cap, in detector inputs (inputSide²) besides the whole-image look: at most this many tiles,
+   * or a native look of at most this many inputs' pixels. 0: the whole-image look only.
+   */
   maxTiles: number;
+  /** The detector can see a region of any size pixel for pixel (`FaceLook.scale`): one look replaces the tiles. */
+  anySize?: boolean;
   /** Longest side of the copy when no tile is needed (the whole-image look only). */
   wholeMaxSide: number;
 }
@@ -34,8 +49,8 @@ export interface FaceSearchOptions {
 export interface FaceSearchPlan {
   /** Longest side of the decoded copy (never above the photo's own). */
   copySide: number;
-  /** Regions of the copy to run the detector on: the whole copy first, then the tiles. */
-  regions: PixelRegion[];
+  /** The detector runs on the copy: the whole copy first, then the tiles or the pixel-for-pixel look. */
+  regions: FaceLook[];
 }
 
 /**
@@ -44,6 +59,7 @@ export interface FaceSearchPlan {
  * @example
  * // 2400 × 1600, SSD (512 px input), faces from 48 px: an 800 px copy, the whole of it and 2 × 2 tiles.
  * planFaceSearch({ width: 2400, height: 1600 }, { inputSide: 512, detectableSide: 16, minFaceSide: 48, maxTiles: 8, wholeMaxSide: 1024 })
+ * // The same with anySize: the 800 × 533 copy once pixel for pixel, and once shrunk to 256 × 171 (scale 0.32).
  */
 export function planFaceSearch(size: { width: number; height: number }, options: FaceSearchOptions): FaceSearchPlan {
   const long = Math.max(size.width, size.height);
@@ -51,8 +67,11 @@ export function planFaceSearch(size: { width: number; height: number }, options:
   // The smallest face (px of the photo) the whole-image look finds: the detector sees the long side at inputSide.
   const wholeFinds = (options.detectableSide * long) / options.inputSide;
   if (wholeFinds <= options.minFaceSide) return { copySide: wholeCopy, regions: [whole(size, wholeCopy)] };
-  // The copy in which the smallest face wanted is detectableSide px, shrunk until its tiles fit the cap.
+  // The copy in which the smallest face wanted is detectableSide px.
   let copySide = Math.min(long, Math.ceil((long * options.detectableSide) / options.minFaceSide));
+  if (options.maxTiles <= 0) return { copySide: wholeCopy, regions: [whole(size, wholeCopy)] };
+  if (options.anySize) return nativePlan(size, copySide, options);
+  // Tiles of the input side, the copy shrunk until they fit the cap.
   let tiles = tile(size, copySide, options);
   while (tiles.length > Math.max(1, options.maxTiles)) {
     copySide = Math.floor(copySide * 0.9);
@@ -60,6 +79,23 @@ export function planFaceSearch(size: { width: number; height: number }, options:
   }
   // One tile covering the whole copy would only repeat the whole-image look.
   return { copySide, regions: [whole(size, copySide), ...(tiles.length > 1 ? tiles : [])] };
+}
+
+/**
+ * A detector that sees any size: the whole copy once, pixel for pixel (the copy shrunk until its
+ * pixels fit the cap), which finds faces from detectableSide up to about its input side; and, when
+ * the copy is larger than that, a second look at the copy shrunk to half the input side for the
+ * faces bigger still (a close-up), which costs about a sixth of an input. Against the tiles this
+ * saves their overlap, the whole-image look at full input size, and every tile's padding.
+ */
+function nativePlan(size: { width: number; height: number }, fineSide: number, options: FaceSearchOptions): FaceSearchPlan {
+  const budget = options.maxTiles * options.inputSide ** 2;
+  let copySide = fineSide;
+  for (let copy = scaled(size, copySide); copy.width * copy.height > budget; copy = scaled(size, copySide)) copySide = Math.floor(copySide * 0.95);
+  const copy = whole(size, copySide);
+  const coarseSide = Math.floor(options.inputSide / 2);
+  const coarse = copySide > options.inputSide ? [{ ...copy, scale: coarseSide / copySide }] : [];
+  return { copySide, regions: [...coarse, { ...copy, scale: 1 }] };
 }
 
 function scaled(size: { width: number; height: number }, copySide: number): { width: number; height: number } {

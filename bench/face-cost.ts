@@ -1,0 +1,143 @@
+/**
+ * What a face search costs per photo, and where the time goes (#19: "analysis quality at the same cost").
+ *
+ *   node scripts/run-ts.mjs bench/face-cost.ts [--rounds 3]
+ *
+ * Photos of 1024, 2400 and 4000 px (long side), each with and without two 50 px faces, made like the
+ * detector's test scene (portraits from samples/ and the analysis fixtures pasted into the coffee
+ * photo, enlarged); a "busy" background (the rocket photo, sharp, not blurred) besides the soft one,
+ * since a flat background is the easy case for any tile-skipping. Reports process CPU time per photo
+ * (`process.cpuUsage`: libvips' threads and the analysis worker included) for the detector as shipped
+ * (`FaceApiDetector`, worker thread) and, in process, split by phase: decode, tensor, one look.
+ * CPU time is what a busy machine does not inflate much; still, re-run on a quiet machine.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { FaceApiDetector } from '../core/adapters/local/face-api-detector.js';
+import { ModelWorker } from '../core/adapters/local/model-worker.js';
+import { detectFaces, loadFaceModel, FACE_MODEL_INPUT } from '../core/adapters/local/face-model.js';
+import { planFaceSearch } from '../core/adapters/local/face-tiles.js';
+import { toModelInput } from '../core/adapters/local/model-input.js';
+import { DEFAULT_IMAGE_LIMITS, inspectImage } from '../core/pipeline/sharp-factory.js';
+import { DEFAULTS } from '../core/limits.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, 'phases-only': { type: 'boolean', default: false } } });
+const rounds = Number(args.rounds);
+
+type Box = [number, number, number, number];
+const read = (...parts: string[]) => readFileSync(path.join(ROOT, ...parts));
+
+async function paste(photo: Buffer, photoWidth: number, face: Box, side: number, left: number, top: number) {
+  const scale = side / face[2];
+  const input = await sharp(photo).resize(Math.round(photoWidth * scale)).toBuffer();
+  return { input, left, top };
+}
+
+/** A `long` × 2/3 photo; with faces, two 50 px ones at the test scene's places (scaled to the photo). */
+async function scene(long: number, faces: boolean, background: 'soft' | 'busy'): Promise<Buffer> {
+  const width = long;
+  const height = Math.round((long * 2) / 3);
+  const base =
+    background === 'soft'
+      ? await sharp(read('samples', 'coffee.jpg')).resize(width, height, { fit: 'fill' }).blur(3).toBuffer()
+      : await sharp(read('samples', 'rocket.jpg')).resize(width, height, { fit: 'fill' }).toBuffer();
+  const at = (x: number, y: number): [number, number] => [Math.round((x * width) / 2400), Math.round((y * height) / 1600)];
+  const overlays = faces
+    ? [
+        await paste(read('samples', 'astronaut.jpg'), 512, [175, 75, 95, 87], 50, ...at(1500, 900)),
+        await paste(read('test', 'fixtures', 'analysis', 'photos', 'grace-hopper.jpg'), 512, [170, 133, 180, 184], 50, ...at(300, 200)),
+      ]
+    : [];
+  return sharp(base).composite(overlays).jpeg({ quality: 90 }).toBuffer();
+}
+
+const cpuSince = (since: NodeJS.CpuUsage) => {
+  const { user, system } = process.cpuUsage(since);
+  return (user + system) / 1e6;
+};
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function main(): Promise<void> {
+  console.log(`${os.cpus().length} cores, load average ${os.loadavg().map((load) => load.toFixed(1)).join(' ')} at start, Node ${process.version}, ${rounds} rounds (median)`);
+  const photos: Array<{ name: string; bytes: Buffer; faces: boolean }> = [];
+  for (const long of [1024, 2400, 4000]) {
+    for (const background of ['soft', 'busy'] as const) {
+      for (const faces of [true, false]) photos.push({ name: `${long} px ${background}${faces ? ', 2 faces' : ''}`, bytes: await scene(long, faces, background), faces });
+    }
+  }
+
+  if (!args['phases-only']) {
+    const models = new ModelWorker();
+    const detector = new FaceApiDetector({ models });
+    await detector.load();
+    await detector.detectSubjects(photos[0]!.bytes); // warm
+    console.log('\n| photo | looks | CPU s per photo (detector as shipped) | wall ms | faces found |\n| --- | --- | --- | --- | --- |');
+    for (const photo of photos) {
+      const cpu: number[] = [];
+      const wall: number[] = [];
+      let found = 0;
+      for (let round = 0; round < rounds; round++) {
+        const started = process.cpuUsage();
+        const result = await detector.detectSubjects(photo.bytes);
+        cpu.push(cpuSince(started));
+        wall.push(result.ms);
+        found = result.faces.length;
+      }
+      const size = await inspectImage(photo.bytes, DEFAULT_IMAGE_LIMITS);
+      const plan = planFaceSearch(size, { inputSide: 512, detectableSide: DEFAULTS.faceDetectableSide, minFaceSide: DEFAULTS.faceMinSide, maxTiles: DEFAULTS.faceDetectionMaxTiles, wholeMaxSide: DEFAULTS.faceDetectionMaxSide });
+      console.log(`| ${photo.name} | ${plan.regions.length} | ${median(cpu).toFixed(2)} | ${Math.round(median(wall))} | ${found} |`);
+    }
+    await models.close();
+  }
+
+  // Phases, in process (the same code the worker runs).
+  const model = await loadFaceModel('ssd_mobilenetv1');
+  const { tf, faceapi } = model;
+  const options = new faceapi.SsdMobilenetv1Options({ minConfidence: DEFAULTS.faceMinScore, maxResults: 100 });
+  console.log('\n| photo | inspect | decode (copy side) | tensor | one look: slice+detect (median of looks) | forward only (512²) | all looks |\n| --- | --- | --- | --- | --- | --- | --- |');
+  for (const photo of photos.filter((candidate) => candidate.faces)) {
+    const phase = { inspect: [] as number[], decode: [] as number[], tensor: [] as number[], look: [] as number[], forward: [] as number[], looks: [] as number[] };
+    let copySide = 0;
+    for (let round = 0; round < rounds; round++) {
+      let started = process.cpuUsage();
+      const size = await inspectImage(photo.bytes, DEFAULT_IMAGE_LIMITS);
+      phase.inspect.push(cpuSince(started));
+      const plan = planFaceSearch(size, { inputSide: FACE_MODEL_INPUT.ssd_mobilenetv1, detectableSide: DEFAULTS.faceDetectableSide, minFaceSide: DEFAULTS.faceMinSide, maxTiles: DEFAULTS.faceDetectionMaxTiles, wholeMaxSide: DEFAULTS.faceDetectionMaxSide });
+      copySide = plan.copySide;
+      started = process.cpuUsage();
+      const pixels = await toModelInput(photo.bytes, { maxSide: plan.copySide });
+      phase.decode.push(cpuSince(started));
+      started = process.cpuUsage();
+      const image = tf.tensor3d(pixels.data, [pixels.height, pixels.width, 3], 'int32');
+      phase.tensor.push(cpuSince(started));
+      const looks: number[] = [];
+      for (const region of plan.regions) {
+        started = process.cpuUsage();
+        const input = tf.slice(image, [region.top, region.left, 0], [region.height, region.width, 3]);
+        await faceapi.detectAllFaces(input as never, options);
+        input.dispose();
+        looks.push(cpuSince(started));
+      }
+      phase.look.push(median(looks));
+      started = process.cpuUsage();
+      const batch = tf.zeros([1, 512, 512, 3]);
+      const out = faceapi.nets.ssdMobilenetv1.forwardInput(await faceapi.toNetInput(batch as never));
+      await Promise.all([...out.boxes, ...out.scores].map((tensor) => tensor.data()));
+      [...out.boxes, ...out.scores, batch].forEach((tensor) => tensor.dispose());
+      phase.forward.push(cpuSince(started));
+      started = process.cpuUsage();
+      await detectFaces(model, pixels, plan.regions, DEFAULTS.faceMinScore);
+      phase.looks.push(cpuSince(started));
+      image.dispose();
+    }
+    const s = (values: number[]) => median(values).toFixed(3);
+    console.log(`| ${photo.name} | ${s(phase.inspect)} | ${s(phase.decode)} (${copySide}) | ${s(phase.tensor)} | ${s(phase.look)} | ${s(phase.forward)} | ${s(phase.looks)} |`);
+  }
+  console.log(`\nload average ${os.loadavg().map((load) => load.toFixed(1)).join(' ')} at the end`);
+}
+
+await main();
