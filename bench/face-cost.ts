@@ -1,14 +1,17 @@
 /**
  * What a face search costs per photo, and where the time goes (#19: "analysis quality at the same cost").
  *
- *   node scripts/run-ts.mjs bench/face-cost.ts [--rounds 3]
+ *   node scripts/run-ts.mjs bench/face-cost.ts [--rounds 3] [--side-by-side-only]
  *
  * Photos of 1024, 2400 and 4000 px (long side), each with and without two 50 px faces, made like the
  * detector's test scene (portraits from samples/ and the analysis fixtures pasted into the coffee
  * photo, enlarged); a "busy" background (the rocket photo, sharp, not blurred) besides the soft one,
  * since a flat background is the easy case for any tile-skipping. Reports process CPU time per photo
  * (`process.cpuUsage`: libvips' threads and the analysis worker included) for the detector as shipped
- * (`FaceApiDetector`, worker thread) and, in process, split by phase: decode, tensor, one look.
+ * (`FaceApiDetector`, worker thread), then in process, interleaved round by round, three plans side by
+ * side: the whole-image look alone (the cost before small faces were searched), 1 + n tiles of 512 px
+ * (session 4) and the pixel-for-pixel look (session 5). Session 4's split by phase (decode 5–70 ms,
+ * tensor ~2 ms, each 512 px look ~0.3 s) showed the detector's looks are the whole cost.
  * CPU time is what a busy machine does not inflate much; still, re-run on a quiet machine.
  */
 import os from 'node:os';
@@ -19,13 +22,13 @@ import sharp from 'sharp';
 import { FaceApiDetector } from '../core/adapters/local/face-api-detector.js';
 import { ModelWorker } from '../core/adapters/local/model-worker.js';
 import { detectFaces, loadFaceModel, FACE_MODEL_INPUT } from '../core/adapters/local/face-model.js';
-import { planFaceSearch } from '../core/adapters/local/face-tiles.js';
+import { mergeDetections, planFaceSearch } from '../core/adapters/local/face-tiles.js';
 import { toModelInput } from '../core/adapters/local/model-input.js';
 import { DEFAULT_IMAGE_LIMITS, inspectImage } from '../core/pipeline/sharp-factory.js';
 import { DEFAULTS } from '../core/limits.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, 'phases-only': { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, 'side-by-side-only': { type: 'boolean', default: false } } });
 const rounds = Number(args.rounds);
 
 type Box = [number, number, number, number];
@@ -70,7 +73,7 @@ async function main(): Promise<void> {
     }
   }
 
-  if (!args['phases-only']) {
+  if (!args['side-by-side-only']) {
     const models = new ModelWorker();
     const detector = new FaceApiDetector({ models });
     await detector.load();
@@ -88,54 +91,38 @@ async function main(): Promise<void> {
         found = result.faces.length;
       }
       const size = await inspectImage(photo.bytes, DEFAULT_IMAGE_LIMITS);
-      const plan = planFaceSearch(size, { inputSide: 512, detectableSide: DEFAULTS.faceDetectableSide, minFaceSide: DEFAULTS.faceMinSide, maxTiles: DEFAULTS.faceDetectionMaxTiles, wholeMaxSide: DEFAULTS.faceDetectionMaxSide });
+      const plan = planFaceSearch(size, { inputSide: 512, detectableSide: DEFAULTS.faceDetectableSide, minFaceSide: DEFAULTS.faceMinSide, maxTiles: DEFAULTS.faceDetectionMaxTiles, wholeMaxSide: DEFAULTS.faceDetectionMaxSide, anySize: true });
       console.log(`| ${photo.name} | ${plan.regions.length} | ${median(cpu).toFixed(2)} | ${Math.round(median(wall))} | ${found} |`);
     }
     await models.close();
   }
 
-  // Phases, in process (the same code the worker runs).
+  // Side by side, in process (the code the worker runs), interleaved round by round: the whole-image look
+  // alone (the cost before #19's small faces), 1 + n tiles (session 4), the pixel-for-pixel look (now).
   const model = await loadFaceModel('ssd_mobilenetv1');
-  const { tf, faceapi } = model;
-  const options = new faceapi.SsdMobilenetv1Options({ minConfidence: DEFAULTS.faceMinScore, maxResults: 100 });
-  console.log('\n| photo | inspect | decode (copy side) | tensor | one look: slice+detect (median of looks) | forward only (512²) | all looks |\n| --- | --- | --- | --- | --- | --- | --- |');
-  for (const photo of photos.filter((candidate) => candidate.faces)) {
-    const phase = { inspect: [] as number[], decode: [] as number[], tensor: [] as number[], look: [] as number[], forward: [] as number[], looks: [] as number[] };
-    let copySide = 0;
+  const variants = [
+    ['whole look only (before tiles)', { maxTiles: 0 }],
+    ['1 + n tiles (session 4)', { anySize: false }],
+    ['pixel-for-pixel look (session 5)', { anySize: true }],
+  ] as const;
+  const base = { inputSide: FACE_MODEL_INPUT.ssd_mobilenetv1, detectableSide: DEFAULTS.faceDetectableSide, minFaceSide: DEFAULTS.faceMinSide, maxTiles: DEFAULTS.faceDetectionMaxTiles, wholeMaxSide: DEFAULTS.faceDetectionMaxSide };
+  console.log(`\n| photo | ${variants.map(([name]) => `${name}: CPU s (faces)`).join(' | ')} | session 5 / whole look | session 5 / tiles |`);
+  console.log(`| --- | ${variants.map(() => '---').join(' | ')} | --- | --- |`);
+  for (const photo of photos) {
+    const cpu = variants.map(() => [] as number[]);
+    const found = variants.map(() => 0);
     for (let round = 0; round < rounds; round++) {
-      let started = process.cpuUsage();
-      const size = await inspectImage(photo.bytes, DEFAULT_IMAGE_LIMITS);
-      phase.inspect.push(cpuSince(started));
-      const plan = planFaceSearch(size, { inputSide: FACE_MODEL_INPUT.ssd_mobilenetv1, detectableSide: DEFAULTS.faceDetectableSide, minFaceSide: DEFAULTS.faceMinSide, maxTiles: DEFAULTS.faceDetectionMaxTiles, wholeMaxSide: DEFAULTS.faceDetectionMaxSide });
-      copySide = plan.copySide;
-      started = process.cpuUsage();
-      const pixels = await toModelInput(photo.bytes, { maxSide: plan.copySide });
-      phase.decode.push(cpuSince(started));
-      started = process.cpuUsage();
-      const image = tf.tensor3d(pixels.data, [pixels.height, pixels.width, 3], 'int32');
-      phase.tensor.push(cpuSince(started));
-      const looks: number[] = [];
-      for (const region of plan.regions) {
-        started = process.cpuUsage();
-        const input = tf.slice(image, [region.top, region.left, 0], [region.height, region.width, 3]);
-        await faceapi.detectAllFaces(input as never, options);
-        input.dispose();
-        looks.push(cpuSince(started));
+      for (const [index, [, variant]] of variants.entries()) {
+        const started = process.cpuUsage();
+        const size = await inspectImage(photo.bytes, DEFAULT_IMAGE_LIMITS);
+        const plan = planFaceSearch(size, { ...base, ...variant });
+        const pixels = await toModelInput(photo.bytes, { maxSide: plan.copySide });
+        found[index] = mergeDetections(await detectFaces(model, pixels, plan.regions, DEFAULTS.faceMinScore)).length;
+        cpu[index]!.push(cpuSince(started));
       }
-      phase.look.push(median(looks));
-      started = process.cpuUsage();
-      const batch = tf.zeros([1, 512, 512, 3]);
-      const out = faceapi.nets.ssdMobilenetv1.forwardInput(await faceapi.toNetInput(batch as never));
-      await Promise.all([...out.boxes, ...out.scores].map((tensor) => tensor.data()));
-      [...out.boxes, ...out.scores, batch].forEach((tensor) => tensor.dispose());
-      phase.forward.push(cpuSince(started));
-      started = process.cpuUsage();
-      await detectFaces(model, pixels, plan.regions, DEFAULTS.faceMinScore);
-      phase.looks.push(cpuSince(started));
-      image.dispose();
     }
-    const s = (values: number[]) => median(values).toFixed(3);
-    console.log(`| ${photo.name} | ${s(phase.inspect)} | ${s(phase.decode)} (${copySide}) | ${s(phase.tensor)} | ${s(phase.look)} | ${s(phase.forward)} | ${s(phase.looks)} |`);
+    const [whole, tiles, now] = cpu.map(median) as [number, number, number];
+    console.log(`| ${photo.name} | ${cpu.map((values, index) => `${median(values).toFixed(2)} (${found[index]})`).join(' | ')} | ${(now / whole).toFixed(2)}× | ${(now / tiles).toFixed(2)}× |`);
   }
   console.log(`\nload average ${os.loadavg().map((load) => load.toFixed(1)).join(' ')} at the end`);
 }

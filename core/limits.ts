@@ -251,13 +251,14 @@ export const DEFAULTS = {
    * passer-by in a 2400 px street scene. Photos too large for the whole-image look to see it are tiled.
    */
   faceMinSide: 48,
-  /** Tiles per photo at most besides the whole-image look: bounds the cost at 1 + 8 detector runs. */
+  /** The search's cost cap besides the whole-image look, in detector inputs (512² px for SSD): 8 tiles, or one look at that many pixels. */
   faceDetectionMaxTiles: 8,
   /**
-   * The face size (px of its 512 px input) SSD MobileNet finds: 16, a margin over the ~13 px at which it started
-   * finding scaled-down portraits in a 2400 px scene (it missed them at 11 px).
+   * The face size (px of its 512 px input) SSD MobileNet finds wherever the face falls on its 16 px anchor grid:
+   * 18. A 16 px face scored 0.46–0.99 by its offset on the grid (found at 12 of 16 offsets, threshold 0.5),
+   * an 18 px one at 16 of 16; it missed 11 px faces (`bench/face-cost.ts`, bench/README "session 5").
    */
-  faceDetectableSide: 16,
+  faceDetectableSide: 18,
   /**
    * The local models' worker thread ends after 5 minutes without an analysis, giving back their memory (~270 MB);
    * the next analysis reloads them (1–2 s), a small cost next to analyses that come in bursts (uploads, backfills).

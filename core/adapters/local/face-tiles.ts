@@ -42,6 +42,8 @@ export interface FaceSearchOptions {
   maxTiles: number;
   /** The detector can see a region of any size pixel for pixel (`FaceLook.scale`): one look replaces the tiles. */
   anySize?: boolean;
+  /** With anySize, one look's pixels at most, in input squares (memory); default 2.25 (a 2400 × 1600 photo in one look). */
+  maxLookArea?: number;
   /** Longest side of the copy when no tile is needed (the whole-image look only). */
   wholeMaxSide: number;
 }
@@ -82,21 +84,37 @@ export function planFaceSearch(size: { width: number; height: number }, options:
 }
 
 /**
- * A detector that sees any size: the whole copy once, pixel for pixel (the copy shrunk until its
- * pixels fit the cap), which finds faces from detectableSide up to about its input side; and, when
- * the copy is larger than that, a second look at the copy shrunk to half the input side for the
- * faces bigger still (a close-up), which costs about a sixth of an input. Against the tiles this
- * saves their overlap, the whole-image look at full input size, and every tile's padding.
+ * A detector that sees any size: the copy pixel for pixel (shrunk until its pixels fit the cap), which
+ * finds faces from detectableSide up to about its input side, in one look or, on very large copies,
+ * in a few overlapping strips across it (a look's memory grows with its pixels: ~135 MB per input
+ * square); and, when the copy is larger than the input, one more look at the copy shrunk to half the
+ * input side for the faces bigger still (a close-up), at about a sixth of an input's cost. Against
+ * 512 px tiles this saves their overlap, their padding and the whole-image look at full input size.
  */
 function nativePlan(size: { width: number; height: number }, fineSide: number, options: FaceSearchOptions): FaceSearchPlan {
-  const budget = options.maxTiles * options.inputSide ** 2;
+  const square = options.inputSide ** 2;
   let copySide = fineSide;
-  for (let copy = scaled(size, copySide); copy.width * copy.height > budget; copy = scaled(size, copySide)) copySide = Math.floor(copySide * 0.95);
+  for (let copy = scaled(size, copySide); copy.width * copy.height > options.maxTiles * square; copy = scaled(size, copySide)) copySide = Math.floor(copySide * 0.95);
   const copy = whole(size, copySide);
   const coarseSide = Math.floor(options.inputSide / 2);
   const coarse = copySide > options.inputSide ? [{ ...copy, scale: coarseSide / copySide }] : [];
-  return { copySide, regions: [...coarse, { ...copy, scale: 1 }] };
+  // Strips overlap by the largest face they must find whole: anything larger, the coarse look finds.
+  const overlap = Math.ceil((1.25 * options.detectableSide * copySide) / coarseSide);
+  const wide = copy.width >= copy.height;
+  const [long, short] = wide ? [copy.width, copy.height] : [copy.height, copy.width];
+  const maxArea = (options.maxLookArea ?? NATIVE_LOOK_AREA) * square;
+  let count = 1;
+  while (Math.ceil((long + (count - 1) * overlap) / count) * short > maxArea && Math.ceil((long + count * overlap) / (count + 1)) > 2 * overlap) count++;
+  const length = Math.min(long, Math.ceil((long + (count - 1) * overlap) / count));
+  const strips = Array.from({ length: count }, (_, index) => {
+    const start = count === 1 ? 0 : Math.round((index * (long - length)) / (count - 1));
+    return wide ? { left: start, top: 0, width: length, height: short, scale: 1 } : { left: 0, top: start, width: short, height: length, scale: 1 };
+  });
+  return { copySide, regions: [...coarse, ...strips] };
 }
+
+/** A native look's pixels at most, in input squares (~135 MB of activations each for SSD MobileNet). */
+const NATIVE_LOOK_AREA = 2.25;
 
 function scaled(size: { width: number; height: number }, copySide: number): { width: number; height: number } {
   const factor = copySide / Math.max(size.width, size.height);
