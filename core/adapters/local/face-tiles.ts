@@ -155,10 +155,11 @@ export interface ScoredBox {
 
 /**
  * One box per face from overlapping looks (non-maximum suppression): the best-scoring box is kept and
- * any other that overlaps it (IoU above `iou`), or lies mostly inside it or around it (a tile that cut
- * the face in two sees half a face), is dropped.
+ * any other that overlaps it (IoU above `iou`), or lies more than half inside it or around it, is
+ * dropped: a tile that cut a face in two sees half a face, and the pixel-for-pixel look, given a
+ * close-up face beyond its anchors' reach, may see a face in its lower half (57 % inside: found in a test).
  */
-export function mergeDetections<T extends ScoredBox>(boxes: readonly T[], iou = 0.3, contained = 0.6): T[] {
+export function mergeDetections<T extends ScoredBox>(boxes: readonly T[], iou = 0.3, contained = 0.5): T[] {
   const kept: T[] = [];
   for (const box of [...boxes].sort((a, b) => b.score - a.score)) {
     const duplicate = kept.some((other) => {
