@@ -4,9 +4,10 @@
  * through the package's `face-api.node-wasm.js` build (its default build needs tfjs-node, whose
  * install downloads).
  *
- * The main thread decodes the photo once and says which regions of it to look at (the whole image,
- * and tiles for small faces: see `face-tiles.ts`); each region is cut from the one tensor here, so the
- * pixels cross the thread boundary once. Like `nsfw-model.ts`, this module stays free of sharp,
+ * The main thread decodes the photo once and says which regions of it to look at, and how (the whole
+ * image squeezed into the detector's square; for small faces the copy pixel for pixel, or tiles: see
+ * `face-tiles.ts`); each region is cut from the one tensor here, so the pixels cross the thread
+ * boundary once. Like `nsfw-model.ts`, this module stays free of sharp,
  * metrics and TypeScript-only syntax.
  */
 import path from 'node:path';

@@ -1,15 +1,16 @@
 /**
  * Where the face detector looks, decided from the photo's size before any pixel is decoded, and how
- * the answers of overlapping looks become one list of faces.
+ * the answers of several looks become one list of faces.
  *
  * A detector resizes whatever it is given to its input square (512 px for SSD MobileNet), so in a
  * 2400 px photo a 50 px face shrinks to about 10 px: too small to find. Below a size the whole-image
  * look cannot see, the photo is decoded at the scale where the smallest face wanted reaches the size
- * the detector finds reliably, and that copy is cut into overlapping tiles of the detector's input
- * side, each seen at full resolution. The tile count is capped, so the cost is bounded: at most
- * 1 + `maxTiles` detector runs per photo (the smallest face found grows instead on very large photos).
+ * the detector finds reliably, and that copy is seen at full resolution: by a detector that takes any
+ * input size (SSD, `anySize`) in one look, or a few strips, plus a shrunk look for close-ups; by any
+ * other in overlapping tiles of its input side besides the whole-image look. The pixels seen are
+ * capped (`maxTiles` input squares), so the cost is bounded (the smallest face found grows instead on
+ * very large photos).
  */
-
 /** A rectangle in whole pixels of the decoded copy. */
 export interface PixelRegion {
   left: number;
