@@ -87,3 +87,13 @@ test('a close-up in a large photo (a 1450 px face in 2400 × 1600) is found, onc
   expect(result.faces).toHaveLength(1);
   expect(iou(truth, result.faces[0]!, SIZE)).toBeGreaterThan(0.5);
 }, 180_000);
+
+test('the pixel-for-pixel looks leave no tensor behind (anchors swapped back, outputs disposed)', async () => {
+  const { image } = await scene(50);
+  const detector = new FaceApiDetector({ models });
+  await detector.detectSubjects(image); // warm: whatever the first inference keeps, it keeps once
+  const before = await models.tensors();
+  expect(before).toBeGreaterThan(0);
+  await detector.detectSubjects(image);
+  expect(await models.tensors()).toBe(before);
+}, 180_000);
