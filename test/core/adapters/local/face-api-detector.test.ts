@@ -59,8 +59,8 @@ test('the whole-image look alone (as before #19) misses them: the pixel-for-pixe
   expect(result.faces).toEqual([]);
 }, 180_000);
 
-test('a larger face, cut by the tiles, is found once, not once per tile that sees it', async () => {
-  // 150 px faces: 75 px in the tiled copy, more than the tiles' overlap, so some tile cuts each in two.
+test('a larger face, seen by both looks, is found once, not once per look', async () => {
+  // 150 px faces: 56 px in the pixel-for-pixel copy and 16 px in the 256 px look, so both may see each.
   const { image, faces } = await scene(150, [1400, 200]);
   const result = await new FaceApiDetector({ models }).detectSubjects(image);
   expect(result.faces).toHaveLength(2);
@@ -96,4 +96,20 @@ test('the pixel-for-pixel looks leave no tensor behind (anchors swapped back, ou
   expect(before).toBeGreaterThan(0);
   await detector.detectSubjects(image);
   expect(await models.tensors()).toBe(before);
+}, 180_000);
+
+test.each([
+  ['a thin panorama (3000 × 40)', 3000, 40],
+  ['a thin tower (40 × 3000)', 40, 3000],
+  ['just above the whole-look size (1400 × 1400)', 1400, 1400],
+  ['an odd size (2401 × 1599)', 2401, 1599],
+])('%s: searched pixel for pixel without error, boxes inside the image', async (_name, width, height) => {
+  const image = await sharp(samplePhoto('chelsea')).resize(width, height, { fit: 'fill' }).jpeg().toBuffer();
+  const result = await new FaceApiDetector({ models }).detectSubjects(image);
+  for (const face of result.faces) {
+    expect(face.left).toBeGreaterThanOrEqual(0);
+    expect(face.top).toBeGreaterThanOrEqual(0);
+    expect(face.left + face.width).toBeLessThanOrEqual(1);
+    expect(face.top + face.height).toBeLessThanOrEqual(1);
+  }
 }, 180_000);
