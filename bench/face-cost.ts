@@ -2,6 +2,7 @@
  * What a face search costs per photo, and where the time goes (#19: "analysis quality at the same cost").
  *
  *   node scripts/run-ts.mjs bench/face-cost.ts [--rounds 3] [--side-by-side-only]
+ *   node scripts/run-ts.mjs bench/face-cost.ts --placements   # the face size the search decodes for
  *
  * Photos of 1024, 2400 and 4000 px (long side), each with and without two 50 px faces, made like the
  * detector's test scene (portraits from samples/ and the analysis fixtures pasted into the coffee
@@ -28,7 +29,7 @@ import { DEFAULT_IMAGE_LIMITS, inspectImage } from '../core/pipeline/sharp-facto
 import { DEFAULTS } from '../core/limits.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, 'side-by-side-only': { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, 'side-by-side-only': { type: 'boolean', default: false }, placements: { type: 'boolean', default: false } } });
 const rounds = Number(args.rounds);
 
 type Box = [number, number, number, number];
@@ -64,7 +65,42 @@ const cpuSince = (since: NodeJS.CpuUsage) => {
 };
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
+/**
+ * How reliably the pixel-for-pixel look finds one 50 px face (the astronaut) in a 2400 px photo at 32
+ * places 6–12 px apart (so at every offset on the detector's 16 px anchor grid), with the copy decoded
+ * where a 48 px face is 16, 18 or 20 px: how many places it is found at (score ≥ the threshold), and the
+ * weakest score. Chose `DEFAULTS.faceDetectableSide`.
+ */
+async function placements(): Promise<void> {
+  const model = await loadFaceModel('ssd_mobilenetv1');
+  const scale = 50 / 95;
+  const face = await sharp(read('samples', 'astronaut.jpg')).resize(Math.round(512 * scale)).toBuffer();
+  const background = await sharp(read('samples', 'coffee.jpg')).resize(2400, 1600, { fit: 'fill' }).blur(3).toBuffer();
+  const sides = [16, 18, 20];
+  const scores = sides.map(() => [] as number[]);
+  for (let dy = 0; dy < 48; dy += 12) {
+    for (let dx = 0; dx < 48; dx += 6) {
+      const [left, top] = [1500 + dx, 900 + dy];
+      const image = await sharp(background).composite([{ input: face, left, top }]).jpeg({ quality: 90 }).toBuffer();
+      for (const [index, detectableSide] of sides.entries()) {
+        const plan = planFaceSearch({ width: 2400, height: 1600 }, { inputSide: 512, detectableSide, minFaceSide: 48, maxTiles: 8, wholeMaxSide: 1024, anySize: true });
+        const pixels = await toModelInput(image, { maxSide: plan.copySide });
+        const k = plan.copySide / 2400;
+        const [x, y] = [(left + 175 * scale) * k, (top + 75 * scale) * k];
+        const found = mergeDetections(await detectFaces(model, pixels, plan.regions, 0.05)).filter((box) => Math.abs(box.left - x) < 15 && Math.abs(box.top - y) < 15);
+        scores[index]!.push(Math.max(0, ...found.map((box) => box.score)));
+      }
+    }
+  }
+  console.log('| face in the copy | found at (score ≥ 0.5) | weakest score | scores below 0.6 |\n| --- | --- | --- | --- |');
+  for (const [index, side] of sides.entries()) {
+    const values = scores[index]!;
+    console.log(`| ${side} px | ${values.filter((score) => score >= DEFAULTS.faceMinScore).length}/${values.length} | ${Math.min(...values).toFixed(2)} | ${values.filter((score) => score < 0.6).map((score) => score.toFixed(2)).join(', ')} |`);
+  }
+}
+
 async function main(): Promise<void> {
+  if (args.placements) return placements();
   console.log(`${os.cpus().length} cores, load average ${os.loadavg().map((load) => load.toFixed(1)).join(' ')} at start, Node ${process.version}, ${rounds} rounds (median)`);
   const photos: Array<{ name: string; bytes: Buffer; faces: boolean }> = [];
   for (const long of [1024, 2400, 4000]) {

@@ -254,9 +254,10 @@ export const DEFAULTS = {
   /** The search's cost cap besides the whole-image look, in detector inputs (512² px for SSD): 8 tiles, or one look at that many pixels. */
   faceDetectionMaxTiles: 8,
   /**
-   * The face size (px of its 512 px input) SSD MobileNet finds wherever the face falls on its 16 px anchor grid:
-   * 18. A 16 px face scored 0.46–0.99 by its offset on the grid (found at 12 of 16 offsets, threshold 0.5),
-   * an 18 px one at 16 of 16; it missed 11 px faces (`bench/face-cost.ts`, bench/README "session 5").
+   * The face size (px of its 512 px input) the local search decodes for: 18. SSD MobileNet's score for a small
+   * face depends on where it falls on its 16 px anchor grid: one 50 px face at 32 places in a 2400 px photo
+   * was found at 30 with the copy at 16 px faces (weakest 0.42), 32 at 18 px (weakest 0.51), 31 at 20 px
+   * (`bench/face-cost.ts --placements`); it missed 11 px faces.
    */
   faceDetectableSide: 18,
   /**
