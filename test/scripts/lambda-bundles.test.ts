@@ -57,6 +57,8 @@ const NOT_FOR_IMAGE_REQUESTS: Array<[string, RegExp]> = [
   ['local event log or secrets files (local processes only)', /^core\/adapters\/(local\/(jsonl-event-sink|file-secrets)|event-files\/)/],
   // Full zod is ~450 KB in any bundle that imports it: core's schemas are built with zod/mini (core/zod.ts).
   ['full zod', /node_modules\/zod\/v4\/classic\//],
+  // The Lambda reports by EMF lines; prom-client backs core's metrics only where /metrics is served (core/observability/prometheus.ts).
+  ['prom-client', /node_modules\/prom-client\/|core\/observability\/prometheus/],
 ];
 
 /**
