@@ -15,10 +15,8 @@ import { CachingAnalyzer } from './adapters/caching-analyzer.js';
 import { LakeEventSink } from './adapters/lake-event-sink.js';
 import { lazyAdapter } from './adapters/lazy-adapter.js';
 import { ConfigError } from './errors.js';
-import { AttentionAnalyzer } from './adapters/local/attention-analyzer.js';
-import { FsStorage } from './adapters/local/fs-storage.js';
+import { packageVersion } from './adapters/local/model-runtime.js';
 import { OriginRoutedStorage } from './adapters/origin-routed-storage.js';
-import { LocalAnalyzer } from './adapters/local/local-analyzer.js';
 import type { Config } from './config.js';
 import { setLogLevel } from './observability/logger.js';
 import { configureSharp } from './pipeline/sharp-factory.js';
@@ -81,7 +79,7 @@ export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit
 
 /** Buckets on S3 or on disk, and remote origins beside them when SOURCE_URLS names any. */
 export function createStorage(config: Readonly<Config>): Storage {
-  const buckets = config.storage === 's3' ? s3Storage(config) : new FsStorage(path.join(config.dataDir, 'buckets'));
+  const buckets = config.storage === 's3' ? s3Storage(config) : fsStorage(path.join(config.dataDir, 'buckets'));
   if (config.origins.allow.length === 0) return buckets;
   const options = { timeoutMs: config.origins.timeoutMs, maxBytes: config.limits.maxSourceBytes, allowPrivate: config.origins.allowPrivate };
   // The HTTPS client (with its DNS and address checks) loads with the first remote source.
@@ -117,6 +115,18 @@ function stepFunctionsEngine(config: Readonly<Config>): WorkflowEngine {
       close: 'skip-until-loaded',
     },
   );
+}
+
+/** Folders on disk, loaded on the first call (never in Lambda, whose image bundle then holds it off its start path). */
+function fsStorage(root: string): Storage {
+  return lazyAdapter<Storage>(async () => new (await import('./adapters/local/fs-storage.js')).FsStorage(root), {
+    get: 'load',
+    head: 'load',
+    openRead: 'load',
+    put: 'load',
+    list: 'load',
+    delete: 'load',
+  });
 }
 
 /** S3, loaded on the first call (`shutter serve` on local folders never loads the AWS SDK). */
@@ -230,12 +240,20 @@ export function createQueryEngine(config: Readonly<Config>, tables: readonly Tab
   );
 }
 
-/**
- * The analyzer named by ANALYZER, behind the content-hash cache. Local models are not loaded here:
- * LocalAnalyzer loads them on first use, so a process that never analyses never pays for them.
- */
-/** RekognitionAnalyzer's name, known before it loads (the analysis cache keys on it). */
+/** The analyzers' names, known before their modules load: the analysis cache keys on them. */
 export const REKOGNITION_ANALYZER = 'aws-rekognition';
+export const ATTENTION_ANALYZER = 'libvips-attention';
+
+/** LocalAnalyzer's name for `faceModel` (its models and their versions; test/core/compose.test.ts holds the two equal). */
+export function localAnalyzerName(faceModel: string): string {
+  return `local(nsfwjs@${packageVersion('nsfwjs')}/MobileNetV2+face-api@${packageVersion('@vladmandic/face-api')}/${faceModel}+${ATTENTION_ANALYZER})`;
+}
+
+/**
+ * The analyzer named by ANALYZER, behind the content-hash cache. Each loads on first use (the
+ * local models later still, in their worker), so a process that never analyses never pays for
+ * them, and the image Lambda's start path holds none of the local analysis modules.
+ */
 
 export function createAnalyzer(config: Readonly<Config>): Analyzer {
   const limits = config.limits;
@@ -258,10 +276,20 @@ export function createAnalyzer(config: Readonly<Config>): Analyzer {
       );
       break;
     case 'attention':
-      analyzer = new AttentionAnalyzer(limits);
+      analyzer = lazyAdapter<Analyzer>(async () => new (await import('./adapters/local/attention-analyzer.js')).AttentionAnalyzer(limits), {
+        name: ATTENTION_ANALYZER,
+        moderate: 'load',
+        detectSubjects: 'load',
+      });
       break;
-    default:
-      analyzer = new LocalAnalyzer({ limits, faceModel: config.analysis.localFaceModel === 'tiny' ? 'tiny_face_detector' : 'ssd_mobilenetv1' });
+    default: {
+      const faceModel = config.analysis.localFaceModel === 'tiny' ? 'tiny_face_detector' : 'ssd_mobilenetv1';
+      analyzer = lazyAdapter<Analyzer>(async () => new (await import('./adapters/local/local-analyzer.js')).LocalAnalyzer({ limits, faceModel }), {
+        name: localAnalyzerName(faceModel),
+        moderate: 'load',
+        detectSubjects: 'load',
+      });
+    }
   }
   return new CachingAnalyzer(analyzer, {
     entries: config.analysis.cacheEntries,
