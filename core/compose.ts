@@ -10,6 +10,7 @@
  * none of the cloud ones.
  */
 import path from 'node:path';
+import type { StorageReads } from './adapters/aws/s3-object-reads.js';
 import { executionArnOf } from './adapters/aws/sfn-arns.js';
 import { CachingAnalyzer } from './adapters/caching-analyzer.js';
 import { LakeEventSink } from './adapters/lake-event-sink.js';
@@ -129,15 +130,32 @@ function fsStorage(root: string): Storage {
   });
 }
 
-/** S3, loaded on the first call (`shutter serve` on local folders never loads the AWS SDK). */
+/**
+ * S3, loaded on the first call (`shutter serve` on local folders never loads the AWS SDK). In
+ * Lambda, reads (every image request's) are SigV4-signed requests without the S3 client
+ * (`s3-object-reads.ts`: the image Lambda's cold start loads a signer, not the client), and the
+ * client loads on the first write, list or delete.
+ */
 function s3Storage(config: Readonly<Config>): Storage {
-  return lazyAdapter<Storage>(
+  const client = lazyAdapter<Storage>(
     async () => {
       const [{ S3Storage }, { s3Client }] = await Promise.all([import('./adapters/aws/s3-storage.js'), import('./adapters/aws/s3-client.js')]);
       return new S3Storage(s3Client(config));
     },
     { get: 'load', head: 'load', openRead: 'load', put: 'load', list: 'load', delete: 'load' },
   );
+  const region = config.region;
+  if (!config.inLambda || !region) return client;
+  const reads = lazyAdapter<StorageReads>(
+    async () =>
+      new (await import('./adapters/aws/s3-object-reads.js')).S3ObjectReads({
+        region,
+        timeoutMs: config.limits.storageTimeoutMs,
+        ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
+      }),
+    { get: 'load', head: 'load', openRead: 'load' },
+  );
+  return { get: reads.get, head: reads.head, openRead: reads.openRead, put: client.put, list: client.list, delete: client.delete };
 }
 
 /**

@@ -85,12 +85,17 @@ describe('the image Lambda (api/lambda.ts)', () => {
     expect(bundle.startKb).toBeLessThanOrEqual(IMAGE_LAMBDA_START_KB);
   });
 
-  test('its start path holds the image path: the doors, the pipeline, the S3 client', () => {
+  test('its start path holds the image path: the doors, the pipeline, the signed S3 reads', () => {
     expect(bundle.startPath).toEqual(
-      expect.arrayContaining(['api/lambda.ts', 'api/image-handler.ts', 'api/doors/thumbor-door.ts', 'core/pipeline/render-image.ts', 'core/adapters/aws/s3-client.ts']),
+      expect.arrayContaining(['api/lambda.ts', 'api/image-handler.ts', 'api/doors/thumbor-door.ts', 'core/pipeline/render-image.ts', 'core/adapters/aws/s3-object-reads.ts']),
     );
-    // Every image request reads S3: its client loads at init, not in the first request.
-    expect(bundle.startPath.some((input) => input.includes('node_modules/@aws-sdk/client-s3/'))).toBe(true);
+    // Every image request reads S3: its signed reads load at init, not in the first request.
+    expect(bundle.startPath).toContain('node_modules/@smithy/signature-v4/dist-es/SignatureV4.js');
+  });
+
+  test('the S3 client loads only with a write (a large result, the lake), off the start path', () => {
+    expect(bundle.startPath.filter((input) => /node_modules\/@aws-sdk\/(client-s3|s3-request-presigner|lib-storage)\/|core\/adapters\/aws\/s3-(client|storage)\.ts/.test(input))).toEqual([]);
+    expect(bundle.all).toEqual(expect.arrayContaining(['core/adapters/aws/s3-client.ts', 'core/adapters/aws/s3-storage.ts']));
   });
 
   test('it holds no workflow, console or analytics code at all, lazily loaded or not', () => {
@@ -99,7 +104,7 @@ describe('the image Lambda (api/lambda.ts)', () => {
   });
 
   test('the adapters config may pick in Lambda are in the bundle, off the start path', () => {
-    for (const adapter of ['core/adapters/aws/kafka-client.ts', 'core/adapters/aws/rekognition-analyzer.ts', 'core/adapters/aws/secrets-manager-secrets.ts', 'core/adapters/aws/s3-storage.ts', 'core/adapters/https/https-origin-storage.ts']) {
+    for (const adapter of ['core/adapters/aws/kafka-client.ts', 'core/adapters/aws/rekognition-analyzer.ts', 'core/adapters/aws/secrets-manager-secrets.ts', 'core/adapters/aws/s3-storage.ts', 'core/adapters/https/https-origin-storage.ts', 'core/adapters/local/local-analyzer.ts']) {
       expect(bundle.all).toContain(adapter);
       expect(bundle.startPath).not.toContain(adapter);
     }

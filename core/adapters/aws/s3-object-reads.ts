@@ -1,0 +1,263 @@
+/**
+ * S3 reads (GetObject, HeadObject) without the S3 client, for the image Lambda's cold start:
+ * `@aws-sdk/client-s3` costs ~0.8× sharp's own load time at every init (its schemas for all of
+ * S3's operations, the endpoint rules, every protocol codec), while a read needs a URL, a SigV4
+ * signature and one HTTP request. The signature is the SDK's own signer (`@smithy/signature-v4`),
+ * the credentials the SDK's environment provider (Lambda puts the function's role there) and,
+ * failing that, its default provider chain, loaded only then.
+ *
+ * The answers are the S3 client's: the same errors through `s3Error` (NoSuchKey → 404, 403 →
+ * CannotAccessBucket, ...), the same retries (the SDK's standard mode: `LIMITS.storageMaxAttempts`
+ * on throttling, 5xx and network failures, exponential backoff with jitter), the same timeouts
+ * and keep-alive connections. Writes, lists and deletes stay with the S3 client (`s3-storage.ts`).
+ * test/core/adapters/s3-object-reads.test.ts holds the two to the same answers on moto_server.
+ */
+import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { createHash, createHmac, type BinaryLike } from 'node:crypto';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import { NotFoundError } from '../../errors.js';
+import { LIMITS } from '../../limits.js';
+import { sourceTooLarge, type ObjectInfo, type Storage, type StoredObject } from '../../ports/storage.js';
+import { s3Error, type S3Failure } from './s3-errors.js';
+
+type Credentials = ConstructorParameters<typeof SignatureV4>[0]['credentials'];
+
+export interface S3ObjectReadsOptions {
+  region: string;
+  /** An S3-compatible server (moto_server, MinIO): addressed path-style, as `s3-client.ts` does. */
+  endpoint?: string;
+  timeoutMs?: number;
+  maxAttempts?: number;
+  /** Default: the SDK's environment credentials, then its default chain (profiles, SSO, IMDS...). */
+  credentials?: Credentials;
+}
+
+/** The reads of the Storage port. */
+export type StorageReads = Pick<Storage, 'get' | 'head' | 'openRead'>;
+
+export class S3ObjectReads implements StorageReads {
+  private readonly signer: SignatureV4;
+  private readonly endpoint: URL | undefined;
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  // Keep-alive, as the SDK's request handler: a warm Lambda reuses its connection to S3.
+  private readonly agent: http.Agent;
+
+  constructor(private readonly options: S3ObjectReadsOptions) {
+    this.endpoint = options.endpoint ? new URL(options.endpoint) : undefined;
+    this.timeoutMs = options.timeoutMs ?? LIMITS.storageTimeoutMs;
+    this.maxAttempts = options.maxAttempts ?? LIMITS.storageMaxAttempts;
+    this.agent = this.endpoint?.protocol === 'http:' ? new http.Agent({ keepAlive: true }) : new https.Agent({ keepAlive: true });
+    this.signer = new SignatureV4({
+      service: 's3',
+      region: options.region,
+      credentials: options.credentials ?? environmentThenChain(),
+      sha256: NodeSha256,
+      // S3 signs the path as sent, escaped once (SigV4's exception for S3).
+      uriEscapePath: false,
+    });
+  }
+
+  async get(bucket: string, key: string, options: { maxBytes?: number; signal?: AbortSignal } = {}): Promise<StoredObject> {
+    const response = await this.send('GET', bucket, key, options.signal);
+    const info = infoFrom(key, response);
+    if (options.maxBytes !== undefined && info.size > options.maxBytes) {
+      response.destroy();
+      throw sourceTooLarge(key, info.size, options.maxBytes);
+    }
+    try {
+      const body = Buffer.concat(await response.toArray());
+      options.signal?.throwIfAborted();
+      return { ...info, size: body.length, body };
+    } catch (error) {
+      // An abort mid-body surfaces as a reset socket: name it for what it was.
+      throw s3Error(options.signal?.aborted ? { name: 'AbortError', message: 'aborted', cause: error } : failureOf(error), bucket, key);
+    }
+  }
+
+  async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const response = await this.send('HEAD', bucket, key);
+      response.resume();
+      return infoFrom(key, response);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  async openRead(bucket: string, key: string): Promise<{ info: ObjectInfo; stream: Readable }> {
+    const response = await this.send('GET', bucket, key);
+    return { info: infoFrom(key, response), stream: response };
+  }
+
+  /** One read, retried as the SDK's standard mode retries: a 2xx answer (body unread) or the project's error. */
+  private async send(method: 'GET' | 'HEAD', bucket: string, key: string, signal?: AbortSignal): Promise<IncomingMessage> {
+    for (let attempt = 1; ; attempt++) {
+      let failure: S3Failure;
+      try {
+        const response = await this.once(method, bucket, key, signal);
+        const status = response.statusCode ?? 0;
+        if (status >= 200 && status < 300) return response;
+        failure = await failureFrom(response);
+      } catch (error) {
+        failure = failureOf(error);
+      }
+      if (attempt >= this.maxAttempts || !retryable(failure) || signal?.aborted) throw s3Error(failure, bucket, key);
+      await backoff(attempt, failure, signal).catch((error: unknown) => Promise.reject(s3Error(failureOf(error), bucket, key)));
+    }
+  }
+
+  private async once(method: 'GET' | 'HEAD', bucket: string, key: string, signal?: AbortSignal): Promise<IncomingMessage> {
+    const { origin, path } = objectUrl(this.endpoint, this.options.region, bucket, key);
+    const port = origin.port ? Number(origin.port) : undefined;
+    const signed = await this.signer.sign({
+      method,
+      protocol: origin.protocol,
+      hostname: origin.hostname,
+      ...(port ? { port } : {}),
+      path,
+      query: {},
+      headers: { host: origin.host },
+    });
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const request = (origin.protocol === 'http:' ? http : https).request({
+        method,
+        protocol: origin.protocol,
+        hostname: origin.hostname,
+        ...(port ? { port } : {}),
+        path,
+        headers: signed.headers,
+        agent: this.agent,
+        ...(signal ? { signal } : {}),
+      });
+      // An idle socket (connecting, or a stalled answer or body): the SDK's connection and request timeouts.
+      request.setTimeout(this.timeoutMs, () =>
+        request.destroy(Object.assign(new Error(`No answer from S3 in ${this.timeoutMs} ms`), { name: 'TimeoutError' })),
+      );
+      request.on('response', resolve);
+      request.on('error', reject);
+      request.end();
+    });
+  }
+}
+
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+const bytesOf = (data: SourceData): BinaryLike =>
+  typeof data === 'string' ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+
+/** SigV4's SHA-256 and HMAC from node:crypto, in the shape of the SDK's `Hash`. */
+class NodeSha256 {
+  private readonly hash;
+  constructor(secret?: SourceData) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(secret));
+  }
+  update(data: SourceData): void {
+    this.hash.update(bytesOf(data));
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(this.hash.digest());
+  }
+}
+
+/** The SDK's environment credentials; when none are set, its default provider chain, loaded then (it caches what it finds). */
+function environmentThenChain(): Credentials {
+  const environment = fromEnv();
+  let chain: Promise<() => ReturnType<typeof environment>> | undefined;
+  return () =>
+    environment().catch(async () => {
+      chain ??= import('@aws-sdk/credential-provider-node').then(({ defaultProvider }) => defaultProvider());
+      return (await chain)();
+    });
+}
+
+/**
+ * Where the object is, as the S3 client addresses it: path-style on a custom endpoint
+ * (`s3-client.ts` sets forcePathStyle there), virtual-hosted on AWS when the bucket name allows
+ * it (no dots, for TLS), path-style otherwise. Each key segment is escaped as the SDK escapes it,
+ * and the path stays a string: a URL would resolve a key's `..` segments.
+ */
+export function objectUrl(endpoint: URL | undefined, region: string, bucket: string, key: string): { origin: URL; path: string } {
+  const keyPath = `/${key.split('/').map(escapeSegment).join('/')}`;
+  if (endpoint) return { origin: new URL(endpoint.origin), path: `${endpoint.pathname.replace(/\/$/, '')}/${bucket}${keyPath}` };
+  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket)
+    ? { origin: new URL(`https://${bucket}.s3.${region}.${domain}`), path: keyPath }
+    : { origin: new URL(`https://s3.${region}.${domain}`), path: `/${bucket}${keyPath}` };
+}
+
+const escapeSegment = (segment: string) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** What the S3 client reads from a GetObject or HeadObject answer's headers. */
+function infoFrom(key: string, response: IncomingMessage): ObjectInfo {
+  const headers = response.headers;
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith('x-amz-meta-') && typeof value === 'string') metadata[name.slice('x-amz-meta-'.length)] = value;
+  }
+  const expires = dateOf(headers.expires);
+  return {
+    key,
+    size: Number(headers['content-length'] ?? 0),
+    lastModified: dateOf(headers['last-modified']) ?? new Date(0),
+    etag: headers.etag ?? '',
+    ...(headers['content-type'] ? { contentType: headers['content-type'] } : {}),
+    ...(headers['cache-control'] ? { cacheControl: headers['cache-control'] } : {}),
+    ...(expires ? { expires } : {}),
+    ...(Object.keys(metadata).length ? { metadata } : {}),
+  };
+}
+
+/** An HTTP date, or undefined where there is none or it does not parse (as the S3 client leaves `Expires`). */
+function dateOf(value: string | undefined): Date | undefined {
+  const parsed = value ? new Date(value) : undefined;
+  return parsed && !Number.isNaN(parsed.getTime()) ? parsed : undefined;
+}
+
+/** An error answer: S3's `<Code>` and `<Message>` (a HEAD has no body: the S3 client then names a 404 `NotFound`). */
+async function failureFrom(response: IncomingMessage): Promise<S3Failure> {
+  const status = response.statusCode ?? 0;
+  let body = '';
+  // Read to the end (the connection goes back to the pool); S3's error documents are small.
+  for await (const chunk of response as AsyncIterable<Buffer>) if (body.length < 64 * 1024) body += chunk.toString('utf8');
+  const name = /<Code>([^<]*)<\/Code>/.exec(body)?.[1] ?? (status === 404 ? 'NotFound' : `HTTP ${status}`);
+  const message = /<Message>([^<]*)<\/Message>/.exec(body)?.[1] ?? name;
+  return { name, status, message, cause: Object.assign(new Error(message), { name, status }) };
+}
+
+function failureOf(error: unknown): S3Failure {
+  const { name = 'Error', message = String(error) } = error as { name?: string; message?: string };
+  return { name, message, cause: error };
+}
+
+/** The SDK's throttling codes: retried after a longer wait. */
+const THROTTLING = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException', 'RequestThrottled', 'BandwidthLimitExceeded']);
+
+/** What the SDK's standard mode retries: throttling, 5xx (and 429), timeouts and connection failures; never an abort. */
+function retryable({ name, status, cause }: S3Failure): boolean {
+  if (name === 'AbortError') return false;
+  if (THROTTLING.has(name) || name === 'RequestTimeout' || name === 'TimeoutError') return true;
+  if (status !== undefined) return status === 429 || status >= 500;
+  // No answer at all: the connection failed or was reset (ECONNRESET, ECONNREFUSED, EPIPE...).
+  return typeof (cause as { code?: unknown } | undefined)?.code === 'string';
+}
+
+/** The SDK's backoff: a random wait under 2^attempt × 100 ms (× 500 ms when throttled), at most 20 s. */
+function backoff(attempt: number, failure: S3Failure, signal?: AbortSignal): Promise<void> {
+  const base = THROTTLING.has(failure.name) ? 500 : 100;
+  const ms = Math.floor(Math.min(20_000, Math.random() * 2 ** attempt * base));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason as Error);
+      },
+      { once: true },
+    );
+  });
+}
