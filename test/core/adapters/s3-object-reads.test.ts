@@ -10,6 +10,7 @@
  * - retries, timeouts and aborts against a local HTTP stand-in that answers S3's error documents.
  */
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import aws4 from 'aws4';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { S3ObjectReads } from '../../../core/adapters/aws/s3-object-reads.js';
@@ -167,6 +168,9 @@ test.each(['unicodé/ünïcødé 写真.png', "odd!'()*&$@=;:+,~[].jpg", 'percen
     const readsPath = await wirePath((endpoint) => new S3ObjectReads({ region, endpoint, credentials, maxAttempts: 1 }).get('bucket', key));
     expect(sdkPath).toMatch(/^\/bucket\//);
     expect(readsPath).toBe(sdkPath.replace(/\?.*$/, ''));
+    // ...and the path it signs (the canonical request's second line) is the one it sends.
+    const canonical = new aws4.RequestSigner({ service: 's3', region, method: 'GET', host: '127.0.0.1', path: readsPath, headers: {} }, credentials).canonicalString();
+    expect(canonical.split('\n')[1]).toBe(readsPath);
   },
 );
 
