@@ -17,6 +17,19 @@ export interface TestApp {
 
 type PlatformOverrides = NonNullable<Parameters<typeof createPlatform>[1]>;
 
+/**
+ * Apps built in this test file. Access records are sent in batches on an unref'd timer, so an app
+ * left as it is sends its last batch (and imports the event sink) after jest has torn the file's
+ * environment down: "import after teardown". Each file's apps hand their records over before it ends.
+ */
+const built: { app: App; platform: Platform }[] = [];
+afterAll(async () => {
+  for (const { app, platform } of built.splice(0)) {
+    await app.flush();
+    await platform.events.flush();
+  }
+});
+
 /** `overrides` replaces adapters, given the app's data folder (e.g. a storage over it). */
 export async function createTestApp(env: Record<string, string> = {}, overrides: (dataDir: string) => PlatformOverrides = () => ({})): Promise<TestApp> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'shutter-app-'));
@@ -26,6 +39,7 @@ export async function createTestApp(env: Record<string, string> = {}, overrides:
   const platform = createPlatform(config, overrides(dataDir));
   const app = createApp(platform);
   app.ready = true;
+  built.push({ app, platform });
   return {
     app,
     platform,
