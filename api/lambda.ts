@@ -6,7 +6,7 @@
 import { loadConfig } from '../core/config.js';
 import { createPlatform } from '../core/compose.js';
 // Every image request here reads S3: its signed reads (not the S3 client) load at init, not in the first request.
-import '../core/adapters/aws/s3-object-reads.js';
+import '../core/adapters/aws/s3-signed-requests.js';
 import { largeResultStore } from './large-results.js';
 import { emfLine } from '../core/observability/emf.js';
 import { createImageApp } from './image-app.js';

@@ -4,7 +4,7 @@
  * short-lived presigned URL, so any size can be served through the same image URL.
  *
  * The S3 client and the presigner load with the first such result: every cold start would pay
- * for them otherwise (the image Lambda reads S3 without the client: core/adapters/aws/s3-object-reads.ts).
+ * for them otherwise (the image Lambda reads S3 without the client: core/adapters/aws/s3-signed-requests.ts).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';

@@ -10,7 +10,7 @@
  * none of the cloud ones.
  */
 import path from 'node:path';
-import type { StorageReads } from './adapters/aws/s3-object-reads.js';
+import type { SignedS3Operations } from './adapters/aws/s3-signed-requests.js';
 import { executionArnOf } from './adapters/aws/sfn-arns.js';
 import { CachingAnalyzer } from './adapters/caching-analyzer.js';
 import { LakeEventSink } from './adapters/lake-event-sink.js';
@@ -132,10 +132,13 @@ function fsStorage(root: string): Storage {
 
 /**
  * S3, loaded on the first call (`shutter serve` on local folders never loads the AWS SDK). In
- * Lambda, reads (every image request's) are SigV4-signed requests without the S3 client
- * (`s3-object-reads.ts`: the image Lambda's cold start loads a signer, not the client), and the
- * client loads on the first write, list or delete.
+ * Lambda, reads and writes of bodies in memory (every image request's read and access record) are
+ * SigV4-signed requests without the S3 client (`s3-signed-requests.ts`: the image Lambda's cold
+ * start loads a signer, not the client); the client loads on the first streamed write, list or delete.
  */
+/** Bodies in memory up to this size go to S3 in one signed PUT; larger ones and streams through the S3 client's multipart upload. */
+const SIGNED_PUT_MAX_BYTES = 16 * 1024 * 1024;
+
 function s3Storage(config: Readonly<Config>): Storage {
   const client = lazyAdapter<Storage>(
     async () => {
@@ -146,16 +149,24 @@ function s3Storage(config: Readonly<Config>): Storage {
   );
   const region = config.region;
   if (!config.inLambda || !region) return client;
-  const reads = lazyAdapter<StorageReads>(
+  const signed = lazyAdapter<SignedS3Operations>(
     async () =>
-      new (await import('./adapters/aws/s3-object-reads.js')).S3ObjectReads({
+      new (await import('./adapters/aws/s3-signed-requests.js')).S3SignedRequests({
         region,
         timeoutMs: config.limits.storageTimeoutMs,
         ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
       }),
-    { get: 'load', head: 'load', openRead: 'load' },
+    { get: 'load', head: 'load', openRead: 'load', put: 'load' },
   );
-  return { get: reads.get, head: reads.head, openRead: reads.openRead, put: client.put, list: client.list, delete: client.delete };
+  return {
+    get: signed.get,
+    head: signed.head,
+    openRead: signed.openRead,
+    put: (bucket, key, body, options) =>
+      Buffer.isBuffer(body) && body.length <= SIGNED_PUT_MAX_BYTES ? signed.put(bucket, key, body, options) : client.put(bucket, key, body, options),
+    list: client.list,
+    delete: client.delete,
+  };
 }
 
 /**

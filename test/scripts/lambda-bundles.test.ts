@@ -90,7 +90,7 @@ describe('the image Lambda (api/lambda.ts)', () => {
 
   test('its start path holds the image path: the doors, the pipeline, the signed S3 reads', () => {
     expect(bundle.startPath).toEqual(
-      expect.arrayContaining(['api/lambda.ts', 'api/image-handler.ts', 'api/doors/thumbor-door.ts', 'core/pipeline/render-image.ts', 'core/adapters/aws/s3-object-reads.ts']),
+      expect.arrayContaining(['api/lambda.ts', 'api/image-handler.ts', 'api/doors/thumbor-door.ts', 'core/pipeline/render-image.ts', 'core/adapters/aws/s3-signed-requests.ts']),
     );
     // Every image request reads S3: its signed reads load at init, not in the first request.
     expect(bundle.startPath).toContain('node_modules/aws4/aws4.js');

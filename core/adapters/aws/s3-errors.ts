@@ -1,6 +1,6 @@
 /**
  * S3's failures as the project's errors, one mapping for both ways shutter reads S3 (the S3
- * client in `s3-storage.ts`, the signed requests of `s3-object-reads.ts`): a missing object is a
+ * client in `s3-storage.ts`, the signed requests of `s3-signed-requests.ts`): a missing object is a
  * 404 `NoSuchKey` whichever of them asked.
  */
 import { AccessError, NotFoundError, ShutterError, TransientError } from '../../errors.js';

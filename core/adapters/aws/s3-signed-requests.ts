@@ -1,8 +1,10 @@
 /**
- * S3 reads (GetObject, HeadObject) without the S3 client, for the image Lambda's cold start:
- * `@aws-sdk/client-s3` costs ~0.8× sharp's own load time at every init (its schemas for all of
- * S3's operations, the endpoint rules, every protocol codec), while a read needs a URL, a SigV4
- * signature and one HTTP request. The signature is `aws4`'s (a small, dependency-free signer; the
+ * S3's GetObject, HeadObject and PutObject (of a body in memory) without the S3 client, for the
+ * image Lambda's cold start: `@aws-sdk/client-s3` costs ~0.8× sharp's own load time at every init
+ * (its schemas for all of S3's operations, the endpoint rules, every protocol codec), while each of
+ * these needs a URL, a SigV4 signature and one HTTP request. Every image request reads S3, and its
+ * access record is written to the lake (a small PUT): with these, the image Lambda never loads the
+ * client unless it stores a streamed body or lists or deletes. The signature is `aws4`'s (a small, dependency-free signer; the
  * SDK's own, `@smithy/signature-v4`, pulls `@smithy/core`'s barrels onto the start path: ~130 KB
  * once the bundle also holds the S3 client for writes), the credentials those Lambda puts in the
  * environment (read as the SDK's `fromEnv` reads them) or else the SDK's default chain, loaded then.
@@ -10,15 +12,17 @@
  * The answers are the S3 client's: the same errors through `s3Error` (NoSuchKey → 404, 403 →
  * CannotAccessBucket, ...), the same retries (the SDK's standard mode: `LIMITS.storageMaxAttempts`
  * on throttling, 5xx and network failures, exponential backoff with jitter), the same timeouts
- * and keep-alive connections. Writes, lists and deletes stay with the S3 client (`s3-storage.ts`).
- * test/core/adapters/s3-object-reads.test.ts holds the two to the same answers on moto_server.
+ * and keep-alive connections. Streamed writes (multipart), lists and deletes stay with the S3
+ * client (`s3-storage.ts`).
+ * test/core/adapters/s3-signed-requests.test.ts holds the two to the same answers on moto_server.
  */
 import aws4 from 'aws4';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import { NotFoundError } from '../../errors.js';
 import { LIMITS } from '../../limits.js';
-import { sourceTooLarge, type ObjectInfo, type Storage, type StoredObject } from '../../ports/storage.js';
+import { sourceTooLarge, type ObjectInfo, type PutOptions, type Storage, type StoredObject } from '../../ports/storage.js';
 import { s3Error, type S3Failure } from './s3-errors.js';
 
 interface Credentials {
@@ -33,7 +37,7 @@ interface Credentials {
 const http = process.getBuiltinModule('node:http');
 const https = process.getBuiltinModule('node:https');
 
-export interface S3ObjectReadsOptions {
+export interface S3SignedRequestsOptions {
   region: string;
   /** An S3-compatible server (moto_server, MinIO): addressed path-style, as `s3-client.ts` does. */
   endpoint?: string;
@@ -43,10 +47,12 @@ export interface S3ObjectReadsOptions {
   credentials?: Credentials | (() => Promise<Credentials>);
 }
 
-/** The reads of the Storage port. */
-export type StorageReads = Pick<Storage, 'get' | 'head' | 'openRead'>;
+/** The reads of the Storage port, and writes of a body already in memory. */
+export type SignedS3Operations = Pick<Storage, 'get' | 'head' | 'openRead'> & {
+  put(bucket: string, key: string, body: Buffer, options?: PutOptions): Promise<{ etag: string }>;
+};
 
-export class S3ObjectReads implements StorageReads {
+export class S3SignedRequests implements SignedS3Operations {
   private readonly credentials: () => Promise<Credentials>;
   private readonly endpoint: URL | undefined;
   private readonly timeoutMs: number;
@@ -54,7 +60,7 @@ export class S3ObjectReads implements StorageReads {
   // Keep-alive, as the SDK's request handler: a warm Lambda reuses its connection to S3.
   private readonly agent: InstanceType<typeof http.Agent>;
 
-  constructor(private readonly options: S3ObjectReadsOptions) {
+  constructor(private readonly options: S3SignedRequestsOptions) {
     this.endpoint = options.endpoint ? new URL(options.endpoint) : undefined;
     this.timeoutMs = options.timeoutMs ?? LIMITS.storageTimeoutMs;
     this.maxAttempts = options.maxAttempts ?? LIMITS.storageMaxAttempts;
@@ -96,12 +102,35 @@ export class S3ObjectReads implements StorageReads {
     return { info: infoFrom(key, response), stream: response };
   }
 
-  /** One read, retried as the SDK's standard mode retries: a 2xx answer (body unread) or the project's error. */
-  private async send(method: 'GET' | 'HEAD', bucket: string, key: string, signal?: AbortSignal): Promise<IncomingMessage> {
+  /** A PutObject of `body` (S3 makes it visible only once whole); its headers are the S3 client's for the same options. */
+  async put(bucket: string, key: string, body: Buffer, options: PutOptions = {}): Promise<{ etag: string }> {
+    const checksum = Buffer.alloc(4);
+    checksum.writeUInt32BE(crc32(body));
+    const headers: Record<string, string> = {
+      'Content-Length': String(body.length),
+      // The S3 client's default (aws4's would be a form encoding), and its CRC32, which S3 checks before it stores.
+      'Content-Type': options.contentType ?? 'application/octet-stream',
+      'x-amz-checksum-crc32': checksum.toString('base64'),
+      ...(options.cacheControl ? { 'Cache-Control': options.cacheControl } : {}),
+    };
+    for (const [name, value] of Object.entries(options.metadata ?? {})) headers[`x-amz-meta-${name}`] = value;
+    const response = await this.send('PUT', bucket, key, undefined, { body, headers });
+    response.resume();
+    return { etag: response.headers.etag ?? '' };
+  }
+
+  /** One request, retried as the SDK's standard mode retries: a 2xx answer (body unread) or the project's error. */
+  private async send(
+    method: 'GET' | 'HEAD' | 'PUT',
+    bucket: string,
+    key: string,
+    signal?: AbortSignal,
+    upload?: { body: Buffer; headers: Record<string, string> },
+  ): Promise<IncomingMessage> {
     for (let attempt = 1; ; attempt++) {
       let failure: S3Failure;
       try {
-        const response = await this.once(method, bucket, key, signal);
+        const response = await this.once(method, bucket, key, signal, upload);
         const status = response.statusCode ?? 0;
         if (status >= 200 && status < 300) return response;
         failure = await failureFrom(response);
@@ -113,11 +142,20 @@ export class S3ObjectReads implements StorageReads {
     }
   }
 
-  private async once(method: 'GET' | 'HEAD', bucket: string, key: string, signal?: AbortSignal): Promise<IncomingMessage> {
+  private async once(
+    method: 'GET' | 'HEAD' | 'PUT',
+    bucket: string,
+    key: string,
+    signal?: AbortSignal,
+    upload?: { body: Buffer; headers: Record<string, string> },
+  ): Promise<IncomingMessage> {
     const { origin, path } = objectUrl(this.endpoint, this.options.region, bucket, key);
     const port = origin.port ? Number(origin.port) : undefined;
-    // For S3, aws4 signs the path as sent, escaped once (SigV4's exception for S3), and adds X-Amz-Content-Sha256.
-    const signed = aws4.sign({ service: 's3', region: this.options.region, method, host: origin.host, path, headers: {} }, await this.credentials());
+    // For S3, aws4 signs the path as sent, escaped once (SigV4's exception for S3), and the body's SHA-256 (X-Amz-Content-Sha256).
+    const signed = aws4.sign(
+      { service: 's3', region: this.options.region, method, host: origin.host, path, headers: { ...upload?.headers }, ...(upload ? { body: upload.body } : {}) },
+      await this.credentials(),
+    );
     return new Promise<IncomingMessage>((resolve, reject) => {
       const request = (origin.protocol === 'http:' ? http : https).request({
         method,
@@ -135,7 +173,7 @@ export class S3ObjectReads implements StorageReads {
       );
       request.on('response', resolve);
       request.on('error', reject);
-      request.end();
+      request.end(upload?.body);
     });
   }
 }

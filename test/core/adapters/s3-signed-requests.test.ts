@@ -1,6 +1,6 @@
 /**
- * The image Lambda's S3 reads (core/adapters/aws/s3-object-reads.ts: SigV4-signed GET and HEAD
- * without the S3 client) answer as the S3 client does, against real servers:
+ * The image Lambda's S3 requests (core/adapters/aws/s3-signed-requests.ts: SigV4-signed GET, HEAD
+ * and PUT without the S3 client) answer as the S3 client does, against real servers:
  * - the Storage contract on the shared moto_server, through the storage the composition root
  *   builds in Lambda (signed reads, the S3 client's writes);
  * - signatures checked: a moto_server of this file's own with authentication on (moto recomputes
@@ -13,7 +13,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import aws4 from 'aws4';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { S3ObjectReads } from '../../../core/adapters/aws/s3-object-reads.js';
+import { S3SignedRequests } from '../../../core/adapters/aws/s3-signed-requests.js';
 import { S3Storage } from '../../../core/adapters/aws/s3-storage.js';
 import { createStorage } from '../../../core/compose.js';
 import { loadConfig } from '../../../core/config.js';
@@ -28,7 +28,7 @@ function sharedEndpoint(): string {
 
 const region = 'us-east-1';
 
-storageContract('S3 in Lambda: signed reads, the S3 client for writes (moto_server)', async () => {
+storageContract('S3 in Lambda: signed requests, the S3 client for streamed writes, lists and deletes (moto_server)', async () => {
   const endpoint = sharedEndpoint();
   const bucket = `reads-contract-${Date.now()}`;
   await new S3Client({ endpoint, region, forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }).send(new CreateBucketCommand({ Bucket: bucket }));
@@ -77,7 +77,7 @@ async function authenticatingMoto() {
 describe('signatures, checked by a moto_server with authentication on', () => {
   let moto: Awaited<ReturnType<typeof authenticatingMoto>>;
   let client: S3Storage;
-  let reads: S3ObjectReads;
+  let reads: S3SignedRequests;
   const bucket = 'signed-reads';
   // Keys moto can check (it recomputes a signature from the path it decoded, so the S3 client's own
   // reads of unicode or sub-delimiter keys fail there too): the wire test below covers those.
@@ -93,7 +93,7 @@ describe('signatures, checked by a moto_server with authentication on', () => {
     // Only reads are checked: moto cannot verify the S3 client's streamed (chunked, checksummed) uploads.
     await moto.authenticate();
     client = new S3Storage(s3);
-    reads = new S3ObjectReads({ region, endpoint: moto.endpoint, credentials: moto.credentials });
+    reads = new S3SignedRequests({ region, endpoint: moto.endpoint, credentials: moto.credentials });
   }, 60_000);
   afterAll(() => moto?.stop());
 
@@ -106,6 +106,21 @@ describe('signatures, checked by a moto_server with authentication on', () => {
     const opened = await reads.openRead(bucket, key);
     expect(Buffer.concat(await opened.stream.toArray()).toString()).toBe(key);
     expect(opened.info).toEqual((await client.openRead(bucket, key)).info);
+  });
+
+  test('a signed PUT stores what the S3 client stores: bytes, type, cache control, metadata, ETag', async () => {
+    const body = Buffer.from('signed put body');
+    const options = { contentType: 'application/json', cacheControl: 'no-store', metadata: { origin: 'signed' } };
+    const { etag } = await reads.put(bucket, 'put/signed one.json', body, options);
+    const viaClient = await client.put(bucket, 'put/client one.json', body, options);
+    expect(etag).toBe(viaClient.etag);
+    const [stored, reference] = await Promise.all([client.get(bucket, 'put/signed one.json'), client.get(bucket, 'put/client one.json')]);
+    expect(stored.body.equals(body)).toBe(true);
+    expect({ ...stored, key: '', lastModified: 0 }).toEqual({ ...reference, key: '', lastModified: 0 });
+    // Without a content type, the S3 client's default.
+    await reads.put(bucket, 'put/untyped.bin', body);
+    await client.put(bucket, 'put/untyped-client.bin', body);
+    expect((await client.head(bucket, 'put/untyped.bin'))!.contentType).toBe((await client.head(bucket, 'put/untyped-client.bin'))!.contentType);
   });
 
   test('a missing key, a missing bucket: the same errors as the S3 client', async () => {
@@ -123,7 +138,7 @@ describe('signatures, checked by a moto_server with authentication on', () => {
   test('a wrong secret is refused as it is for the S3 client: 403 ImageBucket::CannotAccessBucket', async () => {
     const wrong = { accessKeyId: moto.credentials.accessKeyId, secretAccessKey: 'not-the-secret' };
     const sdk = new S3Storage(new S3Client({ endpoint: moto.endpoint, region, forcePathStyle: true, credentials: wrong }));
-    const signed = new S3ObjectReads({ region, endpoint: moto.endpoint, credentials: wrong });
+    const signed = new S3SignedRequests({ region, endpoint: moto.endpoint, credentials: wrong });
     await expect(sdk.get(bucket, 'plain.jpg')).rejects.toMatchObject({ status: 403, code: 'ImageBucket::CannotAccessBucket' });
     await expect(signed.get(bucket, 'plain.jpg')).rejects.toMatchObject({ status: 403, code: 'ImageBucket::CannotAccessBucket' });
   });
@@ -165,7 +180,7 @@ test.each(['unicodé/ünïcødé 写真.png', "odd!'()*&$@=;:+,~[].jpg", 'percen
   async (key) => {
     const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
     const sdkPath = await wirePath((endpoint) => new S3Storage(new S3Client({ endpoint, region, forcePathStyle: true, credentials, maxAttempts: 1 })).get('bucket', key));
-    const readsPath = await wirePath((endpoint) => new S3ObjectReads({ region, endpoint, credentials, maxAttempts: 1 }).get('bucket', key));
+    const readsPath = await wirePath((endpoint) => new S3SignedRequests({ region, endpoint, credentials, maxAttempts: 1 }).get('bucket', key));
     expect(sdkPath).toMatch(/^\/bucket\//);
     expect(readsPath).toBe(sdkPath.replace(/\?.*$/, ''));
     // ...and the path it signs (the canonical request's second line) is the one it sends.
@@ -185,7 +200,7 @@ describe('retries, timeouts and aborts (an HTTP stand-in answering as S3 does)',
       else response.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': '3', ETag: '"abc"', 'Last-Modified': 'Sat, 05 Dec 2026 10:00:00 GMT' }).end('jpg');
     });
     try {
-      const object = await new S3ObjectReads({ region, endpoint: server.endpoint, credentials, maxAttempts: 3 }).get('b', 'k.jpg');
+      const object = await new S3SignedRequests({ region, endpoint: server.endpoint, credentials, maxAttempts: 3 }).get('b', 'k.jpg');
       expect(object.body.toString()).toBe('jpg');
       expect(object).toMatchObject({ etag: '"abc"', contentType: 'image/jpeg', size: 3 });
       expect(server.requests()).toBe(3);
@@ -197,7 +212,7 @@ describe('retries, timeouts and aborts (an HTTP stand-in answering as S3 does)',
   test('throttling that outlasts the attempts is a 503 Storage::Unavailable carrying S3\'s message', async () => {
     const server = await standIn((_request, response) => response.writeHead(503, { 'Content-Type': 'application/xml' }).end(slowDown));
     try {
-      await expect(new S3ObjectReads({ region, endpoint: server.endpoint, credentials, maxAttempts: 2 }).get('b', 'k.jpg')).rejects.toMatchObject({
+      await expect(new S3SignedRequests({ region, endpoint: server.endpoint, credentials, maxAttempts: 2 }).get('b', 'k.jpg')).rejects.toMatchObject({
         status: 503,
         code: 'Storage::Unavailable',
         message: expect.stringContaining('Please reduce your request rate.') as unknown,
@@ -211,7 +226,7 @@ describe('retries, timeouts and aborts (an HTTP stand-in answering as S3 does)',
   test('a server that never answers: each attempt times out, then a 503 Storage::Unavailable', async () => {
     const server = await standIn(() => undefined);
     try {
-      await expect(new S3ObjectReads({ region, endpoint: server.endpoint, credentials, maxAttempts: 2, timeoutMs: 200 }).get('b', 'k.jpg')).rejects.toMatchObject({
+      await expect(new S3SignedRequests({ region, endpoint: server.endpoint, credentials, maxAttempts: 2, timeoutMs: 200 }).get('b', 'k.jpg')).rejects.toMatchObject({
         status: 503,
         code: 'Storage::Unavailable',
       });
@@ -225,7 +240,7 @@ describe('retries, timeouts and aborts (an HTTP stand-in answering as S3 does)',
     const server = await standIn(() => undefined);
     try {
       const controller = new AbortController();
-      const read = new S3ObjectReads({ region, endpoint: server.endpoint, credentials, maxAttempts: 3 }).get('b', 'k.jpg', { signal: controller.signal });
+      const read = new S3SignedRequests({ region, endpoint: server.endpoint, credentials, maxAttempts: 3 }).get('b', 'k.jpg', { signal: controller.signal });
       await waitFor(() => server.requests() === 1);
       controller.abort();
       await expect(read).rejects.toMatchObject({ status: 503, code: 'Storage::Aborted' });
@@ -241,7 +256,7 @@ describe('retries, timeouts and aborts (an HTTP stand-in answering as S3 does)',
       response.write(Buffer.alloc(1024));
     });
     try {
-      await expect(new S3ObjectReads({ region, endpoint: server.endpoint, credentials }).get('b', 'big.jpg', { maxBytes: 1024 })).rejects.toMatchObject({
+      await expect(new S3SignedRequests({ region, endpoint: server.endpoint, credentials }).get('b', 'big.jpg', { maxBytes: 1024 })).rejects.toMatchObject({
         status: 413,
         code: 'ImageSource::TooLarge',
       });
