@@ -251,13 +251,15 @@ export const DEFAULTS = {
    * passer-by in a 2400 px street scene. Photos too large for the whole-image look to see it are tiled.
    */
   faceMinSide: 48,
-  /** Tiles per photo at most besides the whole-image look: bounds the cost at 1 + 8 detector runs. */
+  /** The search's cost cap besides the whole-image look, in detector inputs (512² px for SSD): 8 tiles, or one look at that many pixels. */
   faceDetectionMaxTiles: 8,
   /**
-   * The face size (px of its 512 px input) SSD MobileNet finds: 16, a margin over the ~13 px at which it started
-   * finding scaled-down portraits in a 2400 px scene (it missed them at 11 px).
+   * The face size (px of its 512 px input) the local search decodes for: 18. SSD MobileNet's score for a small
+   * face depends on where it falls on its 16 px anchor grid: one 50 px face at 32 places in a 2400 px photo
+   * was found at 30 with the copy at 16 px faces (weakest 0.42), 32 at 18 px (weakest 0.51), 31 at 20 px
+   * (`bench/face-cost.ts --placements`); it missed 11 px faces.
    */
-  faceDetectableSide: 16,
+  faceDetectableSide: 18,
   /**
    * The local models' worker thread ends after 5 minutes without an analysis, giving back their memory (~270 MB);
    * the next analysis reloads them (1–2 s), a small cost next to analyses that come in bursts (uploads, backfills).
