@@ -1,6 +1,6 @@
 /** Which analyzer the composition root picks, from ANALYZER and where the process runs. */
 import path from 'node:path';
-import { createAnalyzer, REKOGNITION_ANALYZER } from '../../core/compose.js';
+import { ATTENTION_ANALYZER, createAnalyzer, REKOGNITION_ANALYZER } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 
 const config = (env: Record<string, string>) => loadConfig({ SHUTTER_DATA_DIR: '/tmp/shutter-compose-test', SOURCE_BUCKETS: 'images', ...env });
@@ -43,4 +43,20 @@ test('the Rekognition analyzer is named before it loads as it is once loaded (th
   const loaded = new RekognitionAnalyzer(new RekognitionClient({ region: 'us-east-1' }), { readFromS3: false });
   expect(REKOGNITION_ANALYZER).toBe(loaded.name);
   expect(createAnalyzer(config({ ANALYZER: 'rekognition', AWS_REGION: 'us-east-1' })).name).toBe(loaded.name);
+});
+
+test.each([
+  ['local', {}, 'ssd_mobilenetv1'],
+  ['local with the Tiny face detector', { LOCAL_FACE_MODEL: 'tiny' }, 'tiny_face_detector'],
+] as const)('the %s analyzer is named before it loads as it is once loaded', async (_name, env, faceModel) => {
+  const { LocalAnalyzer } = await import('../../core/adapters/local/local-analyzer.js');
+  const loaded = new LocalAnalyzer({ faceModel });
+  expect(createAnalyzer(config(env)).name).toBe(loaded.name);
+  await loaded.close();
+});
+
+test('the attention analyzer is named before it loads as it is once loaded', async () => {
+  const { AttentionAnalyzer } = await import('../../core/adapters/local/attention-analyzer.js');
+  expect(ATTENTION_ANALYZER).toBe(new AttentionAnalyzer().name);
+  expect(createAnalyzer(config({ ANALYZER: 'attention' })).name).toBe(ATTENTION_ANALYZER);
 });

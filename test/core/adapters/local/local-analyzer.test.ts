@@ -7,7 +7,7 @@ import { ModelWorker } from '../../../../core/adapters/local/model-worker.js';
 import type { BoundingBox } from '../../../../core/ports/analyzer.js';
 import { fixture, makeImage, samplePhoto } from '../../../helpers/images.js';
 import sharp from 'sharp';
-import { registry } from '../../../../core/observability/metrics.js';
+import { registry } from '../../../../core/observability/prometheus.js';
 
 const models = new ModelWorker();
 const analyzer = new LocalAnalyzer({ models });
