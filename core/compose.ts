@@ -16,6 +16,7 @@ import { CachingAnalyzer } from './adapters/caching-analyzer.js';
 import { LakeEventSink } from './adapters/lake-event-sink.js';
 import { lazyAdapter } from './adapters/lazy-adapter.js';
 import { ConfigError } from './errors.js';
+import { DEFAULTS } from './limits.js';
 import { packageVersion } from './adapters/local/model-runtime.js';
 import { OriginRoutedStorage } from './adapters/origin-routed-storage.js';
 import type { Config } from './config.js';
@@ -275,7 +276,7 @@ export const ATTENTION_ANALYZER = 'libvips-attention';
 
 /** LocalAnalyzer's name for `faceModel` (its models and their versions; test/core/compose.test.ts holds the two equal). */
 export function localAnalyzerName(faceModel: string): string {
-  return `local(nsfwjs@${packageVersion('nsfwjs')}/MobileNetV2+face-api@${packageVersion('@vladmandic/face-api')}/${faceModel}+${ATTENTION_ANALYZER})`;
+  return `local(nsfwjs@${packageVersion('nsfwjs')}/MobileNetV2+face-api@${packageVersion('@vladmandic/face-api')}/${faceModel}/search-${DEFAULTS.faceSearchRevision}+${ATTENTION_ANALYZER})`;
 }
 
 /**

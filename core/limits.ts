@@ -267,6 +267,12 @@ export const DEFAULTS = {
    */
   faceDetectableSide: 18,
   /**
+   * The face search's revision, part of the local analyzer's name (which the analysis cache keys on): raise it
+   * whenever the search's plan or its figures above change, so faces found by an older search are not served
+   * from cache. 2: SSD sees the whole copy pixel for pixel at 18 px faces (1: tiles at 16 px; 0: one 1024 px look).
+   */
+  faceSearchRevision: 2,
+  /**
    * The local models' worker thread ends after 5 minutes without an analysis, giving back their memory (~270 MB);
    * the next analysis reloads them (1–2 s), a small cost next to analyses that come in bursts (uploads, backfills).
    */

@@ -7,12 +7,12 @@ const config = (env: Record<string, string>) => loadConfig({ SHUTTER_DATA_DIR: '
 
 describe('ANALYZER', () => {
   test.each([
-    ['local by default', {}, /^local\(nsfwjs@[\d.]+\/MobileNetV2\+face-api@[\d.]+\/ssd_mobilenetv1\+libvips-attention\)$/],
+    ['local by default', {}, /^local\(nsfwjs@[\d.]+\/MobileNetV2\+face-api@[\d.]+\/ssd_mobilenetv1\/search-\d+\+libvips-attention\)$/],
     ['rekognition by default inside Lambda', { AWS_LAMBDA_FUNCTION_NAME: 'image-handler', AWS_REGION: 'us-east-1' }, /^aws-rekognition$/],
     ['rekognition when asked', { ANALYZER: 'rekognition', AWS_REGION: 'eu-west-1' }, /^aws-rekognition$/],
     ['local inside Lambda when asked', { ANALYZER: 'local', AWS_LAMBDA_FUNCTION_NAME: 'image-handler' }, /^local\(/],
     ['attention when asked', { ANALYZER: 'attention' }, /^libvips-attention$/],
-    ['local with the Tiny face detector', { LOCAL_FACE_MODEL: 'tiny' }, /^local\(nsfwjs@[\d.]+\/MobileNetV2\+face-api@[\d.]+\/tiny_face_detector\+/],
+    ['local with the Tiny face detector', { LOCAL_FACE_MODEL: 'tiny' }, /^local\(nsfwjs@[\d.]+\/MobileNetV2\+face-api@[\d.]+\/tiny_face_detector\/search-\d+\+/],
   ])('%s', (_name, env, name) => {
     expect(createAnalyzer(config(env)).name).toMatch(name);
   });

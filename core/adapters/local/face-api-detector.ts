@@ -55,7 +55,7 @@ export class FaceApiDetector implements SubjectDetector {
     this.maxTiles = options.maxTiles ?? DEFAULTS.faceDetectionMaxTiles;
     this.limits = options.limits ?? DEFAULT_IMAGE_LIMITS;
     this.models = options.models ?? new ModelWorker();
-    this.name = `face-api@${packageVersion('@vladmandic/face-api')}/${this.model}`;
+    this.name = `face-api@${packageVersion('@vladmandic/face-api')}/${this.model}/search-${DEFAULTS.faceSearchRevision}`;
   }
 
   /** Loads the detector in the worker (once); the first detection does it otherwise. */
