@@ -24,6 +24,7 @@ import { NotFoundError } from '../../errors.js';
 import { LIMITS } from '../../limits.js';
 import { sourceTooLarge, type ObjectInfo, type PutOptions, type Storage, type StoredObject } from '../../ports/storage.js';
 import { s3Error, type S3Failure } from './s3-errors.js';
+import { http, https } from '../../node-http.js';
 
 interface Credentials {
   accessKeyId: string;
@@ -31,11 +32,6 @@ interface Credentials {
   sessionToken?: string;
 }
 
-// Not `import http from 'node:http'`: an ES module import of node:http builds its ESM facade,
-// which reads every export, the lazy WebSocket/fetch ones included, and so loads undici (fetch,
-// http2, zlib...): 0.36× sharp's load time at a fresh start, against 0.05× for the module itself.
-const http = process.getBuiltinModule('node:http');
-const https = process.getBuiltinModule('node:https');
 
 export interface S3SignedRequestsOptions {
   region: string;
