@@ -136,5 +136,21 @@ export default tseslint.config(
       ],
     },
   },
+  // An ES module import of node:http(s) loads undici with it (fetch, http2): core/node-http.ts says why and holds the modules.
+  {
+    files: ['{api,core,tasks,workflows,analytics,bin,console/server}/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['node:http', 'node:https', 'http', 'https'].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: 'Take http/https from core/node-http.ts (an ES module import of them loads undici); import type is fine.',
+          })),
+        },
+      ],
+    },
+  },
   ...layeringRules(),
 );

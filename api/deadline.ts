@@ -18,10 +18,11 @@ export async function withDeadline<T>(
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const controller = new AbortController();
-  const timedOut = new TransientError('Server::Timeout', `The request took longer than ${timeoutMs} ms. Please retry.`, 503);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
+      // Made only when it happens: an error's stack trace is a measurable part of a small render.
+      const timedOut = new TransientError('Server::Timeout', `The request took longer than ${timeoutMs} ms. Please retry.`, 503);
       controller.abort(timedOut);
       reject(timedOut);
     }, timeoutMs);

@@ -23,7 +23,7 @@ import { sourceTooLarge, type ObjectInfo, type Storage } from '../core/ports/sto
 import type { PresetCatalog } from '../core/presets.js';
 import type { RenderDeps } from '../core/pipeline/render-context.js';
 import { isPassThrough, renderImage } from '../core/pipeline/render-image.js';
-import { inspectImage } from '../core/pipeline/sharp-factory.js';
+import { SourceInfoCache } from '../core/pipeline/source-info-cache.js';
 import { withDeadline } from './deadline.js';
 import { streamHead } from './stream-head.js';
 import type { Readable } from 'node:stream';
@@ -100,6 +100,7 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
   const resolver = deps.settings ? new DeliveryResolver(deps.settings, config, deps.presets) : undefined;
   const resultCache = options.resultCache !== undefined ? (options.resultCache ?? undefined) : resultCacheFrom(config);
   const inFlight = options.coalesce === false ? undefined : new Coalescer<Produced>();
+  const sourceInfos = new SourceInfoCache(config.limits);
 
   async function handle(http: HttpRequest, note: AccessNote, signal: AbortSignal): Promise<HttpResponse> {
     // Under overload, shed before spending anything on the request: every millisecond of the
@@ -191,7 +192,7 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
     const produce = () =>
       loads.run(async (): Promise<Produced> => {
         const { body: input, ...source } = await storage.get(bucket, objectKey, { maxBytes: config.limits.maxSourceBytes, signal });
-        const info = await inspectImage(input, config.limits);
+        const info = await sourceInfos.get({ bucket, key: objectKey, etag: source.etag }, input);
         const format = chooseFormat(negotiated, request, info.pages > 1 && request.edits.animated !== false);
         const effective = format === request.output.format ? request : { ...request, output: { ...request.output, format } };
         const rendered = await renders.run(() => {

@@ -5,8 +5,8 @@
  */
 import { loadConfig } from '../core/config.js';
 import { createPlatform } from '../core/compose.js';
-// Every image request here reads S3: its client loads at init, not in the first request.
-import { s3Client } from '../core/adapters/aws/s3-client.js';
+// Every image request here reads S3: its signed reads (not the S3 client) load at init, not in the first request.
+import '../core/adapters/aws/s3-signed-requests.js';
 import { largeResultStore } from './large-results.js';
 import { emfLine } from '../core/observability/emf.js';
 import { createImageApp } from './image-app.js';
@@ -21,7 +21,7 @@ app.ready = true;
 // Only what CloudFront forwards is served: its cache and WAF cannot be bypassed (no-op without ORIGIN_SECRET).
 const checkOrigin = originGuard(config.originSecret, platform.secrets);
 const storeLarge = config.resultBucket
-  ? largeResultStore({ storage: platform.storage, s3: s3Client(config), bucket: config.resultBucket })
+  ? largeResultStore({ storage: platform.storage, s3: async () => (await import('../core/adapters/aws/s3-client.js')).s3Client(config), bucket: config.resultBucket })
   : undefined;
 
 export async function handler(event: ApiGatewayV1Event | ApiGatewayV2Event): Promise<LambdaResult> {

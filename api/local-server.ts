@@ -3,15 +3,16 @@
  * here; what does is the transport's own care: timeouts on slow clients, a JSON answer to
  * malformed HTTP, and a graceful close that lets in-flight requests finish.
  */
-import http from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { LIMITS } from '../core/limits.js';
+import { http } from '../core/node-http.js';
 import { pipeline } from 'node:stream/promises';
 import type { HttpRequest, HttpResponse } from './http.js';
 import { securityHeaders } from './responses.js';
 
-export function toHttpRequest(incoming: http.IncomingMessage, signal?: AbortSignal): HttpRequest {
+export function toHttpRequest(incoming: IncomingMessage, signal?: AbortSignal): HttpRequest {
   const url = incoming.url ?? '/';
   const queryStart = url.indexOf('?');
   const path = queryStart === -1 ? url : url.slice(0, queryStart);
@@ -29,7 +30,7 @@ export function toHttpRequest(incoming: http.IncomingMessage, signal?: AbortSign
 }
 
 export async function writeHttpResponse(
-  outgoing: http.ServerResponse,
+  outgoing: ServerResponse,
   response: HttpResponse,
   method: string,
 ): Promise<void> {
@@ -49,7 +50,7 @@ export async function writeHttpResponse(
 }
 
 export interface LocalServer {
-  server: http.Server;
+  server: Server;
   url: string;
   /** Requests being answered right now. */
   readonly inFlight: number;

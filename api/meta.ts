@@ -12,7 +12,6 @@
 import { rgbaToThumbHash } from 'thumbhash';
 import { overloaded } from '../core/concurrency.js';
 import type { Platform } from '../core/compose.js';
-import { summarizeExif } from '../core/pipeline/exif-summary.js';
 import { blameSource, inspectImage, openImage, openTrusted, type ImageLimits } from '../core/pipeline/sharp-factory.js';
 import { withDeadline } from './deadline.js';
 import { decodeImageRequest } from './decode-request.js';
@@ -49,7 +48,8 @@ export async function describeImage(input: Buffer, limits: ImageLimits): Promise
   const { width, height, channels } = preview.info;
   const { dominant } = await openTrusted(preview.data, { raw: { width, height, channels } }).stats();
   const hex = (value: number) => value.toString(16).padStart(2, '0');
-  const exif = metadata.exif ? summarizeExif(metadata.exif) : undefined;
+  // exif-reader's tag tables load with the first /meta of a photo that has EXIF, not at every Lambda cold start.
+  const exif = metadata.exif ? (await import('../core/pipeline/exif-summary.js')).summarizeExif(metadata.exif) : undefined;
   return {
     width: source.width,
     height: source.height,

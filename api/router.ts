@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { RequestError } from '../core/errors.js';
 import { logger } from '../core/observability/logger.js';
-import { httpBytesOut, httpDuration, httpRequests, imageCacheHits, registry } from '../core/observability/metrics.js';
+import { httpBytesOut, httpDuration, httpRequests, imageCacheHits } from '../core/observability/metrics.js';
 import { bodyBytes, clientAddressOf, json, type HttpRequest, type HttpResponse } from './http.js';
 import { errorResponse, withSecurityHeaders } from './responses.js';
 import type { Config } from '../core/config.js';
@@ -110,13 +110,16 @@ export const healthRoute = (isReady: () => boolean): Route => ({
   handle: async () => (isReady() ? json(200, { status: 'ok' }) : json(503, { status: 'starting' })),
 });
 
+/**
+ * Prometheus' text format. The local server has loaded the registry at start; a Lambda loads it
+ * only here, if ever asked (it reports by EMF lines), and counts from then on.
+ */
 export const metricsRoute: Route = {
   name: 'metrics',
   method: 'GET',
   path: '/metrics',
-  handle: async () => ({
-    status: 200,
-    headers: { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' },
-    body: await registry.metrics(),
-  }),
+  handle: async () => {
+    const { registry } = await import('../core/observability/prometheus.js');
+    return { status: 200, headers: { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' }, body: await registry.metrics() };
+  },
 };

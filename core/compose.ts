@@ -10,15 +10,15 @@
  * none of the cloud ones.
  */
 import path from 'node:path';
+import type { SignedS3Operations } from './adapters/aws/s3-signed-requests.js';
 import { executionArnOf } from './adapters/aws/sfn-arns.js';
 import { CachingAnalyzer } from './adapters/caching-analyzer.js';
 import { LakeEventSink } from './adapters/lake-event-sink.js';
 import { lazyAdapter } from './adapters/lazy-adapter.js';
 import { ConfigError } from './errors.js';
-import { AttentionAnalyzer } from './adapters/local/attention-analyzer.js';
-import { FsStorage } from './adapters/local/fs-storage.js';
+import { DEFAULTS } from './limits.js';
+import { packageVersion } from './adapters/local/model-runtime.js';
 import { OriginRoutedStorage } from './adapters/origin-routed-storage.js';
-import { LocalAnalyzer } from './adapters/local/local-analyzer.js';
 import type { Config } from './config.js';
 import { setLogLevel } from './observability/logger.js';
 import { configureSharp } from './pipeline/sharp-factory.js';
@@ -81,7 +81,7 @@ export function createPlatform(config: Readonly<Config>, overrides: Partial<Omit
 
 /** Buckets on S3 or on disk, and remote origins beside them when SOURCE_URLS names any. */
 export function createStorage(config: Readonly<Config>): Storage {
-  const buckets = config.storage === 's3' ? s3Storage(config) : new FsStorage(path.join(config.dataDir, 'buckets'));
+  const buckets = config.storage === 's3' ? s3Storage(config) : fsStorage(path.join(config.dataDir, 'buckets'));
   if (config.origins.allow.length === 0) return buckets;
   const options = { timeoutMs: config.origins.timeoutMs, maxBytes: config.limits.maxSourceBytes, allowPrivate: config.origins.allowPrivate };
   // The HTTPS client (with its DNS and address checks) loads with the first remote source.
@@ -119,15 +119,55 @@ function stepFunctionsEngine(config: Readonly<Config>): WorkflowEngine {
   );
 }
 
-/** S3, loaded on the first call (`shutter serve` on local folders never loads the AWS SDK). */
+/** Folders on disk, loaded on the first call (never in Lambda, whose image bundle then holds it off its start path). */
+function fsStorage(root: string): Storage {
+  return lazyAdapter<Storage>(async () => new (await import('./adapters/local/fs-storage.js')).FsStorage(root), {
+    get: 'load',
+    head: 'load',
+    openRead: 'load',
+    put: 'load',
+    list: 'load',
+    delete: 'load',
+  });
+}
+
+/**
+ * S3, loaded on the first call (`shutter serve` on local folders never loads the AWS SDK). In
+ * Lambda, reads and writes of bodies in memory (every image request's read and access record) are
+ * SigV4-signed requests without the S3 client (`s3-signed-requests.ts`: the image Lambda's cold
+ * start loads a signer, not the client); the client loads on the first streamed write, list or delete.
+ */
+/** Bodies in memory up to this size go to S3 in one signed PUT; larger ones and streams through the S3 client's multipart upload. */
+const SIGNED_PUT_MAX_BYTES = 16 * 1024 * 1024;
+
 function s3Storage(config: Readonly<Config>): Storage {
-  return lazyAdapter<Storage>(
+  const client = lazyAdapter<Storage>(
     async () => {
       const [{ S3Storage }, { s3Client }] = await Promise.all([import('./adapters/aws/s3-storage.js'), import('./adapters/aws/s3-client.js')]);
       return new S3Storage(s3Client(config));
     },
     { get: 'load', head: 'load', openRead: 'load', put: 'load', list: 'load', delete: 'load' },
   );
+  const region = config.region;
+  if (!config.inLambda || !region) return client;
+  const signed = lazyAdapter<SignedS3Operations>(
+    async () =>
+      new (await import('./adapters/aws/s3-signed-requests.js')).S3SignedRequests({
+        region,
+        timeoutMs: config.limits.storageTimeoutMs,
+        ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
+      }),
+    { get: 'load', head: 'load', openRead: 'load', put: 'load' },
+  );
+  return {
+    get: signed.get,
+    head: signed.head,
+    openRead: signed.openRead,
+    put: (bucket, key, body, options) =>
+      Buffer.isBuffer(body) && body.length <= SIGNED_PUT_MAX_BYTES ? signed.put(bucket, key, body, options) : client.put(bucket, key, body, options),
+    list: client.list,
+    delete: client.delete,
+  };
 }
 
 /**
@@ -230,12 +270,20 @@ export function createQueryEngine(config: Readonly<Config>, tables: readonly Tab
   );
 }
 
-/**
- * The analyzer named by ANALYZER, behind the content-hash cache. Local models are not loaded here:
- * LocalAnalyzer loads them on first use, so a process that never analyses never pays for them.
- */
-/** RekognitionAnalyzer's name, known before it loads (the analysis cache keys on it). */
+/** The analyzers' names, known before their modules load: the analysis cache keys on them. */
 export const REKOGNITION_ANALYZER = 'aws-rekognition';
+export const ATTENTION_ANALYZER = 'libvips-attention';
+
+/** LocalAnalyzer's name for `faceModel` (its models and their versions; test/core/compose.test.ts holds the two equal). */
+export function localAnalyzerName(faceModel: string): string {
+  return `local(nsfwjs@${packageVersion('nsfwjs')}/MobileNetV2+face-api@${packageVersion('@vladmandic/face-api')}/${faceModel}/search-${DEFAULTS.faceSearchRevision}+${ATTENTION_ANALYZER})`;
+}
+
+/**
+ * The analyzer named by ANALYZER, behind the content-hash cache. Each loads on first use (the
+ * local models later still, in their worker), so a process that never analyses never pays for
+ * them, and the image Lambda's start path holds none of the local analysis modules.
+ */
 
 export function createAnalyzer(config: Readonly<Config>): Analyzer {
   const limits = config.limits;
@@ -258,14 +306,23 @@ export function createAnalyzer(config: Readonly<Config>): Analyzer {
       );
       break;
     case 'attention':
-      analyzer = new AttentionAnalyzer(limits);
-      break;
-    default:
-      analyzer = new LocalAnalyzer({
-        limits,
-        faceModel: config.analysis.localFaceModel === 'tiny' ? 'tiny_face_detector' : 'ssd_mobilenetv1',
-        workerIdleMs: config.analysis.workerIdleMs,
+      analyzer = lazyAdapter<Analyzer>(async () => new (await import('./adapters/local/attention-analyzer.js')).AttentionAnalyzer(limits), {
+        name: ATTENTION_ANALYZER,
+        moderate: 'load',
+        detectSubjects: 'load',
+        close: 'skip-until-loaded',
       });
+      break;
+    default: {
+      const faceModel = config.analysis.localFaceModel === 'tiny' ? 'tiny_face_detector' : 'ssd_mobilenetv1';
+      const workerIdleMs = config.analysis.workerIdleMs;
+      analyzer = lazyAdapter<Analyzer>(async () => new (await import('./adapters/local/local-analyzer.js')).LocalAnalyzer({ limits, faceModel, workerIdleMs }), {
+        name: localAnalyzerName(faceModel),
+        moderate: 'load',
+        detectSubjects: 'load',
+        close: 'skip-until-loaded',
+      });
+    }
   }
   return new CachingAnalyzer(analyzer, {
     entries: config.analysis.cacheEntries,

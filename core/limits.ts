@@ -175,6 +175,12 @@ export const DEFAULTS = {
    * would cost an S3 HEAD before every miss; Lambda memory is billed by the GB-second.
    */
   lambdaResultCacheMb: 0,
+  /**
+   * 1 MB of sources' header facts (size, frames, orientation) remembered by ETag: ~4,000 entries
+   * with keys of ~100 characters, fewer with longer keys. A page asks for the same photo at several
+   * widths (srcset) and formats; each render still reads and decodes it, but inspects its header once.
+   */
+  sourceInfoBytes: 1024 * 1024,
   /** A result above 8 MB is not cached: one huge render must not flush hundreds of small ones. */
   resultCacheMaxEntryMb: 8,
   /** 64 MB per local events file: big enough that DuckDB opens few files, small enough to copy or delete a day by hand. */
@@ -251,13 +257,21 @@ export const DEFAULTS = {
    * passer-by in a 2400 px street scene. Photos too large for the whole-image look to see it are tiled.
    */
   faceMinSide: 48,
-  /** Tiles per photo at most besides the whole-image look: bounds the cost at 1 + 8 detector runs. */
+  /** The search's cost cap besides the whole-image look, in detector inputs (512² px for SSD): 8 tiles, or one look at that many pixels. */
   faceDetectionMaxTiles: 8,
   /**
-   * The face size (px of its 512 px input) SSD MobileNet finds: 16, a margin over the ~13 px at which it started
-   * finding scaled-down portraits in a 2400 px scene (it missed them at 11 px).
+   * The face size (px of its 512 px input) the local search decodes for: 18. SSD MobileNet's score for a small
+   * face depends on where it falls on its 16 px anchor grid: one 50 px face at 32 places in a 2400 px photo
+   * was found at 30 with the copy at 16 px faces (weakest 0.42), 32 at 18 px (weakest 0.51), 31 at 20 px
+   * (`bench/face-cost.ts --placements`); it missed 11 px faces.
    */
-  faceDetectableSide: 16,
+  faceDetectableSide: 18,
+  /**
+   * The face search's revision, part of the local analyzer's name (which the analysis cache keys on): raise it
+   * whenever the search's plan or its figures above change, so faces found by an older search are not served
+   * from cache. 2: SSD sees the whole copy pixel for pixel at 18 px faces (1: tiles at 16 px; 0: one 1024 px look).
+   */
+  faceSearchRevision: 2,
   /**
    * The local models' worker thread ends after 5 minutes without an analysis, giving back their memory (~270 MB);
    * the next analysis reloads them (1–2 s), a small cost next to analyses that come in bursts (uploads, backfills).

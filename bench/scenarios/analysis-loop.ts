@@ -69,6 +69,7 @@ export async function analysisLoop(ctx: BenchContext): Promise<void> {
     minFaceSide: DEFAULTS.faceMinSide,
     maxTiles: DEFAULTS.faceDetectionMaxTiles,
     wholeMaxSide: DEFAULTS.faceDetectionMaxSide,
+    anySize: true,
   });
 
   /** Cache hits one after another until `work` ends (at least `minimum` of them): their p99 and median. */

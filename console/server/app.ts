@@ -7,6 +7,8 @@ import type { Platform } from '../../core/compose.js';
 import { createImageApp, type App } from '../../api/image-app.js';
 import type { Route } from '../../api/router.js';
 import { consoleApi } from './console-app.js';
+// `shutter serve` answers Prometheus at /metrics: prom-client backs core's metrics from the start.
+import '../../core/observability/prometheus.js';
 
 export type { App } from '../../api/image-app.js';
 

@@ -38,8 +38,9 @@ export function lazyAdapter<T extends object>(load: () => Promise<T>, shape: Laz
     if (how === 'load' || how === 'skip-until-loaded') {
       adapter[key] = async (...args: unknown[]) => {
         if (how === 'skip-until-loaded' && !loading) return undefined;
-        const target = (await loaded()) as Record<string, (...a: unknown[]) => Promise<unknown>>;
-        return target[key]!(...args);
+        const target = (await loaded()) as Record<string, ((...a: unknown[]) => Promise<unknown>) | undefined>;
+        // An optional method (`close?()`) the loaded adapter does not have: nothing to do.
+        return target[key]?.(...args);
       };
     } else adapter[key] = how;
   }

@@ -1,10 +1,13 @@
 /**
  * The access record of the on-demand API: one `image.request.served` event per sampled request.
  * The image handler calls the recorder after each answer, synchronously and without awaiting
- * delivery: sampling is one `Math.random()`, and a sampled record is validated and handed to the
- * sink on the next turn of the event loop (`setImmediate`), once the answer is on its way: the
- * validation costs a cache hit a third of its time otherwise. A record that cannot be published is counted and dropped, never
- * allowed to fail or slow down the request it describes.
+ * delivery: sampling is one `Math.random()`, and a sampled record is kept as it is, with its time.
+ * It becomes an event (built and validated) with the rest of its batch, after the answer is on its
+ * way: the validation costs a cache hit a third of its time otherwise, and built one by one between
+ * renders, whose libvips threads have filled the CPU caches in between, the records cost a small
+ * render ~1 % of its CPU (bench/README.md, session 5); built together, they run hot. A record that
+ * cannot be published is counted and dropped, never allowed to fail or slow down the request it
+ * describes.
  *
  * What a client controls is bounded: a record keeps at most `LIMITS.accessRecordChars` of the
  * path and key (a real image URL is far shorter), and errors beyond `DEFAULTS.accessErrorsPerSecond`
@@ -12,8 +15,9 @@
  * it was kept at (`sample_rate`), so the dashboards' counts (which weigh by 1 / sample_rate) stay
  * right while a flood of 400s costs a hundredth of its records.
  *
- * With `batchMs`, records are handed over together, once per `batchMs` (or `DEFAULTS.accessBatchSize`
- * of them, if sooner): the local server's sink fsyncs each publish, and one fsync per request cost
+ * Without `batchMs` (Lambda: a frozen function runs no timer), the records of one turn of the event
+ * loop go on the next turn (`setImmediate`). With `batchMs`, records are handed over together, once
+ * per `batchMs` (or `DEFAULTS.accessBatchSize` of them, if sooner): the local server's sink fsyncs each publish, and one fsync per request cost
  * a small render ~4 % of its CPU (bench/README.md, "Serving: idle memory, small images, cache hits"). What is waiting goes at
  * `flush()` (the server's shutdown) and is lost only if the process dies first, as a CDN's access
  * logs are.
@@ -43,6 +47,13 @@ export interface AccessRecorder {
 }
 
 export const ACCESS_SOURCE = 'shutter/api';
+
+/** A sampled record waiting for its batch: what the request was, the rate it was kept at, when (ms). */
+interface Waiting {
+  access: AccessRecord;
+  rate: number;
+  time: number;
+}
 
 /**
  * @example
@@ -77,45 +88,50 @@ export function createAccessRecorder(
     }
     if (rate <= 0 || random() >= rate) return;
     counts.sampled++;
-    setImmediate(() => publish(access, rate));
+    waiting.push({ access, rate, time: Date.now() });
+    if (batchMs <= 0 || waiting.length >= DEFAULTS.accessBatchSize) immediate ??= setImmediate(() => void send());
+    else timer ??= setTimeout(() => void send(), batchMs).unref();
   };
-  const publish = (access: AccessRecord, rate: number): void => {
-    try {
-      const event = buildEvent('image.request.served', {
-        source: ACCESS_SOURCE,
-        // With no image, the subject only groups records: its path's start is enough, the data has the rest.
-        subject: access.image ? imageId(access.image.bucket, cap(access.image.key)) : access.path.slice(0, 256) || '/',
-        data: {
-          method: access.method.slice(0, 16),
-          path: cap(access.path),
-          status: access.status,
-          ...(access.image ? { image: { bucket: access.image.bucket, key: cap(access.image.key) } } : {}),
-          ...(access.format ? { format: access.format } : {}),
-          bytes: access.bytes,
-          duration_ms: Math.round(access.durationMs * 1000) / 1000,
-          cache: access.cache,
-          ...(access.errorCode ? { error_code: access.errorCode } : {}),
-          sample_rate: rate,
-        },
-      });
-      waiting.push(event);
-      if (batchMs <= 0 || waiting.length >= DEFAULTS.accessBatchSize) void send();
-      else timer ??= setTimeout(() => void send(), batchMs).unref();
-    } catch (error) {
-      drop(error);
-    }
-  };
-  const waiting: ShutterEvent[] = [];
+  const build = ({ access, rate, time }: Waiting): ShutterEvent =>
+    buildEvent('image.request.served', {
+      source: ACCESS_SOURCE,
+      time: new Date(time),
+      // With no image, the subject only groups records: its path's start is enough, the data has the rest.
+      subject: access.image ? imageId(access.image.bucket, cap(access.image.key)) : access.path.slice(0, 256) || '/',
+      data: {
+        method: access.method.slice(0, 16),
+        path: cap(access.path),
+        status: access.status,
+        ...(access.image ? { image: { bucket: access.image.bucket, key: cap(access.image.key) } } : {}),
+        ...(access.format ? { format: access.format } : {}),
+        bytes: access.bytes,
+        duration_ms: Math.round(access.durationMs * 1000) / 1000,
+        cache: access.cache,
+        ...(access.errorCode ? { error_code: access.errorCode } : {}),
+        sample_rate: rate,
+      },
+    });
+  /** Sampled records not yet handed over, as they were recorded: built into events at `send`. */
+  const waiting: Waiting[] = [];
   let timer: NodeJS.Timeout | undefined;
+  let immediate: NodeJS.Immediate | undefined;
   const send = (): Promise<void> => {
     clearTimeout(timer);
+    clearImmediate(immediate);
     timer = undefined;
-    if (waiting.length === 0) return Promise.resolve();
-    const batch = waiting.splice(0);
+    immediate = undefined;
+    const batch: ShutterEvent[] = [];
+    for (const recorded of waiting.splice(0)) {
+      try {
+        batch.push(build(recorded));
+      } catch (error) {
+        drop(error);
+      }
+    }
+    if (batch.length === 0) return Promise.resolve();
     return sink.publish(batch).catch((error: unknown) => drop(error, batch.length));
   };
-  // Records sampled but not yet built (next turn of the loop) are built first, then sent.
-  const flush = () => new Promise<void>((resolve) => setImmediate(resolve)).then(send);
+  const flush = send;
   return Object.assign(record, { counts, flush });
 }
 

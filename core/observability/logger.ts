@@ -27,8 +27,20 @@ export function createLogger(options: { level?: string; destination?: Destinatio
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACT, censor: '[redacted]' },
     },
-    ...(options.destination ? [options.destination] : []),
+    options.destination ?? stdout(),
   );
+}
+
+/**
+ * Standard output, written synchronously as Node itself writes `process.stdout` to files and pipes
+ * on Linux (and as the Lambda runtime writes console lines). pino's default writes asynchronously:
+ * every line a trip through libuv's thread pool, which renders keep busy: the request log line was
+ * the one trip per small render that raw sharp does not make, up to ~0.2 ms of CPU on the loaded
+ * machine (bench/README.md, session 5). The price: a reader that stops reading stdout stalls the
+ * process, as it would stall any `console.log`.
+ */
+function stdout(): DestinationStream {
+  return pino.destination({ dest: 1, sync: true });
 }
 
 export const logger = createLogger();

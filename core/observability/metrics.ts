@@ -1,68 +1,120 @@
 /**
- * Prometheus metrics (prom-client), one registry per process, served at `/metrics`. Each
- * capability records into the metrics named here, so an operator finds them all in one list.
+ * shutter's metrics, one list, so an operator finds them all in one place. Each capability
+ * records into the metrics named here; this module holds only their definitions and light
+ * recorders, not prom-client: a process that serves `/metrics` (the local server) loads
+ * `prometheus.ts`, which backs every recorder with prom-client's metric of the same name. Until
+ * then (and for good in Lambda, which reports by EMF lines and serves no registry) a record
+ * costs a property check: prom-client (a quarter of sharp's load time) stays off the image
+ * Lambda's cold start.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'shutter_' });
+/** Label values by label name. */
+export type Labels<L extends string> = Partial<Record<L, string | number>>;
 
-export const httpRequests = new Counter({
+/** What prom-client needs to build a metric, known without loading prom-client. */
+export interface MetricDefinition {
+  kind: 'counter' | 'gauge' | 'histogram';
+  name: string;
+  help: string;
+  labelNames: readonly string[];
+  buckets?: readonly number[];
+}
+
+/** The operations of a prom-client Counter, Gauge or Histogram that shutter's recorders use. */
+export interface MetricBackend {
+  inc?(labels: Labels<string>, value: number): void;
+  set?(labels: Labels<string>, value: number): void;
+  observe?(labels: Labels<string>, value: number): void;
+}
+
+/** A metric as callers see it: its definition and the backend records go to, once one is bound. */
+abstract class Recorder {
+  backend: MetricBackend | undefined;
+  constructor(readonly definition: MetricDefinition) {
+    METRICS.push(this);
+  }
+}
+
+/** Every metric defined here, in definition order (`prometheus.ts` binds each one). */
+export const METRICS: Recorder[] = [];
+
+export class CounterMetric<L extends string = never> extends Recorder {
+  constructor(definition: Omit<MetricDefinition, 'kind' | 'labelNames'> & { labelNames?: readonly L[] }) {
+    super({ kind: 'counter', labelNames: [], ...definition });
+  }
+  inc(labels: Labels<L> = {}, value = 1): void {
+    this.backend?.inc!(labels, value);
+  }
+}
+
+export class GaugeMetric<L extends string = never> extends Recorder {
+  constructor(definition: Omit<MetricDefinition, 'kind' | 'labelNames'> & { labelNames?: readonly L[] }) {
+    super({ kind: 'gauge', labelNames: [], ...definition });
+  }
+  /** `set(value)` for a gauge without labels, `set(labels, value)` for one with. */
+  set(labelsOrValue: Labels<L> | number, value?: number): void {
+    if (typeof labelsOrValue === 'number') this.backend?.set!({}, labelsOrValue);
+    else this.backend?.set!(labelsOrValue, value!);
+  }
+}
+
+export class HistogramMetric<L extends string = never> extends Recorder {
+  constructor(definition: Omit<MetricDefinition, 'kind' | 'labelNames'> & { labelNames?: readonly L[] }) {
+    super({ kind: 'histogram', labelNames: [], ...definition });
+  }
+  observe(labels: Labels<L>, value: number): void {
+    this.backend?.observe!(labels, value);
+  }
+}
+
+export const httpRequests = new CounterMetric({
   name: 'shutter_http_requests_total',
   help: 'HTTP requests answered, by route, door and status.',
   labelNames: ['route', 'door', 'status'] as const,
-  registers: [registry],
 });
 
-export const httpDuration = new Histogram({
+export const httpDuration = new HistogramMetric({
   name: 'shutter_http_request_duration_seconds',
   help: 'Time to answer an HTTP request, by route.',
   labelNames: ['route'] as const,
   // From a 304 (sub-millisecond) to an AVIF encode of a large photo.
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
-  registers: [registry],
 });
 
-export const httpBytesOut = new Counter({
+export const httpBytesOut = new CounterMetric({
   name: 'shutter_http_response_bytes_total',
   help: 'Bytes of response bodies sent, by route.',
   labelNames: ['route'] as const,
-  registers: [registry],
 });
 
-export const imageCacheHits = new Counter({
+export const imageCacheHits = new CounterMetric({
   name: 'shutter_image_cache_hits_total',
   help: 'Image answers served without rendering, by kind (not-modified, result-cache, pass-through).',
   labelNames: ['kind'] as const,
-  registers: [registry],
 });
 
-export const rendersInFlight = new Gauge({
+export const rendersInFlight = new GaugeMetric({
   name: 'shutter_renders_in_flight',
   help: 'Images being rendered right now.',
-  registers: [registry],
 });
 
-export const renderQueueDepth = new Gauge({
+export const renderQueueDepth = new GaugeMetric({
   name: 'shutter_render_queue_depth',
   help: 'Renders waiting for a free slot.',
-  registers: [registry],
 });
 
-export const analyzerDuration = new Histogram({
+export const analyzerDuration = new HistogramMetric({
   name: 'shutter_analyzer_duration_seconds',
   help: 'Time of image analyses that ran (cache hits excluded), by analyzer and kind (faces, moderation, subject).',
   labelNames: ['analyzer', 'kind'] as const,
   // From libvips attention on a thumbnail (~10 ms) to a first local model load or a throttled Rekognition call.
   buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  registers: [registry],
 });
 
-export const analyzerCacheHits = new Counter({
+export const analyzerCacheHits = new CounterMetric({
   name: 'shutter_analyzer_cache_hits_total',
   help: 'Analyses answered from the analysis cache instead of running, by kind (moderation, subjects).',
   labelNames: ['kind'] as const,
-  registers: [registry],
 });
 
 /** What an analysis looked for: `faces` and `subject` are the two halves of a smart crop. */
@@ -76,21 +128,18 @@ export function recordAnalysis(analyzer: string, kind: AnalysisKind, ms: number)
   analyzerDuration.observe({ analyzer, kind }, ms / 1000);
 }
 
-export const workflowExecutions = new Gauge({
+export const workflowExecutions = new GaugeMetric({
   name: 'shutter_workflow_executions',
   help: 'Workflow executions, by status.',
   labelNames: ['status'] as const,
-  registers: [registry],
 });
 
-export const workflowQueueDepth = new Gauge({
+export const workflowQueueDepth = new GaugeMetric({
   name: 'shutter_workflow_queue_depth',
   help: 'Uploads accepted and waiting to start an execution.',
-  registers: [registry],
 });
 
-export const eventOutboxDepth = new Gauge({
+export const eventOutboxDepth = new GaugeMetric({
   name: 'shutter_event_outbox_depth',
   help: 'Events waiting in the disk outbox for the broker (all open outboxes of the process).',
-  registers: [registry],
 });

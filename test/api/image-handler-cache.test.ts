@@ -4,7 +4,7 @@ import { createImageHandler } from '../../api/image-handler.js';
 import { createRenderGate, renderShare } from '../../api/render-gate.js';
 import { ResultCache } from '../../api/result-cache.js';
 import type { HttpRequest } from '../../api/http.js';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { base64Path, createTestApp, type TestApp } from '../helpers/app.js';
 import { imageInfo, makeImage, samplePhoto } from '../helpers/images.js';
 
 let t: TestApp;
@@ -55,6 +55,27 @@ describe('image handler: result cache', () => {
     // A client holding the old ETag gets the new image, not a 304.
     const revalidated = await handle(get('/changing.png?width=32', { 'if-none-match': before.headers.ETag! }));
     expect(revalidated.status).toBe(200);
+  });
+
+  test('a source replaced by one of other dimensions and orientation is planned from its new header, without a result cache', async () => {
+    const handle = createImageHandler(t.platform, { resultCache: null });
+    await t.platform.storage.put('images', 'reshaped.jpg', await makeImage(200, 100, 'jpeg'));
+    // Two widths of one version: the second is planned from the header facts remembered by ETag.
+    for (const width of [50, 60]) {
+      const response = await handle(get(`/reshaped.jpg?width=${width}&height=${width}&fit=inside`));
+      expect(await imageInfo(response.body as Buffer)).toMatchObject({ width, height: width / 2 });
+    }
+    // Replaced: a portrait photo stored landscape with EXIF orientation 6 (turn 90° clockwise).
+    const sharp = (await import('sharp')).default;
+    const turned = await sharp({ create: { width: 300, height: 100, channels: 3, background: '#00ff00' } }).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    await t.platform.storage.put('images', 'reshaped.jpg', turned);
+    const response = await handle(get('/reshaped.jpg?width=60&height=60&fit=inside'));
+    expect(response.status).toBe(200);
+    expect(await imageInfo(response.body as Buffer)).toMatchObject({ width: 20, height: 60 });
+    // A crop planned from stale dimensions (200 × 100) would be refused; from the new ones (100 × 300) it fits.
+    const cropped = await handle(get(base64Path({ bucket: 'images', key: 'reshaped.jpg', edits: { extract: { left: 0, top: 150, width: 100, height: 150 } } })));
+    expect(cropped.status).toBe(200);
+    expect(await imageInfo(cropped.body as Buffer)).toMatchObject({ width: 100, height: 150 });
   });
 
   test('If-None-Match still answers 304 when the result is cached', async () => {

@@ -75,7 +75,7 @@ test('the large result store puts the body in the result bucket and redirects to
   const { largeResultStore } = await import('../../api/large-results.js');
   const s3 = new S3Client({ endpoint: process.env.SHUTTER_TEST_S3_ENDPOINT, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   await s3.send(new CreateBucketCommand({ Bucket: 'results-bucket' }));
-  const store = largeResultStore({ storage: new S3Storage(s3), s3, bucket: 'results-bucket' });
+  const store = largeResultStore({ storage: new S3Storage(s3), s3: () => s3, bucket: 'results-bucket' });
   const body = Buffer.alloc(7 * 1024 * 1024, 7);
   const response = await store(body, { status: 200, headers: { 'Content-Type': 'image/png' } });
   expect(response.status).toBe(302);

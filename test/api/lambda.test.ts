@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ApiGatewayV2Event } from '../../api/lambda-adapter.js';
 import { FsStorage } from '../../core/adapters/local/fs-storage.js';
-import { registry } from '../../core/observability/metrics.js';
+import { registry } from '../../core/observability/prometheus.js';
 import { fixture, samplePhoto } from '../helpers/images.js';
 
 const v2 = JSON.parse(fixture('events', 'apigw-http-v2-query.json').toString()) as ApiGatewayV2Event;

@@ -117,7 +117,7 @@ test('an error is counted under the route that answered it, not under a catch-al
     async () => Promise.reject(new Error('the image fallback is not called here')),
     { cors: { enabled: false, origin: '*' }, trustProxyHops: 0 },
   );
-  const { registry } = await import('../../core/observability/metrics.js');
+  const { registry } = await import('../../core/observability/prometheus.js');
   const count = async (series: string) => sample(await registry.metrics(), series);
   const before = {
     widgets: await count('shutter_http_requests_total{route="widgets",door="",status="404"}'),

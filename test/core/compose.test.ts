@@ -1,18 +1,18 @@
 /** Which analyzer the composition root picks, from ANALYZER and where the process runs. */
 import path from 'node:path';
-import { createAnalyzer, REKOGNITION_ANALYZER } from '../../core/compose.js';
+import { ATTENTION_ANALYZER, createAnalyzer, REKOGNITION_ANALYZER } from '../../core/compose.js';
 import { loadConfig } from '../../core/config.js';
 
 const config = (env: Record<string, string>) => loadConfig({ SHUTTER_DATA_DIR: '/tmp/shutter-compose-test', SOURCE_BUCKETS: 'images', ...env });
 
 describe('ANALYZER', () => {
   test.each([
-    ['local by default', {}, /^local\(nsfwjs@[\d.]+\/MobileNetV2\+face-api@[\d.]+\/ssd_mobilenetv1\+libvips-attention\)$/],
+    ['local by default', {}, /^local\(nsfwjs@[\d.]+\/MobileNetV2\+face-api@[\d.]+\/ssd_mobilenetv1\/search-\d+\+libvips-attention\)$/],
     ['rekognition by default inside Lambda', { AWS_LAMBDA_FUNCTION_NAME: 'image-handler', AWS_REGION: 'us-east-1' }, /^aws-rekognition$/],
     ['rekognition when asked', { ANALYZER: 'rekognition', AWS_REGION: 'eu-west-1' }, /^aws-rekognition$/],
     ['local inside Lambda when asked', { ANALYZER: 'local', AWS_LAMBDA_FUNCTION_NAME: 'image-handler' }, /^local\(/],
     ['attention when asked', { ANALYZER: 'attention' }, /^libvips-attention$/],
-    ['local with the Tiny face detector', { LOCAL_FACE_MODEL: 'tiny' }, /^local\(nsfwjs@[\d.]+\/MobileNetV2\+face-api@[\d.]+\/tiny_face_detector\+/],
+    ['local with the Tiny face detector', { LOCAL_FACE_MODEL: 'tiny' }, /^local\(nsfwjs@[\d.]+\/MobileNetV2\+face-api@[\d.]+\/tiny_face_detector\/search-\d+\+/],
   ])('%s', (_name, env, name) => {
     expect(createAnalyzer(config(env)).name).toMatch(name);
   });
@@ -43,6 +43,22 @@ test('the Rekognition analyzer is named before it loads as it is once loaded (th
   const loaded = new RekognitionAnalyzer(new RekognitionClient({ region: 'us-east-1' }), { readFromS3: false });
   expect(REKOGNITION_ANALYZER).toBe(loaded.name);
   expect(createAnalyzer(config({ ANALYZER: 'rekognition', AWS_REGION: 'us-east-1' })).name).toBe(loaded.name);
+});
+
+test.each([
+  ['local', {}, 'ssd_mobilenetv1'],
+  ['local with the Tiny face detector', { LOCAL_FACE_MODEL: 'tiny' }, 'tiny_face_detector'],
+] as const)('the %s analyzer is named before it loads as it is once loaded', async (_name, env, faceModel) => {
+  const { LocalAnalyzer } = await import('../../core/adapters/local/local-analyzer.js');
+  const loaded = new LocalAnalyzer({ faceModel });
+  expect(createAnalyzer(config(env)).name).toBe(loaded.name);
+  await loaded.close();
+});
+
+test('the attention analyzer is named before it loads as it is once loaded', async () => {
+  const { AttentionAnalyzer } = await import('../../core/adapters/local/attention-analyzer.js');
+  expect(ATTENTION_ANALYZER).toBe(new AttentionAnalyzer().name);
+  expect(createAnalyzer(config({ ANALYZER: 'attention' })).name).toBe(ATTENTION_ANALYZER);
 });
 
 describe('ANALYSIS_WORKER_IDLE_SECONDS', () => {

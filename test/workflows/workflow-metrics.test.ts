@@ -1,5 +1,5 @@
 /** The workflow gauges of /metrics follow the engine's history. */
-import { registry } from '../../core/observability/metrics.js';
+import { registry } from '../../core/observability/prometheus.js';
 import { reportWorkflowMetrics } from '../../workflows/workflow-metrics.js';
 
 test('executions by status and the queue depth, from the store', async () => {

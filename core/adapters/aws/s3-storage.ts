@@ -9,7 +9,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
-import { AccessError, NotFoundError, ShutterError, TransientError } from '../../errors.js';
+import { NotFoundError, type ShutterError } from '../../errors.js';
+import { s3Error } from './s3-errors.js';
 import { sourceTooLarge, type ListPage, type ObjectInfo, type PutOptions, type Storage, type StoredObject } from '../../ports/storage.js';
 
 /** Storage on Amazon S3 (or any S3-compatible server, given an endpoint). */
@@ -128,25 +129,6 @@ function infoFrom(
 }
 
 export function mapS3Error(error: unknown, bucket: string, key: string): ShutterError {
-  if (error instanceof ShutterError) return error;
-  const name = (error as { name?: string }).name ?? '';
   const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
-  if (name === 'NoSuchKey' || name === 'NotFound' || (status === 404 && name !== 'NoSuchBucket')) {
-    return new NotFoundError('NoSuchKey', `The image ${key} does not exist or the request may not be base64 encoded properly.`, {
-      cause: error,
-    });
-  }
-  if (name === 'NoSuchBucket') {
-    return new NotFoundError('NoSuchBucket', `The bucket ${bucket} does not exist.`, { cause: error });
-  }
-  if (name === 'AccessDenied' || status === 403) {
-    return new AccessError('ImageBucket::CannotAccessBucket', `The bucket ${bucket} could not be accessed.`, 403, { cause: error });
-  }
-  if (name === 'AbortError') {
-    return new TransientError('Storage::Aborted', `Reading ${key} was aborted.`, 503, { cause: error });
-  }
-  // Throttling, 5xx and network failures may pass: callers and Step Functions retry them.
-  return new TransientError('Storage::Unavailable', `Storage failed for ${bucket}/${key}: ${(error as Error).message}`, 503, {
-    cause: error,
-  });
+  return s3Error({ name: (error as { name?: string }).name ?? '', ...(status ? { status } : {}), message: (error as Error).message, cause: error }, bucket, key);
 }

@@ -13,11 +13,11 @@
  */
 import { createHash } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns/promises';
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
+import { http, https } from '../../node-http.js';
 import { AccessError, ImageError, NotFoundError, TransientError } from '../../errors.js';
 import { contentTypeOf, detectImageType } from '../../image-type.js';
 import { isRemoteOrigin } from '../../origins.js';

@@ -2,8 +2,8 @@
  * Face detection on the CPU with @vladmandic/face-api, whose model weights ship inside its npm
  * package. The photo is decoded here (sharp, off the event loop) once, at the scale `face-tiles.ts`
  * picks for it; the detector runs in the analysis worker (`model-worker.ts`) on the whole copy and,
- * on large photos, on overlapping tiles, so a 50 px face in a 2400 px photo is seen at a size the
- * detector finds; the looks are merged into one box per face.
+ * on large photos, on the copy pixel for pixel (SSD) or in overlapping tiles (Tiny), so a 50 px face
+ * in a 2400 px photo is seen at a size the detector finds; the looks are merged into one box per face.
  *
  * SSD MobileNet v1 is the default: on the shipped evaluation set it found every labelled face,
  * including a small one in a wide composite that the Tiny detector misses; ~260 ms per look warm on
@@ -55,7 +55,7 @@ export class FaceApiDetector implements SubjectDetector {
     this.maxTiles = options.maxTiles ?? DEFAULTS.faceDetectionMaxTiles;
     this.limits = options.limits ?? DEFAULT_IMAGE_LIMITS;
     this.models = options.models ?? new ModelWorker();
-    this.name = `face-api@${packageVersion('@vladmandic/face-api')}/${this.model}`;
+    this.name = `face-api@${packageVersion('@vladmandic/face-api')}/${this.model}/search-${DEFAULTS.faceSearchRevision}`;
   }
 
   /** Loads the detector in the worker (once); the first detection does it otherwise. */
@@ -72,6 +72,8 @@ export class FaceApiDetector implements SubjectDetector {
       minFaceSide: this.minFaceSide,
       maxTiles: this.maxTiles,
       wholeMaxSide: this.maxSide,
+      // SSD's anchors can be laid out for any input (`ssd-anchors.ts`); the Tiny detector is tiled.
+      anySize: this.model === 'ssd_mobilenetv1',
     });
     const pixels = await toModelInput(image, { maxSide: plan.copySide }, this.limits);
     options.signal?.throwIfAborted();

@@ -1,21 +1,32 @@
 /**
  * Where the face detector looks, decided from the photo's size before any pixel is decoded, and how
- * the answers of overlapping looks become one list of faces.
+ * the answers of several looks become one list of faces.
  *
  * A detector resizes whatever it is given to its input square (512 px for SSD MobileNet), so in a
  * 2400 px photo a 50 px face shrinks to about 10 px: too small to find. Below a size the whole-image
  * look cannot see, the photo is decoded at the scale where the smallest face wanted reaches the size
- * the detector finds reliably, and that copy is cut into overlapping tiles of the detector's input
- * side, each seen at full resolution. The tile count is capped, so the cost is bounded: at most
- * 1 + `maxTiles` detector runs per photo (the smallest face found grows instead on very large photos).
+ * the detector finds reliably, and that copy is seen at full resolution: by a detector that takes any
+ * input size (SSD, `anySize`) in one look, or a few strips, plus a shrunk look for close-ups; by any
+ * other in overlapping tiles of its input side besides the whole-image look. The pixels seen are
+ * capped (`maxTiles` input squares), so the cost is bounded (the smallest face found grows instead on
+ * very large photos).
  */
-
 /** A rectangle in whole pixels of the decoded copy. */
 export interface PixelRegion {
   left: number;
   top: number;
   width: number;
   height: number;
+}
+
+/** One detector run: the region it sees, and how. */
+export interface FaceLook extends PixelRegion {
+  /**
+   * Absent: the detector squeezes the region into its input square (how face-api runs it). A number:
+   * the region is seen at this scale of the copy, pixel for pixel whatever its size (SSD MobileNet
+   * with its anchors laid out for the size: `ssd-anchors.ts`).
+   */
+  scale?: number;
 }
 
 export interface FaceSearchOptions {
@@ -25,8 +36,15 @@ export interface FaceSearchOptions {
   detectableSide: number;
   /** The smallest face (px of the photo) to find. */
   minFaceSide: number;
-  /** At most this many tiles besides the whole-image look. */
+  /**
+   * The cost cap, in detector inputs (inputSide²) besides the whole-image look: at most this many tiles,
+   * or a native look of at most this many inputs' pixels. 0: the whole-image look only.
+   */
   maxTiles: number;
+  /** The detector can see a region of any size pixel for pixel (`FaceLook.scale`): one look replaces the tiles. */
+  anySize?: boolean;
+  /** With anySize, one look's pixels at most, in input squares (memory); default 2.25 (a 2400 × 1600 photo in one look). */
+  maxLookArea?: number;
   /** Longest side of the copy when no tile is needed (the whole-image look only). */
   wholeMaxSide: number;
 }
@@ -34,8 +52,8 @@ export interface FaceSearchOptions {
 export interface FaceSearchPlan {
   /** Longest side of the decoded copy (never above the photo's own). */
   copySide: number;
-  /** Regions of the copy to run the detector on: the whole copy first, then the tiles. */
-  regions: PixelRegion[];
+  /** The detector runs on the copy: the whole copy first, then the tiles or the pixel-for-pixel look. */
+  regions: FaceLook[];
 }
 
 /**
@@ -44,6 +62,7 @@ export interface FaceSearchPlan {
  * @example
  * // 2400 × 1600, SSD (512 px input), faces from 48 px: an 800 px copy, the whole of it and 2 × 2 tiles.
  * planFaceSearch({ width: 2400, height: 1600 }, { inputSide: 512, detectableSide: 16, minFaceSide: 48, maxTiles: 8, wholeMaxSide: 1024 })
+ * // The same with anySize: the 800 × 533 copy once pixel for pixel, and once shrunk to 256 × 171 (scale 0.32).
  */
 export function planFaceSearch(size: { width: number; height: number }, options: FaceSearchOptions): FaceSearchPlan {
   const long = Math.max(size.width, size.height);
@@ -51,8 +70,11 @@ export function planFaceSearch(size: { width: number; height: number }, options:
   // The smallest face (px of the photo) the whole-image look finds: the detector sees the long side at inputSide.
   const wholeFinds = (options.detectableSide * long) / options.inputSide;
   if (wholeFinds <= options.minFaceSide) return { copySide: wholeCopy, regions: [whole(size, wholeCopy)] };
-  // The copy in which the smallest face wanted is detectableSide px, shrunk until its tiles fit the cap.
+  // The copy in which the smallest face wanted is detectableSide px.
   let copySide = Math.min(long, Math.ceil((long * options.detectableSide) / options.minFaceSide));
+  if (options.maxTiles <= 0) return { copySide: wholeCopy, regions: [whole(size, wholeCopy)] };
+  if (options.anySize) return nativePlan(size, copySide, options);
+  // Tiles of the input side, the copy shrunk until they fit the cap.
   let tiles = tile(size, copySide, options);
   while (tiles.length > Math.max(1, options.maxTiles)) {
     copySide = Math.floor(copySide * 0.9);
@@ -61,6 +83,39 @@ export function planFaceSearch(size: { width: number; height: number }, options:
   // One tile covering the whole copy would only repeat the whole-image look.
   return { copySide, regions: [whole(size, copySide), ...(tiles.length > 1 ? tiles : [])] };
 }
+
+/**
+ * A detector that sees any size: the copy pixel for pixel (shrunk until its pixels fit the cap), which
+ * finds faces from detectableSide up to about its input side, in one look or, on very large copies,
+ * in a few overlapping strips across it (a look's memory grows with its pixels: ~135 MB per input
+ * square); and, when the copy is larger than the input, one more look at the copy shrunk to half the
+ * input side for the faces bigger still (a close-up), at about a sixth of an input's cost. Against
+ * 512 px tiles this saves their overlap, their padding and the whole-image look at full input size.
+ */
+function nativePlan(size: { width: number; height: number }, fineSide: number, options: FaceSearchOptions): FaceSearchPlan {
+  const square = options.inputSide ** 2;
+  let copySide = fineSide;
+  for (let copy = scaled(size, copySide); copy.width * copy.height > options.maxTiles * square; copy = scaled(size, copySide)) copySide = Math.floor(copySide * 0.95);
+  const copy = whole(size, copySide);
+  const coarseSide = Math.floor(options.inputSide / 2);
+  const coarse = copySide > options.inputSide ? [{ ...copy, scale: coarseSide / copySide }] : [];
+  // Strips overlap by the largest face they must find whole: anything larger, the coarse look finds.
+  const overlap = Math.ceil((1.25 * options.detectableSide * copySide) / coarseSide);
+  const wide = copy.width >= copy.height;
+  const [long, short] = wide ? [copy.width, copy.height] : [copy.height, copy.width];
+  const maxArea = (options.maxLookArea ?? NATIVE_LOOK_AREA) * square;
+  let count = 1;
+  while (Math.ceil((long + (count - 1) * overlap) / count) * short > maxArea && Math.ceil((long + count * overlap) / (count + 1)) > 2 * overlap) count++;
+  const length = Math.min(long, Math.ceil((long + (count - 1) * overlap) / count));
+  const strips = Array.from({ length: count }, (_, index) => {
+    const start = count === 1 ? 0 : Math.round((index * (long - length)) / (count - 1));
+    return wide ? { left: start, top: 0, width: length, height: short, scale: 1 } : { left: 0, top: start, width: short, height: length, scale: 1 };
+  });
+  return { copySide, regions: [...coarse, ...strips] };
+}
+
+/** A native look's pixels at most, in input squares (~135 MB of activations each for SSD MobileNet). */
+const NATIVE_LOOK_AREA = 2.25;
 
 function scaled(size: { width: number; height: number }, copySide: number): { width: number; height: number } {
   const factor = copySide / Math.max(size.width, size.height);
@@ -101,10 +156,11 @@ export interface ScoredBox {
 
 /**
  * One box per face from overlapping looks (non-maximum suppression): the best-scoring box is kept and
- * any other that overlaps it (IoU above `iou`), or lies mostly inside it or around it (a tile that cut
- * the face in two sees half a face), is dropped.
+ * any other that overlaps it (IoU above `iou`), or lies more than half inside it or around it, is
+ * dropped: a tile that cut a face in two sees half a face, and the pixel-for-pixel look, given a
+ * close-up face beyond its anchors' reach, may see a face in its lower half (57 % inside: found in a test).
  */
-export function mergeDetections<T extends ScoredBox>(boxes: readonly T[], iou = 0.3, contained = 0.6): T[] {
+export function mergeDetections<T extends ScoredBox>(boxes: readonly T[], iou = 0.3, contained = 0.5): T[] {
   const kept: T[] = [];
   for (const box of [...boxes].sort((a, b) => b.score - a.score)) {
     const duplicate = kept.some((other) => {

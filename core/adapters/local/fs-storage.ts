@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -40,11 +40,27 @@ export class FsStorage implements Storage {
     this.root = path.resolve(root);
   }
 
+  /**
+   * One open, its fstat and one read: the path is resolved once, and the size checked against
+   * `maxBytes`, the bytes read and the sidecar's freshness all come from the same file, even if it
+   * is replaced meanwhile. A stat of the path and then `readFile` (which opens and fstats again)
+   * cost a small render two more trips through libuv's pool, which renders keep busy.
+   */
   async get(bucket: string, key: string, options: { maxBytes?: number } = {}): Promise<StoredObject> {
     const file = this.pathOf(bucket, key);
-    const stats = await this.statFile(file, bucket, key);
-    if (options.maxBytes !== undefined && stats.size > options.maxBytes) throw sourceTooLarge(key, stats.size, options.maxBytes);
-    const body = await readFile(file).catch((error: unknown) => rethrowMissing(error, bucket, key));
+    // O_NONBLOCK: a FIFO dropped into a bucket folder must not hang the open (a regular file ignores it).
+    const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: unknown) => rethrowMissing(error, bucket, key));
+    let body: Buffer;
+    let stats: Stats;
+    try {
+      stats = await handle.stat();
+      if (!stats.isFile()) throw missing(bucket, key);
+      if (options.maxBytes !== undefined && stats.size > options.maxBytes) throw sourceTooLarge(key, stats.size, options.maxBytes);
+      body = await readAll(handle, stats.size);
+    } finally {
+      // Not awaited: the bytes are in hand, and the close would queue behind renders in the pool.
+      handle.close().catch(() => undefined);
+    }
     const info = await this.infoOf(bucket, key, stats, body);
     return { ...info, body };
   }
@@ -203,6 +219,21 @@ export class FsStorage implements Storage {
     await rename(temporary, file);
     this.sidecars.set(file, { ...sidecar, ino });
   }
+}
+
+/**
+ * The first `size` bytes of an open file (its size when opened): one read for a file in the page
+ * cache. A file that shrank since is returned as it is now, never padded with zeros.
+ */
+async function readAll(handle: FileHandle, size: number): Promise<Buffer> {
+  const body = Buffer.allocUnsafeSlow(size);
+  let filled = 0;
+  while (filled < size) {
+    const { bytesRead } = await handle.read(body, filled, size - filled, filled);
+    if (bytesRead === 0) return body.subarray(0, filled);
+    filled += bytesRead;
+  }
+  return body;
 }
 
 /** The MD5 of a file, streamed: a listing of large files dropped in by hand holds none of them in memory. */

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { mkdtemp, readdir, writeFile, mkdir } from 'node:fs/promises';
@@ -64,6 +65,40 @@ describe('FsStorage: no key escapes its bucket', () => {
     expect(object.body.toString()).toBe('jpeg bytes');
     expect(object.contentType).toBe('image/jpeg');
     expect(object.etag).toBe(`"${createHash('md5').update('jpeg bytes').digest('hex')}"`);
+  });
+
+  test('get reads a whole object in one open, and answers NoSuchKey for a folder or a FIFO without hanging', async () => {
+    // Larger than one read of Node's (and than the 64 KB a pipe or socket would hand back): read to the end.
+    const large = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
+    large.write('start', 0);
+    large.write('end', large.length - 3);
+    await writeFile(path.join(root, 'buckets', 'images', 'large.bin'), large);
+    const object = await storage.get('images', 'large.bin', { maxBytes: large.length });
+    expect(object.size).toBe(large.length);
+    expect(object.body.equals(large)).toBe(true);
+    await expect(storage.get('images', 'large.bin', { maxBytes: large.length - 1 })).rejects.toMatchObject({ status: 413, code: 'ImageSource::TooLarge' });
+
+    await mkdir(path.join(root, 'buckets', 'images', 'folder.jpg'), { recursive: true });
+    await expect(storage.get('images', 'folder.jpg')).rejects.toMatchObject({ status: 404, code: 'NoSuchKey' });
+    execFileSync('mkfifo', [path.join(root, 'buckets', 'images', 'fifo.jpg')]);
+    await expect(storage.get('images', 'fifo.jpg')).rejects.toMatchObject({ status: 404, code: 'NoSuchKey' });
+    await expect(storage.get('images', 'missing/deeper.jpg')).rejects.toMatchObject({ status: 404, code: 'NoSuchKey' });
+    await expect(storage.get('images', 'large.bin/below.jpg')).rejects.toMatchObject({ status: 404, code: 'NoSuchKey' });
+  });
+
+  test('get leaves no file open behind it, whether it answers or refuses', async () => {
+    const openFiles = async () => (await readdir('/proc/self/fd')).length;
+    await writeFile(path.join(root, 'buckets', 'images', 'fd.jpg'), 'bytes');
+    await storage.get('images', 'fd.jpg'); // sidecar written, caches warm
+    const before = await openFiles();
+    for (let i = 0; i < 50; i++) {
+      await storage.get('images', 'fd.jpg');
+      await storage.get('images', 'fd.jpg', { maxBytes: 1 }).catch(() => undefined);
+    }
+    // The close is not awaited by get: wait for it, however slow the machine.
+    const deadline = Date.now() + 10_000;
+    while ((await openFiles()) > before && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    expect(await openFiles()).toBeLessThanOrEqual(before);
   });
 
   test('a file replaced behind its back (same size, by another process) gets its new ETag, though its sidecar was remembered', async () => {

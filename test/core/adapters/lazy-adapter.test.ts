@@ -51,3 +51,15 @@ test('a failed load is reported to the caller and tried again on the next call',
   expect(attempts).toBe(2);
   expect(calls).toEqual(['publish 0']);
 });
+
+test('an optional method (close?) that the loaded adapter lacks answers undefined instead of throwing', async () => {
+  interface Closable {
+    name: string;
+    work(): Promise<string>;
+    close?(): Promise<void>;
+  }
+  const adapter = lazyAdapter<Closable>(async () => ({ name: 'plain', work: async () => 'done' }), { name: 'plain', work: 'load', close: 'skip-until-loaded' });
+  await expect(adapter.close!()).resolves.toBeUndefined(); // never loaded: skipped
+  await expect(adapter.work()).resolves.toBe('done');
+  await expect(adapter.close!()).resolves.toBeUndefined(); // loaded, without close
+});

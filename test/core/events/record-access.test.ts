@@ -136,6 +136,30 @@ describe('createAccessRecorder bounds what a client controls (issue #13)', () =>
       expect(sink.events).toHaveLength(2);
     });
 
+    test('an event carries the time of its request, not the time its batch was built', async () => {
+      const sink = new MemorySink();
+      const record = createAccessRecorder(sink, { sampleRate: 1, batchMs: 60_000 });
+      record(access);
+      const recordedBy = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await record.flush();
+      expect(sink.events).toHaveLength(1);
+      expect(Date.parse(sink.events[0]!.time)).toBeLessThanOrEqual(recordedBy);
+    });
+
+    test('a record that is not a valid event is dropped alone; the rest of its batch is published', async () => {
+      const sink = new MemorySink();
+      const record = createAccessRecorder(sink, { sampleRate: 1, batchMs: 60_000 });
+      const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+      record(access);
+      record({ ...access, status: 99 }); // no HTTP status: the event schema refuses it
+      record({ ...access, path: '/dog.jpg' });
+      await record.flush();
+      expect(sink.events.map((event) => (event.data as { path: string }).path)).toEqual(['/cat.jpg', '/dog.jpg']);
+      expect(record.counts).toEqual({ sampled: 3, dropped: 1 });
+      warn.mockRestore();
+    });
+
     test('a failed batch counts every record in it as dropped', async () => {
       const sink = new MemorySink();
       sink.publish = async () => Promise.reject(new Error('disk full'));

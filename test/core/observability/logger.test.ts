@@ -1,4 +1,8 @@
 /** One line shape for the server and the tasks, with secrets redacted whoever logs them. */
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createLogger } from '../../../core/observability/logger.js';
 
 function capture() {
@@ -19,4 +23,22 @@ test('signatures, secrets, authorization headers and cookies never reach a line'
   const text = JSON.stringify(lines);
   for (const secret of ['abc', 'Bearer t', 'c=1', '"s"']) expect(text).not.toContain(secret);
   expect(lines[0]).toMatchObject({ query: { signature: '[redacted]', w: '10' }, headers: { authorization: '[redacted]', accept: '*/*' }, key: { secret: '[redacted]' } });
+});
+
+test('the default logger writes a line to stdout before the call returns: no trip through the thread pool per line', () => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'shutter-log-')), 'stdout.log');
+  const stdout = openSync(file, 'a');
+  try {
+    const child = spawnSync(
+      process.execPath,
+      ['--disable-warning=ExperimentalWarning', 'scripts/run-ts.mjs', 'test/fixtures/logging/log-then-read-stdout.ts', file],
+      { stdio: ['ignore', stdout, 'pipe'], encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(child.stderr).toContain('already in the file');
+    expect(child.status).toBe(0);
+  } finally {
+    closeSync(stdout);
+  }
+  const [line] = readFileSync(file, 'utf8').trim().split('\n');
+  expect(JSON.parse(line!)).toMatchObject({ level: 'info', service: 'shutter', probe: true, msg: 'written before the call returns' });
 });

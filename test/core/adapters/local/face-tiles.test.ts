@@ -57,6 +57,47 @@ describe('planFaceSearch', () => {
   });
 });
 
+describe('planFaceSearch for a detector that sees any size (SSD MobileNet, anySize)', () => {
+  const NATIVE: FaceSearchOptions = { inputSide: 512, detectableSide: 18, minFaceSide: 48, maxTiles: 8, wholeMaxSide: 1024, anySize: true };
+
+  test('a 1024 px photo: one look at the whole image, as before', () => {
+    expect(planFaceSearch({ width: 1024, height: 768 }, NATIVE)).toEqual({ copySide: 1024, regions: [{ left: 0, top: 0, width: 1024, height: 768 }] });
+  });
+
+  test('a 2400 × 1600 photo: the copy where a 48 px face is 18 px, seen once pixel for pixel, and once shrunk for close-ups', () => {
+    const plan = planFaceSearch({ width: 2400, height: 1600 }, NATIVE);
+    expect(plan.copySide).toBe(900);
+    expect(plan.regions).toEqual([
+      { left: 0, top: 0, width: 900, height: 600, scale: 256 / 900 },
+      { left: 0, top: 0, width: 900, height: 600, scale: 1 },
+    ]);
+  });
+
+  test.each([
+    ['12 MP (4000 × 3000)', 4000, 3000],
+    ['a 50 MP panorama (12000 × 4000)', 12000, 4000],
+    ['a tall strip (1000 × 9000)', 1000, 9000],
+  ])('%s: strips of at most 2.25 input squares that cover the copy and overlap by more than a face the coarse look misses', (_name, width, height) => {
+    const plan = planFaceSearch({ width, height }, NATIVE);
+    const [coarse, ...strips] = plan.regions;
+    expect(coarse!.scale).toBeCloseTo(256 / plan.copySide, 6);
+    const copy = { width: coarse!.width, height: coarse!.height };
+    expect(copy.width * copy.height).toBeLessThanOrEqual(NATIVE.maxTiles * 512 ** 2);
+    expect(covers(strips, copy.width, copy.height)).toBe(true);
+    const overlap = (1.25 * 18 * plan.copySide) / 256;
+    for (const [index, strip] of strips.entries()) {
+      expect(strip.scale).toBe(1);
+      expect(strip.width * strip.height).toBeLessThanOrEqual(2.25 * 512 ** 2);
+      const next = strips[index + 1];
+      if (next) expect(Math.max(strip.left + strip.width - next.left, strip.top + strip.height - next.top)).toBeGreaterThanOrEqual(overlap);
+    }
+  });
+
+  test('a cap of 0 means the whole-image look only', () => {
+    expect(planFaceSearch({ width: 2400, height: 1600 }, { ...NATIVE, maxTiles: 0 }).regions).toEqual([{ left: 0, top: 0, width: 1024, height: 683 }]);
+  });
+});
+
 describe('mergeDetections', () => {
   const box = (left: number, top: number, side: number, score: number) => ({ left, top, width: side, height: side, score });
 
@@ -67,6 +108,12 @@ describe('mergeDetections', () => {
 
   test('drops half a face seen by a tile that cut it, inside the whole face another look saw', () => {
     expect(mergeDetections([box(100, 100, 60, 0.9), { left: 100, top: 100, width: 25, height: 60, score: 0.92 }])).toHaveLength(1);
+  });
+
+  test('drops a box more than half inside a close-up face (the pixel-for-pixel look seeing a face in its lower half)', () => {
+    const face = { left: 430, top: 75, width: 1505, height: 1525, score: 0.99 };
+    const part = { left: 1357, top: 1368, width: 1015, height: 232, score: 0.8 }; // 57 % inside
+    expect(mergeDetections([face, part])).toEqual([face]);
   });
 
   test('no detections, no faces', () => {

@@ -7,7 +7,7 @@ import { ModelWorker } from '../../../../core/adapters/local/model-worker.js';
 import type { BoundingBox } from '../../../../core/ports/analyzer.js';
 import { fixture, makeImage, samplePhoto } from '../../../helpers/images.js';
 import sharp from 'sharp';
-import { registry } from '../../../../core/observability/metrics.js';
+import { registry } from '../../../../core/observability/prometheus.js';
 
 const models = new ModelWorker();
 const analyzer = new LocalAnalyzer({ models });
@@ -40,7 +40,7 @@ describe('LocalAnalyzer.detectSubjects', () => {
     // The detected box overlaps most of the labelled face (boxes differ in where a face "ends").
     expect(coverage([...labelled], result.faces[0]!, { width, height })).toBeGreaterThan(0.7);
     expect(result.subject).toMatchObject({ kind: 'saliency' });
-    expect(result.analyzer).toMatch(/^local\(nsfwjs@.+\/MobileNetV2\+face-api@.+\/ssd_mobilenetv1\+libvips-attention\)$/);
+    expect(result.analyzer).toMatch(/^local\(nsfwjs@.+\/MobileNetV2\+face-api@.+\/ssd_mobilenetv1\/search-\d+\+libvips-attention\)$/);
   });
 
   test('orders faces largest first', async () => {

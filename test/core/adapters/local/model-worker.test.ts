@@ -38,7 +38,7 @@ async function loopDelayDuring(work: () => Promise<unknown>): Promise<number> {
 }
 
 test('while the worker detects faces for seconds, the event loop stays free; the same inference on the main thread blocks it', async () => {
-  // A 2400 px photo: the whole-image look and four tiles, seconds of inference.
+  // A 2400 px photo: the copy pixel for pixel and a shrunk look, about a second of inference.
   const photo = await sharp(samplePhoto('astronaut')).resize(2400, 1600, { fit: 'fill' }).jpeg().toBuffer();
   const models = new ModelWorker();
   try {
