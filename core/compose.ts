@@ -14,7 +14,7 @@ import type { SignedS3Operations } from './adapters/aws/s3-signed-requests.js';
 import { executionArnOf } from './adapters/aws/sfn-arns.js';
 import { CachingAnalyzer } from './adapters/caching-analyzer.js';
 import { LakeEventSink } from './adapters/lake-event-sink.js';
-import { lazyAdapter } from './adapters/lazy-adapter.js';
+import { lazyAdapter, type LazyShape } from './adapters/lazy-adapter.js';
 import { ConfigError } from './errors.js';
 import { DEFAULTS } from './limits.js';
 import { packageVersion } from './adapters/local/model-runtime.js';
@@ -85,14 +85,7 @@ export function createStorage(config: Readonly<Config>): Storage {
   if (config.origins.allow.length === 0) return buckets;
   const options = { timeoutMs: config.origins.timeoutMs, maxBytes: config.limits.maxSourceBytes, allowPrivate: config.origins.allowPrivate };
   // The HTTPS client (with its DNS and address checks) loads with the first remote source.
-  const origins = lazyAdapter<Storage>(async () => new (await import('./adapters/https/https-origin-storage.js')).HttpsOriginStorage(options), {
-    get: 'load',
-    head: 'load',
-    openRead: 'load',
-    put: 'load',
-    list: 'load',
-    delete: 'load',
-  });
+  const origins = lazyAdapter<Storage>(async () => new (await import('./adapters/https/https-origin-storage.js')).HttpsOriginStorage(options), STORAGE_LOADS);
   return new OriginRoutedStorage(buckets, origins);
 }
 
@@ -119,16 +112,12 @@ function stepFunctionsEngine(config: Readonly<Config>): WorkflowEngine {
   );
 }
 
+/** Every Storage method loads the adapter: a storage has nothing to answer before it is there. */
+const STORAGE_LOADS: LazyShape<Storage> = { get: 'load', head: 'load', openRead: 'load', put: 'load', list: 'load', delete: 'load' };
+
 /** Folders on disk, loaded on the first call (never in Lambda, whose image bundle then holds it off its start path). */
 function fsStorage(root: string): Storage {
-  return lazyAdapter<Storage>(async () => new (await import('./adapters/local/fs-storage.js')).FsStorage(root), {
-    get: 'load',
-    head: 'load',
-    openRead: 'load',
-    put: 'load',
-    list: 'load',
-    delete: 'load',
-  });
+  return lazyAdapter<Storage>(async () => new (await import('./adapters/local/fs-storage.js')).FsStorage(root), STORAGE_LOADS);
 }
 
 /**

@@ -33,6 +33,15 @@ interface Credentials {
 }
 
 
+/** One request for one object; `upload` for a PUT. */
+interface ObjectRequest {
+  method: 'GET' | 'HEAD' | 'PUT';
+  bucket: string;
+  key: string;
+  signal?: AbortSignal | undefined;
+  upload?: { body: Buffer; headers: Record<string, string> };
+}
+
 export interface S3SignedRequestsOptions {
   region: string;
   /** An S3-compatible server (moto_server, MinIO): addressed path-style, as `s3-client.ts` does. */
@@ -66,7 +75,7 @@ export class S3SignedRequests implements SignedS3Operations {
   }
 
   async get(bucket: string, key: string, options: { maxBytes?: number; signal?: AbortSignal } = {}): Promise<StoredObject> {
-    const response = await this.send('GET', bucket, key, options.signal);
+    const response = await this.send({ method: 'GET', bucket, key, signal: options.signal });
     const info = infoFrom(key, response);
     if (options.maxBytes !== undefined && info.size > options.maxBytes) {
       response.destroy();
@@ -84,7 +93,7 @@ export class S3SignedRequests implements SignedS3Operations {
 
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     try {
-      const response = await this.send('HEAD', bucket, key);
+      const response = await this.send({ method: 'HEAD', bucket, key });
       response.resume();
       return infoFrom(key, response);
     } catch (error) {
@@ -94,7 +103,7 @@ export class S3SignedRequests implements SignedS3Operations {
   }
 
   async openRead(bucket: string, key: string): Promise<{ info: ObjectInfo; stream: Readable }> {
-    const response = await this.send('GET', bucket, key);
+    const response = await this.send({ method: 'GET', bucket, key });
     return { info: infoFrom(key, response), stream: response };
   }
 
@@ -110,23 +119,18 @@ export class S3SignedRequests implements SignedS3Operations {
       ...(options.cacheControl ? { 'Cache-Control': options.cacheControl } : {}),
     };
     for (const [name, value] of Object.entries(options.metadata ?? {})) headers[`x-amz-meta-${name}`] = value;
-    const response = await this.send('PUT', bucket, key, undefined, { body, headers });
+    const response = await this.send({ method: 'PUT', bucket, key, upload: { body, headers } });
     response.resume();
     return { etag: response.headers.etag ?? '' };
   }
 
   /** One request, retried as the SDK's standard mode retries: a 2xx answer (body unread) or the project's error. */
-  private async send(
-    method: 'GET' | 'HEAD' | 'PUT',
-    bucket: string,
-    key: string,
-    signal?: AbortSignal,
-    upload?: { body: Buffer; headers: Record<string, string> },
-  ): Promise<IncomingMessage> {
+  private async send(request: ObjectRequest): Promise<IncomingMessage> {
+    const { bucket, key, signal } = request;
     for (let attempt = 1; ; attempt++) {
       let failure: S3Failure;
       try {
-        const response = await this.once(method, bucket, key, signal, upload);
+        const response = await this.once(request);
         const status = response.statusCode ?? 0;
         if (status >= 200 && status < 300) return response;
         failure = await failureFrom(response);
@@ -138,13 +142,7 @@ export class S3SignedRequests implements SignedS3Operations {
     }
   }
 
-  private async once(
-    method: 'GET' | 'HEAD' | 'PUT',
-    bucket: string,
-    key: string,
-    signal?: AbortSignal,
-    upload?: { body: Buffer; headers: Record<string, string> },
-  ): Promise<IncomingMessage> {
+  private async once({ method, bucket, key, signal, upload }: ObjectRequest): Promise<IncomingMessage> {
     const { origin, path } = objectUrl(this.endpoint, this.options.region, bucket, key);
     const port = origin.port ? Number(origin.port) : undefined;
     // For S3, aws4 signs the path as sent, escaped once (SigV4's exception for S3), and the body's SHA-256 (X-Amz-Content-Sha256).
