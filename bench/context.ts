@@ -1,4 +1,6 @@
 /** What every scenario gets from the runner: mode, sizes, inputs, and where to put its rows. */
+import type { App } from '../api/image-app.js';
+import type { Platform } from '../core/compose.js';
 import type { Inputs } from './inputs.js';
 import type { Job } from './jobs.js';
 import type { Report, Row } from './report.js';
@@ -22,4 +24,10 @@ export interface BenchContext {
   add(row: Row): void;
   skip(what: string, why: string): void;
   log(message: string): void;
+  /**
+   * shutter in process over `dataDir` (samples not seeded, the rest as `env` says),
+   * ready to answer; the runner flushes and closes it when the run ends (its event sink holds an
+   * open file, which Node would otherwise close on garbage collection, with a DEP0137 warning).
+   */
+  shutter(env?: Record<string, string>): { platform: Platform; app: App };
 }

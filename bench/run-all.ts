@@ -22,6 +22,10 @@ import { readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import type { App } from '../api/image-app.js';
+import { createApp } from '../console/server/app.js';
+import { createPlatform, type Platform } from '../core/compose.js';
+import { loadConfig } from '../core/config.js';
 import type { BenchContext } from './context.js';
 import { prepareInputs, ROOT } from './inputs.js';
 import { JOBS, scaled, type Job } from './jobs.js';
@@ -64,6 +68,7 @@ const report: Report = {
   skipped: [],
   attachments: [],
 };
+const inProcess: { platform: Platform; app: App }[] = [];
 const heavy = (job: Job) => job.format === 'avif' || job.input === 'photo-12mp.jpg';
 const ctx: BenchContext = {
   smoke,
@@ -84,6 +89,13 @@ const ctx: BenchContext = {
     console.error(`[bench] skipped ${what}: ${why}`);
   },
   log: (message) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`),
+  shutter: (env = {}) => {
+    const platform = createPlatform(loadConfig({ SHUTTER_DATA_DIR: dataDir, SHUTTER_SEED_SAMPLES: 'No', ...env }));
+    const app = createApp(platform);
+    app.ready = true;
+    inProcess.push({ platform, app });
+    return { platform, app };
+  },
 };
 
 const scenarios: Array<[string, (ctx: BenchContext) => Promise<void>]> = [
@@ -99,6 +111,11 @@ const scenarios: Array<[string, (ctx: BenchContext) => Promise<void>]> = [
   ['analysis', analysisLoop],
 ];
 for (const [name, run] of scenarios) if (wanted(name)) await run(ctx);
+for (const { platform, app } of inProcess) {
+  await app.flush();
+  await platform.events.close();
+  await platform.analyzer.close?.();
+}
 
 report.finished = new Date().toISOString();
 report.settings.loadAverageAtEnd = loadAverage();

@@ -8,13 +8,10 @@
  * same count), and reports their p99. The worker's inference still takes one of the two cores, so
  * some slowdown is the machine, not the event loop: the main-thread row shows what blocking costs.
  */
-import { createApp } from '../../console/server/app.js';
 import { LocalAnalyzer } from '../../core/adapters/local/local-analyzer.js';
 import { detectFaces, loadFaceModel, FACE_MODEL_INPUT } from '../../core/adapters/local/face-model.js';
 import { planFaceSearch } from '../../core/adapters/local/face-tiles.js';
 import { toModelInput } from '../../core/adapters/local/model-input.js';
-import { createPlatform } from '../../core/compose.js';
-import { loadConfig } from '../../core/config.js';
 import { DEFAULTS } from '../../core/limits.js';
 import type { BenchContext } from '../context.js';
 import { alternate, figure, percentile, ratios, type Sample } from '../harness.js';
@@ -22,18 +19,11 @@ import { copyName } from '../inputs.js';
 import { JOBS, scaled, shutterPath } from '../jobs.js';
 
 export async function analysisLoop(ctx: BenchContext): Promise<void> {
-  const app = createApp(
-    createPlatform(
-      loadConfig({
-        SHUTTER_DATA_DIR: ctx.dataDir,
-        SHUTTER_SEED_SAMPLES: 'No',
-        LOG_LEVEL: 'warn',
-        // A request held up by a blocked event loop (the main-thread row) is timed, not answered 503.
-        REQUEST_TIMEOUT_MS: '600000',
-      }),
-    ),
-  );
-  app.ready = true;
+  const { app } = ctx.shutter({
+    LOG_LEVEL: 'warn',
+    // A request held up by a blocked event loop (the main-thread row) is timed, not answered 503.
+    REQUEST_TIMEOUT_MS: '600000',
+  });
   const hit = scaled(
     { ...JOBS.find((job) => job.id === '2mp-jpeg')!, width: 400, label: 'JPEG 2 MP → JPEG 400' },
     ctx.smoke,

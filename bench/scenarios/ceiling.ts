@@ -9,9 +9,6 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { createApp } from '../../console/server/app.js';
-import { createPlatform } from '../../core/compose.js';
-import { loadConfig } from '../../core/config.js';
 import type { BenchContext } from '../context.js';
 import { alternate, figure, ratios, throughput, type Sample } from '../harness.js';
 import { copyName } from '../inputs.js';
@@ -21,9 +18,7 @@ import { childrenCpuSeconds } from '../procfs.js';
 export async function ceiling(ctx: BenchContext): Promise<void> {
   const hasCli = await new Promise<boolean>((resolve) => spawn('vipsthumbnail', ['--version']).on('exit', (code) => resolve(code === 0)).on('error', () => resolve(false)));
   if (!hasCli) ctx.skip('vipsthumbnail baseline', 'vipsthumbnail is not installed (bench/setup.sh installs libvips-tools)');
-  const config = loadConfig({ SHUTTER_DATA_DIR: ctx.dataDir, SHUTTER_SEED_SAMPLES: 'No', RESULT_CACHE_MB: '0' });
-  const app = createApp(createPlatform(config));
-  app.ready = true;
+  const { app } = ctx.shutter({ RESULT_CACHE_MB: '0' });
   const outDir = await mkdtemp(path.join(tmpdir(), 'shutter-bench-vips-'));
 
   // Smoke runs: one job per CLI output format is enough to prove every path still runs.

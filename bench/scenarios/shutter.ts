@@ -9,8 +9,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createImageHandler } from '../../api/image-handler.js';
-import { createPlatform } from '../../core/compose.js';
-import { loadConfig } from '../../core/config.js';
 import type { BenchContext } from '../context.js';
 import { alternate, figure, ratios, type Sample } from '../harness.js';
 import { copyName } from '../inputs.js';
@@ -153,7 +151,7 @@ function loadRun(ctx: BenchContext, count: number) {
  * coalescing, one render answers them all. In process, result cache off in both variants.
  */
 async function coalescing(ctx: BenchContext, job: Job): Promise<void> {
-  const platform = createPlatform(loadConfig({ SHUTTER_DATA_DIR: ctx.dataDir, SHUTTER_SEED_SAMPLES: 'No', RESULT_CACHE_MB: '0' }));
+  const { platform } = ctx.shutter({ RESULT_CACHE_MB: '0' });
   const burst = ctx.smoke ? 4 : 8;
   let width = job.width;
   const variant = (coalesce: boolean) => {

@@ -10,9 +10,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createApp } from '../../console/server/app.js';
-import { createPlatform } from '../../core/compose.js';
-import { loadConfig } from '../../core/config.js';
 import type { BenchContext } from '../context.js';
 import { alternate, figure, ratios, throughput, type Sample } from '../harness.js';
 import { copyName } from '../inputs.js';
@@ -23,8 +20,7 @@ const FILE = 'raw sharp (reading the file)';
 
 export async function smallImages(ctx: BenchContext): Promise<void> {
   const base = scaled({ ...JOBS.find((job) => job.id === '2mp-jpeg')!, width: 400, label: 'JPEG 2 MP → JPEG 400' }, ctx.smoke);
-  const app = createApp(createPlatform(loadConfig({ SHUTTER_DATA_DIR: ctx.dataDir, SHUTTER_SEED_SAMPLES: 'No', RESULT_CACHE_MB: '0' })));
-  app.ready = true;
+  const { app } = ctx.shutter({ RESULT_CACHE_MB: '0' });
   const input = ctx.inputs.bytes[base.input];
   const fileOf = (worker: number) => path.join(ctx.inputs.dir, copyName(base.input, worker % ctx.inputs.copies));
   const count = ctx.smoke ? 8 : 60;
