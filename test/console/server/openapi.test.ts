@@ -48,6 +48,12 @@ beforeAll(async () => {
   doc = JSON.parse(response.bytes.toString()) as Document;
 });
 
+// The second app's batched access records go out before jest tears the file down.
+afterAll(async () => {
+  await app.flush();
+  await t.platform.events.flush();
+});
+
 const operations = () => Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ path, method, operation })));
 
 test('/openapi.json is an OpenAPI 3.1 document', () => {
