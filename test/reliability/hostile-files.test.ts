@@ -121,6 +121,17 @@ describe('enormous metadata is handled with bounded memory', () => {
   }, 60_000);
 });
 
+/** The fuzzer's mutation of a file: bytes flipped, then bytes inserted, then the file cut (positions modulo its length). */
+function mutated(original: Buffer, flips: Array<[number, number]>, insert?: [number, ArrayLike<number>], truncateAt?: number): Buffer {
+  let bytes = Buffer.from(original);
+  for (const [at, value] of flips) bytes[at % bytes.length] = value;
+  if (insert) {
+    const at = insert[0] % (bytes.length + 1);
+    bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(insert[1]), bytes.subarray(at)]);
+  }
+  return truncateAt === undefined ? bytes : bytes.subarray(0, truncateAt % (bytes.length + 1));
+}
+
 describe('truncated and corrupt files of every format', () => {
   const FORMATS = ['jpeg', 'png', 'webp', 'gif', 'avif', 'tiff'] as const;
   let originals: Record<string, Buffer>;
@@ -145,13 +156,7 @@ describe('truncated and corrupt files of every format', () => {
     let index = 0;
     await fc.assert(
       fc.asyncProperty(mutation, async ({ format, truncateAt, flips, insert }) => {
-        let bytes = Buffer.from(originals[format]!);
-        for (const [at, value] of flips) bytes[at % bytes.length] = value;
-        if (insert) {
-          const at = insert[0] % (bytes.length + 1);
-          bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(insert[1]), bytes.subarray(at)]);
-        }
-        if (truncateAt !== undefined) bytes = bytes.subarray(0, truncateAt % (bytes.length + 1));
+        const bytes = mutated(originals[format]!, flips, insert, truncateAt);
         const key = `corrupt/${index++}.${format}`;
         await attack(corrupt, key, bytes, [`/fit-in/16x16/${key}`, `/meta/${key}`]);
       }),
@@ -168,6 +173,9 @@ describe('truncated and corrupt files of every format', () => {
     // Found by the fuzzer: a PNG whose declared width no longer matches its data failed only in
     // the encoder ("unable to write to target", "Unknown error"): a 500 before.
     ['ihdr-width-changed.png', 422, 'ImageSource::CorruptImage', () => Object.assign(Buffer.from(originals.png!), { 17: 1 })],
+    // Found by the fuzzer (seed -970257310, run 8088): sharp refuses the header ("Input image exceeds
+    // channel limit"), which no pattern named: a 500 before.
+    ['channel-limit.tiff', 422, 'ImageSource::CorruptImage', () => mutated(originals.tiff!, [[633986, 247], [179874, 113], [533726, 23], [222507, 108], [248695, 54]], [391183, [135, 12, 53, 29, 75, 39, 132, 135, 152, 238, 36]])],
   ])('%s → %i %s', async (key, status, code, make) => {
     // /meta once answered 500 when the header was fine but the pixels were not (found by the fuzzer).
     const outcomes = await attack(corrupt, key, make(), [`/fit-in/16x16/${key}`, `/meta/${key}`]);
