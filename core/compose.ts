@@ -120,23 +120,20 @@ function fsStorage(root: string): Storage {
   return lazyAdapter<Storage>(async () => new (await import('./adapters/local/fs-storage.js')).FsStorage(root), STORAGE_LOADS);
 }
 
+/** Bodies in memory up to this size go to S3 in one signed PUT; larger ones and streams through the S3 client's multipart upload. */
+const SIGNED_PUT_MAX_BYTES = 16 * 1024 * 1024;
+
 /**
  * S3, loaded on the first call (`shutter serve` on local folders never loads the AWS SDK). In
  * Lambda, reads and writes of bodies in memory (every image request's read and access record) are
  * SigV4-signed requests without the S3 client (`s3-signed-requests.ts`: the image Lambda's cold
  * start loads a signer, not the client); the client loads on the first streamed write, list or delete.
  */
-/** Bodies in memory up to this size go to S3 in one signed PUT; larger ones and streams through the S3 client's multipart upload. */
-const SIGNED_PUT_MAX_BYTES = 16 * 1024 * 1024;
-
 function s3Storage(config: Readonly<Config>): Storage {
-  const client = lazyAdapter<Storage>(
-    async () => {
-      const [{ S3Storage }, { s3Client }] = await Promise.all([import('./adapters/aws/s3-storage.js'), import('./adapters/aws/s3-client.js')]);
-      return new S3Storage(s3Client(config));
-    },
-    { get: 'load', head: 'load', openRead: 'load', put: 'load', list: 'load', delete: 'load' },
-  );
+  const client = lazyAdapter<Storage>(async () => {
+    const [{ S3Storage }, { s3Client }] = await Promise.all([import('./adapters/aws/s3-storage.js'), import('./adapters/aws/s3-client.js')]);
+    return new S3Storage(s3Client(config));
+  }, STORAGE_LOADS);
   const region = config.region;
   if (!config.inLambda || !region) return client;
   const signed = lazyAdapter<SignedS3Operations>(
@@ -273,7 +270,6 @@ export function localAnalyzerName(faceModel: string): string {
  * local models later still, in their worker), so a process that never analyses never pays for
  * them, and the image Lambda's start path holds none of the local analysis modules.
  */
-
 export function createAnalyzer(config: Readonly<Config>): Analyzer {
   const limits = config.limits;
   let analyzer: Analyzer;

@@ -25,6 +25,7 @@ import { LIMITS } from '../../limits.js';
 import { sourceTooLarge, type ObjectInfo, type PutOptions, type Storage, type StoredObject } from '../../ports/storage.js';
 import { s3Error, type S3Failure } from './s3-errors.js';
 import { http, https } from '../../node-http.js';
+import { setTimeout as delay } from 'node:timers/promises';
 
 interface Credentials {
   accessKeyId: string;
@@ -258,15 +259,6 @@ function retryable({ name, status, cause }: S3Failure): boolean {
 function backoff(attempt: number, failure: S3Failure, signal?: AbortSignal): Promise<void> {
   const base = THROTTLING.has(failure.name) ? 500 : 100;
   const ms = Math.floor(Math.min(20_000, Math.random() * 2 ** attempt * base));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason as Error);
-      },
-      { once: true },
-    );
-  });
+  // An abort ends the wait with its own reason, as the request it interrupts would.
+  return delay(ms, undefined, signal ? { signal } : {}).catch((error: unknown) => Promise.reject(signal?.aborted ? (signal.reason as Error) : error));
 }
