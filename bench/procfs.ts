@@ -63,3 +63,11 @@ export function rssMb(pid: number): number {
     return 0;
   }
 }
+
+/**
+ * CPU time (ms) this process's main thread has had so far, from the kernel's schedstat: the event
+ * loop's own work, apart from libvips' and libuv's threads.
+ */
+export function mainThreadCpuMs(): number {
+  return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+}

@@ -14,7 +14,6 @@
  * log line (both kept: they are features, not waste).
  */
 import { createHook } from 'node:async_hooks';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -27,6 +26,7 @@ import type { App } from '../api/image-app.js';
 import { throughput } from './harness.js';
 import { copyName, prepareInputs } from './inputs.js';
 import { JOBS, rawSharp, shutterPath, type Job } from './jobs.js';
+import { mainThreadCpuMs } from './procfs.js';
 import { dataDirFor } from './servers.js';
 
 const inFlight = Number(process.argv[2] ?? 2);
@@ -68,8 +68,6 @@ async function shutterRequest(on: App, worker: number): Promise<void> {
   if (response.status !== 200) throw new Error(`shutter answered ${response.status}`);
 }
 
-/** The main thread's time on a CPU (ns, the kernel's schedstat): the event loop's own work, apart from libvips' threads. */
-const mainThreadNs = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
 
 const created = new Map<string, number>();
 const hook = createHook({
@@ -101,9 +99,9 @@ for (let round = 0; round < rounds; round++) {
   for (const [name, task] of chosen) {
     setLogLevel(levelFor(name));
     const cpu = process.cpuUsage();
-    const main = mainThreadNs();
+    const main = mainThreadCpuMs();
     const rate = await throughput(count, inFlight, task);
-    const mainMs = (mainThreadNs() - main) / 1e6 / count;
+    const mainMs = (mainThreadCpuMs() - main) / count;
     const used = process.cpuUsage(cpu);
     const cpuMs = (used.user + used.system) / 1000 / count;
     console.log(`${name}, ${inFlight} in flight: ${rate.toFixed(1)} img/s, CPU ${cpuMs.toFixed(3)} ms/img (main thread ${mainMs.toFixed(3)}, other threads ${(cpuMs - mainMs).toFixed(3)})`);

@@ -6,7 +6,13 @@
  * one: shutter's storage reads the file at every request). Also CPU time per image (this
  * process's, libvips' threads included), which a loaded machine inflates far less than wall
  * time, and the time one render takes at 2 in flight against 1: what the cores explain is what
- * raw sharp shows too.
+ * raw sharp shows too. And the main thread's CPU per image: the event loop's own work (shutter's
+ * routing, validation, headers, logs and records, sharp's calls), which is what shutter adds.
+ *
+ * Samples are long and many (session 6): 240 renders (~2 s) per sample, 9 rounds after a warm-up.
+ * With 60-render samples (~0.5 s) one quiet run's ratio ranged 0.80–1.01: a sample's start and
+ * end (the in-flight renders filling and draining) and an access-record batch or a GC landing in
+ * one variant's sample weighed on it. The scenario now takes about 4 minutes on 2 cores.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,6 +20,7 @@ import type { BenchContext } from '../context.js';
 import { alternate, figure, ratios, throughput, type Sample } from '../harness.js';
 import { copyName } from '../inputs.js';
 import { JOBS, rawSharp, scaled, shutterPath, type Job } from '../jobs.js';
+import { mainThreadCpuMs } from '../procfs.js';
 
 const BUFFER = 'raw sharp (bytes in memory)';
 const FILE = 'raw sharp (reading the file)';
@@ -23,19 +30,22 @@ export async function smallImages(ctx: BenchContext): Promise<void> {
   const { app } = ctx.shutter({ RESULT_CACHE_MB: '0' });
   const input = ctx.inputs.bytes[base.input];
   const fileOf = (worker: number) => path.join(ctx.inputs.dir, copyName(base.input, worker % ctx.inputs.copies));
-  const count = ctx.smoke ? 8 : 60;
+  const count = ctx.smoke ? 8 : 240;
+  const rounds = ctx.smoke ? 1 : Math.max(ctx.rounds, 9);
   const perWorker = (worker: number): Job => ({ ...base, width: base.width + worker });
   const perRender: Record<string, Sample[]> = {};
   for (const inFlight of [1, 2, 8]) {
     const measure = (task: (worker: number) => Promise<unknown>) => async (): Promise<Sample> => {
       const cpu = process.cpuUsage();
+      const main = mainThreadCpuMs();
       const value = await throughput(count, inFlight, task);
+      const mainMs = (mainThreadCpuMs() - main) / count;
       const used = process.cpuUsage(cpu);
       // Each of `inFlight` renders at once takes inFlight / throughput seconds.
-      return { value, msPerRender: (1000 * inFlight) / value, cpuMs: (used.user + used.system) / 1000 / count };
+      return { value, msPerRender: (1000 * inFlight) / value, cpuMs: (used.user + used.system) / 1000 / count, mainMs };
     };
     ctx.log(`small images: ${base.label}, ${inFlight} in flight`);
-    const samples = await alternate(ctx.rounds, {
+    const samples = await alternate(rounds, {
       [BUFFER]: measure((worker) => rawSharp(perWorker(worker), input)),
       [FILE]: measure(async (worker) => rawSharp(perWorker(worker), await readFile(fileOf(worker)))),
       shutter: measure(async (worker) => {
@@ -70,6 +80,17 @@ export async function smallImages(ctx: BenchContext): Promise<void> {
       unit: 'ms',
       ratio: ratios(samples.shutter!, samples[FILE]!, 'cpuMs'),
       note: 'this process, libvips threads included; shutter also logs, records access and checks limits',
+    });
+    ctx.add({
+      group: 'small images',
+      scenario: `${base.label}, ${inFlight} in flight: main thread CPU per image`,
+      subject: 'shutter main thread',
+      subjectValue: figure(samples.shutter!, 'mainMs'),
+      baseline: `${FILE} main thread`,
+      baselineValue: figure(samples[FILE]!, 'mainMs'),
+      unit: 'ms',
+      ratio: ratios(samples.shutter!, samples[FILE]!, 'mainMs'),
+      note: "the event loop's own work (schedstat): what shutter adds per request, apart from libvips' threads",
     });
   }
   for (const who of ['shutter', 'raw sharp']) {
