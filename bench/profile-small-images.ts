@@ -12,11 +12,17 @@
  *
  * Besides shutter as it runs, three ablations put a figure on the access record and the request's
  * log line (both kept: they are features, not waste).
+ *
+ * `BEFORE=<another checkout>` runs that checkout's app (built from its own sources, with this
+ * tree's packages) side by side as "shutter before" instead of the ablations, so a change is
+ * measured against its base in the same rounds:
+ *   BEFORE=/work/before ROUNDS=7 node scripts/run-ts.mjs bench/profile-small-images.ts 2 300
  */
 import { createHook } from 'node:async_hooks';
 import { loadavg } from 'node:os';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { createApp } from '../console/server/app.js';
 import { createPlatform } from '../core/compose.js';
@@ -28,20 +34,36 @@ import { copyName, prepareInputs } from './inputs.js';
 import { JOBS, rawSharp, shutterPath, type Job } from './jobs.js';
 import { mainThreadCpuMs } from './procfs.js';
 import { dataDirFor } from './servers.js';
+import { bundleForNode } from '../scripts/bundle-node.mjs';
 
 const inFlight = Number(process.argv[2] ?? 2);
 const count = Number(process.argv[3] ?? 300);
 const inputs = await prepareInputs({ smoke: false, copies: 2 });
 const dataDir = await dataDirFor(inputs.dir);
-const appWith = (env: Record<string, string> = {}) => {
-  const made = createApp(createPlatform(loadConfig({ SHUTTER_DATA_DIR: dataDir, SHUTTER_SEED_SAMPLES: 'No', RESULT_CACHE_MB: '0', ...env })));
+interface Composer {
+  createApp: typeof createApp;
+  createPlatform: typeof createPlatform;
+  loadConfig: typeof loadConfig;
+}
+const appWith = (env: Record<string, string> = {}, from: Composer = { createApp, createPlatform, loadConfig }) => {
+  const made = from.createApp(from.createPlatform(from.loadConfig({ SHUTTER_DATA_DIR: dataDir, SHUTTER_SEED_SAMPLES: 'No', RESULT_CACHE_MB: '0', ...env })));
   made.ready = true;
   return made;
 };
+
+/** Another checkout's composition, bundled from its sources; packages stay external, so they are this tree's. */
+async function composerFrom(root: string): Promise<Composer> {
+  const entry = path.join(root, '.cache', 'profile-small-images-entry.ts');
+  await mkdir(path.dirname(entry), { recursive: true });
+  await writeFile(entry, ['console/server/app', 'core/compose', 'core/config'].map((module) => `export * from '../${module}.js';\n`).join(''));
+  const outfile = await bundleForNode(entry, path.resolve('.cache', 'run-ts', 'profile-small-images-before.mjs'));
+  return (await import(pathToFileURL(outfile).href)) as Composer;
+}
 // Ablations, to put a figure on each piece of work raw sharp does not do: what a request costs
 // without its access record (sampling 0), and without its log line (the logger is the process's).
 const app = appWith();
 const unrecorded = appWith({ EVENTS_ACCESS_SAMPLE_RATE: '0' });
+const before = process.env.BEFORE ? appWith({}, await composerFrom(path.resolve(process.env.BEFORE))) : undefined;
 /** The log level for a variant's whole run (requests of one variant overlap). */
 const levelFor = (name: string) => (name.includes('log') || name.includes('either') ? 'warn' : 'info');
 // TINY=1: a 64 px source rendered to 32 px, so what shutter adds per request dominates the figures.
@@ -57,9 +79,13 @@ const fileOf = (worker: number) => `${tiny ? 'tiny-' : ''}${copyName(base.input,
 const variants: Record<string, (worker: number) => Promise<unknown>> = {
   'raw sharp (reading the file)': async (worker) => rawSharp(perWorker(worker), await readFile(path.join(inputs.dir, fileOf(worker)))),
   shutter: (worker) => shutterRequest(app, worker),
-  'shutter without access records': (worker) => shutterRequest(unrecorded, worker),
-  'shutter without request log lines': (worker) => shutterRequest(app, worker),
-  'shutter without either': (worker) => shutterRequest(unrecorded, worker),
+  ...(before
+    ? { 'shutter before': (worker: number) => shutterRequest(before, worker) }
+    : {
+        'shutter without access records': (worker: number) => shutterRequest(unrecorded, worker),
+        'shutter without request log lines': (worker: number) => shutterRequest(app, worker),
+        'shutter without either': (worker: number) => shutterRequest(unrecorded, worker),
+      }),
 };
 
 async function shutterRequest(on: App, worker: number): Promise<void> {
@@ -96,7 +122,8 @@ for (const [name, task] of chosen) {
 const rounds = Number(process.env.ROUNDS ?? 3);
 const samples: Record<string, Array<{ rate: number; cpuMs: number; mainMs: number }>> = {};
 for (let round = 0; round < rounds; round++) {
-  for (const [name, task] of chosen) {
+  // Each round starts with the next variant, so drift on the machine hits them all alike.
+  for (const [name, task] of [...chosen.slice(round % chosen.length), ...chosen.slice(0, round % chosen.length)]) {
     setLogLevel(levelFor(name));
     const cpu = process.cpuUsage();
     const main = mainThreadCpuMs();
@@ -116,5 +143,5 @@ for (const [name, runs] of Object.entries(samples)) {
   const main = median(runs.map((run) => run.mainMs));
   console.log(`| ${name} | ${median(runs.map((run) => run.rate)).toFixed(1)} | ${cpu.toFixed(3)} | ${main.toFixed(3)} | ${median(runs.map((run) => run.cpuMs - run.mainMs)).toFixed(3)} |`);
 }
-await Promise.all([app.flush(), unrecorded.flush()]);
+await Promise.all([app.flush(), unrecorded.flush(), before?.flush()]);
 process.exit(0);
