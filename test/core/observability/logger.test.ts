@@ -25,6 +25,15 @@ test('signatures, secrets, authorization headers and cookies never reach a line'
   expect(lines[0]).toMatchObject({ query: { signature: '[redacted]', w: '10' }, headers: { authorization: '[redacted]', accept: '*/*' }, key: { secret: '[redacted]' } });
 });
 
+test("a child logger's bindings are censored too, and errors keep their serializer", () => {
+  const { log, lines } = capture();
+  const original = { authorization: 'Bearer t', accept: '*/*' };
+  log.child({ headers: original }).child({ task: 't' }).error({ err: Object.assign(new Error('boom'), { code: 'X' }), n: 1 }, 'failed');
+  expect(lines[0]).toMatchObject({ headers: { authorization: '[redacted]', accept: '*/*' }, task: 't', err: { type: 'Error', message: 'boom', code: 'X', stack: expect.stringContaining('boom') }, n: 1 });
+  // The caller's object is left as it was: the line gets a censored copy.
+  expect(original.authorization).toBe('Bearer t');
+});
+
 test('the default logger writes a line to stdout before the call returns: no trip through the thread pool per line', () => {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'shutter-log-')), 'stdout.log');
   const stdout = openSync(file, 'a');
