@@ -26,21 +26,34 @@ export type LazyShape<T> = {
 };
 
 export function lazyAdapter<T extends object>(load: () => Promise<T>, shape: LazyShape<T>): T {
+  type Target = Record<string, ((...a: unknown[]) => Promise<unknown>) | undefined>;
   let loading: Promise<T> | undefined;
+  /** The adapter once loaded: its methods are then called straight, without a wait per call (a storage read is on every render's path). */
+  let target: Target | undefined;
   // A failed import is not cached: the next call tries again (and reports its own error).
   const loaded = () =>
-    (loading ??= load().catch((error: unknown) => {
-      loading = undefined;
-      throw error;
-    }));
+    (loading ??= load().then(
+      (adapter) => (target = adapter as Target) as T,
+      (error: unknown) => {
+        loading = undefined;
+        throw error;
+      },
+    ));
+  // An optional method (`close?()`) the loaded adapter does not have: nothing to do.
+  const call = (on: Target, key: string, args: unknown[]) => on[key]?.(...args);
   const adapter: Record<string, unknown> = {};
   for (const [key, how] of Object.entries(shape as Record<string, unknown>)) {
     if (how === 'load' || how === 'skip-until-loaded') {
-      adapter[key] = async (...args: unknown[]) => {
-        if (how === 'skip-until-loaded' && !loading) return undefined;
-        const target = (await loaded()) as Record<string, ((...a: unknown[]) => Promise<unknown>) | undefined>;
-        // An optional method (`close?()`) the loaded adapter does not have: nothing to do.
-        return target[key]?.(...args);
+      adapter[key] = (...args: unknown[]): Promise<unknown> => {
+        if (target) {
+          try {
+            return Promise.resolve(call(target, key, args));
+          } catch (error) {
+            return Promise.reject(error);
+          }
+        }
+        if (how === 'skip-until-loaded' && !loading) return Promise.resolve(undefined);
+        return loaded().then((on) => call(on as Target, key, args));
       };
     } else adapter[key] = how;
   }

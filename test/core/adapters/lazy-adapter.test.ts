@@ -63,3 +63,18 @@ test('an optional method (close?) that the loaded adapter lacks answers undefine
   await expect(adapter.work()).resolves.toBe('done');
   await expect(adapter.close!()).resolves.toBeUndefined(); // loaded, without close
 });
+
+test("once loaded, a call goes straight to the adapter: the caller gets the adapter's own promise, and a synchronous throw as a rejection", async () => {
+  const answer = Promise.resolve();
+  const sink: EventSink = {
+    publish: () => answer,
+    flush: () => {
+      throw new Error('flush failed at once');
+    },
+    close: async () => undefined,
+  };
+  const lazy = lazyAdapter<EventSink>(async () => sink, shape);
+  await lazy.publish([]); // loads
+  expect(lazy.publish([])).toBe(answer);
+  await expect(lazy.flush()).rejects.toThrow('flush failed at once');
+});
