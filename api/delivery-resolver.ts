@@ -64,8 +64,16 @@ export class DeliveryResolver {
     this.snapshot = { origins: new Map(), policies: new Map(), mappings: [], config };
   }
 
-  async forRequest(request: HttpRequest): Promise<Delivery> {
-    if (this.now() >= this.freshUntil) await (this.loading ??= this.load().finally(() => (this.loading = undefined)));
+  /**
+   * The delivery for a request: at once while the snapshot is fresh (nearly always: no wait on
+   * every request's path), once read again when it is not.
+   */
+  forRequest(request: HttpRequest): Delivery | Promise<Delivery> {
+    if (this.now() < this.freshUntil) return this.deliveryFor(request);
+    return (this.loading ??= this.load().finally(() => (this.loading = undefined))).then(() => this.deliveryFor(request));
+  }
+
+  private deliveryFor(request: HttpRequest): Delivery {
     const { origins, policies, mappings, config } = this.snapshot;
     const read = (name: string) => header(request, name);
 

@@ -95,7 +95,8 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
     allowedBuckets: config.sourceBuckets,
   };
   const { admission, loads, renders } = options.gate ?? createRenderGate(config);
-  const checkSignature = signatureGuard(config, deps.secrets);
+  // Unsigned deployments skip the check altogether (not even an await per request).
+  const checkSignature = config.signature.enabled ? signatureGuard(config, deps.secrets) : undefined;
   // Origins, policies and mappings changed at run time, when the platform keeps them.
   const resolver = deps.settings ? new DeliveryResolver(deps.settings, config, deps.presets) : undefined;
   const resultCache = options.resultCache !== undefined ? (options.resultCache ?? undefined) : resultCacheFrom(config);
@@ -106,9 +107,10 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
     // Under overload, shed before spending anything on the request: every millisecond of the
     // event loop spent refusing is taken from the renders in flight.
     if (admission.saturated) throw overloaded();
-    await checkSignature(http.path, http.query);
+    if (checkSignature) await checkSignature(http.path, http.query);
     const expiresIn = secondsToExpiry(http.query, now());
-    const delivery = resolver && (await resolver.forRequest(http));
+    const found = resolver?.forRequest(http);
+    const delivery = found instanceof Promise ? await found : found;
     const decoded = delivery
       ? decodeImageRequest(delivery.path, http.query, delivery.config, delivery.presets, delivery.defaultPreset ? { defaultPreset: delivery.defaultPreset } : {})
       : decodeImageRequest(http.path, http.query, config, deps.presets);
@@ -192,7 +194,8 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
     const produce = () =>
       loads.run(async (): Promise<Produced> => {
         const { body: input, ...source } = await storage.get(bucket, objectKey, { maxBytes: config.limits.maxSourceBytes, signal });
-        const info = await sourceInfos.get({ bucket, key: objectKey, etag: source.etag }, input);
+        const version = { bucket, key: objectKey, etag: source.etag };
+        const info = sourceInfos.known(version, input) ?? (await sourceInfos.get(version, input));
         const format = chooseFormat(negotiated, request, info.pages > 1 && request.edits.animated !== false);
         const effective = format === request.output.format ? request : { ...request, output: { ...request.output, format } };
         const rendered = await renders.run(() => {

@@ -68,7 +68,7 @@ export class FsStorage implements Storage {
       // Not awaited: the bytes are in hand, and the close would queue behind renders in the pool.
       handle.close().catch(() => undefined);
     }
-    const info = await this.infoOf(bucket, key, stats, body);
+    const info = this.knownInfo(bucket, key, stats) ?? (await this.infoOf(bucket, key, stats, body));
     return { ...info, body };
   }
 
@@ -188,12 +188,13 @@ export class FsStorage implements Storage {
     return stats;
   }
 
-  private async infoOf(
-    bucket: string,
-    key: string,
-    stats: { size: number; mtimeMs: number; mtime: Date; ino: number },
-    body?: Buffer,
-  ): Promise<ObjectInfo> {
+  /** An object's facts from the sidecar already read, when it is still the file's: at once, without a wait on a render's path. */
+  private knownInfo(bucket: string, key: string, stats: FileFacts): ObjectInfo | undefined {
+    const known = this.sidecars.get(this.sidecarPath(bucket, key));
+    return known && known.ino === stats.ino && known.size === stats.size && known.mtimeMs === stats.mtimeMs ? infoFrom(key, stats, known) : undefined;
+  }
+
+  private async infoOf(bucket: string, key: string, stats: FileFacts, body?: Buffer): Promise<ObjectInfo> {
     const fresh = (candidate: Sidecar) => candidate.size === stats.size && candidate.mtimeMs === stats.mtimeMs;
     const known = this.sidecars.get(this.sidecarPath(bucket, key));
     let sidecar: Sidecar | undefined = known && known.ino === stats.ino && fresh(known) ? known : undefined;
@@ -211,15 +212,7 @@ export class FsStorage implements Storage {
         await this.writeSidecar(bucket, key, stats.ino, sidecar).catch(() => undefined);
       }
     }
-    return {
-      key,
-      size: stats.size,
-      lastModified: stats.mtime,
-      etag: sidecar.etag,
-      ...(sidecar.contentType ? { contentType: sidecar.contentType } : {}),
-      ...(sidecar.cacheControl ? { cacheControl: sidecar.cacheControl } : {}),
-      ...(sidecar.metadata ? { metadata: sidecar.metadata } : {}),
-    };
+    return infoFrom(key, stats, sidecar);
   }
 
   private async writeSidecar(bucket: string, key: string, ino: number, sidecar: Sidecar): Promise<void> {
@@ -236,6 +229,21 @@ export class FsStorage implements Storage {
  * The first `size` bytes of an open file (its size when opened): one read for a file in the page
  * cache. A file that shrank since is returned as it is now, never padded with zeros.
  */
+/** What an object's facts are read from: the file's stat. */
+type FileFacts = Pick<Stats, 'size' | 'mtimeMs' | 'mtime' | 'ino'>;
+
+function infoFrom(key: string, stats: FileFacts, sidecar: Sidecar): ObjectInfo {
+  return {
+    key,
+    size: stats.size,
+    lastModified: stats.mtime,
+    etag: sidecar.etag,
+    ...(sidecar.contentType ? { contentType: sidecar.contentType } : {}),
+    ...(sidecar.cacheControl ? { cacheControl: sidecar.cacheControl } : {}),
+    ...(sidecar.metadata ? { metadata: sidecar.metadata } : {}),
+  };
+}
+
 async function readAll(handle: FileHandle, size: number): Promise<Buffer> {
   const body = Buffer.allocUnsafeSlow(size);
   let filled = 0;

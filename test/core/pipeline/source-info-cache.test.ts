@@ -30,6 +30,19 @@ describe('SourceInfoCache', () => {
     expect(inspect.calls).toBe(5);
   });
 
+  test('known: the remembered facts at once, and nothing for a version not inspected (or without an ETag)', async () => {
+    const cache = new SourceInfoCache(DEFAULT_IMAGE_LIMITS, { inspect: countingInspect() });
+    const image = await makeImage(64, 32, 'jpeg');
+    const version = { bucket: 'images', key: 'a.jpg', etag: '"v1"' };
+    expect(cache.known(version, image)).toBeUndefined();
+    const info = await cache.get(version, image);
+    expect(cache.known(version, image)).toBe(info);
+    expect(cache.known({ ...version, etag: '"v2"' }, image)).toBeUndefined();
+    expect(cache.known(version, Buffer.concat([image, Buffer.alloc(1)]))).toBeUndefined();
+    await cache.get({ ...version, etag: '' }, image);
+    expect(cache.known({ ...version, etag: '' }, image)).toBeUndefined();
+  });
+
   test('a source without an ETag is inspected at every request', async () => {
     const inspect = countingInspect();
     const cache = new SourceInfoCache(DEFAULT_IMAGE_LIMITS, { inspect });
