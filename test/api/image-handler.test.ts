@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import sharp from 'sharp';
+import { decodeImageRequest } from '../../api/decode-request.js';
 import { sign } from '../../api/signature.js';
 import { base64Path, createTestApp, writeSecret, type TestApp } from '../helpers/app.js';
 import { imageInfo, makeImage, pixelDifference, samplePhoto } from '../helpers/images.js';
@@ -43,6 +45,14 @@ describe('image handler: responses', () => {
     expect(again.headers.ETag).toBe(response.headers.ETag);
     const other = await t.request('/fit-in/101x100/astronaut.jpg');
     expect(other.headers.ETag).not.toBe(response.headers.ETag);
+  });
+
+  test('the ETag is the digest it has always been (validators a CDN keeps stay valid across releases)', async () => {
+    const response = await t.request('/fit-in/100x100/astronaut.jpg');
+    const { request } = decodeImageRequest('/fit-in/100x100/astronaut.jpg', {}, t.platform.config, t.platform.presets);
+    const source = await t.platform.storage.head('images', 'astronaut.jpg');
+    const sha = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 32);
+    expect(response.headers.ETag).toBe(`"${sha(`${sha(JSON.stringify(['1', request, []]))}${source!.etag}`)}"`);
   });
 
   test('no edits: the stored bytes pass through untouched', async () => {
