@@ -269,9 +269,19 @@ export const DEFAULTS = {
   /**
    * The face search's revision, part of the local analyzer's name (which the analysis cache keys on): raise it
    * whenever the search's plan or its figures above change, so faces found by an older search are not served
-   * from cache. 2: SSD sees the whole copy pixel for pixel at 18 px faces (1: tiles at 16 px; 0: one 1024 px look).
+   * from cache. 3: SSD sees the copy at 12 px faces and looks again at 18 px only around what that proposes
+   * (2: the whole copy pixel for pixel at 18 px faces; 1: tiles at 16 px; 0: one 1024 px look).
    */
-  faceSearchRevision: 2,
+  faceSearchRevision: 3,
+  /**
+   * The face size (px of the look) of the local search's first, cheaper look: 12, under half the pixels of
+   * the 18 px look. Its detections are only proposals, confirmed at 18 px around them: one 50 px face at 8
+   * places, and two in two photos, scored 0.41–0.94 there, other things at most 0.23 (`bench/face-cost.ts`);
+   * at 10 px faces scored from 0.27 and other things up to 0.31.
+   */
+  faceProposalSide: 12,
+  /** A detection of the first look scoring at least this (0..1) is a proposal: half the weakest face's score seen at 12 px. */
+  faceProposalScore: 0.2,
   /**
    * The local models' worker thread ends after 5 minutes without an analysis, giving back their memory (~270 MB);
    * the next analysis reloads them (1–2 s), a small cost next to analyses that come in bursts (uploads, backfills).
