@@ -72,7 +72,9 @@ async function lookAt(loaded: FaceModel, image: Tensor3D, looks: readonly FaceLo
     const input = covers ? image : tf.slice(image, [look.top, look.left, 0], [look.height, look.width, 3]);
     try {
       const faces = look.scale !== undefined ? await nativeLook(loaded, input, look.scale, minScore) : await squareLook(faceapi, input, options);
-      for (const face of faces) found.push({ ...face, left: look.left + face.left, top: look.top + face.top });
+      for (const face of faces) {
+        if (look.maxFace === undefined || Math.max(face.width, face.height) <= look.maxFace) found.push({ ...face, left: look.left + face.left, top: look.top + face.top });
+      }
     } finally {
       if (input !== image) input.dispose();
     }

@@ -14,7 +14,7 @@
  * With `proposalSide`, SSD sees the copy pixel for pixel at a smaller scale first (faces of 12 px
  * instead of 18: under half the pixels), keeping what it finds down to a low score as proposals; only
  * around the small proposals does it look again at full scale (`confirmLooks`), whose answer decides.
- * The cost is the cheap look plus a few 128 px windows instead of the whole copy at full scale.
+ * The cost is the cheap look plus a few 160 px windows instead of the whole copy at full scale.
  */
 /** A rectangle in whole pixels of the decoded copy. */
 export interface PixelRegion {
@@ -32,6 +32,12 @@ export interface FaceLook extends PixelRegion {
    * with its anchors laid out for the size: `ssd-anchors.ts`).
    */
   scale?: number;
+  /**
+   * Detections whose longer side (px of the copy) is above this are dropped: faces that large are
+   * another look's to find, and this look, seeing them near its anchors' reach, also finds parts of
+   * them (a close-up's cheek as a face of its own: found in a test).
+   */
+  maxFace?: number;
 }
 
 export interface FaceSearchOptions {
@@ -88,10 +94,12 @@ export interface FaceConfirm {
 }
 
 /**
- * The side of the window (px of the copy) around a proposal: 128, about seven faces of 18 px across, the
- * face and the context the network reads around it, and a multiple of the look's 32 px cells.
+ * The side of the window (px of the copy) around a proposal: 160, about nine faces of 18 px across, a
+ * multiple of the look's 32 px cells. The network reads far around a face: in a 128 px window a face
+ * near the copy's edge scored 0.86 for 0.99 in the whole copy, its box 5 px narrower; at 160 px it
+ * scored 0.99, its box within 0.4 px (192: the same box, for a third more pixels).
  */
-export const CONFIRM_WINDOW = 128;
+export const CONFIRM_WINDOW = 160;
 /**
  * Windows start on multiples of 32 px of the copy, so a face falls on the detector's 16 and 32 px grids
  * where it falls in the whole copy's look, and scores what it would score there.
@@ -166,11 +174,17 @@ function proposalPlan(size: { width: number; height: number }, fineSide: number,
   const fine = nativePlan(size, fineSide, options);
   const plan = nativePlan(size, fine.copySide, options, lookScale);
   const copy = scaled(size, plan.copySide);
+  // With a coarse look, faces it sees at twice the detectable size are its to find.
+  const coarse = plan.regions.find((look) => look.scale !== lookScale);
+  const maxFace = coarse ? Math.ceil((2 * options.detectableSide) / coarse.scale!) : undefined;
   return {
     ...plan,
+    regions: maxFace ? plan.regions.map((look) => (look === coarse ? look : { ...look, maxFace })) : plan.regions,
     confirm: {
       proposalScore: options.proposalScore ?? 0,
-      maxSide: 2 * options.detectableSide,
+      // Up to three times the detectable size: a face of 34 px in the copy (22 px in the first look) stood with
+      // its first-look box at 2 × (5 px off, so a tight crop cut it); looked at again, it matched the full look.
+      maxSide: 3 * options.detectableSide,
       ...copy,
       fallback: fine.regions.filter((look) => look.scale === 1),
     },
@@ -180,19 +194,22 @@ function proposalPlan(size: { width: number; height: number }, fineSide: number,
 /**
  * What to do with the first looks' detections (`proposals`, in the copy's pixels): the faces that stand
  * as found (larger than `maxSide` and scoring `minScore`), and the looks that confirm the small ones at
- * full scale: a `CONFIRM_WINDOW` window around each (one per place), or the fallback looks when the
+ * full scale: a `CONFIRM_WINDOW` window around each (one for proposals close together), or the fallback looks when the
  * windows would cover more than half of them (a crowd).
  */
 export function confirmLooks<T extends ScoredBox>(proposals: readonly T[], confirm: FaceConfirm, minScore: number): { stand: T[]; looks: FaceLook[] } {
   const stand = proposals.filter((box) => Math.max(box.width, box.height) > confirm.maxSide && box.score >= minScore);
-  const windows = new Map<string, FaceLook>();
+  const looks: FaceLook[] = [];
   for (const box of proposals) {
     if (Math.max(box.width, box.height) > confirm.maxSide || box.score < confirm.proposalScore) continue;
-    const [left, width] = span(box.left + box.width / 2, confirm.width);
-    const [top, height] = span(box.top + box.height / 2, confirm.height);
-    windows.set(`${left},${top}`, { left, top, width, height, scale: 1 });
+    const [x, y] = [box.left + box.width / 2, box.top + box.height / 2];
+    // A window whose middle half holds the proposal's centre holds the whole face, with context around it.
+    const middle = (start: number, length: number, at: number) => at >= start + length / 4 && at <= start + (3 * length) / 4;
+    if (looks.some((look) => middle(look.left, look.width, x) && middle(look.top, look.height, y))) continue;
+    const [left, width] = span(x, confirm.width);
+    const [top, height] = span(y, confirm.height);
+    looks.push({ left, top, width, height, scale: 1, maxFace: 2 * confirm.maxSide });
   }
-  const looks = [...windows.values()];
   const cost = (regions: readonly FaceLook[]) => regions.reduce((sum, look) => sum + look.width * look.height, 0);
   return { stand, looks: cost(looks) > cost(confirm.fallback) / 2 ? confirm.fallback : looks };
 }

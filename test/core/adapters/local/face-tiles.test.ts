@@ -105,14 +105,14 @@ describe('planFaceSearch with proposals (a cheaper first look, confirmed at full
     expect(planFaceSearch({ width: 1024, height: 768 }, PROPOSING)).toEqual({ copySide: 1024, regions: [{ left: 0, top: 0, width: 1024, height: 768 }] });
   });
 
-  test('a 2400 × 1600 photo: the 18 px copy seen at 12 px faces (and shrunk for close-ups); its small detections confirmed pixel for pixel', () => {
+  test('a 2400 × 1600 photo: the 18 px copy seen at 12 px faces (and shrunk for close-ups, which find faces from 127 px); its small detections confirmed pixel for pixel', () => {
     const plan = planFaceSearch({ width: 2400, height: 1600 }, PROPOSING);
     expect(plan.copySide).toBe(900);
     expect(plan.regions).toEqual([
       { left: 0, top: 0, width: 900, height: 600, scale: 256 / 900 },
-      { left: 0, top: 0, width: 900, height: 600, scale: 12 / 18 },
+      { left: 0, top: 0, width: 900, height: 600, scale: 12 / 18, maxFace: Math.ceil((2 * 18 * 900) / 256) },
     ]);
-    expect(plan.confirm).toEqual({ proposalScore: 0.2, maxSide: 36, width: 900, height: 600, fallback: [{ left: 0, top: 0, width: 900, height: 600, scale: 1 }] });
+    expect(plan.confirm).toEqual({ proposalScore: 0.2, maxSide: 54, width: 900, height: 600, fallback: [{ left: 0, top: 0, width: 900, height: 600, scale: 1 }] });
   });
 
   test('no proposal side, or one not below the detectable side: the whole copy at full scale (session 5)', () => {
@@ -130,6 +130,7 @@ describe('planFaceSearch with proposals (a cheaper first look, confirmed at full
     expect(covers(strips, copy.width, copy.height)).toBe(true);
     for (const strip of strips) {
       expect(strip.scale).toBeCloseTo(12 / 18, 6);
+      expect(strip.maxFace! * coarse!.scale!).toBeGreaterThanOrEqual(2 * 18);
       expect(strip.width * strip.height * (12 / 18) ** 2).toBeLessThanOrEqual(2.25 * 512 ** 2 + 1);
     }
     expect(covers(plan.confirm!.fallback, copy.width, copy.height)).toBe(true);
@@ -138,14 +139,14 @@ describe('planFaceSearch with proposals (a cheaper first look, confirmed at full
 });
 
 describe('confirmLooks', () => {
-  const CONFIRM: FaceConfirm = { proposalScore: 0.2, maxSide: 36, width: 900, height: 600, fallback: [{ left: 0, top: 0, width: 900, height: 600, scale: 1 }] };
+  const CONFIRM: FaceConfirm = { proposalScore: 0.2, maxSide: 54, width: 900, height: 600, fallback: [{ left: 0, top: 0, width: 900, height: 600, scale: 1 }] };
   const box = (left: number, top: number, side: number, score: number) => ({ left, top, width: side, height: side, score });
 
   test('a small proposal is seen again in a window around it, on the 32 px grid, the face well inside', () => {
     const proposal = box(520, 300, 20, 0.3);
     const { stand, looks } = confirmLooks([proposal], CONFIRM, 0.5);
     expect(stand).toEqual([]);
-    expect(looks).toEqual([{ left: 480, top: 256, width: CONFIRM_WINDOW, height: CONFIRM_WINDOW, scale: 1 }]);
+    expect(looks).toEqual([{ left: 448, top: 224, width: CONFIRM_WINDOW, height: CONFIRM_WINDOW, scale: 1, maxFace: 108 }]);
     const [look] = looks;
     expect(look!.left % 32).toBe(0);
     expect(proposal.left - look!.left).toBeGreaterThanOrEqual(24);
@@ -153,7 +154,7 @@ describe('confirmLooks', () => {
   });
 
   test('a small proposal is confirmed even when it scored enough already: the full-scale look decides', () => {
-    expect(confirmLooks([box(100, 100, 20, 0.9)], CONFIRM, 0.5)).toEqual({ stand: [], looks: [{ left: 32, top: 32, width: 128, height: 128, scale: 1 }] });
+    expect(confirmLooks([box(100, 100, 20, 0.9)], CONFIRM, 0.5)).toEqual({ stand: [], looks: [{ left: 32, top: 32, width: 160, height: 160, scale: 1, maxFace: 108 }] });
   });
 
   test('a large face stands as found when it scored enough, and is dropped when it did not', () => {
@@ -168,13 +169,13 @@ describe('confirmLooks', () => {
   test('at the edges: windows stay inside the copy, and the last one reaches its end', () => {
     const { looks } = confirmLooks([box(0, 0, 20, 0.3), box(885, 585, 15, 0.3)], CONFIRM, 0.5);
     expect(looks).toEqual([
-      { left: 0, top: 0, width: 128, height: 128, scale: 1 },
-      { left: 768, top: 448, width: 132, height: 152, scale: 1 },
+      { left: 0, top: 0, width: 160, height: 160, scale: 1, maxFace: 108 },
+      { left: 736, top: 416, width: 164, height: 184, scale: 1, maxFace: 108 },
     ]);
   });
 
   test('a copy smaller than a window: the window is the copy', () => {
-    expect(confirmLooks([box(40, 30, 20, 0.3)], { ...CONFIRM, width: 100, height: 90 }, 0.5).looks).toEqual([{ left: 0, top: 0, width: 100, height: 90, scale: 1 }]);
+    expect(confirmLooks([box(40, 30, 20, 0.3)], { ...CONFIRM, width: 100, height: 90 }, 0.5).looks).toEqual([{ left: 0, top: 0, width: 100, height: 90, scale: 1, maxFace: 108 }]);
   });
 
   test('proposals close together share one window', () => {
