@@ -48,7 +48,7 @@ export interface RawFace {
 export async function detectFaces(loaded: FaceModel, pixels: RgbPixels, looks: readonly FaceLook[], minScore: number, confirm?: FaceConfirm): Promise<RawFace[]> {
   const image = loaded.tf.tensor3d(pixels.data, [pixels.height, pixels.width, 3], 'int32');
   try {
-    const found = await lookAt(loaded, image, looks, confirm ? Math.min(minScore, confirm.proposalScore) : minScore);
+    const found = await lookAt(loaded, image, looks, confirm ? confirm.proposalScore : minScore);
     if (!confirm) return found;
     const { stand, looks: again } = confirmLooks(found, confirm, minScore);
     // No small proposal, no second look (an empty list would mean the whole copy, squeezed).

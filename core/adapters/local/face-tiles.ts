@@ -14,7 +14,7 @@
  * With `proposalSide`, SSD sees the copy pixel for pixel at a smaller scale first (faces of 12 px
  * instead of 18: under half the pixels), keeping what it finds down to a low score as proposals; only
  * around the small proposals does it look again at full scale (`confirmLooks`), whose answer decides.
- * The cost is the cheap look plus a few 160 px windows instead of the whole copy at full scale.
+ * The cost is the cheap look plus a few 192 px windows instead of the whole copy at full scale.
  */
 /** A rectangle in whole pixels of the decoded copy. */
 export interface PixelRegion {
@@ -66,6 +66,8 @@ export interface FaceSearchOptions {
   proposalSide?: number;
   /** With proposalSide: detections of the first looks scoring at least this (0..1) are proposals. */
   proposalScore?: number;
+  /** With proposalSide: the side of the window around a proposal (px of the copy); default `CONFIRM_WINDOW`. */
+  confirmWindow?: number;
 }
 
 export interface FaceSearchPlan {
@@ -86,6 +88,8 @@ export interface FaceConfirm {
    * larger face was seen by the first look at a size it finds reliably, and stands if it scored enough.
    */
   maxSide: number;
+  /** The side of the window around a proposal (px of the copy), a multiple of 32. */
+  window: number;
   /** The copy's size. */
   width: number;
   height: number;
@@ -94,12 +98,14 @@ export interface FaceConfirm {
 }
 
 /**
- * The side of the window (px of the copy) around a proposal: 160, about nine faces of 18 px across, a
- * multiple of the look's 32 px cells. The network reads far around a face: in a 128 px window a face
- * near the copy's edge scored 0.86 for 0.99 in the whole copy, its box 5 px narrower; at 160 px it
- * scored 0.99, its box within 0.4 px (192: the same box, for a third more pixels).
+ * The side of the window (px of the copy) around a proposal: 192, about ten faces of 18 px across, a
+ * multiple of the look's 32 px cells. The network reads far around a face, so a small window changes its
+ * score and box: one 50 px face at 32 places in a 2400 px photo scored at least 0.48 confirmed in 160 px
+ * windows (found at 31), 0.50 in 192 px ones (32), 0.52 at 224 and 0.51 at 256 px, as in the whole copy;
+ * a face near the copy's edge got a box 5 px narrower in a 128 px window, the whole copy's box at 192.
+ * Each step up costs about 0.015 CPU s a window (`bench/face-cost.ts`).
  */
-export const CONFIRM_WINDOW = 160;
+export const CONFIRM_WINDOW = 192;
 /**
  * Windows start on multiples of 32 px of the copy, so a face falls on the detector's 16 and 32 px grids
  * where it falls in the whole copy's look, and scores what it would score there.
@@ -185,6 +191,7 @@ function proposalPlan(size: { width: number; height: number }, fineSide: number,
       // Up to three times the detectable size: a face of 34 px in the copy (22 px in the first look) stood with
       // its first-look box at 2 × (5 px off, so a tight crop cut it); looked at again, it matched the full look.
       maxSide: 3 * options.detectableSide,
+      window: options.confirmWindow ?? CONFIRM_WINDOW,
       ...copy,
       fallback: fine.regions.filter((look) => look.scale === 1),
     },
@@ -194,7 +201,7 @@ function proposalPlan(size: { width: number; height: number }, fineSide: number,
 /**
  * What to do with the first looks' detections (`proposals`, in the copy's pixels): the faces that stand
  * as found (larger than `maxSide` and scoring `minScore`), and the looks that confirm the small ones at
- * full scale: a `CONFIRM_WINDOW` window around each (one for proposals close together), or the fallback looks when the
+ * full scale: a window around each (one for proposals close together), or the fallback looks when the
  * windows would cover more than half of them (a crowd).
  */
 export function confirmLooks<T extends ScoredBox>(proposals: readonly T[], confirm: FaceConfirm, minScore: number): { stand: T[]; looks: FaceLook[] } {
@@ -206,8 +213,8 @@ export function confirmLooks<T extends ScoredBox>(proposals: readonly T[], confi
     // A window whose middle half holds the proposal's centre holds the whole face, with context around it.
     const middle = (start: number, length: number, at: number) => at >= start + length / 4 && at <= start + (3 * length) / 4;
     if (looks.some((look) => middle(look.left, look.width, x) && middle(look.top, look.height, y))) continue;
-    const [left, width] = span(x, confirm.width);
-    const [top, height] = span(y, confirm.height);
+    const [left, width] = span(x, confirm.width, confirm.window);
+    const [top, height] = span(y, confirm.height, confirm.window);
     looks.push({ left, top, width, height, scale: 1, maxFace: 2 * confirm.maxSide });
   }
   const cost = (regions: readonly FaceLook[]) => regions.reduce((sum, look) => sum + look.width * look.height, 0);
@@ -215,13 +222,13 @@ export function confirmLooks<T extends ScoredBox>(proposals: readonly T[], confi
 }
 
 /**
- * Where a window around `centre` starts on an axis of `length` px, and its length: on the grid, inside
- * the copy; the last window on an axis reaches its end (up to a grid cell more than CONFIRM_WINDOW).
+ * Where a `window` px window around `centre` starts on an axis of `length` px, and its length: on the
+ * grid, inside the copy; the last window on an axis reaches its end (up to a grid cell more than `window`).
  */
-function span(centre: number, length: number): [number, number] {
-  const last = Math.max(0, Math.floor((length - CONFIRM_WINDOW) / CONFIRM_GRID) * CONFIRM_GRID);
-  const start = Math.min(last, Math.max(0, Math.round((centre - CONFIRM_WINDOW / 2) / CONFIRM_GRID) * CONFIRM_GRID));
-  return [start, start === last ? length - start : CONFIRM_WINDOW];
+function span(centre: number, length: number, window: number): [number, number] {
+  const last = Math.max(0, Math.floor((length - window) / CONFIRM_GRID) * CONFIRM_GRID);
+  const start = Math.min(last, Math.max(0, Math.round((centre - window / 2) / CONFIRM_GRID) * CONFIRM_GRID));
+  return [start, start === last ? length - start : window];
 }
 
 /** A native look's pixels at most, in input squares (~135 MB of activations each for SSD MobileNet). */

@@ -53,6 +53,33 @@ test('finds both 50 px faces in a 2400 px photo, each box within tolerance of th
   }
 }, 180_000);
 
+test('proposals at 12 px confirmed at 18 px find the same boxes as the whole copy seen at 18 px (session 5)', async () => {
+  const { image } = await scene(50);
+  const [proposed, full] = await Promise.all([new FaceApiDetector({ models }).detectSubjects(image), new FaceApiDetector({ models, proposalSide: 0 }).detectSubjects(image)]);
+  expect(proposed.faces).toHaveLength(2);
+  expect(full.faces).toHaveLength(2);
+  for (const face of full.faces) {
+    const same = proposed.faces.find((other) => Math.abs(other.left - face.left) * SIZE.width < 2 && Math.abs(other.top - face.top) * SIZE.height < 2);
+    expect(same).toBeDefined();
+    expect(Math.abs(same!.width - face.width) * SIZE.width).toBeLessThan(2);
+    expect(Math.abs(same!.confidence - face.confidence)).toBeLessThan(5);
+  }
+}, 180_000);
+
+test('a 34 px face near the edge of the copy gets the box the whole copy gives it, not its first look\'s (a tight crop cut that one)', async () => {
+  // The evaluation's composite (1600 × 600, a 90 px face 30 px from the right edge): confirmed in a 128 px
+  // window, or standing as the first look saw it, its box was 5 px narrower and a padding-0 crop kept 89 % of the face.
+  const image = fixture('analysis', 'photos', 'composite-hopper-beside-rocket.jpg');
+  const size = { width: 1600, height: 600 };
+  const [proposed, full] = await Promise.all([new FaceApiDetector({ models }).detectSubjects(image), new FaceApiDetector({ models, proposalSide: 0 }).detectSubjects(image)]);
+  expect(proposed.faces).toHaveLength(1);
+  expect(full.faces).toHaveLength(1);
+  const [a, b] = [proposed.faces[0]!, full.faces[0]!];
+  for (const key of ['left', 'width'] as const) expect(Math.abs(a[key] - b[key]) * size.width).toBeLessThan(1.5);
+  for (const key of ['top', 'height'] as const) expect(Math.abs(a[key] - b[key]) * size.height).toBeLessThan(1.5);
+  expect(iou([1389, 327, 90, 92], a, size)).toBeGreaterThan(0.5);
+}, 180_000);
+
 test('the whole-image look alone (as before #19) misses them: the pixel-for-pixel look is what finds them', async () => {
   const { image } = await scene(50);
   const result = await new FaceApiDetector({ models, maxTiles: 0 }).detectSubjects(image);

@@ -112,7 +112,12 @@ describe('planFaceSearch with proposals (a cheaper first look, confirmed at full
       { left: 0, top: 0, width: 900, height: 600, scale: 256 / 900 },
       { left: 0, top: 0, width: 900, height: 600, scale: 12 / 18, maxFace: Math.ceil((2 * 18 * 900) / 256) },
     ]);
-    expect(plan.confirm).toEqual({ proposalScore: 0.2, maxSide: 54, width: 900, height: 600, fallback: [{ left: 0, top: 0, width: 900, height: 600, scale: 1 }] });
+    expect(plan.confirm).toEqual({ proposalScore: 0.2, maxSide: 54, window: CONFIRM_WINDOW, width: 900, height: 600, fallback: [{ left: 0, top: 0, width: 900, height: 600, scale: 1 }] });
+  });
+
+  test('the window around a proposal is the default one unless the options name another', () => {
+    expect(CONFIRM_WINDOW % 32).toBe(0);
+    expect(planFaceSearch({ width: 2400, height: 1600 }, { ...PROPOSING, confirmWindow: 224 }).confirm!.window).toBe(224);
   });
 
   test('no proposal side, or one not below the detectable side: the whole copy at full scale (session 5)', () => {
@@ -139,14 +144,14 @@ describe('planFaceSearch with proposals (a cheaper first look, confirmed at full
 });
 
 describe('confirmLooks', () => {
-  const CONFIRM: FaceConfirm = { proposalScore: 0.2, maxSide: 54, width: 900, height: 600, fallback: [{ left: 0, top: 0, width: 900, height: 600, scale: 1 }] };
+  const CONFIRM: FaceConfirm = { proposalScore: 0.2, maxSide: 54, window: 160, width: 900, height: 600, fallback: [{ left: 0, top: 0, width: 900, height: 600, scale: 1 }] };
   const box = (left: number, top: number, side: number, score: number) => ({ left, top, width: side, height: side, score });
 
   test('a small proposal is seen again in a window around it, on the 32 px grid, the face well inside', () => {
     const proposal = box(520, 300, 20, 0.3);
     const { stand, looks } = confirmLooks([proposal], CONFIRM, 0.5);
     expect(stand).toEqual([]);
-    expect(looks).toEqual([{ left: 448, top: 224, width: CONFIRM_WINDOW, height: CONFIRM_WINDOW, scale: 1, maxFace: 108 }]);
+    expect(looks).toEqual([{ left: 448, top: 224, width: 160, height: 160, scale: 1, maxFace: 108 }]);
     const [look] = looks;
     expect(look!.left % 32).toBe(0);
     expect(proposal.left - look!.left).toBeGreaterThanOrEqual(24);
