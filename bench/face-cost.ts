@@ -78,14 +78,18 @@ async function placements(): Promise<void> {
   const face = await sharp(read('samples', 'astronaut.jpg')).resize(Math.round(512 * scale)).toBuffer();
   const background = await sharp(read('samples', 'coffee.jpg')).resize(2400, 1600, { fit: 'fill' }).blur(3).toBuffer();
   // The pixel-for-pixel look at 16, 18 and 20 px faces; then 12 px proposals confirmed at 18 px (session 6).
-  const sides = [16, 18, 20, 12];
+  const sides = [
+    { side: 16, proposing: false },
+    { side: 18, proposing: false },
+    { side: 20, proposing: false },
+    { side: DEFAULTS.faceProposalSide, proposing: true },
+  ];
   const scores = sides.map(() => [] as number[]);
   for (let dy = 0; dy < 48; dy += 12) {
     for (let dx = 0; dx < 48; dx += 6) {
       const [left, top] = [1500 + dx, 900 + dy];
       const image = await sharp(background).composite([{ input: face, left, top }]).jpeg({ quality: 90 }).toBuffer();
-      for (const [index, side] of sides.entries()) {
-        const proposing = side < DEFAULTS.faceDetectableSide;
+      for (const [index, { side, proposing }] of sides.entries()) {
         const detectableSide = proposing ? DEFAULTS.faceDetectableSide : side;
         const plan = planFaceSearch({ width: 2400, height: 1600 }, { inputSide: 512, detectableSide, minFaceSide: 48, maxTiles: 8, wholeMaxSide: 1024, anySize: true, ...(proposing && { proposalSide: side, proposalScore: DEFAULTS.faceProposalScore }) });
         const pixels = await toModelInput(image, { maxSide: plan.copySide });
@@ -97,9 +101,9 @@ async function placements(): Promise<void> {
     }
   }
   console.log('| face in the copy | found at (score ≥ 0.5) | weakest score | scores below 0.6 |\n| --- | --- | --- | --- |');
-  for (const [index, side] of sides.entries()) {
+  for (const [index, { side, proposing }] of sides.entries()) {
     const values = scores[index]!;
-    console.log(`| ${side < DEFAULTS.faceDetectableSide ? `${side} px proposals (≥ ${DEFAULTS.faceProposalScore}), confirmed at ${DEFAULTS.faceDetectableSide} px` : `${side} px`} | ${values.filter((score) => score >= DEFAULTS.faceMinScore).length}/${values.length} | ${Math.min(...values).toFixed(2)} | ${values.filter((score) => score < 0.6).map((score) => score.toFixed(2)).join(', ')} |`);
+    console.log(`| ${proposing ? `${side} px proposals (≥ ${DEFAULTS.faceProposalScore}), confirmed at ${DEFAULTS.faceDetectableSide} px` : `${side} px`} | ${values.filter((score) => score >= DEFAULTS.faceMinScore).length}/${values.length} | ${Math.min(...values).toFixed(2)} | ${values.filter((score) => score < 0.6).map((score) => score.toFixed(2)).join(', ')} |`);
   }
 }
 
