@@ -2,8 +2,9 @@
  * Face detection on the CPU with @vladmandic/face-api, whose model weights ship inside its npm
  * package. The photo is decoded here (sharp, off the event loop) once, at the scale `face-tiles.ts`
  * picks for it; the detector runs in the analysis worker (`model-worker.ts`) on the whole copy and,
- * on large photos, on the copy pixel for pixel (SSD) or in overlapping tiles (Tiny), so a 50 px face
- * in a 2400 px photo is seen at a size the detector finds; the looks are merged into one box per face.
+ * on large photos, on the copy pixel for pixel (SSD: first at 12 px faces, then at 18 px around what
+ * that proposes) or in overlapping tiles (Tiny), so a 50 px face in a 2400 px photo is seen at a size
+ * the detector finds; the looks are merged into one box per face.
  *
  * SSD MobileNet v1 is the default: on the shipped evaluation set it found every labelled face,
  * including a small one in a wide composite that the Tiny detector misses; ~260 ms per look warm on

@@ -6,7 +6,8 @@
  *
  * The main thread decodes the photo once and says which regions of it to look at, and how (the whole
  * image squeezed into the detector's square; for small faces the copy pixel for pixel, or tiles: see
- * `face-tiles.ts`); each region is cut from the one tensor here, so the pixels cross the thread
+ * `face-tiles.ts`), and how to confirm what a cheaper first look proposes (the windows depend on its
+ * answer, so they are laid out here); each region is cut from the one tensor here, so the pixels cross the thread
  * boundary once. Like `nsfw-model.ts`, this module stays free of sharp,
  * metrics and TypeScript-only syntax.
  */
