@@ -122,6 +122,23 @@ test('a close-up in a large photo (a 1450 px face in 2400 × 1600) is found, onc
   expect(iou(truth, result.faces[0]!, SIZE)).toBeGreaterThan(0.5);
 }, 180_000);
 
+test.each([
+  [1600, 960],
+  [2000, 1200],
+])('a %i px photo filled by a %i px face: one face, not the face and a part of it', async (width, faceSide) => {
+  // The whole copy seen at 18 px faces (session 5) also reported a strip of the face as a second face here.
+  const height = Math.round((width * 2) / 3);
+  const scale = faceSide / 180;
+  const portrait = await sharp(fixture('analysis', 'photos', 'grace-hopper.jpg')).resize(Math.round(512 * scale)).toBuffer();
+  const [left, top] = [Math.round(260 * scale - width / 2), Math.round(225 * scale - height / 2)];
+  const image = await sharp(portrait).extract({ left, top, width, height }).jpeg({ quality: 90 }).toBuffer();
+  const size = { width, height };
+  const truth: Box = [170 * scale - left, 133 * scale - top, 180 * scale, Math.min(height, 184 * scale)];
+  const result = await new FaceApiDetector({ models }).detectSubjects(image);
+  expect(result.faces).toHaveLength(1);
+  expect(iou(truth, result.faces[0]!, size)).toBeGreaterThan(0.5);
+}, 180_000);
+
 test('the pixel-for-pixel looks leave no tensor behind (anchors swapped back, outputs disposed)', async () => {
   const { image } = await scene(50);
   const detector = new FaceApiDetector({ models });
