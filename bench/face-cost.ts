@@ -9,9 +9,10 @@
  * photo, enlarged); a "busy" background (the rocket photo, sharp, not blurred) besides the soft one,
  * since a flat background is the easy case for any tile-skipping. Reports process CPU time per photo
  * (`process.cpuUsage`: libvips' threads and the analysis worker included) for the detector as shipped
- * (`FaceApiDetector`, worker thread), then in process, interleaved round by round, three plans side by
+ * (`FaceApiDetector`, worker thread), then in process, interleaved round by round, the plans side by
  * side: the whole-image look alone (the cost before small faces were searched), 1 + n tiles of 512 px
- * (session 4) and the pixel-for-pixel look (session 5). Session 4's split by phase (decode 5–70 ms,
+ * (session 4), the pixel-for-pixel look (session 5), and 12 px proposals confirmed in windows of 160,
+ * 192 (shipped) and 224 px (session 6); the last line is #19's target, met or not. Session 4's split by phase (decode 5–70 ms,
  * tensor ~2 ms, each 512 px look ~0.3 s) showed the detector's looks are the whole cost.
  * CPU time is what a busy machine does not inflate much; still, re-run on a quiet machine.
  */
