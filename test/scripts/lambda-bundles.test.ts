@@ -61,6 +61,8 @@ const NOT_FOR_IMAGE_REQUESTS: Array<[string, RegExp]> = [
   ['prom-client', /node_modules\/prom-client\/|core\/observability\/prometheus/],
   // The logger is pino's light build (core/observability/logger.ts): pino's Node build loads its transports' machinery.
   ["pino's Node build", /node_modules\/(thread-stream|sonic-boom|pino-std-serializers|safe-stable-stringify|on-exit-leak-free|atomic-sleep|real-require)\/|node_modules\/pino\/(pino\.js|lib\/)/],
+  // The image path reads settings the store already validated: it resolves them with core/resolve-delivery.ts.
+  ["the delivery settings' schemas", /^core\/delivery-settings\.ts$/],
   // Read only by /meta, for photos with EXIF.
   ['exif-reader', /node_modules\/exif-reader\//],
   // In Lambda the analyzer is Rekognition and storage S3: the local ones load on first use, if ever
