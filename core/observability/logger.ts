@@ -47,11 +47,13 @@ export function createLogger(options: { level?: string; destination?: LogDestina
 /**
  * An `err` field as pino's Node build writes it (its standard serializer): `type`, `message`,
  * `stack` and the error's own fields (`code`, ...). Other Error values serialize as `{}`, as there.
+ * `type` is the error's `name`, not its class's: the Lambda bundles minify class names, and
+ * shutter's errors and the AWS SDK's carry their names as literals.
  */
 function withErrorFields(line: Record<string, unknown>): Record<string, unknown> {
   const error = line.err;
   if (!(error instanceof Error)) return line;
-  return { ...line, err: { ...error, type: error.constructor.name, message: error.message, stack: error.stack } };
+  return { ...line, err: { ...error, type: error.name, message: error.message, stack: error.stack } };
 }
 
 /** A field JSON cannot write (a cycle, a BigInt) costs the line its fields, never the caller an exception. */
