@@ -21,10 +21,21 @@ import { ROOT } from '../inputs.js';
 import { esbuildOptions, lambdaEntries, startPathOutputs } from '../../scripts/build-lambdas.mjs';
 import { startMoto } from '../../test/services/services.mjs';
 
+/**
+ * The environment of a fresh Node: this process's, as Lambda's Node 22 runtime has it. That runtime
+ * sets no NODE_EXTRA_CA_CERTS (since Node 20, for its cold start), and neither does the stack; a
+ * machine that sets one (this one: its whole CA bundle, ~140 certificates) makes every process that
+ * loads `tls` parse it, which `import('sharp')` never does (~45 M instructions, session 6).
+ */
+function lambdaLikeEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _machineWide, ...inherited } = process.env;
+  return { ...inherited, ...env };
+}
+
 /** Runs `script` (an ES module body) in a fresh Node with `env` (and Node `flags`) and returns what it printed. */
 function runFresh(script: string, env: Record<string, string>, flags: string[] = []): Promise<string> {
   return new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, [...flags, '--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...flags, '--input-type=module', '-e', script], { cwd: ROOT, env: lambdaLikeEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
