@@ -3,8 +3,8 @@
  * defines and validates them): pure functions of the settings and the request.
  *
  * Apart from the schemas, so that the image path, which only reads settings the store already
- * validated, does not build them: they are a twentieth of the image Lambda's cold start
- * (bench/README.md, "Session 6: image Lambda cold start").
+ * validated, does not build them at every Lambda cold start (bench/README.md, "Session 6: image
+ * Lambda cold start").
  */
 import type { Edits } from './edits.js';
 import type { PolicyCondition, PolicySetting } from './delivery-settings.js';
