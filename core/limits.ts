@@ -277,6 +277,13 @@ export const DEFAULTS = {
    * the next analysis reloads them (1–2 s), a small cost next to analyses that come in bursts (uploads, backfills).
    */
   analysisWorkerIdleMs: 300_000,
+  /**
+   * 10 s without work in flight (requests, workflow tasks), then shutter gives back what a burst left
+   * (a full GC and glibc's malloc_trim: core/memory/): long enough that a steady trickle of work never
+   * pays for it, short enough that RSS is back near idle soon after a burst. A release costs ~20–60 ms
+   * of the main thread (bench/README.md, "Session 6: memory back near idle").
+   */
+  memoryIdleMs: 10_000,
   /** Face detector score below which a detection is dropped (0..1): face-api's own default for SSD MobileNet. */
   faceMinScore: 0.5,
 } as const;

@@ -1,0 +1,83 @@
+/**
+ * Gives the process's free memory back to the OS, in the two places a burst leaves it:
+ *
+ * - **V8's heap**: a full garbage collection (mark-compact) frees the burst's dead objects and
+ *   Buffers at once instead of whenever the next allocation asks for one, and V8 then releases
+ *   the pages it no longer needs. Node exposes `gc()` only with `--expose-gc`; the flag is set at
+ *   run time and `gc` taken from a fresh context, which is where V8 installs it.
+ * - **glibc's arenas**: `free()` returns memory to the OS only from the top of an arena, so the
+ *   pages freed below a block still in use stay resident (fragmentation). `malloc_trim(0)` walks
+ *   every arena and returns each whole free page (MADV_DONTNEED). Node cannot call it, so koffi
+ *   (an FFI with prebuilt binaries) binds it from libc, once, on first use. glibc only: on musl
+ *   or macOS (no such function, or another allocator) it is skipped, and says so.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/** What one release did: RSS before and after (MB), and which steps ran. */
+export interface Released {
+  rssBeforeMb: number;
+  rssAfterMb: number;
+  /** A full garbage collection ran. */
+  gc: boolean;
+  /** glibc's malloc_trim ran; false where the C library is not glibc (or it could not be bound). */
+  trimmed: boolean;
+  /** Wall time of the release, ms (the main thread is blocked during the GC and the trim). */
+  ms: number;
+}
+
+const MB = 1024 * 1024;
+
+let collect: (() => void) | undefined;
+
+/** V8's full collection, exposed on first use. */
+function fullGc(): void {
+  if (!collect) {
+    setFlagsFromString('--expose-gc');
+    collect = runInNewContext('gc') as () => void;
+  }
+  collect();
+}
+
+/** Whether this process runs on glibc (Node's report names its runtime version only there). */
+export function onGlibc(): boolean {
+  if (process.platform !== 'linux') return false;
+  const header = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
+  return typeof header?.glibcVersionRuntime === 'string';
+}
+
+export type MallocTrim = (pad: number) => number;
+
+/**
+ * libc's `malloc_trim`, bound through koffi; undefined where there is none to call: not glibc, no
+ * prebuilt koffi binary for this platform, or no such library (each a platform to skip, not an error).
+ */
+export async function bindMallocTrim(library = 'libc.so.6', glibc = onGlibc()): Promise<MallocTrim | undefined> {
+  if (!glibc) return undefined;
+  try {
+    const { default: koffi } = await import('koffi');
+    return koffi.load(library).func('int malloc_trim(size_t pad)') as MallocTrim;
+  } catch {
+    return undefined;
+  }
+}
+
+let trim: Promise<MallocTrim | undefined> | undefined;
+
+export interface ReleaseOptions {
+  /** Run a full GC first (default true): the Buffers it frees are what malloc_trim then returns. */
+  gc?: boolean;
+  /** Call glibc's malloc_trim (default true). */
+  trim?: boolean;
+}
+
+/** A full GC, then malloc_trim(0) where glibc runs: memory a burst left free goes back to the OS. */
+export async function releaseMemory(options: ReleaseOptions = {}): Promise<Released> {
+  const trimWith = options.trim === false ? undefined : await (trim ??= bindMallocTrim());
+  const rssBeforeMb = process.memoryUsage.rss() / MB;
+  const started = performance.now();
+  const gc = options.gc !== false;
+  if (gc) fullGc();
+  trimWith?.(0);
+  return { rssBeforeMb, rssAfterMb: process.memoryUsage.rss() / MB, gc, trimmed: trimWith !== undefined, ms: performance.now() - started };
+}
