@@ -6,11 +6,16 @@
  * milliseconds of the main thread, so it runs only in a pause, once per pause, never in a burst.
  *
  * Work is whatever the caller wraps: the local server's requests, the workflow's task invocations.
+ * Memory freed later, outside that work, asks for another release too: a worker thread that exits
+ * (the analysis models' worker ends after ANALYSIS_WORKER_IDLE_SECONDS; their tensors and the
+ * buffers of their last jobs go with it), seen on Node's `worker_threads` diagnostics channel.
  *
  * @example
  *   const idle = new IdleMemory({ idleMs: 10_000, log });
  *   const handle = idle.wrap(app.handle); // each request is work; 10 s after the last, memory goes back
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../observability/logger.js';
 import { releaseMemory, type Released } from './release-memory.js';
 
@@ -27,7 +32,12 @@ export interface IdleMemoryOptions {
   release?: () => Promise<Released>;
   timers?: IdleTimers;
   log?: Pick<Logger, 'debug' | 'warn'>;
+  /** A worker thread's exit asks for a release after the idle time (default true). */
+  watchWorkers?: boolean;
 }
+
+/** Node publishes each new worker thread here (worker_threads' diagnostics channel). */
+const WORKER_CHANNEL = 'worker_threads';
 
 const nodeTimers: IdleTimers = {
   // Unref'd: a pending release never keeps the process alive.
@@ -49,7 +59,12 @@ export class IdleMemory {
   constructor(private readonly options: IdleMemoryOptions) {
     this.timers = options.timers ?? nodeTimers;
     this.release = options.release ?? (() => releaseMemory());
+    if (options.idleMs > 0 && options.watchWorkers !== false) subscribe(WORKER_CHANNEL, this.onWorker);
   }
+
+  private readonly onWorker = (message: unknown) => {
+    (message as { worker: Worker }).worker.once('exit', () => this.touch());
+  };
 
   /** Work starts now; the function returned says it ended (a second call does nothing). */
   begin(): () => void {
@@ -91,6 +106,7 @@ export class IdleMemory {
   close(): void {
     this.closed = true;
     this.cancel();
+    unsubscribe(WORKER_CHANNEL, this.onWorker);
   }
 
   private cancel(): void {

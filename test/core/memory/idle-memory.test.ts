@@ -2,6 +2,7 @@
  * The idle policy (core/memory/idle-memory.ts): memory goes back once, after `idleMs` without work
  * in flight, never during work; driven here by a hand-turned clock, with a release that records.
  */
+import { Worker } from 'node:worker_threads';
 import { IdleMemory, type IdleTimers } from '../../../core/memory/idle-memory.js';
 import type { Released } from '../../../core/memory/release-memory.js';
 
@@ -37,7 +38,7 @@ function manualClock() {
 
 const released: Released = { rssBeforeMb: 200, rssAfterMb: 140, gc: true, trimmed: true, ms: 12 };
 
-function setup(idleMs = 10_000, release: () => Promise<Released> = async () => released) {
+function setup(idleMs = 10_000, release: () => Promise<Released> = async () => released, watchWorkers = false) {
   const clock = manualClock();
   const calls: number[] = [];
   const warnings: unknown[] = [];
@@ -49,6 +50,7 @@ function setup(idleMs = 10_000, release: () => Promise<Released> = async () => r
       return release();
     },
     log: { debug: () => {}, warn: (fields: unknown) => void warnings.push(fields) } as never,
+    watchWorkers,
   });
   return { idle, clock, calls, warnings };
 }
@@ -166,4 +168,23 @@ test('the default clock: releases in real time, and a pending release never keep
   while (idle.releases === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(idle.releases).toBe(1);
   idle.close();
+});
+
+test("a worker thread's exit (the models' worker ending after its idle time) asks for a release after the idle time", async () => {
+  const { idle, clock, calls } = setup(10_000, async () => released, true);
+  idle.begin()();
+  await clock.advance(10_000);
+  expect(calls).toHaveLength(1);
+  const worker = new Worker('setTimeout(() => {}, 20)', { eval: true });
+  await new Promise((resolve) => worker.once('exit', resolve));
+  await new Promise((resolve) => setImmediate(resolve)); // our listener, added after the test's, runs next
+  expect(clock.pending()).toBe(1);
+  await clock.advance(10_000);
+  expect(calls).toHaveLength(2);
+  idle.close();
+  // Closed: a later worker's exit asks for nothing.
+  const later = new Worker('0', { eval: true });
+  await new Promise((resolve) => later.once('exit', resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(clock.pending()).toBe(0);
 });
