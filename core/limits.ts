@@ -284,6 +284,11 @@ export const DEFAULTS = {
    * of the main thread (bench/README.md, "Session 6: memory back near idle").
    */
   memoryIdleMs: 10_000,
+  /**
+   * 8 MB: a pause releases memory only when RSS has grown at least this much since the last release
+   * (a load balancer's health check every few seconds is work too, but leaves nothing worth a full GC).
+   */
+  memoryReleaseMinGrowthMb: 8,
   /** Face detector score below which a detection is dropped (0..1): face-api's own default for SSD MobileNet. */
   faceMinScore: 0.5,
 } as const;

@@ -16,6 +16,7 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Worker } from 'node:worker_threads';
+import { DEFAULTS } from '../limits.js';
 import type { Logger } from '../observability/logger.js';
 import { releaseMemory, type Released } from './release-memory.js';
 
@@ -34,6 +35,13 @@ export interface IdleMemoryOptions {
   log?: Pick<Logger, 'debug' | 'warn'>;
   /** A worker thread's exit asks for a release after the idle time (default true). */
   watchWorkers?: boolean;
+  /**
+   * After the first release, a pause releases again only if RSS has grown this much since the last
+   * one (default DEFAULTS.memoryReleaseMinGrowthMb); a worker's exit (`touch`) releases regardless.
+   */
+  minGrowthMb?: number;
+  /** The process's RSS in MB (injected by tests). */
+  rssMb?: () => number;
 }
 
 /** Node publishes each new worker thread here (worker_threads' diagnostics channel). */
@@ -48,6 +56,9 @@ const nodeTimers: IdleTimers = {
 export class IdleMemory {
   private inFlight = 0;
   private timer: unknown;
+  /** A pending release that skips the growth check (a worker thread exited). */
+  private forced = false;
+  private readonly rssMb: () => number;
   private closed = false;
   private readonly timers: IdleTimers;
   private readonly release: () => Promise<Released>;
@@ -59,6 +70,7 @@ export class IdleMemory {
   constructor(private readonly options: IdleMemoryOptions) {
     this.timers = options.timers ?? nodeTimers;
     this.release = options.release ?? (() => releaseMemory());
+    this.rssMb = options.rssMb ?? (() => process.memoryUsage.rss() / (1024 * 1024));
     if (options.idleMs > 0 && options.watchWorkers !== false) subscribe(WORKER_CHANNEL, this.onWorker);
   }
 
@@ -75,7 +87,7 @@ export class IdleMemory {
       if (ended) return;
       ended = true;
       this.inFlight--;
-      this.touch();
+      this.arm(false);
     };
   }
 
@@ -97,7 +109,13 @@ export class IdleMemory {
    * is in flight, a release follows after the idle time (again, if one already ran).
    */
   touch(): void {
+    this.arm(true);
+  }
+
+  /** A release after the idle time; `force`d ones skip the growth check (memory was freed, not grown). */
+  private arm(force: boolean): void {
     if (this.closed || this.options.idleMs <= 0 || this.inFlight > 0) return;
+    this.forced ||= force;
     this.cancel();
     this.timer = this.timers.setTimeout(() => void this.fire(), this.options.idleMs);
   }
@@ -117,6 +135,10 @@ export class IdleMemory {
   private async fire(): Promise<void> {
     this.timer = undefined;
     if (this.closed || this.inFlight > 0) return;
+    const forced = this.forced;
+    this.forced = false;
+    const grown = this.last === undefined || this.rssMb() - this.last.rssAfterMb >= (this.options.minGrowthMb ?? DEFAULTS.memoryReleaseMinGrowthMb);
+    if (!forced && !grown) return;
     try {
       this.last = await this.release();
       this.releases++;

@@ -42,7 +42,9 @@ function setup(idleMs = 10_000, release: () => Promise<Released> = async () => r
   const clock = manualClock();
   const calls: number[] = [];
   const warnings: unknown[] = [];
+  const memory = { rssMb: 300 };
   const idle = new IdleMemory({
+    rssMb: () => memory.rssMb,
     idleMs,
     timers: clock.timers,
     release: async () => {
@@ -52,7 +54,7 @@ function setup(idleMs = 10_000, release: () => Promise<Released> = async () => r
     log: { debug: () => {}, warn: (fields: unknown) => void warnings.push(fields) } as never,
     watchWorkers,
   });
-  return { idle, clock, calls, warnings };
+  return { idle, clock, calls, warnings, memory };
 }
 
 test('memory goes back once the idle time has passed after the last work, not before', async () => {
@@ -119,10 +121,26 @@ test('an end called twice counts once (work in flight never goes negative)', asy
   expect(calls).toHaveLength(1);
 });
 
-test('touch asks for another release after the idle time (memory freed outside the counted work)', async () => {
-  const { idle, clock, calls } = setup();
+test('after the first release, a pause releases again only when RSS has grown 8 MB since (not after every health check)', async () => {
+  const { idle, clock, calls, memory } = setup();
   idle.begin()();
   await clock.advance(10_000);
+  expect(calls).toHaveLength(1); // the first: RSS after it is 140 MB (the fixture)
+  memory.rssMb = 147; // a health check: 7 MB more
+  idle.begin()();
+  await clock.advance(10_000);
+  expect(calls).toHaveLength(1);
+  memory.rssMb = 148; // a burst: 8 MB more than the last release left
+  idle.begin()();
+  await clock.advance(10_000);
+  expect(calls).toHaveLength(2);
+});
+
+test('touch asks for another release after the idle time, grown or not (memory freed outside the counted work)', async () => {
+  const { idle, clock, calls, memory } = setup();
+  idle.begin()();
+  await clock.advance(10_000);
+  memory.rssMb = 100; // lower than the last release left: the models' worker ended and took its memory
   idle.touch(); // e.g. the models' worker ended
   await clock.advance(10_000);
   expect(calls).toHaveLength(2);
