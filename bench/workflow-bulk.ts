@@ -249,7 +249,7 @@ async function workflow(files: string[]): Promise<PhaseResult> {
     let rested: Record<string, number> = {};
     if (config.memoryIdleMs > 0) {
       const releaseMs = await released(0);
-      rested = { rssRestedMb: rssMb(process.pid), releaseMs, ...(await profileNow('mem:rested', countersOf(models))) };
+      rested = { rssRestedMb: rssMb(process.pid), releaseMs, releaseTrimMs: idle.last?.trimMs ?? NaN, ...(await profileNow('mem:rested', countersOf(models))) };
     }
     // The models' worker ends after its idle time: then what is left over idle (before any analysis),
     // once memory has gone back again (the worker's exit asks for a release), or SETTLE_SECONDS later without that.
@@ -557,7 +557,7 @@ function rowsOf(input: string, runs: Run[], engine: Record<string, number>): Row
             baselineValue: of('workflow', 'rssBeforeMb'),
             unit: 'MB',
             ratio: stats(runs.map((run) => run.workflow.rssRestedMb! / run.workflow.rssBeforeMb!)),
-            note: `the release took ${of('workflow', 'releaseMs').median.toFixed(0)} ms of the main thread`,
+            note: `the release took ${of('workflow', 'releaseMs').median.toFixed(0)} ms of the main thread (the trim ${of('workflow', 'releaseTrimMs').median.toFixed(0)} ms)`,
           },
         ]
       : []),

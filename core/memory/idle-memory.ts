@@ -142,8 +142,8 @@ export class IdleMemory {
     try {
       this.last = await this.release();
       this.releases++;
-      const { rssBeforeMb, rssAfterMb, gc, trimmed, ms } = this.last;
-      this.options.log?.debug({ rssBeforeMb: Math.round(rssBeforeMb), rssAfterMb: Math.round(rssAfterMb), gc, trimmed, ms: Math.round(ms) }, 'idle: memory given back');
+      const { rssBeforeMb, rssAfterMb, gc, trimmed, ms, trimMs } = this.last;
+      this.options.log?.debug({ rssBeforeMb: Math.round(rssBeforeMb), rssAfterMb: Math.round(rssAfterMb), gc, trimmed, ms: Math.round(ms), trimMs: Math.round(trimMs) }, 'idle: memory given back');
     } catch (error) {
       // Giving memory back is an optimisation: a failure is logged, never thrown into the idle process.
       this.options.log?.warn({ error: String(error) }, 'idle: giving memory back failed');

@@ -53,7 +53,7 @@ test('each task is work: no release while one is in flight, one after the pause 
     }
     await new Promise((resolve) => setImmediate(resolve));
   };
-  const released: Released = { rssBeforeMb: 1, rssAfterMb: 1, gc: true, trimmed: true, ms: 1 };
+  const released: Released = { rssBeforeMb: 1, rssAfterMb: 1, gc: true, trimmed: true, ms: 1, trimMs: 0 };
   const idleMemory = new IdleMemory({ idleMs: 10_000, timers, release: async () => released, watchWorkers: false });
   const workflows = createLocalWorkflows(test.platform, { watch: false, sweep: false, log: silentLogger, pollMs: 50, idleMemory });
   const run = async (key: string) => {

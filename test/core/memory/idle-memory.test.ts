@@ -36,7 +36,7 @@ function manualClock() {
   };
 }
 
-const released: Released = { rssBeforeMb: 200, rssAfterMb: 140, gc: true, trimmed: true, ms: 12 };
+const released: Released = { rssBeforeMb: 200, rssAfterMb: 140, gc: true, trimmed: true, ms: 12, trimMs: 2 };
 
 function setup(idleMs = 10_000, release: () => Promise<Released> = async () => released, watchWorkers = false) {
   const clock = manualClock();
