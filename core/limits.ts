@@ -280,8 +280,9 @@ export const DEFAULTS = {
   /**
    * 10 s without work in flight (requests, workflow tasks), then shutter gives back what a burst left
    * (a full GC and glibc's malloc_trim: core/memory/): long enough that a steady trickle of work never
-   * pays for it, short enough that RSS is back near idle soon after a burst. A release costs ~20–60 ms
-   * of the main thread (bench/README.md, "Session 6: memory back near idle").
+   * pays for it, short enough that RSS is back near idle soon after a burst. A release blocks the main
+   * thread for tens of ms on a small heap, ~0.2–0.45 s after a bulk burst's (loaded machine; bench/README.md,
+   * "Session 6: memory back near idle"): a request arriving then waits that long, once per pause.
    */
   memoryIdleMs: 10_000,
   /**

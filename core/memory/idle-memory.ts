@@ -2,8 +2,9 @@
  * The one place that decides when shutter gives memory back: once it has been idle (no work in
  * flight) for `idleMs` after some work, it releases what the work left (a full GC, then glibc's
  * malloc_trim: `release-memory.ts`). A burst of renders leaves freed pixel buffers and Buffers that
- * neither V8 nor glibc returns by itself while nothing new is allocated; a release costs tens of
- * milliseconds of the main thread, so it runs only in a pause, once per pause, never in a burst.
+ * neither V8 nor glibc returns by itself while nothing new is allocated; a release blocks the main
+ * thread (tens of ms on a small heap, a few hundred after a bulk burst), so it runs only in a
+ * pause, once per pause, never in a burst.
  *
  * Work is whatever the caller wraps: the local server's requests, the workflow's task invocations.
  * Memory freed later, outside that work, asks for another release too: a worker thread that exits
