@@ -89,7 +89,8 @@ export async function serveMemory(ctx: BenchContext): Promise<void> {
   const widths = Array.from({ length: requests }, (_, i) => job.width - 7 * i);
   const settle = () => new Promise((resolve) => setTimeout(resolve, 3000));
   // Past MEMORY_IDLE_SECONDS (its default) after the burst, and a little more: shutter has given memory back.
-  const rest = () => new Promise((resolve) => setTimeout(resolve, DEFAULTS.memoryIdleMs + 2000));
+  // (A smoke run only proves the scenario runs: it does not wait.)
+  const rest = () => new Promise((resolve) => setTimeout(resolve, ctx.smoke ? 0 : DEFAULTS.memoryIdleMs + 2000));
   const burst = async (base: string, pathFor: (width: number) => string) => {
     const queue = [...widths];
     await Promise.all(
