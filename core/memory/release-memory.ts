@@ -48,8 +48,17 @@ function fullGc(): void {
 /** Whether this process runs on glibc (Node's report names its runtime version only there). */
 export function onGlibc(): boolean {
   if (process.platform !== 'linux') return false;
-  const header = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
-  return typeof header?.glibcVersionRuntime === 'string';
+  // Without the network section the report takes ~2 ms instead of ~12 (as detect-libc reads it);
+  // Node 22 has the setting, @types/node 22 does not name it yet.
+  const report = process.report as typeof process.report & { excludeNetwork?: boolean };
+  const excludeNetwork = report.excludeNetwork;
+  report.excludeNetwork = true;
+  try {
+    const header = (report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
+    return typeof header?.glibcVersionRuntime === 'string';
+  } finally {
+    report.excludeNetwork = excludeNetwork;
+  }
 }
 
 export type MallocTrim = (pad: number) => number;
