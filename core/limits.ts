@@ -287,6 +287,19 @@ export const DEFAULTS = {
    * the next analysis reloads them (1–2 s), a small cost next to analyses that come in bursts (uploads, backfills).
    */
   analysisWorkerIdleMs: 300_000,
+  /**
+   * 10 s without work in flight (requests, workflow tasks), then shutter gives back what a burst left
+   * (a full GC and glibc's malloc_trim: core/memory/): long enough that a steady trickle of work never
+   * pays for it, short enough that RSS is back near idle soon after a burst. A release blocks the main
+   * thread for tens of ms on a small heap, ~0.2–0.45 s after a bulk burst's (loaded machine; bench/README.md,
+   * "Session 6: memory back near idle"): a request arriving then waits that long, once per pause.
+   */
+  memoryIdleMs: 10_000,
+  /**
+   * 8 MB: a pause releases memory only when RSS has grown at least this much since the last release
+   * (a load balancer's health check every few seconds is work too, but leaves nothing worth a full GC).
+   */
+  memoryReleaseMinGrowthMb: 8,
   /** Face detector score below which a detection is dropped (0..1): face-api's own default for SSD MobileNet. */
   faceMinScore: 0.5,
 } as const;
