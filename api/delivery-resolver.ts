@@ -12,7 +12,8 @@
  * the read is tried again a second later: images without settings never depend on the store.
  */
 import type { Config } from '../core/config.js';
-import { findMapping, resolvePolicy, type MappingSetting, type OriginSetting, type PolicySetting, type RequestTraits } from '../core/delivery-settings.js';
+import type { MappingSetting, OriginSetting, PolicySetting } from '../core/delivery-settings.js';
+import { findMapping, resolvePolicy, type RequestTraits } from '../core/resolve-delivery.js';
 import type { SourceRef } from '../core/image-request.js';
 import { logger } from '../core/observability/logger.js';
 import { isRemoteOrigin, parseOriginAllowList } from '../core/origins.js';

@@ -43,6 +43,7 @@ import { seedSamples } from './seed-samples.js';
 import { logger } from '../core/observability/logger.js';
 import { reportWorkflowMetrics } from '../workflows/workflow-metrics.js';
 import { createLocalWorkflows, type LocalWorkflows } from '../workflows/local-runtime.js';
+import { IdleMemory } from '../core/memory/idle-memory.js';
 import { IMAGE_WORKFLOW } from '../tasks/image-execution.js';
 import { processFolder } from './process-command.js';
 import { gracefulShutdown } from './graceful-shutdown.js';
@@ -64,11 +65,15 @@ async function serve(): Promise<void> {
   // The console's credentials from CONSOLE_SECRET when it is set (else CONSOLE_TOKEN, ...).
   const config = await withConsoleSecret(settings, secrets);
   const platform = createPlatform(config, { secrets });
+  // Requests and workflow tasks are one process's work: memory goes back once neither has run for
+  // MEMORY_IDLE_SECONDS (a full GC and glibc's malloc_trim, core/memory/).
+  const idleMemory = new IdleMemory({ idleMs: config.memoryIdleMs, log: logger });
   let local: LocalWorkflows | undefined;
   let stopMetrics = () => {};
   let workflows: WorkflowAccess | undefined;
   if (config.workflow.engine === 'local') {
     local = createLocalWorkflows(platform, {
+      idleMemory,
       onWatchError: (error, key) => log('watched upload not started', { key, error: String(error) }),
     });
     stopMetrics = reportWorkflowMetrics(local.engine.store);
@@ -79,7 +84,7 @@ async function serve(): Promise<void> {
   const queries = createQueryEngine(config, TABLES);
   const routes = operatorRoutes(platform, { workflows, queries });
   const app = createApp(platform, routes);
-  const server = await startServer(app.handle, { port: config.port, host: config.host, requestTimeoutMs: config.limits.requestTimeoutMs }).catch((error: unknown) => {
+  const server = await startServer(idleMemory.wrap(app.handle), { port: config.port, host: config.host, requestTimeoutMs: config.limits.requestTimeoutMs }).catch((error: unknown) => {
     throw listenError(error, config);
   });
   // With Kafka, the lake is fed from the topic (as the MSK → S3 writer does in AWS), so the local dashboards see the events.
@@ -124,6 +129,7 @@ async function serve(): Promise<void> {
       log('shutting down: draining in-flight requests', { signal, inFlight: server.inFlight });
       app.ready = false;
       await server.close({ graceMs });
+      idleMemory.close();
       // Running executions go back to the queue and resume on the next start.
       stopMetrics();
       await local?.close();

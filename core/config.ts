@@ -220,6 +220,8 @@ const EnvSchema = z.object({
   ANALYSIS_WORKER_IDLE_SECONDS: positiveInt(DEFAULTS.analysisWorkerIdleMs / 1000),
   /** Not in SIH: also keep analysis results on disk under the data folder (default Yes, No inside Lambda). */
   ANALYSIS_DISK_CACHE: optionalFlag,
+  /** Not in SIH: seconds without work in flight after which shutter gives the memory a burst left back to the OS; 0 never. */
+  MEMORY_IDLE_SECONDS: nonNegativeInt(DEFAULTS.memoryIdleMs / 1000),
 });
 
 export interface Config {
@@ -274,6 +276,8 @@ export interface Config {
   resultCacheBytes: number;
   seedSamples: boolean;
   logLevel: string;
+  /** After this long without work in flight, memory goes back to the OS (MEMORY_IDLE_SECONDS; 0 never). */
+  memoryIdleMs: number;
   console: ConsoleConfig;
   workflow: WorkflowConfig;
   events: EventsConfig;
@@ -501,6 +505,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     resultCacheBytes: (e.RESULT_CACHE_MB ?? (inLambda ? DEFAULTS.lambdaResultCacheMb : DEFAULTS.resultCacheMb)) * 1024 * 1024,
     seedSamples: e.SHUTTER_SEED_SAMPLES,
     logLevel: e.LOG_LEVEL,
+    memoryIdleMs: e.MEMORY_IDLE_SECONDS * 1000,
     console: consoleConfig,
     workflow: {
       engine,

@@ -269,14 +269,37 @@ export const DEFAULTS = {
   /**
    * The face search's revision, part of the local analyzer's name (which the analysis cache keys on): raise it
    * whenever the search's plan or its figures above change, so faces found by an older search are not served
-   * from cache. 2: SSD sees the whole copy pixel for pixel at 18 px faces (1: tiles at 16 px; 0: one 1024 px look).
+   * from cache. 3: SSD sees the copy at 12 px faces and looks again at 18 px only around what that proposes
+   * (2: the whole copy pixel for pixel at 18 px faces; 1: tiles at 16 px; 0: one 1024 px look).
    */
-  faceSearchRevision: 2,
+  faceSearchRevision: 3,
+  /**
+   * The face size (px of the look) of the local search's first, cheaper look: 12, under half the pixels of
+   * the 18 px look. Its detections are only proposals, confirmed at 18 px around them: one 50 px face at 8
+   * places, and two in two photos, scored 0.41–0.94 there, other things at most 0.23 (`bench/face-cost.ts`);
+   * at 10 px faces scored from 0.27 and other things up to 0.31.
+   */
+  faceProposalSide: 12,
+  /** A detection of the first look scoring at least this (0..1) is a proposal: half the weakest face's score seen at 12 px. */
+  faceProposalScore: 0.2,
   /**
    * The local models' worker thread ends after 5 minutes without an analysis, giving back their memory (~270 MB);
    * the next analysis reloads them (1–2 s), a small cost next to analyses that come in bursts (uploads, backfills).
    */
   analysisWorkerIdleMs: 300_000,
+  /**
+   * 10 s without work in flight (requests, workflow tasks), then shutter gives back what a burst left
+   * (a full GC and glibc's malloc_trim: core/memory/): long enough that a steady trickle of work never
+   * pays for it, short enough that RSS is back near idle soon after a burst. A release blocks the main
+   * thread for tens of ms on a small heap, ~0.2–0.45 s after a bulk burst's (loaded machine; bench/README.md,
+   * "Session 6: memory back near idle"): a request arriving then waits that long, once per pause.
+   */
+  memoryIdleMs: 10_000,
+  /**
+   * 8 MB: a pause releases memory only when RSS has grown at least this much since the last release
+   * (a load balancer's health check every few seconds is work too, but leaves nothing worth a full GC).
+   */
+  memoryReleaseMinGrowthMb: 8,
   /** Face detector score below which a detection is dropped (0..1): face-api's own default for SSD MobileNet. */
   faceMinScore: 0.5,
 } as const;

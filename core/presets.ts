@@ -8,9 +8,11 @@ import { Edits, inInputOrder } from './edits.js';
 import { ConfigError } from './errors.js';
 import { Output } from './image-request.js';
 
-export const Preset = z.strictObject({ edits: z._default(Edits, {}), output: z._default(Output, {}) });
+// Built on first use (`z.lazy`): only a PRESETS_FILE is parsed with them, and the image Lambda's
+// cold start has none to parse (bench/README.md, "Session 6: image Lambda cold start").
+export const Preset = z.lazy(() => z.strictObject({ edits: z._default(Edits, {}), output: z._default(Output, {}) }));
 export type Preset = z.infer<typeof Preset>;
-export const PresetCatalog = z.record(z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i)), Preset);
+export const PresetCatalog = z.lazy(() => z.record(z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i)), Preset));
 export type PresetCatalog = z.infer<typeof PresetCatalog>;
 
 /** Sizes for the common slots of a web page; each keeps the aspect ratio and never enlarges. */

@@ -16,11 +16,13 @@ import { RENDITION_FORMATS, type RenditionFormat } from './rendition.js';
 // The formats are defined with the rendition itself; presets import them from here as before.
 export { RENDITION_FORMATS, type RenditionFormat };
 
+// The schemas are built on first use (`z.lazy`): a RENDITIONS_FILE and the workflow's tasks parse
+// with them; the image Lambda's cold start does not (bench/README.md, "Session 6: image Lambda cold start").
 const dimension = z.number().check(z.int(), z.gte(1), z.lte(LIMITS.maxOutputDimension));
 const name = z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, "-" or "_", at most 64'));
 
-export const RenditionPreset = z
-  .strictObject({
+export const RenditionPreset = z.lazy(() =>
+  z.strictObject({
     name,
     width: z.optional(dimension),
     height: z.optional(dimension),
@@ -31,27 +33,29 @@ export const RenditionPreset = z
     quality: z.optional(z.union([z.number().check(z.int(), z.gte(1), z.lte(100)), z.partialRecord(z.enum(RENDITION_FORMATS), z.number().check(z.int(), z.gte(1), z.lte(100)))])),
     /** Never upscale a small source (default): a blurry large rendition is worse than a smaller sharp one. */
     withoutEnlargement: z._default(z.boolean(), true),
-  })
-  .check(
+  }).check(
     z.refine((preset) => preset.width !== undefined || preset.height !== undefined, 'a preset needs a width, a height or both'),
     z.refine((preset) => new Set(preset.formats).size === preset.formats.length, 'formats must not repeat'),
-  );
+  ),
+);
 export type RenditionPreset = z.infer<typeof RenditionPreset>;
 
 /** One set: its presets' names must differ (they name the output keys). */
-const RenditionSet = z.array(RenditionPreset).check(
-  z.minLength(1),
-  z.maxLength(32),
-  z.superRefine((presets, ctx) => {
-    const seen = new Set<string>();
-    presets.forEach((preset, index) => {
-      if (seen.has(preset.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `"${preset.name}" appears twice in the set` });
-      seen.add(preset.name);
-    });
-  }),
+const RenditionSet = z.lazy(() =>
+  z.array(RenditionPreset).check(
+    z.minLength(1),
+    z.maxLength(32),
+    z.superRefine((presets, ctx) => {
+      const seen = new Set<string>();
+      presets.forEach((preset, index) => {
+        if (seen.has(preset.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `"${preset.name}" appears twice in the set` });
+        seen.add(preset.name);
+      });
+    }),
+  ),
 );
 
-export const RenditionSets = z.record(name, RenditionSet);
+export const RenditionSets = z.lazy(() => z.record(name, RenditionSet));
 export type RenditionSets = z.infer<typeof RenditionSets>;
 
 const ALL_FORMATS: RenditionFormat[] = ['avif', 'webp', 'jpeg'];

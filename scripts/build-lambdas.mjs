@@ -128,8 +128,11 @@ export function esbuildOptions(entry, dir) {
     target: 'node22',
     format: 'esm',
     minify: true,
-    // Error classes carry literal names (core/errors.ts), but keep the rest readable in traces.
-    keepNames: true,
+    // Names stay minified: error classes carry literal names (core/errors.ts), and traces read
+    // through the source maps (NODE_OPTIONS=--enable-source-maps, infra/platform-function.ts).
+    // keepNames cost a cold start one `Object.defineProperty` per function and class it loads,
+    // ~12 M of the image Lambda's ~740 M instructions (bench/README.md, session 6).
+    keepNames: false,
     // Maps without the sources: stack traces point at our files, the zip stays small.
     sourcemap: true,
     sourcesContent: false,

@@ -9,6 +9,7 @@ import { AslWorkflowEngine, type LocalFunction } from './engine/asl-workflow-eng
 import type { Platform } from '../core/compose.js';
 import { Semaphore } from '../core/concurrency.js';
 import { WORKFLOW } from '../core/limits.js';
+import { IdleMemory } from '../core/memory/idle-memory.js';
 import * as handleFailure from '../tasks/handle-failure.js';
 import * as inspect from '../tasks/inspect.js';
 import * as listUploads from '../tasks/list-uploads.js';
@@ -61,6 +62,11 @@ export interface LocalWorkflowsOptions {
   autoStart?: boolean;
   pollMs?: number;
   onWatchError?: (error: unknown, key: string) => void;
+  /**
+   * Gives memory back once the workflow's tasks have been idle a while (core/memory/); `shutter
+   * serve` passes the one its server shares. Default: the workflow's own, after MEMORY_IDLE_SECONDS.
+   */
+  idleMemory?: IdleMemory;
 }
 
 export interface LocalWorkflows {
@@ -70,6 +76,8 @@ export interface LocalWorkflows {
   startUpload(key: string, etag?: string): ReturnType<typeof startImageExecution>;
   /** The watcher, when watching. */
   watcher?: UploadsWatcher;
+  /** Counts every task invocation as work, and gives memory back after them. */
+  idleMemory: IdleMemory;
   close(): Promise<void>;
 }
 
@@ -79,10 +87,14 @@ export function createLocalWorkflows(platform: Platform, options: LocalWorkflows
   // Each execution's Map renders a few presets at once and several executions run: in one process
   // they share the cores, so their renders take turns (see TaskDeps.renders).
   deps.renders = new Semaphore(config.workflow.renders);
+  // A burst of executions leaves freed render buffers behind: each task invocation is work, and
+  // once none has run for a while the memory goes back (core/memory/idle-memory.ts).
+  const idleMemory = options.idleMemory ?? new IdleMemory({ idleMs: config.memoryIdleMs, log: deps.log });
   const functions: Record<string, LocalFunction> = Object.fromEntries(
     Object.entries(TASK_HANDLERS).map(([name, handler]) => {
       const bound = handler.withDeps(deps);
-      return [name, (payload: unknown, invocation: { signal: AbortSignal }) => bound(payload, { signal: invocation.signal })];
+      const run: LocalFunction = (payload, invocation) => bound(payload, { signal: invocation.signal });
+      return [name, idleMemory.wrap(run)];
     }),
   );
   const historyFile = options.historyFile ?? path.join(config.dataDir, 'workflows', 'history.db');
@@ -129,8 +141,10 @@ export function createLocalWorkflows(platform: Platform, options: LocalWorkflows
     deps,
     startUpload,
     ...(watcher ? { watcher } : {}),
+    idleMemory,
     async close() {
       for (const timer of timers) clearInterval(timer);
+      if (!options.idleMemory) idleMemory.close();
       watcher?.close();
       await engine.close();
     },

@@ -9,8 +9,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bundleForNode } from '../../scripts/bundle-node.mjs';
+import { DEFAULTS } from '../../core/limits.js';
 import type { BenchContext } from '../context.js';
-import { alternate, figure, get, ratios, type Sample } from '../harness.js';
+import { alternate, figure, get, ratios, stats, type Sample } from '../harness.js';
 import { copyName, ROOT } from '../inputs.js';
 import { JOBS, rawSharpPath, scaled, sihPath, type Job } from '../jobs.js';
 import { load } from '../load.js';
@@ -87,6 +88,9 @@ export async function serveMemory(ctx: BenchContext): Promise<void> {
   const requests = ctx.smoke ? 8 : 24;
   const widths = Array.from({ length: requests }, (_, i) => job.width - 7 * i);
   const settle = () => new Promise((resolve) => setTimeout(resolve, 3000));
+  // Past MEMORY_IDLE_SECONDS (its default) after the burst, and a little more: shutter has given memory back.
+  // (A smoke run only proves the scenario runs: it does not wait.)
+  const rest = () => new Promise((resolve) => setTimeout(resolve, ctx.smoke ? 0 : DEFAULTS.memoryIdleMs + 2000));
   const burst = async (base: string, pathFor: (width: number) => string) => {
     const queue = [...widths];
     await Promise.all(
@@ -106,7 +110,9 @@ export async function serveMemory(ctx: BenchContext): Promise<void> {
       await burst(server.url, pathFor);
       const peak = treePeakRssMb(server.pid);
       await settle();
-      return { value: peak, idle, after: rssMb(server.pid) };
+      const after = rssMb(server.pid);
+      await rest();
+      return { value: peak, idle, after, rested: rssMb(server.pid) };
     } finally {
       await server.stop();
     }
@@ -125,7 +131,9 @@ export async function serveMemory(ctx: BenchContext): Promise<void> {
       await burst(server.url, shutterPathFor);
       const peak = read().peak;
       await settle();
-      return profileTables({ idle, peak, '3 s after': read().now });
+      const after = read().now;
+      await rest();
+      return profileTables({ idle, peak, '3 s after': after, [`${(DEFAULTS.memoryIdleMs + 2000) / 1000 + 3} s after`]: read().now });
     } finally {
       await server.stop();
     }
@@ -177,6 +185,20 @@ export async function serveMemory(ctx: BenchContext): Promise<void> {
     target: '≤ 300 MB',
     met: peak.median <= 300,
     note: `3 s after the burst: ${figure(serve, 'after').median.toFixed(0)} MB (raw sharp ${figure(sharpServer, 'after').median.toFixed(0)} MB)`,
+  });
+  const rested = figure(serve, 'rested');
+  ctx.add({
+    group: 'memory',
+    scenario: `RSS of shutter serve once idle after the burst (MEMORY_IDLE_SECONDS ${DEFAULTS.memoryIdleMs / 1000} s and 2 s more)`,
+    subject: 'shutter serve',
+    subjectValue: rested,
+    baseline: 'its idle RSS after start',
+    baselineValue: idle,
+    unit: 'MB',
+    ratio: stats(serve.map((sample) => sample.rested! / sample.idle!)),
+    target: '≤ 1.2× idle',
+    met: rested.median <= 1.2 * idle.median,
+    note: `raw sharp then: ${figure(sharpServer, 'rested').median.toFixed(0)} MB${before ? `; before: ${figure(samples.before!, 'rested').median.toFixed(0)} MB` : ''}`,
   });
   if (before) {
     const earlier = samples.before!;

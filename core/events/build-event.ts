@@ -25,18 +25,20 @@ import { EVENT_CATALOG, dataSchemaName, type EventData } from './event-catalog.j
 /** Where the published schemas live; `dataschema` is this base plus the schema's file name. */
 export const DATA_SCHEMA_BASE = 'https://shutter.dev/events/schemas/';
 
-/** The envelope, strict: CloudEvents' required attributes plus the ones shutter always sets. */
-const Envelope = z.strictObject({
-  specversion: z.literal('1.0'),
-  id: z.string().check(z.minLength(1), z.maxLength(128)),
-  type: z.enum(EVENT_TYPES),
-  source: z.string().check(z.minLength(1)),
-  subject: z.string().check(z.minLength(1), z.maxLength(2048)),
-  time: z.iso.datetime({ offset: true }),
-  datacontenttype: z.literal('application/json'),
-  dataschema: z.optional(z.string()),
-  data: z.record(z.string(), z.unknown()),
-});
+/** The envelope, strict: CloudEvents' required attributes plus the ones shutter always sets. Built on first use, as the data's schemas (event-catalog.ts). */
+const Envelope = z.lazy(() =>
+  z.strictObject({
+    specversion: z.literal('1.0'),
+    id: z.string().check(z.minLength(1), z.maxLength(128)),
+    type: z.enum(EVENT_TYPES),
+    source: z.string().check(z.minLength(1)),
+    subject: z.string().check(z.minLength(1), z.maxLength(2048)),
+    time: z.iso.datetime({ offset: true }),
+    datacontenttype: z.literal('application/json'),
+    dataschema: z.optional(z.string()),
+    data: z.record(z.string(), z.unknown()),
+  }),
+);
 
 /** The image id, the partition key: one image's events land in one partition, in order. */
 export function imageId(bucket: string, key: string): string {

@@ -4,72 +4,85 @@
  * every line has the same shape (`level`, `time`, `service`, `msg`, then fields) and the same
  * redaction. The level comes from config (LOG_LEVEL) through `setLogLevel`, called by the
  * composition root.
+ *
+ * The logger is pino's own light build (`pino/browser.js`: pino's API, levels, child loggers and
+ * redaction, without its Node transports), writing each line to stdout itself. pino's Node build
+ * loads thread-stream, sonic-boom and its transports machinery with it, ~0.1× of `import('sharp')`
+ * on every Lambda cold start (bench/README.md, "Session 6: image Lambda cold start"), for
+ * nothing shutter uses: it writes to stdout, synchronously. The light build costs less per line too
+ * (6 vs 9 µs of CPU for the access line, same session).
  */
-import { pino, type DestinationStream } from 'pino';
+import { writeSync } from 'node:fs';
+import pino from 'pino/browser.js';
 
-/** Never log a secret or a signature, whatever a caller passes in: these keys of any object a line carries at its top level. */
-const SECRET_KEYS = ['signature', 'secret', 'authorization'] as const;
-/** And a request's cookies (`headers.cookie`). */
-const HEADER_SECRET_KEYS = [...SECRET_KEYS, 'cookie'] as const;
-const CENSOR = '[redacted]';
+/** Never log a secret or a signature, whatever a caller passes in. */
+const REDACT = ['*.signature', '*.secret', '*.authorization', 'query.signature', 'headers.authorization', 'headers.cookie'];
 
-/**
- * The fields of a line (or a child logger's bindings) with every secret censored, copied only where
- * one is present. pino's own `redact` with wildcard paths (`*.signature`) sends every field of every
- * line through its redactor, strings and numbers included: half the cost of the request's log line
- * (bench/README.md, session 6). Same paths, same censor, one look at the top-level objects.
- */
-function censorSecrets<T extends Record<string, unknown>>(fields: T): T {
-  let censored = fields;
-  for (const name in fields) {
-    const value = fields[name];
-    if (typeof value !== 'object' || value === null) continue;
-    const hidden = (name === 'headers' ? HEADER_SECRET_KEYS : SECRET_KEYS).filter((key) => Object.hasOwn(value, key));
-    if (hidden.length === 0) continue;
-    if (censored === fields) censored = { ...fields };
-    (censored as Record<string, unknown>)[name] = { ...value, ...Object.fromEntries(hidden.map((key) => [key, CENSOR])) };
-  }
-  return censored;
+/** Where lines go: one call per line, newline included. */
+export interface LogDestination {
+  write(line: string): unknown;
 }
 
 /**
  * A logger with shutter's line shape. `destination` defaults to stdout (CloudWatch in Lambda);
- * tests pass a stream to read the lines back.
+ * tests pass one to read the lines back.
  *
  * @example
  * const lines: string[] = [];
  * const log = createLogger({ destination: { write: (line) => lines.push(line) } });
  */
-export function createLogger(options: { level?: string; destination?: DestinationStream } = {}) {
-  const log = pino(
-    {
-      level: options.level ?? 'info',
-      base: { service: 'shutter' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }), log: censorSecrets },
+export function createLogger(options: { level?: string; destination?: LogDestination } = {}) {
+  const destination = options.destination ?? stdout;
+  return pino({
+    level: options.level ?? 'info',
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    browser: {
+      formatters: { level: (label) => ({ level: label }), log: withErrorFields },
+      write: (line) => destination.write(`${serialize(line as Record<string, unknown>)}\n`),
     },
-    options.destination ?? stdout(),
-  );
-  // pino gives a child's bindings no formatter: they are censored on their way in. Children
-  // inherit this `child` (pino makes each one from its parent), so grandchildren are too.
-  const child = log.child;
-  log.child = function (this: typeof log, bindings, ...rest) {
-    return child.call(this, censorSecrets(bindings), ...rest);
-  } as typeof log.child;
-  return log;
+  }).child({ service: 'shutter' });
+}
+
+/**
+ * An `err` field as pino's Node build writes it (its standard serializer): `type`, `message`,
+ * `stack` and the error's own fields (`code`, ...). Other Error values serialize as `{}`, as there.
+ * `type` is the error's `name`, not its class's: the Lambda bundles minify class names, and
+ * shutter's errors and the AWS SDK's carry their names as literals.
+ */
+function withErrorFields(line: Record<string, unknown>): Record<string, unknown> {
+  const error = line.err;
+  if (!(error instanceof Error)) return line;
+  return { ...line, err: { ...error, type: error.name, message: error.message, stack: error.stack } };
+}
+
+/** A field JSON cannot write (a cycle, a BigInt) costs the line its fields, never the caller an exception. */
+function serialize(line: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(line);
+  } catch (error) {
+    const { level, time, service, msg } = line;
+    return JSON.stringify({ level, time, service, msg, logError: `fields not serializable: ${(error as Error).message}` });
+  }
 }
 
 /**
  * Standard output, written synchronously as Node itself writes `process.stdout` to files and pipes
- * on Linux (and as the Lambda runtime writes console lines). pino's default writes asynchronously:
- * every line a trip through libuv's thread pool, which renders keep busy: the request log line was
- * the one trip per small render that raw sharp does not make, up to ~0.2 ms of CPU on the loaded
- * machine (bench/README.md, session 5). The price: a reader that stops reading stdout stalls the
- * process, as it would stall any `console.log`.
+ * on Linux (and as the Lambda runtime writes console lines): asynchronous writes would cost a trip
+ * through libuv's thread pool per line, which renders keep busy (bench/README.md, session 5). The
+ * price: a reader that stops reading stdout stalls the process, as it would stall any `console.log`.
+ * A pipe someone made non-blocking (EAGAIN when full) gets the line through `process.stdout`,
+ * which queues it; a stdout nobody reads any more (EPIPE) loses the line, never fails the caller.
  */
-function stdout(): DestinationStream {
-  return pino.destination({ dest: 1, sync: true });
-}
+const stdout: LogDestination = {
+  write(line) {
+    try {
+      writeSync(1, line);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') process.stdout.write(line);
+    }
+  },
+};
 
 export const logger = createLogger();
 

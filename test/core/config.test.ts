@@ -40,6 +40,14 @@ describe('config', () => {
     expect(() => loadConfig({ RESULT_CACHE_MB: '-1' })).toThrow(/RESULT_CACHE_MB/);
   });
 
+  test('MEMORY_IDLE_SECONDS: memory goes back after 10 idle seconds by default, or the seconds given; 0 never; not a count refused', () => {
+    expect(loadConfig({}).memoryIdleMs).toBe(10_000);
+    expect(loadConfig({ MEMORY_IDLE_SECONDS: '60' }).memoryIdleMs).toBe(60_000);
+    expect(loadConfig({ MEMORY_IDLE_SECONDS: '0' }).memoryIdleMs).toBe(0);
+    expect(() => loadConfig({ MEMORY_IDLE_SECONDS: 'soon' })).toThrow(/MEMORY_IDLE_SECONDS/);
+    expect(() => loadConfig({ MEMORY_IDLE_SECONDS: '-5' })).toThrow(/MEMORY_IDLE_SECONDS/);
+  });
+
   test('every problem is reported at once', () => {
     try {
       loadConfig({ PORT: 'eighty', AUTO_WEBP: 'maybe', ENABLE_SIGNATURE: 'Yes', SOURCE_BUCKETS: 'Bad_Bucket' });

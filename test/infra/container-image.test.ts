@@ -101,6 +101,12 @@ describe('a production install (npm ci --omit=dev, Node 22)', () => {
       await expect(readFile(path.join(folder, 'node_modules', tool, 'package.json'))).rejects.toThrow(/ENOENT/);
   });
 
+  test("can give memory back: koffi's prebuilt binary for this platform binds glibc's malloc_trim (no compiler, no install script)", async () => {
+    const script = "const { default: koffi } = await import('koffi'); console.log(koffi.load('libc.so.6').func('int malloc_trim(size_t pad)')(0));";
+    const { stdout } = await run(node22, ['--input-type=module', '-e', script], { cwd: folder });
+    expect(['0', '1']).toContain(stdout.trim());
+  });
+
   test('answers /health and transforms an image', async () => {
     expect((await fetch(`${base}/health`)).status).toBe(200);
     const response = await fetch(`${base}/fit-in/200x100/filters:format(webp)/astronaut.jpg`);

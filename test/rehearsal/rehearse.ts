@@ -441,6 +441,28 @@ async function main(): Promise<number> {
         },
       },
       {
+        name: 'image handler: its access log line, as the runtime hands stdout to CloudWatch',
+        run: async () => {
+          // The logger (core/observability/logger.ts) writes JSON lines to stdout itself: the line
+          // shape operators query (level, time, service, msg, fields), in the emulator as in Lambda.
+          const urlPath = '/fit-in/64x64/rehearsal/photo.jpg';
+          const response = await answer(urlPath);
+          assert(response.statusCode === 200, `status ${response.statusCode}`);
+          const output = imageHandler.emulator.logs().split('\n');
+          // The logger's own line is its JSON alone: no runtime prefix, whatever the function's log format.
+          // (This scenario's path is its own: the events here all carry the same API Gateway request id.)
+          const raw = output.findLast((candidate) => candidate.includes('"msg":"request"') && candidate.includes(`"path":"${urlPath}"`));
+          assert(raw !== undefined && raw.startsWith('{'), `no access log line for ${urlPath} in:\n${output.slice(-20).join('\n')}`);
+          const line = JSON.parse(raw) as Record<string, unknown>;
+          const { level, time, service, route, door, status, requestId } = line;
+          assert(level === 'info' && typeof time === 'string' && !Number.isNaN(Date.parse(time)) && service === 'shutter', `line shape: ${JSON.stringify(line)}`);
+          assert(route === 'image' && door === 'Thumbor' && status === 200 && requestId === response.headers['X-Request-Id'], `line fields: ${JSON.stringify(line)}`);
+          // The EMF line beside it (console.log's, after the runtime's text prefix), which CloudWatch turns into metrics.
+          assert(output.some((candidate) => candidate.includes('"_aws"') && candidate.includes('"Route":"image"')), 'no EMF line for the request');
+          return `{"level":"info","time":…,"service":"shutter",…,"msg":"request"} and its EMF line`;
+        },
+      },
+      {
         name: 'image handler: missing image is a 404',
         run: async () => {
           const response = await answer('/fit-in/100x100/rehearsal/missing.jpg');

@@ -53,7 +53,7 @@ async function run(job: ModelJob): Promise<unknown> {
     case 'nsfw':
       return classifyNsfw(await once(nsfwModels, job.model, loadNsfwModel), toPixels(job.pixels));
     case 'faces':
-      return detectFaces(await once(faceModels, job.model, loadFaceModel), toPixels(job.pixels), job.regions, job.minScore);
+      return detectFaces(await once(faceModels, job.model, loadFaceModel), toPixels(job.pixels), job.regions, job.minScore, job.confirm);
   }
 }
 

@@ -2,8 +2,9 @@
  * Face detection on the CPU with @vladmandic/face-api, whose model weights ship inside its npm
  * package. The photo is decoded here (sharp, off the event loop) once, at the scale `face-tiles.ts`
  * picks for it; the detector runs in the analysis worker (`model-worker.ts`) on the whole copy and,
- * on large photos, on the copy pixel for pixel (SSD) or in overlapping tiles (Tiny), so a 50 px face
- * in a 2400 px photo is seen at a size the detector finds; the looks are merged into one box per face.
+ * on large photos, on the copy pixel for pixel (SSD: first at 12 px faces, then at 18 px around what
+ * that proposes) or in overlapping tiles (Tiny), so a 50 px face in a 2400 px photo is seen at a size
+ * the detector finds; the looks are merged into one box per face.
  *
  * SSD MobileNet v1 is the default: on the shipped evaluation set it found every labelled face,
  * including a small one in a wide composite that the Tiny detector misses; ~260 ms per look warm on
@@ -32,6 +33,8 @@ export interface FaceApiDetectorOptions {
   minFaceSide?: number;
   /** At most this many tiles per photo besides the whole-image look (bounds the cost). */
   maxTiles?: number;
+  /** SSD: the face size of the first, cheaper look whose detections are confirmed at full scale; 0: none (the whole copy at full scale). */
+  proposalSide?: number;
   limits?: ImageLimits;
   /** The worker the model runs in (LocalAnalyzer shares one between its models); its own otherwise. */
   models?: ModelWorker;
@@ -44,6 +47,7 @@ export class FaceApiDetector implements SubjectDetector {
   private readonly maxSide: number;
   private readonly minFaceSide: number;
   private readonly maxTiles: number;
+  private readonly proposalSide: number;
   private readonly limits: ImageLimits;
   private readonly models: ModelWorker;
 
@@ -53,6 +57,7 @@ export class FaceApiDetector implements SubjectDetector {
     this.maxSide = options.maxSide ?? DEFAULTS.faceDetectionMaxSide;
     this.minFaceSide = options.minFaceSide ?? DEFAULTS.faceMinSide;
     this.maxTiles = options.maxTiles ?? DEFAULTS.faceDetectionMaxTiles;
+    this.proposalSide = options.proposalSide ?? DEFAULTS.faceProposalSide;
     this.limits = options.limits ?? DEFAULT_IMAGE_LIMITS;
     this.models = options.models ?? new ModelWorker();
     this.name = `face-api@${packageVersion('@vladmandic/face-api')}/${this.model}/search-${DEFAULTS.faceSearchRevision}`;
@@ -74,10 +79,12 @@ export class FaceApiDetector implements SubjectDetector {
       wholeMaxSide: this.maxSide,
       // SSD's anchors can be laid out for any input (`ssd-anchors.ts`); the Tiny detector is tiled.
       anySize: this.model === 'ssd_mobilenetv1',
+      proposalSide: this.proposalSide,
+      proposalScore: DEFAULTS.faceProposalScore,
     });
     const pixels = await toModelInput(image, { maxSide: plan.copySide }, this.limits);
     options.signal?.throwIfAborted();
-    const found = await this.models.detectFaces(this.model, pixels, plan.regions, this.minScore);
+    const found = await this.models.detectFaces(this.model, pixels, plan.regions, this.minScore, plan.confirm);
     const faces = mergeDetections(found)
       .map(({ left, top, width, height, score }) =>
         clipToImage({ left: left / pixels.width, top: top / pixels.height, width: width / pixels.width, height: height / pixels.height }, score * 100),

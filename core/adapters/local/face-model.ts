@@ -6,7 +6,8 @@
  *
  * The main thread decodes the photo once and says which regions of it to look at, and how (the whole
  * image squeezed into the detector's square; for small faces the copy pixel for pixel, or tiles: see
- * `face-tiles.ts`); each region is cut from the one tensor here, so the pixels cross the thread
+ * `face-tiles.ts`), and how to confirm what a cheaper first look proposes (the windows depend on its
+ * answer, so they are laid out here); each region is cut from the one tensor here, so the pixels cross the thread
  * boundary once. Like `nsfw-model.ts`, this module stays free of sharp,
  * metrics and TypeScript-only syntax.
  */
@@ -15,7 +16,7 @@ import type * as FaceApiModule from '@vladmandic/face-api/dist/face-api.node-was
 import type { Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
 import { loadTfjs, requireModule, type Tfjs } from './model-runtime.js';
 import type { RgbPixels } from './model-input.js';
-import type { FaceLook } from './face-tiles.js';
+import { confirmLooks, type FaceConfirm, type FaceLook } from './face-tiles.js';
 import { anchorCount, ssdAnchors } from './ssd-anchors.js';
 
 type FaceApi = typeof FaceApiModule;
@@ -42,30 +43,42 @@ export interface RawFace {
 
 /**
  * Faces in each look at `pixels` (the whole copy, squeezed into the detector's square, when `looks` is
- * empty), in the copy's pixels.
+ * empty), in the copy's pixels. With `confirm`, the looks only propose: the small proposals are looked at
+ * again at full scale around them (`confirmLooks`), and those looks' answer is the one kept.
  */
-export async function detectFaces(loaded: FaceModel, pixels: RgbPixels, looks: readonly FaceLook[], minScore: number): Promise<RawFace[]> {
+export async function detectFaces(loaded: FaceModel, pixels: RgbPixels, looks: readonly FaceLook[], minScore: number, confirm?: FaceConfirm): Promise<RawFace[]> {
+  const image = loaded.tf.tensor3d(pixels.data, [pixels.height, pixels.width, 3], 'int32');
+  try {
+    const found = await lookAt(loaded, image, looks, confirm ? confirm.proposalScore : minScore);
+    if (!confirm) return found;
+    const { stand, looks: again } = confirmLooks(found, confirm, minScore);
+    // No small proposal, no second look (an empty list would mean the whole copy, squeezed).
+    return again.length ? [...stand, ...(await lookAt(loaded, image, again, minScore))] : stand;
+  } finally {
+    image.dispose();
+  }
+}
+
+async function lookAt(loaded: FaceModel, image: Tensor3D, looks: readonly FaceLook[], minScore: number): Promise<RawFace[]> {
   const { tf, faceapi, model } = loaded;
   const options =
     model === 'ssd_mobilenetv1'
       ? new faceapi.SsdMobilenetv1Options({ minConfidence: minScore, maxResults: 100 })
       : new faceapi.TinyFaceDetectorOptions({ scoreThreshold: minScore, inputSize: FACE_MODEL_INPUT[model] });
-  const whole: FaceLook = { left: 0, top: 0, width: pixels.width, height: pixels.height };
-  const image = tf.tensor3d(pixels.data, [pixels.height, pixels.width, 3], 'int32');
+  const [height, width] = image.shape;
+  const whole: FaceLook = { left: 0, top: 0, width, height };
   const found: RawFace[] = [];
-  try {
-    for (const look of looks.length ? looks : [whole]) {
-      const covers = look.left === 0 && look.top === 0 && look.width === pixels.width && look.height === pixels.height;
-      const input = covers ? image : tf.slice(image, [look.top, look.left, 0], [look.height, look.width, 3]);
-      try {
-        const faces = look.scale !== undefined ? await nativeLook(loaded, input, look.scale, minScore) : await squareLook(faceapi, input, options);
-        for (const face of faces) found.push({ ...face, left: look.left + face.left, top: look.top + face.top });
-      } finally {
-        if (input !== image) input.dispose();
+  for (const look of looks.length ? looks : [whole]) {
+    const covers = look.left === 0 && look.top === 0 && look.width === width && look.height === height;
+    const input = covers ? image : tf.slice(image, [look.top, look.left, 0], [look.height, look.width, 3]);
+    try {
+      const faces = look.scale !== undefined ? await nativeLook(loaded, input, look.scale, minScore) : await squareLook(faceapi, input, options);
+      for (const face of faces) {
+        if (look.maxFace === undefined || Math.max(face.width, face.height) <= look.maxFace) found.push({ ...face, left: look.left + face.left, top: look.top + face.top });
       }
+    } finally {
+      if (input !== image) input.dispose();
     }
-  } finally {
-    image.dispose();
   }
   return found;
 }

@@ -10,6 +10,11 @@
  * other in overlapping tiles of its input side besides the whole-image look. The pixels seen are
  * capped (`maxTiles` input squares), so the cost is bounded (the smallest face found grows instead on
  * very large photos).
+ *
+ * With `proposalSide`, SSD sees the copy pixel for pixel at a smaller scale first (faces of 12 px
+ * instead of 18: under half the pixels), keeping what it finds down to a low score as proposals; only
+ * around the small proposals does it look again at full scale (`confirmLooks`), whose answer decides.
+ * The cost is the cheap look plus a few 192 px windows instead of the whole copy at full scale.
  */
 /** A rectangle in whole pixels of the decoded copy. */
 export interface PixelRegion {
@@ -27,6 +32,12 @@ export interface FaceLook extends PixelRegion {
    * with its anchors laid out for the size: `ssd-anchors.ts`).
    */
   scale?: number;
+  /**
+   * Detections whose longer side (px of the copy) is above this are dropped: faces that large are
+   * another look's to find, and this look, seeing them near its anchors' reach, also finds parts of
+   * them (a close-up's cheek as a face of its own: found in a test).
+   */
+  maxFace?: number;
 }
 
 export interface FaceSearchOptions {
@@ -47,6 +58,16 @@ export interface FaceSearchOptions {
   maxLookArea?: number;
   /** Longest side of the copy when no tile is needed (the whole-image look only). */
   wholeMaxSide: number;
+  /**
+   * With anySize: the face size (px of the look) of a first, cheaper pixel-for-pixel look whose detections
+   * are proposals, confirmed at full scale (`FaceSearchPlan.confirm`). Absent, or not below detectableSide:
+   * the copy is seen at full scale everywhere.
+   */
+  proposalSide?: number;
+  /** With proposalSide: detections of the first looks scoring at least this (0..1) are proposals. */
+  proposalScore?: number;
+  /** With proposalSide: the side of the window around a proposal (px of the copy); default `CONFIRM_WINDOW`. */
+  confirmWindow?: number;
 }
 
 export interface FaceSearchPlan {
@@ -54,7 +75,42 @@ export interface FaceSearchPlan {
   copySide: number;
   /** The detector runs on the copy: the whole copy first, then the tiles or the pixel-for-pixel look. */
   regions: FaceLook[];
+  /** Present when `regions` only propose faces: how they are confirmed (`confirmLooks`). */
+  confirm?: FaceConfirm;
 }
+
+/** How the proposals of a cheaper first look are confirmed at full scale. */
+export interface FaceConfirm {
+  /** Detections of the first looks scoring at least this are proposals (below the detector's threshold included). */
+  proposalScore: number;
+  /**
+   * A proposal whose longer side (px of the copy) is at most this is looked at again at full scale; a
+   * larger face was seen by the first look at a size it finds reliably, and stands if it scored enough.
+   */
+  maxSide: number;
+  /** The side of the window around a proposal (px of the copy), a multiple of 32. */
+  window: number;
+  /** The copy's size. */
+  width: number;
+  height: number;
+  /** When the windows would cost more than half of them, these looks instead: the copy pixel for pixel. */
+  fallback: FaceLook[];
+}
+
+/**
+ * The side of the window (px of the copy) around a proposal: 192, about ten faces of 18 px across, a
+ * multiple of the look's 32 px cells. The network reads far around a face, so a small window changes its
+ * score and box: one 50 px face at 32 places in a 2400 px photo scored at least 0.48 confirmed in 160 px
+ * windows (found at 31), 0.50 in 192 px ones (32), 0.52 at 224 and 0.51 at 256 px, as in the whole copy;
+ * a face near the copy's edge got a box 5 px narrower in a 128 px window, the whole copy's box at 192.
+ * Each step up costs about 0.015 CPU s a window (`bench/face-cost.ts`).
+ */
+export const CONFIRM_WINDOW = 192;
+/**
+ * Windows start on multiples of 32 px of the copy, so a face falls on the detector's 16 and 32 px grids
+ * where it falls in the whole copy's look, and scores what it would score there.
+ */
+const CONFIRM_GRID = 32;
 
 /**
  * The copy to decode and the regions to search for a photo of `width` × `height` (as displayed).
@@ -73,7 +129,7 @@ export function planFaceSearch(size: { width: number; height: number }, options:
   // The copy in which the smallest face wanted is detectableSide px.
   let copySide = Math.min(long, Math.ceil((long * options.detectableSide) / options.minFaceSide));
   if (options.maxTiles <= 0) return { copySide: wholeCopy, regions: [whole(size, wholeCopy)] };
-  if (options.anySize) return nativePlan(size, copySide, options);
+  if (options.anySize) return options.proposalSide && options.proposalSide < options.detectableSide ? proposalPlan(size, copySide, options) : nativePlan(size, copySide, options);
   // Tiles of the input side, the copy shrunk until they fit the cap.
   let tiles = tile(size, copySide, options);
   while (tiles.length > Math.max(1, options.maxTiles)) {
@@ -92,26 +148,87 @@ export function planFaceSearch(size: { width: number; height: number }, options:
  * input side for the faces bigger still (a close-up), at about a sixth of an input's cost. Against
  * 512 px tiles this saves their overlap, their padding and the whole-image look at full input size.
  */
-function nativePlan(size: { width: number; height: number }, fineSide: number, options: FaceSearchOptions): FaceSearchPlan {
+function nativePlan(size: { width: number; height: number }, fineSide: number, options: FaceSearchOptions, lookScale = 1): FaceSearchPlan {
   const square = options.inputSide ** 2;
   let copySide = fineSide;
   for (let copy = scaled(size, copySide); copy.width * copy.height > options.maxTiles * square; copy = scaled(size, copySide)) copySide = Math.floor(copySide * 0.95);
   const copy = whole(size, copySide);
   const coarseSide = Math.floor(options.inputSide / 2);
-  const coarse = copySide > options.inputSide ? [{ ...copy, scale: coarseSide / copySide }] : [];
+  const coarse = copySide * lookScale > options.inputSide ? [{ ...copy, scale: coarseSide / copySide }] : [];
   // Strips overlap by the largest face they must find whole: anything larger, the coarse look finds.
   const overlap = Math.ceil((1.25 * options.detectableSide * copySide) / coarseSide);
   const wide = copy.width >= copy.height;
   const [long, short] = wide ? [copy.width, copy.height] : [copy.height, copy.width];
-  const maxArea = (options.maxLookArea ?? NATIVE_LOOK_AREA) * square;
+  // The cap is on the pixels the detector sees: the strip's, at the look's scale.
+  const maxArea = ((options.maxLookArea ?? NATIVE_LOOK_AREA) * square) / lookScale ** 2;
   let count = 1;
   while (Math.ceil((long + (count - 1) * overlap) / count) * short > maxArea && Math.ceil((long + count * overlap) / (count + 1)) > 2 * overlap) count++;
   const length = Math.min(long, Math.ceil((long + (count - 1) * overlap) / count));
   const strips = Array.from({ length: count }, (_, index) => {
     const start = count === 1 ? 0 : Math.round((index * (long - length)) / (count - 1));
-    return wide ? { left: start, top: 0, width: length, height: short, scale: 1 } : { left: 0, top: start, width: short, height: length, scale: 1 };
+    return wide ? { left: start, top: 0, width: length, height: short, scale: lookScale } : { left: 0, top: start, width: short, height: length, scale: lookScale };
   });
   return { copySide, regions: [...coarse, ...strips] };
+}
+
+/**
+ * The pixel-for-pixel plan seen at proposalSide / detectableSide of the copy's scale (strips and the
+ * coarse look as `nativePlan` lays them out for that scale), its detections confirmed at full scale.
+ */
+function proposalPlan(size: { width: number; height: number }, fineSide: number, options: FaceSearchOptions): FaceSearchPlan {
+  const lookScale = options.proposalSide! / options.detectableSide;
+  const fine = nativePlan(size, fineSide, options);
+  const plan = nativePlan(size, fine.copySide, options, lookScale);
+  const copy = scaled(size, plan.copySide);
+  // With a coarse look, faces it sees at twice the detectable size are its to find.
+  const coarse = plan.regions.find((look) => look.scale !== lookScale);
+  const maxFace = coarse ? Math.ceil((2 * options.detectableSide) / coarse.scale!) : undefined;
+  return {
+    ...plan,
+    regions: maxFace ? plan.regions.map((look) => (look === coarse ? look : { ...look, maxFace })) : plan.regions,
+    confirm: {
+      proposalScore: options.proposalScore ?? 0,
+      // Up to three times the detectable size: a face of 34 px in the copy (22 px in the first look) stood with
+      // its first-look box at 2 × (5 px off, so a tight crop cut it); looked at again, it matched the full look.
+      maxSide: 3 * options.detectableSide,
+      window: options.confirmWindow ?? CONFIRM_WINDOW,
+      ...copy,
+      fallback: fine.regions.filter((look) => look.scale === 1),
+    },
+  };
+}
+
+/**
+ * What to do with the first looks' detections (`proposals`, in the copy's pixels): the faces that stand
+ * as found (larger than `maxSide` and scoring `minScore`), and the looks that confirm the small ones at
+ * full scale: a window around each (one for proposals close together), or the fallback looks when the
+ * windows would cover more than half of them (a crowd).
+ */
+export function confirmLooks<T extends ScoredBox>(proposals: readonly T[], confirm: FaceConfirm, minScore: number): { stand: T[]; looks: FaceLook[] } {
+  const stand = proposals.filter((box) => Math.max(box.width, box.height) > confirm.maxSide && box.score >= minScore);
+  const looks: FaceLook[] = [];
+  for (const box of proposals) {
+    if (Math.max(box.width, box.height) > confirm.maxSide || box.score < confirm.proposalScore) continue;
+    const [x, y] = [box.left + box.width / 2, box.top + box.height / 2];
+    // A window whose middle half holds the proposal's centre holds the whole face, with context around it.
+    const middle = (start: number, length: number, at: number) => at >= start + length / 4 && at <= start + (3 * length) / 4;
+    if (looks.some((look) => middle(look.left, look.width, x) && middle(look.top, look.height, y))) continue;
+    const [left, width] = span(x, confirm.width, confirm.window);
+    const [top, height] = span(y, confirm.height, confirm.window);
+    looks.push({ left, top, width, height, scale: 1, maxFace: 2 * confirm.maxSide });
+  }
+  const cost = (regions: readonly FaceLook[]) => regions.reduce((sum, look) => sum + look.width * look.height, 0);
+  return { stand, looks: cost(looks) > cost(confirm.fallback) / 2 ? confirm.fallback : looks };
+}
+
+/**
+ * Where a `window` px window around `centre` starts on an axis of `length` px, and its length: on the
+ * grid, inside the copy; the last window on an axis reaches its end (up to a grid cell more than `window`).
+ */
+function span(centre: number, length: number, window: number): [number, number] {
+  const last = Math.max(0, Math.floor((length - window) / CONFIRM_GRID) * CONFIRM_GRID);
+  const start = Math.min(last, Math.max(0, Math.round((centre - window / 2) / CONFIRM_GRID) * CONFIRM_GRID));
+  return [start, start === last ? length - start : window];
 }
 
 /** A native look's pixels at most, in input squares (~135 MB of activations each for SSD MobileNet). */

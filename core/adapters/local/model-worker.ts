@@ -19,7 +19,7 @@ import type { HeapInfo } from 'node:v8';
 import { DEFAULTS } from '../../limits.js';
 import { ImageError, NotImplementedError, RequestError, ShutterError, TransientError } from '../../errors.js';
 import type { FaceModelName, RawFace } from './face-model.js';
-import type { PixelRegion } from './face-tiles.js';
+import type { FaceConfirm, PixelRegion } from './face-tiles.js';
 import type { RgbPixels } from './model-input.js';
 import type { NsfwModelName } from './nsfw-model.js';
 import type { NsfwScores } from './nsfw-taxonomy.js';
@@ -36,7 +36,7 @@ export type ModelJob =
   /** How many tensors the worker's tfjs engine holds (a leak check: constant between analyses). */
   | { kind: 'tensors' }
   | { kind: 'nsfw'; model: NsfwModelName; pixels: PixelsMessage }
-  | { kind: 'faces'; model: FaceModelName; minScore: number; pixels: PixelsMessage; regions: PixelRegion[] };
+  | { kind: 'faces'; model: FaceModelName; minScore: number; pixels: PixelsMessage; regions: PixelRegion[]; confirm?: FaceConfirm };
 
 export interface ModelRequest {
   id: number;
@@ -103,9 +103,9 @@ export class ModelWorker {
     return this.run({ kind: 'nsfw', model, pixels: message }, [message.data]) as Promise<NsfwScores>;
   }
 
-  detectFaces(model: FaceModelName, pixels: RgbPixels, regions: PixelRegion[], minScore: number): Promise<RawFace[]> {
+  detectFaces(model: FaceModelName, pixels: RgbPixels, regions: PixelRegion[], minScore: number, confirm?: FaceConfirm): Promise<RawFace[]> {
     const message = toMessage(pixels);
-    return this.run({ kind: 'faces', model, minScore, pixels: message, regions }, [message.data]) as Promise<RawFace[]>;
+    return this.run({ kind: 'faces', model, minScore, pixels: message, regions, ...(confirm && { confirm }) }, [message.data]) as Promise<RawFace[]>;
   }
 
   /**

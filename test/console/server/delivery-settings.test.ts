@@ -12,7 +12,7 @@ import type { HttpRequest } from '../../../api/http.js';
 import { settingsRoutes } from '../../../console/server/settings-routes.js';
 import { createPlatform, type Platform } from '../../../core/compose.js';
 import { loadConfig } from '../../../core/config.js';
-import { findMapping, resolvePolicy } from '../../../core/delivery-settings.js';
+import { findMapping, resolvePolicy } from '../../../core/resolve-delivery.js';
 import { imageInfo, makeImage } from '../../helpers/images.js';
 import { MemoryEventSink } from '../../helpers/memory-event-sink.js';
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { buildEvent, imageId, parseEvent } from '../../../core/events/build-event.js';
+import { EVENT_CATALOG } from '../../../core/events/event-catalog.js';
 import { eventSchemaFiles } from '../../../core/events/event-json-schemas.js';
 import { EVENT_TYPES, type ShutterEvent } from '../../../core/ports/event-sink.js';
 import { ROOT } from '../../helpers/images.js';
@@ -30,6 +31,10 @@ async function schemaValidator() {
 describe('event contract', () => {
   test('the committed JSON Schemas are the ones the zod catalog generates (run `npm run events:schemas` after changing it)', async () => {
     expect(await committedSchemas()).toEqual(eventSchemaFiles());
+  });
+
+  test("each type's schema is built on first use (z.lazy): a process builds only those of the types it produces, the image Lambda none at load", () => {
+    expect(EVENT_TYPES.filter((type) => EVENT_CATALOG[type].data._zod.def.type !== 'lazy')).toEqual([]);
   });
 
   test.each(EVENT_TYPES)('a real %s event passes the builder and the published JSON Schema', async (type) => {

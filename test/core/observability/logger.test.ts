@@ -51,3 +51,57 @@ test('the default logger writes a line to stdout before the call returns: no tri
   const [line] = readFileSync(file, 'utf8').trim().split('\n');
   expect(JSON.parse(line!)).toMatchObject({ level: 'info', service: 'shutter', probe: true, msg: 'written before the call returns' });
 });
+
+describe("the lines are those pino's Node build wrote (the logger before session 6), field for field", () => {
+  /** pino's Node build with the options shutter's logger had, for the comparison. */
+  async function nodePino(lines: Array<Record<string, unknown>>) {
+    const { pino } = await import('pino');
+    return pino(
+      {
+        level: 'info',
+        base: { service: 'shutter' },
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: (label) => ({ level: label }) },
+        redact: { paths: ['*.signature', '*.secret', '*.authorization', 'query.signature', 'headers.authorization', 'headers.cookie'], censor: '[redacted]' },
+      },
+      { write: (line: string) => lines.push(JSON.parse(line)) },
+    );
+  }
+  const failure = Object.assign(new Error('settings table unreachable'), { code: 'ECONNREFUSED' });
+  const calls: Array<[string, (log: ReturnType<typeof createLogger>) => void]> = [
+    ['the access line', (log) => log.info({ requestId: 'r-1', client: '10.0.0.1', method: 'GET', path: '/fit-in/10x10/a.jpg', route: 'image', door: 'thumbor', status: 200, ms: 3.4, bytes: 120 }, 'request')],
+    ['a message alone', (log) => log.warn('uploads sweep failed')],
+    ['fields alone', (log) => log.error({ dropped: 3 })],
+    ['a child with bindings, then fields', (log) => log.child({ task: 'inspect', executionId: 'arn:x' }).child({ imageId: 'b/k' }).info({ ms: 7 }, 'task succeeded')],
+    ['an error under `err` (the standard serializer)', (log) => log.warn({ err: failure }, 'delivery settings could not be read')],
+    ['secrets at every redacted path', (log) => log.info({ query: { signature: 's', w: '1' }, headers: { authorization: 'a', cookie: 'c', accept: '*/*' }, key: { secret: 'k' }, token: { authorization: 't' } }, 'request')],
+    ['below the level: nothing', (log) => log.debug({ a: 1 }, 'hidden')],
+  ];
+
+  test.each(calls)('%s', async (_what, call) => {
+    const expected: Array<Record<string, unknown>> = [];
+    call((await nodePino(expected)) as unknown as ReturnType<typeof createLogger>);
+    const { log, lines } = capture();
+    call(log);
+    const withoutTime = (line: Record<string, unknown>) => ({ ...line, time: typeof line.time });
+    expect(lines.map(withoutTime)).toEqual(expected.map(withoutTime));
+  });
+});
+
+test('levels: below the level writes nothing, a new level takes effect, silent writes nothing at all', () => {
+  const { log, lines } = capture();
+  log.debug('not yet');
+  log.level = 'debug';
+  log.debug('now');
+  log.level = 'silent';
+  log.fatal('never');
+  expect(lines.map((line) => [line.level, line.msg])).toEqual([['debug', 'now']]);
+});
+
+test('fields JSON cannot write (a cycle) cost the line its fields, never the caller an exception', () => {
+  const { log, lines } = capture();
+  const cyclic: Record<string, unknown> = { name: 'loop' };
+  cyclic.self = cyclic;
+  expect(() => log.info({ cyclic }, 'with a cycle')).not.toThrow();
+  expect(lines).toEqual([{ level: 'info', time: expect.any(String), service: 'shutter', msg: 'with a cycle', logError: expect.stringContaining('fields not serializable') }]);
+});
