@@ -52,6 +52,9 @@ test('the default logger writes a line to stdout before the call returns: no tri
   expect(JSON.parse(line!)).toMatchObject({ level: 'info', service: 'shutter', probe: true, msg: 'written before the call returns' });
 });
 
+/** One error for both loggers of a case, so its stack is the same. */
+const leakyError = Object.assign(new Error('x'), { secret: 'k' });
+
 describe("the lines are those pino's Node build wrote (the logger before session 6), field for field", () => {
   /** pino's Node build with the options shutter's logger had, for the comparison. */
   async function nodePino(lines: Array<Record<string, unknown>>) {
@@ -75,6 +78,7 @@ describe("the lines are those pino's Node build wrote (the logger before session
     ['a child with bindings, then fields', (log) => log.child({ task: 'inspect', executionId: 'arn:x' }).child({ imageId: 'b/k' }).info({ ms: 7 }, 'task succeeded')],
     ['an error under `err` (the standard serializer)', (log) => log.warn({ err: failure }, 'delivery settings could not be read')],
     ['secrets at every redacted path', (log) => log.info({ query: { signature: 's', w: '1' }, headers: { authorization: 'a', cookie: 'c', accept: '*/*' }, key: { secret: 'k' }, token: { authorization: 't' } }, 'request')],
+    ["secrets in a child's bindings and in an error's own fields", (log) => log.child({ headers: { authorization: 'b', accept: '*/*' } }).error({ err: leakyError }, 'failed')],
     ['below the level: nothing', (log) => log.debug({ a: 1 }, 'hidden')],
   ];
 
