@@ -12,7 +12,7 @@
  * Samples are long and many (session 6): 240 renders (~2 s) per sample, 9 rounds after a warm-up.
  * With 60-render samples (~0.5 s) one quiet run's ratio ranged 0.80–1.01: a sample's start and
  * end (the in-flight renders filling and draining) and an access-record batch or a GC landing in
- * one variant's sample weighed on it. The scenario now takes about 4 minutes on 2 cores.
+ * one variant's sample weighed on it. The scenario now takes ~2.5 min on a quiet 2-core machine.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
