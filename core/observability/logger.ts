@@ -1,3 +1,5 @@
+/// <reference types="node" />
+// For programs that reach this module through type imports only (the console's has `types: []`).
 /**
  * Structured JSON logs (pino): one line per event, with request and execution ids as fields.
  * The server, the workflow tasks (locally and in Lambda) and the CLI all log through here, so
