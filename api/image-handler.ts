@@ -208,7 +208,7 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
         return produced;
       });
     // Admission bounds the requests in this section; identical ones in flight share one render.
-    const { source, body, contentType, format } = await admission.run(() => (inFlight ? inFlight.run(requestKey, produce) : produce()));
+    const { source, body, contentType, format } = await admission.run(() => (inFlight ? inFlight.run(requestKey, produce, signal) : produce()));
     note.format = format;
     return { status: 200, headers: headersFor(source, contentType), body, meta: { door } };
   }

@@ -14,21 +14,32 @@ export class Coalescer<T> {
   /**
    * Runs `work` unless work for `key` is already running, in which case its promise is shared.
    * The key is forgotten as soon as the work settles: later calls start afresh (caching results
-   * is the result cache's job, not this one's).
+   * is the result cache's job, not this one's). It is forgotten at once when `signal` (the
+   * starting caller's deadline) aborts: that work is ending with the abort's error, so a request
+   * arriving after it must start its own, not share an error that is not its own.
    *
    * @example
    * const renders = new Coalescer<Buffer>();
    * const [a, b] = await Promise.all([renders.run('k', render), renders.run('k', render)]); // one render
    */
-  run(key: string, work: () => Promise<T>): Promise<T> {
+  run(key: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const running = this.inFlight.get(key);
     if (running) return running;
+    // Only this run's own entry: after an abort, a newer run may hold the key.
+    const forget = () => {
+      if (this.inFlight.get(key) === promise) this.inFlight.delete(key);
+    };
     // `work` starts on the next microtask, after the key is recorded, so even work that settles at
     // once (or throws synchronously) is forgotten after, never before, it was recorded.
-    const promise = Promise.resolve()
+    const promise: Promise<T> = Promise.resolve()
       .then(work)
-      .finally(() => this.inFlight.delete(key));
+      .finally(() => {
+        forget();
+        signal?.removeEventListener('abort', forget);
+      });
     this.inFlight.set(key, promise);
+    if (signal?.aborted) forget();
+    else signal?.addEventListener('abort', forget, { once: true });
     return promise;
   }
 }

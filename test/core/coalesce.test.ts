@@ -63,3 +63,47 @@ describe('Coalescer', () => {
     expect(coalescer.size).toBe(0);
   });
 });
+
+describe('Coalescer and the starting caller\'s deadline', () => {
+  test('once the signal aborts, the key is forgotten at once: the next call starts its own work', async () => {
+    const coalescer = new Coalescer<string>();
+    const hung = deferred<string>();
+    const deadline = new AbortController();
+    const first = coalescer.run('k', () => hung.promise, deadline.signal);
+    deadline.abort(new Error('timed out'));
+    // Before the aborted work has even settled, a later caller does not share it.
+    expect(coalescer.size).toBe(0);
+    expect(await coalescer.run('k', async () => 'fresh')).toBe('fresh');
+    hung.reject(new Error('timed out'));
+    await expect(first).rejects.toThrow('timed out');
+  });
+
+  test("the aborted work settling later does not forget a newer run's key", async () => {
+    const coalescer = new Coalescer<string>();
+    const old = deferred<string>();
+    const newer = deferred<string>();
+    const deadline = new AbortController();
+    const first = coalescer.run('k', () => old.promise, deadline.signal);
+    deadline.abort();
+    const second = coalescer.run('k', () => newer.promise);
+    old.reject(new Error('aborted'));
+    await expect(first).rejects.toThrow('aborted');
+    // The newer run still holds the key: a third identical call shares it.
+    expect(coalescer.size).toBe(1);
+    const third = coalescer.run('k', async () => 'never');
+    newer.resolve('shared');
+    expect(await Promise.all([second, third])).toEqual(['shared', 'shared']);
+    expect(coalescer.size).toBe(0);
+  });
+
+  test('a signal already aborted shares nothing', async () => {
+    const coalescer = new Coalescer<string>();
+    const deadline = new AbortController();
+    deadline.abort();
+    const gate = deferred<string>();
+    const first = coalescer.run('k', () => gate.promise, deadline.signal);
+    expect(coalescer.size).toBe(0);
+    gate.resolve('late');
+    expect(await first).toBe('late');
+  });
+});
