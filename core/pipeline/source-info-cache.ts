@@ -42,13 +42,13 @@ export class SourceInfoCache {
 
   /** The facts of `input`, the bytes of `source`: remembered, or read from its header (and limits checked). */
   async get(source: SourceVersion, input: Buffer): Promise<SourceInfo> {
-    if (!source.etag) return this.inspect(input, this.limits);
-    const id = idOf(source, input);
-    const known = this.infos.get(id);
+    const known = this.known(source, input);
     if (known) return known;
-    const info = Object.freeze(await this.inspect(input, this.limits));
-    this.infos.set(id, info);
-    return info;
+    const info = await this.inspect(input, this.limits);
+    if (!source.etag) return info;
+    const kept = Object.freeze(info);
+    this.infos.set(idOf(source, input), kept);
+    return kept;
   }
 }
 

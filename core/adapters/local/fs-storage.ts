@@ -191,27 +191,23 @@ export class FsStorage implements Storage {
   /** An object's facts from the sidecar already read, when it is still the file's: at once, without a wait on a render's path. */
   private knownInfo(bucket: string, key: string, stats: FileFacts): ObjectInfo | undefined {
     const known = this.sidecars.get(this.sidecarPath(bucket, key));
-    return known && known.ino === stats.ino && known.size === stats.size && known.mtimeMs === stats.mtimeMs ? infoFrom(key, stats, known) : undefined;
+    return known && known.ino === stats.ino && isFresh(known, stats) ? infoFrom(key, stats, known) : undefined;
   }
 
   private async infoOf(bucket: string, key: string, stats: FileFacts, body?: Buffer): Promise<ObjectInfo> {
-    const fresh = (candidate: Sidecar) => candidate.size === stats.size && candidate.mtimeMs === stats.mtimeMs;
-    const known = this.sidecars.get(this.sidecarPath(bucket, key));
-    let sidecar: Sidecar | undefined = known && known.ino === stats.ino && fresh(known) ? known : undefined;
-    if (!sidecar) {
-      const stored = await readFile(this.sidecarPath(bucket, key), 'utf8')
-        .then((text) => JSON.parse(text) as Sidecar)
-        .catch(() => undefined);
-      if (stored && fresh(stored)) {
-        sidecar = stored;
-        this.sidecars.set(this.sidecarPath(bucket, key), { ...stored, ino: stats.ino });
-      } else {
-        // Dropped in by hand or changed behind our back: derive what S3 would report.
-        const etag = `"${body ? createHash('md5').update(body).digest('hex') : await md5Of(this.pathOf(bucket, key))}"`;
-        sidecar = { ...stored, etag, size: stats.size, mtimeMs: stats.mtimeMs, contentType: contentTypeFromKey(key) };
-        await this.writeSidecar(bucket, key, stats.ino, sidecar).catch(() => undefined);
-      }
+    const known = this.knownInfo(bucket, key, stats);
+    if (known) return known;
+    const stored = await readFile(this.sidecarPath(bucket, key), 'utf8')
+      .then((text) => JSON.parse(text) as Sidecar)
+      .catch(() => undefined);
+    if (stored && isFresh(stored, stats)) {
+      this.sidecars.set(this.sidecarPath(bucket, key), { ...stored, ino: stats.ino });
+      return infoFrom(key, stats, stored);
     }
+    // Dropped in by hand or changed behind our back: derive what S3 would report.
+    const etag = `"${body ? createHash('md5').update(body).digest('hex') : await md5Of(this.pathOf(bucket, key))}"`;
+    const sidecar: Sidecar = { ...stored, etag, size: stats.size, mtimeMs: stats.mtimeMs, contentType: contentTypeFromKey(key) };
+    await this.writeSidecar(bucket, key, stats.ino, sidecar).catch(() => undefined);
     return infoFrom(key, stats, sidecar);
   }
 
@@ -225,12 +221,13 @@ export class FsStorage implements Storage {
   }
 }
 
-/**
- * The first `size` bytes of an open file (its size when opened): one read for a file in the page
- * cache. A file that shrank since is returned as it is now, never padded with zeros.
- */
 /** What an object's facts are read from: the file's stat. */
 type FileFacts = Pick<Stats, 'size' | 'mtimeMs' | 'mtime' | 'ino'>;
+
+/** A sidecar still describes the file when its size and modification time are the file's. */
+function isFresh(sidecar: Sidecar, stats: FileFacts): boolean {
+  return sidecar.size === stats.size && sidecar.mtimeMs === stats.mtimeMs;
+}
 
 function infoFrom(key: string, stats: FileFacts, sidecar: Sidecar): ObjectInfo {
   return {
@@ -244,6 +241,10 @@ function infoFrom(key: string, stats: FileFacts, sidecar: Sidecar): ObjectInfo {
   };
 }
 
+/**
+ * The first `size` bytes of an open file (its size when opened): one read for a file in the page
+ * cache. A file that shrank since is returned as it is now, never padded with zeros.
+ */
 async function readAll(handle: FileHandle, size: number): Promise<Buffer> {
   const body = Buffer.allocUnsafeSlow(size);
   let filled = 0;
