@@ -13,6 +13,7 @@ import { decodeDefault, tryDecodeDefault } from './doors/default-door.js';
 import { applyQueryParams } from './doors/query-params.js';
 import type { RawImageRequest, RequestType } from './doors/raw-request.js';
 import { decodeThumbor, isThumborPath } from './doors/thumbor-door.js';
+import { ownEntry } from '../core/own-entry.js';
 
 export interface DecodedRequest {
   type: RequestType;
@@ -103,7 +104,7 @@ export function decodeImageRequest(
   }
   guardAnalysis(edits, config);
   if (raw.preset) {
-    const preset = presets[raw.preset];
+    const preset = ownEntry(presets, raw.preset);
     if (!preset) throw new RequestError('Preset::NotFound', `There is no preset named "${raw.preset}".`, 400);
     // The request's own edits refine the preset's.
     edits = { ...preset.edits, ...edits };

@@ -1,3 +1,5 @@
+import { ownEntry } from './own-entry.js';
+
 /** Image types recognised from their first bytes, never from a file name or a declared header. */
 export type ImageType = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'heif' | 'tiff' | 'svg' | 'jxl' | 'bmp';
 
@@ -59,5 +61,5 @@ const EXTENSION_TYPES: Record<string, string> = {
 /** A content type guessed from a key's extension, for objects stored without one. */
 export function contentTypeFromKey(key: string): string {
   const extension = key.slice(key.lastIndexOf('.') + 1).toLowerCase();
-  return EXTENSION_TYPES[extension] ?? 'application/octet-stream';
+  return ownEntry(EXTENSION_TYPES, extension) ?? 'application/octet-stream';
 }

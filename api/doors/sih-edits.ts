@@ -7,19 +7,20 @@ import { EDIT_NAMES, OUTPUT_FORMATS, Region, type OutputFormat } from '../../cor
 import { RequestError } from '../../core/errors.js';
 import type { Output } from '../../core/image-request.js';
 import { cropOutOfBounds } from '../../core/pipeline/steps/crop.js';
+import { ownEntry } from '../../core/own-entry.js';
 
 const FORMAT_ALIASES: Record<string, OutputFormat> = { jpg: 'jpeg', tif: 'tiff', heic: 'heif' };
 
 /** True for a format name `normalizeFormat` accepts (aliases included). */
 export function isOutputFormat(name: string): boolean {
-  return (OUTPUT_FORMATS as readonly string[]).includes(FORMAT_ALIASES[name] ?? name);
+  return (OUTPUT_FORMATS as readonly string[]).includes(ownEntry(FORMAT_ALIASES, name) ?? name);
 }
 
 /** `jpg` → `jpeg`, `tif` → `tiff`; throws a 400 for a format we cannot write. */
 export function normalizeFormat(value: unknown): OutputFormat {
   // Only a string names a format (an object's own `toString` could throw, or lie).
   const name = typeof value === 'string' ? value.toLowerCase().trim() : '';
-  const format = FORMAT_ALIASES[name] ?? name;
+  const format = ownEntry(FORMAT_ALIASES, name) ?? name;
   if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
     throw new RequestError('UnsupportedOutputImageFormatException', `Format to ${typeof value === 'string' ? value : JSON.stringify(value) ?? typeof value} not supported`);
   }
@@ -44,8 +45,8 @@ export function normalizeSihEdits(raw: unknown): NormalizedEdits {
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     if (name === 'toFormat') {
       output.format = normalizeFormat(value);
-    } else if (name in FORMAT_ALIASES || (OUTPUT_FORMATS as readonly string[]).includes(name)) {
-      const format = FORMAT_ALIASES[name] ?? (name as OutputFormat);
+    } else if (Object.hasOwn(FORMAT_ALIASES, name) || (OUTPUT_FORMATS as readonly string[]).includes(name)) {
+      const format = ownEntry(FORMAT_ALIASES, name) ?? (name as OutputFormat);
       if (value && typeof value === 'object') output.options = { ...output.options, [format]: value };
     } else if (name === 'resize') {
       edits.resize = normalizeResize(value);

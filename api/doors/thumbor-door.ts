@@ -13,6 +13,7 @@ import { cropOutOfBounds } from '../../core/pipeline/steps/crop.js';
 import type { RawImageRequest, RequestType } from './raw-request.js';
 import { normalizeFormat, normalizeSihEdits } from './sih-edits.js';
 import { THUMBOR_FILTERS } from './thumbor-filters.js';
+import { ownEntry } from '../../core/own-entry.js';
 
 /**
  * SIH: a Thumbor path has no extension, or one of SIH's image extensions (not `.heic`/`.heif`).
@@ -101,15 +102,15 @@ export function decodeThumbor(
       if (match[1]) edits.flop = true; // Thumbor: a negative width mirrors horizontally
       if (match[3]) edits.flip = true; // and a negative height vertically
       sawSize = true;
-    } else if (sawSize && segment in HALIGN && !halign) {
-      halign = HALIGN[segment];
-    } else if (sawSize && segment in VALIGN && !valign) {
-      valign = VALIGN[segment];
+    } else if (sawSize && ownEntry(HALIGN, segment) && !halign) {
+      halign = ownEntry(HALIGN, segment);
+    } else if (sawSize && ownEntry(VALIGN, segment) && !valign) {
+      valign = ownEntry(VALIGN, segment);
     } else if (segment === 'smart') {
       smart = true;
     } else if (segment.startsWith('filters:')) {
       for (const filter of parseFilters(segment)) {
-        const handler = THUMBOR_FILTERS[filter.name];
+        const handler = ownEntry(THUMBOR_FILTERS, filter.name);
         if (!handler) {
           ignored.push(`filters:${filter.name}`);
           continue;

@@ -21,6 +21,7 @@ import type { PresetCatalog } from '../../core/presets.js';
 import { decodePathParam, header, json, type HttpRequest, type HttpResponse } from '../../api/http.js';
 import { readJsonBody } from './read-json-body.js';
 import type { Route } from '../../api/router.js';
+import { ownEntry } from '../../core/own-entry.js';
 
 export interface SettingsRoutesDeps {
   store: SettingsStore;
@@ -55,7 +56,7 @@ export function settingsRoutes(deps: SettingsRoutesDeps): Route[] {
     const mapping = value as MappingSetting;
     const missing: string[] = [];
     if (!(await store.get('origins', mapping.origin))) missing.push(`origin "${mapping.origin}"`);
-    if (mapping.policy && !presets[mapping.policy] && !(await store.get('policies', mapping.policy))) missing.push(`policy "${mapping.policy}"`);
+    if (mapping.policy && !ownEntry(presets, mapping.policy) && !(await store.get('policies', mapping.policy))) missing.push(`policy "${mapping.policy}"`);
     if (missing.length) throw new RequestError('Settings::UnknownReference', `The mapping refers to ${missing.join(' and ')}, which does not exist.`);
   }
 
@@ -94,8 +95,9 @@ export function settingsRoutes(deps: SettingsRoutesDeps): Route[] {
       handle: async (request, [kindText, encoded]): Promise<HttpResponse> => {
         const kind = kindText as SettingKind;
         const name = nameOf(encoded!);
-        if (kind === 'policies' && presets[name]) {
-          if (request.method === 'GET') return json(200, { name, value: presets[name], builtIn: true }, noStore);
+        const builtIn = kind === 'policies' ? ownEntry(presets, name) : undefined;
+        if (builtIn) {
+          if (request.method === 'GET') return json(200, { name, value: builtIn, builtIn: true }, noStore);
           throw new RequestError('Settings::BuiltIn', `"${name}" is a built-in preset; choose another name for a policy.`, 409);
         }
         if (request.method === 'GET') {

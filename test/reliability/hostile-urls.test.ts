@@ -189,6 +189,40 @@ describe('regressions found by the fuzzer', () => {
     else expect(response.headers['Content-Type']).toMatch(/^image\//);
   });
 
+  // Found by the fuzzer (seed 134374506): a Thumbor filter named `__proto__` found Object.prototype
+  // in the filter table and called it: a 500. Names Object.prototype carries are unknown names
+  // (filter names are lower case, so `toString` never reaches the table).
+  test.each([
+    ['filters:__proto__', '/filters:__proto__(images,a.jpg,,0,,,0)/a.jpg'],
+    ['filters:constructor', '/filters:constructor(1)/a.jpg'],
+  ])('a Thumbor filter named %s is ignored and reported, as any unknown filter', async (name, path) => {
+    const response = await t.request(path);
+    expect(response.status).toBe(200);
+    expect(response.headers['Content-Type']).toBe('image/jpeg');
+    expect(response.headers['X-Shutter-Ignored-Edits']).toBe(name);
+  });
+
+  test.each([
+    ['a Thumbor alignment named constructor is part of the key', '/10x10/constructor/a.jpg', 404, 'NoSuchKey'],
+    ['a Thumbor alignment named toString is part of the key', '/10x10/toString/a.jpg', 404, 'NoSuchKey'],
+    ['an output format named constructor', '/filters:format(constructor)/a.jpg', 200, undefined],
+    ['toFormat constructor', base64Of({ key: 'a.jpg', edits: { toFormat: 'constructor' } }), 400, 'UnsupportedOutputImageFormatException'],
+    ['a preset named __proto__', base64Of({ key: 'a.jpg', preset: '__proto__' }), 400, 'Preset::NotFound'],
+    ['a preset named constructor', '/a.jpg?preset=constructor', 400, 'Preset::NotFound'],
+  ])('%s', async (_name, path, status, code) => {
+    const response = await t.request(path);
+    expect(response.status).toBe(status);
+    if (code) expect(JSON.parse(response.bytes.toString()).code).toBe(code);
+    else expect(response.headers['Content-Type']).toBe('image/jpeg');
+  });
+
+  test('an SIH edit named constructor is ignored, as SIH ignores unknown edits, not taken for a format', async () => {
+    const response = await t.request(base64Of({ key: 'a.jpg', edits: { constructor: { quality: 5 }, resize: { width: 12 } } }));
+    expect(response.status).toBe(200);
+    expect(response.headers['X-Shutter-Ignored-Edits']).toBe('constructor');
+    expect((await sharp(response.bytes).metadata()).width).toBe(12);
+  });
+
   test('the same over HTTP: never a 500 from writing headers', async () => {
     const response = await fetch(`${server.url}${base64Of({ key: 'a.jpg', headers: { 'X-Test': 'a\r\nSet-Cookie: x=1' } })}`);
     expect(response.status).toBe(400);
