@@ -11,6 +11,13 @@ export const LIMITS = {
   maxOutputDimension: 8192,
   /** 25 MP of output: bounds encoder memory even when both sides are near the per-side limit. */
   maxOutputPixels: 25_000_000,
+  /**
+   * 65500 px per side of a source: JPEG's own maximum, more than any camera or stitcher writes in
+   * a format libvips streams. Under the pixel limit, a longer side is a bomb of another kind: libvips
+   * holds whole lines, so a 151-byte PNG declaring 2621488×32 took 300 MB to refuse (found by the
+   * fuzzer); 65535×1500 takes 139 MB, 10000×10000 takes 11 MB.
+   */
+  maxInputSide: 65_500,
   /** 1000 frames: a long animated GIF; beyond that decoding time explodes (GIF bombs). */
   maxAnimationFrames: 1000,
   /** 20 s: API Gateway's integration timeout is 29 s; leave room to answer with a clean error. */

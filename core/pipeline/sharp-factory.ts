@@ -57,7 +57,8 @@ export interface SourceInfo {
 
 /**
  * Reads only the header and refuses decompression bombs before any pixel is decoded:
- * declared width × height × frames above the limit, or too many frames.
+ * declared width × height × frames above the limit, a side longer than any real image's, or too
+ * many frames.
  */
 export async function inspectImage(input: Buffer, limits: ImageLimits): Promise<SourceInfo> {
   let metadata: Metadata;
@@ -74,6 +75,13 @@ export async function inspectImage(input: Buffer, limits: ImageLimits): Promise<
     throw new ImageError(
       'ImageSource::TooManyPixels',
       `The source image is ${width}×${frameHeight} pixels${pages > 1 ? ` × ${pages} frames` : ''}, more than the limit of ${limits.maxInputPixels} pixels.`,
+      413,
+    );
+  }
+  if (width > LIMITS.maxInputSide || frameHeight > LIMITS.maxInputSide) {
+    throw new ImageError(
+      'ImageSource::DimensionTooLarge',
+      `The source image is ${width}×${frameHeight} pixels; no side may be longer than ${LIMITS.maxInputSide} pixels.`,
       413,
     );
   }

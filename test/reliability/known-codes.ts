@@ -19,6 +19,7 @@ export const CLIENT_ERROR_CODES = [
   'ImageRequestExpired',
   'ImageRequestExpiryFormat',
   'ImageSource::CorruptImage',
+  'ImageSource::DimensionTooLarge',
   'ImageSource::InvalidKey',
   'ImageSource::TooLarge',
   'ImageSource::TooManyFrames',
