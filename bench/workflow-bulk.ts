@@ -7,7 +7,7 @@
  * execution (the image ASL with tasks that answer at once); and for each phase, in its own
  * process: throughput, CPU per image, cores busy, peak RSS and RSS a few seconds after the burst.
  *
- *   npm run bench:workflow -- [N=40] [--uniform <megapixels>] [--rounds 1] [--baseline-renders 4] [--split] [--smoke] [--json <file>]
+ *   npm run bench:workflow -- [N=40] [--uniform <megapixels>] [--rounds 3] [--baseline-renders 4] [--split] [--smoke] [--json <file>]
  *                             [--variant 'name:KEY=value KEY=value' ...] [--analysis-idle-seconds N]
  *
  * Each phase runs under `shutter`'s own environment (its shebang's, e.g. MALLOC_ARENA_MAX); a
@@ -18,7 +18,8 @@
  * `--split` adds a profile: each task's CPU per upload, one upload at a time, beside sharp alone's.
  *
  * Baseline and workflow alternate round by round (the one going first rotates) so machine drift
- * hits both alike. `npm run bench` runs it too (`--json`: its rows join the suite's table;
+ * hits both alike; the ratio is reported as the median of the rounds with its range, each round
+ * with the load average at its start and end, and the time the rounds took. `npm run bench` runs it too (`--json`: its rows join the suite's table;
  * `--smoke`: 4 small uploads). `--uniform 12` is the earlier input: N photos of 12 MP.
  */
 import { spawnSync } from 'node:child_process';
@@ -60,7 +61,9 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     uniform: { type: 'string' },
-    rounds: { type: 'string', default: '1' },
+    // Three rounds: the order alternates, and the median with its range says how far one round can be trusted
+    // (on a quiet 2-core machine one round of 40 uploads moved 0.78–0.81× between runs).
+    rounds: { type: 'string', default: '3' },
     // sharp alone's best on the mix (2 cores, load 2–4): 1.31 img/s at 4 renders, 1.28 at 3, 0.72–0.88 at 2,
     // where small images leave the cores idle between renders.
     'baseline-renders': { type: 'string', default: '4' },
@@ -371,8 +374,15 @@ async function engineOverhead(executions: number): Promise<{ msPerExecution: num
   }
 }
 
-/** The environment `shutter` sets for itself in its shebang (bin/shutter.ts): glibc's tunables. */
-const SHUTTER_ENV = shebangOf(readFileSync(path.join(ROOT, 'bin', 'shutter.ts'), 'utf8')).env;
+/**
+ * The environment `shutter` runs under (bin/shutter.ts's shebang): glibc's tunables, and its Node
+ * flags (V8's young-generation cap) as NODE_OPTIONS, so a variant can unset them (`NODE_OPTIONS=`).
+ */
+const SHUTTER_ENV = (() => {
+  const { env, flags } = shebangOf(readFileSync(path.join(ROOT, 'bin', 'shutter.ts'), 'utf8'));
+  const v8 = flags.filter((flag) => flag.startsWith('--max-'));
+  return { ...env, ...(v8.length ? { NODE_OPTIONS: v8.join(' ') } : {}) };
+})();
 
 /** `name:K=V K=V` → its name and environment (values may hold commas: MALLOC_CONF's do). */
 function variantOf(spec: string): { name: string; env: Record<string, string> } {
@@ -427,7 +437,8 @@ async function main(): Promise<void> {
     input = `${count} uploads, ${sizes[0]}–${sizes.at(-1)} MP (median ${sizes[Math.floor(sizes.length / 2)]}): ${formats.join(', ')}`;
   }
   const rounds = Number(values.rounds);
-  const runs: Array<{ baseline: Record<string, number>; workflow: Record<string, number>; variants: Record<string, Record<string, number>> }> = [];
+  const runs: Run[] = [];
+  const started = performance.now();
   const variants = values.variant!.map(variantOf);
   for (let round = 0; round < rounds; round++) {
     // The order rotates, so a machine getting busier or quieter hits every phase alike.
@@ -437,13 +448,17 @@ async function main(): Promise<void> {
       ...variants.map(({ name, env }): [string, () => Record<string, number>] => [`variant:${name}`, () => child('workflow', dir, env)]),
     ];
     const order = [...phases.slice(round % phases.length), ...phases.slice(0, round % phases.length)];
+    const loadAtStart = loadAverage();
     const results = Object.fromEntries(order.map(([name, run]) => [name, run()]));
     runs.push({
+      first: order[0]![0],
+      loadAverage: [loadAtStart, loadAverage()],
       baseline: results.baseline!,
       workflow: results.workflow!,
       variants: Object.fromEntries(variants.map(({ name }) => [name, results[`variant:${name}`]!])),
     });
   }
+  const roundsMinutes = (performance.now() - started) / 60_000;
   const engine = child('engine', dir);
   const cpuSplit = values.split ? child('split', dir) : undefined;
   const report = {
@@ -451,7 +466,8 @@ async function main(): Promise<void> {
     renditionsPerPhoto: DEFAULT_RENDITION_SETS.default!.reduce((sum, preset) => sum + preset.formats.length, 0),
     baselineRenders: Number(values['baseline-renders']),
     cores: os.availableParallelism(),
-    loadAverage: os.loadavg().map((value) => Math.round(value * 10) / 10),
+    loadAverage: loadAverage(),
+    roundsMinutes: Math.round(roundsMinutes * 10) / 10,
     rounds: runs,
     ratio: runs.map((run) => run.workflow.imagesPerSecond! / run.baseline.imagesPerSecond!),
     variantRatios: Object.fromEntries(variants.map(({ name }) => [name, runs.map((run) => run.variants[name]!.imagesPerSecond! / run.baseline.imagesPerSecond!)])),
@@ -459,6 +475,7 @@ async function main(): Promise<void> {
     ...(cpuSplit ? { cpuSplit } : {}),
   };
   console.log(JSON.stringify(report, null, 2));
+  console.error(`\n${summaryOf(runs, roundsMinutes)}`);
   // The memory profiles of the last round, as tables (stderr: stdout is the report's JSON).
   const last = runs.at(-1)!;
   const profiled: Array<[string, Record<string, number>]> = [['sharp alone', last.baseline], ['workflow', last.workflow], ...Object.entries(last.variants)];
@@ -481,9 +498,41 @@ async function main(): Promise<void> {
 /** The issue's targets for the bulk workflow, each against the figure it bounds. */
 const TARGETS = { ratio: 0.8, coresBusy: 1.8, peakRssMb: 800, rssAfterOverBefore: 1.25, unloadedOverIdle: 1.2 };
 
-/** The suite's rows (bench/report.ts): throughput, CPU and cores against the ceiling, memory, engine overhead. */
-type Run = { baseline: Record<string, number>; workflow: Record<string, number>; variants: Record<string, Record<string, number>> };
+/** One round: each phase's figures, which went first, the load average (1, 5, 15 min) at its start and end. */
+type Run = {
+  first: string;
+  loadAverage: [number[], number[]];
+  baseline: Record<string, number>;
+  workflow: Record<string, number>;
+  variants: Record<string, Record<string, number>>;
+};
 
+/** The 1-, 5- and 15-minute load averages, one decimal. */
+const loadAverage = () => os.loadavg().map((value) => Math.round(value * 10) / 10);
+
+/** The figure of record in a few lines: the ratio's median and range over the rounds, each round's ratio, order and load. */
+function summaryOf(runs: Run[], minutes: number): string {
+  const line = (name: string, ratios: number[]) => {
+    const { min, median, max } = stats(ratios);
+    const met = median >= TARGETS.ratio ? 'met' : 'NOT met';
+    return `${name} / sharp alone: median ${median.toFixed(2)}× (range ${min.toFixed(2)}–${max.toFixed(2)}) over ${ratios.length} round(s); target ≥ ${TARGETS.ratio}×: ${met}`;
+  };
+  const perRound = runs.map(
+    (run, index) =>
+      `  round ${index + 1} (${run.first} first, load ${run.loadAverage[0].join(' ')} → ${run.loadAverage[1].join(' ')}): ` +
+      [['workflow', run.workflow] as const, ...Object.entries(run.variants)]
+        .map(([name, figures]) => `${name} ${(figures.imagesPerSecond! / run.baseline.imagesPerSecond!).toFixed(2)}× (CPU ${(figures.cpuSecondsPerImage! / run.baseline.cpuSecondsPerImage!).toFixed(2)}×)`)
+        .join(', '),
+  );
+  return [
+    `bulk workflow, ${runs.length} round(s) in ${minutes.toFixed(1)} min:`,
+    line('workflow', runs.map((run) => run.workflow.imagesPerSecond! / run.baseline.imagesPerSecond!)),
+    ...Object.keys(runs[0]?.variants ?? {}).map((name) => line(name, runs.map((run) => run.variants[name]!.imagesPerSecond! / run.baseline.imagesPerSecond!))),
+    ...perRound,
+  ].join('\n');
+}
+
+/** The suite's rows (bench/report.ts): throughput, CPU and cores against the ceiling, memory, engine overhead. */
 function rowsOf(input: string, runs: Run[], engine: Record<string, number>): Row[] {
   const of = (side: 'baseline' | 'workflow', figure: string) => stats(runs.map((run) => run[side][figure]!));
   const ratio = (figure: string) => stats(runs.map((run) => run.workflow[figure]! / run.baseline[figure]!));
@@ -504,6 +553,7 @@ function rowsOf(input: string, runs: Run[], engine: Record<string, number>): Row
       ratio: throughput,
       target: `≥ ${TARGETS.ratio}×`,
       met: throughput.median >= TARGETS.ratio,
+      note: `${runs.length} round(s), the side going first alternating; load average ${runs.map((run) => run.loadAverage[0][0]).join(', ')} at each round's start`,
     },
     {
       ...common,
