@@ -166,16 +166,20 @@ export function sampleOf(mappings: MappingSplit, owners: OwnerCounters): MemoryS
  */
 export function watchPeak(
   counters: () => Promise<{ libvipsMb: number; workers: WorkerHeap[] }>,
-  intervalMs = 100,
-  stepMb = 8,
+  options: { intervalMs?: number; stepMb?: number; rssMb?: () => number } = {},
 ): { stop(): Promise<MemorySample | undefined> } {
+  const { intervalMs = 100, stepMb = 8, rssMb = statmRssMb } = options;
   let peak: MemorySample | undefined;
+  /** RSS as read at the tick of the highest sample so far. */
+  let sampledAt = -Infinity;
   let running = true;
   const loop = (async () => {
     while (running) {
-      if (!peak || statmRssMb() >= peak.mappings.rss + stepMb) {
+      const rss = rssMb();
+      if (rss >= sampledAt + stepMb) {
         const { libvipsMb, workers } = await counters();
         const sample = sampleOf(mappingSplit('self'), ownerCounters(libvipsMb, workers));
+        sampledAt = rss;
         if (!peak || sample.mappings.rss > peak.mappings.rss) peak = sample;
       }
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
@@ -191,7 +195,7 @@ export function watchPeak(
 }
 
 /** This process's resident set in MB from `/proc/self/statm` (pages; 4 KB on the bench machine's x86-64). */
-function statmRssMb(): number {
+export function statmRssMb(): number {
   const resident = Number(readFileSync('/proc/self/statm', 'utf8').split(' ')[1]);
   return (resident * 4096) / MB;
 }

@@ -150,7 +150,8 @@ async function measured(images: number, burst: () => Promise<void>, models?: Mod
   const before = await profileNow('mem:before', counters);
   const cpu = process.cpuUsage();
   const started = performance.now();
-  const watch = watchPeak(counters);
+  // BENCH_PEAK_STEP_MB=0 samples smaps at every tick, as before session 7 (the "before" of that change).
+  const watch = watchPeak(counters, { stepMb: Number(process.env.BENCH_PEAK_STEP_MB ?? 8) });
   await burst();
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
@@ -203,6 +204,9 @@ async function renderWithSharp({ file, preset, format }: RenditionJob): Promise<
   await applyEncoder(image, format, { format }).toBuffer();
 }
 
+/** The shutter settings a `--variant` may set for the workflow phase (the rest of its config is the bench's). */
+const VARIANT_SETTINGS = ['MEMORY_IDLE_SECONDS', 'WORKFLOW_CONCURRENCY', 'WORKFLOW_RENDERS', 'SHARP_CONCURRENCY'] as const;
+
 /** The whole workflow: upload, Inspect, Moderate, SmartCrop, Render (Map), Publish; history and events on disk. */
 async function workflow(files: string[]): Promise<PhaseResult> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'shutter-bench-'));
@@ -213,8 +217,9 @@ async function workflow(files: string[]): Promise<PhaseResult> {
       WATCH_UPLOADS: 'No',
       SHUTTER_SEED_SAMPLES: 'No',
       ...(idleSeconds ? { ANALYSIS_WORKER_IDLE_SECONDS: idleSeconds } : {}),
-      // A variant's MEMORY_IDLE_SECONDS=0 is the "before" of giving memory back when idle.
-      ...(process.env.MEMORY_IDLE_SECONDS ? { MEMORY_IDLE_SECONDS: process.env.MEMORY_IDLE_SECONDS } : {}),
+      // A variant's settings: MEMORY_IDLE_SECONDS=0 is the "before" of giving memory back when idle;
+      // WORKFLOW_CONCURRENCY, WORKFLOW_RENDERS and SHARP_CONCURRENCY the workflow's own knobs.
+      ...Object.fromEntries(VARIANT_SETTINGS.filter((name) => process.env[name]).map((name) => [name, process.env[name]!])),
     });
     // The analyzer createPlatform would make, with a handle on its models' worker for the memory profile.
     const local = new LocalAnalyzer({
