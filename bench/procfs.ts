@@ -6,7 +6,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 
 const TICKS = 100; // USER_HZ: /proc reports CPU time in 1/100 s on Linux
 
-function statFields(pid: number | 'self'): string[] | undefined {
+/** Fields of `/proc/<path>/stat` after the command name; `path` a pid, `self` or `self/task/<tid>`. */
+function statFields(pid: number | string): string[] | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces: split after its closing parenthesis.
@@ -70,4 +71,19 @@ export function rssMb(pid: number): number {
  */
 export function mainThreadCpuMs(): number {
   return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+}
+
+/** CPU seconds so far of each live thread of this process, by thread id, with its name (`comm`). */
+export function threadCpuSeconds(): Map<number, { name: string; seconds: number }> {
+  const threads = new Map<number, { name: string; seconds: number }>();
+  for (const task of readdirSync('/proc/self/task')) {
+    try {
+      const fields = statFields(`self/task/${task}`)!;
+      const name = readFileSync(`/proc/self/task/${task}/comm`, 'utf8').trim();
+      threads.set(Number(task), { name, seconds: (Number(fields[11]) + Number(fields[12])) / TICKS });
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return threads;
 }

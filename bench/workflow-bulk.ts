@@ -44,7 +44,7 @@ import { taskDepsFrom } from '../tasks/task-deps.js';
 import { realisticMix } from './bulk-mix.js';
 import { stats } from './harness.js';
 import { flatten, mappingSplit, ownerCounters, profileTables, sampleOf, unflatten, watchPeak, type WorkerHeap } from './memory-profile.js';
-import { rssMb } from './procfs.js';
+import { rssMb, threadCpuSeconds } from './procfs.js';
 import { shebangOf } from './servers.js';
 import type { Row } from './report.js';
 import type { TaskName } from '../tasks/task-names.js';
@@ -148,6 +148,7 @@ async function measured(images: number, burst: () => Promise<void>, models?: Mod
   const counters = countersOf(models);
   const rssBeforeMb = rssMb(process.pid);
   const before = await profileNow('mem:before', counters);
+  const threadsBefore = threadCpuSeconds();
   const cpu = process.cpuUsage();
   const started = performance.now();
   // BENCH_PEAK_STEP_MB=0 samples smaps at every tick, as before session 7 (the "before" of that change).
@@ -155,8 +156,9 @@ async function measured(images: number, burst: () => Promise<void>, models?: Mod
   await burst();
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
-  const peak = flatten('mem:peak', await watch.stop());
   const cpuSeconds = (used.user + used.system) / 1e6;
+  const threads = threadSplit(threadsBefore, threadCpuSeconds(), cpuSeconds, images);
+  const peak = flatten('mem:peak', await watch.stop());
   await sleep(SETTLE_SECONDS * 1000);
   return {
     imagesPerSecond: images / seconds,
@@ -165,10 +167,41 @@ async function measured(images: number, burst: () => Promise<void>, models?: Mod
     rssBeforeMb,
     rssAfterMb: rssMb(process.pid),
     peakRssMb: peakRssMb(),
+    ...threads,
     ...before,
     ...peak,
     ...(await profileNow('mem:after', counters)),
   };
+}
+
+/**
+ * Where the burst's CPU went, by thread, in CPU seconds per image (`/proc/self/task`, at 10 ms
+ * ticks): the main thread (the event loop: engine, history, tasks' JS, GC's main-thread part),
+ * libvips' worker threads, the busiest other thread (in the workflow the models' worker: one thread
+ * running tfjs), the other threads (libuv's pool running sharp's pipelines and fs calls, V8's
+ * helpers), and threads that ended during the burst (process CPU less the live threads').
+ */
+function threadSplit(
+  before: ReturnType<typeof threadCpuSeconds>,
+  after: ReturnType<typeof threadCpuSeconds>,
+  cpuSeconds: number,
+  images: number,
+): Record<string, number> {
+  const split = { main: 0, libvips: 0, busiestOther: 0, otherThreads: 0, ended: 0 };
+  let live = 0;
+  for (const [tid, { name, seconds }] of after) {
+    const used = seconds - (before.get(tid)?.seconds ?? 0);
+    live += used;
+    if (tid === process.pid) split.main += used;
+    else if (name.startsWith('libvips')) split.libvips += used;
+    else {
+      split.otherThreads += used;
+      split.busiestOther = Math.max(split.busiestOther, used);
+    }
+  }
+  split.otherThreads -= split.busiestOther;
+  split.ended = Math.max(0, cpuSeconds - live);
+  return Object.fromEntries(Object.entries(split).map(([name, seconds]) => [`threadCpu:${name}`, seconds / images]));
 }
 
 /**
@@ -529,11 +562,15 @@ function summaryOf(runs: Run[], minutes: number): string {
         .map(([name, figures]) => `${name} ${(figures.imagesPerSecond! / run.baseline.imagesPerSecond!).toFixed(2)}× (CPU ${(figures.cpuSecondsPerImage! / run.baseline.cpuSecondsPerImage!).toFixed(2)}×)`)
         .join(', '),
   );
+  const byThread = (figures: Record<string, number>) =>
+    ['main', 'libvips', 'busiestOther', 'otherThreads', 'ended'].map((name) => `${name} ${(figures[`threadCpu:${name}`] ?? NaN).toFixed(2)}`).join(', ');
+  const last = runs.at(-1)!;
   return [
     `bulk workflow, ${runs.length} round(s) in ${minutes.toFixed(1)} min:`,
     line('workflow', runs.map((run) => run.workflow.imagesPerSecond! / run.baseline.imagesPerSecond!)),
     ...Object.keys(runs[0]?.variants ?? {}).map((name) => line(name, runs.map((run) => run.variants[name]!.imagesPerSecond! / run.baseline.imagesPerSecond!))),
     ...perRound,
+    `  CPU s per image by thread, last round: sharp alone: ${byThread(last.baseline)}; workflow: ${byThread(last.workflow)}`,
   ].join('\n');
 }
 
