@@ -159,10 +159,11 @@ export function sampleOf(mappings: MappingSplit, owners: OwnerCounters): MemoryS
  * owners' counters) taken near its highest RSS; `stop()` ends it and returns that sample.
  *
  * Only RSS is read at every tick (`/proc/self/statm`: microseconds); the full sample is taken when
- * RSS has grown `stepMb` above the highest so far, so the profile is within `stepMb` of the peak seen. A
- * smaps walk is not cheap: measured 6.5 ms of CPU (5 in the kernel) in a fresh Node and 15 ms once
- * the analysis models are loaded (~725 mappings), so one every 100 ms took 5–10 % of a core from the
- * burst it watched, twice as much from the workflow as from sharp alone (bench/README.md, "Session 7").
+ * RSS has grown `stepMb` above the highest so far, so the profile is within `stepMb` of the peak seen.
+ * A smaps walk is not cheap (6.5 ms of CPU, 5 of it in the kernel, in a fresh Node; 15 ms with the
+ * analysis models loaded, ~725 mappings), though side by side the bulk workflow's CPU per image did
+ * not measurably differ (bench/README.md, "Session 7"): the workflow's samples wait on the models'
+ * worker for its heap figures, so they came at most once per analysis.
  */
 export function watchPeak(
   counters: () => Promise<{ libvipsMb: number; workers: WorkerHeap[] }>,
