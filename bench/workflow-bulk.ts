@@ -179,7 +179,8 @@ async function measured(images: number, burst: () => Promise<void>, models?: Mod
  * ticks): the main thread (the event loop: engine, history, tasks' JS, GC's main-thread part),
  * libvips' worker threads, the busiest other thread (in the workflow the models' worker: one thread
  * running tfjs), the other threads (libuv's pool running sharp's pipelines and fs calls, V8's
- * helpers), and threads that ended during the burst (process CPU less the live threads').
+ * helpers), and threads that ended during the burst (process CPU less the live threads'): mostly
+ * libvips' workers, which its pool ends when idle, so libvips' share is `libvips` plus most of `ended`.
  */
 function threadSplit(
   before: ReturnType<typeof threadCpuSeconds>,
