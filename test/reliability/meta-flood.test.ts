@@ -36,7 +36,10 @@ async function hugePng(): Promise<Buffer> {
 }
 
 beforeAll(async () => {
-  t = await createTestApp({ RESULT_CACHE_MB: '0' });
+  // Deadlines far above what five queued 100 MP decodes take on a machine at load 12 (~20 s, 3 s
+  // quiet): a `/meta` is answered by its decode or shed by its pool, never by the request timeout,
+  // whose 503 Server::Timeout is another test's subject (test/api/deadline.test.ts).
+  t = await createTestApp({ RESULT_CACHE_MB: '0', PROCESSING_TIMEOUT_MS: '120000', REQUEST_TIMEOUT_MS: '150000' });
   await t.platform.storage.put('images', 'huge.png', await hugePng(), { contentType: 'image/png' });
   await t.platform.storage.put('images', 'small.jpg', await sharp(samplePhoto('coffee')).resize(640).jpeg().toBuffer(), { contentType: 'image/jpeg' });
   server = await startServer(t.app.handle, { port: 0, host: '127.0.0.1' });
