@@ -43,6 +43,7 @@ async function seed(app: TestApp): Promise<void> {
   await storage.put('images', 'anim.gif', await sharp(strip, { raw: { width: 16, height: 48, channels: 4, pageHeight: 16 } }).gif().toBuffer());
   await storage.put('images', 'dir/c.webp', await makeImage(20, 30, 'webp'));
   await storage.put('images', 'w.png', await makeImage(8, 8, 'png', '#00ff00'));
+  await storage.put('images', 'dot.gif', await makeImage(1, 1, 'gif'));
 }
 
 beforeAll(async () => {
@@ -182,6 +183,12 @@ describe('regressions found by the fuzzer', () => {
     ['a CLAHE window larger than the image', base64Of({ key: 'a.jpg', edits: { clahe: { width: 200, height: 200 } } }), 400, 'ImageEdits::InvalidEdit'],
     ['an unknown colourspace', base64Of({ key: 'a.jpg', edits: { toColourspace: 'bogus' } }), 400, 'ImageEdits::InvalidEdit'],
     ['a singular affine matrix', base64Of({ key: 'a.jpg', edits: { affine: [0, 0, 0, 0] } }), 400, 'ImageEdits::InvalidEdit'],
+    // Found by the fuzzer (seed 631400167, SHUTTER_FUZZ_SCALE=10): libvips' "rank: window too large"
+    // for a median window wider than the 8×8 image was a 500.
+    ['a median window larger than the image', base64Of({ key: 'w.png', edits: { median: 9 } }), 400, 'ImageEdits::InvalidEdit'],
+    // Found probing the same family by hand: sharp refuses to trim a source under 3×3 (a 1×1 spacer GIF), a 500.
+    ['trim of a 1×1 source', base64Of({ key: 'dot.gif', edits: { trim: true } }), 400, 'ImageEdits::InvalidEdit'],
+    ['Thumbor trim of a 1×1 source', '/trim/dot.gif', 400, 'ImageEdits::InvalidEdit'],
   ])('%s', async (_name, path, status, code) => {
     const response = await t.request(path);
     expect(response.status).toBe(status);
