@@ -189,6 +189,10 @@ describe('regressions found by the fuzzer', () => {
     // Found probing the same family by hand: sharp refuses to trim a source under 3×3 (a 1×1 spacer GIF), a 500.
     ['trim of a 1×1 source', base64Of({ key: 'dot.gif', edits: { trim: true } }), 400, 'ImageEdits::InvalidEdit'],
     ['Thumbor trim of a 1×1 source', '/trim/dot.gif', 400, 'ImageEdits::InvalidEdit'],
+    // Found by a long run of the fuzzer on tiny sources: CMYK output of an image with alpha is 5 bands,
+    // which the raw pixels handed between steps cannot hold ("Expected width, height and channels"), a 500.
+    ['CMYK with alpha, then roundCrop', base64Of({ key: 'b.png', edits: { toColourspace: 'cmyk', roundCrop: true } }), 400, 'ImageEdits::InvalidEdit'],
+    ['CMYK with alpha, then an overlay', base64Of({ key: 'b.png', edits: { toColourspace: 'cmyk', overlayWith: { bucket: 'images', key: 'w.png' } } }), 400, 'ImageEdits::InvalidEdit'],
   ])('%s', async (_name, path, status, code) => {
     const response = await t.request(path);
     expect(response.status).toBe(status);
