@@ -12,7 +12,7 @@
  * gets answered and how.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -31,7 +31,9 @@ async function hugePng(): Promise<Buffer> {
   const cached = path.join(tmpdir(), 'shutter-test-99mp.png');
   if (existsSync(cached)) return readFile(cached);
   const png = await sharp({ create: { width: 10_000, height: 9_999, channels: 3, background: '#3a6' } }).png({ compressionLevel: 9 }).toBuffer();
-  await writeFile(cached, png);
+  // Whole or not at all: another test run on this machine may be reading it.
+  await writeFile(`${cached}.${process.pid}`, png);
+  await rename(`${cached}.${process.pid}`, cached);
   return png;
 }
 
