@@ -96,7 +96,7 @@ describe('FsStorage: no key escapes its bucket', () => {
       await storage.get('images', 'fd.jpg', { maxBytes: 1 }).catch(() => undefined);
     }
     // The close is not awaited by get: wait for it, however slow the machine.
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 30_000;
     while ((await openFiles()) > before && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
     expect(await openFiles()).toBeLessThanOrEqual(before);
   });
