@@ -35,7 +35,7 @@ const MAX_WAITING_OBSERVATIONS = 1024;
  *
  * Once bound, a record is kept as plain numbers, by its label values, and handed to the backend
  * when the registry is read (`collect`, see `prometheus.ts`): prom-client hashes and checks a
- * record's labels at every call, which on the request path (five records per request, six gauge
+ * record's labels at every call, which on the request path (three records per request, up to six gauge
  * changes per render) cost a small render's main thread measurably, in cold code between two
  * renders (bench/README.md, "Session 7: small images at 8 in flight"). Handed over together, they
  * run hot, and the text a scrape reads is the same. A value prom-client would refuse (a negative

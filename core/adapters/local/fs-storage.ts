@@ -53,7 +53,8 @@ export class FsStorage implements Storage {
    * is replaced meanwhile. Only the open and the read go through libuv's pool (they may wait for
    * the disk); the fstat and the close of the open descriptor touch no disk (the inode is in memory
    * while the file is open; a file opened for reading has nothing to write back), so they run here
-   * at once. As trips through the pool, which renders keep busy, each cost a small render's main
+   * at once. (A bucket folder on a network file system would make the fstat a round trip to its
+   * server: this adapter is for local disks, as its name says.) As trips through the pool, which renders keep busy, each cost a small render's main
    * thread a wake-up and a promise chain (bench/README.md, "Session 7: small images at 8 in flight").
    */
   async get(bucket: string, key: string, options: { maxBytes?: number } = {}): Promise<StoredObject> {
