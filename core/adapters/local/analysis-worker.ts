@@ -1,18 +1,32 @@
 /**
  * The analysis worker's entry: a `worker_threads` thread that owns the models, so inference (seconds
  * of CPU on a large photo) never blocks the main thread's event loop. Each model loads once, on the
- * first job that needs it. Jobs arrive with pixels the main thread decoded (their ArrayBuffer
- * transferred, not copied) and are answered one at a time, in order.
+ * first job that needs it. Jobs arrive with the encoded image (its ArrayBuffer transferred, not copied),
+ * which this thread decodes to the model's input with sharp (libvips' threads do the work; the main
+ * thread never touches the pixels), or with pixels decoded elsewhere; they are answered one at a time,
+ * in order.
  *
  * Errors go back as plain data (name, message, code, status) for the main thread to rebuild; this
  * thread never exits on a failed job. Like the model modules, it stays free of TypeScript-only syntax.
  */
 import os from 'node:os';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import sharp from 'sharp';
+import { inspectImage } from '../../pipeline/sharp-factory.js';
 import { detectFaces, loadFaceModel, type FaceModel, type FaceModelName } from './face-model.js';
+import { planFaceSearch } from './face-tiles.js';
+import { toModelInput } from './model-input.js';
 import { loadTfjs } from './model-runtime.js';
 import { classifyNsfw, loadNsfwModel, type NsfwModel, type NsfwModelName } from './nsfw-model.js';
-import type { ModelJob, ModelReply, ModelRequest } from './model-worker.js';
+import type { FacesInImage, ModelJob, ModelReply, ModelRequest, SharpSettings } from './model-worker.js';
+
+// sharp, loading in this thread, has just reset libvips' process-wide cache (and, under glibc without
+// jemalloc, its concurrency) to its own defaults: put back what the main thread had configured.
+const settings = workerData as SharpSettings | undefined;
+if (settings) {
+  sharp.concurrency(settings.concurrency);
+  sharp.cache(settings.cache);
+}
 
 // Inference is background work next to the requests the main thread answers. On Linux the nice
 // value is a thread's own (setpriority on "this process" applies to the calling thread), so this puts
@@ -54,6 +68,18 @@ async function run(job: ModelJob): Promise<unknown> {
       return classifyNsfw(await once(nsfwModels, job.model, loadNsfwModel), toPixels(job.pixels));
     case 'faces':
       return detectFaces(await once(faceModels, job.model, loadFaceModel), toPixels(job.pixels), job.regions, job.minScore, job.confirm);
+    case 'nsfw-image': {
+      const model = await once(nsfwModels, job.model, loadNsfwModel);
+      return classifyNsfw(model, await toModelInput(Buffer.from(job.image), { square: job.square }, job.limits));
+    }
+    case 'faces-image': {
+      const model = await once(faceModels, job.model, loadFaceModel);
+      const image = Buffer.from(job.image);
+      const plan = planFaceSearch(await inspectImage(image, job.limits), job.search);
+      const pixels = await toModelInput(image, { maxSide: plan.copySide }, job.limits);
+      const faces = await detectFaces(model, pixels, plan.regions, job.minScore, plan.confirm);
+      return { width: pixels.width, height: pixels.height, faces } satisfies FacesInImage;
+    }
   }
 }
 
