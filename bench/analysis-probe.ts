@@ -6,8 +6,16 @@
  * `npm run bench -- --only analysis --no-peers`).
  *
  *   node scripts/run-ts.mjs bench/analysis-probe.ts [rounds=5]
+ *   BEFORE=/work/before7 node scripts/run-ts.mjs bench/analysis-probe.ts cost [runs=8]
+ *
+ * `cost`: the main thread's own CPU time (schedstat) per analysis of the 12 MP photo (subjects, and
+ * moderation), no hits, this tree against another checkout's LocalAnalyzer (bundled from its sources
+ * with its own worker) in alternating runs: what the analysis itself costs the event loop's thread.
  */
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { getPriority, loadavg, setPriority } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -27,9 +35,55 @@ import { percentile } from './harness.js';
 import { copyName, prepareInputs } from './inputs.js';
 import { JOBS, shutterPath } from './jobs.js';
 import { dataDirFor } from './servers.js';
+import { bundleForNode } from '../scripts/bundle-node.mjs';
 
-const rounds = Number(process.argv[2] ?? 5);
+/** See `cost` above; exits when done. */
+async function mainThreadCost(runs: number): Promise<never> {
+  const photo = inputs.bytes['photo-12mp.jpg'];
+  const mainCpuMs = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  const analyzers: Record<string, { detectSubjects(image: Buffer): Promise<unknown>; moderate(image: Buffer, options: object): Promise<unknown>; load(): Promise<void>; close(): Promise<void> }> = {
+    now: new LocalAnalyzer(),
+  };
+  if (process.env.BEFORE) {
+    const root = path.resolve(process.env.BEFORE);
+    const dir = path.resolve('.cache', 'run-ts', 'analysis-probe-before');
+    const outfile = await bundleForNode(path.join(root, 'core/adapters/local/local-analyzer.ts'), path.join(dir, 'local-analyzer.mjs'));
+    await bundleForNode(path.join(root, 'core/adapters/local/analysis-worker.ts'), path.join(dir, 'analysis-worker.mjs')); // its own worker
+    const { LocalAnalyzer: Before } = (await import(pathToFileURL(outfile).href)) as { LocalAnalyzer: typeof LocalAnalyzer };
+    analyzers.before = new Before();
+  }
+  const cpu: Record<string, { subjects: number[]; moderation: number[] }> = {};
+  const idle: number[] = [];
+  for (const analyzer of Object.values(analyzers)) {
+    await analyzer.load();
+    await analyzer.detectSubjects(photo); // warm: the first inference compiles the graph
+  }
+  for (let run = 0; run < runs; run++) {
+    for (const [name, analyzer] of Object.entries(analyzers)) {
+      const figures = (cpu[name] ??= { subjects: [], moderation: [] });
+      let started = mainCpuMs();
+      await analyzer.detectSubjects(photo);
+      figures.subjects.push(mainCpuMs() - started);
+      started = mainCpuMs();
+      await analyzer.moderate(photo, { minConfidence: 75 });
+      figures.moderation.push(mainCpuMs() - started);
+    }
+    // What the idle process costs the thread meanwhile (timers, GC), for as long as an analysis lasts.
+    const started = mainCpuMs();
+    await sleep(1000);
+    idle.push(mainCpuMs() - started);
+  }
+  console.log(`main thread CPU per analysis of the 12 MP photo (ms, median of ${runs} alternating runs; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}):`);
+  console.log(`  idle, 1 s: ${percentile(idle, 50).toFixed(2)} (${idle.map((v) => v.toFixed(1)).join(' ')})`);
+  for (const [name, { subjects, moderation }] of Object.entries(cpu))
+    console.log(`  ${name}: subjects ${percentile(subjects, 50).toFixed(2)} (${subjects.map((v) => v.toFixed(1)).join(' ')}), moderation ${percentile(moderation, 50).toFixed(2)} (${moderation.map((v) => v.toFixed(1)).join(' ')})`);
+  for (const analyzer of Object.values(analyzers)) await analyzer.close();
+  process.exit(0);
+}
+
 const inputs = await prepareInputs({ smoke: false, copies: 2 });
+if (process.argv[2] === 'cost') await mainThreadCost(Number(process.argv[3] ?? 8));
+const rounds = Number(process.argv[2] ?? 5);
 const dataDir = await dataDirFor(inputs.dir);
 setLogLevel('warn');
 const app = createApp(createPlatform(loadConfig({ SHUTTER_DATA_DIR: dataDir, SHUTTER_SEED_SAMPLES: 'No', LOG_LEVEL: 'warn', REQUEST_TIMEOUT_MS: '600000' })));
