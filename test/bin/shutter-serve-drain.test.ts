@@ -53,8 +53,12 @@ test('SIGTERM: no new connections, the in-flight request finishes, exit 0', asyn
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
 
-  const deadline = Date.now() + 20_000;
-  while (!/"msg":"shutter is serving"/.test(output) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  /** Waits for a condition, never a fixed time: a busy machine may take seconds for any step. */
+  const until = async (condition: () => boolean) => {
+    const deadline = Date.now() + 20_000;
+    while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  };
+  await until(() => /"msg":"shutter is serving"/.test(output));
   const port = Number(/"port":(\d+)/.exec(output)?.[1]);
   expect(port).toBeGreaterThan(0);
   const base = `http://127.0.0.1:${port}`;
@@ -62,9 +66,12 @@ test('SIGTERM: no new connections, the in-flight request finishes, exit 0', asyn
   // Every storage call now takes 1.5 s: the request below is in flight when SIGTERM arrives.
   proxy.setFault({ kind: 'slow', delayMs: 1_500 });
   const inFlight = fetch(`${base}/a.jpg?width=32`).then(async (response) => ({ status: response.status, bytes: Buffer.from(await response.arrayBuffer()) }));
-  await new Promise((resolve) => setTimeout(resolve, 400));
+  // In flight: its storage read is held by the proxy.
+  await until(() => proxy.injected.slow > 0);
+  expect(proxy.injected.slow).toBeGreaterThan(0);
   child.kill('SIGTERM');
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // The listener is closed in the same turn as this line is written.
+  await until(() => /shutting down: draining/.test(output));
   await expect(fetch(`${base}/health`)).rejects.toThrow();
 
   const answer = await inFlight;

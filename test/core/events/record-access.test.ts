@@ -116,13 +116,22 @@ describe('createAccessRecorder bounds what a client controls (issue #13)', () =>
     test('records wait for their batch: one publish for all of them after batchMs', async () => {
       const sink = new MemorySink();
       const publish = jest.spyOn(sink, 'publish');
-      const record = createAccessRecorder(sink, { sampleRate: 1, batchMs: 20 });
-      for (let i = 0; i < 3; i++) record(access);
-      await nextTurn();
-      expect(publish).not.toHaveBeenCalled();
-      await new Promise((resolve) => setTimeout(resolve, 60));
-      expect(publish).toHaveBeenCalledTimes(1);
-      expect(sink.events).toHaveLength(3);
+      // The batch timer on a fake clock: on a busy machine a real 20 ms may pass before the next turn.
+      jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+      try {
+        const record = createAccessRecorder(sink, { sampleRate: 1, batchMs: 20 });
+        for (let i = 0; i < 3; i++) record(access);
+        await nextTurn();
+        jest.advanceTimersByTime(19);
+        await nextTurn();
+        expect(publish).not.toHaveBeenCalled();
+        jest.advanceTimersByTime(1);
+        await nextTurn();
+        expect(publish).toHaveBeenCalledTimes(1);
+        expect(sink.events).toHaveLength(3);
+      } finally {
+        jest.useRealTimers();
+      }
     });
 
     test('flush hands over what waits, records sampled this very turn included', async () => {
