@@ -13,8 +13,6 @@
  * with its own worker) in alternating runs: what the analysis itself costs the event loop's thread.
  */
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getPriority, loadavg, setPriority } from 'node:os';
 import { execFileSync } from 'node:child_process';
@@ -35,7 +33,7 @@ import { percentile } from './harness.js';
 import { copyName, prepareInputs } from './inputs.js';
 import { JOBS, shutterPath } from './jobs.js';
 import { dataDirFor } from './servers.js';
-import { bundleForNode } from '../scripts/bundle-node.mjs';
+import { beforeAnalyzer } from './before-analyzer.js';
 
 /** See `cost` above; exits when done. */
 async function mainThreadCost(runs: number): Promise<never> {
@@ -44,14 +42,7 @@ async function mainThreadCost(runs: number): Promise<never> {
   const analyzers: Record<string, { detectSubjects(image: Buffer): Promise<unknown>; moderate(image: Buffer, options: object): Promise<unknown>; load(): Promise<void>; close(): Promise<void> }> = {
     now: new LocalAnalyzer(),
   };
-  if (process.env.BEFORE) {
-    const root = path.resolve(process.env.BEFORE);
-    const dir = path.resolve('.cache', 'run-ts', 'analysis-probe-before');
-    const outfile = await bundleForNode(path.join(root, 'core/adapters/local/local-analyzer.ts'), path.join(dir, 'local-analyzer.mjs'));
-    await bundleForNode(path.join(root, 'core/adapters/local/analysis-worker.ts'), path.join(dir, 'analysis-worker.mjs')); // its own worker
-    const { LocalAnalyzer: Before } = (await import(pathToFileURL(outfile).href)) as { LocalAnalyzer: typeof LocalAnalyzer };
-    analyzers.before = new Before();
-  }
+  if (process.env.BEFORE) analyzers.before = await beforeAnalyzer(process.env.BEFORE);
   const cpu: Record<string, { subjects: number[]; moderation: number[] }> = {};
   const idle: number[] = [];
   for (const analyzer of Object.values(analyzers)) {
