@@ -74,11 +74,13 @@ async function run(job: ModelJob): Promise<unknown> {
     }
     case 'faces-image': {
       const model = await once(faceModels, job.model, loadFaceModel);
+      const started = performance.now();
       const image = Buffer.from(job.image);
       const plan = planFaceSearch(await inspectImage(image, job.limits), job.search);
       const pixels = await toModelInput(image, { maxSide: plan.copySide }, job.limits);
+      const decodeMs = performance.now() - started;
       const faces = await detectFaces(model, pixels, plan.regions, job.minScore, plan.confirm);
-      return { width: pixels.width, height: pixels.height, faces } satisfies FacesInImage;
+      return { width: pixels.width, height: pixels.height, faces, decodeMs } satisfies FacesInImage;
     }
   }
 }

@@ -49,6 +49,8 @@ export interface FacesInImage {
   width: number;
   height: number;
   faces: RawFace[];
+  /** How long the worker spent reading and decoding the image before the detector ran (ms): the decode phase. */
+  decodeMs: number;
 }
 
 export type ModelJob =

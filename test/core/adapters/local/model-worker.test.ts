@@ -192,7 +192,8 @@ describe('the worker prepares the pixels: the main thread hands it the encoded i
       const here = await models.detectFaces('ssd_mobilenetv1', pixels, plan.regions, DEFAULTS.faceMinScore, plan.confirm);
       const there = await models.detectFacesInImage('ssd_mobilenetv1', photo, search, DEFAULTS.faceMinScore, DEFAULT_IMAGE_LIMITS);
       expect(here.length).toBeGreaterThan(0);
-      expect(there).toEqual({ width: pixels.width, height: pixels.height, faces: here });
+      expect(there).toEqual({ width: pixels.width, height: pixels.height, faces: here, decodeMs: expect.any(Number) as number });
+      expect(there.decodeMs).toBeGreaterThan(0);
 
       const chelsea = samplePhoto('chelsea');
       const scores = await models.classifyNsfw('MobileNetV2', await toModelInput(chelsea, { square: 224 }));
