@@ -244,7 +244,14 @@ for (const how of ['idle', '+19', 'as started']) {
     }
   };
 }
-console.log(`worker thread ${workerTid}: ${execFileSync('chrt', ['-p', workerTid], { encoding: 'utf8' }).trim().replace(/\n/g, '; ')}, nice ${getPriority(Number(workerTid))}; the main thread ${process.pid}: nice ${getPriority()}`);
+const policyOf = (tid: string) => {
+  try {
+    return execFileSync('chrt', ['-p', tid], { encoding: 'utf8' }).trim().replace(/\n/g, '; ');
+  } catch {
+    return 'policy unknown (no chrt)';
+  }
+};
+console.log(`worker thread ${workerTid}: ${policyOf(workerTid)}, nice ${getPriority(Number(workerTid))}; the main thread ${process.pid}: nice ${getPriority()}`);
 const chosen = (process.env.VARIANTS ?? 'full;worker only').split(';');
 const p99s: Record<string, number[]> = {};
 console.log(`load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
