@@ -172,7 +172,7 @@ describe('errors and failures', () => {
 });
 
 describe('the worker prepares the pixels: the main thread hands it the encoded image', () => {
-  const search = {
+  const searchOptions = {
     inputSide: FACE_MODEL_INPUT.ssd_mobilenetv1,
     detectableSide: DEFAULTS.faceDetectableSide,
     minFaceSide: DEFAULTS.faceMinSide,
@@ -187,10 +187,10 @@ describe('the worker prepares the pixels: the main thread hands it the encoded i
     const photo = await sharp(samplePhoto('astronaut')).resize(2400, 1600, { fit: 'fill' }).jpeg().toBuffer();
     const models = new ModelWorker();
     try {
-      const plan = planFaceSearch(await inspectImage(photo, DEFAULT_IMAGE_LIMITS), search);
+      const plan = planFaceSearch(await inspectImage(photo, DEFAULT_IMAGE_LIMITS), searchOptions);
       const pixels = await toModelInput(photo, { maxSide: plan.copySide });
       const here = await models.detectFaces('ssd_mobilenetv1', pixels, plan.regions, DEFAULTS.faceMinScore, plan.confirm);
-      const there = await models.detectFacesInImage('ssd_mobilenetv1', photo, search, DEFAULTS.faceMinScore, DEFAULT_IMAGE_LIMITS);
+      const there = await models.detectFacesInImage('ssd_mobilenetv1', photo, searchOptions, DEFAULTS.faceMinScore, DEFAULT_IMAGE_LIMITS);
       expect(here.length).toBeGreaterThan(0);
       expect(there).toEqual({ width: pixels.width, height: pixels.height, faces: here, decodeMs: expect.any(Number) as number });
       expect(there.decodeMs).toBeGreaterThan(0);
@@ -219,7 +219,7 @@ describe('the worker prepares the pixels: the main thread hands it the encoded i
       expect({ code: thereError.code, status: thereError.status }).toEqual({ code: hereError.code, status: hereError.status });
 
       const tight = { ...DEFAULT_IMAGE_LIMITS, maxInputPixels: 10_000 };
-      await expect(models.detectFacesInImage('ssd_mobilenetv1', photo, search, 0.5, tight)).rejects.toMatchObject({
+      await expect(models.detectFacesInImage('ssd_mobilenetv1', photo, searchOptions, 0.5, tight)).rejects.toMatchObject({
         name: 'ImageError',
         code: 'ImageSource::TooManyPixels',
         status: 413,
@@ -229,6 +229,36 @@ describe('the worker prepares the pixels: the main thread hands it the encoded i
       await models.close();
     }
   }, 120_000);
+
+  test('a job decoded while another runs waits its turn: answers come in order, and a bad image queued behind a search fails alone', async () => {
+    const photo = await sharp(samplePhoto('astronaut')).resize(2400, 1600, { fit: 'fill' }).jpeg().toBuffer();
+    const chelsea = samplePhoto('chelsea');
+    const models = new ModelWorker();
+    try {
+      await models.load({ nsfw: 'MobileNetV2', faces: 'ssd_mobilenetv1' });
+      const order: string[] = [];
+      const search = models.detectFacesInImage('ssd_mobilenetv1', photo, searchOptions, DEFAULTS.faceMinScore, DEFAULT_IMAGE_LIMITS).then((found) => {
+        order.push('search');
+        return found;
+      });
+      // Its decode fails at once, while the search runs: the failure must wait for its turn, not end the worker.
+      const bad = models.classifyNsfwImage('MobileNetV2', chelsea.subarray(0, 2000), 224, DEFAULT_IMAGE_LIMITS).catch((error: unknown) => {
+        order.push('bad');
+        throw error;
+      });
+      const good = models.classifyNsfwImage('MobileNetV2', chelsea, 224, DEFAULT_IMAGE_LIMITS).then((scores) => {
+        order.push('good');
+        return scores;
+      });
+      expect((await search).faces.length).toBeGreaterThan(0);
+      await expect(bad).rejects.toBeInstanceOf(ImageError);
+      expect((await good).Neutral).toBeGreaterThan(0.5);
+      expect(order).toEqual(['search', 'bad', 'good']);
+      expect(models.started).toBe(1);
+    } finally {
+      await models.close();
+    }
+  }, 240_000);
 
   test("sharp loading in the worker leaves libvips' process-wide settings as this thread configured them", async () => {
     const before = { concurrency: sharp.concurrency(), cache: sharp.cache() };
