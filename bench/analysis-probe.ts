@@ -23,7 +23,6 @@ import { loadConfig } from '../core/config.js';
 import { LocalAnalyzer } from '../core/adapters/local/local-analyzer.js';
 import { AttentionAnalyzer } from '../core/adapters/local/attention-analyzer.js';
 import { FaceApiDetector } from '../core/adapters/local/face-api-detector.js';
-import { FACE_MODEL_INPUT } from '../core/adapters/local/face-model.js';
 import { planFaceSearch } from '../core/adapters/local/face-tiles.js';
 import { toModelInput } from '../core/adapters/local/model-input.js';
 import { DEFAULTS } from '../core/limits.js';
@@ -179,16 +178,7 @@ const summary = (label: string, hits: Hit[]) => {
 const faceDetector = new FaceApiDetector({ models });
 const attention = new AttentionAnalyzer();
 const size = await inspectImage(photo, DEFAULT_IMAGE_LIMITS);
-const plan = planFaceSearch(size, {
-  inputSide: FACE_MODEL_INPUT.ssd_mobilenetv1,
-  detectableSide: DEFAULTS.faceDetectableSide,
-  minFaceSide: DEFAULTS.faceMinSide,
-  maxTiles: DEFAULTS.faceDetectionMaxTiles,
-  wholeMaxSide: DEFAULTS.faceDetectionMaxSide,
-  anySize: true,
-  proposalSide: DEFAULTS.faceProposalSide,
-  proposalScore: DEFAULTS.faceProposalScore,
-});
+const plan = planFaceSearch(size, faceDetector.searchOptions);
 const ready = await toModelInput(photo, { maxSide: plan.copySide });
 const variants: Record<string, () => Promise<unknown>> = {
   full: () => analyzer.detectSubjects(photo),

@@ -11,7 +11,8 @@
  * rounds (its own worker), so a change to local analysis is measured against its base side by side.
  */
 import { LocalAnalyzer } from '../../core/adapters/local/local-analyzer.js';
-import { detectFaces, loadFaceModel, FACE_MODEL_INPUT } from '../../core/adapters/local/face-model.js';
+import { FaceApiDetector } from '../../core/adapters/local/face-api-detector.js';
+import { detectFaces, loadFaceModel } from '../../core/adapters/local/face-model.js';
 import { planFaceSearch } from '../../core/adapters/local/face-tiles.js';
 import { toModelInput } from '../../core/adapters/local/model-input.js';
 import { DEFAULTS } from '../../core/limits.js';
@@ -58,27 +59,14 @@ export async function analysisLoop(ctx: BenchContext): Promise<void> {
     width: ctx.inputs.sizes['photo-12mp.jpg'].width,
     height: ctx.inputs.sizes['photo-12mp.jpg'].height,
   };
-  const plan = planFaceSearch(size, {
-    inputSide: FACE_MODEL_INPUT.ssd_mobilenetv1,
-    detectableSide: DEFAULTS.faceDetectableSide,
-    minFaceSide: DEFAULTS.faceMinSide,
-    maxTiles: DEFAULTS.faceDetectionMaxTiles,
-    wholeMaxSide: DEFAULTS.faceDetectionMaxSide,
-    anySize: true,
-  });
+  // The search as shipped; without its proposal look, the search as it ran on this thread before the worker.
+  const searchOptions = new FaceApiDetector().searchOptions;
+  const { proposalSide: _proposalSide, proposalScore: _proposalScore, ...withoutProposals } = searchOptions;
+  const plan = planFaceSearch(size, withoutProposals);
 
   // The search as shipped, its copy decoded beforehand: hits during the inference alone, so the quiet run tells
   // what the decode phase (libvips' threads at normal priority) adds from what the worker's inference does.
-  const shipped = planFaceSearch(size, {
-    inputSide: FACE_MODEL_INPUT.ssd_mobilenetv1,
-    detectableSide: DEFAULTS.faceDetectableSide,
-    minFaceSide: DEFAULTS.faceMinSide,
-    maxTiles: DEFAULTS.faceDetectionMaxTiles,
-    wholeMaxSide: DEFAULTS.faceDetectionMaxSide,
-    anySize: true,
-    proposalSide: DEFAULTS.faceProposalSide,
-    proposalScore: DEFAULTS.faceProposalScore,
-  });
+  const shipped = planFaceSearch(size, searchOptions);
   const decoded = await toModelInput(photo, { maxSide: shipped.copySide });
 
   /** Cache hits one after another until `work` ends (at least `minimum` of them): their p99 and median. */

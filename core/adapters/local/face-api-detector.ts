@@ -17,7 +17,7 @@ import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../../pipeline/sharp-fac
 import { packageVersion } from './model-runtime.js';
 import { ModelWorker } from './model-worker.js';
 import { FACE_MODEL_INPUT, type FaceModelName } from './face-model.js';
-import { mergeDetections } from './face-tiles.js';
+import { mergeDetections, type FaceSearchOptions } from './face-tiles.js';
 import { recordAnalysis } from '../../observability/metrics.js';
 
 export type { FaceModelName } from './face-model.js';
@@ -62,6 +62,21 @@ export class FaceApiDetector implements SubjectDetector {
     this.name = `face-api@${packageVersion('@vladmandic/face-api')}/${this.model}/search-${DEFAULTS.faceSearchRevision}`;
   }
 
+  /** How this detector searches a photo (`planFaceSearch`): the worker plans each image's looks from it. */
+  get searchOptions(): FaceSearchOptions {
+    return {
+      inputSide: FACE_MODEL_INPUT[this.model],
+      detectableSide: DEFAULTS.faceDetectableSide,
+      minFaceSide: this.minFaceSide,
+      maxTiles: this.maxTiles,
+      wholeMaxSide: this.maxSide,
+      // SSD's anchors can be laid out for any input (`ssd-anchors.ts`); the Tiny detector is tiled.
+      anySize: this.model === 'ssd_mobilenetv1',
+      proposalSide: this.proposalSide,
+      proposalScore: DEFAULTS.faceProposalScore,
+    };
+  }
+
   /** Loads the detector in the worker (once); the first detection does it otherwise. */
   load(): Promise<void> {
     return this.models.load({ faces: this.model });
@@ -71,23 +86,7 @@ export class FaceApiDetector implements SubjectDetector {
     const started = performance.now();
     options.signal?.throwIfAborted();
     // The worker reads the header, plans the search and decodes the copy: this thread never touches the pixels.
-    const found = await this.models.detectFacesInImage(
-      this.model,
-      image,
-      {
-      inputSide: FACE_MODEL_INPUT[this.model],
-      detectableSide: DEFAULTS.faceDetectableSide,
-        minFaceSide: this.minFaceSide,
-        maxTiles: this.maxTiles,
-        wholeMaxSide: this.maxSide,
-        // SSD's anchors can be laid out for any input (`ssd-anchors.ts`); the Tiny detector is tiled.
-        anySize: this.model === 'ssd_mobilenetv1',
-        proposalSide: this.proposalSide,
-        proposalScore: DEFAULTS.faceProposalScore,
-      },
-      this.minScore,
-      this.limits,
-    );
+    const found = await this.models.detectFacesInImage(this.model, image, this.searchOptions, this.minScore, this.limits);
     options.signal?.throwIfAborted();
     const { width: copyWidth, height: copyHeight } = found;
     const faces = mergeDetections(found.faces)

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { FaceApiDetector } from '../../../../core/adapters/local/face-api-detector.js';
 import { LocalAnalyzer } from '../../../../core/adapters/local/local-analyzer.js';
-import { detectFaces, FACE_MODEL_INPUT, loadFaceModel } from '../../../../core/adapters/local/face-model.js';
+import { detectFaces, loadFaceModel } from '../../../../core/adapters/local/face-model.js';
 import { planFaceSearch } from '../../../../core/adapters/local/face-tiles.js';
 import { toModelInput } from '../../../../core/adapters/local/model-input.js';
 import { ModelWorker } from '../../../../core/adapters/local/model-worker.js';
@@ -172,16 +172,8 @@ describe('errors and failures', () => {
 });
 
 describe('the worker prepares the pixels: the main thread hands it the encoded image', () => {
-  const searchOptions = {
-    inputSide: FACE_MODEL_INPUT.ssd_mobilenetv1,
-    detectableSide: DEFAULTS.faceDetectableSide,
-    minFaceSide: DEFAULTS.faceMinSide,
-    maxTiles: DEFAULTS.faceDetectionMaxTiles,
-    wholeMaxSide: DEFAULTS.faceDetectionMaxSide,
-    anySize: true,
-    proposalSide: DEFAULTS.faceProposalSide,
-    proposalScore: DEFAULTS.faceProposalScore,
-  };
+  // The search as the shipped detector plans it.
+  const searchOptions = new FaceApiDetector().searchOptions;
 
   test('the same answers as pixels decoded on this thread: faces (search plan included) and moderation scores', async () => {
     const photo = await sharp(samplePhoto('astronaut')).resize(2400, 1600, { fit: 'fill' }).jpeg().toBuffer();
