@@ -56,7 +56,17 @@ export function planEdits(edits: Edits, options: { animated?: boolean } = {}): P
     if (step) plan.push({ step, value });
     else if (name in SHARP_OPERATIONS) plan.push({ step: operation as Step<never>, value: { name: name as SharpOperation, value } });
   }
-  return options.animated ? plan : resizeBeforeRightAngle(plan);
+  return outputColourspaceLast(options.animated ? plan : resizeBeforeRightAngle(plan));
+}
+
+/**
+ * sharp converts to the output colourspace (`toColourspace`) as the chain's last act, wherever the
+ * call stands; so does this plan. Left in place, a step that hands raw pixels on (roundCrop, an
+ * overlay) read CMYK's four bands as RGB and alpha: a 200 in the wrong colours (found by the fuzzer).
+ */
+function outputColourspaceLast(plan: PlannedEdit[]): PlannedEdit[] {
+  const isOutputColourspace = ({ step, value }: PlannedEdit) => step === operation && /^toColou?rspace$/.test((value as { name: string }).name);
+  return [...plan.filter((edit) => !isOutputColourspace(edit)), ...plan.filter(isOutputColourspace)];
 }
 
 /**
