@@ -28,6 +28,9 @@ export function createRouter(
   fallback: (request: HttpRequest) => Promise<HttpResponse>,
   config: Pick<Config, 'cors' | 'trustProxyHops'>,
 ): (request: HttpRequest) => Promise<HttpResponse> {
+  // Read once: each route with the literal start of every path it takes, so a path (an image's,
+  // most of all) skips the routes it cannot be without running their patterns.
+  const table = routes.map((route) => ({ route, prefix: literalPrefix(route.path), methods: Array.isArray(route.method) ? route.method : [route.method] }));
   async function dispatch(request: HttpRequest): Promise<{ name: string; response: HttpResponse }> {
     // The route an error is counted under: the one that failed, not a catch-all "error" label.
     let name = UNROUTED;
@@ -45,10 +48,10 @@ export function createRouter(
           },
         };
       }
-      for (const candidate of routes) {
+      for (const { route: candidate, prefix, methods } of table) {
+        if (!request.path.startsWith(prefix)) continue;
         const params = matchPath(candidate.path, request.path);
         if (!params) continue;
-        const methods = Array.isArray(candidate.method) ? candidate.method : [candidate.method];
         if (name === UNROUTED) name = candidate.name; // a known path with another method: its 405 counts there
         if (!methods.includes(request.method)) continue;
         name = candidate.name;
@@ -95,6 +98,36 @@ export function createRouter(
     );
     return withSecurityHeaders(response);
   };
+}
+
+/**
+ * What every path a route takes starts with: its path when a string (exact or a prefix), or the
+ * characters a pattern anchored at `^` spells out before its first special one; '' when unsure
+ * (no anchor, an alternation, flags that change what `^` or a letter matches).
+ *
+ * @example literalPrefix(/^\/api\/analytics\/?$/) // '/api/analytics' (the last "/" is optional)
+ */
+export function literalPrefix(path: string | RegExp): string {
+  if (typeof path === 'string') return path;
+  const { source, flags } = path;
+  if (!source.startsWith('^') || source.includes('|') || /[im]/.test(flags)) return '';
+  let prefix = '';
+  for (let i = 1; i < source.length; i++) {
+    let char = source[i]!;
+    if (char === '\\') {
+      const next = source[i + 1];
+      // \d, \w, \b, \1, \u0041...: a class, an assertion or a code, not the character itself.
+      if (next === undefined || /[A-Za-z0-9]/.test(next)) break;
+      char = next;
+      i++;
+    } else if ('.*+?()[]{}^$'.includes(char)) {
+      // A quantifier makes the character before it optional or repeated: not part of every match.
+      if ('*+?{'.includes(char)) prefix = prefix.slice(0, -1);
+      break;
+    }
+    prefix += char;
+  }
+  return prefix;
 }
 
 function matchPath(path: string | RegExp, actual: string): string[] | undefined {

@@ -17,6 +17,10 @@
  * tree's packages) side by side as "shutter before" instead of the ablations, so a change is
  * measured against its base in the same rounds:
  *   BEFORE=/work/before ROUNDS=7 node scripts/run-ts.mjs bench/profile-small-images.ts 2 300
+ *
+ * `WIDTH=800` renders that width instead of 400 (the ceiling's JPEG 2 MP → JPEG 800 job), and
+ * `BYTES=1` adds raw sharp handed the bytes already in memory, the ceiling's baseline:
+ *   BEFORE=/work/before WIDTH=800 BYTES=1 ROUNDS=7 node scripts/run-ts.mjs bench/profile-small-images.ts 2 300
  */
 import { createHook } from 'node:async_hooks';
 import { loadavg } from 'node:os';
@@ -72,11 +76,13 @@ if (tiny) {
   const pixels = await sharp(inputs.bytes['photo-2mp.jpg']).resize(64).jpeg().toBuffer();
   for (let copy = 0; copy < inputs.copies; copy++) await writeFile(path.join(inputs.dir, `tiny-${copyName('photo-2mp.jpg', copy)}`), pixels);
 }
-const base: Job = { ...JOBS.find((job) => job.id === '2mp-jpeg')!, width: tiny ? 32 : 400 };
+const base: Job = { ...JOBS.find((job) => job.id === '2mp-jpeg')!, width: tiny ? 32 : Number(process.env.WIDTH ?? 400) };
 const perWorker = (worker: number): Job => ({ ...base, width: base.width + worker });
 const fileOf = (worker: number) => `${tiny ? 'tiny-' : ''}${copyName(base.input, worker % inputs.copies)}`;
 
+const inMemory = await Promise.all([0, 1].map((copy) => readFile(path.join(inputs.dir, `${tiny ? 'tiny-' : ''}${copyName(base.input, copy)}`))));
 const variants: Record<string, (worker: number) => Promise<unknown>> = {
+  ...(process.env.BYTES === '1' ? { 'raw sharp (bytes in memory)': (worker: number) => rawSharp(perWorker(worker), inMemory[worker % inMemory.length]!) } : {}),
   'raw sharp (reading the file)': async (worker) => rawSharp(perWorker(worker), await readFile(path.join(inputs.dir, fileOf(worker)))),
   shutter: (worker) => shutterRequest(app, worker),
   ...(before
@@ -136,7 +142,7 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-console.log(`\nmedians of ${rounds} rounds, ${inFlight} in flight, ${tiny ? '64 px source → 32 px' : '2 MP → 400 px'}; load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+console.log(`\nmedians of ${rounds} rounds, ${inFlight} in flight, ${tiny ? '64 px source → 32 px' : `2 MP → ${base.width} px`}; load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
 console.log('| variant | img/s | CPU ms/img | main thread | other threads |\n| --- | --- | --- | --- | --- |');
 for (const [name, runs] of Object.entries(samples)) {
   const cpu = median(runs.map((run) => run.cpuMs));

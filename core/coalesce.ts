@@ -25,21 +25,36 @@ export class Coalescer<T> {
   run(key: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const running = this.inFlight.get(key);
     if (running) return running;
+    let settle!: { resolve: (value: T) => void; reject: (error: unknown) => void };
+    const promise = new Promise<T>((resolve, reject) => (settle = { resolve, reject }));
     // Only this run's own entry: after an abort, a newer run may hold the key.
     const forget = () => {
       if (this.inFlight.get(key) === promise) this.inFlight.delete(key);
     };
-    // `work` starts on the next microtask, after the key is recorded, so even work that settles at
-    // once (or throws synchronously) is forgotten after, never before, it was recorded.
-    const promise: Promise<T> = Promise.resolve()
-      .then(work)
-      .finally(() => {
-        forget();
-        signal?.removeEventListener('abort', forget);
-      });
+    const done = () => {
+      forget();
+      signal?.removeEventListener('abort', forget);
+    };
+    // Recorded before `work` starts, so even work that settles at once (or throws synchronously)
+    // is forgotten after, never before, it was recorded; callers see the result once it is forgotten.
     this.inFlight.set(key, promise);
     if (signal?.aborted) forget();
     else signal?.addEventListener('abort', forget, { once: true });
+    try {
+      work().then(
+        (value) => {
+          done();
+          settle.resolve(value);
+        },
+        (error: unknown) => {
+          done();
+          settle.reject(error);
+        },
+      );
+    } catch (error) {
+      done();
+      settle.reject(error);
+    }
     return promise;
   }
 }

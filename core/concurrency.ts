@@ -40,29 +40,54 @@ export class Semaphore {
   /**
    * Runs `task` once `weight` units are free (default 1). A weight above the limit is taken as
    * the whole limit, so it runs alone rather than never.
+   *
+   * Written with `then` rather than as an async function: three semaphores sit on every render's
+   * path, and each async layer is promises and microtasks on the event loop a small render shares.
    */
-  async run<T>(task: () => Promise<T>, weight = 1): Promise<T> {
+  run<T>(task: () => Promise<T>, weight = 1): Promise<T> {
     const units = Math.min(weight, this.limit);
     if (this.waiting.length > 0 || this.held + units > this.limit) {
-      if (this.waiting.length >= this.maxQueue) throw overloaded();
+      if (this.waiting.length >= this.maxQueue) return Promise.reject(overloaded());
       const turn = new Promise<void>((wake) => this.waiting.push({ weight: units, wake }));
       this.onChange(this.tasks, this.waiting.length);
-      await turn;
-    } else this.take(units);
-    this.onChange(this.tasks, this.waiting.length);
-    try {
-      return await task();
-    } finally {
-      this.held -= units;
-      this.tasks--;
-      // Wake waiters in order while the head fits: a light one never overtakes a heavy one.
-      while (this.waiting.length > 0 && this.held + this.waiting[0]!.weight <= this.limit + 1e-9) {
-        const next = this.waiting.shift()!;
-        this.take(next.weight);
-        next.wake();
-      }
-      this.onChange(this.tasks, this.waiting.length);
+      return turn.then(() => this.start(task, units));
     }
+    this.take(units);
+    return this.start(task, units);
+  }
+
+  /** Runs a task whose units are taken; they are given back when it has settled, before its caller resumes. */
+  private start<T>(task: () => Promise<T>, units: number): Promise<T> {
+    this.onChange(this.tasks, this.waiting.length);
+    let running: Promise<T>;
+    try {
+      running = task();
+    } catch (error) {
+      this.release(units);
+      return Promise.reject(error);
+    }
+    return running.then(
+      (value) => {
+        this.release(units);
+        return value;
+      },
+      (error: unknown) => {
+        this.release(units);
+        throw error;
+      },
+    );
+  }
+
+  private release(units: number): void {
+    this.held -= units;
+    this.tasks--;
+    // Wake waiters in order while the head fits: a light one never overtakes a heavy one.
+    while (this.waiting.length > 0 && this.held + this.waiting[0]!.weight <= this.limit + 1e-9) {
+      const next = this.waiting.shift()!;
+      this.take(next.weight);
+      next.wake();
+    }
+    this.onChange(this.tasks, this.waiting.length);
   }
 
   private take(units: number): void {

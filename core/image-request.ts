@@ -97,36 +97,54 @@ export function parseImageRequest(value: unknown): ImageRequest {
   throw new RequestError('ImageEdits::InvalidEdit', `The image request is invalid: ${problems.join('; ')}.`);
 }
 
-/** Schemas for the sets of edit names seen, at most {@link MAX_EDIT_SETS} (clients choose the sets). */
-const BY_EDIT_NAMES = new Map<string, typeof ImageRequest>();
-const MAX_EDIT_SETS = 64;
+/** Schemas for the sets of names seen (edits, output options, optional fields), at most {@link MAX_NAME_SETS} (clients choose the sets). */
+const BY_NAMES = new Map<string, typeof ImageRequest>();
+const MAX_NAME_SETS = 64;
+/** The fields every request has: kept in a narrowed schema whether present or not, so a missing one is the same issue. */
+const REQUIRED = new Set(['source', 'edits', 'output']);
 
 /**
- * The request schema narrowed to the edits `value` names: the same answer and the same issues as
- * {@link ImageRequest}, whose edits object has ~60 optional keys that zod visits one by one, asked
- * for or not. Between two renders (libvips' threads have filled the CPU caches in between) that
- * visit cost a small render's main thread ~0.13 ms, 13× its cost in a tight loop, and a request
- * names one or two edits (bench/README.md, session 6). Anything unusual (no edits object, a name
- * the model does not know, more sets than are kept) takes the whole schema, so its issues are
- * zod's own.
+ * The request schema narrowed to the edits, output options and optional fields `value` names: the
+ * same answer and the same issues as {@link ImageRequest}, whose edits object has ~60 optional keys
+ * (and its output 6) that zod visits one by one, asked for or not. Between two renders (libvips'
+ * threads have filled the CPU caches in between) that visit cost a small render's main thread
+ * ~0.13 ms, 13× its cost in a tight loop, and a request names one or two edits and an output format
+ * (bench/README.md, sessions 6 and 7). Anything unusual (not an object, a name the model does not
+ * know, more sets than are kept) takes the whole schema, so its issues are zod's own.
  */
 function schemaFor(value: unknown): typeof ImageRequest {
-  const edits = typeof value === 'object' && value !== null ? (value as { edits?: unknown }).edits : undefined;
-  if (typeof edits !== 'object' || edits === null || Array.isArray(edits)) return ImageRequest;
-  const names: string[] = [];
-  // As zod's strict check reads them (for…in), so a name it would refuse sends the request to the whole schema.
-  for (const name in edits) {
-    if (!Object.hasOwn(Edits.shape, name)) return ImageRequest;
-    names.push(name);
-  }
-  const id = names.sort().join(',');
-  let schema = BY_EDIT_NAMES.get(id);
+  if (!isRecord(value)) return ImageRequest;
+  const fields = namesIn(value, ImageRequest.shape);
+  const edits = namesIn(value.edits, Edits.shape);
+  const output = namesIn(value.output, Output.shape);
+  if (!fields || !edits || !output) return ImageRequest;
+  const id = `${fields.sort().join(',')}|${edits.sort().join(',')}|${output.sort().join(',')}`;
+  let schema = BY_NAMES.get(id);
   if (!schema) {
-    if (BY_EDIT_NAMES.size >= MAX_EDIT_SETS) return ImageRequest;
-    // In the model's key order, so the issues of several edits come in the same order as before.
-    const mask = Object.fromEntries(Object.keys(Edits.shape).filter((name) => names.includes(name)).map((name) => [name, true])) as { [name in keyof Edits]?: true };
-    schema = z.extend(ImageRequest, { edits: z.pick(Edits, mask) }) as unknown as typeof ImageRequest;
-    BY_EDIT_NAMES.set(id, schema);
+    if (BY_NAMES.size >= MAX_NAME_SETS) return ImageRequest;
+    // Masks in the model's key order, so the issues of several names come in the same order as before.
+    const mask = (shape: object, names: string[]) => Object.fromEntries(Object.keys(shape).filter((name) => names.includes(name)).map((name) => [name, true] as const));
+    const top = z.pick(ImageRequest, mask(ImageRequest.shape, [...REQUIRED, ...fields]) as { [name in keyof ImageRequest]?: true });
+    schema = z.extend(top, {
+      edits: z.pick(Edits, mask(Edits.shape, edits) as { [name in keyof Edits]?: true }),
+      output: z.pick(Output, mask(Output.shape, output) as { [name in keyof Output]?: true }),
+    }) as unknown as typeof ImageRequest;
+    BY_NAMES.set(id, schema);
   }
   return schema;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The names of an object's keys, as zod's strict check reads them (for…in); undefined when one is not the model's, or for anything but an object. */
+function namesIn(value: unknown, shape: object): string[] | undefined {
+  if (!isRecord(value)) return undefined;
+  const names: string[] = [];
+  for (const name in value) {
+    if (!Object.hasOwn(shape, name)) return undefined;
+    names.push(name);
+  }
+  return names;
 }

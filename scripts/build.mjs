@@ -2,13 +2,12 @@
 // external for the CLI: node_modules is present wherever the CLI runs, and sharp's native binary
 // cannot be bundled anyway. The console is bundled whole: the browser gets no CDN.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { buildConsole } from '../console/build.mjs';
+import { writeOutputs } from './bundle-node.mjs';
 
-// Chunk names carry a content hash: last build's chunks would otherwise pile up.
-rmSync('dist/chunks', { recursive: true, force: true });
-
-await build({
+const { outputFiles } = await build({
   // The local analysis worker is a thread's entry of its own (core/adapters/local/model-worker.ts finds it).
   entryPoints: { shutter: 'bin/shutter.ts', 'analysis-worker': 'core/adapters/local/analysis-worker.ts' },
   outdir: 'dist',
@@ -25,5 +24,15 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: true,
   logLevel: 'warning',
+  // Written whole and renamed into place (writeOutputs): a running `shutter serve` (another test's)
+  // may load a lazy chunk while this build runs.
+  write: false,
 });
+await writeOutputs(outputFiles);
+// Chunk names carry a content hash: last build's chunks would otherwise pile up. Removed after the
+// new ones are in place, not before, and never another build's file still being written (.tmp).
+const written = new Set(outputFiles.map((file) => path.resolve(file.path)));
+for (const name of readdirSync('dist/chunks')) {
+  if (!name.endsWith('.tmp') && !written.has(path.resolve('dist/chunks', name))) rmSync(path.join('dist/chunks', name), { force: true });
+}
 await buildConsole();

@@ -2,6 +2,8 @@
 // our sources only (packages stay external, loaded from node_modules as they are). Node cannot
 // run the sources directly: they import each other with .js specifiers.
 import { build } from 'esbuild';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -24,10 +26,29 @@ const ANALYSIS_WORKER = path.resolve(import.meta.dirname, '..', 'core', 'adapter
  * (`analysis-worker.mjs`), so local analysis works from any bundle of ours.
  */
 export async function bundleForNode(entry, outfile, options = {}) {
-  const { metafile } = await build({ ...base, entryPoints: [entry], outfile, metafile: true, ...options });
+  const { metafile, outputFiles } = await build({ ...base, entryPoints: [entry], outfile, metafile: true, ...options, write: false });
+  await writeOutputs(outputFiles);
   const inputs = Object.keys(metafile.inputs);
   if (path.resolve(entry) !== ANALYSIS_WORKER && inputs.some((input) => input.endsWith('core/adapters/local/model-worker.ts'))) {
-    await build({ ...base, entryPoints: [ANALYSIS_WORKER], outfile: path.join(path.dirname(outfile), 'analysis-worker.mjs') });
+    const worker = await build({ ...base, entryPoints: [ANALYSIS_WORKER], outfile: path.join(path.dirname(outfile), 'analysis-worker.mjs'), write: false });
+    await writeOutputs(worker.outputFiles);
   }
   return outfile;
+}
+
+/**
+ * Writes esbuild's outputs (`write: false`) each whole: to a temporary name beside it, then renamed
+ * over the old file. Two test files may bundle the same entry at once while a third process imports
+ * it (or loads a lazy chunk of it): each reader gets an old or a new file, never a truncated one.
+ * Files that start with a hashbang are made executable, as esbuild does.
+ */
+export async function writeOutputs(outputFiles) {
+  await Promise.all(
+    outputFiles.map(async ({ path: file, contents }) => {
+      await mkdir(path.dirname(file), { recursive: true });
+      const temporary = `${file}.${randomUUID().slice(0, 8)}.tmp`;
+      await writeFile(temporary, contents, { mode: contents[0] === 0x23 && contents[1] === 0x21 ? 0o755 : 0o644 });
+      await rename(temporary, file);
+    }),
+  );
 }

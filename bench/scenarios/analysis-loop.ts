@@ -7,13 +7,17 @@
  * Each variant issues cache hits one after another, for as long as the analysis runs (quiet: the
  * same count), and reports their p99. The worker's inference still takes one of the two cores, so
  * some slowdown is the machine, not the event loop: the main-thread row shows what blocking costs.
+ * `BENCH_BEFORE_ANALYZER=<another checkout>` adds that checkout's analyzer as a variant of the same
+ * rounds (its own worker), so a change to local analysis is measured against its base side by side.
  */
 import { LocalAnalyzer } from '../../core/adapters/local/local-analyzer.js';
-import { detectFaces, loadFaceModel, FACE_MODEL_INPUT } from '../../core/adapters/local/face-model.js';
+import { FaceApiDetector } from '../../core/adapters/local/face-api-detector.js';
+import { detectFaces, loadFaceModel } from '../../core/adapters/local/face-model.js';
 import { planFaceSearch } from '../../core/adapters/local/face-tiles.js';
 import { toModelInput } from '../../core/adapters/local/model-input.js';
 import { DEFAULTS } from '../../core/limits.js';
 import type { BenchContext } from '../context.js';
+import { beforeAnalyzer } from '../before-analyzer.js';
 import { alternate, figure, percentile, ratios, type Sample } from '../harness.js';
 import { copyName } from '../inputs.js';
 import { JOBS, scaled, shutterPath } from '../jobs.js';
@@ -47,20 +51,23 @@ export async function analysisLoop(ctx: BenchContext): Promise<void> {
   const photo = ctx.inputs.bytes['photo-12mp.jpg'];
   const analyzer = new LocalAnalyzer();
   await analyzer.load();
+  const before = process.env.BENCH_BEFORE_ANALYZER ? await beforeAnalyzer(process.env.BENCH_BEFORE_ANALYZER) : undefined;
+  await before?.load();
   // The same detector and looks on this thread, as local analysis ran before the worker.
   const model = await loadFaceModel('ssd_mobilenetv1');
   const size = {
     width: ctx.inputs.sizes['photo-12mp.jpg'].width,
     height: ctx.inputs.sizes['photo-12mp.jpg'].height,
   };
-  const plan = planFaceSearch(size, {
-    inputSide: FACE_MODEL_INPUT.ssd_mobilenetv1,
-    detectableSide: DEFAULTS.faceDetectableSide,
-    minFaceSide: DEFAULTS.faceMinSide,
-    maxTiles: DEFAULTS.faceDetectionMaxTiles,
-    wholeMaxSide: DEFAULTS.faceDetectionMaxSide,
-    anySize: true,
-  });
+  // The search as shipped; without its proposal look, the search as it ran on this thread before the worker.
+  const searchOptions = new FaceApiDetector().searchOptions;
+  const { proposalSide: _proposalSide, proposalScore: _proposalScore, ...withoutProposals } = searchOptions;
+  const plan = planFaceSearch(size, withoutProposals);
+
+  // The search as shipped, its copy decoded beforehand: hits during the inference alone, so the quiet run tells
+  // what the decode phase (libvips' threads at normal priority) adds from what the worker's inference does.
+  const shipped = planFaceSearch(size, searchOptions);
+  const decoded = await toModelInput(photo, { maxSide: shipped.copySide });
 
   /** Cache hits one after another until `work` ends (at least `minimum` of them): their p99 and median. */
   const hitsDuring = async (work: () => Promise<unknown>, minimum = 20): Promise<Sample> => {
@@ -80,6 +87,11 @@ export async function analysisLoop(ctx: BenchContext): Promise<void> {
       lastCount = sample.count!;
       return sample;
     },
+    'inference only (the copy decoded beforehand)': async () =>
+      hitsDuring(() => analyzer.models.detectFaces('ssd_mobilenetv1', decoded, shipped.regions, DEFAULTS.faceMinScore, shipped.confirm)),
+    ...(before && {
+      'analysis in the worker, BENCH_BEFORE_ANALYZER': async () => hitsDuring(() => before.detectSubjects(photo)),
+    }),
     'analysis on the main thread (before)': async () =>
       hitsDuring(async () =>
         detectFaces(
@@ -91,6 +103,7 @@ export async function analysisLoop(ctx: BenchContext): Promise<void> {
       ),
   });
   await analyzer.close();
+  await before?.close();
   const megapixels = Math.round((size.width * size.height) / 1e6);
   const scenario = `cache hits (${hit.label}) while faces are detected in a ${megapixels} MP photo (${plan.regions.length} looks)`;
   const worker = samples['analysis in the worker']!;
@@ -110,6 +123,32 @@ export async function analysisLoop(ctx: BenchContext): Promise<void> {
     met: p99.median <= 2,
     note: 'the worker takes one of the two cores: the rest is the machine, not the event loop',
   });
+  const inference = samples['inference only (the copy decoded beforehand)']!;
+  ctx.add({
+    group: 'analysis',
+    scenario: `${scenario}: p99`,
+    subject: 'inference only (the copy decoded beforehand)',
+    subjectValue: figure(inference),
+    baseline: 'quiet',
+    baselineValue: figure(quiet),
+    unit: 'ms p99',
+    ratio: ratios(inference, quiet),
+    note: 'what the decode phase adds is the difference to the row above',
+  });
+  if (before) {
+    const earlier = samples['analysis in the worker, BENCH_BEFORE_ANALYZER']!;
+    ctx.add({
+      group: 'analysis',
+      scenario: `${scenario}: p99`,
+      subject: 'analysis in the worker, BENCH_BEFORE_ANALYZER',
+      subjectValue: figure(earlier),
+      baseline: 'quiet',
+      baselineValue: figure(quiet),
+      unit: 'ms p99',
+      ratio: ratios(earlier, quiet),
+      note: 'the same rounds, another checkout\'s analyzer',
+    });
+  }
   // The slowest hit: a blocked loop holds up only the few hits that arrive while it is blocked, which a p99 over
   // the hundreds answered during the decode can miss.
   for (const [subject, measured] of [

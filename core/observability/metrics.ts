@@ -27,43 +27,114 @@ export interface MetricBackend {
   observe?(labels: Labels<string>, value: number): void;
 }
 
-/** A metric as callers see it: its definition and the backend records go to, once one is bound. */
-abstract class Recorder {
+/** Observations a histogram keeps before handing them over at once, when no scrape came sooner. */
+const MAX_WAITING_OBSERVATIONS = 1024;
+
+/**
+ * A metric as callers see it: its definition and the backend records go to, once one is bound.
+ *
+ * Once bound, a record is kept as plain numbers, by its label values, and handed to the backend
+ * when the registry is read (`collect`, see `prometheus.ts`): prom-client hashes and checks a
+ * record's labels at every call, which on the request path (three records per request, up to six gauge
+ * changes per render) cost a small render's main thread measurably, in cold code between two
+ * renders (bench/README.md, "Session 7: small images at 8 in flight"). Handed over together, they
+ * run hot, and the text a scrape reads is the same. A value prom-client would refuse (a negative
+ * count, a non-finite number) still goes to it at once, so it throws where it always did.
+ */
+abstract class Recorder<W> {
   backend: MetricBackend | undefined;
+  /** Records since the registry was last read, by their labels' values. */
+  protected readonly waiting = new Map<string, W>();
   constructor(readonly definition: MetricDefinition) {
-    METRICS.push(this);
+    METRICS.push(this as Recorder<unknown>);
+  }
+  /** Hands what is waiting to the backend: the registry calls it before it reads the metric. */
+  abstract drain(): void;
+  /** A key per set of label values; an absent label is not an empty one, as for prom-client. */
+  protected keyOf(labels: Labels<string>): string {
+    let key = '';
+    for (const name of this.definition.labelNames) {
+      const value = labels[name];
+      key += value === undefined ? '\u0001' : `${value}\u0000`;
+    }
+    return key;
   }
 }
 
 /** Every metric defined here, in definition order (`prometheus.ts` binds each one). */
-export const METRICS: Recorder[] = [];
+export const METRICS: Array<Recorder<unknown>> = [];
 
-export class CounterMetric<L extends string = never> extends Recorder {
+interface Count {
+  labels: Labels<string>;
+  value: number;
+}
+
+export class CounterMetric<L extends string = never> extends Recorder<Count> {
   constructor(definition: Omit<MetricDefinition, 'kind' | 'labelNames'> & { labelNames?: readonly L[] }) {
     super({ kind: 'counter', labelNames: [], ...definition });
   }
   inc(labels: Labels<L> = {}, value = 1): void {
-    this.backend?.inc!(labels, value);
+    const backend = this.backend;
+    if (!backend) return;
+    if (!(value >= 0 && value < Infinity)) return backend.inc!(labels, value);
+    const key = this.keyOf(labels);
+    const count = this.waiting.get(key);
+    if (count) count.value += value;
+    else this.waiting.set(key, { labels, value });
+  }
+  drain(): void {
+    for (const { labels, value } of this.waiting.values()) this.backend?.inc!(labels, value);
+    this.waiting.clear();
   }
 }
 
-export class GaugeMetric<L extends string = never> extends Recorder {
+export class GaugeMetric<L extends string = never> extends Recorder<Count> {
   constructor(definition: Omit<MetricDefinition, 'kind' | 'labelNames'> & { labelNames?: readonly L[] }) {
     super({ kind: 'gauge', labelNames: [], ...definition });
   }
   /** `set(value)` for a gauge without labels, `set(labels, value)` for one with. */
   set(labelsOrValue: Labels<L> | number, value?: number): void {
-    if (typeof labelsOrValue === 'number') this.backend?.set!({}, labelsOrValue);
-    else this.backend?.set!(labelsOrValue, value!);
+    const backend = this.backend;
+    if (!backend) return;
+    const [labels, to] = typeof labelsOrValue === 'number' ? [{}, labelsOrValue] : [labelsOrValue, value!];
+    if (typeof to !== 'number') return backend.set!(labels, to);
+    // The last value set is the gauge's, as prom-client keeps it.
+    const key = this.keyOf(labels);
+    const last = this.waiting.get(key);
+    if (last) last.value = to;
+    else this.waiting.set(key, { labels, value: to });
+  }
+  drain(): void {
+    for (const { labels, value } of this.waiting.values()) this.backend?.set!(labels, value);
+    this.waiting.clear();
   }
 }
 
-export class HistogramMetric<L extends string = never> extends Recorder {
+interface Observations {
+  labels: Labels<string>;
+  values: number[];
+}
+
+export class HistogramMetric<L extends string = never> extends Recorder<Observations> {
+  private observations = 0;
   constructor(definition: Omit<MetricDefinition, 'kind' | 'labelNames'> & { labelNames?: readonly L[] }) {
     super({ kind: 'histogram', labelNames: [], ...definition });
   }
   observe(labels: Labels<L>, value: number): void {
-    this.backend?.observe!(labels, value);
+    const backend = this.backend;
+    if (!backend) return;
+    if (!Number.isFinite(value)) return backend.observe!(labels, value);
+    const key = this.keyOf(labels);
+    const waiting = this.waiting.get(key);
+    if (waiting) waiting.values.push(value);
+    else this.waiting.set(key, { labels, values: [value] });
+    // Bounded when nothing scrapes: what waits goes over together, hot, like a scrape's.
+    if (++this.observations >= MAX_WAITING_OBSERVATIONS) this.drain();
+  }
+  drain(): void {
+    for (const { labels, values } of this.waiting.values()) for (const value of values) this.backend?.observe!(labels, value);
+    this.waiting.clear();
+    this.observations = 0;
   }
 }
 

@@ -10,11 +10,12 @@ import { METRICS, type MetricBackend, type MetricDefinition } from './metrics.js
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'shutter_' });
 
-function promMetric({ kind, name, help, labelNames, buckets }: MetricDefinition): MetricBackend {
-  const common = { name, help, labelNames: [...labelNames], registers: [registry] };
+/** `drain`: what the recorder kept since the last read, handed over before the registry reads the metric. */
+function promMetric({ kind, name, help, labelNames, buckets }: MetricDefinition, drain: () => void): MetricBackend {
+  const common = { name, help, labelNames: [...labelNames], registers: [registry], collect: drain };
   if (kind === 'counter') return new Counter(common);
   if (kind === 'gauge') return new Gauge(common);
   return new Histogram({ ...common, ...(buckets ? { buckets: [...buckets] } : {}) });
 }
 
-for (const metric of METRICS) metric.backend = promMetric(metric.definition);
+for (const metric of METRICS) metric.backend = promMetric(metric.definition, () => metric.drain());

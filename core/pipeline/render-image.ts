@@ -56,7 +56,17 @@ export function planEdits(edits: Edits, options: { animated?: boolean } = {}): P
     if (step) plan.push({ step, value });
     else if (name in SHARP_OPERATIONS) plan.push({ step: operation as Step<never>, value: { name: name as SharpOperation, value } });
   }
-  return options.animated ? plan : resizeBeforeRightAngle(plan);
+  return outputColourspaceLast(options.animated ? plan : resizeBeforeRightAngle(plan));
+}
+
+/**
+ * sharp converts to the output colourspace (`toColourspace`) as the chain's last act, wherever the
+ * call stands; so does this plan. Left in place, a step that hands raw pixels on (roundCrop, an
+ * overlay) read CMYK's four bands as RGB and alpha: a 200 in the wrong colours (found by the fuzzer).
+ */
+function outputColourspaceLast(plan: PlannedEdit[]): PlannedEdit[] {
+  const isOutputColourspace = ({ step, value }: PlannedEdit) => step === operation && /^toColou?rspace$/.test((value as { name: string }).name);
+  return [...plan.filter((edit) => !isOutputColourspace(edit)), ...plan.filter(isOutputColourspace)];
 }
 
 /**
@@ -212,11 +222,12 @@ async function renderFailure(error: unknown, input: Buffer, deps: RenderDeps): P
 
 /**
  * libvips refusing an edit that is valid on its own but not for this image (too few channels, a
- * colourspace with no route, a CLAHE window larger than the image...). Found by the hostile-input
- * fuzzer; each is the client's 400, not our 500.
+ * colourspace with no route, a CLAHE or median window larger than the image, a trim of a source
+ * under 3×3, CMYK with alpha (5 bands, more than raw pixels between steps can hold) before a
+ * roundCrop or an overlay...). Found by the hostile-input fuzzer; each is the client's 400, not our 500.
  */
 const EDIT_MISMATCH =
-  /^(Cannot extract channel|Band expansion using linear is unsupported|vips_colourspace: no known route|hist_local: |linear: vector must have|recomb: bands in must equal|vips__transform_calc_inverse: singular|image: bad dimensions)/;
+  /^(Cannot extract channel|Band expansion using linear is unsupported|vips_colourspace: no known route|hist_local: |rank: window too large|Image to trim must be at least|Expected width, height and channels for raw pixel input|linear: vector must have|recomb: bands in must equal|vips__transform_calc_inverse: singular|image: bad dimensions)/;
 
 function mapRenderError(error: unknown): unknown {
   if (error instanceof ShutterError) return error;

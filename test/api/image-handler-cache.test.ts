@@ -155,7 +155,8 @@ describe('image handler: memory under a burst', () => {
     const handle = createImageHandler({ ...t.platform, storage }, { resultCache: null });
     const burst = Array.from({ length: 10 }, (_, i) => handle(get(`/astronaut.jpg?width=${20 + i}`)));
     const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
-    for (let i = 0; i < 300 && reads < 8; i++) await tick();
+    // A deadline, not a count of ticks: on a busy machine the eighth read may take seconds to start.
+    for (const deadline = Date.now() + 30_000; reads < 8 && Date.now() < deadline; ) await tick();
     for (let i = 0; i < 5; i++) await tick(); // room for any read beyond the bound to show up
     // MAX_CONCURRENT_RENDERS is 2 by default; small sources render 2 per slot (render-gate.ts),
     // and 2 sources per render that can run may be in memory: 2 × 2 × 2.
@@ -168,18 +169,27 @@ describe('image handler: memory under a burst', () => {
 });
 
 describe('image handler: render slots as a pixel budget', () => {
-  /** The gate of one render slot, recording how many renders ran at once at most. */
-  function oneSlotGate() {
+  /**
+   * The gate of one render slot, recording how many renders ran at once at most. Each render is
+   * held until both have asked the gate for their turn (the second one then runs or waits, as the
+   * gate decides): a fixed pause let a busy machine bring the second request after the first had
+   * finished, and two renders that may overlap were counted as one at a time.
+   */
+  function oneSlotGate(expected = 2) {
     const gate = createRenderGate({ maxConcurrentRenders: 1, maxQueuedRenders: 16 });
     let peak = 0;
+    let asked = 0;
     const run = gate.renders.run.bind(gate.renders);
-    gate.renders.run = (task, weight) =>
-      run(async () => {
+    gate.renders.run = (task, weight) => {
+      // `run` takes its units or queues synchronously, so once `asked` counts a render the gate has decided for it.
+      const turn = run(async () => {
+        for (const deadline = Date.now() + 30_000; asked < expected && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
         peak = Math.max(peak, gate.renders.running);
-        // Held a moment, so that renders that may overlap really do.
-        await new Promise((resolve) => setTimeout(resolve, 30));
         return task();
       }, weight);
+      asked++;
+      return turn;
+    };
     return { gate, peak: () => peak };
   }
 

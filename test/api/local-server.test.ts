@@ -73,7 +73,9 @@ describe('local server: graceful close', () => {
   test('a request still running after the grace period is cut and the close completes', async () => {
     const server = await startServer(() => new Promise<HttpResponse>(() => {}), { port: 0, host: '127.0.0.1' });
     const stuck = get(server.url).catch((error: Error) => error);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // In flight before the close (a fixed 100 ms let a busy machine close first: ECONNREFUSED).
+    for (const deadline = Date.now() + 30_000; server.inFlight === 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(server.inFlight).toBe(1);
     await server.close({ graceMs: 200 });
     expect(String(await stuck)).toMatch(/socket hang up|ECONNRESET/);
   });

@@ -86,7 +86,7 @@ describe('event outbox depth', () => {
     // Access records are batched (DEFAULTS.accessBatchMs), then appended in the background: hand
     // the batch over, then wait until the three are on disk.
     await t.app.flush();
-    const deadline = Date.now() + 5_000;
+    const deadline = Date.now() + 30_000; // appends wait on a busy disk
     while ((await depth()) < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await depth()).toBe(3);
     await (t.platform.events as KafkaEventSink).close(100);
@@ -103,7 +103,7 @@ describe('event outbox depth', () => {
     } finally {
       await sink.close();
     }
-  });
+  }, 90_000);
 });
 
 test('an error is counted under the route that answered it, not under a catch-all "error" route', async () => {

@@ -49,7 +49,7 @@ beforeAll(async () => {
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await until(() => /Try:/.test(output), 'server did not start');
   base = /(http:\/\/localhost:\d+)/.exec(output)![1]!;
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   if (child.exitCode === null) {

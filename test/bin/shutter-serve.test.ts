@@ -23,13 +23,14 @@ beforeAll(async () => {
   });
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 20_000;
+  // Generous: the build and a first start share two cores with the rest of the suite.
+  const deadline = Date.now() + 60_000;
   while (!/Try:/.test(output)) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   base = /(http:\/\/localhost:\d+)/.exec(output)![1]!;
-}, 30_000);
+}, 120_000);
 
 afterAll(async () => {
   if (child.exitCode === null) {

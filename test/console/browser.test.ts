@@ -187,6 +187,9 @@ describe('console in a browser', () => {
     await page.waitForURL(/prefix=e2e%2Fred/);
     await page.locator('tr[data-execution^="e2e-red-jpg-"]').waitFor();
     await page.locator('tr[data-execution^="e2e-red-2-jpg-"]').waitFor();
+    // The red rows show in the unfiltered list too, shown while the prefix's list is on its way:
+    // the truncated image's row leaving says the filtered one arrived.
+    await page.locator('tr[data-execution^="e2e-truncated-jpg-"]').waitFor({ state: 'detached' });
     expect(await page.locator('tbody tr[data-execution]').count()).toBe(2);
   });
 

@@ -1,7 +1,8 @@
 /**
- * `parseImageRequest` validates with the schema narrowed to the edits a request names (a cost of
- * the small renders' main thread, bench/README.md session 6): every answer and every issue must
- * be those of the whole `ImageRequest` schema, for valid and invalid edits alike.
+ * `parseImageRequest` validates with the schema narrowed to the edits, output options and optional
+ * fields a request names (a cost of the small renders' main thread, bench/README.md sessions 6 and
+ * 7): every answer and every issue must be those of the whole `ImageRequest` schema, for valid and
+ * invalid values alike.
  */
 import fc from 'fast-check';
 import { inInputOrder } from '../../core/edits.js';
@@ -50,17 +51,42 @@ test.each<[string, unknown]>([
   ['edits missing', { source, output: {} }],
   ['not an object at all', 'resize'],
   ['bad source and bad output besides', { source: { bucket: 'A', key: '' }, edits: { blur: -1 }, output: { quality: 101 } }],
+  ['several output options, valid and not', { source, edits: {}, output: { quality: 0, format: 'bmp', dpr: 2, keepMetadata: 'yes' } }],
+  ['an unknown output option', { source, edits: {}, output: { format: 'png', lossless: true } }],
+  ['output not an object', { source, edits: {}, output: 'jpeg' }],
+  ['output missing', { source, edits: { resize: { width: 10 } } }],
+  ['source missing', { edits: { resize: { width: 10 } }, output: {} }],
+  ['headers and preset, valid and not', { source, edits: {}, output: {}, headers: { 'Cache-Control': 'max-age=1', 'bad name': 'x' }, preset: 'x'.repeat(65) }],
+  ['an unknown field', { source, edits: {}, output: {}, signature: 'abc' }],
 ])('%s: the same answer as the whole schema', (_name, value) => {
   expect(narrowed(value)).toEqual(wholeSchema(value));
 });
 
-test('any mix of known, unknown, valid and invalid edits: the same answer as the whole schema, past the sets kept', () => {
-  const edit = fc.constantFrom(...Object.keys(POOL)).chain((name) => fc.constantFrom(...POOL[name]!).map((value) => [name, value] as const));
+/** Output options and optional fields, valid ones and the client's mistakes. */
+const OUTPUT_POOL: Record<string, unknown[]> = {
+  format: ['webp', 'jpeg', 'bmp', undefined],
+  quality: [80, 0, 'high'],
+  auto: [true, 1],
+  dpr: [2, 9],
+  keepMetadata: [false, 'no'],
+  options: [{ jpeg: { mozjpeg: true } }, { bmp: {} }],
+  lossless: [true],
+};
+const FIELD_POOL: Record<string, unknown[]> = {
+  headers: [{ 'Cache-Control': 'no-store' }, { 'a b': 'c' }, 'x'],
+  preset: ['thumb', 7],
+  signature: ['abc'],
+};
+
+const entriesOf = (pool: Record<string, unknown[]>) =>
+  fc.array(fc.constantFrom(...Object.keys(pool)).chain((name) => fc.constantFrom(...pool[name]!).map((value) => [name, value] as const)), { maxLength: 6 });
+
+test('any mix of known, unknown, valid and invalid edits, output options and fields: the same answer as the whole schema, past the sets kept', () => {
   fc.assert(
-    fc.property(fc.array(edit, { maxLength: 6 }), (entries) => {
-      const value = { source, edits: Object.fromEntries(entries), output: { format: 'webp' } };
+    fc.property(entriesOf(POOL), entriesOf(OUTPUT_POOL), entriesOf(FIELD_POOL), (edits, output, fields) => {
+      const value = { source, edits: Object.fromEntries(edits), output: Object.fromEntries(output), ...Object.fromEntries(fields) };
       expect(narrowed(value)).toEqual(wholeSchema(value));
     }),
-    { numRuns: 400 },
+    { numRuns: 600 },
   );
 });

@@ -134,7 +134,7 @@ export class EmulatedFunction {
       }
     }, 100);
     // The emulator answers once it listens (the runtime itself starts on the first invoke, like a cold start).
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 120_000; // a deadline, generous for a busy machine
     for (;;) {
       try {
         await fetch(`http://127.0.0.1:${this.port}/`);

@@ -8,8 +8,8 @@ import fc from 'fast-check';
 import { THUMBOR_FILTERS } from '../../api/doors/thumbor-filters.js';
 import { EDIT_NAMES } from '../../core/edits.js';
 
-/** Keys the fuzz app holds (tiny images, so renders stay fast), plus misses. */
-export const STORED_KEYS = ['a.jpg', 'b.png', 'anim.gif', 'dir/c.webp', 'w.png'] as const;
+/** Keys the fuzz app holds (tiny images, so renders stay fast; `dot.gif` is a 1×1 spacer, below what some edits accept), plus misses. */
+export const STORED_KEYS = ['a.jpg', 'b.png', 'anim.gif', 'dir/c.webp', 'w.png', 'dot.gif'] as const;
 
 export const key = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...STORED_KEYS) },

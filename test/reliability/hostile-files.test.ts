@@ -23,6 +23,7 @@ import { recordRow, rssMb } from './report-store.js';
 /** Loose: decoding any bomb here would take gigabytes; a real regression shows as hundreds of MB. */
 const RSS_GROWTH_LIMIT_MB = 300;
 const HANG_GUARD_MS = 27_000;
+const FUZZ_SCALE = Number(process.env.SHUTTER_FUZZ_SCALE ?? 1);
 
 let t: TestApp;
 const rssBefore = rssMb();
@@ -181,13 +182,14 @@ describe('truncated and corrupt files of every format', () => {
         }),
         // No shrinking: each shrink step renders again, and a CI run once spent the test's whole timeout
         // shrinking a failure, reporting a timeout instead of the failing file. The seed reproduces it.
-        // Past 100 s fast-check stops and fails with the seed, before jest's timeout would hide it.
-        { numRuns: Number(process.env.SHUTTER_FUZZ_SCALE ?? 1) * 300, endOnFailure: true, interruptAfterTimeLimit: 100_000, markInterruptAsFailure: true },
+        // Past 100 s (per scale) fast-check stops and fails with the seed, before jest's timeout would hide
+        // it. Both grow with SHUTTER_FUZZ_SCALE: 3000 cases on a machine at load 24 took over 100 s.
+        { numRuns: FUZZ_SCALE * 300, endOnFailure: true, interruptAfterTimeLimit: FUZZ_SCALE * 100_000, markInterruptAsFailure: true },
       );
     } catch (error) {
       throw new Error(`${(error as Error).message}\nslowest file so far: ${slowest.ms} ms for ${slowest.mutation}`, { cause: error });
     }
-  }, 120_000);
+  }, FUZZ_SCALE * 120_000);
 
   test.each([
     ['truncated-half.jpg', 422, 'ImageSource::CorruptImage', () => originals.jpeg!.subarray(0, originals.jpeg!.length / 2)],

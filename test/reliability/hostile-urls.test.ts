@@ -43,6 +43,7 @@ async function seed(app: TestApp): Promise<void> {
   await storage.put('images', 'anim.gif', await sharp(strip, { raw: { width: 16, height: 48, channels: 4, pageHeight: 16 } }).gif().toBuffer());
   await storage.put('images', 'dir/c.webp', await makeImage(20, 30, 'webp'));
   await storage.put('images', 'w.png', await makeImage(8, 8, 'png', '#00ff00'));
+  await storage.put('images', 'dot.gif', await makeImage(1, 1, 'gif'));
 }
 
 beforeAll(async () => {
@@ -182,6 +183,17 @@ describe('regressions found by the fuzzer', () => {
     ['a CLAHE window larger than the image', base64Of({ key: 'a.jpg', edits: { clahe: { width: 200, height: 200 } } }), 400, 'ImageEdits::InvalidEdit'],
     ['an unknown colourspace', base64Of({ key: 'a.jpg', edits: { toColourspace: 'bogus' } }), 400, 'ImageEdits::InvalidEdit'],
     ['a singular affine matrix', base64Of({ key: 'a.jpg', edits: { affine: [0, 0, 0, 0] } }), 400, 'ImageEdits::InvalidEdit'],
+    // Found by the fuzzer (seed 631400167, SHUTTER_FUZZ_SCALE=10): libvips' "rank: window too large"
+    // for a median window wider than the 8×8 image was a 500.
+    ['a median window larger than the image', base64Of({ key: 'w.png', edits: { median: 9 } }), 400, 'ImageEdits::InvalidEdit'],
+    // Found probing the same family by hand: sharp refuses to trim a source under 3×3 (a 1×1 spacer GIF), a 500.
+    ['trim of a 1×1 source', base64Of({ key: 'dot.gif', edits: { trim: true } }), 400, 'ImageEdits::InvalidEdit'],
+    ['Thumbor trim of a 1×1 source', '/trim/dot.gif', 400, 'ImageEdits::InvalidEdit'],
+    // Found by a long run of the fuzzer on tiny sources: CMYK output of an image with alpha is 5 bands,
+    // which the raw pixels handed between steps could not hold ("Expected width, height and channels"),
+    // a 500. The output colourspace is now the plan's last step, as in sharp's chain: a correct image.
+    ['CMYK with alpha, then roundCrop', base64Of({ key: 'b.png', edits: { toColourspace: 'cmyk', roundCrop: true } }), 200, undefined],
+    ['CMYK with alpha, then an overlay', base64Of({ key: 'b.png', edits: { toColourspace: 'cmyk', overlayWith: { bucket: 'images', key: 'w.png' } } }), 200, undefined],
   ])('%s', async (_name, path, status, code) => {
     const response = await t.request(path);
     expect(response.status).toBe(status);
@@ -221,6 +233,23 @@ describe('regressions found by the fuzzer', () => {
     expect(response.status).toBe(200);
     expect(response.headers['X-Shutter-Ignored-Edits']).toBe('constructor');
     expect((await sharp(response.bytes).metadata()).width).toBe(12);
+  });
+
+  // Without alpha, the same edits were a 200 in the wrong colours: roundCrop read the four CMYK bands as RGB
+  // and alpha (a red #cc3322 came back as #001f21). Now converted last, as sharp does wherever toColourspace stands.
+  test.each([
+    ['toColourspace before roundCrop', { toColourspace: 'cmyk', roundCrop: true }],
+    ['toColourspace after roundCrop', { roundCrop: true, toColourspace: 'cmyk' }],
+  ])('CMYK output keeps its colours: %s', async (_name, editsAsked) => {
+    const response = await t.request(base64Of({ key: 'a.jpg', edits: editsAsked }));
+    expect(response.status).toBe(200);
+    expect(await sharp(response.bytes).metadata()).toMatchObject({ format: 'jpeg', space: 'cmyk' });
+    // Against sharp's own chain: CMYK's round trip through its profile moves colours on its own.
+    const centre = (image: Buffer) => sharp(image).toColourspace('srgb').extract({ left: 12, top: 8, width: 1, height: 1 }).raw().toBuffer();
+    const source = (await t.platform.storage.get('images', 'a.jpg')).body;
+    const expected = await centre(await sharp(source).toColourspace('cmyk').jpeg().toBuffer());
+    const got = await centre(response.bytes);
+    for (const channel of [0, 1, 2]) expect(Math.abs(got[channel]! - expected[channel]!)).toBeLessThan(8);
   });
 
   test('the same over HTTP: never a 500 from writing headers', async () => {

@@ -12,7 +12,7 @@
  * gets answered and how.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -31,12 +31,17 @@ async function hugePng(): Promise<Buffer> {
   const cached = path.join(tmpdir(), 'shutter-test-99mp.png');
   if (existsSync(cached)) return readFile(cached);
   const png = await sharp({ create: { width: 10_000, height: 9_999, channels: 3, background: '#3a6' } }).png({ compressionLevel: 9 }).toBuffer();
-  await writeFile(cached, png);
+  // Whole or not at all: another test run on this machine may be reading it.
+  await writeFile(`${cached}.${process.pid}`, png);
+  await rename(`${cached}.${process.pid}`, cached);
   return png;
 }
 
 beforeAll(async () => {
-  t = await createTestApp({ RESULT_CACHE_MB: '0' });
+  // Deadlines far above what five queued 100 MP decodes take on a machine at load 12 (~20 s, 3 s
+  // quiet): a `/meta` is answered by its decode or shed by its pool, never by the request timeout,
+  // whose 503 Server::Timeout is another test's subject (test/api/deadline.test.ts).
+  t = await createTestApp({ RESULT_CACHE_MB: '0', PROCESSING_TIMEOUT_MS: '120000', REQUEST_TIMEOUT_MS: '150000' });
   await t.platform.storage.put('images', 'huge.png', await hugePng(), { contentType: 'image/png' });
   await t.platform.storage.put('images', 'small.jpg', await sharp(samplePhoto('coffee')).resize(640).jpeg().toBuffer(), { contentType: 'image/jpeg' });
   server = await startServer(t.app.handle, { port: 0, host: '127.0.0.1' });

@@ -3,6 +3,7 @@
  * input must have: no 5xx (bar the documented 501 for a feature configured off), no exception
  * escaping the handler, no hang past the request timeout, and a JSON error with a known code.
  */
+import { Readable } from 'node:stream';
 import type { App } from '../../console/server/app.js';
 import type { HttpRequest, HttpResponse } from '../../api/http.js';
 import { KNOWN_CODES, NOT_AVAILABLE_CODES } from './known-codes.js';
@@ -42,10 +43,13 @@ export function judge(status: number, headers: Record<string, string>, body: Buf
 export async function probe(app: App, request: Partial<HttpRequest> & { path: string }, timeoutMs: number): Promise<Outcome> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    const response = await Promise.race<HttpResponse | typeof HANG>([
-      app.handle({ method: 'GET', query: {}, headers: {}, ...request }),
-      new Promise<typeof HANG>((resolve) => (timer = setTimeout(() => resolve(HANG), timeoutMs))),
-    ]);
+    // A streamed body (a source passed through) is read to its end, as the server would: left
+    // unread it held its file open, and a long fuzz run ran out of file descriptors (EMFILE).
+    const answer = async (): Promise<HttpResponse> => {
+      const response = await app.handle({ method: 'GET', query: {}, headers: {}, ...request });
+      return response.body instanceof Readable ? { ...response, body: Buffer.concat(await response.body.toArray()) } : response;
+    };
+    const response = await Promise.race<HttpResponse | typeof HANG>([answer(), new Promise<typeof HANG>((resolve) => (timer = setTimeout(() => resolve(HANG), timeoutMs)))]);
     if (response === HANG) return { status: 0, violation: `no answer within ${timeoutMs} ms` };
     const body = response.body;
     return judge(response.status, response.headers, Buffer.isBuffer(body) || typeof body === 'string' ? body : undefined);

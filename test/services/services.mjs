@@ -37,7 +37,8 @@ export async function startMoto() {
   child.stderr.on('data', (chunk) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const endpoint = `http://127.0.0.1:${port}`;
   try {
-    await waitFor(async () => (await fetch(`${endpoint}/moto-api/`)).ok, 30_000, 'moto_server');
+    // A deadline, not a wait: moto_server answers within seconds on a quiet machine, far later at a load of 24.
+    await waitFor(async () => (await fetch(`${endpoint}/moto-api/`)).ok, 120_000, 'moto_server');
   } catch (error) {
     child.kill();
     throw new Error(`${error.message}\n${stderr}`);
@@ -106,6 +107,12 @@ function brokerProperties({ port, controllerPort, logDir }) {
 }
 
 /** Small heap, serial GC and C1 only: the broker starts in a few seconds on a shared 2-core box. */
+/**
+ * How long a JVM may take to start the broker: ~5 s on a quiet machine; 60 s was not enough at a
+ * load of 24 on 2 cores (jest's global setup failed before any test ran). A deadline, not a wait.
+ */
+const KAFKA_START_MS = 180_000;
+
 const JVM_OPTIONS = ['-Xms64m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true'];
 
 /**
@@ -136,7 +143,7 @@ export async function startKafka({ jvmOptions = JVM_OPTIONS } = {}) {
       });
       child.once('exit', (code, signal) => reject(new Error(`the Kafka broker exited (${signal ?? code}) before it started`)));
     });
-    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('the Kafka broker did not start within 60 s')), 60_000).unref());
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`the Kafka broker did not start within ${KAFKA_START_MS / 1000} s`)), KAFKA_START_MS).unref());
     try {
       await Promise.race([started, timeout]);
     } catch (error) {

@@ -1,7 +1,7 @@
 /**
  * Face detection on the CPU with @vladmandic/face-api, whose model weights ship inside its npm
- * package. The photo is decoded here (sharp, off the event loop) once, at the scale `face-tiles.ts`
- * picks for it; the detector runs in the analysis worker (`model-worker.ts`) on the whole copy and,
+ * package. The analysis worker (`model-worker.ts`) decodes the photo once, at the scale `face-tiles.ts`
+ * picks for it, and runs the detector there on the whole copy and,
  * on large photos, on the copy pixel for pixel (SSD: first at 12 px faces, then at 18 px around what
  * that proposes) or in overlapping tiles (Tiny), so a 50 px face in a 2400 px photo is seen at a size
  * the detector finds; the looks are merged into one box per face.
@@ -13,12 +13,11 @@
  */
 import type { BoundingBox, DetectSubjectsOptions, SubjectBox, SubjectDetector, SubjectsResult } from '../../ports/analyzer.js';
 import { DEFAULTS } from '../../limits.js';
-import { DEFAULT_IMAGE_LIMITS, inspectImage, type ImageLimits } from '../../pipeline/sharp-factory.js';
-import { toModelInput } from './model-input.js';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../../pipeline/sharp-factory.js';
 import { packageVersion } from './model-runtime.js';
 import { ModelWorker } from './model-worker.js';
 import { FACE_MODEL_INPUT, type FaceModelName } from './face-model.js';
-import { mergeDetections, planFaceSearch } from './face-tiles.js';
+import { mergeDetections, type FaceSearchOptions } from './face-tiles.js';
 import { recordAnalysis } from '../../observability/metrics.js';
 
 export type { FaceModelName } from './face-model.js';
@@ -63,15 +62,9 @@ export class FaceApiDetector implements SubjectDetector {
     this.name = `face-api@${packageVersion('@vladmandic/face-api')}/${this.model}/search-${DEFAULTS.faceSearchRevision}`;
   }
 
-  /** Loads the detector in the worker (once); the first detection does it otherwise. */
-  load(): Promise<void> {
-    return this.models.load({ faces: this.model });
-  }
-
-  async detectSubjects(image: Buffer, options: DetectSubjectsOptions = {}): Promise<SubjectsResult> {
-    const started = performance.now();
-    const size = await inspectImage(image, this.limits);
-    const plan = planFaceSearch(size, {
+  /** How this detector searches a photo (`planFaceSearch`): the worker plans each image's looks from it. */
+  get searchOptions(): FaceSearchOptions {
+    return {
       inputSide: FACE_MODEL_INPUT[this.model],
       detectableSide: DEFAULTS.faceDetectableSide,
       minFaceSide: this.minFaceSide,
@@ -81,13 +74,24 @@ export class FaceApiDetector implements SubjectDetector {
       anySize: this.model === 'ssd_mobilenetv1',
       proposalSide: this.proposalSide,
       proposalScore: DEFAULTS.faceProposalScore,
-    });
-    const pixels = await toModelInput(image, { maxSide: plan.copySide }, this.limits);
+    };
+  }
+
+  /** Loads the detector in the worker (once); the first detection does it otherwise. */
+  load(): Promise<void> {
+    return this.models.load({ faces: this.model });
+  }
+
+  async detectSubjects(image: Buffer, options: DetectSubjectsOptions = {}): Promise<SubjectsResult> {
+    const started = performance.now();
     options.signal?.throwIfAborted();
-    const found = await this.models.detectFaces(this.model, pixels, plan.regions, this.minScore, plan.confirm);
-    const faces = mergeDetections(found)
+    // The worker reads the header, plans the search and decodes the copy: this thread never touches the pixels.
+    const found = await this.models.detectFacesInImage(this.model, image, this.searchOptions, this.minScore, this.limits);
+    options.signal?.throwIfAborted();
+    const { width: copyWidth, height: copyHeight } = found;
+    const faces = mergeDetections(found.faces)
       .map(({ left, top, width, height, score }) =>
-        clipToImage({ left: left / pixels.width, top: top / pixels.height, width: width / pixels.width, height: height / pixels.height }, score * 100),
+        clipToImage({ left: left / copyWidth, top: top / copyHeight, width: width / copyWidth, height: height / copyHeight }, score * 100),
       )
       .filter((face): face is SubjectBox => face !== undefined)
       .sort((a, b) => b.width * b.height - a.width * a.height);

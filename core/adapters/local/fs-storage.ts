@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { constants, createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, createReadStream, createWriteStream, fstatSync, open as openFile, read as readFd, type Stats } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -50,23 +50,26 @@ export class FsStorage implements Storage {
   /**
    * One open, its fstat and one read: the path is resolved once, and the size checked against
    * `maxBytes`, the bytes read and the sidecar's freshness all come from the same file, even if it
-   * is replaced meanwhile. A stat of the path and then `readFile` (which opens and fstats again)
-   * cost a small render two more trips through libuv's pool, which renders keep busy.
+   * is replaced meanwhile. Only the open and the read go through libuv's pool (they may wait for
+   * the disk); the fstat and the close of the open descriptor touch no disk (the inode is in memory
+   * while the file is open; a file opened for reading has nothing to write back), so they run here
+   * at once. (A bucket folder on a network file system would make the fstat a round trip to its
+   * server: this adapter is for local disks, as its name says.) As trips through the pool, which renders keep busy, each cost a small render's main
+   * thread a wake-up and a promise chain (bench/README.md, "Session 7: small images at 8 in flight").
    */
   async get(bucket: string, key: string, options: { maxBytes?: number } = {}): Promise<StoredObject> {
     const file = this.pathOf(bucket, key);
     // O_NONBLOCK: a FIFO dropped into a bucket folder must not hang the open (a regular file ignores it).
-    const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: unknown) => rethrowMissing(error, bucket, key));
+    const fd = await openFd(file).catch((error: unknown) => rethrowMissing(error, bucket, key));
     let body: Buffer;
     let stats: Stats;
     try {
-      stats = await handle.stat();
+      stats = fstatSync(fd);
       if (!stats.isFile()) throw missing(bucket, key);
       if (options.maxBytes !== undefined && stats.size > options.maxBytes) throw sourceTooLarge(key, stats.size, options.maxBytes);
-      body = await readAll(handle, stats.size);
+      body = await readAll(fd, stats.size);
     } finally {
-      // Not awaited: the bytes are in hand, and the close would queue behind renders in the pool.
-      handle.close().catch(() => undefined);
+      closeQuietly(fd);
     }
     const info = this.knownInfo(bucket, key, stats) ?? (await this.infoOf(bucket, key, stats, body));
     return { ...info, body };
@@ -241,15 +244,33 @@ function infoFrom(key: string, stats: FileFacts, sidecar: Sidecar): ObjectInfo {
   };
 }
 
+/** Opens a file for reading, without following it into a FIFO's wait (see `get`). */
+function openFd(file: string): Promise<number> {
+  return new Promise((resolve, reject) => openFile(file, constants.O_RDONLY | constants.O_NONBLOCK, (error, fd) => (error ? reject(error) : resolve(fd))));
+}
+
+function readInto(fd: number, body: Buffer, offset: number): Promise<number> {
+  return new Promise((resolve, reject) => readFd(fd, body, offset, body.length - offset, offset, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))));
+}
+
+/** A close that cannot fail the read it ends: the bytes are in hand either way. */
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // EIO/EINTR on close of a descriptor opened for reading loses nothing.
+  }
+}
+
 /**
  * The first `size` bytes of an open file (its size when opened): one read for a file in the page
  * cache. A file that shrank since is returned as it is now, never padded with zeros.
  */
-async function readAll(handle: FileHandle, size: number): Promise<Buffer> {
+async function readAll(fd: number, size: number): Promise<Buffer> {
   const body = Buffer.allocUnsafeSlow(size);
   let filled = 0;
   while (filled < size) {
-    const { bytesRead } = await handle.read(body, filled, size - filled, filled);
+    const bytesRead = await readInto(fd, body, filled);
     if (bytesRead === 0) return body.subarray(0, filled);
     filled += bytesRead;
   }

@@ -3,8 +3,13 @@
  * that owns the models, started on the first job, so inference never blocks this thread's event loop
  * (a cache hit answered while a model runs keeps its usual latency) and the models load once.
  *
- * - Pixels cross once: sharp's output lives in memory V8 cannot hand to another thread, so it is
- *   copied once into an ArrayBuffer that is then transferred (moved, not cloned).
+ * - The worker prepares the models' pixels itself (`detectFacesInImage`, `classifyNsfwImage`): the main
+ *   thread hands over the encoded image, copied once into an ArrayBuffer that is transferred (moved, not
+ *   cloned), about a fifth of the pixels' bytes for a 12 MP JPEG; it never decodes, allocates or copies
+ *   the pixels, nor builds the sharp pipelines. Pixels prepared elsewhere (tests, benchmarks) cross the
+ *   same way: sharp's output lives in memory V8 cannot hand to another thread, so it is copied once.
+ * - sharp, loaded again in the worker, resets libvips' process-wide settings (its cache, and under glibc
+ *   its concurrency) as it loads: the worker puts back the ones this thread had (`SharpSettings`).
  * - Errors come back as the same typed errors, with the same `code` and `status`.
  * - A worker that dies (a crash, out of memory, `close()`) fails the jobs it held at once with a
  *   retryable `TransientError` (never a hang), and the next job starts a fresh worker.
@@ -19,7 +24,9 @@ import type { HeapInfo } from 'node:v8';
 import { DEFAULTS } from '../../limits.js';
 import { ImageError, NotImplementedError, RequestError, ShutterError, TransientError } from '../../errors.js';
 import type { FaceModelName, RawFace } from './face-model.js';
-import type { FaceConfirm, PixelRegion } from './face-tiles.js';
+import sharp from 'sharp';
+import type { ImageLimits } from '../../pipeline/sharp-factory.js';
+import type { FaceConfirm, FaceSearchOptions, PixelRegion } from './face-tiles.js';
 import type { RgbPixels } from './model-input.js';
 import type { NsfwModelName } from './nsfw-model.js';
 import type { NsfwScores } from './nsfw-taxonomy.js';
@@ -31,12 +38,31 @@ interface PixelsMessage {
   height: number;
 }
 
+/** libvips' process-wide settings as this thread left them, for the worker to put back once sharp has loaded there. */
+export interface SharpSettings {
+  concurrency: number;
+  cache: { memory: number; files: number; items: number };
+}
+
+/** What a face search in the worker answers: the faces in the copy it decoded, and that copy's size. */
+export interface FacesInImage {
+  width: number;
+  height: number;
+  faces: RawFace[];
+  /** How long the worker spent reading and decoding the image before the detector ran (ms): the decode phase. */
+  decodeMs: number;
+}
+
 export type ModelJob =
   | { kind: 'load'; nsfw?: NsfwModelName; faces?: FaceModelName }
   /** How many tensors the worker's tfjs engine holds (a leak check: constant between analyses). */
   | { kind: 'tensors' }
   | { kind: 'nsfw'; model: NsfwModelName; pixels: PixelsMessage }
-  | { kind: 'faces'; model: FaceModelName; minScore: number; pixels: PixelsMessage; regions: PixelRegion[]; confirm?: FaceConfirm };
+  | { kind: 'faces'; model: FaceModelName; minScore: number; pixels: PixelsMessage; regions: PixelRegion[]; confirm?: FaceConfirm }
+  /** The encoded image: the worker decodes its square copy (`toModelInput`) and classifies it. */
+  | { kind: 'nsfw-image'; model: NsfwModelName; image: ArrayBuffer; square: number; limits: ImageLimits }
+  /** The encoded image: the worker reads its size, plans the search (`planFaceSearch`), decodes the copy and detects. */
+  | { kind: 'faces-image'; model: FaceModelName; minScore: number; image: ArrayBuffer; search: FaceSearchOptions; limits: ImageLimits };
 
 export interface ModelRequest {
   id: number;
@@ -106,6 +132,18 @@ export class ModelWorker {
   detectFaces(model: FaceModelName, pixels: RgbPixels, regions: PixelRegion[], minScore: number, confirm?: FaceConfirm): Promise<RawFace[]> {
     const message = toMessage(pixels);
     return this.run({ kind: 'faces', model, minScore, pixels: message, regions, ...(confirm && { confirm }) }, [message.data]) as Promise<RawFace[]>;
+  }
+
+  /** Moderation of an encoded image, decoded to the model's square in the worker (bad images fail with the usual ImageErrors). */
+  classifyNsfwImage(model: NsfwModelName, image: Buffer, square: number, limits: ImageLimits): Promise<NsfwScores> {
+    const data = ownCopy(image);
+    return this.run({ kind: 'nsfw-image', model, image: data, square, limits }, [data]) as Promise<NsfwScores>;
+  }
+
+  /** A face search in an encoded image: the worker reads its header, plans the search, decodes the copy and detects. */
+  detectFacesInImage(model: FaceModelName, image: Buffer, search: FaceSearchOptions, minScore: number, limits: ImageLimits): Promise<FacesInImage> {
+    const data = ownCopy(image);
+    return this.run({ kind: 'faces-image', model, minScore, image: data, search, limits }, [data]) as Promise<FacesInImage>;
   }
 
   /**
@@ -211,7 +249,9 @@ export class ModelWorker {
  * sources are), next to the sources so that its packages resolve from node_modules.
  */
 async function startWorker(resourceLimits: ResourceLimits | undefined): Promise<Worker> {
-  const options = resourceLimits ? { resourceLimits } : {};
+  const { memory, files, items } = sharp.cache();
+  const workerData: SharpSettings = { concurrency: sharp.concurrency(), cache: { memory: memory.max, files: files.max, items: items.max } };
+  const options = { workerData, ...(resourceLimits ? { resourceLimits } : {}) };
   if (import.meta.url.endsWith('.ts')) {
     sourceWorker ??= (async () => {
       const root = new URL('../../../', import.meta.url);
@@ -239,6 +279,13 @@ function toMessage(pixels: RgbPixels): PixelsMessage {
   const data = new ArrayBuffer(pixels.data.byteLength);
   new Uint8Array(data).set(pixels.data);
   return { data, width: pixels.width, height: pixels.height };
+}
+
+/** The encoded bytes in an ArrayBuffer of their own, to transfer: the caller keeps its Buffer (other analyses read it). */
+function ownCopy(image: Buffer): ArrayBuffer {
+  const data = new ArrayBuffer(image.byteLength);
+  new Uint8Array(data).set(image);
+  return data;
 }
 
 /** The error the worker threw, as the same class (by its literal name) with the same code and status. */

@@ -1,7 +1,7 @@
 /**
  * Content moderation on the CPU with nsfwjs, whose weights ship inside its npm package (no download,
- * ever). The image is decoded here (sharp, off the event loop) to one square copy of the model's input
- * side; the model runs in the analysis worker (`model-worker.ts`), loaded there on first use and kept;
+ * ever). The analysis worker (`model-worker.ts`) decodes the image to one square copy of the model's
+ * input side and runs the model there, loaded on first use and kept;
  * nsfwjs' classes are mapped to Rekognition's taxonomy (see `nsfw-taxonomy.ts`).
  *
  * MobileNetV2 is the default: 3.5 MB of weights, ~60 ms per image warm on a quiet 2-core machine, and
@@ -10,7 +10,6 @@
  */
 import type { ModerateOptions, ModerationResult, Moderator } from '../../ports/analyzer.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../../pipeline/sharp-factory.js';
-import { toModelInput } from './model-input.js';
 import { toModerationLabels } from './nsfw-taxonomy.js';
 import { packageVersion } from './model-runtime.js';
 import { ModelWorker } from './model-worker.js';
@@ -46,10 +45,10 @@ export class NsfwjsModerator implements Moderator {
 
   async moderate(image: Buffer, options: ModerateOptions): Promise<ModerationResult> {
     const started = performance.now();
-    const size = NSFW_MODELS[this.model].size;
-    const pixels = await toModelInput(image, { square: size }, this.limits);
     options.signal?.throwIfAborted();
-    const scores = await this.models.classifyNsfw(this.model, pixels);
+    // Decoded to the model's square in the worker: this thread never touches the pixels.
+    const scores = await this.models.classifyNsfwImage(this.model, image, NSFW_MODELS[this.model].size, this.limits);
+    options.signal?.throwIfAborted();
     const ms = performance.now() - started;
     recordAnalysis(this.name, 'moderation', ms);
     return { analyzer: this.name, ms, ...toModerationLabels(scores, options.minConfidence) };

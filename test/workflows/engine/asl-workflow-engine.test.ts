@@ -197,8 +197,11 @@ test('a task error carries its name to Retry and Catch; a failed execution is re
 });
 
 test('stop: a queued execution is aborted at once, a running one is interrupted; both can be redriven', async () => {
-  let release!: () => void;
-  const local = engine({ ...ok, step: (_payload, { signal }) => new Promise((resolve, reject) => ((release = () => resolve({})), signal.addEventListener('abort', () => reject(signal.reason)))) }, { concurrency: 1 });
+  // Every step waits for the gate (or its abort). Opening the gate, not one step's resolver saved
+  // 20 ms earlier, releases the redriven step: on a busy machine it may start later than that.
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const local = engine({ ...ok, step: (_payload, { signal }) => new Promise((resolve, reject) => (void gate.then(() => resolve({})), signal.addEventListener('abort', () => reject(signal.reason)))) }, { concurrency: 1 });
   const running = await local.start('demo', { name: 'running', input: { value: 1, items: [] } });
   const queued = await local.start('demo', { name: 'queued', input: { value: 2, items: [] } });
   await expect(local.stop(queued.executionArn)).resolves.toHaveProperty('stopDate');
@@ -208,7 +211,7 @@ test('stop: a queued execution is aborted at once, a running one is interrupted;
   expect(await local.settled(running.executionArn)).toMatchObject({ status: 'ABORTED', error: 'Test.Stop' });
   await expect(local.stop(running.executionArn)).rejects.toMatchObject({ status: 409 });
   await local.redrive(queued.executionArn);
-  setTimeout(() => release(), 20);
+  open();
   expect((await local.settled(queued.executionArn)).status).toBe('SUCCEEDED');
 });
 

@@ -11,10 +11,13 @@ import sharp from 'sharp';
 import { FaceApiDetector } from '../../../../core/adapters/local/face-api-detector.js';
 import { LocalAnalyzer } from '../../../../core/adapters/local/local-analyzer.js';
 import { detectFaces, loadFaceModel } from '../../../../core/adapters/local/face-model.js';
+import { planFaceSearch } from '../../../../core/adapters/local/face-tiles.js';
 import { toModelInput } from '../../../../core/adapters/local/model-input.js';
 import { ModelWorker } from '../../../../core/adapters/local/model-worker.js';
 import type { NsfwModelName } from '../../../../core/adapters/local/nsfw-model.js';
-import { TransientError } from '../../../../core/errors.js';
+import { ImageError, TransientError } from '../../../../core/errors.js';
+import { DEFAULTS } from '../../../../core/limits.js';
+import { DEFAULT_IMAGE_LIMITS, inspectImage } from '../../../../core/pipeline/sharp-factory.js';
 import { samplePhoto } from '../../../helpers/images.js';
 
 /**
@@ -164,6 +167,110 @@ describe('errors and failures', () => {
       expect(models.started).toBe(2);
     } finally {
       await models.close();
+    }
+  }, 120_000);
+});
+
+describe('the worker prepares the pixels: the main thread hands it the encoded image', () => {
+  // The search as the shipped detector plans it.
+  const searchOptions = new FaceApiDetector().searchOptions;
+
+  test('the same answers as pixels decoded on this thread: faces (search plan included) and moderation scores', async () => {
+    const photo = await sharp(samplePhoto('astronaut')).resize(2400, 1600, { fit: 'fill' }).jpeg().toBuffer();
+    const models = new ModelWorker();
+    try {
+      const plan = planFaceSearch(await inspectImage(photo, DEFAULT_IMAGE_LIMITS), searchOptions);
+      const pixels = await toModelInput(photo, { maxSide: plan.copySide });
+      const here = await models.detectFaces('ssd_mobilenetv1', pixels, plan.regions, DEFAULTS.faceMinScore, plan.confirm);
+      const there = await models.detectFacesInImage('ssd_mobilenetv1', photo, searchOptions, DEFAULTS.faceMinScore, DEFAULT_IMAGE_LIMITS);
+      expect(here.length).toBeGreaterThan(0);
+      expect(there).toEqual({ width: pixels.width, height: pixels.height, faces: here, decodeMs: expect.any(Number) as number });
+      expect(there.decodeMs).toBeGreaterThan(0);
+
+      const chelsea = samplePhoto('chelsea');
+      const scores = await models.classifyNsfw('MobileNetV2', await toModelInput(chelsea, { square: 224 }));
+      expect(await models.classifyNsfwImage('MobileNetV2', chelsea, 224, DEFAULT_IMAGE_LIMITS)).toEqual(scores);
+      // The caller's bytes are copied, not moved: the Buffer stays readable for the other analyses.
+      expect(chelsea.byteLength).toBeGreaterThan(0);
+      expect((await sharp(chelsea).metadata()).format).toBe('jpeg');
+    } finally {
+      await models.close();
+    }
+  }, 240_000);
+
+  test('a bad image decoded in the worker fails with the same typed error as on this thread (limits applied there)', async () => {
+    const models = new ModelWorker();
+    try {
+      const photo = samplePhoto('chelsea');
+      const truncated = photo.subarray(0, Math.floor(photo.byteLength / 3));
+      const failure = (work: Promise<unknown>) => work.then(() => undefined, (error: unknown) => error as ImageError);
+      const hereError = (await failure(toModelInput(truncated, { square: 224 })))!;
+      expect(hereError).toBeInstanceOf(ImageError);
+      const thereError = (await failure(models.classifyNsfwImage('MobileNetV2', truncated, 224, DEFAULT_IMAGE_LIMITS)))!;
+      expect(thereError).toBeInstanceOf(ImageError);
+      expect({ code: thereError.code, status: thereError.status }).toEqual({ code: hereError.code, status: hereError.status });
+
+      const tight = { ...DEFAULT_IMAGE_LIMITS, maxInputPixels: 10_000 };
+      await expect(models.detectFacesInImage('ssd_mobilenetv1', photo, searchOptions, 0.5, tight)).rejects.toMatchObject({
+        name: 'ImageError',
+        code: 'ImageSource::TooManyPixels',
+        status: 413,
+      });
+      expect(models.started).toBe(1); // the worker survived both
+    } finally {
+      await models.close();
+    }
+  }, 120_000);
+
+  test('a job decoded while another runs waits its turn: answers come in order, and a bad image queued behind a search fails alone', async () => {
+    const photo = await sharp(samplePhoto('astronaut')).resize(2400, 1600, { fit: 'fill' }).jpeg().toBuffer();
+    const chelsea = samplePhoto('chelsea');
+    const models = new ModelWorker();
+    try {
+      await models.load({ nsfw: 'MobileNetV2', faces: 'ssd_mobilenetv1' });
+      const order: string[] = [];
+      const search = models.detectFacesInImage('ssd_mobilenetv1', photo, searchOptions, DEFAULTS.faceMinScore, DEFAULT_IMAGE_LIMITS).then((found) => {
+        order.push('search');
+        return found;
+      });
+      // Its decode fails at once, while the search runs: the failure must wait for its turn, not end the worker.
+      const bad = models.classifyNsfwImage('MobileNetV2', chelsea.subarray(0, 2000), 224, DEFAULT_IMAGE_LIMITS).catch((error: unknown) => {
+        order.push('bad');
+        throw error;
+      });
+      const good = models.classifyNsfwImage('MobileNetV2', chelsea, 224, DEFAULT_IMAGE_LIMITS).then((scores) => {
+        order.push('good');
+        return scores;
+      });
+      expect((await search).faces.length).toBeGreaterThan(0);
+      await expect(bad).rejects.toBeInstanceOf(ImageError);
+      expect((await good).Neutral).toBeGreaterThan(0.5);
+      expect(order).toEqual(['search', 'bad', 'good']);
+      expect(models.started).toBe(1);
+    } finally {
+      await models.close();
+    }
+  }, 240_000);
+
+  test("sharp loading in the worker leaves libvips' process-wide settings as this thread configured them", async () => {
+    const before = { concurrency: sharp.concurrency(), cache: sharp.cache() };
+    const models = new ModelWorker();
+    try {
+      // Settings unlike sharp's own defaults (50 MB, 20 files, 100 items), which its loading would restore.
+      sharp.concurrency(2);
+      sharp.cache({ memory: 3, files: 1, items: 7 });
+      await models.classifyNsfwImage('MobileNetV2', samplePhoto('chelsea'), 224, DEFAULT_IMAGE_LIMITS);
+      const cache = sharp.cache();
+      expect({ concurrency: sharp.concurrency(), memory: cache.memory.max, files: cache.files.max, items: cache.items.max }).toEqual({
+        concurrency: 2,
+        memory: 3,
+        files: 1,
+        items: 7,
+      });
+    } finally {
+      await models.close();
+      sharp.concurrency(before.concurrency);
+      sharp.cache({ memory: before.cache.memory.max, files: before.cache.files.max, items: before.cache.items.max });
     }
   }, 120_000);
 });
