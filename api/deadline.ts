@@ -4,6 +4,7 @@
  * not wait for work that ignores it: past the deadline the caller gets a 503 + Retry-After.
  */
 import { TransientError } from '../core/errors.js';
+import { thenSettled } from '../core/then-settled.js';
 
 /**
  * Runs `work` with a signal that aborts at the deadline or when `parent` aborts (the client went
@@ -34,15 +35,8 @@ export function withDeadline<T>(
       reject(timedOut);
     }, timeoutMs);
     parent?.addEventListener('abort', onParentAbort, { once: true });
-    let running: Promise<T>;
-    try {
-      running = work(controller.signal);
-    } catch (error) {
-      settle();
-      reject(error);
-      return;
-    }
-    running.then(
+    void thenSettled(
+      () => work(controller.signal),
       (value) => {
         settle();
         resolve(value);

@@ -3,6 +3,8 @@
  * every caller gets the result (or the error) of the one run. A burst of requests for the same
  * new image (a page going live, a CDN miss storm) then costs one read and one render.
  */
+import { thenSettled } from './then-settled.js';
+
 export class Coalescer<T> {
   private readonly inFlight = new Map<string, Promise<T>>();
 
@@ -40,21 +42,17 @@ export class Coalescer<T> {
     this.inFlight.set(key, promise);
     if (signal?.aborted) forget();
     else signal?.addEventListener('abort', forget, { once: true });
-    try {
-      work().then(
-        (value) => {
-          done();
-          settle.resolve(value);
-        },
-        (error: unknown) => {
-          done();
-          settle.reject(error);
-        },
-      );
-    } catch (error) {
-      done();
-      settle.reject(error);
-    }
+    void thenSettled(
+      work,
+      (value) => {
+        done();
+        settle.resolve(value);
+      },
+      (error: unknown) => {
+        done();
+        settle.reject(error);
+      },
+    );
     return promise;
   }
 }

@@ -9,6 +9,7 @@
  * queue is never starved by light ones behind it.
  */
 import { TransientError } from './errors.js';
+import { thenSettled } from './then-settled.js';
 
 export class Semaphore {
   /** Units of the limit held by the tasks running now. */
@@ -59,14 +60,8 @@ export class Semaphore {
   /** Runs a task whose units are taken; they are given back when it has settled, before its caller resumes. */
   private start<T>(task: () => Promise<T>, units: number): Promise<T> {
     this.onChange(this.tasks, this.waiting.length);
-    let running: Promise<T>;
-    try {
-      running = task();
-    } catch (error) {
-      this.release(units);
-      return Promise.reject(error);
-    }
-    return running.then(
+    return thenSettled(
+      task,
       (value) => {
         this.release(units);
         return value;
