@@ -102,10 +102,10 @@ export function decodeThumbor(
       if (match[1]) edits.flop = true; // Thumbor: a negative width mirrors horizontally
       if (match[3]) edits.flip = true; // and a negative height vertically
       sawSize = true;
-    } else if (sawSize && ownEntry(HALIGN, segment) && !halign) {
-      halign = ownEntry(HALIGN, segment);
-    } else if (sawSize && ownEntry(VALIGN, segment) && !valign) {
-      valign = ownEntry(VALIGN, segment);
+    } else if (sawSize && Object.hasOwn(HALIGN, segment) && !halign) {
+      halign = HALIGN[segment];
+    } else if (sawSize && Object.hasOwn(VALIGN, segment) && !valign) {
+      valign = VALIGN[segment];
     } else if (segment === 'smart') {
       smart = true;
     } else if (segment.startsWith('filters:')) {

@@ -223,8 +223,9 @@ async function renderFailure(error: unknown, input: Buffer, deps: RenderDeps): P
 /**
  * libvips refusing an edit that is valid on its own but not for this image (too few channels, a
  * colourspace with no route, a CLAHE or median window larger than the image, a trim of a source
- * under 3×3, CMYK with alpha (5 bands, more than raw pixels between steps can hold) before a
- * roundCrop or an overlay...). Found by the hostile-input fuzzer; each is the client's 400, not our 500.
+ * under 3×3, more bands than the raw pixels handed between steps hold (CMYK with alpha before a
+ * roundCrop did, until the output colourspace became the plan's last step)...). Found by the
+ * hostile-input fuzzer; each is the client's 400, not our 500.
  */
 const EDIT_MISMATCH =
   /^(Cannot extract channel|Band expansion using linear is unsupported|vips_colourspace: no known route|hist_local: |rank: window too large|Image to trim must be at least|Expected width, height and channels for raw pixel input|linear: vector must have|recomb: bands in must equal|vips__transform_calc_inverse: singular|image: bad dimensions)/;
