@@ -18,6 +18,8 @@
  * measured against its base in the same rounds:
  *   BEFORE=/work/before ROUNDS=7 node scripts/run-ts.mjs bench/profile-small-images.ts 2 300
  *
+ * `PATHS=1` adds raw sharp handed the file's name (`sharp(file)`: the read inside libvips' pool job).
+ *
  * `WIDTH=800` renders that width instead of 400 (the ceiling's JPEG 2 MP → JPEG 800 job), and
  * `BYTES=1` adds raw sharp handed the bytes already in memory, the ceiling's baseline:
  *   BEFORE=/work/before WIDTH=800 BYTES=1 ROUNDS=7 node scripts/run-ts.mjs bench/profile-small-images.ts 2 300
@@ -55,11 +57,14 @@ const appWith = (env: Record<string, string> = {}, from: Composer = { createApp,
   return made;
 };
 
-/** Another checkout's composition, bundled from its sources; packages stay external, so they are this tree's. */
+/**
+ * Another checkout's composition, bundled from its sources; packages stay external, so they are
+ * this tree's. The entry is written here, not in the other checkout (which may be read-only).
+ */
 async function composerFrom(root: string): Promise<Composer> {
-  const entry = path.join(root, '.cache', 'profile-small-images-entry.ts');
+  const entry = path.resolve('.cache', 'profile-small-images-before-entry.ts');
   await mkdir(path.dirname(entry), { recursive: true });
-  await writeFile(entry, ['console/server/app', 'core/compose', 'core/config'].map((module) => `export * from '../${module}.js';\n`).join(''));
+  await writeFile(entry, ['console/server/app', 'core/compose', 'core/config'].map((module) => `export * from ${JSON.stringify(path.join(root, `${module}.js`))};\n`).join(''));
   const outfile = await bundleForNode(entry, path.resolve('.cache', 'run-ts', 'profile-small-images-before.mjs'));
   return (await import(pathToFileURL(outfile).href)) as Composer;
 }
@@ -84,6 +89,8 @@ const inMemory = await Promise.all([0, 1].map((copy) => readFile(path.join(input
 const variants: Record<string, (worker: number) => Promise<unknown>> = {
   ...(process.env.BYTES === '1' ? { 'raw sharp (bytes in memory)': (worker: number) => rawSharp(perWorker(worker), inMemory[worker % inMemory.length]!) } : {}),
   'raw sharp (reading the file)': async (worker) => rawSharp(perWorker(worker), await readFile(path.join(inputs.dir, fileOf(worker)))),
+  // PATHS=1: raw sharp handed the file's name, libvips reading it inside its own pool job (session 8's floor).
+  ...(process.env.PATHS === '1' ? { 'raw sharp (handed the path)': (worker: number) => rawSharp(perWorker(worker), path.join(inputs.dir, fileOf(worker))) } : {}),
   shutter: (worker) => shutterRequest(app, worker),
   ...(before
     ? { 'shutter before': (worker: number) => shutterRequest(before, worker) }
