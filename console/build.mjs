@@ -1,16 +1,20 @@
 // Bundles the operator console with esbuild into static files: index.html, one script and one
 // stylesheet with content hashes in their names, and their licences. No CDN at run time.
 import { build } from 'esbuild';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeOutputs } from '../scripts/bundle-node.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** Builds the console into `outdir` (default console/dist), replacing what was there. */
+/**
+ * Builds the console into `outdir` (default console/dist), replacing what was there. A running
+ * server (another test's, or `shutter serve` while you rebuild) keeps answering throughout: each
+ * file is written whole and renamed into place (writeOutputs), the page last, once the files it
+ * names are there, and the last build's hashed files are removed only after.
+ */
 export async function buildConsole({ outdir = path.join(here, 'dist'), minify = true } = {}) {
-  await rm(outdir, { recursive: true, force: true });
-  await mkdir(outdir, { recursive: true });
   const result = await build({
     entryPoints: { app: path.join(here, 'src/main.tsx') },
     outdir: path.join(outdir, 'assets'),
@@ -26,13 +30,21 @@ export async function buildConsole({ outdir = path.join(here, 'dist'), minify = 
     legalComments: 'linked',
     metafile: true,
     logLevel: 'warning',
+    write: false,
   });
   const outputs = Object.keys(result.metafile.outputs).map((file) => path.relative(outdir, file).split(path.sep).join('/'));
   const script = outputs.find((file) => file.endsWith('.js'));
   const style = outputs.find((file) => file.endsWith('.css'));
   if (!script || !style) throw new Error(`console build: missing outputs in ${outputs.join(', ')}`);
-  await writeFile(path.join(outdir, 'index.html'), page({ script, style }));
-  await writeFile(path.join(outdir, 'favicon.svg'), FAVICON);
+  await writeOutputs(result.outputFiles);
+  const text = (name, contents) => ({ path: path.join(outdir, name), contents: Buffer.from(contents) });
+  await writeOutputs([text('favicon.svg', FAVICON), text('index.html', page({ script, style }))]);
+  const written = new Set(result.outputFiles.map((file) => path.resolve(file.path)));
+  const assets = path.join(outdir, 'assets');
+  for (const name of await readdir(assets)) {
+    const file = path.resolve(assets, name);
+    if (!name.endsWith('.tmp') && !written.has(file)) await rm(file, { force: true });
+  }
   return { outdir, files: ['index.html', 'favicon.svg', ...outputs] };
 }
 

@@ -137,17 +137,21 @@ export const DEFAULTS = {
    */
   maxConcurrentRenders: 2,
   /**
-   * 4 MP: a render slot's worth of source pixels. A larger source takes a whole slot (a burst of
-   * 12 MP photos renders 2 at a time, as before: its peak RSS is the memory target's); a smaller
-   * one takes its share, down to `minRenderShare`, so small images overlap their fixed costs (read,
-   * header, encode, the event loop) where one slot each left the cores idle between steps.
+   * 8 MP: a render slot's worth of source pixels. A source of 8 MP or more takes a whole slot (a
+   * burst of 12 MP photos renders 2 at a time: its peak RSS is the memory target's); a smaller one
+   * takes its share, down to `minRenderShare`, so small images overlap their fixed costs (read,
+   * header, encode, the event loop) where one slot each left the cores idle between steps. At most
+   * 2 slots × 8 MP of sources render at once, under the 2 × 12 MP of a large burst.
    */
-  renderSlotPixels: 4_000_000,
+  renderSlotPixels: 8_000_000,
   /**
-   * Half a slot at least, so at most 2 renders per slot (4 on 2 cores): libuv runs sharp's work on
-   * its 4 threads, and more renders than that would only queue there, ahead of file reads.
+   * A quarter of a slot at least, so at most 4 renders per slot (8 on 2 cores): a 2 MP source's
+   * share. libuv runs only 4 of them at once; the others wait in its queue, so a render that ends
+   * hands its thread to the next without a turn of the event loop. Measured (2 MP → 400 px, 8 in
+   * flight, 7 rounds, against raw sharp reading the file): 4 admitted 0.90–0.94×, 8 admitted
+   * 0.97–0.99×, the main thread's CPU per image 0.63 → 0.52 ms (bench/README.md, session 8).
    */
-  minRenderShare: 0.5,
+  minRenderShare: 0.25,
   /**
    * Requests allowed to wait for a render slot. At the ~10–30 renders/s two cores manage, 16
    * waiting is about a second of queue, well inside the request timeout; beyond it a prompt 503 +
@@ -166,12 +170,6 @@ export const DEFAULTS = {
   retryAfterSeconds: 1,
   /** libvips operation cache: off, since every request is a new image and cache memory is better spent on results. */
   sharpCacheMemoryMb: 0,
-  /**
-   * Sources read into memory at once, per render that can run (small ones run 2 per slot, see
-   * `minRenderShare`): 2 lets the next read overlap the current render; more only holds bytes
-   * while waiting (a 32-request burst of 12 MP photos held 32 sources).
-   */
-  sourcesPerRender: 2,
   /**
    * Result cache, local server: 128 MB holds ~2,500 typical 50 KB renders, and a hit answers in
    * well under a millisecond instead of tens of ms of CPU (bench/README.md).

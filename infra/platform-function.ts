@@ -90,7 +90,9 @@ export class PlatformFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      // No NODE_OPTIONS=--enable-source-maps: Node would parse every loaded chunk's map during the
+      // cold start. Traces are mapped when formatted instead (core/observability/mapped-stacks.ts).
+      ...(props.environment ? { environment: props.environment } : {}),
       ...(props.vpc
         ? { vpc: props.vpc.vpc, vpcSubnets: props.vpc.subnets, securityGroups: props.vpc.securityGroups }
         : {}),

@@ -105,13 +105,33 @@ function sharpForLambda() {
   return path.join(dir, 'node_modules');
 }
 
+const ENTRY_NAMESPACE = 'lambda-entry';
+
+/**
+ * Every bundle's entry point: the trace mapper first, then the function's own module, all of whose
+ * exports (its `handler`) it passes on. Traces then read through the bundle's source maps when one
+ * is formatted (core/observability/mapped-stacks.ts), not at each cold start as Node's
+ * --enable-source-maps would, which parses every loaded chunk's map (bench/README.md, session 8).
+ */
+const mappedStacksFirst = {
+  name: 'mapped-stacks-first',
+  setup(builder) {
+    builder.onResolve({ filter: new RegExp(`^${ENTRY_NAMESPACE}:`) }, (args) => ({ path: args.path.slice(ENTRY_NAMESPACE.length + 1), namespace: ENTRY_NAMESPACE }));
+    builder.onLoad({ filter: /.*/, namespace: ENTRY_NAMESPACE }, (args) => ({
+      contents: `import ${JSON.stringify(path.join(root, 'core/observability/mapped-stacks.ts'))};\nexport * from ${JSON.stringify(path.join(root, args.path))};\n`,
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
+
 /**
  * esbuild's options for one function's bundle in `dir` (test/infra/lambda-bundles.test.ts builds
  * with the same options to list what each bundle holds and what its start path loads).
  */
 export function esbuildOptions(entry, dir) {
   return {
-    entryPoints: { index: path.join(root, entry.entry) },
+    entryPoints: { index: `${ENTRY_NAMESPACE}:${entry.entry}` },
     outdir: dir,
     outExtension: { '.js': '.mjs' },
     // Adapters the composition root imports on first use (core/adapters/lazy-adapter.ts) become
@@ -129,7 +149,7 @@ export function esbuildOptions(entry, dir) {
     format: 'esm',
     minify: true,
     // Names stay minified: error classes carry literal names (core/errors.ts), and traces read
-    // through the source maps (NODE_OPTIONS=--enable-source-maps, infra/platform-function.ts).
+    // through the source maps, mapped when a trace is formatted (the injected mapped-stacks below).
     // keepNames cost a cold start one `Object.defineProperty` per function and class it loads,
     // ~12 M of the image Lambda's ~740 M instructions (bench/README.md, session 6).
     keepNames: false,
@@ -138,7 +158,7 @@ export function esbuildOptions(entry, dir) {
     sourcesContent: false,
     // sharp is native: it ships as its own arm64 package next to the bundle.
     external: ['sharp'],
-    plugins: [localOnlyStubs],
+    plugins: [mappedStacksFirst, localOnlyStubs],
     // CommonJS dependencies inside an ESM bundle still call require().
     banner: {
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
@@ -153,7 +173,7 @@ export function esbuildOptions(entry, dir) {
  */
 export function startPathOutputs(metafile, entry) {
   const outputs = metafile.outputs;
-  const first = Object.keys(outputs).find((output) => outputs[output].entryPoint === entry.entry);
+  const first = Object.keys(outputs).find((output) => outputs[output].entryPoint === `${ENTRY_NAMESPACE}:${entry.entry}`);
   const seen = new Set();
   const pending = [first];
   while (pending.length) {

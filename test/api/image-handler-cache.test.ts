@@ -143,7 +143,7 @@ describe('image handler: request coalescing', () => {
 });
 
 describe('image handler: memory under a burst', () => {
-  test('sources are read two per render slot; the rest of a burst waits without loading its image', async () => {
+  test('sources are read one per render that can run; the rest of a burst waits without loading its image', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let reads = 0;
@@ -165,8 +165,8 @@ describe('image handler: memory under a burst', () => {
     // A deadline, not a count of ticks: on a busy machine the eighth read may take seconds to start.
     for (const deadline = Date.now() + 30_000; reads < 8 && Date.now() < deadline; ) await tick();
     for (let i = 0; i < 5; i++) await tick(); // room for any read beyond the bound to show up
-    // MAX_CONCURRENT_RENDERS is 2 by default; small sources render 2 per slot (render-gate.ts),
-    // and 2 sources per render that can run may be in memory: 2 × 2 × 2.
+    // MAX_CONCURRENT_RENDERS is 2 by default and small sources render 4 per slot (render-gate.ts):
+    // one source per render that can run may be in memory, 2 × 4.
     expect(reads).toBe(8);
     release();
     const answers = await Promise.all(burst);
@@ -200,7 +200,7 @@ describe('image handler: render slots as a pixel budget', () => {
     return { gate, peak: () => peak };
   }
 
-  test("small sources share a slot; a source over the slot's pixels holds it alone", async () => {
+  test("small sources share a slot; two sources over half the slot's pixels each take turns", async () => {
     await t.platform.storage.put('images', 'large.jpg', await makeImage(2500, 2000, 'jpeg'), { contentType: 'image/jpeg' });
     const small = oneSlotGate();
     const handleSmall = createImageHandler(t.platform, { resultCache: null, gate: small.gate });
@@ -215,13 +215,15 @@ describe('image handler: render slots as a pixel budget', () => {
     expect(large.peak()).toBe(1);
   });
 
-  test("a render's share: its pixels over the slot's, between half a slot and one", () => {
-    expect(renderShare({ width: 512, height: 512, pages: 1 })).toBe(0.5);
-    expect(renderShare({ width: 2000, height: 1500, pages: 1 })).toBe(0.75);
-    expect(renderShare({ width: 4000, height: 3000, pages: 1 })).toBe(1);
+  test("a render's share: its pixels over the slot's, between a quarter of a slot and one", () => {
+    expect(renderShare({ width: 512, height: 512, pages: 1 })).toBe(0.25);
+    expect(renderShare({ width: 1600, height: 1200, pages: 1 })).toBe(0.25); // 2 MP: 8 at once on 2 slots
+    expect(renderShare({ width: 3000, height: 2000, pages: 1 })).toBe(0.75);
+    expect(renderShare({ width: 4000, height: 3000, pages: 1 })).toBe(1); // 12 MP: 2 at once, as ever
     // Every frame of an animation is decoded: 40 frames of 400×300 weigh like 4.8 MP.
-    expect(renderShare({ width: 400, height: 300, pages: 40 })).toBe(1);
-    expect(renderShare({ width: 400, height: 300, pages: 40 }, false)).toBe(0.5);
+    expect(renderShare({ width: 400, height: 300, pages: 40 })).toBe(0.6);
+    expect(renderShare({ width: 400, height: 300, pages: 80 })).toBe(1);
+    expect(renderShare({ width: 400, height: 300, pages: 40 }, false)).toBe(0.25);
   });
 });
 

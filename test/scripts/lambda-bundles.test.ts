@@ -74,10 +74,13 @@ const NOT_FOR_IMAGE_REQUESTS: Array<[string, RegExp]> = [
  * The image Lambda's start path budget, in KB of minified output: 1128 KB with full zod (at e5b2e87), 704 KB
  * after; 256 KB once S3 reads were signed requests instead of the S3 client (~430 KB) and prom-client,
  * the local adapters and exif-reader left it (session 5); 188 KB with pino's light build, the delivery
- * settings' schemas off the image path and names left minified (session 6). A little headroom; raising it
- * is a decision to take with `npm run bench -- --only cold-start`, not a number to bump.
+ * settings' schemas off the image path and names left minified (session 6); 199 KB after session 7's
+ * request-path work; 200.3 KB with the trace mapper (1.2 KB, session 8), which spares each cold start
+ * Node's parsing of every chunk's source map (--enable-source-maps: ~0.07× of `import('sharp')`,
+ * bench/README.md). A little headroom; raising it is a decision to take with
+ * `npm run bench -- --only cold-start`, not a number to bump.
  */
-const IMAGE_LAMBDA_START_KB = 200;
+const IMAGE_LAMBDA_START_KB = 204;
 
 describe('the image Lambda (api/lambda.ts)', () => {
   let bundle: BundleContents;
@@ -171,4 +174,12 @@ describe('the workflow tasks and the events archiver', () => {
       expect([name, bundle.all.some((input) => PIPELINE.test(input))]).toEqual([name, name === 'task-render-renditions']);
     }
   }, 300_000);
+});
+
+describe('every Lambda bundle', () => {
+  // Traces of the minified bundles read through their source maps when one is formatted (the
+  // deployed functions run without --enable-source-maps, which parses every map at cold start).
+  test.each(lambdaEntries().map((entry) => entry.name))('%s maps its traces: the trace mapper is on its start path', async (name) => {
+    expect((await contents(name)).startPath).toContain('core/observability/mapped-stacks.ts');
+  }, 120_000);
 });

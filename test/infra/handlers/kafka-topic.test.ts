@@ -63,12 +63,26 @@ async function send(request: CustomResourceEvent): Promise<CustomResourceRespons
 const partitionsOf = async (topic: string) =>
   (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.length;
 
+/**
+ * A broker's metadata catches up with a change a moment after the change is acknowledged, longer
+ * on a busy machine: read until `check` holds or 30 s have passed, then return the last reading.
+ */
+async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  let value = await read();
+  while (!check(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    value = await read();
+  }
+  return value;
+}
+
 test('Create makes the topic with its partitions, and answers CloudFormation with the topic as physical id', async () => {
   const topic = `cr-create-${Date.now()}`;
   const answer = await send(event('Create', { Topic: topic }));
   expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: topic, LogicalResourceId: 'StreamingTopic', Data: { Topic: topic } });
-  expect(await admin.listTopics()).toContain(topic);
-  expect(await partitionsOf(topic)).toBe(3);
+  expect(await eventually(() => admin.listTopics(), (topics) => topics.includes(topic))).toContain(topic);
+  expect(await eventually(() => partitionsOf(topic), (count) => count === 3)).toBe(3);
   // The pre-signed URL is signed without a content type.
   expect(answers.at(-1)!.headers['content-type'] ?? '').toBe('');
 });
@@ -90,7 +104,7 @@ test('Update adds partitions, and refuses to remove any', async () => {
   const topic = `cr-partitions-${Date.now()}`;
   await send(event('Create', { Topic: topic }));
   expect(await send(event('Update', { Topic: topic, Partitions: '5' }, topic))).toMatchObject({ Status: 'SUCCESS' });
-  expect(await partitionsOf(topic)).toBe(5);
+  expect(await eventually(() => partitionsOf(topic), (count) => count === 5)).toBe(5);
   const refused = await send(event('Update', { Topic: topic, Partitions: '2' }, topic));
   expect(refused).toMatchObject({ Status: 'FAILED', PhysicalResourceId: topic });
   expect(refused.Reason).toMatch(/cannot reduce/);
@@ -111,6 +125,7 @@ test('Delete keeps the topic and its data unless DeleteOnStackDelete is true', a
 test("a failed Create's rollback Delete touches no topic of that name", async () => {
   const topic = `cr-rollback-${Date.now()}`;
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+  expect(await eventually(() => admin.listTopics(), (topics) => topics.includes(topic))).toContain(topic);
   const failed = await send(event('Create', { Topic: topic, Partitions: 'many' }));
   expect(failed).toMatchObject({ Status: 'FAILED' });
   expect(failed.PhysicalResourceId).not.toBe(topic);
