@@ -18,7 +18,8 @@
  * measured against its base in the same rounds:
  *   BEFORE=/work/before ROUNDS=7 node scripts/run-ts.mjs bench/profile-small-images.ts 2 300
  *
- * `PATHS=1` adds raw sharp handed the file's name (`sharp(file)`: the read inside libvips' pool job).
+ * `PATHS=1` adds raw sharp handed the file's name (`sharp(file)`: the read inside libvips' pool job);
+ * `SOURCES_AS_BYTES=1` adds this tree's shutter with a storage that hands no open files (read as bytes).
  *
  * `WIDTH=800` renders that width instead of 400 (the ceiling's JPEG 2 MP → JPEG 800 job), and
  * `BYTES=1` adds raw sharp handed the bytes already in memory, the ceiling's baseline:
@@ -73,6 +74,15 @@ async function composerFrom(root: string): Promise<Composer> {
 const app = appWith();
 const unrecorded = appWith({ EVENTS_ACCESS_SAMPLE_RATE: '0' });
 const before = process.env.BEFORE ? appWith({}, await composerFrom(path.resolve(process.env.BEFORE))) : undefined;
+/** SOURCES_AS_BYTES=1: this tree's app with a storage that hands no open files (session 8's change alone, off). */
+const asBytes = process.env.SOURCES_AS_BYTES === '1' ? bytesOnly() : undefined;
+function bytesOnly(): App {
+  const platform = createPlatform(loadConfig({ SHUTTER_DATA_DIR: dataDir, SHUTTER_SEED_SAMPLES: 'No', RESULT_CACHE_MB: '0' }));
+  const { withFile: _files, ...storage } = platform.storage;
+  const made = createApp({ ...platform, storage });
+  made.ready = true;
+  return made;
+}
 /** The log level for a variant's whole run (requests of one variant overlap). */
 const levelFor = (name: string) => (name.includes('log') || name.includes('either') ? 'warn' : 'info');
 // TINY=1: a 64 px source rendered to 32 px, so what shutter adds per request dominates the figures.
@@ -92,6 +102,7 @@ const variants: Record<string, (worker: number) => Promise<unknown>> = {
   // PATHS=1: raw sharp handed the file's name, libvips reading it inside its own pool job (session 8's floor).
   ...(process.env.PATHS === '1' ? { 'raw sharp (handed the path)': (worker: number) => rawSharp(perWorker(worker), path.join(inputs.dir, fileOf(worker))) } : {}),
   shutter: (worker) => shutterRequest(app, worker),
+  ...(asBytes ? { 'shutter, sources as bytes': (worker: number) => shutterRequest(asBytes, worker) } : {}),
   ...(before
     ? { 'shutter before': (worker: number) => shutterRequest(before, worker) }
     : {
@@ -156,5 +167,5 @@ for (const [name, runs] of Object.entries(samples)) {
   const main = median(runs.map((run) => run.mainMs));
   console.log(`| ${name} | ${median(runs.map((run) => run.rate)).toFixed(1)} | ${cpu.toFixed(3)} | ${main.toFixed(3)} | ${median(runs.map((run) => run.cpuMs - run.mainMs)).toFixed(3)} |`);
 }
-await Promise.all([app.flush(), unrecorded.flush(), before?.flush()]);
+await Promise.all([app.flush(), unrecorded.flush(), before?.flush(), asBytes?.flush()]);
 process.exit(0);
