@@ -19,11 +19,12 @@ import { DEFAULTS } from '../core/limits.js';
 import { logger } from '../core/observability/logger.js';
 import type { Analyzer } from '../core/ports/analyzer.js';
 import type { Secrets } from '../core/ports/secrets.js';
-import { sourceTooLarge, type ObjectInfo, type Storage } from '../core/ports/storage.js';
+import { sourceTooLarge, type ObjectInfo, type Storage, type StoredObject } from '../core/ports/storage.js';
 import type { PresetCatalog } from '../core/presets.js';
 import type { RenderDeps } from '../core/pipeline/render-context.js';
 import { isPassThrough, renderImage } from '../core/pipeline/render-image.js';
 import { SourceInfoCache } from '../core/pipeline/source-info-cache.js';
+import { descriptorFolder, OPEN_DESCRIPTORS, readsFromFile, sourceFileOf, type ImageInput } from '../core/pipeline/source-file.js';
 import { withDeadline } from './deadline.js';
 import { streamHead } from './stream-head.js';
 import type { Readable } from 'node:stream';
@@ -75,6 +76,11 @@ export interface ImageHandlerOptions {
   resultCache?: ResultCache | null;
   /** The admission control to share with other routes that decode pixels (`/meta`); default: its own. */
   gate?: RenderGate;
+  /**
+   * Where open descriptors have names, so libvips can read a local source itself
+   * (`core/pipeline/source-file.ts`); `null` reads every source's bytes. Default: Linux's `/proc/self/fd`.
+   */
+  descriptors?: string | null;
 }
 
 /** What one read-and-render produces; shared by every coalesced caller. */
@@ -102,6 +108,7 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
   const resultCache = options.resultCache !== undefined ? (options.resultCache ?? undefined) : resultCacheFrom(config);
   const inFlight = options.coalesce === false ? undefined : new Coalescer<Produced>();
   const sourceInfos = new SourceInfoCache(config.limits);
+  const descriptors = options.descriptors === undefined ? OPEN_DESCRIPTORS : options.descriptors;
   // The same for every answer: made once, copied into each.
   const commonHeaders = baseHeaders(config);
 
@@ -196,21 +203,32 @@ export function createImageHandler(deps: ImageServiceDeps, options: ImageHandler
       }
     }
 
+    /** The source's facts, then the render, from its bytes or its open file; cached for the next identical request. */
+    const render = async (source: ObjectInfo, opened: ImageInput): Promise<Produced> => {
+      const version = { bucket, key: objectKey, etag: source.etag };
+      const info = sourceInfos.known(version, opened) ?? (await sourceInfos.get(version, opened));
+      // Formats libvips would read otherwise from a file (SVG) are rendered from their bytes, as before.
+      const input = Buffer.isBuffer(opened) || readsFromFile(info.format) ? opened : await opened.read();
+      const format = chooseFormat(negotiated, request, info.pages > 1 && request.edits.animated !== false);
+      const effective = format === request.output.format ? request : { ...request, output: { ...request.output, format } };
+      const rendered = await renders.run(() => {
+        // A request whose deadline passed while it waited is not worth rendering any more.
+        signal.throwIfAborted();
+        return renderImage(input, effective, renderDeps, { source: info, signal });
+      }, renderShare(info, effective.edits.animated !== false));
+      const produced = { source, body: rendered.data, contentType: contentTypeOf(detectImageType(rendered.data) ?? rendered.format), format: rendered.format };
+      resultCache?.set(etagOf(source), { bucket, key: objectKey, etag: source.etag }, produced);
+      return produced;
+    };
+    const renderBytes = ({ body, ...source }: StoredObject) => render(source, body);
+    const read = { maxBytes: config.limits.maxSourceBytes, signal };
     const produce = () =>
       loads.run(async (): Promise<Produced> => {
-        const { body: input, ...source } = await storage.get(bucket, objectKey, { maxBytes: config.limits.maxSourceBytes, signal });
-        const version = { bucket, key: objectKey, etag: source.etag };
-        const info = sourceInfos.known(version, input) ?? (await sourceInfos.get(version, input));
-        const format = chooseFormat(negotiated, request, info.pages > 1 && request.edits.animated !== false);
-        const effective = format === request.output.format ? request : { ...request, output: { ...request.output, format } };
-        const rendered = await renders.run(() => {
-          // A request whose deadline passed while it waited is not worth rendering any more.
-          signal.throwIfAborted();
-          return renderImage(input, effective, renderDeps, { source: info, signal });
-        }, renderShare(info, effective.edits.animated !== false));
-        const produced = { source, body: rendered.data, contentType: contentTypeOf(detectImageType(rendered.data) ?? rendered.format), format: rendered.format };
-        resultCache?.set(etagOf(source), { bucket, key: objectKey, etag: source.etag }, produced);
-        return produced;
+        // A local source is handed to libvips open (it reads the file inside the render's own job);
+        // the storage closes it once the render has settled, on every path.
+        const folder = storage.withFile ? descriptorFolder(descriptors) : undefined;
+        if (folder) return storage.withFile!(bucket, objectKey, read, (object) => ('fd' in object ? render(object, sourceFileOf(object, folder)) : renderBytes(object)));
+        return renderBytes(await storage.get(bucket, objectKey, read));
       });
     // Admission bounds the requests in this section; identical ones in flight share one render.
     const { source, body, contentType, format } = await admission.run(() => (inFlight ? inFlight.run(requestKey, produce, signal) : produce()));

@@ -52,7 +52,7 @@ export function sharpEncoder(job: Job): [keyof FormatEnum | 'avif', Record<strin
  * Raw sharp, the in-process ceiling: decode (shrink-on-load), orient, resize, encode. An
  * `extract` before the resize (the whole image, say) defeats shrink-on-load, for comparison.
  */
-export function rawSharp(job: Job, input: Buffer, options: SharpOptions = {}, extract?: Region): Promise<Buffer> {
+export function rawSharp(job: Job, input: Buffer | string, options: SharpOptions = {}, extract?: Region): Promise<Buffer> {
   const [format, encoder] = sharpEncoder(job);
   const image = sharp(input, { ...(job.animated ? { pages: -1 } : {}), ...options });
   if (extract) image.extract(extract);

@@ -18,6 +18,9 @@
  * measured against its base in the same rounds:
  *   BEFORE=/work/before ROUNDS=7 node scripts/run-ts.mjs bench/profile-small-images.ts 2 300
  *
+ * `PATHS=1` adds raw sharp handed the file's name (`sharp(file)`: the read inside libvips' pool job);
+ * `SOURCES_AS_BYTES=1` adds this tree's shutter with a storage that hands no open files (read as bytes).
+ *
  * `WIDTH=800` renders that width instead of 400 (the ceiling's JPEG 2 MP → JPEG 800 job), and
  * `BYTES=1` adds raw sharp handed the bytes already in memory, the ceiling's baseline:
  *   BEFORE=/work/before WIDTH=800 BYTES=1 ROUNDS=7 node scripts/run-ts.mjs bench/profile-small-images.ts 2 300
@@ -55,11 +58,14 @@ const appWith = (env: Record<string, string> = {}, from: Composer = { createApp,
   return made;
 };
 
-/** Another checkout's composition, bundled from its sources; packages stay external, so they are this tree's. */
+/**
+ * Another checkout's composition, bundled from its sources; packages stay external, so they are
+ * this tree's. The entry is written here, not in the other checkout (which may be read-only).
+ */
 async function composerFrom(root: string): Promise<Composer> {
-  const entry = path.join(root, '.cache', 'profile-small-images-entry.ts');
+  const entry = path.resolve('.cache', 'profile-small-images-before-entry.ts');
   await mkdir(path.dirname(entry), { recursive: true });
-  await writeFile(entry, ['console/server/app', 'core/compose', 'core/config'].map((module) => `export * from '../${module}.js';\n`).join(''));
+  await writeFile(entry, ['console/server/app', 'core/compose', 'core/config'].map((module) => `export * from ${JSON.stringify(path.join(root, `${module}.js`))};\n`).join(''));
   const outfile = await bundleForNode(entry, path.resolve('.cache', 'run-ts', 'profile-small-images-before.mjs'));
   return (await import(pathToFileURL(outfile).href)) as Composer;
 }
@@ -68,6 +74,15 @@ async function composerFrom(root: string): Promise<Composer> {
 const app = appWith();
 const unrecorded = appWith({ EVENTS_ACCESS_SAMPLE_RATE: '0' });
 const before = process.env.BEFORE ? appWith({}, await composerFrom(path.resolve(process.env.BEFORE))) : undefined;
+/** SOURCES_AS_BYTES=1: this tree's app with a storage that hands no open files (session 8's change alone, off). */
+const asBytes = process.env.SOURCES_AS_BYTES === '1' ? bytesOnly() : undefined;
+function bytesOnly(): App {
+  const platform = createPlatform(loadConfig({ SHUTTER_DATA_DIR: dataDir, SHUTTER_SEED_SAMPLES: 'No', RESULT_CACHE_MB: '0' }));
+  const { withFile: _files, ...storage } = platform.storage;
+  const made = createApp({ ...platform, storage });
+  made.ready = true;
+  return made;
+}
 /** The log level for a variant's whole run (requests of one variant overlap). */
 const levelFor = (name: string) => (name.includes('log') || name.includes('either') ? 'warn' : 'info');
 // TINY=1: a 64 px source rendered to 32 px, so what shutter adds per request dominates the figures.
@@ -84,7 +99,10 @@ const inMemory = await Promise.all([0, 1].map((copy) => readFile(path.join(input
 const variants: Record<string, (worker: number) => Promise<unknown>> = {
   ...(process.env.BYTES === '1' ? { 'raw sharp (bytes in memory)': (worker: number) => rawSharp(perWorker(worker), inMemory[worker % inMemory.length]!) } : {}),
   'raw sharp (reading the file)': async (worker) => rawSharp(perWorker(worker), await readFile(path.join(inputs.dir, fileOf(worker)))),
+  // PATHS=1: raw sharp handed the file's name, libvips reading it inside its own pool job (session 8's floor).
+  ...(process.env.PATHS === '1' ? { 'raw sharp (handed the path)': (worker: number) => rawSharp(perWorker(worker), path.join(inputs.dir, fileOf(worker))) } : {}),
   shutter: (worker) => shutterRequest(app, worker),
+  ...(asBytes ? { 'shutter, sources as bytes': (worker: number) => shutterRequest(asBytes, worker) } : {}),
   ...(before
     ? { 'shutter before': (worker: number) => shutterRequest(before, worker) }
     : {
@@ -149,5 +167,5 @@ for (const [name, runs] of Object.entries(samples)) {
   const main = median(runs.map((run) => run.mainMs));
   console.log(`| ${name} | ${median(runs.map((run) => run.rate)).toFixed(1)} | ${cpu.toFixed(3)} | ${main.toFixed(3)} | ${median(runs.map((run) => run.cpuMs - run.mainMs)).toFixed(3)} |`);
 }
-await Promise.all([app.flush(), unrecorded.flush(), before?.flush()]);
+await Promise.all([app.flush(), unrecorded.flush(), before?.flush(), asBytes?.flush()]);
 process.exit(0);

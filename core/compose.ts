@@ -85,7 +85,7 @@ export function createStorage(config: Readonly<Config>): Storage {
   if (config.origins.allow.length === 0) return buckets;
   const options = { timeoutMs: config.origins.timeoutMs, maxBytes: config.limits.maxSourceBytes, allowPrivate: config.origins.allowPrivate };
   // The HTTPS client (with its DNS and address checks) loads with the first remote source.
-  const origins = lazyAdapter<Storage>(async () => new (await import('./adapters/https/https-origin-storage.js')).HttpsOriginStorage(options), STORAGE_LOADS);
+  const origins = lazyAdapter<Omit<Storage, 'withFile'>>(async () => new (await import('./adapters/https/https-origin-storage.js')).HttpsOriginStorage(options), STORAGE_LOADS);
   return new OriginRoutedStorage(buckets, origins);
 }
 
@@ -113,11 +113,11 @@ function stepFunctionsEngine(config: Readonly<Config>): WorkflowEngine {
 }
 
 /** Every Storage method loads the adapter: a storage has nothing to answer before it is there. */
-const STORAGE_LOADS: LazyShape<Storage> = { get: 'load', head: 'load', openRead: 'load', put: 'load', list: 'load', delete: 'load' };
+const STORAGE_LOADS: LazyShape<Omit<Storage, 'withFile'>> = { get: 'load', head: 'load', openRead: 'load', put: 'load', list: 'load', delete: 'load' };
 
 /** Folders on disk, loaded on the first call (never in Lambda, whose image bundle then holds it off its start path). */
 function fsStorage(root: string): Storage {
-  return lazyAdapter<Storage>(async () => new (await import('./adapters/local/fs-storage.js')).FsStorage(root), STORAGE_LOADS);
+  return lazyAdapter<Storage>(async () => new (await import('./adapters/local/fs-storage.js')).FsStorage(root), { ...STORAGE_LOADS, withFile: 'load' });
 }
 
 /** Bodies in memory up to this size go to S3 in one signed PUT; larger ones and streams through the S3 client's multipart upload. */
@@ -130,7 +130,7 @@ const SIGNED_PUT_MAX_BYTES = 16 * 1024 * 1024;
  * start loads a signer, not the client); the client loads on the first streamed write, list or delete.
  */
 function s3Storage(config: Readonly<Config>): Storage {
-  const client = lazyAdapter<Storage>(async () => {
+  const client = lazyAdapter<Omit<Storage, 'withFile'>>(async () => {
     const [{ S3Storage }, { s3Client }] = await Promise.all([import('./adapters/aws/s3-storage.js'), import('./adapters/aws/s3-client.js')]);
     return new S3Storage(s3Client(config));
   }, STORAGE_LOADS);

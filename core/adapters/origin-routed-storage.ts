@@ -7,10 +7,18 @@ import { isRemoteOrigin } from '../origins.js';
 import type { Storage } from '../ports/storage.js';
 
 export class OriginRoutedStorage implements Storage {
+  /** The buckets' open files when they have them; a remote origin's object is handed as its bytes. */
+  readonly withFile?: Storage['withFile'];
+
   constructor(
     private readonly buckets: Storage,
     private readonly origins: Storage,
-  ) {}
+  ) {
+    if (buckets.withFile) {
+      this.withFile = (bucket, key, options, use) =>
+        isRemoteOrigin(bucket) ? this.origins.get(bucket, key, options).then(use) : buckets.withFile!(bucket, key, options, use);
+    }
+  }
 
   private for(bucket: string): Storage {
     return isRemoteOrigin(bucket) ? this.origins : this.buckets;

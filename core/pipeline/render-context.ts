@@ -4,6 +4,7 @@ import type { Analyzer } from '../ports/analyzer.js';
 import type { Storage } from '../ports/storage.js';
 import type { Size } from './plan-geometry.js';
 import { openTrusted, type ImageLimits, type SourceInfo } from './sharp-factory.js';
+import type { ImageInput } from './source-file.js';
 
 /** What the pipeline needs from the outside world; injected by the composition root. */
 export interface RenderDeps {
@@ -18,8 +19,8 @@ export interface RenderDeps {
 export interface RenderContext {
   request: ImageRequest;
   source: SourceInfo;
-  /** The original bytes, for analyzers that look at the image as uploaded. */
-  input: Buffer;
+  /** The original (bytes or open file: `bytesOf` reads it), for analyzers that look at the image as uploaded. */
+  input: ImageInput;
   image: Sharp;
   /** The size of the image the chain currently produces, when known without rendering. */
   size: Size;

@@ -19,6 +19,7 @@ import type { ImageRequest } from '../image-request.js';
 import { ANIMATED_FORMATS, applyEncoder, outputFormatOf } from './encode.js';
 import { materialize, type RenderContext, type RenderDeps, type Step } from './render-context.js';
 import { blameSource, inspectImage, mapSharpError, openImage, openTrusted, type SourceInfo } from './sharp-factory.js';
+import type { ImageInput } from './source-file.js';
 import { crop, cropOutOfBounds } from './steps/crop.js';
 import { moderate } from './steps/moderate.js';
 import { operation, RESHAPING, type OperationEdit } from './steps/operation.js';
@@ -121,7 +122,7 @@ export function isPassThrough(request: ImageRequest): boolean {
 }
 
 export async function renderImage(
-  input: Buffer,
+  input: ImageInput,
   request: ImageRequest,
   deps: RenderDeps,
   options: { signal?: AbortSignal; source?: SourceInfo } = {},
@@ -146,7 +147,7 @@ export async function renderImage(
  * pixels carry none) get their own chain. Results are in the order of `formats`.
  */
 export async function renderImageFormats(
-  input: Buffer,
+  input: ImageInput,
   request: ImageRequest,
   formats: readonly OutputFormat[],
   deps: RenderDeps,
@@ -177,7 +178,7 @@ export async function renderImageFormats(
 }
 
 /** Steps 2 and 3: the source opened and oriented, every edit applied to the chain; nothing encoded yet. */
-async function runSteps(input: Buffer, request: ImageRequest, deps: RenderDeps, source: SourceInfo, animated: boolean, signal?: AbortSignal): Promise<RenderContext> {
+async function runSteps(input: ImageInput, request: ImageRequest, deps: RenderDeps, source: SourceInfo, animated: boolean, signal?: AbortSignal): Promise<RenderContext> {
   const image = openImage(input, deps.limits, { animated });
   // EXIF orientation is honoured unless the request asks to keep it (SIH: `rotate: null`).
   if (request.edits.rotate !== null) image.autoOrient();
@@ -215,7 +216,7 @@ async function encode(ctx: RenderContext, format: OutputFormat, output: ImageReq
   };
 }
 
-async function renderFailure(error: unknown, input: Buffer, deps: RenderDeps): Promise<unknown> {
+async function renderFailure(error: unknown, input: ImageInput, deps: RenderDeps): Promise<unknown> {
   const mapped = mapRenderError(error);
   return mapped instanceof ShutterError ? mapped : blameSource(mapped, input, deps.limits);
 }

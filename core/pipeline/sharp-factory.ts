@@ -5,6 +5,7 @@
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { ImageError } from '../errors.js';
 import { DEFAULTS, LIMITS } from '../limits.js';
+import { readsFromFile, type ImageInput } from './source-file.js';
 import { checkSvgCost } from './svg-cost.js';
 
 export interface ImageLimits {
@@ -26,11 +27,12 @@ export function configureSharp(options: { concurrency?: number; cacheMemoryMb?: 
 }
 
 /**
- * Opens untrusted image bytes with every guard applied. `pages: -1` keeps all frames of an
- * animation; `strict` refuses what libvips only warns about (see {@link checkDecodes}).
+ * Opens an untrusted image (its bytes, or its open file: see `source-file.ts`) with every guard
+ * applied. `pages: -1` keeps all frames of an animation; `strict` refuses what libvips only warns
+ * about (see {@link checkDecodes}).
  */
-export function openImage(input: Buffer, limits: ImageLimits, options: { animated?: boolean; strict?: boolean } = {}): Sharp {
-  return sharp(input, {
+export function openImage(input: ImageInput, limits: ImageLimits, options: { animated?: boolean; strict?: boolean } = {}): Sharp {
+  return sharp(Buffer.isBuffer(input) ? input : input.path, {
     limitInputPixels: limits.maxInputPixels,
     // Refuse truncated or corrupt files rather than render grey: the client gets a clear error.
     failOn: options.strict ? 'warning' : 'error',
@@ -59,8 +61,23 @@ export interface SourceInfo {
  * Reads only the header and refuses decompression bombs before any pixel is decoded:
  * declared width × height × frames above the limit, a side longer than any real image's, or too
  * many frames.
+ *
+ * An open file's header is read by libvips through the file's name. Its verdict stands only for a
+ * format read the same from a file as from bytes; any other format (SVG, whose cost check reads
+ * the bytes), and any failure, is the bytes' verdict: the same facts and errors as before.
  */
-export async function inspectImage(input: Buffer, limits: ImageLimits): Promise<SourceInfo> {
+export async function inspectImage(input: ImageInput, limits: ImageLimits): Promise<SourceInfo> {
+  if (!Buffer.isBuffer(input)) {
+    const info = await inspectHeader(input.path, input.size, limits).catch(() => undefined);
+    return info && readsFromFile(info.format) ? info : inspectImage(await input.read(), limits);
+  }
+  const info = await inspectHeader(input, input.length, limits);
+  // librsvg cannot be stopped once it renders (sharp's timeout waits for it): refuse costly SVGs now.
+  if (info.format === 'svg') checkSvgCost(input, { width: info.width, height: info.height }, LIMITS);
+  return info;
+}
+
+async function inspectHeader(input: Buffer | string, size: number, limits: ImageLimits): Promise<SourceInfo> {
   let metadata: Metadata;
   try {
     metadata = await sharp(input, { limitInputPixels: false }).metadata();
@@ -92,8 +109,6 @@ export async function inspectImage(input: Buffer, limits: ImageLimits): Promise<
       413,
     );
   }
-  // librsvg cannot be stopped once it renders (sharp's timeout waits for it): refuse costly SVGs now.
-  if (metadata.format === 'svg') checkSvgCost(input, { width, height }, LIMITS);
   const rotated = orientation >= 5 && orientation <= 8;
   return {
     // libvips reads AVIF with its HEIF loader: an AV1-coded HEIF is an AVIF, and is written back as one.
@@ -103,7 +118,7 @@ export async function inspectImage(input: Buffer, limits: ImageLimits): Promise<
     pages,
     hasAlpha: metadata.hasAlpha ?? false,
     orientation,
-    size: input.length,
+    size,
   };
 }
 
@@ -157,7 +172,7 @@ export function mapSharpError(error: unknown): Error {
  * copy, so memory stays low) tells whether it is to blame: then it is the client's 422, else the
  * original error stands (a fault of ours).
  */
-export async function blameSource(error: unknown, input: Buffer, limits: ImageLimits): Promise<Error> {
+export async function blameSource(error: unknown, input: ImageInput, limits: ImageLimits): Promise<Error> {
   const mapped = mapSharpError(error);
   if (mapped instanceof ImageError) return mapped;
   try {

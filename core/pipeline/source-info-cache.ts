@@ -12,6 +12,7 @@
 import { LRUCache } from 'lru-cache';
 import { DEFAULTS } from '../limits.js';
 import { inspectImage, type ImageLimits, type SourceInfo } from './sharp-factory.js';
+import { sizeOf, type ImageInput } from './source-file.js';
 
 export interface SourceVersion {
   bucket: string;
@@ -19,7 +20,7 @@ export interface SourceVersion {
   etag: string;
 }
 
-export type Inspect = (input: Buffer, limits: ImageLimits) => Promise<SourceInfo>;
+export type Inspect = (input: ImageInput, limits: ImageLimits) => Promise<SourceInfo>;
 
 export class SourceInfoCache {
   private readonly infos: LRUCache<string, SourceInfo>;
@@ -35,13 +36,13 @@ export class SourceInfoCache {
 
   private readonly inspect: Inspect;
 
-  /** The facts of `input`, the bytes of `source`, when remembered: at once, without a wait on a render's path. */
-  known(source: SourceVersion, input: Buffer): SourceInfo | undefined {
+  /** The facts of `input`, the bytes (or open file) of `source`, when remembered: at once, touching neither. */
+  known(source: SourceVersion, input: ImageInput): SourceInfo | undefined {
     return source.etag ? this.infos.get(idOf(source, input)) : undefined;
   }
 
   /** The facts of `input`, the bytes of `source`: remembered, or read from its header (and limits checked). */
-  async get(source: SourceVersion, input: Buffer): Promise<SourceInfo> {
+  async get(source: SourceVersion, input: ImageInput): Promise<SourceInfo> {
     const known = this.known(source, input);
     if (known) return known;
     const info = await this.inspect(input, this.limits);
@@ -52,6 +53,6 @@ export class SourceInfoCache {
   }
 }
 
-function idOf(source: SourceVersion, input: Buffer): string {
-  return `${source.bucket}\0${source.key}\0${source.etag}\0${input.length}`;
+function idOf(source: SourceVersion, input: ImageInput): string {
+  return `${source.bucket}\0${source.key}\0${source.etag}\0${sizeOf(input)}`;
 }

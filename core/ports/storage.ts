@@ -18,6 +18,18 @@ export interface StoredObject extends ObjectInfo {
   body: Buffer;
 }
 
+/**
+ * An object as an open, read-only file, for readers that can take a file rather than its bytes
+ * (libvips reads a source itself, inside the render's own pool job: no Buffer, one trip through
+ * libuv's pool fewer). Its facts are the open file's (fstat), as `get`'s are.
+ */
+export interface StoredFile extends ObjectInfo {
+  /** The open descriptor. Valid only until the callback handed to `withFile` settles: never keep it. */
+  readonly fd: number;
+  /** The bytes, for what must see them (read once, on the first call; the same file as `fd`). */
+  read(): Promise<Buffer>;
+}
+
 export interface PutOptions {
   contentType?: string;
   cacheControl?: string;
@@ -40,6 +52,15 @@ export interface ListPage {
  */
 export interface Storage {
   get(bucket: string, key: string, options?: { maxBytes?: number; signal?: AbortSignal }): Promise<StoredObject>;
+  /**
+   * For storages whose objects are files (the local folders; S3 and HTTPS origins have none, and
+   * leave it out): opens the object, checks it as `get` does (missing, `maxBytes`), and hands it
+   * to `use` as the open file (a storage in front of several hands an object that is no file as
+   * `get` returns it). The adapter closes the descriptor once `use`'s promise settles, whatever it
+   * settles with, and after any `read` still in flight: the kernel reuses a closed descriptor's
+   * number at once, so `use` must not settle while anything (a libvips job) may still open it.
+   */
+  withFile?<T>(bucket: string, key: string, options: { maxBytes?: number; signal?: AbortSignal }, use: (object: StoredFile | StoredObject) => Promise<T>): Promise<T>;
   /** Undefined when the object does not exist. */
   head(bucket: string, key: string): Promise<ObjectInfo | undefined>;
   openRead(bucket: string, key: string): Promise<{ info: ObjectInfo; stream: Readable }>;

@@ -25,7 +25,7 @@ describe('image handler: result cache', () => {
   test('a repeated request is answered from the cache, with the same bytes and validators', async () => {
     const cache = new ResultCache({ maxBytes: 10 * 1024 * 1024, maxEntryBytes: 1024 * 1024 });
     const handle = createImageHandler(t.platform, { resultCache: cache });
-    const read = jest.spyOn(t.platform.storage, 'get');
+    const read = jest.spyOn(t.platform.storage, 'withFile');
     const first = await handle(get('/astronaut.jpg?width=120&format=webp'));
     const second = await handle(get('/astronaut.jpg?width=120&format=webp'));
     expect(read).toHaveBeenCalledTimes(1);
@@ -89,7 +89,7 @@ describe('image handler: result cache', () => {
   test('RESULT_CACHE_MB=0 turns the cache off: every request reads and renders', async () => {
     const app = await createTestApp({ RESULT_CACHE_MB: '0' });
     await app.platform.storage.put('images', 'astronaut.jpg', samplePhoto('astronaut'));
-    const read = jest.spyOn(app.platform.storage, 'get');
+    const read = jest.spyOn(app.platform.storage, 'withFile');
     await app.request('/astronaut.jpg?width=50');
     await app.request('/astronaut.jpg?width=50');
     expect(read).toHaveBeenCalledTimes(2);
@@ -107,7 +107,7 @@ describe('image handler: result cache', () => {
 describe('image handler: request coalescing', () => {
   test('identical requests in flight share one read and one render', async () => {
     const handle = createImageHandler(t.platform, { resultCache: null });
-    const read = jest.spyOn(t.platform.storage, 'get');
+    const read = jest.spyOn(t.platform.storage, 'withFile');
     const answers = await Promise.all(Array.from({ length: 5 }, () => handle(get('/astronaut.jpg?width=90&format=png'))));
     expect(read).toHaveBeenCalledTimes(1);
     read.mockRestore();
@@ -134,7 +134,8 @@ describe('image handler: request coalescing', () => {
 
   test('without coalescing, each request reads on its own', async () => {
     const handle = createImageHandler(t.platform, { resultCache: null, coalesce: false });
-    const read = jest.spyOn(t.platform.storage, 'get');
+    // A local source is opened (withFile) rather than read (get): each request opens its own.
+    const read = jest.spyOn(t.platform.storage, 'withFile');
     await Promise.all(Array.from({ length: 3 }, () => handle(get('/astronaut.jpg?width=70'))));
     expect(read).toHaveBeenCalledTimes(3);
     read.mockRestore();
@@ -147,10 +148,16 @@ describe('image handler: memory under a burst', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     let reads = 0;
     const storage = Object.create(t.platform.storage) as typeof t.platform.storage;
+    // Opened as a file (withFile) or read (get): a source held either way counts.
     storage.get = async (...args) => {
       reads++;
       await gate;
       return t.platform.storage.get(...args);
+    };
+    storage.withFile = async (...args) => {
+      reads++;
+      await gate;
+      return t.platform.storage.withFile!(...args);
     };
     const handle = createImageHandler({ ...t.platform, storage }, { resultCache: null });
     const burst = Array.from({ length: 10 }, (_, i) => handle(get(`/astronaut.jpg?width=${20 + i}`)));
@@ -223,9 +230,11 @@ describe('image handler: render slots as a pixel budget', () => {
 describe('image handler: pass-through streams the stored object', () => {
   test('no edits: a stream of the stored bytes, with the stored type', async () => {
     const handle = createImageHandler(t.platform);
-    const read = jest.spyOn(t.platform.storage, 'get');
+    const [opened, read] = [jest.spyOn(t.platform.storage, 'withFile'), jest.spyOn(t.platform.storage, 'get')];
     const answer = await handle(get('/astronaut.jpg'));
+    expect(opened).not.toHaveBeenCalled();
     expect(read).not.toHaveBeenCalled();
+    opened.mockRestore();
     read.mockRestore();
     expect(answer.body).toBeInstanceOf(Readable);
     expect(answer.headers['Content-Type']).toBe('image/jpeg');

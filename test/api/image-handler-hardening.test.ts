@@ -38,6 +38,8 @@ describe('the fallback image', () => {
       get: (bucket: string, key: string, options?: Parameters<Storage['get']>[2]) =>
         key === 'broken.jpg' ? Promise.reject(unavailable()) : platform.storage.get(bucket, key, options),
       head: (bucket: string, key: string) => (key === 'broken.jpg' ? Promise.reject(unavailable()) : platform.storage.head(bucket, key)),
+      withFile: ((bucket, key, options, use) =>
+        key === 'broken.jpg' ? Promise.reject(unavailable()) : platform.storage.withFile!(bucket, key, options, use)) as Storage['withFile'],
     });
     const app = createApp({ ...platform, storage });
     return (urlPath: string) => app.handle({ method: 'GET', path: urlPath, query: {}, headers: {} });
@@ -92,7 +94,7 @@ describe('pass-through of an object with no declared image type', () => {
     const big = Buffer.concat([png, randomBytes(8 * 1024 * 1024)]);
     await t.platform.storage.put('images', 'mystery', big, { contentType: 'application/octet-stream' });
     await t.platform.storage.put('images', 'notes', Buffer.from('plain text, no image'), { contentType: 'text/plain' });
-    const read = jest.spyOn(t.platform.storage, 'get');
+    const [read, opened] = [jest.spyOn(t.platform.storage, 'get'), jest.spyOn(t.platform.storage, 'withFile')];
     const answer = await t.app.handle({ method: 'GET', path: '/mystery', query: {}, headers: {} });
     expect(answer.status).toBe(200);
     expect(answer.body).toBeInstanceOf(Readable);
@@ -103,15 +105,17 @@ describe('pass-through of an object with no declared image type', () => {
     expect(text.headers['Content-Type']).toBe('text/plain');
     expect(text.bytes.toString()).toBe('plain text, no image');
     expect(read).not.toHaveBeenCalled();
+    expect(opened).not.toHaveBeenCalled();
   });
 
   test('over MAX_SOURCE_BYTES it is refused (413 TooLarge) without a read', async () => {
     const t = await createTestApp({ MAX_SOURCE_BYTES: '1000' });
     await t.platform.storage.put('images', 'blob', randomBytes(5000), { contentType: 'application/octet-stream' });
-    const read = jest.spyOn(t.platform.storage, 'get');
+    const [read, opened] = [jest.spyOn(t.platform.storage, 'get'), jest.spyOn(t.platform.storage, 'withFile')];
     const answer = await t.request('/blob');
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.bytes.toString()).code).toBe('ImageSource::TooLarge');
     expect(read).not.toHaveBeenCalled();
+    expect(opened).not.toHaveBeenCalled();
   });
 });

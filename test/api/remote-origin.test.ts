@@ -45,6 +45,14 @@ describe('remote origins', () => {
     app = await appWith();
   });
 
+  it("hands a bucket's source as its open file and a remote origin's as its bytes (withFile)", async () => {
+    const storage = app.platform.storage;
+    await storage.put('images', 'local.png', await makeImage(40, 30, 'png'));
+    const form = (object: object) => ('fd' in object ? 'open file' : 'body' in object ? 'bytes' : 'neither');
+    expect(await storage.withFile!('images', 'local.png', {}, async (object) => form(object))).toBe('open file');
+    expect(await storage.withFile!(base, '/photos/a.png', {}, async (object) => form(object))).toBe('bytes');
+  });
+
   it('serves a Thumbor path whose key is an absolute URL, with one slash or two', async () => {
     for (const url of [`/fit-in/100x100/${base}/photos/a.png`, `/fit-in/100x100/${base.replace('//', '/')}/photos/a.png`]) {
       const response = await app.request(url);

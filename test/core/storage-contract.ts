@@ -2,16 +2,92 @@
  * The Storage contract: every adapter (local folders, S3 against a real S3-compatible server)
  * runs these same tests.
  */
+import { fstatSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import type { Storage } from '../../core/ports/storage.js';
+import type { Storage, StoredFile, StoredObject } from '../../core/ports/storage.js';
 import { listAll } from '../../core/ports/storage.js';
 
-export function storageContract(name: string, setup: () => Promise<{ storage: Storage; bucket: string }>): void {
+/** True when `fd` no longer names the file whose inode was `ino` (closed, or its number reused by another file). */
+function closedOrReused(fd: number, ino: number): boolean {
+  try {
+    return fstatSync(fd).ino !== ino;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EBADF';
+  }
+}
+
+/** `files`: the adapter's objects are files, handed out open by `withFile`; other adapters have no `withFile`. */
+export function storageContract(name: string, setup: () => Promise<{ storage: Storage; bucket: string; files?: boolean }>): void {
   describe(`Storage contract: ${name}`, () => {
     let storage: Storage;
     let bucket: string;
+    let files: boolean;
     beforeAll(async () => {
-      ({ storage, bucket } = await setup());
+      let declared: boolean | undefined;
+      ({ storage, bucket, files: declared } = await setup());
+      files = declared ?? false;
+    });
+
+    test('withFile is there exactly when the objects are files', () => {
+      expect(typeof storage.withFile).toBe(files ? 'function' : 'undefined');
+    });
+
+    describe('withFile (storages of files)', () => {
+      const opened = (object: StoredFile | StoredObject): StoredFile => {
+        if (!('fd' in object)) throw new Error('withFile handed bytes for a file');
+        return object;
+      };
+
+      test("hands the open file: get's facts, a descriptor that reads the bytes, read() the same bytes; closed once use settles", async () => {
+        if (!files) return expect(storage.withFile).toBeUndefined();
+        const body = Buffer.from('the bytes of an image');
+        const { etag } = await storage.put(bucket, 'file/open.bin', body, { contentType: 'image/png', cacheControl: 'max-age=9' });
+        const got = await storage.get(bucket, 'file/open.bin');
+        let seen: { fd: number; ino: number } | undefined;
+        const result = await storage.withFile!(bucket, 'file/open.bin', {}, async (object) => {
+          const file = opened(object);
+          const { fd: _fd, read: _read, ...facts } = file;
+          const { body: _body, ...expected } = got;
+          expect(facts).toEqual(expected);
+          expect(file.etag).toBe(etag);
+          const direct = Buffer.alloc(body.length);
+          expect(readSync(file.fd, direct, 0, body.length, 0)).toBe(body.length);
+          expect(direct.equals(body)).toBe(true);
+          expect((await file.read()).equals(body)).toBe(true);
+          expect(await file.read()).toBe(await file.read());
+          seen = { fd: file.fd, ino: fstatSync(file.fd).ino };
+          return 'used';
+        });
+        expect(result).toBe('used');
+        expect(closedOrReused(seen!.fd, seen!.ino)).toBe(true);
+      });
+
+      test('closes the descriptor when use throws, and only after a read it left in flight', async () => {
+        if (!files) return expect(storage.withFile).toBeUndefined();
+        await storage.put(bucket, 'file/throws.bin', Buffer.alloc(256 * 1024, 7));
+        let seen: { fd: number; ino: number } | undefined;
+        let pending: Promise<Buffer> | undefined;
+        await expect(
+          storage.withFile!(bucket, 'file/throws.bin', {}, async (object) => {
+            const file = opened(object);
+            seen = { fd: file.fd, ino: fstatSync(file.fd).ino };
+            pending = file.read();
+            throw new Error('render failed');
+          }),
+        ).rejects.toThrow('render failed');
+        expect(closedOrReused(seen!.fd, seen!.ino)).toBe(true);
+        const bytes = await pending!;
+        expect(bytes.length).toBe(256 * 1024);
+        expect(bytes.every((byte) => byte === 7)).toBe(true);
+      });
+
+      test("refuses as get does (missing, over maxBytes) without calling use", async () => {
+        if (!files) return expect(storage.withFile).toBeUndefined();
+        await storage.put(bucket, 'file/big.bin', Buffer.alloc(2048));
+        const use = async () => 'never';
+        await expect(storage.withFile!(bucket, 'file/missing.bin', {}, use)).rejects.toMatchObject({ status: 404, code: 'NoSuchKey' });
+        await expect(storage.withFile!(bucket, 'file/big.bin', { maxBytes: 1024 }, use)).rejects.toMatchObject({ status: 413, code: 'ImageSource::TooLarge' });
+      });
     });
 
     test('put then get returns the bytes, size, content type and a quoted ETag', async () => {

@@ -8,7 +8,7 @@ import { LRUCache } from 'lru-cache';
 import { NotFoundError, RequestError } from '../../errors.js';
 import { BucketName, checkKeyPrefix } from '../../image-request.js';
 import { contentTypeFromKey } from '../../image-type.js';
-import { sourceTooLarge, type ListPage, type ObjectInfo, type PutOptions, type Storage, type StoredObject } from '../../ports/storage.js';
+import { sourceTooLarge, type ListPage, type ObjectInfo, type PutOptions, type Storage, type StoredFile, type StoredObject } from '../../ports/storage.js';
 
 interface Sidecar {
   etag: string;
@@ -73,6 +73,31 @@ export class FsStorage implements Storage {
     }
     const info = this.knownInfo(bucket, key, stats) ?? (await this.infoOf(bucket, key, stats, body));
     return { ...info, body };
+  }
+
+  /**
+   * `get`'s open and checks, then the open file handed to `use` instead of its bytes: one trip
+   * through libuv's pool (the open) while the object's facts are known; the bytes are read only if
+   * `use` asks for them (or the sidecar must be derived from them). Closed here, once `use` and any
+   * read it started have settled, on every path.
+   */
+  async withFile<T>(bucket: string, key: string, options: { maxBytes?: number }, use: (file: StoredFile | StoredObject) => Promise<T>): Promise<T> {
+    const file = this.pathOf(bucket, key);
+    const fd = await openFd(file).catch((error: unknown) => rethrowMissing(error, bucket, key));
+    let body: Promise<Buffer> | undefined;
+    try {
+      const stats = fstatSync(fd);
+      if (!stats.isFile()) throw missing(bucket, key);
+      if (options.maxBytes !== undefined && stats.size > options.maxBytes) throw sourceTooLarge(key, stats.size, options.maxBytes);
+      const read = () => (body ??= readAll(fd, stats.size));
+      const info = this.knownInfo(bucket, key, stats) ?? (await this.infoOf(bucket, key, stats, await read()));
+      const opened: StoredFile = { ...info, fd, read };
+      return await use(opened);
+    } finally {
+      // A read still in flight would land in whatever file next gets this number.
+      if (body) await body.catch(() => undefined);
+      closeQuietly(fd);
+    }
   }
 
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {

@@ -1,6 +1,7 @@
 import type { ContentModeration } from '../../edits.js';
 import { DEFAULTS } from '../../limits.js';
 import { callAnalyzer } from '../call-analyzer.js';
+import { bytesOf } from '../source-file.js';
 import type { Step } from '../render-context.js';
 
 /**
@@ -13,9 +14,10 @@ export const moderate: Step<ContentModeration> = {
     if (!edit || ctx.animated) return;
     const options = edit === true ? {} : edit;
     const minConfidence = options.minConfidence ?? DEFAULTS.minModerationConfidence;
+    const input = await bytesOf(ctx.input);
     const result = await callAnalyzer(
       () =>
-        ctx.deps.analyzer.moderate(ctx.input, {
+        ctx.deps.analyzer.moderate(input, {
           minConfidence,
           source: ctx.request.source,
           ...(ctx.signal ? { signal: ctx.signal } : {}),

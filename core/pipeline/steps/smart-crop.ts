@@ -1,6 +1,7 @@
 import type { SmartCrop } from '../../edits.js';
 import { RequestError } from '../../errors.js';
 import { callAnalyzer } from '../call-analyzer.js';
+import { bytesOf } from '../source-file.js';
 import { smartCropArea } from '../plan-geometry.js';
 import { materialize, type Step } from '../render-context.js';
 import { openTrusted } from '../sharp-factory.js';
@@ -17,7 +18,7 @@ export const smartCrop: Step<SmartCrop> = {
     const { faceIndex = 0, padding = 0 } = edit === true ? {} : edit;
     // As SIH, the faces are looked for in the image the edits before this one produced: the
     // upload itself while nothing has moved its pixels (the analyzer may have it cached by key).
-    const image = ctx.reshaped ? await snapshot(ctx) : ctx.input;
+    const image = ctx.reshaped ? await snapshot(ctx) : await bytesOf(ctx.input);
     const source = ctx.reshaped ? {} : { source: ctx.request.source };
     const subjects = await callAnalyzer(
       () => ctx.deps.analyzer.detectSubjects(image, { ...source, ...(ctx.signal ? { signal: ctx.signal } : {}) }),

@@ -11,6 +11,7 @@ import { storageContract } from '../storage-contract.js';
 storageContract('FsStorage (local folders)', async () => ({
   storage: new FsStorage(await mkdtemp(path.join(tmpdir(), 'shutter-fs-'))),
   bucket: 'contract',
+  files: true,
 }));
 
 describe('FsStorage: no key escapes its bucket', () => {

@@ -1,10 +1,11 @@
 import { DEFAULT_IMAGE_LIMITS, inspectImage, type ImageLimits } from '../../../core/pipeline/sharp-factory.js';
+import type { ImageInput } from '../../../core/pipeline/source-file.js';
 import { SourceInfoCache, type Inspect } from '../../../core/pipeline/source-info-cache.js';
 import { makeImage } from '../../helpers/images.js';
 
 /** inspectImage itself, counting its calls. */
 function countingInspect(): Inspect & { calls: number } {
-  const inspect = Object.assign(async (input: Buffer, limits: ImageLimits) => {
+  const inspect = Object.assign(async (input: ImageInput, limits: ImageLimits) => {
     inspect.calls++;
     return inspectImage(input, limits);
   }, { calls: 0 });
