@@ -1,10 +1,9 @@
 // Bundles the operator console with esbuild into static files: index.html, one script and one
 // stylesheet with content hashes in their names, and their licences. No CDN at run time.
 import { build } from 'esbuild';
-import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeOutputs } from '../scripts/bundle-node.mjs';
+import { pruneStale, writeOutputs } from '../scripts/bundle-node.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -39,12 +38,7 @@ export async function buildConsole({ outdir = path.join(here, 'dist'), minify = 
   await writeOutputs(result.outputFiles);
   const text = (name, contents) => ({ path: path.join(outdir, name), contents: Buffer.from(contents) });
   await writeOutputs([text('favicon.svg', FAVICON), text('index.html', page({ script, style }))]);
-  const written = new Set(result.outputFiles.map((file) => path.resolve(file.path)));
-  const assets = path.join(outdir, 'assets');
-  for (const name of await readdir(assets)) {
-    const file = path.resolve(assets, name);
-    if (!name.endsWith('.tmp') && !written.has(file)) await rm(file, { force: true });
-  }
+  await pruneStale(path.join(outdir, 'assets'), result.outputFiles);
   return { outdir, files: ['index.html', 'favicon.svg', ...outputs] };
 }
 

@@ -2,10 +2,8 @@
 // external for the CLI: node_modules is present wherever the CLI runs, and sharp's native binary
 // cannot be bundled anyway. The console is bundled whole: the browser gets no CDN.
 import { build } from 'esbuild';
-import { readdirSync, rmSync } from 'node:fs';
-import path from 'node:path';
 import { buildConsole } from '../console/build.mjs';
-import { writeOutputs } from './bundle-node.mjs';
+import { pruneStale, writeOutputs } from './bundle-node.mjs';
 
 const { outputFiles } = await build({
   // The local analysis worker is a thread's entry of its own (core/adapters/local/model-worker.ts finds it).
@@ -29,10 +27,6 @@ const { outputFiles } = await build({
   write: false,
 });
 await writeOutputs(outputFiles);
-// Chunk names carry a content hash: last build's chunks would otherwise pile up. Removed after the
-// new ones are in place, not before, and never another build's file still being written (.tmp).
-const written = new Set(outputFiles.map((file) => path.resolve(file.path)));
-for (const name of readdirSync('dist/chunks')) {
-  if (!name.endsWith('.tmp') && !written.has(path.resolve('dist/chunks', name))) rmSync(path.join('dist/chunks', name), { force: true });
-}
+// Chunk names carry a content hash: last build's chunks would otherwise pile up.
+await pruneStale('dist/chunks', outputFiles);
 await buildConsole();

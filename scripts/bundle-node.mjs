@@ -3,7 +3,7 @@
 // run the sources directly: they import each other with .js specifiers.
 import { build } from 'esbuild';
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -51,4 +51,17 @@ export async function writeOutputs(outputFiles) {
       await rename(temporary, file);
     }),
   );
+}
+
+/**
+ * Removes from `dir` what a build of hashed names left there and this one (`outputFiles`) did not
+ * write: run after `writeOutputs`, so readers never find a gap, and never touching another build's
+ * file still being written (`.tmp`).
+ */
+export async function pruneStale(dir, outputFiles) {
+  const written = new Set(outputFiles.map((file) => path.resolve(file.path)));
+  for (const name of await readdir(dir)) {
+    const file = path.resolve(dir, name);
+    if (!name.endsWith('.tmp') && !written.has(file)) await rm(file, { force: true });
+  }
 }
