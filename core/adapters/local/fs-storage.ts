@@ -54,19 +54,15 @@ export class FsStorage implements Storage {
    * the disk); the fstat and the close of the open descriptor touch no disk (the inode is in memory
    * while the file is open; a file opened for reading has nothing to write back), so they run here
    * at once. (A bucket folder on a network file system would make the fstat a round trip to its
-   * server: this adapter is for local disks, as its name says.) As trips through the pool, which renders keep busy, each cost a small render's main
-   * thread a wake-up and a promise chain (bench/README.md, "Session 7: small images at 8 in flight").
+   * server: this adapter is for local disks, as its name says.) As trips through the pool, which
+   * renders keep busy, each cost a small render's main thread a wake-up and a promise chain
+   * (bench/README.md, "Session 7: small images at 8 in flight").
    */
   async get(bucket: string, key: string, options: { maxBytes?: number } = {}): Promise<StoredObject> {
-    const file = this.pathOf(bucket, key);
-    // O_NONBLOCK: a FIFO dropped into a bucket folder must not hang the open (a regular file ignores it).
-    const fd = await openFd(file).catch((error: unknown) => rethrowMissing(error, bucket, key));
+    const fd = await this.open(bucket, key);
+    const stats = this.checked(fd, bucket, key, options.maxBytes);
     let body: Buffer;
-    let stats: Stats;
     try {
-      stats = fstatSync(fd);
-      if (!stats.isFile()) throw missing(bucket, key);
-      if (options.maxBytes !== undefined && stats.size > options.maxBytes) throw sourceTooLarge(key, stats.size, options.maxBytes);
       body = await readAll(fd, stats.size);
     } finally {
       closeQuietly(fd);
@@ -82,13 +78,10 @@ export class FsStorage implements Storage {
    * read it started have settled, on every path.
    */
   async withFile<T>(bucket: string, key: string, options: { maxBytes?: number }, use: (file: StoredFile | StoredObject) => Promise<T>): Promise<T> {
-    const file = this.pathOf(bucket, key);
-    const fd = await openFd(file).catch((error: unknown) => rethrowMissing(error, bucket, key));
+    const fd = await this.open(bucket, key);
+    const stats = this.checked(fd, bucket, key, options.maxBytes);
     let body: Promise<Buffer> | undefined;
     try {
-      const stats = fstatSync(fd);
-      if (!stats.isFile()) throw missing(bucket, key);
-      if (options.maxBytes !== undefined && stats.size > options.maxBytes) throw sourceTooLarge(key, stats.size, options.maxBytes);
       const read = () => (body ??= readAll(fd, stats.size));
       const info = this.knownInfo(bucket, key, stats) ?? (await this.infoOf(bucket, key, stats, await read()));
       const opened: StoredFile = { ...info, fd, read };
@@ -98,6 +91,28 @@ export class FsStorage implements Storage {
       if (body) await body.catch(() => undefined);
       closeQuietly(fd);
     }
+  }
+
+  /**
+   * An opened object checked as every read checks it: a regular file, within `maxBytes`; its facts.
+   * Closed again when refused. Synchronous, after the open's own await: no promise more on a
+   * render's path (test/api/request-cost.test.ts counts them).
+   */
+  private checked(fd: number, bucket: string, key: string, maxBytes: number | undefined): Stats {
+    try {
+      const stats = fstatSync(fd);
+      if (!stats.isFile()) throw missing(bucket, key);
+      if (maxBytes !== undefined && stats.size > maxBytes) throw sourceTooLarge(key, stats.size, maxBytes);
+      return stats;
+    } catch (error) {
+      closeQuietly(fd);
+      throw error;
+    }
+  }
+
+  /** Opens the object for reading; O_NONBLOCK: a FIFO dropped into a bucket folder must not hang the open (a regular file ignores it). */
+  private open(bucket: string, key: string): Promise<number> {
+    return openFd(this.pathOf(bucket, key)).catch((error: unknown) => rethrowMissing(error, bucket, key));
   }
 
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
