@@ -149,7 +149,7 @@ export function esbuildOptions(entry, dir) {
     format: 'esm',
     minify: true,
     // Names stay minified: error classes carry literal names (core/errors.ts), and traces read
-    // through the source maps, mapped when a trace is formatted (the injected mapped-stacks below).
+    // through the source maps, mapped when a trace is formatted (mappedStacksFirst, above).
     // keepNames cost a cold start one `Object.defineProperty` per function and class it loads,
     // ~12 M of the image Lambda's ~740 M instructions (bench/README.md, session 6).
     keepNames: false,

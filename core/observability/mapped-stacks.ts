@@ -7,7 +7,7 @@
  * that only an unexpected error ever prints (bench/README.md, session 8). Here V8 calls
  * `Error.prepareStackTrace` only when an error's `stack` is first read; a bundle's map is read and
  * parsed then, once, with Node's own `SourceMap`. Each Lambda bundle installs it first thing
- * (scripts/build-lambdas.mjs injects this module); a process already started with source maps on
+ * (scripts/build-lambdas.mjs makes it the first import of every bundle's entry); a process already started with source maps on
  * keeps Node's.
  */
 import { readFileSync } from 'node:fs';
