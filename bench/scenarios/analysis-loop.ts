@@ -22,6 +22,13 @@ import { alternate, figure, percentile, ratios, stats, type Sample } from '../ha
 import { copyName } from '../inputs.js';
 import { JOBS, scaled, shutterPath } from '../jobs.js';
 
+/** The variants, by the names the report prints. */
+const QUIET = 'quiet';
+const WORKER = 'analysis in the worker';
+const INFERENCE = 'inference only (the copy decoded beforehand)';
+const BEFORE = 'analysis in the worker, BENCH_BEFORE_ANALYZER';
+const MAIN_THREAD = 'analysis on the main thread (before)';
+
 export async function analysisLoop(ctx: BenchContext): Promise<void> {
   const { app } = ctx.shutter({
     LOG_LEVEL: 'warn',
@@ -95,19 +102,19 @@ export async function analysisLoop(ctx: BenchContext): Promise<void> {
   let lastCount = 100;
   ctx.log('analysis off the event loop: cache hits while a 12 MP photo is analysed');
   const samples = await alternate(ctx.rounds, {
-    quiet: async () => hitsDuring('quiet', () => Promise.resolve(), lastCount),
-    'analysis in the worker': async () => {
-      const sample = await hitsDuring('analysis in the worker', () => analyzer.detectSubjects(photo));
+    [QUIET]: async () => hitsDuring(QUIET, () => Promise.resolve(), lastCount),
+    [WORKER]: async () => {
+      const sample = await hitsDuring(WORKER, () => analyzer.detectSubjects(photo));
       lastCount = sample.count!;
       return sample;
     },
-    'inference only (the copy decoded beforehand)': async () =>
-      hitsDuring('inference only (the copy decoded beforehand)', () => inferenceAnalyzer.models.detectFaces('ssd_mobilenetv1', decoded, shipped.regions, DEFAULTS.faceMinScore, shipped.confirm)),
+    [INFERENCE]: async () =>
+      hitsDuring(INFERENCE, () => inferenceAnalyzer.models.detectFaces('ssd_mobilenetv1', decoded, shipped.regions, DEFAULTS.faceMinScore, shipped.confirm)),
     ...(before && {
-      'analysis in the worker, BENCH_BEFORE_ANALYZER': async () => hitsDuring('analysis in the worker, BENCH_BEFORE_ANALYZER', () => before.detectSubjects(photo)),
+      [BEFORE]: async () => hitsDuring(BEFORE, () => before.detectSubjects(photo)),
     }),
-    'analysis on the main thread (before)': async () =>
-      hitsDuring('analysis on the main thread (before)', async () =>
+    [MAIN_THREAD]: async () =>
+      hitsDuring(MAIN_THREAD, async () =>
         detectFaces(
           model,
           await toModelInput(photo, { maxSide: plan.copySide }),
@@ -121,16 +128,16 @@ export async function analysisLoop(ctx: BenchContext): Promise<void> {
   await before?.close();
   const megapixels = Math.round((size.width * size.height) / 1e6);
   const scenario = `cache hits (${hit.label}) while faces are detected in a ${megapixels} MP photo (${plan.regions.length} looks)`;
-  const worker = samples['analysis in the worker']!;
-  const mainThread = samples['analysis on the main thread (before)']!;
+  const worker = samples[WORKER]!;
+  const mainThread = samples[MAIN_THREAD]!;
   const quiet = samples.quiet!;
   const p99 = ratios(worker, quiet);
   ctx.add({
     group: 'analysis',
     scenario: `${scenario}: p99`,
-    subject: 'analysis in the worker',
+    subject: WORKER,
     subjectValue: figure(worker),
-    baseline: 'quiet',
+    baseline: QUIET,
     baselineValue: figure(quiet),
     unit: 'ms p99',
     ratio: p99,
@@ -138,26 +145,26 @@ export async function analysisLoop(ctx: BenchContext): Promise<void> {
     met: p99.median <= 2,
     note: 'the worker takes one of the two cores: the rest is the machine, not the event loop',
   });
-  const inference = samples['inference only (the copy decoded beforehand)']!;
+  const inference = samples[INFERENCE]!;
   ctx.add({
     group: 'analysis',
     scenario: `${scenario}: p99`,
-    subject: 'inference only (the copy decoded beforehand)',
+    subject: INFERENCE,
     subjectValue: figure(inference),
-    baseline: 'quiet',
+    baseline: QUIET,
     baselineValue: figure(quiet),
     unit: 'ms p99',
     ratio: ratios(inference, quiet),
     note: 'what the decode phase adds is the difference to the row above',
   });
   if (before) {
-    const earlier = samples['analysis in the worker, BENCH_BEFORE_ANALYZER']!;
+    const earlier = samples[BEFORE]!;
     ctx.add({
       group: 'analysis',
       scenario: `${scenario}: p99`,
-      subject: 'analysis in the worker, BENCH_BEFORE_ANALYZER',
+      subject: BEFORE,
       subjectValue: figure(earlier),
-      baseline: 'quiet',
+      baseline: QUIET,
       baselineValue: figure(quiet),
       unit: 'ms p99',
       ratio: ratios(earlier, quiet),
@@ -167,32 +174,32 @@ export async function analysisLoop(ctx: BenchContext): Promise<void> {
   // The same p99s over every round's hits pooled: one figure from all of them, steadier than a median of
   // five rounds' p99s, each from the few hundred hits of one analysis's decode phase.
   const pooledP99 = (variant: string) => percentile(poolOf(variant), 99);
-  for (const subject of ['analysis in the worker', 'inference only (the copy decoded beforehand)', ...(before ? ['analysis in the worker, BENCH_BEFORE_ANALYZER'] : [])]) {
-    const ratio = pooledP99(subject) / pooledP99('quiet');
+  for (const subject of [WORKER, INFERENCE, ...(before ? [BEFORE] : [])]) {
+    const ratio = pooledP99(subject) / pooledP99(QUIET);
     ctx.add({
       group: 'analysis',
       scenario: `${scenario}: p99 of every round's hits pooled`,
       subject,
       subjectValue: stats([pooledP99(subject)]),
-      baseline: 'quiet',
-      baselineValue: stats([pooledP99('quiet')]),
+      baseline: QUIET,
+      baselineValue: stats([pooledP99(QUIET)]),
       unit: 'ms p99',
       ratio: stats([ratio]),
-      note: `${poolOf(subject).length} hits against ${poolOf('quiet').length} quiet ones`,
+      note: `${poolOf(subject).length} hits against ${poolOf(QUIET).length} quiet ones`,
     });
   }
   // The slowest hit: a blocked loop holds up only the few hits that arrive while it is blocked, which a p99 over
   // the hundreds answered during the decode can miss.
   for (const [subject, measured] of [
-    ['analysis in the worker', worker],
-    ['analysis on the main thread (before)', mainThread],
+    [WORKER, worker],
+    [MAIN_THREAD, mainThread],
   ] as const) {
     ctx.add({
       group: 'analysis',
       scenario: `${scenario}: slowest hit`,
       subject,
       subjectValue: figure(measured, 'max'),
-      baseline: 'quiet',
+      baseline: QUIET,
       baselineValue: figure(quiet, 'max'),
       unit: 'ms max',
       ratio: ratios(measured, quiet, 'max'),
