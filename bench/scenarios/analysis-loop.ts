@@ -145,30 +145,21 @@ export async function analysisLoop(ctx: BenchContext): Promise<void> {
     met: p99.median <= 2,
     note: 'the worker takes one of the two cores: the rest is the machine, not the event loop',
   });
-  const inference = samples[INFERENCE]!;
-  ctx.add({
-    group: 'analysis',
-    scenario: `${scenario}: p99`,
-    subject: INFERENCE,
-    subjectValue: figure(inference),
-    baseline: QUIET,
-    baselineValue: figure(quiet),
-    unit: 'ms p99',
-    ratio: ratios(inference, quiet),
-    note: 'what the decode phase adds is the difference to the row above',
-  });
-  if (before) {
-    const earlier = samples[BEFORE]!;
+  const alongside: Array<[string, string]> = [
+    [INFERENCE, 'what the decode phase adds is the difference to the row above'],
+    ...(before ? [[BEFORE, "the same rounds, another checkout's analyzer"] as [string, string]] : []),
+  ];
+  for (const [subject, note] of alongside) {
     ctx.add({
       group: 'analysis',
       scenario: `${scenario}: p99`,
-      subject: BEFORE,
-      subjectValue: figure(earlier),
+      subject,
+      subjectValue: figure(samples[subject]!),
       baseline: QUIET,
       baselineValue: figure(quiet),
       unit: 'ms p99',
-      ratio: ratios(earlier, quiet),
-      note: 'the same rounds, another checkout\'s analyzer',
+      ratio: ratios(samples[subject]!, quiet),
+      note,
     });
   }
   // The same p99s over every round's hits pooled: one figure from all of them, steadier than a median of
