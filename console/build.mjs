@@ -1,6 +1,7 @@
 // Bundles the operator console with esbuild into static files: index.html, one script and one
 // stylesheet with content hashes in their names, and their licences. No CDN at run time.
 import { build } from 'esbuild';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pruneStale, writeOutputs } from '../scripts/bundle-node.mjs';
@@ -11,7 +12,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  * Builds the console into `outdir` (default console/dist), replacing what was there. A running
  * server (another test's, or `shutter serve` while you rebuild) keeps answering throughout: each
  * file is written whole and renamed into place (writeOutputs), the page last, once the files it
- * names are there, and the last build's hashed files are removed only after.
+ * names are there. The files the replaced page named stay until the next build: a browser that read
+ * that page a moment before (or a reader between the page and its script) still finds them. Any
+ * other hashed file is removed once the new page is in place.
  */
 export async function buildConsole({ outdir = path.join(here, 'dist'), minify = true } = {}) {
   const result = await build({
@@ -35,11 +38,19 @@ export async function buildConsole({ outdir = path.join(here, 'dist'), minify = 
   const script = outputs.find((file) => file.endsWith('.js'));
   const style = outputs.find((file) => file.endsWith('.css'));
   if (!script || !style) throw new Error(`console build: missing outputs in ${outputs.join(', ')}`);
+  const replaced = await filesNamedBy(outdir);
   await writeOutputs(result.outputFiles);
   const text = (name, contents) => ({ path: path.join(outdir, name), contents: Buffer.from(contents) });
   await writeOutputs([text('favicon.svg', FAVICON), text('index.html', page({ script, style }))]);
-  await pruneStale(path.join(outdir, 'assets'), result.outputFiles);
+  await pruneStale(path.join(outdir, 'assets'), result.outputFiles, replaced);
   return { outdir, files: ['index.html', 'favicon.svg', ...outputs] };
+}
+
+/** The hashed files the page in `outdir` names, with their source maps and licences (none before a first build). */
+async function filesNamedBy(outdir) {
+  const html = await readFile(path.join(outdir, 'index.html'), 'utf8').catch(() => '');
+  const linked = [...html.matchAll(/(?:href|src)="(assets\/[^"]+)"/g)].map((match) => path.join(outdir, match[1]));
+  return linked.flatMap((file) => [file, `${file}.map`, `${file}.LEGAL.txt`]);
 }
 
 // Relative links: the same files work under /console/ locally and under any path of a static site.

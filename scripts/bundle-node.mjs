@@ -56,12 +56,12 @@ export async function writeOutputs(outputFiles) {
 /**
  * Removes from `dir` what a build of hashed names left there and this one (`outputFiles`) did not
  * write: run after `writeOutputs`, so readers never find a gap, and never touching another build's
- * file still being written (`.tmp`).
+ * file still being written (`.tmp`). Files in `keep` (absolute paths) stay too.
  */
-export async function pruneStale(dir, outputFiles) {
-  const written = new Set(outputFiles.map((file) => path.resolve(file.path)));
+export async function pruneStale(dir, outputFiles, keep = []) {
+  const kept = new Set([...outputFiles.map((file) => path.resolve(file.path)), ...keep.map((file) => path.resolve(file))]);
   for (const name of await readdir(dir)) {
     const file = path.resolve(dir, name);
-    if (!name.endsWith('.tmp') && !written.has(file)) await rm(file, { force: true });
+    if (!name.endsWith('.tmp') && !kept.has(file)) await rm(file, { force: true });
   }
 }

@@ -29,8 +29,9 @@ test('a fresh folder gets the page, its script and stylesheet, and nothing half-
   expect((await readdir(path.join(outdir, 'assets'))).filter((name) => name.endsWith('.tmp'))).toEqual([]);
 });
 
-test("a rebuild under a reader: every page read names files that exist; the last build's stale files go after", async () => {
+test("a rebuild under a reader: every page read names files that exist; the replaced page's files stay one build, others go after", async () => {
   await buildConsole({ outdir, minify: false });
+  const previous = await linkedFrom(outdir);
   const stale = path.join(outdir, 'assets', 'app-STALE000.js');
   await writeFile(stale, '// a previous build');
   let done = false;
@@ -47,4 +48,15 @@ test("a rebuild under a reader: every page read names files that exist; the last
   expect(existsSync(stale)).toBe(false);
   for (const file of files) expect(existsSync(path.join(outdir, file))).toBe(true);
   expect((await readdir(path.join(outdir, 'assets'))).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  // A browser that read the replaced page just before still finds its script and stylesheet...
+  const replaced = previous.filter((file) => file.startsWith('assets/'));
+  expect(replaced).toHaveLength(2);
+  expect(await linkedFrom(outdir)).not.toEqual(previous);
+  for (const file of replaced) expect(existsSync(path.join(outdir, file))).toBe(true);
+  // ...until the next build: it keeps the files of the page it replaces (here a page naming none), nothing older.
+  await writeFile(path.join(outdir, 'index.html'), '<script src="assets/app-GONE0000.js"></script>');
+  const { files: final } = await buildConsole({ outdir, minify: true });
+  for (const file of replaced) expect(existsSync(path.join(outdir, file))).toBe(false);
+  const assets = (await readdir(path.join(outdir, 'assets'))).map((name) => `assets/${name}`);
+  expect(assets.sort()).toEqual(final.filter((file) => file.startsWith('assets/')).sort());
 });
