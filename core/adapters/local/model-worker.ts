@@ -74,6 +74,8 @@ export interface SerializedError {
   message: string;
   code?: string;
   status?: number;
+  /** Where the worker threw it: the rebuilt error's stack, so a failure in a log or a test says where it came from. */
+  stack?: string;
 }
 
 export type ModelReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
@@ -288,8 +290,14 @@ function ownCopy(image: Buffer): ArrayBuffer {
   return data;
 }
 
-/** The error the worker threw, as the same class (by its literal name) with the same code and status. */
-function rebuildError({ name, message, code, status }: SerializedError): Error {
+/** The error the worker threw, as the same class (by its literal name) with the same code, status and stack. */
+function rebuildError(error: SerializedError): Error {
+  const rebuilt = rebuildClass(error);
+  if (error.stack !== undefined) rebuilt.stack = error.stack;
+  return rebuilt;
+}
+
+function rebuildClass({ name, message, code, status }: SerializedError): Error {
   if (code !== undefined && status !== undefined) {
     switch (name) {
       case 'ImageError':

@@ -42,6 +42,20 @@ async function loopDelayDuring(work: () => Promise<unknown>): Promise<number> {
   return max;
 }
 
+/**
+ * The ImageError a job failed with. Anything else fails the test with what came instead, its message
+ * and stack (an error from the worker carries the worker's stack): a rare failure must say why.
+ */
+async function imageErrorOf(work: Promise<unknown>): Promise<ImageError> {
+  const error = await work.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  if (error instanceof ImageError) return error;
+  const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  throw new Error(`expected an ImageError, got ${error === undefined ? 'a success' : detail}`);
+}
+
 /** Keeps one core busy for `ms` in another thread. */
 async function busyThread(ms: number): Promise<void> {
   const thread = new Worker(`const end = Date.now() + ${Math.round(ms)}; while (Date.now() < end);`, { eval: true });
@@ -203,11 +217,8 @@ describe('the worker prepares the pixels: the main thread hands it the encoded i
     try {
       const photo = samplePhoto('chelsea');
       const truncated = photo.subarray(0, Math.floor(photo.byteLength / 3));
-      const failure = (work: Promise<unknown>) => work.then(() => undefined, (error: unknown) => error as ImageError);
-      const hereError = (await failure(toModelInput(truncated, { square: 224 })))!;
-      expect(hereError).toBeInstanceOf(ImageError);
-      const thereError = (await failure(models.classifyNsfwImage('MobileNetV2', truncated, 224, DEFAULT_IMAGE_LIMITS)))!;
-      expect(thereError).toBeInstanceOf(ImageError);
+      const hereError = await imageErrorOf(toModelInput(truncated, { square: 224 }));
+      const thereError = await imageErrorOf(models.classifyNsfwImage('MobileNetV2', truncated, 224, DEFAULT_IMAGE_LIMITS));
       expect({ code: thereError.code, status: thereError.status }).toEqual({ code: hereError.code, status: hereError.status });
 
       const tight = { ...DEFAULT_IMAGE_LIMITS, maxInputPixels: 10_000 };
@@ -229,21 +240,19 @@ describe('the worker prepares the pixels: the main thread hands it the encoded i
     try {
       await models.load({ nsfw: 'MobileNetV2', faces: 'ssd_mobilenetv1' });
       const order: string[] = [];
-      const search = models.detectFacesInImage('ssd_mobilenetv1', photo, searchOptions, DEFAULTS.faceMinScore, DEFAULT_IMAGE_LIMITS).then((found) => {
-        order.push('search');
-        return found;
-      });
+      const answered = <T>(name: string, job: Promise<T>) =>
+        job.finally(() => {
+          order.push(name);
+        });
+      const search = answered('search', models.detectFacesInImage('ssd_mobilenetv1', photo, searchOptions, DEFAULTS.faceMinScore, DEFAULT_IMAGE_LIMITS));
       // Its decode fails at once, while the search runs: the failure must wait for its turn, not end the worker.
-      const bad = models.classifyNsfwImage('MobileNetV2', chelsea.subarray(0, 2000), 224, DEFAULT_IMAGE_LIMITS).catch((error: unknown) => {
-        order.push('bad');
-        throw error;
-      });
-      const good = models.classifyNsfwImage('MobileNetV2', chelsea, 224, DEFAULT_IMAGE_LIMITS).then((scores) => {
-        order.push('good');
-        return scores;
-      });
+      const bad = imageErrorOf(answered('bad', models.classifyNsfwImage('MobileNetV2', chelsea.subarray(0, 2000), 224, DEFAULT_IMAGE_LIMITS)));
+      const good = answered('good', models.classifyNsfwImage('MobileNetV2', chelsea, 224, DEFAULT_IMAGE_LIMITS));
+      // Every answer settled before any is checked: a job still pending when a failed check closes the
+      // worker fails with WorkerStopped, unhandled, which ended the test file and hid the first failure.
+      await Promise.allSettled([search, bad, good]);
       expect((await search).faces.length).toBeGreaterThan(0);
-      await expect(bad).rejects.toBeInstanceOf(ImageError);
+      expect(await bad).toMatchObject({ code: 'ImageSource::CorruptImage', status: 422 });
       expect((await good).Neutral).toBeGreaterThan(0.5);
       expect(order).toEqual(['search', 'bad', 'good']);
       expect(models.started).toBe(1);
