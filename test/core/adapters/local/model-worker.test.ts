@@ -261,6 +261,38 @@ describe('the worker prepares the pixels: the main thread hands it the encoded i
     }
   }, 240_000);
 
+  test('truncated files decoded beside successful decodes fail with the ImageError of one decoded alone, on either thread; the worker survives them', async () => {
+    // libvips keeps one error buffer for the whole process, and sharp clears it whenever a call ends:
+    // a failure beside other calls (the worker decodes each job as it arrives) could read it empty,
+    // "Unknown error", and came back as a plain Error (once in CI; a third of the time in a loop).
+    const chelsea = samplePhoto('chelsea');
+    const cuts = [2, 160, 400, 2000, 12_000, 30_000].map((length) => chelsea.subarray(0, length));
+    const alone: ImageError[] = [];
+    for (const cut of cuts) alone.push(await imageErrorOf(toModelInput(cut, { square: 224 })));
+    const expected = alone.map(({ code, status }) => ({ code, status }));
+    const codes = (errors: ImageError[]) => errors.map(({ code, status }) => ({ code, status }));
+    const models = new ModelWorker();
+    try {
+      await models.load({ nsfw: 'MobileNetV2', faces: 'ssd_mobilenetv1' });
+      for (let round = 0; round < 3; round++) {
+        const good = cuts.map(() => models.classifyNsfwImage('MobileNetV2', chelsea, 224, DEFAULT_IMAGE_LIMITS));
+        const moderated = cuts.map((cut) => imageErrorOf(models.classifyNsfwImage('MobileNetV2', cut, 224, DEFAULT_IMAGE_LIMITS)));
+        const searched = cuts.map((cut) => imageErrorOf(models.detectFacesInImage('ssd_mobilenetv1', cut, searchOptions, DEFAULTS.faceMinScore, DEFAULT_IMAGE_LIMITS)));
+        // And on this thread, beside the worker's decodes and its own.
+        const here = cuts.map((cut) => imageErrorOf(toModelInput(cut, { square: 224 })));
+        const beside = cuts.map(() => toModelInput(chelsea, { square: 224 }));
+        const settled = await Promise.allSettled([...good, ...moderated, ...searched, ...here, ...beside]);
+        expect(settled.filter(({ status }) => status === 'rejected')).toEqual([]);
+        expect(codes(await Promise.all(moderated))).toEqual(expected);
+        expect(codes(await Promise.all(searched))).toEqual(expected);
+        expect(codes(await Promise.all(here))).toEqual(expected);
+      }
+      expect(models.started).toBe(1);
+    } finally {
+      await models.close();
+    }
+  }, 240_000);
+
   test("sharp loading in the worker leaves libvips' process-wide settings as this thread configured them", async () => {
     const before = { concurrency: sharp.concurrency(), cache: sharp.cache() };
     const models = new ModelWorker();
