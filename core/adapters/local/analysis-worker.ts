@@ -6,7 +6,7 @@
  * thread never touches the pixels), or with pixels decoded elsewhere; they are answered one at a time,
  * in order.
  *
- * Errors go back as plain data (name, message, code, status) for the main thread to rebuild; this
+ * Errors go back as plain data (name, message, code, status, stack) for the main thread to rebuild; this
  * thread never exits on a failed job. Like the model modules, it stays free of TypeScript-only syntax.
  */
 import os from 'node:os';

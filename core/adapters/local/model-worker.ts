@@ -10,7 +10,7 @@
  *   same way: sharp's output lives in memory V8 cannot hand to another thread, so it is copied once.
  * - sharp, loaded again in the worker, resets libvips' process-wide settings (its cache, and under glibc
  *   its concurrency) as it loads: the worker puts back the ones this thread had (`SharpSettings`).
- * - Errors come back as the same typed errors, with the same `code` and `status`.
+ * - Errors come back as the same typed errors, with the same `code` and `status`, and the stack they were thrown with in the worker.
  * - A worker that dies (a crash, out of memory, `close()`) fails the jobs it held at once with a
  *   retryable `TransientError` (never a hang), and the next job starts a fresh worker.
  * - An idle worker does not keep the process alive, and ends after `DEFAULTS.analysisWorkerIdleMs`
