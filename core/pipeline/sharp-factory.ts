@@ -168,9 +168,13 @@ export function mapSharpError(error: unknown): Error {
 
 /**
  * For a failure no message explains: libvips reports some broken sources only as the encoder
- * starving ("unable to write to target", "Unknown error"). Decoding the source alone (to a tiny
+ * starving ("unable to write to target", "Unknown error"), and any failure may lose its message.
+ * libvips keeps one error buffer for the whole process (every thread, the analysis worker's too);
+ * sharp reads it when a call fails but clears it whenever a call ends, so a failure that coincides
+ * with another call's end reads it empty: "Unknown error" (lovell/sharp#902; a truncated JPEG
+ * decoded beside one successful call lost it 1 time in 5). Decoding the source alone (to a tiny
  * copy, so memory stays low) tells whether it is to blame: then it is the client's 422, else the
- * original error stands (a fault of ours).
+ * original error stands (a fault of ours). Use it wherever a client's file is decoded.
  */
 export async function blameSource(error: unknown, input: ImageInput, limits: ImageLimits): Promise<Error> {
   const mapped = mapSharpError(error);

@@ -25,7 +25,7 @@ import sharp from 'sharp';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ImageError, ShutterError, TransientError } from '../../errors.js';
 import { DEFAULTS, LIMITS } from '../../limits.js';
-import { DEFAULT_IMAGE_LIMITS, mapSharpError, openImage, type ImageLimits } from '../../pipeline/sharp-factory.js';
+import { DEFAULT_IMAGE_LIMITS, blameSource, mapSharpError, openImage, type ImageLimits } from '../../pipeline/sharp-factory.js';
 import { recordAnalysis } from '../../observability/metrics.js';
 import type {
   Analyzer,
@@ -188,7 +188,7 @@ export class RekognitionAnalyzer implements Analyzer {
         longSide = Math.floor(longSide * 0.75);
       }
     } catch (error) {
-      throw mapSharpError(error);
+      throw await blameSource(error, image, this.limits);
     }
   }
 

@@ -6,7 +6,7 @@
  * thread never touches the pixels), or with pixels decoded elsewhere; they are answered one at a time,
  * in order.
  *
- * Errors go back as plain data (name, message, code, status) for the main thread to rebuild; this
+ * Errors go back as plain data (name, message, code, status, stack) for the main thread to rebuild; this
  * thread never exits on a failed job. Like the model modules, it stays free of TypeScript-only syntax.
  */
 import os from 'node:os';
@@ -123,8 +123,9 @@ parentPort!.on('message', ({ id, job }: ModelRequest) => {
     try {
       reply = { id, ok: true, value: await run(job, await prepared) };
     } catch (error) {
-      const { name = 'Error', message = String(error), code, status } = (error ?? {}) as { name?: string; message?: string; code?: unknown; status?: unknown };
-      reply = { id, ok: false, error: { name, message, ...(typeof code === 'string' ? { code } : {}), ...(typeof status === 'number' ? { status } : {}) } };
+      const { name = 'Error', message = String(error), code, status, stack } = (error ?? {}) as { name?: string; message?: string; code?: unknown; status?: unknown; stack?: unknown };
+      const typed = { ...(typeof code === 'string' ? { code } : {}), ...(typeof status === 'number' ? { status } : {}) };
+      reply = { id, ok: false, error: { name, message, ...typed, ...(typeof stack === 'string' ? { stack } : {}) } };
     }
     parentPort!.postMessage(reply);
   });

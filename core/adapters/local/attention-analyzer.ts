@@ -5,7 +5,7 @@
  */
 import sharp from 'sharp';
 import { NotImplementedError } from '../../errors.js';
-import { DEFAULT_IMAGE_LIMITS, mapSharpError, openImage, type ImageLimits } from '../../pipeline/sharp-factory.js';
+import { DEFAULT_IMAGE_LIMITS, blameSource, mapSharpError, openImage, type ImageLimits } from '../../pipeline/sharp-factory.js';
 import type { Analyzer, ModerationResult, SubjectsResult } from '../../ports/analyzer.js';
 import { recordAnalysis } from '../../observability/metrics.js';
 
@@ -37,8 +37,8 @@ export class AttentionAnalyzer implements Analyzer {
       .autoOrient()
       .resize(256, 256, { fit: 'inside' })
       .toBuffer({ resolveWithObject: true })
-      .catch((error: unknown) => {
-        throw mapSharpError(error);
+      .catch(async (error: unknown) => {
+        throw await blameSource(error, image, this.limits);
       });
     const side = Math.max(1, Math.min(info.width, info.height));
     const { info: focus } = await sharp(data)

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, constants, createReadStream, createWriteStream, fstatSync, open as openFile, read as readFd, type Stats } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { closeSync, constants, createReadStream, fstatSync, open as openFile, read as readFd, type Stats } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -137,6 +137,10 @@ export class FsStorage implements Storage {
     await mkdir(path.dirname(temporary), { recursive: true });
     const hash = createHash('md5');
     try {
+      // The file is created before anything can fail, so the cleanup below always finds it. A write
+      // stream given a path opens it on its own, later, and pipeline() rejects as soon as the source
+      // fails without waiting for that open: on a busy machine it then created the file after the rm.
+      const output = await open(temporary, 'w');
       const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
       await pipeline(
         source,
@@ -146,8 +150,8 @@ export class FsStorage implements Storage {
             yield chunk;
           }
         },
-        // flush: fsync before close, so a crash cannot leave a renamed but empty file.
-        createWriteStream(temporary, { flush: true }),
+        // flush: fsync before close, so a crash cannot leave a renamed but empty file. The stream closes the handle.
+        output.createWriteStream({ flush: true }),
       );
       await mkdir(path.dirname(file), { recursive: true }).catch((error: unknown) => rethrowConflict(error, key));
       await rename(temporary, file).catch((error: unknown) => rethrowConflict(error, key));

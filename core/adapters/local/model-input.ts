@@ -3,7 +3,7 @@
  * limits (pixel bombs and corrupt files refused with the usual ImageErrors), EXIF orientation applied
  * so boxes match the image the pipeline crops, transparency flattened on white, grey made RGB.
  */
-import { DEFAULT_IMAGE_LIMITS, mapSharpError, openImage, type ImageLimits } from '../../pipeline/sharp-factory.js';
+import { DEFAULT_IMAGE_LIMITS, blameSource, openImage, type ImageLimits } from '../../pipeline/sharp-factory.js';
 
 export interface RgbPixels {
   /** width × height × 3 bytes, row by row. */
@@ -34,6 +34,7 @@ export async function toModelInput(image: Buffer, size: ModelInputSize, limits: 
     if (info.channels !== 3) throw new Error(`expected 3 channels after flatten, got ${info.channels}`);
     return { data, width: info.width, height: info.height };
   } catch (error) {
-    throw mapSharpError(error);
+    // Not mapSharpError alone: a failure may come without its message (another sharp call cleared it).
+    throw await blameSource(error, image, limits);
   }
 }

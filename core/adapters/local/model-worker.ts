@@ -10,7 +10,7 @@
  *   same way: sharp's output lives in memory V8 cannot hand to another thread, so it is copied once.
  * - sharp, loaded again in the worker, resets libvips' process-wide settings (its cache, and under glibc
  *   its concurrency) as it loads: the worker puts back the ones this thread had (`SharpSettings`).
- * - Errors come back as the same typed errors, with the same `code` and `status`.
+ * - Errors come back as the same typed errors, with the same `code` and `status`, and the stack they were thrown with in the worker.
  * - A worker that dies (a crash, out of memory, `close()`) fails the jobs it held at once with a
  *   retryable `TransientError` (never a hang), and the next job starts a fresh worker.
  * - An idle worker does not keep the process alive, and ends after `DEFAULTS.analysisWorkerIdleMs`
@@ -74,6 +74,8 @@ export interface SerializedError {
   message: string;
   code?: string;
   status?: number;
+  /** Where the worker threw it: the rebuilt error's stack, so a failure in a log or a test says where it came from. */
+  stack?: string;
 }
 
 export type ModelReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
@@ -288,8 +290,14 @@ function ownCopy(image: Buffer): ArrayBuffer {
   return data;
 }
 
-/** The error the worker threw, as the same class (by its literal name) with the same code and status. */
-function rebuildError({ name, message, code, status }: SerializedError): Error {
+/** The error the worker threw, as the same class (by its literal name) with the same code, status and stack. */
+function rebuildError(error: SerializedError): Error {
+  const rebuilt = rebuildClass(error);
+  if (error.stack !== undefined) rebuilt.stack = error.stack;
+  return rebuilt;
+}
+
+function rebuildClass({ name, message, code, status }: SerializedError): Error {
   if (code !== undefined && status !== undefined) {
     switch (name) {
       case 'ImageError':
