@@ -4,10 +4,10 @@
  * after another while the local analyzer detects faces in a 12 MP photo in its worker, against the same
  * detector run on this thread (how local analysis ran before it had a worker): the slowest hit of each.
  *
- * The target's figure of record is `analysis-served.ts` (`shutter serve` built, hits over HTTP). This
- * scenario's p99 rows were dropped there: the analyzer here shares the bench's process, heap and module
- * instances, and read 10–40 % worse than the very same code bundled apart in the same rounds (bench/README.md,
- * sessions 8 and 9).
+ * The target's figure of record is `analysis-served.ts` (`shutter serve` built, hits over HTTP, as users get
+ * it). This scenario's p99 rows are gone: they measured an analyzer sharing the bench's process and read
+ * 10–40 % worse than the same code bundled apart, a gap as wide as two identical builds served side by side
+ * showed later (bench/README.md, sessions 8 and 9).
  */
 import { LocalAnalyzer } from '../../core/adapters/local/local-analyzer.js';
 import { FaceApiDetector } from '../../core/adapters/local/face-api-detector.js';
