@@ -76,26 +76,35 @@ export async function analysisServed(ctx: BenchContext): Promise<void> {
     for (const build of served) await fetchImage(build.hits, build.server.url + hitPath); // renders once: every later request is a hit
 
     const log: string[] = [];
-    /** Cache hits one after another until `work` ends (at least `minimum` of them). */
-    const hitsWhile = async (build: Served, phase: string, work: () => Promise<string>, minimum: number): Promise<Sample> => {
+    /** Cache hits one after another until `work` ends (at least `minimum` of them): their latencies (ms). */
+    const hitsWhile = async (build: Served, phase: string, work: () => Promise<unknown>, minimum: number): Promise<number[]> => {
       const latencies: number[] = [];
       let done = false;
       const running = work().finally(() => (done = true));
       while (!done || latencies.length < minimum) latencies.push((await fetchImage(build.hits, build.server.url + hitPath)).ms);
-      const note = await running;
+      await running;
       if (build.warmed.has(phase)) build.pooled[phase]!.push(...latencies);
       build.warmed.add(phase);
+      return latencies;
+    };
+    const sampleOf = (build: Served, phase: string, latencies: number[], note = ''): Sample => {
       const p99 = percentile(latencies, 99);
       log.push(`${build.name}, ${phase}: ${latencies.length} hits, p99 ${p99.toFixed(3)} ms, max ${Math.max(...latencies).toFixed(2)} ms${note}`);
       return { value: p99, count: latencies.length };
     };
     const variants: Record<string, () => Promise<Sample>> = {};
     for (const build of served) {
-      variants[`${build.name}, ${QUIET}`] = () => hitsWhile(build, QUIET, async () => '', build.lastCount);
+      variants[`${build.name}, ${QUIET}`] = async () => sampleOf(build, QUIET, await hitsWhile(build, QUIET, async () => undefined, build.lastCount));
       variants[`${build.name}, ${DURING}`] = async () => {
-        const sample = await hitsWhile(build, DURING, () => smartCrop(build, newSmartCrop), 20);
-        build.lastCount = sample.count!;
-        return sample;
+        // The copy written and the face searches counted before the hits start and after they end, not among them.
+        const cropPath = await newSmartCrop();
+        const before = await faceSearches(build);
+        let cropMs = 0;
+        const latencies = await hitsWhile(build, DURING, async () => (cropMs = (await fetchImage(build.crops, build.server.url + cropPath)).ms), 20);
+        const after = await faceSearches(build);
+        if (after.count !== before.count + 1) throw new Error(`${build.name}: a smart crop of a new photo ran ${after.count - before.count} face searches, not 1`);
+        build.lastCount = latencies.length;
+        return sampleOf(build, DURING, latencies, `; the smart crop ${cropMs.toFixed(0)} ms, its face search ${((after.seconds - before.seconds) * 1000).toFixed(0)} ms`);
       };
     }
     ctx.log('analysis as deployed: cache hits over HTTP to shutter serve while it smart-crops a 12 MP photo');
@@ -147,19 +156,6 @@ export async function analysisServed(ctx: BenchContext): Promise<void> {
       build.crops.destroy();
     }
   }
-}
-
-/**
- * One smart crop of a new copy on `build`'s server, checked: an image came back, and the server's
- * `/metrics` counts one more face search (neither analysis cache answered). Returns a note for the log.
- */
-async function smartCrop(build: Served, newSmartCrop: () => Promise<string>): Promise<string> {
-  const cropPath = await newSmartCrop();
-  const before = await faceSearches(build);
-  const crop = await fetchImage(build.crops, build.server.url + cropPath);
-  const after = await faceSearches(build);
-  if (after.count !== before.count + 1) throw new Error(`${build.name}: a smart crop of a new photo ran ${after.count - before.count} face searches, not 1`);
-  return `; the smart crop ${crop.ms.toFixed(0)} ms, its face search ${((after.seconds - before.seconds) * 1000).toFixed(0)} ms`;
 }
 
 /** The face searches the server's local analyzer has run, and their seconds, from its `/metrics`. */
