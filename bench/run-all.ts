@@ -31,6 +31,7 @@ import { prepareInputs, ROOT } from './inputs.js';
 import { JOBS, scaled, type Job } from './jobs.js';
 import { machine, markdownTable, writeReport, type Report, type Row } from './report.js';
 import { analysisLoop } from './scenarios/analysis-loop.js';
+import { analysisServed } from './scenarios/analysis-served.js';
 import { ceiling } from './scenarios/ceiling.js';
 import { coldStart } from './scenarios/cold-start.js';
 import { memory, serveMemory } from './scenarios/memory.js';
@@ -108,7 +109,13 @@ const scenarios: Array<[string, (ctx: BenchContext) => Promise<void>]> = [
   ['memory', memory],
   ['serve-memory', serveMemory],
   ['bulk', bulk],
-  ['analysis', analysisLoop],
+  [
+    'analysis',
+    async (ctx) => {
+      await analysisServed(ctx);
+      await analysisLoop(ctx);
+    },
+  ],
 ];
 for (const [name, run] of scenarios) if (wanted(name)) await run(ctx);
 for (const { platform, app } of inProcess) {

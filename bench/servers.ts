@@ -20,9 +20,9 @@ export interface RunningServer {
 
 export const PEERS_DIR = path.join(ROOT, '.cache', 'bench', 'peers');
 
-/** A data folder whose default bucket is the input folder itself (a symlink: no copies). */
-export async function dataDirFor(inputsDir: string): Promise<string> {
-  const dataDir = path.join(path.dirname(inputsDir), `data-${path.basename(inputsDir)}`);
+/** A data folder (beside the input folder, `name`d) whose default bucket is the input folder itself (a symlink: no copies). */
+export async function dataDirFor(inputsDir: string, name = `data-${path.basename(inputsDir)}`): Promise<string> {
+  const dataDir = path.join(path.dirname(inputsDir), name);
   await mkdir(path.join(dataDir, 'buckets'), { recursive: true });
   const bucket = path.join(dataDir, 'buckets', 'images');
   if (!existsSync(bucket)) {
