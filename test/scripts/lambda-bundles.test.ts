@@ -117,7 +117,7 @@ describe('the image Lambda (api/lambda.ts)', () => {
   });
 
   test('the adapters config may pick in Lambda are in the bundle, off the start path', () => {
-    for (const adapter of ['core/adapters/aws/kafka-client.ts', 'core/adapters/aws/rekognition-analyzer.ts', 'core/adapters/aws/secrets-manager-secrets.ts', 'core/adapters/aws/s3-storage.ts', 'core/adapters/https/https-origin-storage.ts', 'core/adapters/local/local-analyzer.ts']) {
+    for (const adapter of ['core/adapters/aws/kafka-client.ts', 'core/adapters/aws/rekognition-analyzer.ts', 'core/adapters/aws/secrets-manager-secrets.ts', 'core/adapters/aws/s3-storage.ts', 'core/adapters/https/https-origin-storage.ts']) {
       expect(bundle.all).toContain(adapter);
       expect(bundle.startPath).not.toContain(adapter);
     }
@@ -177,6 +177,12 @@ describe('the workflow tasks and the events archiver', () => {
 });
 
 describe('every Lambda bundle', () => {
+  // Lambdas analyse with Rekognition: the local analyzer's worker and models are not in the bundles,
+  // so scripts/build-lambdas.mjs stubs its module (a chunk no Lambda would load).
+  test.each(lambdaEntries().map((entry) => entry.name))('%s holds no local analyzer code', async (name) => {
+    expect((await contents(name)).all.filter((input) => /^core\/adapters\/local\/(local-analyzer|analysis-worker|model-worker|face-)/.test(input))).toEqual([]);
+  }, 120_000);
+
   // Traces of the minified bundles read through their source maps when one is formatted (the
   // deployed functions run without --enable-source-maps, which parses every map at cold start).
   test.each(lambdaEntries().map((entry) => entry.name))('%s maps its traces: the trace mapper is on its start path', async (name) => {
