@@ -3,7 +3,7 @@
  * form, workflow preset, CLI) decodes to this, and the pipeline sees nothing else.
  */
 import * as z from './zod.js';
-import { Edits, FORMAT_OPTIONS, inInputOrder, OUTPUT_FORMATS } from './edits.js';
+import { EDIT_NAMES, Edits, FORMAT_OPTIONS, inInputOrder, OUTPUT_FORMATS } from './edits.js';
 import { RequestError } from './errors.js';
 import { LIMITS } from './limits.js';
 import { REMOTE_ORIGIN } from './origins.js';
@@ -102,6 +102,9 @@ const BY_NAMES = new Map<string, typeof ImageRequest>();
 const MAX_NAME_SETS = 64;
 /** The fields every request has: kept in a narrowed schema whether present or not, so a missing one is the same issue. */
 const REQUIRED = new Set(['source', 'edits', 'output']);
+/** The model's field names, in its key order (the edits' are {@link EDIT_NAMES}). */
+const REQUEST_FIELDS: ReadonlySet<string> = new Set(Object.keys(ImageRequest.shape));
+const OUTPUT_FIELDS: ReadonlySet<string> = new Set(Object.keys(Output.shape));
 
 /**
  * The request schema narrowed to the edits, output options and optional fields `value` names: the
@@ -114,20 +117,20 @@ const REQUIRED = new Set(['source', 'edits', 'output']);
  */
 function schemaFor(value: unknown): typeof ImageRequest {
   if (!isRecord(value)) return ImageRequest;
-  const fields = namesIn(value, ImageRequest.shape);
-  const edits = namesIn(value.edits, Edits.shape);
-  const output = namesIn(value.output, Output.shape);
+  const fields = namesIn(value, REQUEST_FIELDS);
+  const edits = namesIn(value.edits, EDIT_NAMES);
+  const output = namesIn(value.output, OUTPUT_FIELDS);
   if (!fields || !edits || !output) return ImageRequest;
   const id = `${fields.sort().join(',')}|${edits.sort().join(',')}|${output.sort().join(',')}`;
   let schema = BY_NAMES.get(id);
   if (!schema) {
     if (BY_NAMES.size >= MAX_NAME_SETS) return ImageRequest;
     // Masks in the model's key order, so the issues of several names come in the same order as before.
-    const mask = (shape: object, names: string[]) => Object.fromEntries(Object.keys(shape).filter((name) => names.includes(name)).map((name) => [name, true] as const));
-    const top = z.pick(ImageRequest, mask(ImageRequest.shape, [...REQUIRED, ...fields]) as { [name in keyof ImageRequest]?: true });
+    const mask = (known: ReadonlySet<string>, names: string[]) => Object.fromEntries([...known].filter((name) => names.includes(name)).map((name) => [name, true] as const));
+    const top = z.pick(ImageRequest, mask(REQUEST_FIELDS, [...REQUIRED, ...fields]) as { [name in keyof ImageRequest]?: true });
     schema = z.extend(top, {
-      edits: z.pick(Edits, mask(Edits.shape, edits) as { [name in keyof Edits]?: true }),
-      output: z.pick(Output, mask(Output.shape, output) as { [name in keyof Output]?: true }),
+      edits: z.pick(Edits, mask(EDIT_NAMES, edits) as { [name in keyof Edits]?: true }),
+      output: z.pick(Output, mask(OUTPUT_FIELDS, output) as { [name in keyof Output]?: true }),
     }) as unknown as typeof ImageRequest;
     BY_NAMES.set(id, schema);
   }
@@ -139,11 +142,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** The names of an object's keys, as zod's strict check reads them (for…in); undefined when one is not the model's, or for anything but an object. */
-function namesIn(value: unknown, shape: object): string[] | undefined {
+function namesIn(value: unknown, known: ReadonlySet<string>): string[] | undefined {
   if (!isRecord(value)) return undefined;
   const names: string[] = [];
   for (const name in value) {
-    if (!Object.hasOwn(shape, name)) return undefined;
+    if (!known.has(name)) return undefined;
     names.push(name);
   }
   return names;

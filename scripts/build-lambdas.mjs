@@ -43,20 +43,24 @@ export function lambdaEntries() {
 }
 
 /**
- * Modules core/compose.ts imports for local adapters only, with native code esbuild cannot
- * bundle. In Lambda those adapters are never chosen (Athena, not DuckDB), so each is replaced by
- * a stub whose every use throws, instead of a missing module that would fail the import itself.
+ * Modules core/compose.ts imports for local adapters only. In Lambda those adapters are never
+ * chosen (Athena, not DuckDB; Rekognition, not the local analyzer, whose worker and models are not
+ * in the bundles), so each is replaced by a stub whose every use throws: DuckDB's native code
+ * esbuild cannot bundle, and the local analyzer's ~10 KB chunk a Lambda would never load.
  */
-const LOCAL_ONLY_MODULES = ['@duckdb/node-api'];
+const LOCAL_ONLY_MODULES = {
+  '@duckdb/node-api': 'export const DuckDBInstance = { create: fail, fromCache: fail };',
+  './adapters/local/local-analyzer.js': 'export class LocalAnalyzer { constructor() { fail(); } }',
+};
 
 const localOnlyStubs = {
   name: 'local-only-stubs',
   setup(builder) {
-    const filter = new RegExp(`^(${LOCAL_ONLY_MODULES.map((name) => name.replace(/[/.]/g, '\\$&')).join('|')})$`);
+    const filter = new RegExp(`^(${Object.keys(LOCAL_ONLY_MODULES).map((name) => name.replace(/[/.]/g, '\\$&')).join('|')})$`);
     builder.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'local-only' }));
     builder.onLoad({ filter: /.*/, namespace: 'local-only' }, (args) => ({
       contents: `const fail = () => { throw new Error(${JSON.stringify(`${args.path} is local-only: not in Lambda bundles`)}); };
-export const DuckDBInstance = { create: fail, fromCache: fail };
+${LOCAL_ONLY_MODULES[args.path]}
 export default new Proxy({}, { get: fail });`,
       loader: 'js',
     }));
