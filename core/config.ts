@@ -3,54 +3,19 @@
  * with every problem reported at once, frozen, and injected. Nothing else reads `process.env`.
  */
 import path from 'node:path';
-import * as z from './zod.js';
+import { flag, matching, nonNegativeInt, oneOf, optionalString, positiveInt, readEnv, text, wholeNumber, type EnvValues } from './env-fields.js';
 import { ConfigError } from './errors.js';
 import { DEFAULTS, LIMITS, WORKFLOW } from './limits.js';
 import { parseOriginAllowList, type OriginPattern } from './origins.js';
 
-/** SIH's flags are the strings "Yes"/"No"; we also accept true/false/1/0 for convenience. */
-const flag = <T extends boolean | undefined>(fallback: T) =>
-  z.pipe(
-    z.optional(z.string()),
-    z.transform((value: string | undefined, ctx) => {
-      if (value === undefined || value.trim() === '') return fallback;
-      const normalized = value.trim().toLowerCase();
-      if (['yes', 'true', '1', 'on'].includes(normalized)) return true as boolean | T;
-      if (['no', 'false', '0', 'off'].includes(normalized)) return false as boolean | T;
-      ctx.issues.push({ code: 'custom', message: `expected Yes or No, got "${value}"`, input: value });
-      return z.NEVER;
-    }),
-  );
-
-const wholeNumber = <T extends number | undefined>(fallback: T, minimum: number) =>
-  z.pipe(
-    z.optional(z.string()),
-    z.transform((value: string | undefined, ctx) => {
-      if (value === undefined || value.trim() === '') return fallback;
-      const number = Number(value);
-      if (!Number.isInteger(number) || number < minimum) {
-        ctx.issues.push({ code: 'custom', message: `expected a whole number ≥ ${minimum}, got "${value}"`, input: value });
-        return z.NEVER;
-      }
-      return number as number | T;
-    }),
-  );
-const positiveInt = (fallback: number) => wholeNumber(fallback, 1);
-
 /** A Yes/No flag whose default depends on other settings (decided after parsing). */
 const optionalFlag = flag(undefined);
-
-const nonNegativeInt = (fallback: number) => wholeNumber(fallback, 0);
 
 /** A whole number ≥ 0, or undefined when unset (so the caller can pick a context-dependent default). */
 const optionalNonNegativeInt = wholeNumber(undefined, 0);
 
-const optionalString = z.pipe(
-  z.optional(z.string()),
-  z.transform((value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value.trim())),
-);
-
-const EnvSchema = z.object({
+/** The variables read, each with its reader (core/env-fields.ts): SIH's names first. */
+const ENV = {
   /** 0 picks a free port (tests, several instances on one machine). */
   PORT: nonNegativeInt(8080),
   HOST: optionalString,
@@ -62,7 +27,7 @@ const EnvSchema = z.object({
   TRUST_PROXY_HOPS: nonNegativeInt(0),
   SHUTTER_DATA_DIR: optionalString,
   /** `local` (folders under the data dir) or `s3`. Defaults to s3 inside Lambda, local elsewhere. */
-  SHUTTER_STORAGE: z.optional(z.enum(['local', 's3'])),
+  SHUTTER_STORAGE: oneOf(['local', 's3'], undefined),
   S3_ENDPOINT: optionalString,
   AWS_REGION: optionalString,
   AWS_LAMBDA_FUNCTION_NAME: optionalString,
@@ -72,7 +37,7 @@ const EnvSchema = z.object({
   /** Not in SIH: how long the image handler keeps the delivery settings before reading them again. */
   SETTINGS_CACHE_SECONDS: nonNegativeInt(DEFAULTS.settingsCacheSeconds),
   /** Not in SIH: the request header whose host mappings match (`host`; behind CloudFront, the viewer's host as its function forwards it). */
-  MAPPING_HOST_HEADER: z._default(z.optional(z.string().check(z.regex(/^[a-z0-9-]+$/, 'a lower-case header name'))), 'host'),
+  MAPPING_HOST_HEADER: matching(/^[a-z0-9-]+$/, 'a lower-case header name', 'host'),
   /** Not in SIH (DIT v8 has origins): remote origins images may be fetched from, `scheme://host[:port]`, comma-separated; `*.` wildcards. Empty: none. */
   SOURCE_URLS: optionalString,
   /** Not in SIH: let remote origins resolve to loopback and private addresses (tests, a private network on purpose). */
@@ -85,7 +50,7 @@ const EnvSchema = z.object({
   /** Not in SIH (DIT v8 has it): size images the URL leaves open from the browser's client hints (DPR, Width, Viewport-Width). */
   CLIENT_HINTS: flag(false),
   CORS_ENABLED: flag(false),
-  CORS_ORIGIN: z._default(z.optional(z.string()), '*'),
+  CORS_ORIGIN: text('*'),
   ENABLE_SIGNATURE: flag(false),
   SECRETS_MANAGER: optionalString,
   SECRET_KEY: optionalString,
@@ -93,7 +58,7 @@ const EnvSchema = z.object({
   DEFAULT_FALLBACK_IMAGE_BUCKET: optionalString,
   DEFAULT_FALLBACK_IMAGE_KEY: optionalString,
   REWRITE_MATCH_PATTERN: optionalString,
-  REWRITE_SUBSTITUTION: z.optional(z.string()),
+  REWRITE_SUBSTITUTION: text(undefined),
   /** SIH 6.2+: sharp's input pixel limit. */
   SHARP_SIZE_LIMIT: optionalString,
   /** Not in SIH: refuse any request that is not a named preset (guards against cost amplification). */
@@ -113,7 +78,7 @@ const EnvSchema = z.object({
   PROCESSING_TIMEOUT_MS: positiveInt(LIMITS.processingTimeoutMs),
   SHARP_CONCURRENCY: positiveInt(DEFAULTS.sharpConcurrency),
   MAX_CONCURRENT_RENDERS: positiveInt(DEFAULTS.maxConcurrentRenders),
-  LOG_LEVEL: z._default(z.optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])), 'info'),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   /** Not in SIH: requests that may wait for a render slot; beyond, 503 + Retry-After. 0 sheds at once. */
   MAX_QUEUED_RENDERS: nonNegativeInt(DEFAULTS.maxQueuedRenders),
   /** Not in SIH: the most one on-demand request may take before it is answered 503 (also the server's drain time). */
@@ -160,7 +125,7 @@ const EnvSchema = z.object({
   /** A JSON file of rendition sets (validated at start); the built-in `default` set otherwise. */
   RENDITIONS_FILE: optionalString,
   /** `local` (the in-process ASL engine with SQLite history) or `stepfunctions` (AWS). */
-  WORKFLOW_ENGINE: z.optional(z.enum(['local', 'stepfunctions'])),
+  WORKFLOW_ENGINE: oneOf(['local', 'stepfunctions'], undefined),
   IMAGE_STATE_MACHINE_ARN: optionalString,
   BACKFILL_STATE_MACHINE_ARN: optionalString,
   /** Executions the local engine runs at once; the rest wait in arrival order. */
@@ -175,14 +140,14 @@ const EnvSchema = z.object({
   UPLOAD_RETENTION_DAYS: positiveInt(WORKFLOW.uploadRetentionDays),
   /** Kafka bootstrap brokers, comma-separated (`host:port`). Set: events go to Kafka through the outbox; unset: local JSON lines. */
   KAFKA_BROKERS: optionalString,
-  KAFKA_TOPIC: z._default(z.optional(z.string()), DEFAULTS.kafkaTopic),
+  KAFKA_TOPIC: text(DEFAULTS.kafkaTopic),
   /** `iam`: Amazon MSK IAM auth (SASL/OAUTHBEARER, implies TLS); `none`: no authentication. */
-  KAFKA_SASL: z._default(z.optional(z.enum(['iam', 'none'])), 'none'),
+  KAFKA_SASL: oneOf(['iam', 'none'], 'none'),
   /** TLS to the brokers; default on with IAM auth, off otherwise. */
   KAFKA_TLS: optionalFlag,
-  KAFKA_CLIENT_ID: z._default(z.optional(z.string()), 'shutter'),
+  KAFKA_CLIENT_ID: text('shutter'),
   /** Share of on-demand requests recorded as `image.request.served` events, 0 to 1 (0: none). */
-  EVENTS_ACCESS_SAMPLE_RATE: z.optional(z.string()),
+  EVENTS_ACCESS_SAMPLE_RATE: text(undefined),
   /** Where the Kafka outbox keeps undelivered events; default `$SHUTTER_DATA_DIR/outbox` (`/tmp/shutter-outbox` in Lambda). */
   EVENTS_OUTBOX_DIR: optionalString,
   EVENTS_OUTBOX_MAX_BYTES: positiveInt(DEFAULTS.outboxMaxBytes),
@@ -193,19 +158,19 @@ const EnvSchema = z.object({
   /** The S3 bucket of the lake (AWS): the lake writer puts events under `events/dt=YYYY-MM-DD/` there. */
   LAKE_BUCKET: optionalString,
   /** The events table's location in the lake bucket (the Glue table's prefix). */
-  LAKE_PREFIX: z._default(z.optional(z.string()), 'events/'),
+  LAKE_PREFIX: text('events/'),
   /** Analytics engine: `duckdb` (local JSON lines) or `athena`; default athena when ATHENA_WORKGROUP is set. */
-  QUERY_ENGINE: z.optional(z.enum(['duckdb', 'athena'])),
+  QUERY_ENGINE: oneOf(['duckdb', 'athena'], undefined),
   ATHENA_WORKGROUP: optionalString,
-  ATHENA_DATABASE: z._default(z.optional(z.string()), 'shutter'),
-  ATHENA_CATALOG: z._default(z.optional(z.string()), 'AwsDataCatalog'),
+  ATHENA_DATABASE: text('shutter'),
+  ATHENA_CATALOG: text('AwsDataCatalog'),
   /** Only needed when the workgroup does not enforce its own result location. */
   ATHENA_OUTPUT_LOCATION: optionalString,
   /**
    * Not in SIH: who answers smartCrop and contentModeration. `local` (models in process, the default
    * outside Lambda), `rekognition` (the default inside Lambda), `attention` (libvips saliency only, no moderation).
    */
-  ANALYZER: z.optional(z.enum(['local', 'rekognition', 'attention'])),
+  ANALYZER: oneOf(['local', 'rekognition', 'attention'], undefined),
   /**
    * Not in SIH: may an unsigned URL ask for smartCrop or contentModeration of its own? Default Yes,
    * except with the `rekognition` analyzer, where every cache miss of such a URL is a billed call:
@@ -213,7 +178,7 @@ const EnvSchema = z.object({
    */
   ANALYSIS_UNSIGNED: optionalFlag,
   /** Not in SIH: the local face detector: `ssd` (face-api SSD MobileNet v1, more accurate) or `tiny` (about 4× less CPU). */
-  LOCAL_FACE_MODEL: z._default(z.optional(z.enum(['ssd', 'tiny'])), 'ssd'),
+  LOCAL_FACE_MODEL: oneOf(['ssd', 'tiny'], 'ssd'),
   /** Not in SIH: analysis results kept in memory, by content hash. */
   ANALYSIS_CACHE_ENTRIES: positiveInt(DEFAULTS.analysisCacheEntries),
   /** Not in SIH: seconds without an analysis after which the local models' worker ends and gives their memory back. */
@@ -222,7 +187,7 @@ const EnvSchema = z.object({
   ANALYSIS_DISK_CACHE: optionalFlag,
   /** Not in SIH: seconds without work in flight after which shutter gives the memory a burst left back to the OS; 0 never. */
   MEMORY_IDLE_SECONDS: nonNegativeInt(DEFAULTS.memoryIdleMs / 1000),
-});
+};
 
 export interface Config {
   port: number;
@@ -384,10 +349,8 @@ export function parseRewritePattern(literal: string): RegExp {
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
-  const parsed = EnvSchema.safeParse(env);
-  const problems: string[] = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  if (!parsed.success) throw new ConfigError(problems);
-  const e = parsed.data;
+  const { values: e, problems } = readEnv(ENV, env);
+  if (problems.length) throw new ConfigError(problems);
   const inLambda = !!e.AWS_LAMBDA_FUNCTION_NAME;
   const storage = e.SHUTTER_STORAGE ?? (inLambda ? 's3' : 'local');
 
@@ -539,7 +502,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   });
 }
 
-function eventsConfig(e: z.infer<typeof EnvSchema>, dataDir: string, inLambda: boolean, problems: string[]): EventsConfig {
+function eventsConfig(e: EnvValues<typeof ENV>, dataDir: string, inLambda: boolean, problems: string[]): EventsConfig {
   let accessSampleRate: number = DEFAULTS.accessSampleRate;
   if (e.EVENTS_ACCESS_SAMPLE_RATE !== undefined && e.EVENTS_ACCESS_SAMPLE_RATE.trim() !== '') {
     const rate = Number(e.EVENTS_ACCESS_SAMPLE_RATE);
@@ -577,7 +540,7 @@ function eventsConfig(e: z.infer<typeof EnvSchema>, dataDir: string, inLambda: b
  * are set. A server that binds a public address without credentials refuses to start; in Lambda
  * (where the image API runs without the console) the console's API refuses every request instead.
  */
-function consoleSettings(e: z.infer<typeof EnvSchema>, inLambda: boolean, problems: string[]): ConsoleConfig {
+function consoleSettings(e: EnvValues<typeof ENV>, inLambda: boolean, problems: string[]): ConsoleConfig {
   const host = e.HOST ?? DEFAULTS.host;
   const loopback = !inLambda && isLoopbackHost(host);
   const direct = e.CONSOLE_TOKEN !== undefined || e.CONSOLE_USER !== undefined || e.CONSOLE_PASSWORD !== undefined;
