@@ -28,7 +28,7 @@ import { toModelInput } from '../core/adapters/local/model-input.js';
 import { DEFAULTS } from '../core/limits.js';
 import { DEFAULT_IMAGE_LIMITS, inspectImage } from '../core/pipeline/sharp-factory.js';
 import { setLogLevel } from '../core/observability/logger.js';
-import { percentile } from './harness.js';
+import { percentile, repeatWhile } from './harness.js';
 import { copyName, prepareInputs } from './inputs.js';
 import { JOBS, shutterPath } from './jobs.js';
 import { dataDirFor } from './servers.js';
@@ -157,14 +157,7 @@ const threadCpu = (): Map<string, number> => {
 const cpuDelta = (a: Map<string, number>, b: Map<string, number>) =>
   [...b].map(([name, ms]) => [name, ms - (a.get(name) ?? 0)] as const).filter(([, ms]) => ms > 0).map(([name, ms]) => `${name} ${ms}`).join(', ');
 
-const hitsDuring = async (work: () => Promise<unknown>, minimum: number): Promise<Hit[]> => {
-  const hits: Hit[] = [];
-  let done = false;
-  const running = work().finally(() => (done = true));
-  while (!done || hits.length < minimum) hits.push(await hitOnce());
-  await running;
-  return hits;
-};
+const hitsDuring = (work: () => Promise<unknown>, minimum: number): Promise<Hit[]> => repeatWhile(work, minimum, hitOnce);
 
 const fmt = (n: number) => n.toFixed(3);
 const summary = (label: string, hits: Hit[]) => {

@@ -85,18 +85,28 @@ export function figure(samples: Sample[], name = 'value'): Stats {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-/** One GET on loopback with keep-alive; resolves with status and latency (ms). */
-export function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; ms: number; bytes: number }> {
+/** One GET on loopback with keep-alive (through `through`, default a shared agent); resolves with status, type and latency to the last byte (ms). */
+export function get(url: string, headers: Record<string, string> = {}, through: http.Agent = agent): Promise<{ status: number; ms: number; bytes: number; type: string }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const request = http.get(url, { agent, headers }, (response) => {
+    const request = http.get(url, { agent: through, headers }, (response) => {
       let bytes = 0;
       response.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, ms: performance.now() - started, bytes }));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, ms: performance.now() - started, bytes, type: response.headers['content-type'] ?? '' }));
       response.on('error', reject);
     });
     request.on('error', reject);
   });
+}
+
+/** `once` run again and again, one after another, until `work` has ended and at least `minimum` times: their results. */
+export async function repeatWhile<T>(work: () => Promise<unknown>, minimum: number, once: () => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  let done = false;
+  const running = work().finally(() => (done = true));
+  while (!done || results.length < minimum) results.push(await once());
+  await running;
+  return results;
 }
 
 export function table(rows: Array<Record<string, string | number>>): string {

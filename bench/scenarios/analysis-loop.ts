@@ -16,7 +16,7 @@ import { planFaceSearch } from '../../core/adapters/local/face-tiles.js';
 import { toModelInput } from '../../core/adapters/local/model-input.js';
 import { DEFAULTS } from '../../core/limits.js';
 import type { BenchContext } from '../context.js';
-import { alternate, figure, ratios, type Sample } from '../harness.js';
+import { alternate, figure, ratios, repeatWhile, type Sample } from '../harness.js';
 import { copyName } from '../inputs.js';
 import { JOBS, scaled, shutterPath } from '../jobs.js';
 
@@ -66,11 +66,7 @@ export async function analysisLoop(ctx: BenchContext): Promise<void> {
 
   /** Cache hits one after another until `work` ends (at least `minimum` of them): the slowest. */
   const hitsDuring = async (work: () => Promise<unknown>, minimum = 20): Promise<Sample> => {
-    const latencies: number[] = [];
-    let done = false;
-    const running = work().finally(() => (done = true));
-    while (!done || latencies.length < minimum) latencies.push(await cacheHit());
-    await running;
+    const latencies = await repeatWhile(work, minimum, cacheHit);
     return { value: Math.max(...latencies), count: latencies.length };
   };
   let lastCount = 100;

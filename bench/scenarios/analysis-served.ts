@@ -15,7 +15,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import type { BenchContext } from '../context.js';
-import { alternate, figure, percentile, ratios, stats, type Sample } from '../harness.js';
+import { alternate, figure, get, percentile, ratios, repeatWhile, stats, type Sample } from '../harness.js';
 import { copyName, ROOT } from '../inputs.js';
 import { JOBS, scaled, shutterPath } from '../jobs.js';
 import { dataDirFor, startShutterServe, type RunningServer } from '../servers.js';
@@ -78,11 +78,7 @@ export async function analysisServed(ctx: BenchContext): Promise<void> {
     const log: string[] = [];
     /** Cache hits one after another until `work` ends (at least `minimum` of them): their latencies (ms). */
     const hitsWhile = async (build: Served, phase: string, work: () => Promise<unknown>, minimum: number): Promise<number[]> => {
-      const latencies: number[] = [];
-      let done = false;
-      const running = work().finally(() => (done = true));
-      while (!done || latencies.length < minimum) latencies.push((await fetchImage(build.hits, build.server.url + hitPath)).ms);
-      await running;
+      const latencies = await repeatWhile(work, minimum, async () => (await fetchImage(build.hits, build.server.url + hitPath)).ms);
       if (build.warmed.has(phase)) build.pooled[phase]!.push(...latencies);
       build.warmed.add(phase);
       return latencies;
@@ -175,23 +171,10 @@ function agent(): http.Agent {
 }
 
 /** One GET through `through`, checked to answer 200 with an image; its latency to the last byte (ms). */
-function fetchImage(through: http.Agent, url: string): Promise<{ ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const request = http.get(url, { agent: through }, (response) => {
-      let bytes = 0;
-      response.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      response.on('error', reject);
-      response.on('end', () => {
-        const ms = performance.now() - started;
-        const type = response.headers['content-type'] ?? '';
-        if (response.statusCode !== 200 || !type.startsWith('image/') || bytes === 0)
-          reject(new Error(`${url} answered ${response.statusCode} ${type}, ${bytes} bytes`));
-        else resolve({ ms });
-      });
-    });
-    request.on('error', reject);
-  });
+async function fetchImage(through: http.Agent, url: string): Promise<{ ms: number }> {
+  const { status, ms, bytes, type } = await get(url, {}, through);
+  if (status !== 200 || !type.startsWith('image/') || bytes === 0) throw new Error(`${url} answered ${status} ${type}, ${bytes} bytes`);
+  return { ms };
 }
 
 /**
